@@ -1,0 +1,111 @@
+// ESLint flat config: typescript-eslint strict rules, style limits after Pepr's, and the layer rule of
+// design.md §4 enforced with eslint-plugin-boundaries.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import boundaries from 'eslint-plugin-boundaries';
+
+const layers = [
+  { type: 'shared', pattern: 'shared/**' },
+  { type: 'webhooks', pattern: 'webhooks/**' },
+  { type: 'steps', pattern: 'functions/steps/**' },
+  { type: 'adapters', pattern: 'functions/adapters/**' },
+  { type: 'hosts', pattern: 'functions/hosts/**' },
+  { type: 'config', pattern: 'functions/config.ts', mode: 'file' },
+  { type: 'cli', pattern: 'cli/**' },
+  { type: 'test', pattern: 'test/**' },
+  { type: 'bench', pattern: 'bench/**' },
+  { type: 'scripts', pattern: 'scripts/**' },
+  { type: 'examples', pattern: 'examples/**' },
+];
+
+// Third-party modules that do I/O: only adapters (and the composition roots) may import them.
+const ioModules = [
+  '@kubernetes/client-node',
+  '@aws-sdk/*',
+  'express',
+  'node:fs',
+  'node:fs/promises',
+  'node:child_process',
+  'node:http',
+  'node:https',
+  'node:net',
+  'fs',
+  'fs/promises',
+  'child_process',
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs', 'shared/api/generated/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { boundaries },
+    settings: {
+      'boundaries/elements': layers,
+      'boundaries/include': ['**/*.ts'],
+      'import/resolver': { typescript: true, node: { extensions: ['.ts', '.js'] } },
+    },
+    rules: {
+      '@typescript-eslint/explicit-function-return-type': ['error', { allowExpressions: true }],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-assertions': ['error', { assertionStyle: 'never' }],
+      complexity: ['error', 15],
+      'max-depth': ['error', 4],
+      'max-params': ['error', 5],
+      'boundaries/element-types': [
+        'error',
+        {
+          default: 'disallow',
+          rules: [
+            { from: 'shared', allow: ['shared'] },
+            { from: 'webhooks', allow: ['shared', 'webhooks'] },
+            { from: 'steps', allow: ['shared', 'steps'] },
+            { from: 'adapters', allow: ['shared', 'adapters', 'config'] },
+            { from: 'config', allow: ['shared'] },
+            { from: 'hosts', allow: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config'] },
+            { from: 'cli', allow: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'test'] },
+            { from: 'test', allow: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'test', 'examples'] },
+            { from: 'bench', allow: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'test', 'bench'] },
+            { from: 'scripts', allow: ['shared', 'adapters', 'scripts', 'test'] },
+            { from: 'examples', allow: ['shared', 'adapters', 'cli', 'test', 'examples'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Pure layers: no I/O libraries, no process.env.
+    files: ['shared/**/*.ts', 'webhooks/**/*.ts', 'functions/steps/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ioModules, message: 'I/O belongs in functions/adapters (design.md §4).' }] },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Only functions/config.ts reads process.env.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Use the Clock port.' },
+        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'No randomness in pure code.' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/consistent-type-assertions': 'off',
+      '@typescript-eslint/explicit-function-return-type': 'off',
+      complexity: 'off',
+    },
+  },
+);

@@ -1,0 +1,35 @@
+/**
+ * @module ports
+ * Interfaces the outside world implements. Pure code in shared/, webhooks/ and functions/steps/ depends
+ * on these only; adapters in functions/adapters/ implement them; hosts and the CLI wire them together.
+ */
+import type { FileMap } from './packages/files.js';
+
+/** The time, through a port, so pure code stays deterministic in tests. */
+export interface Clock {
+  now(): Date;
+}
+
+/** Which of PKO's function sets a template gets (pko-behaviour §1.10 and §5.2). */
+export type TemplateFunctionSet = 'package' | 'objectTemplate';
+
+/** One Go `text/template` render: every template parsed into one set, then the named ones executed. */
+export interface GoTemplateRequest {
+  /** Every `.gotmpl` file (helpers included), path relative to the package root -> source text. */
+  readonly templates: ReadonlyMap<string, string>;
+  /** The paths (keys of `templates`) to execute, in order. */
+  readonly execute: readonly string[];
+  /** The template context (`.package`, `.config`, …), JSON-safe. */
+  readonly context: unknown;
+  /** Every file of the package, for `getFile` / `getFileGlob` (package set only). */
+  readonly files: FileMap;
+  /** Evaluates a boolean CEL expression for the `cel` template function; throws on error. */
+  readonly cel?: (expression: string) => boolean;
+  readonly functionSet: TemplateFunctionSet;
+}
+
+/** Go `text/template` + sprig (PKO's allow-list), compiled to WASM and loaded lazily by an adapter. */
+export interface GoTemplateEngine {
+  /** Path -> rendered text for every executed template. Throws TemplateError with Go's own message. */
+  render(request: GoTemplateRequest): Promise<ReadonlyMap<string, string>>;
+}
