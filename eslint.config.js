@@ -10,7 +10,7 @@ const layers = [
   { type: 'steps', pattern: 'functions/steps/**' },
   { type: 'adapters', pattern: 'functions/adapters/**' },
   { type: 'hosts', pattern: 'functions/hosts/**' },
-  { type: 'config', pattern: 'functions/config.ts', mode: 'file' },
+  { type: 'config', pattern: 'functions/config' },
   { type: 'cli', pattern: 'cli/**' },
   { type: 'test', pattern: 'test/**' },
   { type: 'bench', pattern: 'bench/**' },
@@ -34,8 +34,33 @@ const ioModules = [
   'child_process',
 ];
 
+// design.md §4: which layer may import which. Anything not listed is refused.
+const allowed = {
+  shared: ['shared'],
+  webhooks: ['shared', 'webhooks'],
+  steps: ['shared', 'steps'],
+  config: ['shared'],
+  adapters: ['shared', 'adapters', 'config'],
+  hosts: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config'],
+  cli: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'test'],
+  test: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'test', 'examples'],
+  bench: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'test', 'bench'],
+  scripts: ['shared', 'adapters', 'scripts', 'test'],
+  examples: ['shared', 'adapters', 'cli', 'test', 'examples'],
+};
+
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs', 'shared/api/generated/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'coverage/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+      'shared/api/generated/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -51,30 +76,24 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/explicit-function-return-type': ['error', { allowExpressions: true }],
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-assertions': ['error', { assertionStyle: 'never' }],
       complexity: ['error', 15],
       'max-depth': ['error', 4],
       'max-params': ['error', 5],
-      'boundaries/element-types': [
+      'boundaries/dependencies': [
         'error',
         {
           default: 'disallow',
-          rules: [
-            { from: 'shared', allow: ['shared'] },
-            { from: 'webhooks', allow: ['shared', 'webhooks'] },
-            { from: 'steps', allow: ['shared', 'steps'] },
-            { from: 'adapters', allow: ['shared', 'adapters', 'config'] },
-            { from: 'config', allow: ['shared'] },
-            { from: 'hosts', allow: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config'] },
-            { from: 'cli', allow: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'test'] },
-            { from: 'test', allow: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'test', 'examples'] },
-            { from: 'bench', allow: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'test', 'bench'] },
-            { from: 'scripts', allow: ['shared', 'adapters', 'scripts', 'test'] },
-            { from: 'examples', allow: ['shared', 'adapters', 'cli', 'test', 'examples'] },
-          ],
+          policies: Object.entries(allowed).map(([from, to]) => ({
+            from: { element: { type: from } },
+            allow: { to: { element: { types: { anyOf: to } } } },
+          })),
         },
       ],
     },
@@ -90,12 +109,18 @@ export default tseslint.config(
       ],
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Only functions/config.ts reads process.env.' },
+        { object: 'process', property: 'env', message: 'Only functions/config/ reads process.env.' },
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Use the Clock port.' },
-        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'No randomness in pure code.' },
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'Use the Clock port.',
+        },
+        {
+          selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+          message: 'No randomness in pure code.',
+        },
       ],
     },
   },

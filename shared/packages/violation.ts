@@ -39,9 +39,7 @@ export class ViolationError extends TerminalError {
   public readonly violations: readonly ViolationFields[];
 
   public constructor(violations: ViolationFields | readonly ViolationFields[], options?: ErrorOptions) {
-    const list: readonly ViolationFields[] = Array.isArray(violations)
-      ? violations
-      : [violations as ViolationFields];
+    const list: readonly ViolationFields[] = 'reason' in violations ? [violations] : violations;
     super(list.map(formatViolation).join(', '), options);
     this.violations = list;
   }
