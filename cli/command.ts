@@ -1,0 +1,22 @@
+/**
+ * @module cli/command
+ * The shape of one `gantry` sub-command. `cli/main.ts` dispatches `gantry <name> …` to the command whose
+ * `name` matches; each command parses its own flags (node:util parseArgs), prints `--help` from `usage`,
+ * and returns the process exit code (0 success, 1 any error, as PKO's kubectl-package).
+ */
+export interface CliIO {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly cwd: string;
+  readonly isTTY: boolean;
+}
+
+export interface Command {
+  /** The first word after `gantry`, e.g. `render`, `dev`. */
+  readonly name: string;
+  /** One line for `gantry --help`. */
+  readonly summary: string;
+  /** The full `--help` text: synopsis, flags, examples. */
+  readonly usage: string;
+  run(argv: readonly string[], io: CliIO): Promise<number>;
+}

@@ -1,0 +1,7 @@
+/**
+ * @module cli/commands
+ * Every `gantry` sub-command, in the order `gantry --help` lists them. Add a command by importing it here.
+ */
+import type { Command } from '../command.js';
+
+export const commands: readonly Command[] = [];
