@@ -1,0 +1,248 @@
+/**
+ * @module adapters/gotmpl
+ * The Go template engine adapter: Go's own `text/template` + PKO's sprig allow-list and extras, compiled to
+ * WebAssembly (see ./build.ts and ./wasm). Lazy: nothing is built, read or compiled until the first render.
+ * Per process the WebAssembly.Module is compiled once and one Go instance is kept alive and reused; parsed
+ * template sets are cached inside Go, keyed by a hash of the function set and every template path and source.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { errorMessage } from '../../../shared/errors.js';
+import type { GoTemplateEngine, GoTemplateRequest } from '../../../shared/ports.js';
+import { TemplateError, type TemplatePhase } from '../../../shared/render/errors.js';
+import { ensureGotmplWasm, WASM_EXEC_FILE, WASM_FILE, type BuildOptions } from './build.js';
+
+export { GoToolchainMissingError, WasmBuildError, ensureGotmplWasm } from './build.js';
+
+export interface GoTemplateEngineOptions extends BuildOptions {
+  /** A directory with a prebuilt gotmpl.wasm + wasm_exec.cjs (`npm run build:wasm -- --out DIR`): no Go needed. */
+  readonly wasmDir?: string;
+}
+
+/** The Go engine plus an explicit warm-up (benchmarks, hosts that want the cost before the first request). */
+export interface GoTemplateEngineHandle extends GoTemplateEngine {
+  /** Build (if needed), compile and start the engine now. */
+  warmUp(): Promise<void>;
+}
+
+/** What the Go side exposes (wasm/main.go). */
+interface GoApi {
+  render(request: object): unknown;
+}
+
+interface GoRuntime {
+  readonly api: GoApi;
+  readonly instanceExited: () => boolean;
+}
+
+/** An opaque compiled module / instance (the project's TS lib has no WebAssembly DOM types). */
+type WasmModule = object;
+type WasmInstance = object;
+
+/** The part of the global WebAssembly object we use. */
+interface WasmApi {
+  compile(bytes: Uint8Array): Promise<WasmModule>;
+  instantiate(module: WasmModule, imports: object): Promise<WasmInstance>;
+}
+
+interface GoInstance {
+  readonly importObject: object;
+  readonly exited: boolean;
+  run(instance: WasmInstance): Promise<void>;
+}
+
+type GoConstructor = new () => GoInstance;
+
+const REGISTER = '__gantryGotmplRegister';
+
+/** Compiled modules per .wasm path (compile once per process). */
+const modules = new Map<string, Promise<{ module: WasmModule; Go: GoConstructor }>>();
+/** Live Go instances per .wasm path (shared by every engine of the process). */
+const runtimes = new Map<string, Promise<GoRuntime>>();
+
+export function createGoTemplateEngine(opts: GoTemplateEngineOptions = {}): GoTemplateEngineHandle {
+  let wasmDir: Promise<string> | undefined;
+  const artifactsDir = (): Promise<string> => {
+    wasmDir ??=
+      opts.wasmDir !== undefined ? Promise.resolve(opts.wasmDir) : ensureGotmplWasm(opts).then((a) => a.dir);
+    wasmDir.catch(() => {
+      wasmDir = undefined; // let a later call retry (e.g. Go installed meanwhile)
+    });
+    return wasmDir;
+  };
+  const runtime = async (): Promise<GoRuntime> => runtimeFor(await artifactsDir());
+  return {
+    async warmUp(): Promise<void> {
+      await runtime();
+    },
+    async render(request: GoTemplateRequest): Promise<ReadonlyMap<string, string>> {
+      const dir = await artifactsDir();
+      const rt = await runtimeFor(dir);
+      return renderWith(rt, dir, request);
+    },
+  };
+}
+
+function runtimeFor(dir: string): Promise<GoRuntime> {
+  let rt = runtimes.get(dir);
+  if (!rt) {
+    rt = startRuntime(dir);
+    runtimes.set(dir, rt);
+    rt.catch(() => runtimes.delete(dir));
+  }
+  return rt;
+}
+
+async function compiled(dir: string): Promise<{ module: WasmModule; Go: GoConstructor }> {
+  let entry = modules.get(dir);
+  if (!entry) {
+    entry = (async () => {
+      const bytes = readFile(join(dir, WASM_FILE));
+      const Go = loadGoClass(join(dir, WASM_EXEC_FILE));
+      return { module: await wasmApi().compile(await bytes), Go };
+    })();
+    modules.set(dir, entry);
+    entry.catch(() => modules.delete(dir));
+  }
+  return entry;
+}
+
+function loadGoClass(wasmExecPath: string): GoConstructor {
+  const existing: unknown = Reflect.get(globalThis, 'Go');
+  if (isGoConstructor(existing)) return existing;
+  createRequire(import.meta.url)(wasmExecPath); // defines globalThis.Go
+  const loaded: unknown = Reflect.get(globalThis, 'Go');
+  if (!isGoConstructor(loaded))
+    throw new TemplateError(`${wasmExecPath} did not define Go`, { phase: 'engine' });
+  return loaded;
+}
+
+async function startRuntime(dir: string): Promise<GoRuntime> {
+  const { module, Go } = await compiled(dir);
+  const go = new Go();
+  const instance = await wasmApi().instantiate(module, go.importObject);
+  let api: GoApi | undefined;
+  Reflect.set(globalThis, REGISTER, (value: unknown) => {
+    if (isGoApi(value)) api = value;
+  });
+  try {
+    // Runs main() synchronously until it blocks; main registers its API first.
+    go.run(instance).catch(() => undefined);
+  } finally {
+    Reflect.deleteProperty(globalThis, REGISTER);
+  }
+  if (!api) throw new TemplateError('the Go template engine did not start', { phase: 'engine' });
+  return { api, instanceExited: () => go.exited };
+}
+
+function renderWith(rt: GoRuntime, dir: string, request: GoTemplateRequest): ReadonlyMap<string, string> {
+  const names = [...request.templates.keys()].sort(compareBytes);
+  let result: unknown;
+  try {
+    result = rt.api.render(goRequest(request, names));
+  } catch (error) {
+    // The Go instance died (out of memory, runtime fatal error): start a fresh one next time.
+    runtimes.delete(dir);
+    throw new TemplateError(
+      `template engine failed: ${errorMessage(error)}`,
+      { phase: 'engine' },
+      { cause: error },
+    );
+  }
+  return decodeResult(result, request.execute);
+}
+
+function goRequest(request: GoTemplateRequest, names: readonly string[]): object {
+  const context = JSON.stringify(request.context ?? {});
+  return {
+    key: templateSetKey(request, names),
+    functionSet: request.functionSet,
+    execute: [...request.execute],
+    context,
+    templates: () => [names, names.map((name) => request.templates.get(name) ?? '')],
+    file: (path: string) => request.files.get(path) ?? null,
+    paths: () => [...request.files.keys()].sort(compareBytes),
+    cel: (expression: string) => celResult(request, expression),
+  };
+}
+
+function celResult(request: GoTemplateRequest, expression: string): { value?: boolean; error?: string } {
+  if (!request.cel) return { error: 'cel is not available in this context' };
+  try {
+    return { value: request.cel(expression) };
+  } catch (error) {
+    return { error: errorMessage(error) };
+  }
+}
+
+/** sha256 over the function set and every (path, source), in parse order. */
+function templateSetKey(request: GoTemplateRequest, names: readonly string[]): string {
+  const hash = createHash('sha256').update(request.functionSet).update('\0');
+  for (const name of names) {
+    hash
+      .update(name)
+      .update('\0')
+      .update(request.templates.get(name) ?? '')
+      .update('\0');
+  }
+  return hash.digest('base64');
+}
+
+function decodeResult(result: unknown, execute: readonly string[]): ReadonlyMap<string, string> {
+  if (!isObject(result))
+    throw new TemplateError('the Go template engine returned nothing', { phase: 'engine' });
+  const message = result['error'];
+  if (typeof message === 'string') {
+    const path = result['path'];
+    throw new TemplateError(message, {
+      phase: toPhase(result['phase']),
+      ...(typeof path === 'string' && path !== '' ? { path } : {}),
+    });
+  }
+  const outputs = result['outputs'];
+  if (!Array.isArray(outputs) || outputs.length !== execute.length) {
+    throw new TemplateError('the Go template engine returned malformed outputs', { phase: 'engine' });
+  }
+  const rendered = new Map<string, string>();
+  execute.forEach((path, i) => {
+    const text: unknown = outputs[i];
+    rendered.set(path, typeof text === 'string' ? text : '');
+  });
+  return rendered;
+}
+
+function toPhase(value: unknown): TemplatePhase {
+  return value === 'parse' || value === 'execute' || value === 'context' ? value : 'engine';
+}
+
+/** Byte-wise (UTF-8) order like Go's sort.Strings, so parse order matches a Go caller's. */
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function wasmApi(): WasmApi {
+  const api: unknown = Reflect.get(globalThis, 'WebAssembly');
+  if (!isWasmApi(api))
+    throw new TemplateError('this JavaScript runtime has no WebAssembly support', { phase: 'engine' });
+  return api;
+}
+
+function isWasmApi(value: unknown): value is WasmApi {
+  return (
+    isObject(value) && typeof value['compile'] === 'function' && typeof value['instantiate'] === 'function'
+  );
+}
+
+function isGoApi(value: unknown): value is GoApi {
+  return isObject(value) && typeof value['render'] === 'function';
+}
+
+function isGoConstructor(value: unknown): value is GoConstructor {
+  return typeof value === 'function';
+}
