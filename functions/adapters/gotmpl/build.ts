@@ -4,9 +4,9 @@
  * machine's Go toolchain, into a cache outside the repository keyed by a hash of the Go sources and the Go version:
  * `<cacheDir>/<hash>/{gotmpl.wasm, wasm_exec.cjs, meta.json}`. No binary is committed.
  *
- * The build stages a copy of the sources plus a trimmed copy of sprig (its function map reduced to PKO's
- * allow-list by `wasm/tools/trimsprig`, every function body unchanged) so the linker drops what templates cannot
- * reach. The result directory appears atomically (build in a private temp dir, then rename), so two processes
+ * The build stages a copy of the sources plus a trimmed copy of sprig (`wasm/tools/trimsprig`: its function map
+ * reduced to PKO's allow-list and every declaration those functions cannot reach removed, kept bodies unchanged), so
+ * crypto, random, network and date code is not in the module at all. The result directory appears atomically (build in a private temp dir, then rename), so two processes
  * building at once are safe: the loser of the rename discards its copy.
  */
 import { execFile } from 'node:child_process';
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { GantryError } from '../../../shared/errors.js';
 
 /** Bump when the build recipe (flags, staging, trimming) changes: it is part of the cache key. */
-const RECIPE = 'gotmpl-wasm-1';
+const RECIPE = 'gotmpl-wasm-2';
 const SPRIG_MODULE = 'github.com/Masterminds/sprig/v3';
 
 export const WASM_FILE = 'gotmpl.wasm';
@@ -136,7 +136,7 @@ async function stageAndBuild(plan: BuildPlan, staging: string): Promise<void> {
     recursive: true,
     filter: (source) => !source.endsWith('_test.go') && !relative(sprigDir, source).startsWith('docs'),
   });
-  await run(['run', './tools/trimsprig', sprigDir, 'allowlist.go', join(trimmed, 'functions.go')]);
+  await run(['run', './tools/trimsprig', sprigDir, 'allowlist.go', trimmed]);
   await run(['mod', 'edit', `-replace=${SPRIG_MODULE}=./third_party/sprig`]);
   await run(
     ['build', '-trimpath', '-ldflags=-s -w', '-o', join(out, WASM_FILE), '.'],
