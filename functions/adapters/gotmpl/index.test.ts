@@ -392,6 +392,15 @@ describe('Go template engine: template sets', () => {
     expect(await render('{{ .v }}', { context: { v: 'two' } })).toBe('two');
   });
 
+  it('a template that mutates the context does not leak into the next render of the same context', async () => {
+    const context = { config: { a: 1 } };
+    expect(await render('{{ $_ := set .config "b" 2 }}{{ .config | toJson }}', { context })).toBe(
+      '{"a":1,"b":2}',
+    );
+    expect(await render('{{ .config | toJson }}', { context })).toBe('{"a":1}');
+    expect(context).toEqual({ config: { a: 1 } });
+  });
+
   it('renders concurrently without mixing contexts, files or callbacks', async () => {
     const jobs = Array.from({ length: 24 }, (_, i) =>
       render(`{{ .i }}-{{ cel "x" }}-{{ include "h${i % 3}" . }}`, {

@@ -3,7 +3,8 @@
  * The Go template engine adapter: Go's own `text/template` + PKO's sprig allow-list and extras, compiled to
  * WebAssembly (see ./build.ts and ./wasm). Lazy: nothing is built, read or compiled until the first render.
  * Per process the WebAssembly.Module is compiled once and one Go instance is kept alive and reused; parsed
- * template sets are cached inside Go, keyed by a hash of the function set and every template path and source.
+ * template sets are cached inside Go, keyed by a hash of the function set and every template path and source, and so
+ * are decoded contexts (keyed by a hash of their JSON, deep-copied for every render because templates may mutate them).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -156,11 +157,14 @@ function renderWith(rt: GoRuntime, dir: string, request: GoTemplateRequest): Rea
 
 function goRequest(request: GoTemplateRequest, names: readonly string[]): object {
   const context = JSON.stringify(request.context ?? {});
+  const contextKey = createHash('sha256').update(context).digest('base64');
+  // One string for every scalar (one crossing into Go): key NUL functionSet NUL contextKey {NUL path}.
+  const head = [templateSetKey(request, names), request.functionSet, contextKey, ...request.execute].join(
+    '\0',
+  );
   return {
-    key: templateSetKey(request, names),
-    functionSet: request.functionSet,
-    execute: [...request.execute],
-    context,
+    head,
+    context: () => context,
     templates: () => [names, names.map((name) => request.templates.get(name) ?? '')],
     file: (path: string) => request.files.get(path) ?? null,
     paths: () => [...request.files.keys()].sort(compareBytes),
@@ -191,6 +195,7 @@ function templateSetKey(request: GoTemplateRequest, names: readonly string[]): s
 }
 
 function decodeResult(result: unknown, execute: readonly string[]): ReadonlyMap<string, string> {
+  if (Array.isArray(result)) return outputsOf(result, execute);
   if (!isObject(result))
     throw new TemplateError('the Go template engine returned nothing', { phase: 'engine' });
   const message = result['error'];
@@ -201,8 +206,11 @@ function decodeResult(result: unknown, execute: readonly string[]): ReadonlyMap<
       ...(typeof path === 'string' && path !== '' ? { path } : {}),
     });
   }
-  const outputs = result['outputs'];
-  if (!Array.isArray(outputs) || outputs.length !== execute.length) {
+  throw new TemplateError('the Go template engine returned malformed outputs', { phase: 'engine' });
+}
+
+function outputsOf(outputs: readonly unknown[], execute: readonly string[]): ReadonlyMap<string, string> {
+  if (outputs.length !== execute.length) {
     throw new TemplateError('the Go template engine returned malformed outputs', { phase: 'engine' });
   }
   const rendered = new Map<string, string>();

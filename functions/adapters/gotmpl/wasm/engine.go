@@ -170,15 +170,75 @@ type Request struct {
 	Key         string
 	FunctionSet string
 	Execute     []string
-	Context     string
+	// ContextKey identifies the context JSON (a hash); decoded contexts are cached by it and deep-copied per render.
+	ContextKey string
+	// Context is called only when ContextKey is not cached: the context as JSON.
+	Context func() string
 	// Templates is called only when Key is not cached: names (sorted) and sources.
 	Templates func() ([]string, []string)
 }
 
-// Engine renders requests against cached template sets.
-type Engine struct{ cache *setCache }
+// Engine renders requests against cached template sets and cached decoded contexts.
+type Engine struct {
+	cache    *setCache
+	contexts map[string]map[string]any
+	ctxOrder []string
+}
 
-func NewEngine() *Engine { return &Engine{cache: newSetCache()} }
+// maxCachedContexts bounds the decoded-context cache.
+const maxCachedContexts = 16
+
+func NewEngine() *Engine { return &Engine{cache: newSetCache(), contexts: map[string]map[string]any{}} }
+
+// context returns a private copy of the decoded context: templates may mutate it (sprig's set, unset, merge).
+func (e *Engine) context(req Request) (map[string]any, error) {
+	if req.ContextKey != "" {
+		if cached, ok := e.contexts[req.ContextKey]; ok {
+			return deepCopyMap(cached), nil
+		}
+	}
+	data, err := decodeContext(req.FunctionSet, req.Context())
+	if err != nil || req.ContextKey == "" {
+		return data, err
+	}
+	if len(e.ctxOrder) >= maxCachedContexts {
+		delete(e.contexts, e.ctxOrder[0])
+		e.ctxOrder = e.ctxOrder[1:]
+	}
+	e.contexts[req.ContextKey] = deepCopyMap(data)
+	e.ctxOrder = append(e.ctxOrder, req.ContextKey)
+	return data, nil
+}
+
+// deepCopyMap copies what a JSON decode (plus defaultMetadataMaps) produces.
+func deepCopyMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = deepCopyValue(v)
+	}
+	return out
+}
+
+func deepCopyValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		return deepCopyMap(t)
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = deepCopyValue(x)
+		}
+		return out
+	case map[string]string:
+		out := make(map[string]string, len(t))
+		for k, x := range t {
+			out[k] = x
+		}
+		return out
+	default:
+		return v // string, float64, bool, nil
+	}
+}
 
 func (e *Engine) Render(req Request, host Host) (outs []string, err error) {
 	defer func() {
@@ -195,7 +255,7 @@ func (e *Engine) Render(req Request, host Host) (outs []string, err error) {
 		}
 		e.cache.put(req.Key, set)
 	}
-	data, err := decodeContext(req.FunctionSet, req.Context)
+	data, err := e.context(req)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"syscall/js"
 )
 
@@ -64,29 +65,35 @@ func stringsFromJS(v js.Value) []string {
 }
 
 func renderJS(engine *Engine, req js.Value) any {
+	// head = key NUL functionSet NUL contextKey {NUL path to execute}: one crossing for every scalar.
+	head := strings.Split(req.Get("head").String(), "\x00")
+	if len(head) < 3 {
+		return errorResult(&RenderError{Phase: "internal", Err: errors.New("malformed request")})
+	}
 	request := Request{
-		Key:         req.Get("key").String(),
-		FunctionSet: req.Get("functionSet").String(),
-		Execute:     stringsFromJS(req.Get("execute")),
-		Context:     req.Get("context").String(),
+		Key:         head[0],
+		FunctionSet: head[1],
+		ContextKey:  head[2],
+		Execute:     head[3:],
+		Context:     func() string { return req.Call("context").String() },
 		Templates: func() ([]string, []string) {
 			t := req.Call("templates")
 			return stringsFromJS(t.Index(0)), stringsFromJS(t.Index(1))
 		},
 	}
 	outs, err := engine.Render(request, &jsHost{req: req})
-	result := js.Global().Get("Object").New()
 	if err != nil {
-		phase, path := AsRenderError(err)
-		result.Set("error", err.Error())
-		result.Set("phase", phase)
-		result.Set("path", path)
-		return result
+		return errorResult(err)
 	}
-	arr := js.Global().Get("Array").New(len(outs))
+	arr := make([]any, len(outs))
 	for i, o := range outs {
-		arr.SetIndex(i, o)
+		arr[i] = o
 	}
-	result.Set("outputs", arr)
-	return result
+	return js.ValueOf(arr)
+}
+
+// errorResult is [message, phase, path] as a plain object; outputs come back as an array.
+func errorResult(err error) any {
+	phase, path := AsRenderError(err)
+	return js.ValueOf(map[string]any{"error": err.Error(), "phase": phase, "path": path})
 }
