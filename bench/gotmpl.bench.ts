@@ -22,7 +22,7 @@ function cold(mode: 'wasmDir' | 'go', dir: string): Promise<ColdRun> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--import', 'tsx', script, mode, dir], (error, stdout) => {
       if (error) {
-        reject(error);
+        reject(new Error(`cold run failed: ${error.message}`, { cause: error }));
         return;
       }
       const parsed: unknown = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
