@@ -474,6 +474,25 @@ describe('Go template engine: errors (exact Go text, as PKO shows them)', () => 
     expect(error.path).toBe('a.yaml.gotmpl');
   });
 
+  it('an ObjectTemplate rendered under the name "" gives PKO\'s text (its step removes `executing "" `)', async () => {
+    const error = await engine
+      .render({
+        templates: new Map([['', 'a: {{ .config.nope }}']]),
+        execute: [''],
+        context: { config: {} },
+        files: new Map(),
+        functionSet: 'objectTemplate',
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toMatchObject({
+      message: 'template: :1:13: executing "" at <.config.nope>: map has no entry for key "nope"',
+      phase: 'execute',
+    });
+  });
+
   it.each(['getFile', 'getFileGlob', 'cel'])('the objectTemplate set has no %s', async (fn) => {
     const error = await renderError(`{{ ${fn} "x" }}`, { functionSet: 'objectTemplate' });
     expect(error.message).toBe(`template: a.yaml.gotmpl:1: function "${fn}" not defined`);
