@@ -139,7 +139,7 @@ async function startRuntime(dir: string): Promise<GoRuntime> {
 }
 
 function renderWith(rt: GoRuntime, dir: string, request: GoTemplateRequest): ReadonlyMap<string, string> {
-  const names = [...request.templates.keys()].sort(compareBytes);
+  const names = sortedByBytes(request.templates.keys());
   let result: unknown;
   try {
     result = rt.api.render(goRequest(request, names));
@@ -167,7 +167,7 @@ function goRequest(request: GoTemplateRequest, names: readonly string[]): object
     context: () => context,
     templates: () => [names, names.map((name) => request.templates.get(name) ?? '')],
     file: (path: string) => request.files.get(path) ?? null,
-    paths: () => [...request.files.keys()].sort(compareBytes),
+    paths: () => sortedByBytes(request.files.keys()),
     cel: (expression: string) => celResult(request, expression),
   };
 }
@@ -226,8 +226,11 @@ function toPhase(value: unknown): TemplatePhase {
 }
 
 /** Byte-wise (UTF-8) order like Go's sort.Strings, so parse order matches a Go caller's. */
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+function sortedByBytes(keys: Iterable<string>): string[] {
+  return [...keys]
+    .map((key) => ({ key, bytes: Buffer.from(key) }))
+    .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+    .map((entry) => entry.key);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
