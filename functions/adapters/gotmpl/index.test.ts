@@ -503,6 +503,14 @@ describe('Go template engine: errors (exact Go text, as PKO shows them)', () => 
     expect((await renderError('{{ if .a }}x')).message).toBe('template: a.yaml.gotmpl:1: unexpected EOF');
   });
 
+  it("recursive {{ template }} stops at text/template's depth limit", async () => {
+    expect(
+      (await renderError('{{ define "r" }}{{ template "r" . }}{{ end }}{{ template "r" . }}')).message,
+    ).toBe(
+      'template: a.yaml.gotmpl:1:28: executing "r" at <{{template "r" .}}>: exceeded maximum template depth (1000)',
+    );
+  });
+
   it('fail', async () => {
     expect((await renderError('{{ fail "config.x is required" }}')).message).toBe(
       'template: a.yaml.gotmpl:1:3: executing "a.yaml.gotmpl" at <fail "config.x is required">: error calling fail: config.x is required',

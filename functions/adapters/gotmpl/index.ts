@@ -113,11 +113,33 @@ async function compiled(dir: string): Promise<{ module: WasmModule; Go: GoConstr
 function loadGoClass(wasmExecPath: string): GoConstructor {
   const existing: unknown = Reflect.get(globalThis, 'Go');
   if (isGoConstructor(existing)) return existing;
-  createRequire(import.meta.url)(wasmExecPath); // defines globalThis.Go
+  const hadFs = Reflect.has(globalThis, 'fs');
+  createRequire(import.meta.url)(wasmExecPath); // defines globalThis.Go (and a console-printing fs stub)
+  if (!hadFs) captureGoOutput();
   const loaded: unknown = Reflect.get(globalThis, 'Go');
   if (!isGoConstructor(loaded))
     throw new TemplateError(`${wasmExecPath} did not define Go`, { phase: 'engine' });
   return loaded;
+}
+
+/** The tail of what the Go runtime wrote (fatal errors and their stack dumps), instead of printing it. */
+let goOutput = '';
+const GO_OUTPUT_LIMIT = 8192;
+
+function captureGoOutput(): void {
+  const stub: unknown = Reflect.get(globalThis, 'fs');
+  if (!isObject(stub)) return;
+  const decoder = new TextDecoder();
+  stub['writeSync'] = (_fd: number, buf: Uint8Array): number => {
+    goOutput = (goOutput + decoder.decode(buf)).slice(-GO_OUTPUT_LIMIT);
+    return buf.length;
+  };
+}
+
+/** `fatal error: out of memory` and the like, from the captured output. */
+function goFatalMessage(): string {
+  const line = goOutput.split('\n').find((l) => l.startsWith('fatal error:') || l.startsWith('panic:'));
+  return line ?? 'the Go runtime exited';
 }
 
 async function startRuntime(dir: string): Promise<GoRuntime> {
@@ -141,16 +163,21 @@ async function startRuntime(dir: string): Promise<GoRuntime> {
 function renderWith(rt: GoRuntime, dir: string, request: GoTemplateRequest): ReadonlyMap<string, string> {
   const names = sortedByBytes(request.templates.keys());
   let result: unknown;
+  goOutput = '';
   try {
     result = rt.api.render(goRequest(request, names));
   } catch (error) {
-    // The Go instance died (out of memory, runtime fatal error): start a fresh one next time.
     runtimes.delete(dir);
     throw new TemplateError(
       `template engine failed: ${errorMessage(error)}`,
       { phase: 'engine' },
       { cause: error },
     );
+  }
+  if (rt.instanceExited()) {
+    // The Go instance died (out of memory, runtime fatal error): the next render starts a fresh one.
+    runtimes.delete(dir);
+    throw new TemplateError(`template engine failed: ${goFatalMessage()}`, { phase: 'engine' });
   }
   return decodeResult(result, request.execute);
 }
