@@ -66,11 +66,16 @@ const runtimes = new Map<string, Promise<GoRuntime>>();
 export function createGoTemplateEngine(opts: GoTemplateEngineOptions = {}): GoTemplateEngineHandle {
   let wasmDir: Promise<string> | undefined;
   const artifactsDir = (): Promise<string> => {
-    wasmDir ??=
-      opts.wasmDir !== undefined ? Promise.resolve(opts.wasmDir) : ensureGotmplWasm(opts).then((a) => a.dir);
-    wasmDir.catch(() => {
-      wasmDir = undefined; // let a later call retry (e.g. Go installed meanwhile)
-    });
+    if (!wasmDir) {
+      const pending =
+        opts.wasmDir !== undefined
+          ? Promise.resolve(opts.wasmDir)
+          : ensureGotmplWasm(opts).then((a) => a.dir);
+      pending.catch(() => {
+        wasmDir = undefined; // let a later call retry (e.g. Go installed meanwhile)
+      });
+      wasmDir = pending;
+    }
     return wasmDir;
   };
   const runtime = async (): Promise<GoRuntime> => runtimeFor(await artifactsDir());
