@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { parsePackageManifest, parsePackageManifestLock } from './manifest-schema.js';
+
+describe('manifest shape validation', () => {
+  it('accepts a PackageManifest', () => {
+    const r = parsePackageManifest({
+      apiVersion: 'manifests.package-operator.run/v1alpha1',
+      kind: 'PackageManifest',
+      metadata: { name: 'x' },
+      spec: { scopes: ['Namespaced'], phases: [{ name: 'deploy' }] },
+    });
+    expect(r.ok).toBe(true);
+  });
+
+  it('names the path of a wrongly typed field', () => {
+    const r = parsePackageManifest({
+      apiVersion: 'a',
+      kind: 'PackageManifest',
+      spec: { scopes: ['Galaxy'], phases: 'x' },
+    });
+    expect(r).toEqual({
+      ok: false,
+      errors: ['spec.scopes.0: must be equal to one of the allowed values', 'spec.phases: must be array'],
+    });
+  });
+
+  it('checks a lock file', () => {
+    expect(
+      parsePackageManifestLock({
+        apiVersion: 'a',
+        kind: 'PackageManifestLock',
+        spec: { images: [{ name: 'n', image: 'i', digest: 'd' }] },
+      }).ok,
+    ).toBe(true);
+    expect(parsePackageManifestLock({ kind: 'PackageManifestLock' })).toEqual({
+      ok: false,
+      errors: ["<root>: must have required property 'apiVersion'"],
+    });
+  });
+});
