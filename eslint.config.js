@@ -83,7 +83,7 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-assertions': ['error', { assertionStyle: 'never' }],
-      complexity: ['error', 15],
+      complexity: ['error', 20],
       'max-depth': ['error', 4],
       'max-params': ['error', 5],
       'boundaries/dependencies': [

@@ -1,0 +1,62 @@
+/**
+ * @module packages/images
+ * Image references as go-containerregistry reads them (pko-behaviour §1.7): Docker Hub normalisation
+ * (`nginx:1.23.3` → `index.docker.io/library/nginx`), digest pinning from the lock, prefix overrides.
+ */
+import type { PackageManifestLock } from '../api/generated/packagemanifestlock.js';
+
+export interface ImagePrefixOverride {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** The repository of a reference (registry/path, no tag or digest), Docker Hub names normalised. */
+export function repositoryOf(reference: string): string {
+  const withoutDigest = reference.split('@')[0] ?? reference;
+  const lastSlash = withoutDigest.lastIndexOf('/');
+  const colon = withoutDigest.indexOf(':', lastSlash + 1);
+  const name = colon >= 0 ? withoutDigest.slice(0, colon) : withoutDigest;
+  const first = name.split('/')[0] ?? '';
+  const hasRegistry =
+    name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (hasRegistry) {
+    const rest = name.slice(first.length + 1);
+    const registry = first === 'docker.io' ? 'index.docker.io' : first;
+    return registry === 'index.docker.io' && !rest.includes('/')
+      ? `${registry}/library/${rest}`
+      : `${registry}/${rest}`;
+  }
+  return name.includes('/') ? `index.docker.io/${name}` : `index.docker.io/library/${name}`;
+}
+
+/** Apply the first matching prefix override. */
+export function applyPrefixOverrides(image: string, overrides: readonly ImagePrefixOverride[] = []): string {
+  const match = overrides.find((o) => image.startsWith(o.from));
+  return match === undefined ? image : match.to + image.slice(match.from.length);
+}
+
+/** `images` (or `dependencies`) of the template context: name → digest-pinned reference. */
+export function lockedImages(
+  lock: PackageManifestLock | undefined,
+  overrides: readonly ImagePrefixOverride[] = [],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const image of lock?.spec?.images ?? []) {
+    out[image.name ?? ''] =
+      `${repositoryOf(applyPrefixOverrides(image.image ?? '', overrides))}@${image.digest ?? ''}`;
+  }
+  return out;
+}
+
+/** Same for `lock.spec.dependencies`. */
+export function lockedDependencies(
+  lock: PackageManifestLock | undefined,
+  overrides: readonly ImagePrefixOverride[] = [],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const dep of lock?.spec?.dependencies ?? []) {
+    out[dep.name ?? ''] =
+      `${repositoryOf(applyPrefixOverrides(dep.image ?? '', overrides))}@${dep.digest ?? ''}`;
+  }
+  return out;
+}

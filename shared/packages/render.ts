@@ -1,0 +1,363 @@
+/**
+ * @module packages/render
+ * PackageComponent + context → rendered phases (pko-behaviour §1.5–§1.10, §2.4): config admission, images,
+ * scope and constraints, template rendering (`.gotmpl` through Go's text/template, `.hbs` through handlebars),
+ * path filters, objects, validators, CEL object conditions, grouping into the manifest's phases.
+ */
+import picomatch from 'picomatch';
+import semver from 'semver';
+import { STATIC_TEST_IMAGE } from '../api/constants.js';
+import type { ObjectSetObject } from '../api/generated/crds.js';
+import type { PackageManifest, PackageManifestSpec } from '../api/generated/packagemanifest.js';
+
+/** An availability probe as the manifest declares it (CRD defaults are applied by the ObjectDeployment builder). */
+export type ManifestProbe = NonNullable<PackageManifestSpec['availabilityProbes']>[number];
+import { compileCel } from '../cel/index.js';
+import { errorMessage } from '../errors.js';
+import type { GoTemplateEngine } from '../ports.js';
+import { renderHandlebars } from '../render/handlebars.js';
+import { aggregate, admitConfig } from '../schema/index.js';
+import { fileText, type FileMap } from './files.js';
+import { lockedDependencies, lockedImages, type ImagePrefixOverride } from './images.js';
+import { lockConsistency } from './manifest-validation.js';
+import {
+  annotationsOf,
+  keepByCondition,
+  parseObjects,
+  toSetObject,
+  validateObjects,
+  type SourcedObject,
+} from './objects.js';
+import type { PackageComponent } from './structure.js';
+import { ViolationError, type ViolationFields } from './violation.js';
+import { ANNOTATION_PHASE } from '../api/constants.js';
+
+export interface PackageEngines {
+  readonly gotmpl: GoTemplateEngine;
+}
+
+export interface Environment {
+  readonly kubernetes: { readonly version: string };
+  readonly openShift?: {
+    readonly version?: string;
+    readonly managed?: { readonly data?: Readonly<Record<string, string>> };
+  };
+  readonly proxy?: { readonly httpProxy?: string; readonly httpsProxy?: string; readonly noProxy?: string };
+  readonly hyperShift?: Readonly<Record<string, unknown>>;
+}
+
+export interface PackageMetadata {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+export interface RenderInput {
+  readonly component: PackageComponent;
+  readonly scope: 'Namespaced' | 'Cluster';
+  readonly package: { readonly metadata: PackageMetadata; readonly image: string };
+  /** Raw `spec.config` as the user gave it (undefined/null ⇒ {}). */
+  readonly config: unknown;
+  readonly environment: Environment;
+  readonly imagePrefixOverrides?: readonly ImagePrefixOverride[];
+  /** Template tests and `tree`: every `.images.X` is `registry.package-operator.run/static-image`. */
+  readonly staticImages?: boolean;
+  /** Template tests render regardless of the scope their test package would have. */
+  readonly skipScopeCheck?: boolean;
+}
+
+export interface RenderedPhase {
+  readonly name: string;
+  readonly class?: string;
+  readonly objects: readonly ObjectSetObject[];
+}
+
+export interface RenderedPackage {
+  readonly manifest: PackageManifest;
+  /** Admitted (pruned + defaulted) config. */
+  readonly config: Record<string, unknown>;
+  /** Every manifest phase in manifest order (possibly empty). */
+  readonly phases: readonly RenderedPhase[];
+  readonly availabilityProbes: readonly ManifestProbe[];
+  /** Every file after template rendering and path filtering (template outputs under their rendered names). */
+  readonly files: FileMap;
+  /** Rendered YAML files minus CEL-filtered documents, as template-test fixtures hold them. */
+  readonly fixtureFiles: ReadonlyMap<string, string>;
+}
+
+function fail(violations: ViolationFields | readonly ViolationFields[]): never {
+  throw new ViolationError(violations);
+}
+
+/** Config admission (pko-behaviour §1.8): errors become one violation with Kubernetes' aggregate text. */
+export function admit(
+  manifest: PackageManifest,
+  config: unknown,
+  component: string,
+): Record<string, unknown> {
+  const result = admitConfig(manifest.spec?.config?.openAPIV3Schema, config);
+  if (result.errors.length > 0) fail({ reason: aggregate(result.errors), component });
+  return result.config;
+}
+
+function staticMap(names: readonly (string | undefined)[]): Record<string, string> {
+  return Object.fromEntries(names.map((n) => [n ?? '', STATIC_TEST_IMAGE]));
+}
+
+function checkScope(manifest: PackageManifest, scope: 'Namespaced' | 'Cluster', component: string): void {
+  if (!(manifest.spec?.scopes ?? []).includes(scope))
+    fail({ reason: 'Package unsupported scope', path: 'manifest.yaml', component });
+}
+
+/** Constraints (pko-behaviour §1.14, the recommended behaviour: a failed constraint blocks). */
+export function checkConstraints(manifest: PackageManifest, environment: Environment): string[] {
+  const failures: string[] = [];
+  const isOpenShift = environment.openShift !== undefined;
+  for (const constraint of manifest.spec?.constraints ?? []) {
+    const pv = constraint.platformVersion;
+    if (pv !== undefined) {
+      const version =
+        pv.name === 'OpenShift'
+          ? environment.openShift?.version
+          : pv.name === 'Kubernetes'
+            ? environment.kubernetes.version
+            : undefined;
+      const coerced = version === undefined ? null : semver.coerce(version);
+      if (version !== undefined && coerced !== null && !semver.satisfies(coerced, pv.range ?? '*')) {
+        failures.push(`${pv.name ?? ''} ${coerced.version} does not meet constraint ${pv.range ?? ''}`);
+      }
+    }
+    if (constraint.platform?.includes('OpenShift') === true && !isOpenShift)
+      failures.push('OpenShift platform');
+  }
+  return failures;
+}
+
+interface TemplateContext {
+  readonly package: { metadata: Record<string, unknown>; image: string };
+  readonly config: Record<string, unknown>;
+  readonly images: Record<string, string>;
+  readonly dependencies: Record<string, string>;
+  readonly environment: Environment;
+}
+
+function buildContext(input: RenderInput, config: Record<string, unknown>): TemplateContext {
+  const { component } = input;
+  const meta = input.package.metadata;
+  return {
+    package: {
+      metadata: {
+        name: meta.name,
+        namespace: meta.namespace,
+        labels: { ...(meta.labels ?? {}) },
+        annotations: { ...(meta.annotations ?? {}) },
+      },
+      image: input.package.image,
+    },
+    config,
+    images:
+      input.staticImages === true
+        ? staticMap((component.manifest.spec?.images ?? []).map((i) => i.name))
+        : lockedImages(component.lock, input.imagePrefixOverrides),
+    dependencies:
+      input.staticImages === true
+        ? staticMap((component.lock?.spec?.dependencies ?? []).map((d) => d.name))
+        : lockedDependencies(component.lock, input.imagePrefixOverrides),
+    environment: input.environment,
+  };
+}
+
+function templatesWith(files: FileMap, suffix: string): Map<string, string> {
+  return new Map([...files].filter(([p]) => p.endsWith(suffix)).map(([p, b]) => [p, fileText(b)]));
+}
+
+function isHelper(path: string): boolean {
+  return (path.split('/').at(-1) ?? '').startsWith('_');
+}
+
+/** Render every template; the result holds every non-template file plus the rendered outputs. */
+export async function renderTemplates(
+  files: FileMap,
+  context: unknown,
+  engines: PackageEngines,
+  cel: (expression: string) => boolean,
+  component: string,
+): Promise<Map<string, Uint8Array>> {
+  const out = new Map([...files].filter(([p]) => !p.endsWith('.gotmpl') && !p.endsWith('.hbs')));
+  const encoder = new TextEncoder();
+  const gotmpl = templatesWith(files, '.gotmpl');
+  const hbs = templatesWith(files, '.hbs');
+  try {
+    if (gotmpl.size > 0) {
+      const execute = [...gotmpl.keys()].filter((p) => !isHelper(p)).sort();
+      const rendered = await engines.gotmpl.render({
+        templates: gotmpl,
+        execute,
+        context,
+        files,
+        cel,
+        functionSet: 'package',
+      });
+      for (const [path, text] of rendered) out.set(path.slice(0, -'.gotmpl'.length), encoder.encode(text));
+    }
+    if (hbs.size > 0) {
+      const execute = [...hbs.keys()].filter((p) => !isHelper(p)).sort();
+      for (const [path, text] of renderHandlebars({ templates: hbs, execute, context }))
+        out.set(path.slice(0, -'.hbs'.length), encoder.encode(text));
+    }
+  } catch (error) {
+    fail({ reason: errorMessage(error), component });
+  }
+  return out;
+}
+
+/** `spec.filter.conditions` → the `cond` map (pko-behaviour §1.6). */
+export function evaluateConditions(
+  manifest: PackageManifest,
+  variables: Readonly<Record<string, unknown>>,
+  component: string,
+): Record<string, boolean> {
+  const cond: Record<string, boolean> = {};
+  const seen = new Set<string>();
+  for (const c of manifest.spec?.filter?.conditions ?? []) {
+    const name = c.name ?? '';
+    if (!/^[_a-zA-Z][_a-zA-Z0-9]*$/.test(name))
+      fail({ reason: `invalid CEL condition name: '${name}'`, component });
+    if (seen.has(name)) fail({ reason: `duplicate CEL condition name: '${name}'`, component });
+    seen.add(name);
+    try {
+      cond[name] = compileCel(c.expression ?? '', 'package').evaluate(variables);
+    } catch (error) {
+      fail({ reason: `failed to evaluate CEL condition '${name}'`, details: errorMessage(error), component });
+    }
+  }
+  return cond;
+}
+
+/** Drop files excluded by `spec.filter.paths` (glob matched against the rendered path). */
+export function filterPaths(
+  files: Map<string, Uint8Array>,
+  manifest: PackageManifest,
+  variables: Readonly<Record<string, unknown>>,
+  component: string,
+): void {
+  for (const rule of manifest.spec?.filter?.paths ?? []) {
+    let keep: boolean;
+    try {
+      keep = compileCel(rule.expression ?? '', 'package').evaluate(variables);
+    } catch (error) {
+      fail({
+        reason: `failed to evaluate CEL path filter for glob '${rule.glob ?? ''}'`,
+        details: errorMessage(error),
+        component,
+      });
+    }
+    if (keep) continue;
+    const matches = picomatch(rule.glob ?? '', { dot: true });
+    for (const path of [...files.keys()]) if (matches(path)) files.delete(path);
+  }
+}
+
+function withComponent(violations: readonly ViolationFields[], component: string): ViolationFields[] {
+  return violations.map((v) => (component === '' ? v : { ...v, component }));
+}
+
+function fixtureTexts(
+  files: FileMap,
+  dropped: ReadonlySet<SourcedObject>,
+  objects: readonly SourcedObject[],
+): Map<string, string> {
+  const out = new Map<string, string>();
+  const byPath = new Map<string, SourcedObject[]>();
+  for (const o of objects) byPath.set(o.path, [...(byPath.get(o.path) ?? []), o]);
+  for (const [path, list] of byPath) {
+    const bytes = files.get(path);
+    if (bytes === undefined) continue;
+    if (list.every((o) => !dropped.has(o))) {
+      out.set(path, fileText(bytes));
+      continue;
+    }
+    const kept = list.filter((o) => !dropped.has(o));
+    if (kept.length > 0) out.set(path, kept.map((o) => JSON.stringify(o.object)).join('\n---\n'));
+  }
+  return out;
+}
+
+/** CEL object conditions, PKO annotations and labels, grouping by phase in manifest order. */
+function groupIntoPhases(
+  manifest: PackageManifest,
+  objects: readonly SourcedObject[],
+  variables: Readonly<Record<string, unknown>>,
+  instance: string,
+): { phases: RenderedPhase[]; dropped: Set<SourcedObject> } {
+  const component = manifest.metadata?.name ?? '';
+  const dropped = new Set<SourcedObject>();
+  const phaseNames = (manifest.spec?.phases ?? []).map((p) => p.name);
+  const byPhase = new Map<string, ObjectSetObject[]>(phaseNames.map((p) => [p, []]));
+  for (const source of objects) {
+    const kept = keepByCondition(source.object, variables);
+    if (kept.violation !== undefined) fail(kept.violation);
+    if (!kept.keep) {
+      dropped.add(source);
+      continue;
+    }
+    const converted = toSetObject(source, { packageName: component, instance });
+    if (converted.violation !== undefined) fail(converted.violation);
+    if (converted.object !== undefined)
+      byPhase.get(annotationsOf(source.object)[ANNOTATION_PHASE] ?? '')?.push(converted.object);
+  }
+  const phases = (manifest.spec?.phases ?? []).map((p) => ({
+    name: p.name,
+    ...(p.class !== undefined && p.class !== '' ? { class: p.class } : {}),
+    objects: byPhase.get(p.name) ?? [],
+  }));
+  return { phases, dropped };
+}
+
+/** Render a component into phases of objects. Throws ViolationError on any problem with the package. */
+export async function renderPackage(input: RenderInput, engines: PackageEngines): Promise<RenderedPackage> {
+  const { component } = input;
+  const name = component.name;
+  const manifest = component.manifest;
+  const config = admit(manifest, input.config, name);
+  if (input.staticImages !== true) {
+    const lockProblems = lockConsistency(manifest, component.lock, name);
+    if (lockProblems.length > 0) fail(lockProblems);
+  }
+  if (input.skipScopeCheck !== true) checkScope(manifest, input.scope, name);
+  const constraintFailures = checkConstraints(manifest, input.environment);
+  if (constraintFailures.length > 0)
+    fail({ reason: `Constraints not met: ${constraintFailures.join(', ')}`, component: name });
+  const context = buildContext(input, config);
+  const base = {
+    config: context.config,
+    images: context.images,
+    dependencies: context.dependencies,
+    environment: context.environment,
+  };
+  const cond = evaluateConditions(manifest, base, name);
+  const variables = { ...base, cond };
+  const cel = (expression: string): boolean => compileCel(expression, 'package').evaluate(variables);
+  const files = await renderTemplates(component.files, context, engines, cel, name);
+  filterPaths(files, manifest, variables, name);
+  const parsed = parseObjects(files);
+  if (parsed.violations.length > 0) fail(withComponent(parsed.violations, name));
+  const phaseNames = (manifest.spec?.phases ?? []).map((p) => p.name);
+  const invalid = validateObjects(parsed.objects, phaseNames);
+  if (invalid.length > 0) fail(withComponent(invalid, name));
+  const { phases, dropped } = groupIntoPhases(
+    manifest,
+    parsed.objects,
+    variables,
+    input.package.metadata.name,
+  );
+  return {
+    manifest,
+    config,
+    phases,
+    availabilityProbes: manifest.spec?.availabilityProbes ?? [],
+    files,
+    fixtureFiles: fixtureTexts(files, dropped, parsed.objects),
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * @module packages/yaml
+ * YAML as the Go decoder Kubernetes uses reads it: YAML 1.1 (`yes` → true, `0777` → 511), timestamps stay
+ * strings, duplicate keys are errors, aliases bounded. Multi-document files are split as PKO splits them
+ * (pko-behaviour §1.2): trim leading/trailing `-` and newlines, split on lines that are exactly `---`, drop
+ * empty documents.
+ */
+import { parseDocument, type Tags } from 'yaml';
+
+/** Limits on one YAML document (untrusted package input). */
+export const YAML_LIMITS = { maxAliasCount: 100, maxDocumentBytes: 4 * 1024 * 1024, maxDepth: 128 } as const;
+
+export type YamlResult =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+
+function depthOf(value: unknown, depth = 0): number {
+  if (depth > YAML_LIMITS.maxDepth) return depth;
+  if (Array.isArray(value)) return Math.max(depth, ...value.map((v) => depthOf(v, depth + 1)));
+  if (typeof value === 'object' && value !== null)
+    return Math.max(depth, ...Object.values(value).map((v) => depthOf(v, depth + 1)));
+  return depth;
+}
+
+/** Parse one YAML document. */
+export function parseYaml(text: string): YamlResult {
+  if (text.length > YAML_LIMITS.maxDocumentBytes) {
+    return {
+      ok: false,
+      error: `document is ${text.length} bytes; the limit is ${YAML_LIMITS.maxDocumentBytes}`,
+    };
+  }
+  const doc = parseDocument(text, {
+    version: '1.1',
+    uniqueKeys: true,
+    prettyErrors: false,
+    customTags: withoutTimestamps,
+  });
+  const first = doc.errors[0];
+  if (first !== undefined) return { ok: false, error: first.message.split('\n')[0] ?? first.message };
+  try {
+    const value: unknown = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
+    if (depthOf(value) > YAML_LIMITS.maxDepth)
+      return { ok: false, error: `document nests deeper than ${YAML_LIMITS.maxDepth} levels` };
+    return { ok: true, value };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** The Go decoder keeps timestamps as strings: drop YAML 1.1's timestamp tag. */
+function withoutTimestamps(tags: Tags): Tags {
+  return tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp');
+}
+
+/** Split a multi-document file as PKO does; returns the non-empty documents in order. */
+export function splitYamlDocuments(text: string): string[] {
+  const trimmed = text.replace(/^[-\n]+/, '').replace(/[-\n]+$/, '');
+  return trimmed
+    .split(/^---$/m)
+    .map((d) => d.replace(/^\n+/, ''))
+    .filter((d) => d.trim() !== '');
+}
+
+/** Whether a path is a YAML file by extension. */
+export function isYamlPath(path: string): boolean {
+  return path.endsWith('.yaml') || path.endsWith('.yml');
+}
