@@ -1,0 +1,61 @@
+/**
+ * @module cli/commands/validate
+ * `gantry validate <folder>`: every component validated; template test cases rendered against their
+ * fixtures (missing fixtures are generated). Prints `Package validated successfully!` (pko-behaviour §7).
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readFixtures, writeFixtures } from '../../functions/adapters/package-folder.js';
+import { loadPackage, validatePackage, ViolationError } from '../../shared/packages/index.js';
+import type { Command } from '../command.js';
+import { environmentFor, packageEngines, readPackageArgument } from '../package-input.js';
+
+const usage = `Validate a package folder: manifests, lock file, objects, templates and template test fixtures.
+
+Usage:
+  gantry validate <folder> [flags]
+
+Every component of a multi-component package is validated. Template test cases (manifest test.template)
+are rendered and compared with <folder>/.test-fixtures/<case>/; missing fixture folders are generated.
+
+Flags:
+  --kubernetes-version V   the .environment.kubernetes.version templates see (default v1.37.2)
+  -h, --help               help for validate
+
+Examples:
+  gantry validate examples/templated
+`;
+
+export const validateCommand: Command = {
+  name: 'validate',
+  summary: 'Validate a package folder (manifests, objects, templates, test fixtures)',
+  usage,
+  async run(argv, io) {
+    const { positionals, values } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { 'kubernetes-version': { type: 'string' } },
+    });
+    const folder = positionals[0];
+    const raw = await readPackageArgument(io.cwd, folder);
+    const dir = resolve(io.cwd, folder ?? '.');
+    let result;
+    try {
+      const pkg = loadPackage(raw);
+      result = await validatePackage(pkg, packageEngines(), {
+        fixtures: await readFixtures(dir),
+        environment: environmentFor(values['kubernetes-version']),
+      });
+    } catch (error) {
+      if (error instanceof ViolationError)
+        throw new Error(`validating package: loading package from files: ${error.message}`, { cause: error });
+      throw error;
+    }
+    if (result.violations.length > 0) {
+      throw new Error(`validating package: loading package from files: ${result.violations.join('\n')}`);
+    }
+    await writeFixtures(dir, result.fixturesToWrite);
+    io.stdout('Package validated successfully!\n');
+    return 0;
+  },
+};

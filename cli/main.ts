@@ -1,0 +1,63 @@
+/**
+ * @module cli/main
+ * `gantry <command> [flags]`: dispatch to the command registry, `--help` everywhere, cobra-style errors
+ * (`Error: <msg>` on stderr, exit code 1).
+ */
+import { errorMessage } from '../shared/errors.js';
+import type { CliIO, Command } from './command.js';
+import { commands } from './commands/index.js';
+
+function overview(list: readonly Command[]): string {
+  const width = Math.max(...list.map((c) => c.name.length), 4);
+  const lines = list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    'Gantry: a serverless, webhook-driven Package Operator for Kubernetes (package-operator.run compatible).',
+    '',
+    'Usage:',
+    '  gantry <command> [flags]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `gantry <command> --help` for the flags of a command.',
+    '',
+  ].join('\n');
+}
+
+/** The process IO of a real run. */
+export function processIO(): CliIO {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    cwd: process.cwd(),
+    isTTY: process.stdout.isTTY,
+  };
+}
+
+/** Run the CLI; returns the exit code. */
+export async function main(
+  argv: readonly string[],
+  io: CliIO = processIO(),
+  list: readonly Command[] = commands,
+): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(overview(list));
+    return name === undefined ? 1 : 0;
+  }
+  const command = list.find((c) => c.name === name);
+  if (command === undefined) {
+    io.stderr(`Error: unknown command "${name}" for "gantry"\nRun 'gantry --help' for usage.\n`);
+    return 1;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    io.stderr(`Error: ${errorMessage(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * @module render/object-deployment
+ * RenderedPackage → the (Cluster)ObjectDeployment and its (Cluster)ObjectSlices exactly as Package Operator
+ * builds them (pko-behaviour §2.5, §5.1) and as the API server stores them (§11: CRD defaults applied).
+ * Deterministic: the same input gives byte-identical output.
+ */
+import {
+  ANNOTATION_CHANGE_CAUSE,
+  ANNOTATION_PACKAGE_CONFIG,
+  ANNOTATION_PACKAGE_SOURCE_IMAGE,
+  API_VERSION,
+  LABEL_INSTANCE,
+  LABEL_PACKAGE,
+  LABEL_SLICE_OWNER,
+} from '../api/constants.js';
+import type { ObjectSetObject, ObjectSetProbe, OwnerReference } from '../api/generated/crds.js';
+import type { ManifestProbe, RenderedPackage } from '../packages/render.js';
+import { canonicalJson, computeHash } from './hash.js';
+
+export type ChunkingStrategy = 'NoOp' | 'EachObject' | 'BinpackNextFit';
+
+/** 1 MiB bins (pko-behaviour §5.1). */
+export const SLICE_BIN_BYTES = 1_048_576;
+
+export interface BuildOptions {
+  readonly packageKind: 'Package' | 'ClusterPackage';
+  readonly name: string;
+  /** '' for a ClusterPackage. */
+  readonly namespace: string;
+  /** `spec.image` after prefix overrides. */
+  readonly image: string;
+  /** The user's `spec.config` as given (undefined ⇒ `null`). */
+  readonly rawConfig: unknown;
+  /** `packages.package-operator.run/chunking-strategy`; unknown values ⇒ BinpackNextFit. */
+  readonly chunkingStrategy?: string;
+  /** The owning (Cluster)Package, for the controller owner reference. */
+  readonly owner?: { readonly uid: string };
+  /** Change cause; defaults to `Installing <manifest name> package.` (a new ObjectDeployment). */
+  readonly changeCause?: string;
+}
+
+export interface BuiltDeployment {
+  readonly objectDeployment: Record<string, unknown>;
+  readonly slices: readonly Record<string, unknown>[];
+}
+
+function strategyOf(value: string | undefined): ChunkingStrategy {
+  return value === 'NoOp' || value === 'EachObject' ? value : 'BinpackNextFit';
+}
+
+/** CRD defaults the API server applies to an ObjectSetObject. */
+function withObjectDefaults(o: ObjectSetObject): ObjectSetObject {
+  return {
+    object: o.object,
+    collisionProtection: o.collisionProtection ?? 'Prevent',
+    ...(o.conditionMappings !== undefined ? { conditionMappings: o.conditionMappings } : {}),
+  };
+}
+
+type ManifestSelector = NonNullable<ManifestProbe['selector']['selector']>;
+
+function labelSelector(s: ManifestSelector): NonNullable<ObjectSetProbe['selector']['selector']> {
+  return {
+    ...(s.matchLabels !== undefined ? { matchLabels: s.matchLabels } : {}),
+    ...(s.matchExpressions !== undefined
+      ? {
+          matchExpressions: s.matchExpressions.map((e) => ({
+            key: e.key ?? '',
+            operator: e.operator ?? '',
+            ...(e.values !== undefined ? { values: e.values } : {}),
+          })),
+        }
+      : {}),
+  };
+}
+
+/** CRD defaults for probes: condition status "True". */
+export function withProbeDefaults(probe: ManifestProbe): ObjectSetProbe {
+  return {
+    probes: probe.probes.map((p) => ({
+      ...(p.cel !== undefined ? { cel: { message: p.cel.message ?? '', rule: p.cel.rule ?? '' } } : {}),
+      ...(p.condition !== undefined
+        ? { condition: { status: p.condition.status ?? 'True', type: p.condition.type ?? '' } }
+        : {}),
+      ...(p.fieldsEqual !== undefined
+        ? { fieldsEqual: { fieldA: p.fieldsEqual.fieldA ?? '', fieldB: p.fieldsEqual.fieldB ?? '' } }
+        : {}),
+    })),
+    selector: {
+      ...(probe.selector.kind !== undefined
+        ? { kind: { group: probe.selector.kind.group ?? '', kind: probe.selector.kind.kind ?? '' } }
+        : {}),
+      ...(probe.selector.selector !== undefined ? { selector: labelSelector(probe.selector.selector) } : {}),
+    },
+  };
+}
+
+const encoder = new TextEncoder();
+
+/** Next-fit bins of at most SLICE_BIN_BYTES (JSON byte length per object). */
+export function binpackNextFit(objects: readonly ObjectSetObject[]): ObjectSetObject[][] {
+  const bins: ObjectSetObject[][] = [];
+  let current: ObjectSetObject[] = [];
+  let size = 0;
+  for (const o of objects) {
+    const bytes = encoder.encode(JSON.stringify(o)).length;
+    if (current.length > 0 && size + bytes > SLICE_BIN_BYTES) {
+      bins.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(o);
+    size += bytes;
+  }
+  if (current.length > 0) bins.push(current);
+  return bins;
+}
+
+function chunk(
+  objects: readonly ObjectSetObject[],
+  strategy: ChunkingStrategy,
+): ObjectSetObject[][] | undefined {
+  if (strategy === 'NoOp' || objects.length === 0) return undefined;
+  if (strategy === 'EachObject') return objects.map((o) => [o]);
+  const bins = binpackNextFit(objects);
+  return bins.length <= 1 ? undefined : bins;
+}
+
+function ownerRef(opts: BuildOptions): OwnerReference[] | undefined {
+  if (opts.owner === undefined) return undefined;
+  return [
+    {
+      apiVersion: API_VERSION,
+      kind: opts.packageKind,
+      name: opts.name,
+      uid: opts.owner.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ];
+}
+
+function metadata(name: string, namespace: string, rest: Record<string, unknown>): Record<string, unknown> {
+  return { name, ...(namespace !== '' ? { namespace } : {}), ...rest };
+}
+
+/** Build the ObjectDeployment and its slices for a rendered package. */
+export function buildObjectDeployment(rendered: RenderedPackage, opts: BuildOptions): BuiltDeployment {
+  const cluster = opts.packageKind === 'ClusterPackage';
+  const manifestName = rendered.manifest.metadata?.name ?? '';
+  const labels = { [LABEL_PACKAGE]: manifestName, [LABEL_INSTANCE]: opts.name };
+  const strategy = strategyOf(opts.chunkingStrategy);
+  const slices: Record<string, unknown>[] = [];
+  const phases = rendered.phases
+    .filter((p) => p.objects.length > 0)
+    .map((p) => {
+      const objects = p.objects.map(withObjectDefaults);
+      const bins = chunk(objects, strategy);
+      const base = { name: p.name, ...(p.class !== undefined ? { class: p.class } : {}) };
+      if (bins === undefined) return { ...base, objects };
+      const names = bins.map((bin) => {
+        const slice = {
+          apiVersion: API_VERSION,
+          kind: cluster ? 'ClusterObjectSlice' : 'ObjectSlice',
+          metadata: metadata(`${opts.name}-${computeHash(bin)}`, opts.namespace, {
+            labels: { [LABEL_SLICE_OWNER]: opts.name },
+          }),
+          objects: bin,
+        };
+        slices.push(slice);
+        return slice.metadata['name'];
+      });
+      return { ...base, slices: names };
+    });
+  const owners = ownerRef(opts);
+  const objectDeployment = {
+    apiVersion: API_VERSION,
+    kind: cluster ? 'ClusterObjectDeployment' : 'ObjectDeployment',
+    metadata: metadata(opts.name, opts.namespace, {
+      labels,
+      annotations: {
+        [ANNOTATION_CHANGE_CAUSE]: opts.changeCause ?? `Installing ${manifestName} package.`,
+        [ANNOTATION_PACKAGE_CONFIG]:
+          opts.rawConfig === undefined || opts.rawConfig === null ? 'null' : canonicalJson(opts.rawConfig),
+        [ANNOTATION_PACKAGE_SOURCE_IMAGE]: opts.image,
+      },
+      ...(owners !== undefined ? { ownerReferences: owners } : {}),
+    }),
+    spec: {
+      revisionHistoryLimit: 10,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          availabilityProbes: rendered.availabilityProbes.map(withProbeDefaults),
+          phases,
+        },
+      },
+    },
+  };
+  return { objectDeployment, slices };
+}
