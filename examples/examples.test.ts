@@ -1,0 +1,123 @@
+/**
+ * The example packages double as tests: each validates, and `gantry tree` / `gantry render` give exactly the
+ * output committed in `examples/<name>/.golden/` (regenerate with GANTRY_UPDATE_GOLDEN=1 after a deliberate change).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../cli/main.js';
+import type { CliIO } from '../cli/command.js';
+
+const root = import.meta.dirname;
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: root, isTTY: false };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
+
+function golden(example: string, file: string, actual: string): void {
+  const path = join(root, example, '.golden', file);
+  if (process.env['GANTRY_UPDATE_GOLDEN'] === '1') {
+    mkdirSync(join(root, example, '.golden'), { recursive: true });
+    writeFileSync(path, actual);
+  }
+  expect(actual).toBe(readFileSync(path, 'utf8'));
+}
+
+const cases: { example: string; tree: string[]; render: string[] }[] = [
+  {
+    example: 'simple',
+    tree: [],
+    render: ['-n', 'shop', '--name', 'web', '--image', 'registry.example.com/simple:v1'],
+  },
+  {
+    example: 'templated',
+    tree: ['--config-testcase', 'prod'],
+    render: ['--config-testcase', 'prod', '--image', 'registry.example.com/templated:v1'],
+  },
+  {
+    example: 'multi',
+    tree: ['--cluster'],
+    render: ['--component', 'backend', '-n', 'multi', '--name', 'backend'],
+  },
+];
+
+describe('examples', () => {
+  for (const c of cases) {
+    it(`${c.example}: validates`, async () => {
+      expect(await run(['validate', c.example])).toEqual({
+        code: 0,
+        stdout: 'Package validated successfully!\n',
+        stderr: '',
+      });
+    });
+
+    it(`${c.example}: tree matches the golden output`, async () => {
+      const r = await run(['tree', c.example, ...c.tree]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      golden(c.example, 'tree.txt', r.stdout);
+    });
+
+    it(`${c.example}: render matches the golden output and is deterministic`, async () => {
+      const first = await run(['render', c.example, ...c.render]);
+      const second = await run(['render', c.example, ...c.render]);
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      expect(second.stdout).toBe(first.stdout);
+      golden(c.example, 'render.yaml', first.stdout);
+    });
+  }
+
+  it('multi: tree of the frontend component uses its first test case', async () => {
+    const r = await run(['tree', 'multi', '--component', 'frontend']);
+    expect(r.stdout).toBe(
+      'frontend\nPackage multi/shop\n└── Phase config\n│   ├── /v1, Kind=ConfigMap /shop-frontend\n└── Phase deploy\n',
+    );
+  });
+
+  it('render -o json prints a List', async () => {
+    const r = await run(['render', 'simple', '-o', 'json']);
+    const list = JSON.parse(r.stdout) as {
+      kind: string;
+      items: { kind: string; metadata: { annotations: Record<string, string> } }[];
+    };
+    expect(list.kind).toBe('List');
+    expect(list.items.map((i) => i.kind)).toEqual(['ObjectDeployment']);
+    expect(list.items[0]!.metadata.annotations['package-operator.run/package-config']).toBe('null');
+  });
+
+  it('refuses --config-path together with --config-testcase', async () => {
+    const r = await run(['tree', 'templated', '--config-path', 'x.yaml', '--config-testcase', 'dev']);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'Error: [config-path config-testcase] were all set\n' });
+  });
+
+  it('reports a config that violates the schema with the API server wording', async () => {
+    const dir = join(root, '..', '.test-results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'bad-config.yaml'), 'greeting: hi\nreplicas: 0\n');
+    const r = await run(['tree', 'templated', '--config-path', join(dir, 'bad-config.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'Error: loading package from files: spec.config.replicas: Invalid value: 0: replicas in body should be greater than or equal to 1\n',
+    );
+  });
+
+  it('names an unknown component', async () => {
+    expect((await run(['tree', 'multi', '--component', 'nope'])).stderr).toBe(
+      'Error: loading package from files: Component not found [nope]\n',
+    );
+  });
+
+  it('prints the package-config annotation with sorted keys', async () => {
+    const r = await run(['render', 'templated', '--config-testcase', 'prod', '-o', 'json']);
+    const od = (JSON.parse(r.stdout) as { items: { metadata: { annotations: Record<string, string> } }[] })
+      .items[0]!;
+    expect(od.metadata.annotations['package-operator.run/package-config']).toBe(
+      '{"environment":"prod","greeting":"welcome","monitoring":true,"replicas":3}',
+    );
+  });
+});
