@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{shared,webhooks,functions,cli,examples}/**/*.test.ts'],
+          include: ['{shared,webhooks,functions,cli,examples}/**/*.test.ts', 'test/unit/**/*.test.ts'],
           testTimeout: 30_000,
         },
       },

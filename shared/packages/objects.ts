@@ -27,6 +27,8 @@ export interface SourcedObject {
   readonly path: string;
   readonly index: number;
   readonly object: KubeObject;
+  /** The YAML document the object was parsed from. */
+  readonly text: string;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -83,7 +85,7 @@ export function parseObjects(files: FileMap): { objects: SourcedObject[]; violat
       }
       const result = toObject(parsed.value, path, index, doc);
       if (result.violation !== undefined) violations.push(result.violation);
-      if (result.object !== undefined) objects.push({ path, index, object: result.object });
+      if (result.object !== undefined) objects.push({ path, index, object: result.object, text: doc });
     });
   }
   return { objects, violations };

@@ -176,6 +176,16 @@ function isHelper(path: string): boolean {
   return (path.split('/').at(-1) ?? '').startsWith('_');
 }
 
+/** Longest error text kept whole: conditions hold at most 32768 characters, and nobody reads more. */
+const MAX_ERROR_CHARS = 4096;
+
+/** Keep the head and the tail of a very long message (a 1000-deep include chain), marking what was cut. */
+export function elide(message: string): string {
+  if (message.length <= MAX_ERROR_CHARS) return message;
+  const keep = MAX_ERROR_CHARS / 2 - 64;
+  return `${message.slice(0, keep)} … (${message.length - 2 * keep} characters elided) … ${message.slice(-keep)}`;
+}
+
 /** Render every template; the result holds every non-template file plus the rendered outputs. */
 export async function renderTemplates(
   files: FileMap,
@@ -207,7 +217,7 @@ export async function renderTemplates(
         out.set(path.slice(0, -'.hbs'.length), encoder.encode(text));
     }
   } catch (error) {
-    fail({ reason: errorMessage(error), component });
+    fail({ reason: elide(errorMessage(error)), component });
   }
   return out;
 }
@@ -279,7 +289,8 @@ function fixtureTexts(
       continue;
     }
     const kept = list.filter((o) => !dropped.has(o));
-    if (kept.length > 0) out.set(path, kept.map((o) => JSON.stringify(o.object)).join('\n---\n'));
+    if (kept.length > 0)
+      out.set(path, kept.map((o) => (o.text.endsWith('\n') ? o.text : `${o.text}\n`)).join('---\n'));
   }
   return out;
 }

@@ -32,11 +32,13 @@ export function parseYaml(text: string): YamlResult {
   const doc = parseDocument(text, {
     version: '1.1',
     uniqueKeys: true,
-    prettyErrors: false,
+    prettyErrors: true,
     customTags: withoutTimestamps,
   });
   const first = doc.errors[0];
-  if (first !== undefined) return { ok: false, error: first.message.split('\n')[0] ?? first.message };
+  if (first !== undefined) {
+    return { ok: false, error: (first.message.split('\n')[0] ?? first.message).replace(/:$/, '') };
+  }
   try {
     const value: unknown = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
     if (depthOf(value) > YAML_LIMITS.maxDepth)
