@@ -1,0 +1,114 @@
+/**
+ * @module test/env/certs
+ * Certificates for a local control plane, made with the `openssl` CLI (Node cannot create X.509 certificates):
+ * a CA, the API server's serving certificate (127.0.0.1, localhost, kubernetes.default…), an admin client
+ * certificate in `system:masters`, and the service-account signing key pair.
+ */
+import { execFile as execFileCb } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFile = promisify(execFileCb);
+
+export interface CertFiles {
+  readonly caCert: string;
+  readonly caKey: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+  readonly adminCert: string;
+  readonly adminKey: string;
+  readonly saKey: string;
+  readonly saPub: string;
+}
+
+async function openssl(args: readonly string[], cwd: string): Promise<void> {
+  try {
+    await execFile('openssl', [...args], { cwd });
+  } catch (error) {
+    const e = error as { stderr?: string; code?: string; message: string };
+    if (e.code === 'ENOENT')
+      throw new Error('openssl is needed to make the control plane certificates: apt-get install openssl', {
+        cause: error,
+      });
+    throw new Error(`openssl ${args.join(' ')}: ${e.stderr ?? e.message}`, { cause: error });
+  }
+}
+
+async function signed(dir: string, name: string, subject: string, extensions: string): Promise<void> {
+  await writeFile(join(dir, `${name}.ext`), extensions);
+  await openssl(
+    ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`],
+    dir,
+  );
+  await openssl(['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`], dir);
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    ],
+    dir,
+  );
+}
+
+/** Create every certificate and key in `dir`. */
+export async function makeCertificates(dir: string): Promise<CertFiles> {
+  await openssl(
+    ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'ca.key'],
+    dir,
+  );
+  await openssl(
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'ca.key',
+      '-subj',
+      '/CN=gantry-local-ca',
+      '-days',
+      '2',
+      '-out',
+      'ca.crt',
+    ],
+    dir,
+  );
+  await signed(
+    dir,
+    'server',
+    '/CN=kube-apiserver',
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n',
+  );
+  await signed(
+    dir,
+    'admin',
+    '/O=system:masters/CN=gantry-admin',
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+  );
+  await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], dir);
+  await openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
+  const f = (n: string): string => join(dir, n);
+  return {
+    caCert: f('ca.crt'),
+    caKey: f('ca.key'),
+    serverCert: f('server.crt'),
+    serverKey: f('server.key'),
+    adminCert: f('admin.crt'),
+    adminKey: f('admin.key'),
+    saKey: f('sa.key'),
+    saPub: f('sa.pub'),
+  };
+}

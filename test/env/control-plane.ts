@@ -1,0 +1,239 @@
+/**
+ * @module test/env/control-plane
+ * A real Kubernetes control plane on loopback: etcd and kube-apiserver (RBAC on, generated certificates), the
+ * CRDs of deploy/crds installed and Established, an admin kubeconfig written. `full` adds
+ * kube-controller-manager and kube-scheduler (kwok fake nodes: not yet, see issue 4's note).
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ensureBinaries, type BinaryName } from './binaries.js';
+import { makeCertificates, type CertFiles } from './certs.js';
+import { KubeClient } from './kube.js';
+import { freePort, portIsFree, startProcess, waitFor, type ManagedProcess } from './process.js';
+
+export interface ControlPlaneOptions {
+  readonly full?: boolean;
+  /** Folder of CRD YAML to install (default deploy/crds of this repository). */
+  readonly crdDir?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface ControlPlane {
+  readonly server: string;
+  readonly kubeconfigPath: string;
+  readonly certs: CertFiles;
+  readonly dir: string;
+  readonly processes: readonly ManagedProcess[];
+  readonly client: KubeClient;
+  /** Milliseconds from start to ready (binaries already built). */
+  readonly startMs: number;
+  stop(): Promise<void>;
+}
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+
+function kubeconfig(server: string, certs: CertFiles): string {
+  return `apiVersion: v1
+kind: Config
+clusters:
+  - name: gantry-local
+    cluster:
+      server: ${server}
+      certificate-authority: ${certs.caCert}
+users:
+  - name: gantry-admin
+    user:
+      client-certificate: ${certs.adminCert}
+      client-key: ${certs.adminKey}
+contexts:
+  - name: gantry-local
+    context: {cluster: gantry-local, user: gantry-admin}
+current-context: gantry-local
+`;
+}
+
+async function startEtcd(
+  etcd: string,
+  dir: string,
+): Promise<{ process: ManagedProcess; url: string; ports: number[] }> {
+  const client = await freePort();
+  const peer = await freePort();
+  const url = `http://127.0.0.1:${client}`;
+  const process = startProcess(
+    'etcd',
+    etcd,
+    [
+      '--name=default',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=${url}`,
+      `--advertise-client-urls=${url}`,
+      `--listen-peer-urls=http://127.0.0.1:${peer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
+      `--initial-cluster=default=http://127.0.0.1:${peer}`,
+      '--unsafe-no-fsync=true',
+      '--log-level=warn',
+    ],
+    join(dir, 'etcd.log'),
+  );
+  await waitFor('etcd health', async () => (await fetch(`${url}/health`)).ok, 30_000, [process]);
+  return { process, url, ports: [client, peer] };
+}
+
+function apiserverArgs(etcdUrl: string, port: number, certs: CertFiles): string[] {
+  return [
+    `--etcd-servers=${etcdUrl}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--tls-cert-file=${certs.serverCert}`,
+    `--tls-private-key-file=${certs.serverKey}`,
+    `--client-ca-file=${certs.caCert}`,
+    `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
+    `--service-account-key-file=${certs.saPub}`,
+    `--service-account-signing-key-file=${certs.saKey}`,
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--authorization-mode=RBAC',
+    '--allow-privileged=true',
+    '--enable-priority-and-fairness=false',
+    '--profiling=false',
+    '--v=1',
+  ];
+}
+
+async function installCrds(client: KubeClient, dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort()) {
+    const crd: unknown = parse(await readFile(join(dir, file), 'utf8'));
+    const name =
+      typeof crd === 'object' && crd !== null && 'metadata' in crd
+        ? (crd.metadata as { name: string }).name
+        : file;
+    const r = await client.apply(
+      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
+      JSON.stringify(crd),
+      'gantry-env',
+      true,
+    );
+    if (r.status >= 300) throw new Error(`installing CRD ${file} failed (${r.status}): ${r.text}`);
+    names.push(name);
+  }
+  return names;
+}
+
+async function established(client: KubeClient, name: string): Promise<boolean> {
+  const r = await client.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
+  const conditions =
+    (r.body as { status?: { conditions?: { type: string; status: string }[] } } | undefined)?.status
+      ?.conditions ?? [];
+  return conditions.some((c) => c.type === 'Established' && c.status === 'True');
+}
+
+async function startFullMode(
+  bins: Record<BinaryName, string>,
+  dir: string,
+  certs: CertFiles,
+  kubeconfigPath: string,
+): Promise<ManagedProcess[]> {
+  const cm = startProcess(
+    'kube-controller-manager',
+    bins['kube-controller-manager'],
+    [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--authentication-kubeconfig=${kubeconfigPath}`,
+      `--authorization-kubeconfig=${kubeconfigPath}`,
+      `--service-account-private-key-file=${certs.saKey}`,
+      `--root-ca-file=${certs.caCert}`,
+      `--cluster-signing-cert-file=${certs.caCert}`,
+      `--cluster-signing-key-file=${certs.caKey}`,
+      '--leader-elect=false',
+      '--use-service-account-credentials=false',
+      '--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle',
+      `--secure-port=${await freePort()}`,
+      '--bind-address=127.0.0.1',
+    ],
+    join(dir, 'kube-controller-manager.log'),
+  );
+  const scheduler = startProcess(
+    'kube-scheduler',
+    bins['kube-scheduler'],
+    [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--authentication-kubeconfig=${kubeconfigPath}`,
+      `--authorization-kubeconfig=${kubeconfigPath}`,
+      '--leader-elect=false',
+      `--secure-port=${await freePort()}`,
+      '--bind-address=127.0.0.1',
+    ],
+    join(dir, 'kube-scheduler.log'),
+  );
+  return [cm, scheduler];
+}
+
+/** Start etcd + kube-apiserver (+ controller-manager and scheduler in full mode) and install the CRDs. */
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const log = options.log ?? ((l: string): void => void process.stderr.write(`[gantry env] ${l}\n`));
+  const wanted: BinaryName[] = [
+    'etcd',
+    'kube-apiserver',
+    ...(options.full === true ? (['kube-controller-manager', 'kube-scheduler'] as const) : []),
+  ];
+  const bins = await ensureBinaries(wanted, log);
+  const started = Date.now();
+  const dir = await mkdtemp(join(tmpdir(), 'gantry-cp-'));
+  const processes: ManagedProcess[] = [];
+  const ports: number[] = [];
+  const stop = async (): Promise<void> => {
+    for (const p of [...processes].reverse()) await p.stop(p.name === 'kube-apiserver' ? 3000 : 5000);
+    for (const port of ports) {
+      if (!(await portIsFree(port)))
+        log(`warning: port ${port} still in use after stopping the control plane`);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const certs = await makeCertificates(dir);
+    const etcd = await startEtcd(bins.etcd, dir);
+    processes.push(etcd.process);
+    ports.push(...etcd.ports);
+    const port = await freePort();
+    ports.push(port);
+    const apiserver = startProcess(
+      'kube-apiserver',
+      bins['kube-apiserver'],
+      apiserverArgs(etcd.url, port, certs),
+      join(dir, 'kube-apiserver.log'),
+    );
+    processes.push(apiserver);
+    const server = `https://127.0.0.1:${port}`;
+    const client = new KubeClient({
+      server,
+      caFile: certs.caCert,
+      certFile: certs.adminCert,
+      keyFile: certs.adminKey,
+    });
+    await waitFor(
+      'kube-apiserver /readyz',
+      async () => (await client.get('/readyz')).status === 200,
+      90_000,
+      processes,
+    );
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    await writeFile(kubeconfigPath, kubeconfig(server, certs));
+    const crds = await installCrds(client, options.crdDir ?? join(repoRoot, 'deploy', 'crds'));
+    await waitFor(
+      'CRDs Established',
+      async () => (await Promise.all(crds.map((n) => established(client, n)))).every(Boolean),
+      60_000,
+      processes,
+    );
+    if (options.full === true) processes.push(...(await startFullMode(bins, dir, certs, kubeconfigPath)));
+    const startMs = Date.now() - started;
+    log(`control plane ready at ${server} in ${startMs} ms (kubeconfig ${kubeconfigPath})`);
+    return { server, kubeconfigPath, certs, dir, processes, client, startMs, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * @module test/env/kube
+ * A tiny raw-JSON Kubernetes client for tests and the environment itself (client-certificate auth over
+ * node:https). Production code has its own client in functions/adapters; this one only serves the harness.
+ */
+import { request } from 'node:https';
+import { readFileSync } from 'node:fs';
+
+export interface KubeAccess {
+  readonly server: string;
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+export interface KubeResponse {
+  readonly status: number;
+  readonly body: unknown;
+  readonly text: string;
+}
+
+export class KubeClient {
+  private readonly ca: Buffer;
+  private readonly cert: Buffer;
+  private readonly key: Buffer;
+
+  public constructor(private readonly access: KubeAccess) {
+    this.ca = readFileSync(access.caFile);
+    this.cert = readFileSync(access.certFile);
+    this.key = readFileSync(access.keyFile);
+  }
+
+  /** One request; JSON body in and out. Never throws for HTTP errors: check `status`. */
+  public async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<KubeResponse> {
+    const url = new URL(path, this.access.server);
+    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method,
+          ca: this.ca,
+          cert: this.cert,
+          key: this.key,
+          headers: {
+            accept: 'application/json',
+            ...(payload !== undefined ? { 'content-type': contentType } : {}),
+          },
+          timeout: 30_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = undefined;
+            try {
+              parsed = text === '' ? undefined : JSON.parse(text);
+            } catch {
+              parsed = undefined;
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed, text });
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
+      req.on('error', reject);
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  public get(path: string): Promise<KubeResponse> {
+    return this.request('GET', path);
+  }
+
+  public create(path: string, body: unknown): Promise<KubeResponse> {
+    return this.request('POST', path, body);
+  }
+
+  /** Server-side apply (`fieldManager`, optional force). */
+  public apply(
+    path: string,
+    body: unknown,
+    fieldManager = 'gantry-test',
+    force = false,
+  ): Promise<KubeResponse> {
+    return this.request(
+      'PATCH',
+      `${path}?fieldManager=${fieldManager}${force ? '&force=true' : ''}`,
+      body,
+      'application/apply-patch+yaml',
+    );
+  }
+
+  public put(path: string, body: unknown): Promise<KubeResponse> {
+    return this.request('PUT', path, body);
+  }
+
+  public delete(path: string): Promise<KubeResponse> {
+    return this.request('DELETE', path);
+  }
+}

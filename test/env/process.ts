@@ -1,0 +1,125 @@
+/**
+ * @module test/env/process
+ * Child processes of the local environment: started with their output in a log file, watched for early exit
+ * (reported with the log's tail), stopped by pid with SIGTERM then SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly logFile: string;
+  /** Set once the process has exited. */
+  exited(): { code: number | null; signal: string | null } | undefined;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** The last lines of a log file, for error messages. */
+export async function logTail(file: string, lines = 30): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+/** Start a process, stdout and stderr appended to `logFile`. */
+export function startProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  logFile: string,
+): ManagedProcess {
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child: ChildProcess = spawn(command, [...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: false,
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  let exit: { code: number | null; signal: string | null } | undefined;
+  const done = new Promise<void>((resolve) => {
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      resolve();
+    });
+    child.on('error', (error) => {
+      exit = { code: -1, signal: String(error) };
+      resolve();
+    });
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
+  return {
+    name,
+    pid: child.pid,
+    logFile,
+    exited: () => exit,
+    async stop(graceMs = 5000): Promise<void> {
+      if (exit !== undefined) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await done;
+      clearTimeout(timer);
+      log.end();
+    },
+  };
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+/** True when nothing listens on the port any more. */
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen(port, '127.0.0.1', () =>
+      server.close(() => {
+        resolve(true);
+      }),
+    );
+  });
+}
+
+/** Poll `check` until it returns true; fail early when a watched process dies. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  watched: readonly ManagedProcess[] = [],
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const p of watched) {
+      const exit = p.exited();
+      if (exit !== undefined) {
+        throw new Error(
+          `${p.name} exited (code ${String(exit.code)}, signal ${String(exit.signal)}) while waiting for ${what}; log tail:\n${await logTail(p.logFile)}`,
+        );
+      }
+    }
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) {
+      const tails = await Promise.all(
+        watched.map(async (p) => `--- ${p.name} (${p.logFile}):\n${await logTail(p.logFile, 15)}`),
+      );
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${tails.join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
