@@ -153,12 +153,7 @@ export function parseConditionMap(text: string): { mappings: ConditionMapping[];
   const lines = text.trim().split('\n');
   for (const [i, raw] of lines.entries()) {
     const line = i + 1;
-    const parts = raw.split('=>');
-    if (parts.length !== 2) {
-      const at = raw.indexOf('=>');
-      if (at < 0 || parts.length < 2)
-        return { mappings, error: `expected 2 part mapping got ${parts.length} in line ${line}` };
-    }
+    if (!raw.includes('=>')) return { mappings, error: `expected 2 part mapping got 1 in line ${line}` };
     const at = raw.indexOf('=>');
     const sourceType = raw.slice(0, at).trim();
     const destinationType = raw.slice(at + 2).trim();
