@@ -83,7 +83,7 @@ describe('admitConfig', () => {
       [{ tags: ['a', 'b', 'c'] }, 'spec.config.tags: Too many: 3: must have at most 2 items'],
       [
         { tags: [1] },
-        'spec.config.tags[0]: Invalid value: "integer": tags.0 in body must be of type string: "integer"',
+        'spec.config.tags[0]: Invalid value: "integer": tags[0] in body must be of type string: "integer"',
       ],
       [
         { nested: { level: 7 } },
@@ -109,7 +109,7 @@ describe('admitConfig', () => {
     const errors = errorsOf({ replicas: 0 });
     expect(errors).toHaveLength(2);
     expect(aggregate(errors)).toBe(
-      '[spec.config.testStubImage: Required value, spec.config.replicas: Invalid value: 0: replicas in body should be greater than or equal to 1]',
+      '[spec.config.replicas: Invalid value: 0: replicas in body should be greater than or equal to 1, spec.config.testStubImage: Required value]',
     );
   });
 

@@ -237,7 +237,7 @@ function mapError(e: ErrorObject, prefix: string, root: unknown): string | undef
   const value = valueAt(root, segs);
   const context: ErrorContext = {
     at: fieldPath(prefix, segs),
-    body: segs.length === 0 ? 'body' : `${segs.join('.')} in body`,
+    body: segs.length === 0 ? 'body' : `${fieldPath('', segs).replace(/^\./, '')} in body`,
     value,
     shown: formatValue(value),
     p: e.params,
@@ -248,6 +248,14 @@ function mapError(e: ErrorObject, prefix: string, root: unknown): string | undef
   return format === undefined
     ? `${context.at}: Invalid value: ${context.shown}: ${e.message ?? e.keyword}`
     : format(context);
+}
+
+/** The API server reports field errors before missing required fields. */
+function requiredLast(errors: readonly ErrorObject[]): ErrorObject[] {
+  return [
+    ...errors.filter((e) => e.keyword !== 'required'),
+    ...errors.filter((e) => e.keyword === 'required'),
+  ];
 }
 
 /** int-or-string fails as two `type` errors (one per anyOf branch): Kubernetes says `integer,string`. */
@@ -288,6 +296,11 @@ function celRuleErrors(value: unknown, schema: Schema, path: string, depth = 0):
   return errors;
 }
 
+/** Kubernetes 1.37 shows scalar values in CEL rule errors and omits objects and lists. */
+function celShown(value: unknown): string {
+  return typeof value === 'object' && value !== null ? '' : `${formatValue(value)}: `;
+}
+
 function ownRuleErrors(value: unknown, schema: Schema, path: string): string[] {
   const rules = Array.isArray(schema['x-kubernetes-validations']) ? schema['x-kubernetes-validations'] : [];
   const errors: string[] = [];
@@ -296,7 +309,7 @@ function ownRuleErrors(value: unknown, schema: Schema, path: string): string[] {
     const message = typeof rule['message'] === 'string' ? rule['message'] : `failed rule: ${rule['rule']}`;
     try {
       if (!compileCel(rule['rule'], 'rule').evaluate({ self: value }))
-        errors.push(`${path}: Invalid value: ${formatValue(value)}: ${message}`);
+        errors.push(`${path}: Invalid value: ${celShown(value)}${message}`);
     } catch (error) {
       const text = error instanceof CelError ? error.message : String(error);
       errors.push(`${path}: Invalid value: ${formatValue(value)}: rule compile error: ${text}`);
@@ -323,7 +336,7 @@ export function admitConfig(schema: unknown, config: unknown, pathPrefix = 'spec
   const validate = validatorFor(schema);
   const errors: string[] = [];
   if (!validate(value)) {
-    for (const e of mergeAnyOfTypeErrors(validate.errors ?? [])) {
+    for (const e of requiredLast(mergeAnyOfTypeErrors(validate.errors ?? []))) {
       const text = mapError(e, pathPrefix, value);
       if (text !== undefined && !errors.includes(text)) errors.push(text);
     }

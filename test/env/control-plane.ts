@@ -86,6 +86,7 @@ function apiserverArgs(etcdUrl: string, port: number, certs: CertFiles): string[
     `--etcd-servers=${etcdUrl}`,
     '--bind-address=127.0.0.1',
     '--advertise-address=127.0.0.1',
+    '--endpoint-reconciler-type=none',
     `--secure-port=${port}`,
     `--tls-cert-file=${certs.serverCert}`,
     `--tls-private-key-file=${certs.serverKey}`,

@@ -81,8 +81,8 @@ describe('real control plane', () => {
     changed.metadata['resourceVersion'] = stored.metadata.resourceVersion;
     const r = await client.put(`${path}/immutable`, changed);
     expect(r.status).toBe(422);
-    expect((r.body as { message: string }).message).toContain(
-      'spec: Invalid value: "object": phases is immutable',
+    expect((r.body as { message: string }).message).toBe(
+      'ObjectSet.package-operator.run "immutable" is invalid: spec: Invalid value: phases is immutable',
     );
   });
 
@@ -129,8 +129,8 @@ describe('real control plane', () => {
       'application/merge-patch+json',
     );
     expect(r.status).toBe(422);
-    expect((r.body as { message: string }).message).toContain(
-      'objects: Invalid value: "array": objects is immutable',
+    expect((r.body as { message: string }).message).toBe(
+      'ObjectSlice.package-operator.run "s" is invalid: objects: Invalid value: objects is immutable',
     );
   });
 
