@@ -71,7 +71,7 @@ export default tseslint.config(
     settings: {
       'boundaries/elements': layers,
       'boundaries/include': ['**/*.ts'],
-      'import/resolver': { typescript: true, node: { extensions: ['.ts', '.js'] } },
+      'import/resolver': { [new URL('./scripts/eslint-ts-resolver.cjs', import.meta.url).pathname]: {} },
     },
     rules: {
       '@typescript-eslint/explicit-function-return-type': ['error', { allowExpressions: true }],

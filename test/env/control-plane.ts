@@ -4,20 +4,31 @@
  * CRDs of deploy/crds installed and Established, an admin kubeconfig written. `full` adds
  * kube-controller-manager and kube-scheduler (kwok fake nodes: not yet, see issue 4's note).
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ensureBinaries, type BinaryName } from './binaries.js';
 import { makeCertificates, type CertFiles } from './certs.js';
 import { KubeClient } from './kube.js';
-import { freePort, portIsFree, startProcess, waitFor, type ManagedProcess } from './process.js';
+import {
+  freePort,
+  portIsFree,
+  startDetached,
+  startProcess as startAttached,
+  waitFor,
+  type ManagedProcess,
+} from './process.js';
 
 export interface ControlPlaneOptions {
   readonly full?: boolean;
   /** Folder of CRD YAML to install (default deploy/crds of this repository). */
   readonly crdDir?: string;
   readonly log?: (line: string) => void;
+  /** Start the processes in their own session so they outlive this process (`gantry dev up`). */
+  readonly detached?: boolean;
+  /** Folder for certificates, data and logs (default: a new temporary folder, removed on stop). */
+  readonly dir?: string;
 }
 
 export interface ControlPlane {
@@ -29,8 +40,11 @@ export interface ControlPlane {
   readonly client: KubeClient;
   /** Milliseconds from start to ready (binaries already built). */
   readonly startMs: number;
+  readonly ports: readonly number[];
   stop(): Promise<void>;
 }
+
+let startProcess = startAttached;
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 
@@ -182,7 +196,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   ];
   const bins = await ensureBinaries(wanted, log);
   const started = Date.now();
-  const dir = await mkdtemp(join(tmpdir(), 'gantry-cp-'));
+  startProcess = options.detached === true ? startDetached : startAttached;
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'gantry-cp-')));
+  await mkdir(dir, { recursive: true });
   const processes: ManagedProcess[] = [];
   const ports: number[] = [];
   const stop = async (): Promise<void> => {
@@ -232,7 +248,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     if (options.full === true) processes.push(...(await startFullMode(bins, dir, certs, kubeconfigPath)));
     const startMs = Date.now() - started;
     log(`control plane ready at ${server} in ${startMs} ms (kubeconfig ${kubeconfigPath})`);
-    return { server, kubeconfigPath, certs, dir, processes, client, startMs, stop };
+    return { server, kubeconfigPath, certs, dir, processes, client, startMs, ports, stop };
   } catch (error) {
     await stop();
     throw error;

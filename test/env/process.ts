@@ -4,7 +4,7 @@
  * (reported with the log's tail), stopped by pid with SIGTERM then SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
@@ -21,6 +21,52 @@ export interface ManagedProcess {
 export async function logTail(file: string, lines = 30): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
   return text.split('\n').slice(-lines).join('\n');
+}
+
+/** Whether a pid is alive. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stop a process by pid: SIGTERM, then SIGKILL after `graceMs`; resolves once it is gone. */
+export async function stopPid(pid: number, graceMs = 5000): Promise<void> {
+  if (!pidAlive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+  while (pidAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** Start a process that outlives this one (`gantry dev up`): own session, output straight into `logFile`. */
+export function startDetached(
+  name: string,
+  command: string,
+  args: readonly string[],
+  logFile: string,
+): ManagedProcess {
+  const fd = openSync(logFile, 'a');
+  const child = spawn(command, [...args], { stdio: ['ignore', fd, fd], detached: true });
+  closeSync(fd);
+  child.unref();
+  let exit: { code: number | null; signal: string | null } | undefined;
+  child.on('exit', (code, signal) => {
+    exit = { code, signal };
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
+  const pid = child.pid;
+  return {
+    name,
+    pid,
+    logFile,
+    exited: () => exit ?? (pidAlive(pid) ? undefined : { code: null, signal: null }),
+    stop: (graceMs) => stopPid(pid, graceMs),
+  };
 }
 
 /** Start a process, stdout and stderr appended to `logFile`. */
