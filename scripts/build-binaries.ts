@@ -5,6 +5,6 @@
 import { ensureBinaries, type BinaryName } from '../test/env/binaries.js';
 
 const names: BinaryName[] = ['etcd', 'kube-apiserver', 'kubectl'];
-if (process.argv.includes('--full')) names.push('kube-controller-manager', 'kube-scheduler');
+if (process.argv.includes('--full')) names.push('kube-controller-manager', 'kube-scheduler', 'kwok');
 const paths = await ensureBinaries(names);
 for (const [name, path] of Object.entries(paths)) console.log(`${name}: ${path}`);

@@ -16,8 +16,10 @@ const execFile = promisify(execFileCb);
 
 export const KUBERNETES_VERSION = 'v1.37.2';
 export const ETCD_VERSION = 'v3.6.6';
+export const KWOK_VERSION = 'v0.8.0';
 
-export type BinaryName = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl';
+export type BinaryName =
+  'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'kwok';
 
 const KUBE_COMMANDS: readonly BinaryName[] = [
   'kube-apiserver',
@@ -31,6 +33,7 @@ export function cacheRoot(): string {
 }
 
 function versionOf(name: BinaryName): string {
+  if (name === 'kwok') return KWOK_VERSION;
   return name === 'etcd' ? ETCD_VERSION : KUBERNETES_VERSION;
 }
 
@@ -175,10 +178,43 @@ async function etcdModule(go: string, log: (line: string) => void): Promise<stri
   return dir;
 }
 
+/** kwok's module installs cleanly with `go install` (no replace directives). */
+async function installKwok(go: string, target: string, log: (line: string) => void): Promise<void> {
+  const gobin = `${target}.gobin-${process.pid}`;
+  await mkdir(gobin, { recursive: true });
+  await execFile(
+    go,
+    ['install', '-trimpath', '-ldflags', '-s -w', `sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}`],
+    {
+      env: { ...process.env, GOBIN: gobin, CGO_ENABLED: '0' },
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  ).catch((error: unknown) => {
+    throw new Error(
+      `go install sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION} failed: ${String((error as { stderr?: string }).stderr ?? error)}`,
+    );
+  });
+  await rename(join(gobin, 'kwok'), target);
+  await rm(gobin, { recursive: true, force: true });
+  log(`installed kwok ${KWOK_VERSION}: ${target}`);
+}
+
+/** Folder of kwok's own stage configurations, shipped in its Go module. */
+export async function kwokStageDir(): Promise<string> {
+  const go = await goBinary();
+  const { stdout } = await execFile(go, ['env', 'GOMODCACHE']);
+  return join(stdout.trim(), 'sigs.k8s.io', `kwok@${KWOK_VERSION}`, 'kustomize', 'stage');
+}
+
 async function build(name: BinaryName, log: (line: string) => void): Promise<void> {
   const go = await goBinary();
   const target = binaryPath(name);
   const started = Date.now();
+  if (name === 'kwok') {
+    await mkdir(join(target, '..'), { recursive: true });
+    await installKwok(go, target, log);
+    return;
+  }
   log(
     `building ${name} ${versionOf(name)} from its Go module (first time only; kube-apiserver takes ~6 min on 2 cores) …`,
   );

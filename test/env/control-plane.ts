@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ensureBinaries, type BinaryName } from './binaries.js';
+import { ensureBinaries, kwokStageDir, type BinaryName } from './binaries.js';
 import { makeCertificates, type CertFiles } from './certs.js';
 import { KubeClient } from './kube.js';
 import {
@@ -164,7 +164,7 @@ async function startFullMode(
       `--cluster-signing-key-file=${certs.caKey}`,
       '--leader-elect=false',
       '--use-service-account-credentials=false',
-      '--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle',
+      '--controllers=*,-nodeipam',
       `--secure-port=${await freePort()}`,
       '--bind-address=127.0.0.1',
     ],
@@ -183,7 +183,62 @@ async function startFullMode(
     ],
     join(dir, 'kube-scheduler.log'),
   );
-  return [cm, scheduler];
+  return [cm, scheduler, await startKwok(bins.kwok, dir, kubeconfigPath)];
+}
+
+/** The fake node kwok manages: schedulable, with room for many pods. */
+export const KWOK_NODE = 'kwok-node-0';
+
+function fakeNode(): unknown {
+  const resources = { cpu: '32', memory: '256Gi', pods: '110' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: KWOK_NODE,
+      annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: {
+        'kubernetes.io/hostname': KWOK_NODE,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        type: 'kwok',
+      },
+    },
+    status: { allocatable: resources, capacity: resources },
+  };
+}
+
+/** kwok with its own stage configurations (node initialise, heartbeat with lease, pod ready/complete/delete). */
+async function startKwok(kwok: string, dir: string, kubeconfigPath: string): Promise<ManagedProcess> {
+  const stages = await kwokStageDir();
+  const configs = [
+    'node/fast/node-initialize.yaml',
+    'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+    'pod/fast/pod-ready.yaml',
+    'pod/fast/pod-complete.yaml',
+    'pod/fast/pod-delete.yaml',
+  ].map((f) => `--config=${join(stages, f)}`);
+  return startProcess(
+    'kwok',
+    kwok,
+    [
+      `--kubeconfig=${kubeconfigPath}`,
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      '--node-lease-duration-seconds=40',
+      '--cidr=10.244.0.0/16',
+      '--node-ip=10.240.0.1',
+      ...configs,
+    ],
+    join(dir, 'kwok.log'),
+  );
+}
+
+async function nodeReady(client: KubeClient): Promise<boolean> {
+  const r = await client.get(`/api/v1/nodes/${KWOK_NODE}`);
+  const conditions =
+    (r.body as { status?: { conditions?: { type: string; status: string }[] } } | undefined)?.status
+      ?.conditions ?? [];
+  return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
 /** Start etcd + kube-apiserver (+ controller-manager and scheduler in full mode) and install the CRDs. */
@@ -192,7 +247,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const wanted: BinaryName[] = [
     'etcd',
     'kube-apiserver',
-    ...(options.full === true ? (['kube-controller-manager', 'kube-scheduler'] as const) : []),
+    ...(options.full === true ? (['kube-controller-manager', 'kube-scheduler', 'kwok'] as const) : []),
   ];
   const bins = await ensureBinaries(wanted, log);
   const started = Date.now();
@@ -245,7 +300,19 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       60_000,
       processes,
     );
-    if (options.full === true) processes.push(...(await startFullMode(bins, dir, certs, kubeconfigPath)));
+    if (options.full === true) {
+      processes.push(...(await startFullMode(bins, dir, certs, kubeconfigPath)));
+      const node = await client.create('/api/v1/nodes', fakeNode());
+      if (node.status !== 201 && node.status !== 409)
+        throw new Error(`creating the kwok node failed (${node.status}): ${node.text}`);
+      await waitFor(`node ${KWOK_NODE} Ready`, () => nodeReady(client), 60_000, processes);
+      await waitFor(
+        'the default ServiceAccount',
+        async () => (await client.get('/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
+        60_000,
+        processes,
+      );
+    }
     const startMs = Date.now() - started;
     log(`control plane ready at ${server} in ${startMs} ms (kubeconfig ${kubeconfigPath})`);
     return { server, kubeconfigPath, certs, dir, processes, client, startMs, ports, stop };

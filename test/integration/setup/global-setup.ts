@@ -21,7 +21,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const cp = await startControlPlane({ full: process.env['GANTRY_ENV_FULL'] === '1' });
+  const cp = await startControlPlane({ full: process.env['GANTRY_ENV_PLAIN'] !== '1' });
   project.provide('kube', {
     server: cp.server,
     kubeconfigPath: cp.kubeconfigPath,
