@@ -15,6 +15,7 @@ import {
   freePort,
   portIsFree,
   startDetached,
+  stopAll,
   startProcess as startAttached,
   waitFor,
   type ManagedProcess,
@@ -257,7 +258,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const processes: ManagedProcess[] = [];
   const ports: number[] = [];
   const stop = async (): Promise<void> => {
-    for (const p of [...processes].reverse()) await p.stop(p.name === 'kube-apiserver' ? 3000 : 5000);
+    await stopAll(processes);
     for (const port of ports) {
       if (!(await portIsFree(port)))
         log(`warning: port ${port} still in use after stopping the control plane`);

@@ -111,6 +111,16 @@ export function startProcess(
   };
 }
 
+/** Stop everything that depends on etcd at once (kube-apiserver gets a short grace), then etcd last. */
+export async function stopAll(
+  list: readonly { readonly name: string; stop(graceMs: number): Promise<void> }[],
+): Promise<void> {
+  await Promise.all(
+    list.filter((p) => p.name !== 'etcd').map((p) => p.stop(p.name === 'kube-apiserver' ? 3000 : 5000)),
+  );
+  await Promise.all(list.filter((p) => p.name === 'etcd').map((p) => p.stop(5000)));
+}
+
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
