@@ -107,7 +107,14 @@ async function up(io: CliIO, full: boolean): Promise<number> {
   const dir = join(devDir(), 'run');
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const cp = await startControlPlane({ full, detached: true, dir, log: (l) => io.stderr(`${l}\n`) });
+  const cp = await startControlPlane({
+    full,
+    detached: true,
+    dir,
+    log: (l) => {
+      io.stderr(`${l}\n`);
+    },
+  });
   const state: DevState = {
     server: cp.server,
     kubeconfigPath: cp.kubeconfigPath,
