@@ -3,9 +3,16 @@
  * Every `gantry` sub-command, in the order `gantry --help` lists them. Add a command by importing it here.
  */
 import type { Command } from '../command.js';
+import { buildCommand } from './build.js';
 import { devCommand } from './dev.js';
 import { renderCommand } from './render.js';
 import { treeCommand } from './tree.js';
 import { validateCommand } from './validate.js';
 
-export const commands: readonly Command[] = [validateCommand, treeCommand, renderCommand, devCommand];
+export const commands: readonly Command[] = [
+  validateCommand,
+  treeCommand,
+  renderCommand,
+  buildCommand,
+  devCommand,
+];

@@ -1,0 +1,171 @@
+/**
+ * @module packages/archive
+ * Tarballs (plain or gzip) → a package file map, with PKO's image-layer rules (pko-behaviour §1.1: only files
+ * under `package/`, later entries win, directories and hidden paths skipped) and Gantry's stricter safety:
+ * absolute paths, `..` segments, symbolic and hard links, device files and oversized archives are refused
+ * with a message naming the entry and the limit.
+ */
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { extract, type Header } from 'tar-stream';
+import type { FileMap } from './files.js';
+import { ViolationError } from './violation.js';
+
+export interface ArchiveLimits {
+  /** Most files in the package. */
+  readonly maxFiles: number;
+  /** Largest single file, bytes. */
+  readonly maxFileBytes: number;
+  /** Largest sum of file sizes after decompression, bytes (stops gzip bombs). */
+  readonly maxTotalBytes: number;
+}
+
+export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
+  maxFiles: 10_000,
+  maxFileBytes: 32 * 1024 * 1024,
+  maxTotalBytes: 256 * 1024 * 1024,
+};
+
+export interface ReadTarballOptions {
+  readonly limits?: Partial<ArchiveLimits>;
+  /** `package/` for image layers (only files below it, made relative); '' for a plain package tarball. */
+  readonly prefix?: 'package/' | '';
+  /** Files already read from earlier layers: later entries overwrite them. */
+  readonly into?: Map<string, Uint8Array>;
+}
+
+function refuse(reason: string, name: string): never {
+  throw new ViolationError({ reason, details: name });
+}
+
+/** The entry's path relative to the package root, or undefined when the entry is not part of the package. */
+function packagePath(name: string, prefix: string): string | undefined {
+  if (name.startsWith('/')) refuse('Absolute path in package archive', name);
+  const segments = name.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) refuse('Path escapes the package in package archive', name);
+  const path = segments.join('/');
+  if (prefix !== '' && !`${path}/`.startsWith(prefix)) return undefined;
+  const relative = prefix === '' ? path : path.slice(prefix.length);
+  if (relative === '' || relative.split('/').some((s) => s.startsWith('.'))) return undefined;
+  return relative;
+}
+
+function checkType(header: Header): boolean {
+  switch (header.type) {
+    case 'file':
+    case 'contiguous-file':
+      return true;
+    case 'directory':
+      return false;
+    case 'symlink':
+      return refuse('Symbolic link in package archive', `${header.name} -> ${header.linkname}`);
+    case 'link':
+      return refuse('Hard link in package archive', `${header.name} -> ${header.linkname}`);
+    default:
+      return refuse(`Unsupported entry type ${header.type} in package archive`, header.name);
+  }
+}
+
+function isGzip(first: Uint8Array): boolean {
+  return first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+}
+
+async function* chunksOf(input: Uint8Array | AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  if (input instanceof Uint8Array) yield input;
+  else yield* input;
+}
+
+/** Peek at the first chunk to detect gzip, then stream everything through (gunzip and) tar extraction. */
+async function tarStream(input: Uint8Array | AsyncIterable<Uint8Array>): Promise<Readable> {
+  const iterator = chunksOf(input)[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const head = first.done === true ? new Uint8Array() : first.value;
+  async function* all(): AsyncIterable<Uint8Array> {
+    yield head;
+    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value;
+  }
+  const raw = Readable.from(all());
+  if (!isGzip(head)) return raw;
+  const gunzip = createGunzip();
+  raw.on('error', (e) => gunzip.destroy(e));
+  return raw.pipe(gunzip);
+}
+
+interface Budget {
+  files: number;
+  total: number;
+}
+
+async function readEntry(
+  stream: AsyncIterable<unknown>,
+  header: Header,
+  limits: ArchiveLimits,
+  budget: Budget,
+): Promise<Uint8Array> {
+  if (header.size > limits.maxFileBytes) {
+    refuse(
+      `File larger than ${limits.maxFileBytes} bytes (limit maxFileBytes) in package archive`,
+      `${header.name}: ${header.size} bytes`,
+    );
+  }
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of stream) {
+    if (!(chunk instanceof Uint8Array)) continue;
+    budget.total += chunk.length;
+    if (budget.total > limits.maxTotalBytes) {
+      refuse(
+        `Package archive larger than ${limits.maxTotalBytes} bytes uncompressed (limit maxTotalBytes)`,
+        header.name,
+      );
+    }
+    chunks.push(chunk);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** Read a tar or tar.gz archive into a file map. Throws ViolationError for unsafe or oversized archives. */
+export async function readTarball(
+  input: Uint8Array | AsyncIterable<Uint8Array>,
+  options: ReadTarballOptions = {},
+): Promise<Map<string, Uint8Array>> {
+  const limits: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
+  const files = options.into ?? new Map<string, Uint8Array>();
+  const budget: Budget = { files: files.size, total: 0 };
+  const extractor = extract();
+  const source = await tarStream(input);
+  source.on('error', (e) => {
+    extractor.destroy(e);
+  });
+  source.pipe(extractor);
+  try {
+    for await (const entry of extractor) {
+      const header = entry.header;
+      const path = checkType(header) ? packagePath(header.name, options.prefix ?? '') : undefined;
+      if (path === undefined) {
+        entry.resume();
+        continue;
+      }
+      const bytes = await readEntry(entry, header, limits, budget);
+      if (!files.has(path)) budget.files += 1;
+      if (budget.files > limits.maxFiles)
+        refuse(`Package archive has more than ${limits.maxFiles} files (limit maxFiles)`, path);
+      files.set(path, bytes);
+    }
+  } catch (error) {
+    source.destroy();
+    if (error instanceof ViolationError) throw error;
+    throw new ViolationError(
+      { reason: 'Invalid package archive', details: error instanceof Error ? error.message : String(error) },
+      { cause: error },
+    );
+  }
+  return files;
+}
+
+/** The same, typed as a package file map. */
+export async function readPackageTarball(
+  input: Uint8Array | AsyncIterable<Uint8Array>,
+  options: ReadTarballOptions = {},
+): Promise<FileMap> {
+  return readTarball(input, options);
+}
