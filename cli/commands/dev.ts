@@ -11,6 +11,8 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { cacheRoot } from '../../test/env/binaries.js';
 import { startControlPlane } from '../../test/env/control-plane.js';
+import { startMinio } from '../../test/env/minio.js';
+import { startRegistry } from '../../test/env/registry.js';
 import { pidAlive, portIsFree, stopAll, stopPid } from '../../test/env/process.js';
 import type { CliIO, Command } from '../command.js';
 import { UsageError } from '../package-input.js';
@@ -18,9 +20,12 @@ import { UsageError } from '../package-input.js';
 const usage = `Run a real local Kubernetes control plane for development and manual tests.
 
 Usage:
-  gantry dev up [--full]   start etcd and kube-apiserver (with --full also kube-controller-manager,
-                           kube-scheduler and kwok with one fake node, so workloads become Available);
-                           missing binaries are built from their Go modules first (cached in ~/.cache/gantry)
+  gantry dev up [--full] [--with-registry] [--with-s3]
+                           start etcd and kube-apiserver (with --full also kube-controller-manager,
+                           kube-scheduler and kwok with one fake node, so workloads become Available;
+                           --with-registry a CNCF distribution registry, --with-s3 a MinIO server with a
+                           bucket, credentials written to a 0600 file); missing binaries are built from
+                           their Go modules first (cached in ~/.cache/gantry)
   gantry dev status        print the kubeconfig path and whether every component runs (exit 1 when not running)
   gantry dev down          stop every component by pid and remove its data
 
@@ -38,6 +43,8 @@ const stateSchema = z.object({
   full: z.boolean(),
   ports: z.array(z.number()),
   processes: z.array(z.object({ name: z.string(), pid: z.number(), logFile: z.string() })),
+  registry: z.string().optional(),
+  s3: z.object({ endpoint: z.string(), bucket: z.string(), credentialsFile: z.string() }).optional(),
 });
 type DevState = z.infer<typeof stateSchema>;
 
@@ -92,14 +99,64 @@ async function status(io: CliIO, kubeconfigOnly: boolean): Promise<number> {
   return dead.length === 0 ? 0 : 1;
 }
 
-async function up(io: CliIO, full: boolean): Promise<number> {
+interface UpOptions {
+  readonly full: boolean;
+  readonly registry: boolean;
+  readonly s3: boolean;
+}
+
+async function extras(options: UpOptions, state: DevState, io: CliIO): Promise<DevState> {
+  let next = state;
+  if (options.registry) {
+    const registry = await startRegistry({
+      detached: true,
+      dir: join(devDir(), 'registry'),
+      log: (l) => {
+        io.stderr(`${l}\n`);
+      },
+    });
+    next = {
+      ...next,
+      registry: registry.host,
+      ports: [...next.ports, registry.port],
+      processes: [
+        ...next.processes,
+        { name: 'registry', pid: registry.process.pid, logFile: registry.process.logFile },
+      ],
+    };
+  }
+  if (options.s3) {
+    const minio = await startMinio({
+      detached: true,
+      dir: join(devDir(), 's3'),
+      log: (l) => {
+        io.stderr(`${l}\n`);
+      },
+    });
+    const credentialsFile = join(devDir(), 's3.env');
+    const env = `AWS_ACCESS_KEY_ID=${minio.accessKey}\nAWS_SECRET_ACCESS_KEY=${minio.secretKey}\nAWS_REGION=${minio.region}\nAWS_ENDPOINT_URL_S3=${minio.endpoint}\n`;
+    await writeFile(credentialsFile, env, { mode: 0o600 });
+    next = {
+      ...next,
+      s3: { endpoint: minio.endpoint, bucket: minio.bucket, credentialsFile },
+      ports: [...next.ports, ...minio.ports],
+      processes: [
+        ...next.processes,
+        { name: 'minio', pid: minio.process.pid, logFile: minio.process.logFile },
+      ],
+    };
+  }
+  return next;
+}
+
+async function up(io: CliIO, options: UpOptions): Promise<number> {
   const existing = await readState();
   if (existing !== undefined) {
     if (existing.processes.every((p) => pidAlive(p.pid))) {
       io.stdout(
         `A local control plane is already running (${existing.full ? 'full' : 'plain'} mode).\nkubeconfig: ${existing.kubeconfigPath}\n`,
       );
-      return existing.full || !full ? 0 : 1;
+      return existing.full || !options.full ? 0 : 1;
     }
     io.stderr('A previous local control plane died; cleaning it up first.\n');
     await down({ ...io, stdout: () => undefined });
@@ -108,25 +165,32 @@ async function up(io: CliIO, full: boolean): Promise<number> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const cp = await startControlPlane({
-    full,
+    full: options.full,
     detached: true,
     dir,
     log: (l) => {
       io.stderr(`${l}\n`);
     },
   });
-  const state: DevState = {
+  const base: DevState = {
     server: cp.server,
     kubeconfigPath: cp.kubeconfigPath,
-    dir,
-    full,
+    dir: devDir(),
+    full: options.full,
     ports: [...cp.ports],
     processes: cp.processes.map((p) => ({ name: p.name, pid: p.pid, logFile: p.logFile })),
   };
+  await writeFile(statePath(), `${JSON.stringify(base, null, 2)}\n`);
+  const state = await extras(options, base, io);
   await writeFile(statePath(), `${JSON.stringify(state, null, 2)}\n`);
   io.stdout(
-    `Local control plane ready in ${(cp.startMs / 1000).toFixed(1)} s (${full ? 'full' : 'plain'} mode).\nkubeconfig: ${cp.kubeconfigPath}\n`,
+    `Local control plane ready in ${(cp.startMs / 1000).toFixed(1)} s (${options.full ? 'full' : 'plain'} mode).\nkubeconfig: ${cp.kubeconfigPath}\n`,
   );
+  if (state.registry !== undefined) io.stdout(`registry:   ${state.registry} (plain http, loopback only)\n`);
+  if (state.s3 !== undefined)
+    io.stdout(
+      `s3:         ${state.s3.endpoint} bucket ${state.s3.bucket} (credentials in ${state.s3.credentialsFile})\n`,
+    );
   return 0;
 }
 
@@ -138,10 +202,20 @@ export const devCommand: Command = {
     const { positionals, values } = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { full: { type: 'boolean' }, kubeconfig: { type: 'boolean' } },
+      options: {
+        full: { type: 'boolean' },
+        kubeconfig: { type: 'boolean' },
+        'with-registry': { type: 'boolean' },
+        'with-s3': { type: 'boolean' },
+      },
     });
     const action = positionals[0];
-    if (action === 'up') return up(io, values.full === true);
+    if (action === 'up')
+      return up(io, {
+        full: values.full === true,
+        registry: values['with-registry'] === true,
+        s3: values['with-s3'] === true,
+      });
     if (action === 'down') return down(io);
     if (action === 'status') return status(io, values.kubeconfig === true);
     throw new UsageError(

@@ -17,9 +17,18 @@ const execFile = promisify(execFileCb);
 export const KUBERNETES_VERSION = 'v1.37.2';
 export const ETCD_VERSION = 'v3.6.6';
 export const KWOK_VERSION = 'v0.8.0';
+export const REGISTRY_VERSION = 'v3.1.2';
+export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
 
 export type BinaryName =
-  'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'kwok';
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kubectl'
+  | 'kwok'
+  | 'registry'
+  | 'minio';
 
 const KUBE_COMMANDS: readonly BinaryName[] = [
   'kube-apiserver',
@@ -34,6 +43,8 @@ export function cacheRoot(): string {
 
 function versionOf(name: BinaryName): string {
   if (name === 'kwok') return KWOK_VERSION;
+  if (name === 'registry') return REGISTRY_VERSION;
+  if (name === 'minio') return MINIO_VERSION;
   return name === 'etcd' ? ETCD_VERSION : KUBERNETES_VERSION;
 }
 
@@ -178,25 +189,31 @@ async function etcdModule(go: string, log: (line: string) => void): Promise<stri
   return dir;
 }
 
-/** kwok's module installs cleanly with `go install` (no replace directives). */
-async function installKwok(go: string, target: string, log: (line: string) => void): Promise<void> {
+/** Modules that install cleanly with `go install pkg@version` (kwok, the distribution registry, MinIO). */
+const GO_INSTALL: Partial<Record<BinaryName, string>> = {
+  kwok: `sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}`,
+  registry: `github.com/distribution/distribution/v3/cmd/registry@${REGISTRY_VERSION}`,
+  minio: `github.com/minio/minio@${MINIO_VERSION}`,
+};
+
+async function goInstall(
+  go: string,
+  name: BinaryName,
+  pkg: string,
+  target: string,
+  log: (line: string) => void,
+): Promise<void> {
   const gobin = `${target}.gobin-${process.pid}`;
   await mkdir(gobin, { recursive: true });
-  await execFile(
-    go,
-    ['install', '-trimpath', '-ldflags', '-s -w', `sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}`],
-    {
-      env: { ...process.env, GOBIN: gobin, CGO_ENABLED: '0' },
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  ).catch((error: unknown) => {
-    throw new Error(
-      `go install sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION} failed: ${String((error as { stderr?: string }).stderr ?? error)}`,
-    );
+  log(`$ go install ${pkg}`);
+  await execFile(go, ['install', '-trimpath', '-ldflags', '-s -w', pkg], {
+    env: { ...process.env, GOBIN: gobin, CGO_ENABLED: '0' },
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch((error: unknown) => {
+    throw new Error(`go install ${pkg} failed: ${String((error as { stderr?: string }).stderr ?? error)}`);
   });
-  await rename(join(gobin, 'kwok'), target);
+  await rename(join(gobin, name), target);
   await rm(gobin, { recursive: true, force: true });
-  log(`installed kwok ${KWOK_VERSION}: ${target}`);
 }
 
 /** Folder of kwok's own stage configurations, shipped in its Go module. */
@@ -210,9 +227,12 @@ async function build(name: BinaryName, log: (line: string) => void): Promise<voi
   const go = await goBinary();
   const target = binaryPath(name);
   const started = Date.now();
-  if (name === 'kwok') {
+  const installable = GO_INSTALL[name];
+  if (installable !== undefined) {
+    log(`building ${name} ${versionOf(name)} from its Go module (first time only) …`);
     await mkdir(join(target, '..'), { recursive: true });
-    await installKwok(go, target, log);
+    await goInstall(go, name, installable, target, log);
+    log(`built ${name} in ${((Date.now() - started) / 1000).toFixed(0)} s: ${target}`);
     return;
   }
   log(

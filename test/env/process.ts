@@ -49,9 +49,14 @@ export function startDetached(
   command: string,
   args: readonly string[],
   logFile: string,
+  env: Readonly<Record<string, string>> = {},
 ): ManagedProcess {
   const fd = openSync(logFile, 'a');
-  const child = spawn(command, [...args], { stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn(command, [...args], {
+    stdio: ['ignore', fd, fd],
+    detached: true,
+    env: { ...process.env, ...env },
+  });
   closeSync(fd);
   child.unref();
   let exit: { code: number | null; signal: string | null } | undefined;
@@ -75,10 +80,12 @@ export function startProcess(
   command: string,
   args: readonly string[],
   logFile: string,
+  env: Readonly<Record<string, string>> = {},
 ): ManagedProcess {
   const log = createWriteStream(logFile, { flags: 'a' });
   const child: ChildProcess = spawn(command, [...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
     detached: false,
   });
   child.stdout?.pipe(log);

@@ -4,6 +4,8 @@
  */
 import type { TestProject } from 'vitest/node';
 import { startControlPlane } from '../../env/control-plane.js';
+import { startMinio } from '../../env/minio.js';
+import { startRegistry } from '../../env/registry.js';
 
 export interface ProvidedKube {
   readonly server: string;
@@ -14,9 +16,24 @@ export interface ProvidedKube {
   readonly startMs: number;
 }
 
+export interface ProvidedRegistry {
+  readonly host: string;
+  readonly url: string;
+}
+
+export interface ProvidedS3 {
+  readonly endpoint: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly bucket: string;
+  readonly region: string;
+}
+
 declare module 'vitest' {
   export interface ProvidedContext {
     kube: ProvidedKube;
+    registry: ProvidedRegistry;
+    s3: ProvidedS3;
   }
 }
 
@@ -30,7 +47,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
     keyFile: cp.certs.adminKey,
     startMs: cp.startMs,
   });
+  const registry = await startRegistry();
+  project.provide('registry', { host: registry.host, url: registry.url });
+  const minio = await startMinio();
+  project.provide('s3', {
+    endpoint: minio.endpoint,
+    accessKey: minio.accessKey,
+    secretKey: minio.secretKey,
+    bucket: minio.bucket,
+    region: minio.region,
+  });
   return async () => {
-    await cp.stop();
+    await Promise.all([cp.stop(), registry.stop(), minio.stop()]);
   };
 }
