@@ -2,6 +2,7 @@
  * The OCI registry (CNCF distribution v3) and the S3 server (MinIO) are real: a package image pushed with the
  * registry's HTTP API comes back byte for byte by digest; basic auth is enforced; an S3 object round-trips.
  */
+import { createServer } from 'node:http';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { buildPackageImage, MEDIA_TYPE_OCI_MANIFEST, sha256, type Blob } from '../../shared/oci/image.js';
@@ -73,6 +74,61 @@ describe('OCI registry', () => {
       headers: { authorization: `Basic ${Buffer.from('gantry:s3cret-pass').toString('base64')}` },
     });
     expect(ok.status).toBe(200);
+  });
+});
+
+describe('registry notifications', () => {
+  it('POSTs a real push event for a tagged manifest to the configured endpoint', async () => {
+    const events: unknown[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        events.push({
+          contentType: req.headers['content-type'],
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown,
+        });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) =>
+      server.listen(0, '127.0.0.1', () => {
+        resolve();
+      }),
+    );
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      const registry = await startRegistry({ notifyUrl: `http://127.0.0.1:${port}/events` });
+      extra.push(registry);
+      const image = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'kind: PackageManifest\n' }));
+      await pushBlob(registry.url, 'acc/pkg', image.layer);
+      await pushBlob(registry.url, 'acc/pkg', image.config);
+      await fetch(`${registry.url}/v2/acc/pkg/manifests/v2`, {
+        method: 'PUT',
+        body: image.manifest.bytes,
+        headers: { 'content-type': MEDIA_TYPE_OCI_MANIFEST },
+      });
+      const deadline = Date.now() + 20_000;
+      const isManifestPush = (e: unknown): boolean =>
+        JSON.stringify(e).includes(`"mediaType":"${MEDIA_TYPE_OCI_MANIFEST}"`) &&
+        JSON.stringify(e).includes('"tag":"v2"');
+      while (!events.some(isManifestPush) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      const event = events.find(isManifestPush) as {
+        contentType: string;
+        body: { events: { action: string; target: { repository: string; digest: string; tag: string } }[] };
+      };
+      // distribution v3 sends events.v2+json (v2 registries sent v1); issue 5's event parsing must accept both.
+      expect(event.contentType).toBe('application/vnd.docker.distribution.events.v2+json');
+      const push = event.body.events.find((e) => e.target.tag === 'v2');
+      expect(push).toMatchObject({
+        action: 'push',
+        target: { repository: 'acc/pkg', digest: image.manifest.digest, tag: 'v2' },
+      });
+    } finally {
+      server.close();
+    }
   });
 });
 
