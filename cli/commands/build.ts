@@ -102,7 +102,7 @@ export const buildCommand: Command = {
     const image = await buildPackageImage(raw.files, labels);
     if (values.output !== undefined)
       await writeFile(resolve(io.cwd, values.output), await imageLayoutTarball(image, tags));
-    io.stdout(format === 'digest' ? `${image.manifest.digest}\n` : 'Package built successfully!\n');
+    io.stdout(format === 'digest' ? `${image.manifest.digest}\n` : 'Package built successfully!');
     return 0;
   },
 };

@@ -205,6 +205,45 @@ describe('package image', () => {
   });
 });
 
+describe('gantry build messages (pko-behaviour §7)', () => {
+  async function build(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const { main } = await import('../../cli/main.js');
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['build', ...args], {
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+      cwd: join(import.meta.dirname, '../..'),
+      isTTY: false,
+    });
+    return { code, stdout, stderr };
+  }
+
+  it("prints PKO's success line without a newline", async () => {
+    expect(await build('examples/simple', '-t', 'a/b:v1')).toEqual({
+      code: 0,
+      stdout: 'Package built successfully!',
+      stderr: '',
+    });
+  });
+
+  it('refuses output without tags, and bad tags', async () => {
+    expect(await build('examples/simple', '-o', 'x.tar')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'Error: output or push is requested but no tags are set\n',
+    });
+    expect(await build('examples/simple', '-t', 'Bad:tag')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'Error: invalid tag specified as parameter Bad:tag: repository name must be lowercase\n',
+    });
+    expect((await build('examples/simple', '-t', 'a/b:v1', '-l', 'novalue=')).stderr).toBe(
+      'Error: invalid label "novalue=": expected KEY=VALUE with a non-empty key and value\n',
+    );
+  });
+});
+
 describe('image references', () => {
   it('parses and refuses like distribution/reference', () => {
     expect(parseReference('localhost:5001/acc/app:v1')).toEqual({
