@@ -9,6 +9,10 @@ export interface CliIO {
   readonly stderr: (text: string) => void;
   readonly cwd: string;
   readonly isTTY: boolean;
+  /** Environment variables the command may read (DOCKER_CONFIG, AWS_*); tests pass their own. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Whether stderr is a terminal (progress is shown only then). */
+  readonly stderrIsTTY?: boolean;
 }
 
 export interface Command {

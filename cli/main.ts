@@ -31,6 +31,8 @@ export function processIO(): CliIO {
     stderr: (text) => process.stderr.write(text),
     cwd: process.cwd(),
     isTTY: process.stdout.isTTY,
+    env: process.env,
+    stderrIsTTY: process.stderr.isTTY,
   };
 }
 

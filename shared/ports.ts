@@ -33,3 +33,26 @@ export interface GoTemplateEngine {
   /** Path -> rendered text for every executed template. Throws TemplateError with Go's own message. */
   render(request: GoTemplateRequest): Promise<ReadonlyMap<string, string>>;
 }
+
+/** A package fetched from where `spec.image` points. */
+export interface PulledPackage {
+  /** The package files (for images: the files under `package/`, made relative). */
+  readonly files: FileMap;
+  /** Image config labels (empty for tarballs). */
+  readonly labels: Readonly<Record<string, string>>;
+  /**
+   * What was fetched, exactly: `registry/repo@sha256:…` for images, `https://…@sha256:…` for tarballs,
+   * `s3://bucket/key?versionId=…` or `s3://bucket/key#etag=…` for S3 objects.
+   */
+  readonly resolved: string;
+  /** Content identity: the manifest or tarball digest, or the S3 version id / ETag. */
+  readonly digest: string;
+}
+
+/** Fetches packages: OCI registries, `s3://bucket/key` and `https://…@sha256:…` tarballs. */
+export interface ImageSource {
+  /** Fetch and unpack the package at `reference`. Throws TerminalError or RetryableError. */
+  pull(reference: string, options?: { readonly signal?: AbortSignal }): Promise<PulledPackage>;
+  /** The manifest digest a reference names now (a tag resolved), without fetching layers. */
+  resolveDigest(reference: string, options?: { readonly signal?: AbortSignal }): Promise<string>;
+}

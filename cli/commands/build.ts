@@ -2,7 +2,8 @@
  * @module cli/commands/build
  * `gantry build <folder> --tag T [--output f.tar] [--label k=v]`: validate the package (generating missing
  * template-test fixtures, as PKO does) and write a PKO-compatible package image as an OCI image-layout tarball
- * (pko-behaviour §1.1, §7). Pushing to a registry comes with the package-sources work (issue 5).
+ * (pko-behaviour §1.1, §7), and push it to the tags' registries (`--push`) or to S3 (`--push s3://bucket/key`,
+ * the image's single layer: a tar.gz with the files under `package/`).
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { parseReference } from '../../shared/oci/reference.js';
 import { loadPackage, validatePackage, ViolationError } from '../../shared/packages/index.js';
 import type { Command } from '../command.js';
 import { environmentFor, packageEngines, readPackageArgument, UsageError } from '../package-input.js';
+import { cliPackageSource } from '../sources.js';
 
 const usage = `Build a package image from a package folder.
 
@@ -28,13 +30,39 @@ Flags:
   -o, --output FILE          write the image to FILE as an OCI image-layout tarball (also loadable by docker load)
   -l, --label KEY=VALUE      image config label (repeatable, value must not be empty)
       --output-format FMT    human (default): "Package built successfully!"; digest: only the manifest digest
-      --push                 push the tags to their registry (not available yet: comes with package sources)
+      --push [s3://B/KEY]    push the image to the registries of its tags; with an s3:// location, also upload
+                             the package (a tar.gz, files under package/) to that S3 object (repeatable)
+      --insecure             allow plain http to the registries of the tags
   -h, --help                 help for build
 
 Examples:
   gantry build examples/templated --tag registry.example.com/packages/templated:v1 --output templated.tar
   gantry build examples/simple -t localhost:5001/simple:v1 -o simple.tar --output-format digest
+  gantry build examples/simple -t localhost:5001/simple:v1 --push --insecure
+  gantry build examples/simple --push s3://packages/simple/v1.tar.gz
+
+Registry credentials come from $DOCKER_CONFIG/config.json (default ~/.docker/config.json), S3 credentials
+and endpoint from the AWS environment (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL_S3, AWS_REGION, …).
 `;
+
+/** Take \`--push s3://…\` / \`--push=s3://…\` out of argv (parseArgs knows --push only as a switch). */
+function splitS3Pushes(argv: readonly string[]): { args: string[]; s3: string[] } {
+  const args: string[] = [];
+  const s3: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    const next = argv[i + 1];
+    if (a === '--push' && next?.startsWith('s3://') === true) {
+      s3.push(next);
+      args.push('--push');
+      i++;
+    } else if (a.startsWith('--push=s3://')) {
+      s3.push(a.slice('--push='.length));
+      args.push('--push');
+    } else args.push(a);
+  }
+  return { args, s3 };
+}
 
 function parseLabels(labels: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -52,8 +80,9 @@ export const buildCommand: Command = {
   summary: 'Build a package image (OCI tarball) from a package folder',
   usage,
   async run(argv, io) {
+    const { args, s3 } = splitS3Pushes(argv);
     const { positionals, values } = parseArgs({
-      args: [...argv],
+      args,
       allowPositionals: true,
       options: {
         tag: { type: 'string', short: 't', multiple: true },
@@ -72,13 +101,9 @@ export const buildCommand: Command = {
       const parsed = parseReference(tag);
       if (!parsed.ok) throw new UsageError(`invalid tag specified as parameter ${tag}: ${parsed.error}`);
     }
-    if ((values.output !== undefined || values.push === true) && tags.length === 0) {
+    if ((values.output !== undefined || (values.push === true && s3.length === 0)) && tags.length === 0) {
       throw new UsageError('output or push is requested but no tags are set');
     }
-    if (values.push === true)
-      throw new UsageError(
-        '--push is not available yet: pushing to registries comes with package sources (issue 5)',
-      );
     const labels = parseLabels(values.label ?? []);
     const folder = positionals[0];
     const raw = await readPackageArgument(io.cwd, folder);
@@ -102,7 +127,13 @@ export const buildCommand: Command = {
     const image = await buildPackageImage(raw.files, labels);
     if (values.output !== undefined)
       await writeFile(resolve(io.cwd, values.output), await imageLayoutTarball(image, tags));
-    io.stdout(format === 'digest' ? `${image.manifest.digest}\n` : 'Package built successfully!');
+    let digest = image.manifest.digest;
+    if (values.push === true) {
+      const targets = [...tags, ...s3];
+      const source = await cliPackageSource(io, targets, values.insecure === true);
+      digest = await source.push(image, targets);
+    }
+    io.stdout(format === 'digest' ? `${digest}\n` : 'Package built successfully!');
     return 0;
   },
 };

@@ -20,6 +20,7 @@ import {
   testCaseContext,
   UsageError,
 } from '../package-input.js';
+import { pullPackageArgument } from '../sources.js';
 
 export const TREE_FLAGS_HELP = `Flags:
   --cluster                  render as a ClusterPackage (also when the package namespace is empty)
@@ -28,6 +29,9 @@ export const TREE_FLAGS_HELP = `Flags:
                              (default: the first test case, else package namespace/name without config)
   --component NAME           render this component of a multi-component package
   --kubernetes-version V     the .environment.kubernetes.version templates see (default v1.37.2)
+  --pull                     the argument is a package location, not a folder: an image reference
+                             (registry/repo:tag or @sha256:…), s3://bucket/key or https://…/pkg.tar.gz@sha256:…
+  --insecure                 allow plain http to the registry (or tarball host) the command names
   -h, --help                 help
 `;
 
@@ -37,6 +41,8 @@ export const treeOptions = {
   'config-testcase': { type: 'string' },
   component: { type: 'string' },
   'kubernetes-version': { type: 'string' },
+  pull: { type: 'boolean' },
+  insecure: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 export const renderOptions = {
@@ -71,7 +77,10 @@ export async function renderFromFlags(
   );
   if (v['config-path'] !== undefined && v['config-testcase'] !== undefined)
     throw new UsageError('[config-path config-testcase] were all set');
-  const raw = await readPackageArgument(io.cwd, positionals[0]);
+  const raw =
+    v['pull'] === true
+      ? await pullPackageArgument(io, positionals[0], v['insecure'] === true)
+      : await readPackageArgument(io.cwd, positionals[0]);
   try {
     const pkg = loadPackage(raw);
     const component = selectComponent(pkg, typeof v['component'] === 'string' ? v['component'] : undefined);
@@ -93,7 +102,8 @@ export async function renderFromFlags(
     const scope = v['cluster'] === true || namespace === '' ? 'Cluster' : 'Namespaced';
     const config =
       typeof v['config-path'] === 'string' ? await readConfigFile(io.cwd, v['config-path']) : chosen.config;
-    const image = typeof v['image'] === 'string' ? v['image'] : chosen.image;
+    const pulledFrom = v['pull'] === true ? positionals[0] : undefined;
+    const image = typeof v['image'] === 'string' ? v['image'] : (pulledFrom ?? chosen.image);
     const rendered = await renderPackage(
       {
         component,

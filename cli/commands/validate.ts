@@ -9,21 +9,26 @@ import { readFixtures, writeFixtures } from '../../functions/adapters/package-fo
 import { loadPackage, validatePackage, ViolationError } from '../../shared/packages/index.js';
 import type { Command } from '../command.js';
 import { environmentFor, packageEngines, readPackageArgument } from '../package-input.js';
+import { pullPackageArgument, SOURCE_FLAGS_HELP } from '../sources.js';
 
 const usage = `Validate a package folder: manifests, lock file, objects, templates and template test fixtures.
 
 Usage:
   gantry validate <folder> [flags]
+  gantry validate --pull <image|s3://…|https://…@sha256:…> [--insecure]
 
 Every component of a multi-component package is validated. Template test cases (manifest test.template)
 are rendered and compared with <folder>/.test-fixtures/<case>/; missing fixture folders are generated.
+With --pull the package is fetched first; an image has no fixtures, so its test cases are only rendered.
 
 Flags:
-  --kubernetes-version V   the .environment.kubernetes.version templates see (default v1.37.2)
-  -h, --help               help for validate
+  --kubernetes-version V     the .environment.kubernetes.version templates see (default v1.37.2)
+${SOURCE_FLAGS_HELP}  -h, --help                 help for validate
 
 Examples:
   gantry validate examples/templated
+  gantry validate --pull registry.example.com/packages/templated:v1
+  gantry validate --pull --insecure localhost:5001/simple@sha256:3f1c…
 `;
 
 export const validateCommand: Command = {
@@ -34,16 +39,23 @@ export const validateCommand: Command = {
     const { positionals, values } = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { 'kubernetes-version': { type: 'string' } },
+      options: {
+        'kubernetes-version': { type: 'string' },
+        pull: { type: 'boolean' },
+        insecure: { type: 'boolean' },
+      },
     });
     const folder = positionals[0];
-    const raw = await readPackageArgument(io.cwd, folder);
+    const pulled = values.pull === true;
+    const raw = pulled
+      ? await pullPackageArgument(io, folder, values.insecure === true)
+      : await readPackageArgument(io.cwd, folder);
     const dir = resolve(io.cwd, folder ?? '.');
     let result;
     try {
       const pkg = loadPackage(raw);
       result = await validatePackage(pkg, packageEngines(), {
-        fixtures: await readFixtures(dir),
+        fixtures: pulled ? new Map() : await readFixtures(dir),
         environment: environmentFor(values['kubernetes-version']),
       });
     } catch (error) {
@@ -54,7 +66,7 @@ export const validateCommand: Command = {
     if (result.violations.length > 0) {
       throw new Error(`validating package: loading package from files: ${result.violations.join('\n')}`);
     }
-    await writeFixtures(dir, result.fixturesToWrite);
+    if (!pulled) await writeFixtures(dir, result.fixturesToWrite);
     io.stdout('Package validated successfully!\n');
     return 0;
   },

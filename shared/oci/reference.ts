@@ -57,3 +57,73 @@ export function parseReference(
     },
   };
 }
+
+/** A reference with its registry made explicit, as go-containerregistry reads it. */
+export interface QualifiedReference {
+  /** Registry host with port, Docker Hub as `index.docker.io`. */
+  readonly registry: string;
+  /** Repository path, Docker Hub official images under `library/`. */
+  readonly repository: string;
+  /** Tag, `latest` when the reference names neither tag nor digest. */
+  readonly tag?: string;
+  readonly digest?: string;
+}
+
+export const DOCKER_HUB = 'index.docker.io';
+
+/** Parse and qualify: `nginx:1.2` → `index.docker.io/library/nginx:1.2`, no tag or digest → `:latest`. */
+export function qualifyReference(
+  text: string,
+): { ok: true; value: QualifiedReference } | { ok: false; error: string } {
+  const parsed = parseReference(text);
+  if (!parsed.ok) return parsed;
+  const r = parsed.value;
+  const hub = r.registry === '' || r.registry === 'docker.io' || r.registry === DOCKER_HUB;
+  const registry = hub ? DOCKER_HUB : r.registry;
+  const repository = hub && !r.repository.includes('/') ? `library/${r.repository}` : r.repository;
+  if (r.digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(r.digest))
+    return {
+      ok: false,
+      error: `unsupported digest "${r.digest}": only sha256:<64 lowercase hex> is accepted`,
+    };
+  const tag = r.tag ?? (r.digest === undefined ? 'latest' : undefined);
+  return {
+    ok: true,
+    value: {
+      registry,
+      repository,
+      ...(tag !== undefined ? { tag } : {}),
+      ...(r.digest !== undefined ? { digest: r.digest } : {}),
+    },
+  };
+}
+
+/** `registry/repository[:tag][@digest]`. */
+export function formatReference(ref: QualifiedReference): string {
+  return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${
+    ref.digest !== undefined ? `@${ref.digest}` : ''
+  }`;
+}
+
+/** PKO's `--registry-host-overrides=a=b`: the registry host `a` is replaced by `b` before pulling. */
+export function overrideRegistryHost(
+  ref: QualifiedReference,
+  overrides: ReadonlyMap<string, string>,
+): QualifiedReference {
+  const to = overrides.get(ref.registry);
+  return to === undefined ? ref : { ...ref, registry: to };
+}
+
+/** Parse `from=to,from2=to2` (PKO's override flag syntax). */
+export function parseOverrideList(
+  text: string,
+): { ok: true; value: { from: string; to: string }[] } | { ok: false; error: string } {
+  const out: { from: string; to: string }[] = [];
+  for (const item of text.split(',').filter((s) => s.trim() !== '')) {
+    const at = item.indexOf('=');
+    if (at <= 0 || at === item.length - 1)
+      return { ok: false, error: `invalid override "${item}": expected FROM=TO` };
+    out.push({ from: item.slice(0, at).trim(), to: item.slice(at + 1).trim() });
+  }
+  return { ok: true, value: out };
+}

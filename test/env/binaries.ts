@@ -19,6 +19,8 @@ export const ETCD_VERSION = 'v3.6.6';
 export const KWOK_VERSION = 'v0.8.0';
 export const REGISTRY_VERSION = 'v3.1.2';
 export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
+/** go-containerregistry's `crane`: an independent OCI client for interoperability tests. */
+export const CRANE_VERSION = 'v0.22.1';
 
 export type BinaryName =
   | 'etcd'
@@ -28,7 +30,8 @@ export type BinaryName =
   | 'kubectl'
   | 'kwok'
   | 'registry'
-  | 'minio';
+  | 'minio'
+  | 'crane';
 
 const KUBE_COMMANDS: readonly BinaryName[] = [
   'kube-apiserver',
@@ -45,6 +48,7 @@ function versionOf(name: BinaryName): string {
   if (name === 'kwok') return KWOK_VERSION;
   if (name === 'registry') return REGISTRY_VERSION;
   if (name === 'minio') return MINIO_VERSION;
+  if (name === 'crane') return CRANE_VERSION;
   return name === 'etcd' ? ETCD_VERSION : KUBERNETES_VERSION;
 }
 
@@ -194,6 +198,7 @@ const GO_INSTALL: Partial<Record<BinaryName, string>> = {
   kwok: `sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}`,
   registry: `github.com/distribution/distribution/v3/cmd/registry@${REGISTRY_VERSION}`,
   minio: `github.com/minio/minio@${MINIO_VERSION}`,
+  crane: `github.com/google/go-containerregistry/cmd/crane@${CRANE_VERSION}`,
 };
 
 async function goInstall(

@@ -13,6 +13,9 @@ export interface ProvidedKube {
   readonly caFile: string;
   readonly certFile: string;
   readonly keyFile: string;
+  /** A serving certificate for 127.0.0.1 / localhost signed by `caFile` (for test HTTPS servers). */
+  readonly serverCertFile: string;
+  readonly serverKeyFile: string;
   readonly startMs: number;
 }
 
@@ -45,8 +48,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     caFile: cp.certs.caCert,
     certFile: cp.certs.adminCert,
     keyFile: cp.certs.adminKey,
+    serverCertFile: cp.certs.serverCert,
+    serverKeyFile: cp.certs.serverKey,
     startMs: cp.startMs,
   });
+  // Test workers are forked after this and inherit it: Node then trusts the test CA (HTTPS tarball tests).
+  process.env['NODE_EXTRA_CA_CERTS'] = cp.certs.caCert;
   const registry = await startRegistry();
   project.provide('registry', { host: registry.host, url: registry.url });
   const minio = await startMinio();

@@ -1,0 +1,206 @@
+/**
+ * @module adapters/oci/http
+ * The one place package sources touch the network: fetch with a deadline for the response headers, an idle
+ * timeout while the body streams, redirects followed by hand (at most `maxRedirects`, never to plain http
+ * unless that host is marked insecure, and never carrying the Authorization header to another host), and
+ * bodies read with a byte cap. Failures are RetryableErrors whose message names the method, the URL and
+ * the limit that was hit.
+ */
+import { RetryableError, errorMessage } from '../../../shared/errors.js';
+import { limitText, type SourceLimits } from '../../../shared/oci/limits.js';
+
+/** The back-off an unreachable or failing source asks for (PKO's initial pull back-off). */
+export const PULL_RETRY_MS = 10_000;
+
+export interface HttpClientOptions {
+  readonly limits: SourceLimits;
+  /** Hosts (`host:port`) where plain http is allowed. */
+  readonly insecureHosts: ReadonlySet<string>;
+  readonly userAgent?: string;
+}
+
+export interface HttpRequest {
+  readonly url: string;
+  readonly method?: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH';
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Sent only to the host of `url`, dropped when a redirect leaves it. */
+  readonly authorization?: string;
+  readonly body?: Uint8Array;
+  readonly signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  /** The URL that answered, after redirects. */
+  readonly url: string;
+  /** The body as a stream of chunks, with the idle timeout; at most `maxBytes` or it throws. */
+  chunks(maxBytes: number, limitName: keyof SourceLimits): AsyncIterable<Uint8Array>;
+  /** The whole body, at most `maxBytes`. */
+  bytes(maxBytes: number, limitName: keyof SourceLimits): Promise<Uint8Array>;
+  /** Drop the body unread. */
+  discard(): Promise<void>;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+function timeoutError(method: string, url: string, what: string): RetryableError {
+  return new RetryableError(`${method} ${url}: ${what}`, PULL_RETRY_MS);
+}
+
+export class HttpClient {
+  public constructor(private readonly options: HttpClientOptions) {}
+
+  public get limits(): SourceLimits {
+    return this.options.limits;
+  }
+
+  /** Whether plain http may be used for `host`. */
+  public isInsecure(host: string): boolean {
+    return this.options.insecureHosts.has(host);
+  }
+
+  private checkScheme(url: URL, method: string): void {
+    if (url.protocol === 'https:') return;
+    if (url.protocol === 'http:' && this.isInsecure(url.host)) return;
+    throw new RetryableError(
+      `${method} ${url.href}: refusing plain ${url.protocol.replace(':', '')} to ${url.host}; mark the registry insecure (--insecure) to allow it`,
+      PULL_RETRY_MS,
+    );
+  }
+
+  public async request(request: HttpRequest): Promise<HttpResponse> {
+    const method = request.method ?? 'GET';
+    const { limits } = this.options;
+    let url = new URL(request.url);
+    const origin = url.host;
+    let sendAuth = request.authorization !== undefined;
+    for (let hop = 0; ; hop++) {
+      this.checkScheme(url, method);
+      const response = await this.once(method, url, request, sendAuth);
+      const location = response.headers.get('location');
+      if (!REDIRECTS.has(response.status) || location === null) return this.wrap(method, url, response);
+      await response.body?.cancel().catch(() => undefined);
+      if (hop >= limits.maxRedirects)
+        throw new RetryableError(
+          `${method} ${request.url}: more than ${limits.maxRedirects} redirects (${limitText('maxRedirects', limits)})`,
+          PULL_RETRY_MS,
+        );
+      url = new URL(location, url);
+      if (url.host !== origin) sendAuth = false;
+    }
+  }
+
+  private async once(method: string, url: URL, request: HttpRequest, sendAuth: boolean): Promise<Response> {
+    const { limits } = this.options;
+    const controller = new AbortController();
+    const onAbort = (): void => {
+      controller.abort(request.signal?.reason);
+    };
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      controller.abort(
+        timeoutError(
+          method,
+          url.href,
+          `no response within ${limits.requestTimeoutMs} ms (${limitText('requestTimeoutMs', limits)})`,
+        ),
+      );
+    }, limits.requestTimeoutMs);
+    const headers: Record<string, string> = {
+      'user-agent': this.options.userAgent ?? 'gantry',
+      ...request.headers,
+    };
+    if (sendAuth && request.authorization !== undefined) headers['authorization'] = request.authorization;
+    try {
+      const init: RequestInit = { method, headers, redirect: 'manual', signal: controller.signal };
+      if (request.body !== undefined) init.body = request.body;
+      return await fetch(url, init);
+    } catch (error) {
+      const reason: unknown = controller.signal.reason;
+      if (reason instanceof RetryableError) throw reason;
+      if (request.signal?.aborted === true) throw error;
+      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      if (url.protocol === 'https:' && cause.includes('wrong version number'))
+        throw new RetryableError(
+          `${method} ${url.href}: the server does not speak TLS; if it is a plain-http registry, mark it insecure (--insecure)`,
+          PULL_RETRY_MS,
+          { cause: error },
+        );
+      throw new RetryableError(`${method} ${url.href}: ${errorMessage(error)}${cause}`, PULL_RETRY_MS, {
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private wrap(method: string, url: URL, response: Response): HttpResponse {
+    const { limits } = this.options;
+    const href = url.href;
+    async function* chunks(maxBytes: number, limitName: keyof SourceLimits): AsyncIterable<Uint8Array> {
+      const body = response.body;
+      if (body === null) return;
+      const reader = body.getReader();
+      let total = 0;
+      try {
+        for (;;) {
+          let timer: NodeJS.Timeout | undefined;
+          const idle = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              reject(
+                timeoutError(
+                  method,
+                  href,
+                  `no data for ${limits.idleTimeoutMs} ms while reading the body (${limitText('idleTimeoutMs', limits)})`,
+                ),
+              );
+            }, limits.idleTimeoutMs);
+          });
+          let next: Awaited<ReturnType<typeof reader.read>>;
+          try {
+            next = await Promise.race([reader.read(), idle]);
+          } catch (error) {
+            if (error instanceof RetryableError) throw error;
+            throw new RetryableError(
+              `${method} ${href}: reading the body: ${errorMessage(error)}`,
+              PULL_RETRY_MS,
+              {
+                cause: error,
+              },
+            );
+          } finally {
+            clearTimeout(timer);
+          }
+          if (next.done) return;
+          const value: unknown = next.value;
+          if (!(value instanceof Uint8Array)) continue;
+          total += value.length;
+          if (total > maxBytes)
+            throw new RetryableError(
+              `${method} ${href}: response larger than ${maxBytes} bytes (limit ${limitName} = ${maxBytes})`,
+              PULL_RETRY_MS,
+            );
+          yield value;
+        }
+      } finally {
+        await reader.cancel().catch(() => undefined);
+      }
+    }
+    return {
+      status: response.status,
+      headers: response.headers,
+      url: href,
+      chunks,
+      async bytes(maxBytes, limitName) {
+        const parts: Uint8Array[] = [];
+        for await (const c of chunks(maxBytes, limitName)) parts.push(c);
+        return new Uint8Array(Buffer.concat(parts));
+      },
+      async discard() {
+        await response.body?.cancel().catch(() => undefined);
+      },
+    };
+  }
+}

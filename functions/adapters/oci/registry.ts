@@ -1,0 +1,410 @@
+/**
+ * @module adapters/oci/registry
+ * A small OCI distribution client on fetch (design.md §5): manifests by tag or digest with the Accept list of
+ * OCI and Docker v2 media types, blobs streamed with their sha256 and size verified, monolithic blob upload
+ * and manifest push. Auth: the registry's `WWW-Authenticate` challenge decides — Bearer (the token flow,
+ * anonymous or with credentials, tokens cached per repository scope) or Basic.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { RetryableError, TerminalError } from '../../../shared/errors.js';
+import {
+  basicAuthorization,
+  parseChallenge,
+  type Challenge,
+  type Credentials,
+} from '../../../shared/oci/auth.js';
+import { sha256 } from '../../../shared/oci/image.js';
+import { limitText } from '../../../shared/oci/limits.js';
+import {
+  MANIFEST_ACCEPT,
+  parseManifest,
+  type Descriptor,
+  type ParsedManifest,
+} from '../../../shared/oci/manifest.js';
+import { formatReference, type QualifiedReference } from '../../../shared/oci/reference.js';
+import { PULL_RETRY_MS, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
+
+export type Access = 'pull' | 'pull,push';
+
+export interface RegistryClientOptions {
+  readonly http: HttpClient;
+  /** Credentials for a registry host, if any are configured. */
+  readonly credentials: (host: string) => Credentials | undefined;
+}
+
+export interface FetchedManifest {
+  /** sha256 of the exact bytes the registry returned. */
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly bytes: Uint8Array;
+  readonly parsed: ParsedManifest;
+}
+
+const tokenResponse = z.object({
+  token: z.string().max(65_536).optional(),
+  access_token: z.string().max(65_536).optional(),
+});
+
+const errorBody = z.object({
+  errors: z.array(z.object({ code: z.string().optional(), message: z.string().optional() })).optional(),
+});
+
+/** The registry's own error text (`MANIFEST_UNKNOWN: manifest unknown`), if it sent one. */
+function registryErrorText(bytes: Uint8Array): string {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return new TextDecoder().decode(bytes.slice(0, 200)).trim();
+  }
+  const parsed = errorBody.safeParse(json);
+  const first = parsed.success ? parsed.data.errors?.[0] : undefined;
+  return first === undefined ? '' : `${first.code ?? ''}: ${first.message ?? ''}`;
+}
+
+function retryAfterMs(response: HttpResponse): number {
+  const seconds = Number(response.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, 300_000) : PULL_RETRY_MS;
+}
+
+export class RegistryClient {
+  private readonly authorizations = new Map<string, string>();
+
+  public constructor(private readonly options: RegistryClientOptions) {}
+
+  private baseUrl(ref: QualifiedReference): string {
+    const scheme = this.options.http.isInsecure(ref.registry) ? 'http' : 'https';
+    return `${scheme}://${ref.registry}/v2/${ref.repository}`;
+  }
+
+  /** A request to the registry with auth: the cached authorization first, the challenge flow on a 401. */
+  private async send(
+    ref: QualifiedReference,
+    access: Access,
+    request: HttpRequest,
+    expected: readonly number[],
+  ): Promise<HttpResponse> {
+    const key = `${ref.registry}/${ref.repository}:${access}`;
+    const cached = this.authorizations.get(key);
+    let response = await this.options.http.request({
+      ...request,
+      ...(cached !== undefined ? { authorization: cached } : {}),
+    });
+    if (response.status === 401) {
+      const challenge = parseChallenge(response.headers.get('www-authenticate'));
+      await response.discard();
+      const authorization = await this.authorize(ref, access, challenge, request.signal);
+      if (authorization !== undefined) {
+        this.authorizations.set(key, authorization);
+        response = await this.options.http.request({ ...request, authorization });
+      } else {
+        return this.fail(
+          ref,
+          request,
+          response,
+          'authentication required and no credentials are configured for this registry (docker config.json or an imagePullSecret)',
+        );
+      }
+    }
+    if (!expected.includes(response.status)) return this.fail(ref, request, response, '');
+    return response;
+  }
+
+  private async fail(
+    ref: QualifiedReference,
+    request: HttpRequest,
+    response: HttpResponse,
+    hint: string,
+  ): Promise<never> {
+    const text =
+      response.status === 401 && hint !== ''
+        ? ''
+        : registryErrorText(
+            await response.bytes(64 * 1024, 'maxManifestBytes').catch(() => new Uint8Array()),
+          );
+    const what = `${request.method ?? 'GET'} ${request.url}: ${response.status}${text !== '' ? ` ${text}` : ''}${hint !== '' ? ` (${hint})` : ''}`;
+    if (response.status === 401 || response.status === 403)
+      throw new RetryableError(`unauthorized for ${ref.registry}/${ref.repository}: ${what}`, PULL_RETRY_MS);
+    if (response.status === 404) throw new RetryableError(`not found: ${what}`, PULL_RETRY_MS);
+    if (response.status === 429 || response.status >= 500)
+      throw new RetryableError(`registry error: ${what}`, retryAfterMs(response));
+    throw new TerminalError(`registry refused the request: ${what}`);
+  }
+
+  private async authorize(
+    ref: QualifiedReference,
+    access: Access,
+    challenge: Challenge | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<string | undefined> {
+    const credentials = this.options.credentials(ref.registry);
+    if (challenge?.scheme === 'basic')
+      return credentials === undefined ? undefined : basicAuthorization(credentials);
+    if (challenge?.scheme !== 'bearer') return undefined;
+    if (credentials?.registryToken !== undefined) return `Bearer ${credentials.registryToken}`;
+    const realm = challenge.params['realm'];
+    if (realm === undefined || realm === '')
+      throw new TerminalError(`registry ${ref.registry} sent a Bearer challenge without a realm`);
+    const url = new URL(realm);
+    const service = challenge.params['service'];
+    if (service !== undefined) url.searchParams.set('service', service);
+    url.searchParams.set('scope', `repository:${ref.repository}:${access}`);
+    const basic = credentials !== undefined ? basicAuthorization(credentials) : undefined;
+    const response = await this.options.http.request({
+      url: url.href,
+      ...(basic !== undefined ? { authorization: basic } : {}),
+      ...(signal !== undefined ? { signal } : {}),
+    });
+    if (response.status !== 200) {
+      const text = registryErrorText(await response.bytes(64 * 1024, 'maxManifestBytes'));
+      throw new RetryableError(
+        `unauthorized for ${ref.registry}/${ref.repository}: token endpoint ${url.origin}${url.pathname} answered ${response.status}${text !== '' ? ` ${text}` : ''}`,
+        PULL_RETRY_MS,
+      );
+    }
+    const body: unknown = JSON.parse(
+      new TextDecoder().decode(await response.bytes(256 * 1024, 'maxManifestBytes')),
+    );
+    const parsed = tokenResponse.safeParse(body);
+    const token = parsed.success ? (parsed.data.token ?? parsed.data.access_token) : undefined;
+    if (token === undefined || token === '')
+      throw new RetryableError(
+        `token endpoint ${url.origin}${url.pathname} returned no token`,
+        PULL_RETRY_MS,
+      );
+    return `Bearer ${token}`;
+  }
+
+  /** GET a manifest or index by tag or digest; the digest is verified against the bytes. */
+  public async manifest(
+    ref: QualifiedReference,
+    reference: string,
+    signal?: AbortSignal,
+  ): Promise<FetchedManifest> {
+    const limits = this.options.http.limits;
+    const request: HttpRequest = {
+      url: `${this.baseUrl(ref)}/manifests/${reference}`,
+      headers: { accept: MANIFEST_ACCEPT },
+      ...(signal !== undefined ? { signal } : {}),
+    };
+    const response = await this.send(ref, 'pull', request, [200]);
+    const declared = Number(response.headers.get('content-length') ?? '0');
+    if (declared > limits.maxManifestBytes)
+      throw new TerminalError(
+        `manifest ${formatReference(ref)} is ${declared} bytes, larger than allowed (${limitText('maxManifestBytes', limits)})`,
+      );
+    const bytes = await response.bytes(limits.maxManifestBytes, 'maxManifestBytes');
+    const digest = sha256(bytes);
+    if (reference.startsWith('sha256:') && digest !== reference)
+      throw new RetryableError(
+        `manifest ${ref.registry}/${ref.repository}@${reference}: the registry returned content with digest ${digest}`,
+        PULL_RETRY_MS,
+      );
+    const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(bytes));
+    } catch (error) {
+      throw new TerminalError(`manifest ${formatReference(ref)} is not JSON`, { cause: error });
+    }
+    const parsed = parseManifest(json, mediaType);
+    if (!parsed.ok) throw new TerminalError(`manifest ${formatReference(ref)}: ${parsed.error}`);
+    return { digest, mediaType, bytes, parsed: parsed.value };
+  }
+
+  /** The digest a tag points at now: HEAD with the manifest Accept list, a GET when HEAD gives no digest. */
+  public async resolve(ref: QualifiedReference, signal?: AbortSignal): Promise<string> {
+    if (ref.digest !== undefined) return ref.digest;
+    const tag = ref.tag ?? 'latest';
+    const request: HttpRequest = {
+      url: `${this.baseUrl(ref)}/manifests/${tag}`,
+      method: 'HEAD',
+      headers: { accept: MANIFEST_ACCEPT },
+      ...(signal !== undefined ? { signal } : {}),
+    };
+    const head = await this.send(ref, 'pull', request, [200]);
+    await head.discard();
+    const digest = head.headers.get('docker-content-digest');
+    if (digest !== null && /^sha256:[a-f0-9]{64}$/.test(digest)) return digest;
+    return (await this.manifest(ref, tag, signal)).digest;
+  }
+
+  /** Stream a blob; the chunks are checked against the descriptor's size and digest as they pass. */
+  public async blob(
+    ref: QualifiedReference,
+    descriptor: Descriptor,
+    signal?: AbortSignal,
+    onBytes?: (total: number) => void,
+  ): Promise<VerifiedStream> {
+    const request: HttpRequest = {
+      url: `${this.baseUrl(ref)}/blobs/${descriptor.digest}`,
+      ...(signal !== undefined ? { signal } : {}),
+    };
+    const response = await this.send(ref, 'pull', request, [200]);
+    return new VerifiedStream(
+      response.chunks(descriptor.size + 1, 'maxCompressedBytes'),
+      descriptor,
+      onBytes,
+    );
+  }
+
+  /** Whether the registry already has a blob (so a push can skip it). */
+  public async hasBlob(ref: QualifiedReference, digest: string): Promise<boolean> {
+    const request: HttpRequest = { url: `${this.baseUrl(ref)}/blobs/${digest}`, method: 'HEAD' };
+    const response = await this.send(ref, 'pull,push', request, [200, 404]);
+    await response.discard();
+    return response.status === 200;
+  }
+
+  /** Monolithic upload: POST to open an upload session, PUT the bytes with the digest. */
+  public async pushBlob(ref: QualifiedReference, blob: { digest: string; bytes: Uint8Array }): Promise<void> {
+    if (await this.hasBlob(ref, blob.digest)) return;
+    const start = await this.send(
+      ref,
+      'pull,push',
+      { url: `${this.baseUrl(ref)}/blobs/uploads/`, method: 'POST', headers: { 'content-length': '0' } },
+      [202],
+    );
+    await start.discard();
+    const location = start.headers.get('location');
+    if (location === null)
+      throw new RetryableError(`registry ${ref.registry} opened an upload without a Location`, PULL_RETRY_MS);
+    const url = new URL(location, start.url);
+    url.searchParams.set('digest', blob.digest);
+    const put = await this.send(
+      ref,
+      'pull,push',
+      {
+        url: url.href,
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: blob.bytes,
+      },
+      [201],
+    );
+    await put.discard();
+  }
+
+  /** PUT a manifest (or index) under a tag or its digest; returns the digest the registry reports. */
+  public async pushManifest(
+    ref: QualifiedReference,
+    reference: string,
+    manifest: { bytes: Uint8Array; mediaType: string },
+  ): Promise<string> {
+    const response = await this.send(
+      ref,
+      'pull,push',
+      {
+        url: `${this.baseUrl(ref)}/manifests/${reference}`,
+        method: 'PUT',
+        headers: { 'content-type': manifest.mediaType },
+        body: manifest.bytes,
+      },
+      [201],
+    );
+    await response.discard();
+    return response.headers.get('docker-content-digest') ?? sha256(manifest.bytes);
+  }
+}
+
+/**
+ * A blob's chunks with its size and sha256 checked on the way through. A mismatch is recorded and thrown at
+ * the end of the stream (or as soon as the size is exceeded). When the consumer (gunzip, tar) fails first,
+ * `settle()` reads the rest of the blob so the real cause — a corrupted or truncated blob — is reported
+ * instead of the decompression error it caused.
+ */
+export class VerifiedStream {
+  private readonly hash = createHash('sha256');
+  private readonly iterator: AsyncIterator<Uint8Array>;
+  private total = 0;
+  private finished = false;
+  public failure: RetryableError | undefined;
+
+  public constructor(
+    source: AsyncIterable<Uint8Array>,
+    private readonly descriptor: { readonly digest: string; readonly size?: number },
+    private readonly onBytes?: (total: number) => void,
+  ) {
+    this.iterator = source[Symbol.asyncIterator]();
+  }
+
+  public get bytesRead(): number {
+    return this.total;
+  }
+
+  /** The next verified chunk, or undefined at the end (where size and digest are checked). */
+  private async next(): Promise<Uint8Array | undefined> {
+    let step: IteratorResult<Uint8Array>;
+    try {
+      step = await this.iterator.next();
+    } catch (error) {
+      if (this.failure === undefined && error instanceof RetryableError) this.failure = error;
+      throw error;
+    }
+    if (step.done === true) {
+      this.finished = true;
+      this.check();
+      return undefined;
+    }
+    const chunk = step.value;
+    this.total += chunk.length;
+    this.onBytes?.(this.total);
+    if (this.descriptor.size !== undefined && this.total > this.descriptor.size) {
+      this.failure = new RetryableError(
+        `blob ${this.descriptor.digest}: the source sent more than the ${this.descriptor.size} bytes its descriptor names`,
+        PULL_RETRY_MS,
+      );
+      throw this.failure;
+    }
+    this.hash.update(chunk);
+    return chunk;
+  }
+
+  public async *chunks(): AsyncIterable<Uint8Array> {
+    for (let chunk = await this.next(); chunk !== undefined; chunk = await this.next()) yield chunk;
+  }
+
+  private check(): void {
+    if (this.descriptor.size !== undefined && this.total !== this.descriptor.size) {
+      this.failure = new RetryableError(
+        `blob ${this.descriptor.digest}: truncated, got ${this.total} of ${this.descriptor.size} bytes`,
+        PULL_RETRY_MS,
+      );
+      throw this.failure;
+    }
+    const actual = `sha256:${this.hash.digest('hex')}`;
+    if (actual !== this.descriptor.digest) {
+      this.failure = new RetryableError(
+        `blob ${this.descriptor.digest}: content does not match its digest (got ${actual}); refusing the corrupted layer`,
+        PULL_RETRY_MS,
+      );
+      throw this.failure;
+    }
+  }
+
+  /**
+   * After the consumer failed with `error`: read the rest of the blob and return what to report, the blob's
+   * own failure if it has one, else `error`. Always releases the connection.
+   */
+  public async settle(error: unknown): Promise<unknown> {
+    try {
+      while (!this.finished && this.failure === undefined) await this.next();
+    } catch {
+      // the failure (if any) is recorded
+    } finally {
+      await this.iterator.return?.();
+    }
+    return this.failure ?? error;
+  }
+
+  /** After the consumer is done: throws the recorded failure, or if the blob was not read to its end. */
+  public done(): void {
+    if (this.failure !== undefined) throw this.failure;
+    if (!this.finished)
+      throw new RetryableError(
+        `blob ${this.descriptor.digest}: not read to its end (${this.total} bytes read), so its digest could not be verified`,
+        PULL_RETRY_MS,
+      );
+  }
+}

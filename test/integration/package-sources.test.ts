@@ -1,0 +1,346 @@
+/**
+ * Package sources against the real registry (CNCF distribution v3), MinIO and an HTTPS server: every example
+ * built and pushed by `gantry build --push`, pulled back by tag and by digest, renders exactly as its folder
+ * does; basic auth with a dockerconfigjson pull secret read from the real API server; multi-arch indexes;
+ * S3 and HTTPS tarballs.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { CliIO } from '../../cli/command.js';
+import { main } from '../../cli/main.js';
+import { pullSecretConfigs } from '../../functions/adapters/oci/credentials.js';
+import { createPackageSource } from '../../functions/adapters/package-source.js';
+import {
+  buildPackageImage,
+  MEDIA_TYPE_OCI_INDEX,
+  MEDIA_TYPE_OCI_MANIFEST,
+  sha256,
+} from '../../shared/oci/image.js';
+import { fileMapFromText, fileText } from '../../shared/packages/index.js';
+import { createNamespace, deleteNamespace, testClient } from '../env/namespace.js';
+import { startRegistry, type Registry } from '../env/registry.js';
+import { RegistryClient } from '../../functions/adapters/oci/registry.js';
+import { HttpClient } from '../../functions/adapters/oci/http.js';
+import { DEFAULT_SOURCE_LIMITS } from '../../shared/oci/limits.js';
+import { qualifyReference, type QualifiedReference } from '../../shared/oci/reference.js';
+
+const examples = join(import.meta.dirname, '..', '..', 'examples');
+
+async function gantry(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    cwd: examples,
+    isTTY: false,
+    env: { HOME: '/nonexistent', ...env },
+  };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
+
+const cases: { example: string; render: string[]; tree: string[] }[] = [
+  {
+    example: 'simple',
+    render: ['-n', 'shop', '--name', 'web', '--image', 'registry.example.com/simple:v1'],
+    tree: [],
+  },
+  {
+    example: 'templated',
+    render: ['--config-testcase', 'prod', '--image', 'registry.example.com/templated:v1'],
+    tree: ['--config-testcase', 'prod'],
+  },
+  {
+    example: 'multi',
+    render: ['--component', 'backend', '-n', 'multi', '--name', 'backend', '--image', 'r.example.com/m:v1'],
+    tree: ['--cluster'],
+  },
+];
+
+function ref(text: string): QualifiedReference {
+  const parsed = qualifyReference(text);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.value;
+}
+
+const extra: Registry[] = [];
+afterAll(async () => {
+  await Promise.all(extra.map((r) => r.stop()));
+});
+
+describe('round trip through the registry', () => {
+  for (const c of cases) {
+    it(`${c.example}: build --push, then render/tree/validate --pull by tag and by digest equal the folder's`, async () => {
+      const { host } = inject('registry');
+      const tag = `${host}/examples/${c.example}:v1`;
+      const built = await gantry([
+        'build',
+        c.example,
+        '-t',
+        tag,
+        '-t',
+        `${host}/examples/${c.example}:latest`,
+        '--push',
+        '--insecure',
+        '--output-format',
+        'digest',
+      ]);
+      expect(built.stderr).toBe('');
+      expect(built.code).toBe(0);
+      const digest = built.stdout.trim();
+      expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+
+      const folder = await gantry(['render', c.example, ...c.render]);
+      expect(folder.code).toBe(0);
+      for (const location of [tag, `${host}/examples/${c.example}@${digest}`]) {
+        const pulled = await gantry(['render', '--pull', location, '--insecure', ...c.render]);
+        expect(pulled.stderr).toBe('');
+        expect(pulled.stdout).toBe(folder.stdout);
+      }
+      const tree = await gantry(['tree', '--pull', tag, '--insecure', ...c.tree]);
+      expect(tree.stdout).toBe((await gantry(['tree', c.example, ...c.tree])).stdout);
+      expect(await gantry(['validate', '--pull', tag, '--insecure'])).toEqual({
+        code: 0,
+        stdout: 'Package validated successfully!\n',
+        stderr: '',
+      });
+    });
+  }
+
+  it('a plain-http registry not marked insecure gets a hint instead of a TLS error', async () => {
+    const { host } = inject('registry');
+    const r = await gantry(['validate', '--pull', `${host}/examples/simple:v1`]);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: HEAD https://${host}/v2/examples/simple/manifests/v1: the server does not speak TLS; if it is a plain-http registry, mark it insecure (--insecure)\n`,
+    });
+  });
+
+  it('a pulled image keeps its labels, and the cache serves a second pull of the same digest', async () => {
+    const { host } = inject('registry');
+    const image = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'kind: PackageManifest\n' }), {
+      'org.example/team': 'platform',
+    });
+    const source = createPackageSource({ insecureHosts: [host] });
+    const digest = await source.push(image, [`${host}/labels/pkg:v1`]);
+    expect(digest).toBe(image.manifest.digest);
+    const [a, b] = await Promise.all([
+      source.pull(`${host}/labels/pkg:v1`),
+      source.pull(`${host}/labels/pkg:v1`),
+    ]);
+    expect(a.labels).toEqual({ 'org.example/team': 'platform' });
+    expect(a.resolved).toBe(`${host}/labels/pkg@${digest}`);
+    expect(b).toBe(a);
+    await source.pull(`${host}/labels/pkg@${digest}`);
+    expect(source.cacheStats()).toMatchObject({ entries: 1, misses: 1, shared: 1, hits: 1 });
+    expect(await source.resolveDigest(`${host}/labels/pkg:v1`)).toBe(digest);
+  });
+});
+
+describe('registry with basic auth and a dockerconfigjson pull secret', () => {
+  let registry: Registry;
+  const user = 'puller';
+  const password = 'correct-horse-battery';
+  beforeAll(async () => {
+    registry = await startRegistry({ htpasswd: { user, password } });
+    extra.push(registry);
+  });
+
+  it('fails clearly without credentials and works with the service account pull secret', async () => {
+    const host = registry.host;
+    const auths = { auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } };
+    const pusher = createPackageSource({ insecureHosts: [host], dockerConfigs: [auths] });
+    const image = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'kind: PackageManifest\n' }));
+    await pusher.push(image, [`${host}/private/pkg:v1`]);
+
+    const anonymous = createPackageSource({ insecureHosts: [host] });
+    await expect(anonymous.pull(`${host}/private/pkg:v1`)).rejects.toThrow(
+      `unauthorized for ${host}/private/pkg: HEAD http://${host}/v2/private/pkg/manifests/v1: 401 (authentication required and no credentials are configured for this registry (docker config.json or an imagePullSecret))`,
+    );
+
+    const kube = testClient();
+    const ns = await createNamespace(kube, 'pullsecret');
+    try {
+      const secret = await kube.request('POST', `/api/v1/namespaces/${ns}/secrets`, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'registry-creds' },
+        type: 'kubernetes.io/dockerconfigjson',
+        data: { '.dockerconfigjson': Buffer.from(JSON.stringify(auths)).toString('base64') },
+      });
+      expect(secret.status).toBe(201);
+      const sa = await kube.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'gantry' },
+        imagePullSecrets: [{ name: 'registry-creds' }, { name: 'missing' }],
+      });
+      expect(sa.status).toBe(201);
+      const get = async (path: string): Promise<unknown> => {
+        const r = await kube.request('GET', path);
+        return r.status === 200 ? r.body : undefined;
+      };
+      const { configs, problems } = await pullSecretConfigs(get, ns, 'gantry');
+      expect(problems).toEqual([`pull secret ${ns}/missing not found`]);
+      const withSecret = createPackageSource({ insecureHosts: [host], dockerConfigs: configs });
+      const pulled = await withSecret.pull(`${host}/private/pkg:v1`);
+      expect(fileText(pulled.files.get('manifest.yaml') ?? new Uint8Array())).toBe('kind: PackageManifest\n');
+    } finally {
+      await deleteNamespace(kube, ns);
+    }
+  });
+
+  it('a wrong password is reported as unauthorized by the registry', async () => {
+    const host = registry.host;
+    const auths = { auths: { [host]: { username: user, password: 'wrong' } } };
+    const source = createPackageSource({ insecureHosts: [host], dockerConfigs: [auths] });
+    await expect(source.pull(`${host}/private/pkg:v1`)).rejects.toThrow(
+      `unauthorized for ${host}/private/pkg: HEAD http://${host}/v2/private/pkg/manifests/v1: 401`,
+    );
+  });
+});
+
+describe('image indexes', () => {
+  it('a multi-arch index resolves to the linux/amd64 manifest; one without it is refused', async () => {
+    const { host } = inject('registry');
+    const http = new HttpClient({ limits: DEFAULT_SOURCE_LIMITS, insecureHosts: new Set([host]) });
+    const client = new RegistryClient({ http, credentials: () => undefined });
+    const repo = ref(`${host}/multiarch/pkg`);
+    const images = {
+      arm64: await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'arch: arm64\n' })),
+      amd64: await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'arch: amd64\n' })),
+      s390x: await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'arch: s390x\n' })),
+    };
+    for (const image of Object.values(images)) {
+      await client.pushBlob(repo, image.layer);
+      await client.pushBlob(repo, image.config);
+      await client.pushManifest(repo, image.manifest.digest, {
+        bytes: image.manifest.bytes,
+        mediaType: MEDIA_TYPE_OCI_MANIFEST,
+      });
+    }
+    const index = (archs: (keyof typeof images)[]): Uint8Array =>
+      new TextEncoder().encode(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MEDIA_TYPE_OCI_INDEX,
+          manifests: archs.map((a) => ({
+            mediaType: MEDIA_TYPE_OCI_MANIFEST,
+            digest: images[a].manifest.digest,
+            size: images[a].manifest.bytes.length,
+            platform: { os: 'linux', architecture: a },
+          })),
+        }),
+      );
+    const both = index(['arm64', 'amd64']);
+    await client.pushManifest(repo, 'v1', { bytes: both, mediaType: MEDIA_TYPE_OCI_INDEX });
+    await client.pushManifest(repo, 'no-amd64', {
+      bytes: index(['arm64', 's390x']),
+      mediaType: MEDIA_TYPE_OCI_INDEX,
+    });
+
+    const source = createPackageSource({ insecureHosts: [host] });
+    const pulled = await source.pull(`${host}/multiarch/pkg:v1`);
+    expect(fileText(pulled.files.get('manifest.yaml') ?? new Uint8Array())).toBe('arch: amd64\n');
+    expect(pulled.digest).toBe(sha256(both));
+    await expect(source.pull(`${host}/multiarch/pkg:no-amd64`)).rejects.toThrow(
+      `image index ${host}/multiarch/pkg@sha256:`,
+    );
+    await expect(source.pull(`${host}/multiarch/pkg:no-amd64`)).rejects.toThrow(
+      'has no linux/amd64 manifest (it has linux/arm64, linux/s390x)',
+    );
+  });
+});
+
+describe('S3', () => {
+  function s3Env(): Record<string, string> {
+    const s3 = inject('s3');
+    return {
+      AWS_ACCESS_KEY_ID: s3.accessKey,
+      AWS_SECRET_ACCESS_KEY: s3.secretKey,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_REGION: s3.region,
+    };
+  }
+
+  it('build --push s3://… and render --pull s3://… round-trip the example', async () => {
+    const { bucket } = inject('s3');
+    const location = `s3://${bucket}/packages/templated.tar.gz`;
+    const built = await gantry(['build', 'templated', '--push', location], s3Env());
+    expect(built).toEqual({ code: 0, stdout: 'Package built successfully!', stderr: '' });
+    const args = ['--config-testcase', 'prod', '--image', 'registry.example.com/templated:v1'];
+    const pulled = await gantry(['render', '--pull', location, ...args], s3Env());
+    expect(pulled.stderr).toBe('');
+    expect(pulled.stdout).toBe((await gantry(['render', 'templated', ...args])).stdout);
+  });
+
+  it('records the ETag as the identity and reports a missing object clearly', async () => {
+    const s3 = inject('s3');
+    const source = createPackageSource({
+      s3: {
+        endpoint: s3.endpoint,
+        region: s3.region,
+        credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
+      },
+    });
+    const image = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'kind: PackageManifest\n' }));
+    await source.push(image, [`s3://${s3.bucket}/identity.tar.gz`]);
+    const pulled = await source.pull(`s3://${s3.bucket}/identity.tar.gz`);
+    expect(pulled.digest).toMatch(/^etag=[a-f0-9]{32}$/);
+    expect(pulled.resolved).toBe(`s3://${s3.bucket}/identity.tar.gz#${pulled.digest}`);
+    await expect(source.pull(`s3://${s3.bucket}/missing.tar.gz`)).rejects.toThrow(
+      `HEAD s3://${s3.bucket}/missing.tar.gz: NotFound`,
+    );
+  });
+});
+
+describe('HTTPS tarballs', () => {
+  let server: Server;
+  let base = '';
+  const layers = new Map<string, Uint8Array>();
+  beforeAll(async () => {
+    const kube = inject('kube');
+    server = createServer(
+      { cert: readFileSync(kube.serverCertFile), key: readFileSync(kube.serverKeyFile) },
+      (req, res) => {
+        const body = layers.get(req.url ?? '');
+        if (body === undefined) {
+          res.writeHead(404).end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': body.length }).end(body);
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    base = `https://localhost:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('pulls a tarball pinned by digest, and refuses one whose digest does not match', async () => {
+    const image = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'kind: PackageManifest\n' }));
+    layers.set('/pkg.tar.gz', image.layer.bytes);
+    const source = createPackageSource();
+    const pulled = await source.pull(`${base}/pkg.tar.gz@${image.layer.digest}`);
+    expect(fileText(pulled.files.get('manifest.yaml') ?? new Uint8Array())).toBe('kind: PackageManifest\n');
+    expect(pulled.resolved).toBe(`${base}/pkg.tar.gz@${image.layer.digest}`);
+
+    const wrong = `sha256:${'0'.repeat(64)}`;
+    await expect(source.pull(`${base}/pkg.tar.gz@${wrong}`)).rejects.toThrow(
+      `blob ${wrong}: content does not match its digest (got ${image.layer.digest}); refusing the corrupted layer`,
+    );
+    expect(source.cacheStats().entries).toBe(1);
+    await expect(source.pull(`${base}/pkg.tar.gz`)).rejects.toThrow(
+      `tarball URL "${base}/pkg.tar.gz" has no digest: append @sha256:<digest of the file> so its content can be verified`,
+    );
+  });
+});
