@@ -7,6 +7,7 @@ import { buildCommand } from './build.js';
 import { devCommand } from './dev.js';
 import { renderCommand } from './render.js';
 import { treeCommand } from './tree.js';
+import { updateCommand } from './update.js';
 import { validateCommand } from './validate.js';
 
 export const commands: readonly Command[] = [
@@ -14,5 +15,6 @@ export const commands: readonly Command[] = [
   treeCommand,
   renderCommand,
   buildCommand,
+  updateCommand,
   devCommand,
 ];

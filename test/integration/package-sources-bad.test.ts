@@ -413,4 +413,40 @@ describe('misbehaving registries', () => {
     expect(fileText(pulled.files.get('manifest.yaml') ?? new Uint8Array())).toBe('kind: PackageManifest\n');
     expect(tokenRequests).toEqual(['?service=gantry-test&scope=repository%3Aok%2Fbearer%3Apull']);
   });
+
+  it('an identitytoken from a Docker config is exchanged with a refresh-token grant', async () => {
+    await pushImage('ok/refresh', [
+      { bytes: gzipSync(await tar([MANIFEST])), mediaType: MEDIA_TYPE_OCI_LAYER_GZIP },
+    ]);
+    const grants: string[] = [];
+    let realm = '';
+    const { server, host } = await front((req, res) => {
+      if (req.url === '/token' && req.method === 'POST') {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          grants.push(body);
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ access_token: 'acc-1' }));
+        });
+        return;
+      }
+      if (req.headers.authorization !== 'Bearer acc-1') {
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="svc"` }).end();
+        return;
+      }
+      forward(req, res);
+    });
+    servers.push(server);
+    realm = `http://${host}/token`;
+    const s = createPackageSource({
+      insecureHosts: [host],
+      dockerConfigs: [{ auths: { [host]: { identitytoken: 'refresh-me' } } }],
+    });
+    await s.pull(`${host}/ok/refresh:v1`);
+    expect(grants).toEqual([
+      'grant_type=refresh_token&refresh_token=refresh-me&service=svc&scope=repository%3Aok%2Frefresh%3Apull&client_id=gantry',
+    ]);
+  });
 });

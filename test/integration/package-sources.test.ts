@@ -5,6 +5,8 @@
  * S3 and HTTPS tarballs.
  */
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -342,5 +344,107 @@ describe('HTTPS tarballs', () => {
     await expect(source.pull(`${base}/pkg.tar.gz`)).rejects.toThrow(
       `tarball URL "${base}/pkg.tar.gz" has no digest: append @sha256:<digest of the file> so its content can be verified`,
     );
+  });
+});
+
+describe('gantry update', () => {
+  it('locks image tags to digests, is idempotent, follows a moved tag, and leaves the lock alone on errors', async () => {
+    const { host } = inject('registry');
+    const dir = await mkdtemp(join(tmpdir(), 'gantry-update-'));
+    const manifest = (images: Record<string, string>): string =>
+      [
+        'apiVersion: manifests.package-operator.run/v1alpha1',
+        'kind: PackageManifest',
+        'metadata:',
+        '  name: locked',
+        'spec:',
+        '  scopes: [Namespaced]',
+        '  phases: [{name: deploy}]',
+        '  availabilityProbes: []',
+        '  images:',
+        ...Object.entries(images).map(([name, image]) => `    - {name: ${name}, image: "${image}"}`),
+        '',
+      ].join('\n');
+    await writeFile(
+      join(dir, 'manifest.yaml'),
+      manifest({ app: `${host}/images/app:v1`, sidecar: `${host}/images/sidecar:v2` }),
+    );
+    await writeFile(
+      join(dir, 'cm.yaml.gotmpl'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: images\n  annotations:\n    package-operator.run/phase: deploy\ndata:\n  app: "{{ .images.app }}"\n',
+    );
+    const source = createPackageSource({ insecureHosts: [host] });
+    const v1 = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'app: 1\n' }));
+    const sidecar = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'sidecar: 1\n' }));
+    await source.push(v1, [`${host}/images/app:v1`]);
+    await source.push(sidecar, [`${host}/images/sidecar:v2`]);
+
+    expect(await gantry(['update', dir, '--insecure'])).toEqual({
+      code: 0,
+      stdout: 'Package updated successfully!\n',
+      stderr: '',
+    });
+    const lock = await readFile(join(dir, 'manifest.lock.yaml'), 'utf8');
+    expect(lock.replace(/creationTimestamp: .*/, 'creationTimestamp: T')).toBe(
+      [
+        'apiVersion: manifests.package-operator.run/v1alpha1',
+        'kind: PackageManifestLock',
+        'metadata:',
+        '  creationTimestamp: T',
+        'spec:',
+        '  images:',
+        '    - name: app',
+        `      image: ${host}/images/app:v1`,
+        `      digest: ${v1.manifest.digest}`,
+        '    - name: sidecar',
+        `      image: ${host}/images/sidecar:v2`,
+        `      digest: ${sidecar.manifest.digest}`,
+        '',
+      ].join('\n'),
+    );
+    expect(lock).toMatch(/creationTimestamp: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"/);
+    const rendered = await gantry(['render', dir, '-o', 'json']);
+    expect(rendered.stdout).toContain(`"app": "${host}/images/app@${v1.manifest.digest}"`);
+
+    expect((await gantry(['update', dir, '--insecure'])).stdout).toBe('Package is already up-to-date\n');
+
+    const v2 = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'app: 2\n' }));
+    await source.push(v2, [`${host}/images/app:v1`]);
+    expect((await gantry(['update', dir, '--insecure'])).stdout).toBe('Package updated successfully!\n');
+    expect(await readFile(join(dir, 'manifest.lock.yaml'), 'utf8')).toContain(
+      `digest: ${v2.manifest.digest}`,
+    );
+
+    const before = await readFile(join(dir, 'manifest.lock.yaml'), 'utf8');
+    await writeFile(
+      join(dir, 'manifest.yaml'),
+      manifest({ app: `${host}/images/app:v1`, missing: `${host}/images/missing:v1` }),
+    );
+    expect(await gantry(['update', dir, '--insecure'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: generating lock data: resolving lock image for "${host}/images/missing:v1": resolving image digest: not found: HEAD http://${host}/v2/images/missing/manifests/v1: 404\n`,
+    });
+    expect(await readFile(join(dir, 'manifest.lock.yaml'), 'utf8')).toBe(before);
+  });
+});
+
+describe('PKO image overrides', () => {
+  it('applies image prefix and registry host overrides before pulling', async () => {
+    const { host } = inject('registry');
+    const image = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'kind: PackageManifest\n' }));
+    await createPackageSource({ insecureHosts: [host] }).push(image, [`${host}/mirror/pkg:v1`]);
+    const byPrefix = createPackageSource({
+      insecureHosts: [host],
+      prefixOverrides: [{ from: 'quay.io/upstream/', to: `${host}/mirror/` }],
+    });
+    expect((await byPrefix.pull('quay.io/upstream/pkg:v1')).resolved).toBe(
+      `${host}/mirror/pkg@${image.manifest.digest}`,
+    );
+    const byHost = createPackageSource({
+      insecureHosts: [host],
+      registryHostOverrides: new Map([['registry.example.com', host]]),
+    });
+    expect((await byHost.pull('registry.example.com/mirror/pkg:v1')).digest).toBe(image.manifest.digest);
   });
 });

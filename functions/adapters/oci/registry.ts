@@ -68,6 +68,36 @@ function retryAfterMs(response: HttpResponse): number {
   return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, 300_000) : PULL_RETRY_MS;
 }
 
+/**
+ * The token request: an OAuth2 refresh-token grant (POST) for an `identitytoken`, else a GET with Basic
+ * credentials if any (anonymous otherwise), as docker and go-containerregistry do.
+ */
+function tokenRequest(
+  url: URL,
+  credentials: Credentials | undefined,
+  signal: AbortSignal | undefined,
+): HttpRequest {
+  const common = signal !== undefined ? { signal } : {};
+  if (credentials?.identityToken !== undefined) {
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: credentials.identityToken,
+      service: url.searchParams.get('service') ?? '',
+      scope: url.searchParams.get('scope') ?? '',
+      client_id: 'gantry',
+    });
+    return {
+      url: `${url.origin}${url.pathname}`,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new TextEncoder().encode(form.toString()),
+      ...common,
+    };
+  }
+  const basic = credentials !== undefined ? basicAuthorization(credentials) : undefined;
+  return { url: url.href, ...(basic !== undefined ? { authorization: basic } : {}), ...common };
+}
+
 export class RegistryClient {
   private readonly authorizations = new Map<string, string>();
 
@@ -150,12 +180,7 @@ export class RegistryClient {
     const service = challenge.params['service'];
     if (service !== undefined) url.searchParams.set('service', service);
     url.searchParams.set('scope', `repository:${ref.repository}:${access}`);
-    const basic = credentials !== undefined ? basicAuthorization(credentials) : undefined;
-    const response = await this.options.http.request({
-      url: url.href,
-      ...(basic !== undefined ? { authorization: basic } : {}),
-      ...(signal !== undefined ? { signal } : {}),
-    });
+    const response = await this.options.http.request(tokenRequest(url, credentials, signal));
     if (response.status !== 200) {
       const text = registryErrorText(await response.bytes(64 * 1024, 'maxManifestBytes'));
       throw new RetryableError(

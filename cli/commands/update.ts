@@ -1,0 +1,94 @@
+/**
+ * @module cli/commands/update
+ * `gantry update <folder>`: resolve every `spec.images[].image` of the package (and of each component) to the
+ * digest its registry serves now, and write `manifest.lock.yaml` next to the manifest (pko-behaviour §7).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { errorMessage } from '../../shared/errors.js';
+import { loadPackage, ViolationError, type PackageComponent } from '../../shared/packages/index.js';
+import { lockFileText, lockUpToDate, manifestImages, type LockImage } from '../../shared/packages/lock.js';
+import type { Command } from '../command.js';
+import { readPackageArgument } from '../package-input.js';
+import { cliPackageSource } from '../sources.js';
+
+const usage = `Resolve the package's images to digests and write manifest.lock.yaml.
+
+Usage:
+  gantry update <folder> [flags]
+
+Every spec.images[].image of the manifest (and of each component's manifest) is resolved to the digest
+its registry serves now (a HEAD on the manifest), and written to manifest.lock.yaml beside the manifest.
+Templates see the locked, digest-pinned references as .images.<name>. Nothing is written when the lock
+already holds the same images and digests.
+
+Flags:
+  --insecure                 allow plain http to the registries of the images
+  -h, --help                 help for update
+
+Registry credentials come from $DOCKER_CONFIG/config.json (default ~/.docker/config.json).
+
+Examples:
+  gantry update examples/templated
+`;
+
+async function resolveImages(
+  images: readonly { name: string; image: string }[],
+  resolveDigest: (image: string) => Promise<string>,
+): Promise<LockImage[]> {
+  const out: LockImage[] = [];
+  for (const { name, image } of images) {
+    try {
+      out.push({ name, image, digest: await resolveDigest(image) });
+    } catch (error) {
+      throw new Error(
+        `generating lock data: resolving lock image for "${image}": resolving image digest: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+  }
+  return out;
+}
+
+export const updateCommand: Command = {
+  name: 'update',
+  summary: 'Resolve image tags to digests into manifest.lock.yaml',
+  usage,
+  async run(argv, io) {
+    const { positionals, values } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { insecure: { type: 'boolean' } },
+    });
+    const folder = positionals[0];
+    const raw = await readPackageArgument(io.cwd, folder);
+    const dir = resolve(io.cwd, folder ?? '.');
+    let components: PackageComponent[];
+    try {
+      const pkg = loadPackage(raw);
+      components = [pkg.root, ...pkg.components.values()];
+    } catch (error) {
+      if (error instanceof ViolationError)
+        throw new Error(`loading package from files: ${error.message}`, { cause: error });
+      throw error;
+    }
+    const all = components.flatMap((c) => manifestImages(c.manifest).map((i) => i.image));
+    const source = await cliPackageSource(io, all, values.insecure === true);
+    const writes: { path: string; text: string }[] = [];
+    for (const component of components) {
+      const images = manifestImages(component.manifest);
+      if (images.length === 0 && component.lock === undefined) continue;
+      const locked = await resolveImages(images, (image) => source.resolveDigest(image));
+      if (lockUpToDate(component.lock, locked)) continue;
+      const prefix = component.name === '' ? '' : `components/${component.name}/`;
+      const name = raw.files.has(`${prefix}manifest.lock.yml`) ? 'manifest.lock.yml' : 'manifest.lock.yaml';
+      writes.push({ path: join(dir, prefix, name), text: lockFileText(locked, new Date()) });
+    }
+    // Resolve everything first: one image that cannot be resolved leaves every lock file as it was.
+    for (const w of writes) await writeFile(w.path, w.text);
+    const changed = writes.length > 0;
+    io.stdout(changed ? 'Package updated successfully!\n' : 'Package is already up-to-date\n');
+    return 0;
+  },
+};
