@@ -67,25 +67,17 @@ export async function tarOf(entries: readonly TarEntry[]): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-function directoriesOf(paths: readonly string[]): string[] {
-  const dirs = new Set<string>(['package/']);
-  for (const p of paths) {
-    const parts = p.split('/').slice(0, -1);
-    for (let i = 1; i <= parts.length; i++) dirs.add(`package/${parts.slice(0, i).join('/')}/`);
-  }
-  return [...dirs].sort();
-}
-
 /** Build the image: layer, config, manifest. */
 export async function buildPackageImage(
   files: FileMap,
   labels: Readonly<Record<string, string>> = {},
 ): Promise<PackageImage> {
   const paths = [...files.keys()].sort();
-  const entries: TarEntry[] = [
-    ...directoriesOf(paths).map((name) => ({ name, directory: true })),
-    ...paths.map((p) => ({ name: `package/${p}`, bytes: files.get(p) ?? new Uint8Array() })),
-  ].sort((a, b) => (a.name < b.name ? -1 : 1));
+  // Files only, sorted, no directory entries: the layer go-containerregistry's crane.Layer writes for PKO's
+  // `kubectl package build`, so PKO's loader (which would read a directory entry as an empty file) reads it.
+  const entries: TarEntry[] = paths
+    .map((p) => ({ name: `package/${p}`, bytes: files.get(p) ?? new Uint8Array() }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
   const tar = await tarOf(entries);
   const layerBytes = new Uint8Array(gzipSync(tar, { level: 9 }));
   const layer = { digest: sha256(layerBytes), bytes: layerBytes };

@@ -6,7 +6,8 @@
  * used. `KUBEBUILDER_ASSETS` (envtest's layout) is honoured for etcd and kube-apiserver.
  */
 import { execFile as execFileCb } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,18 @@ export type BinaryName =
   | 'kwok'
   | 'registry'
   | 'minio'
-  | 'crane';
+  | 'crane'
+  | 'pkoimage';
+
+/** The test helper that builds and reads package images with PKO's go-containerregistry calls. */
+const PKOIMAGE_DIR = join(import.meta.dirname, '..', 'interop', 'pkoimage');
+
+/** Version of the in-repo helper: a hash of its sources, so an edit rebuilds it. */
+function pkoimageVersion(): string {
+  const hash = createHash('sha256');
+  for (const f of ['main.go', 'go.mod', 'go.sum']) hash.update(readFileSync(join(PKOIMAGE_DIR, f)));
+  return hash.digest('hex').slice(0, 12);
+}
 
 const KUBE_COMMANDS: readonly BinaryName[] = [
   'kube-apiserver',
@@ -49,6 +61,7 @@ function versionOf(name: BinaryName): string {
   if (name === 'registry') return REGISTRY_VERSION;
   if (name === 'minio') return MINIO_VERSION;
   if (name === 'crane') return CRANE_VERSION;
+  if (name === 'pkoimage') return pkoimageVersion();
   return name === 'etcd' ? ETCD_VERSION : KUBERNETES_VERSION;
 }
 
@@ -232,6 +245,14 @@ async function build(name: BinaryName, log: (line: string) => void): Promise<voi
   const go = await goBinary();
   const target = binaryPath(name);
   const started = Date.now();
+  if (name === 'pkoimage') {
+    log('building the pkoimage interop helper (go-containerregistry, as PKO uses it) …');
+    await mkdir(join(target, '..'), { recursive: true });
+    const tmp = `${target}.tmp-${process.pid}`;
+    await run(go, ['build', '-trimpath', '-o', tmp, '.'], PKOIMAGE_DIR, log);
+    await rename(tmp, target);
+    return;
+  }
   const installable = GO_INSTALL[name];
   if (installable !== undefined) {
     log(`building ${name} ${versionOf(name)} from its Go module (first time only) …`);
