@@ -86,7 +86,7 @@ async function tarStream(input: Uint8Array | AsyncIterable<Uint8Array>): Promise
   }
   const raw = Readable.from(all());
   if (!isGzip(head)) return raw;
-  const gunzip = createGunzip();
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   raw.on('error', (e) => gunzip.destroy(e));
   return raw.pipe(gunzip);
 }
@@ -120,7 +120,10 @@ async function readEntry(
     }
     chunks.push(chunk);
   }
-  return new Uint8Array(Buffer.concat(chunks));
+  // No copies: a file that arrived in one chunk is that chunk (a view into gunzip's output), else one concat.
+  if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0];
+  const joined = Buffer.concat(chunks);
+  return new Uint8Array(joined.buffer, joined.byteOffset, joined.length);
 }
 
 /** Read a tar or tar.gz archive into a file map. Throws ViolationError for unsafe or oversized archives. */
