@@ -121,8 +121,7 @@ async function readEntry(
     chunks.push(chunk);
   }
   // No copies: a file that arrived in one chunk is that chunk (a view into gunzip's output), else one concat.
-  if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0];
-  const joined = Buffer.concat(chunks);
+  const joined = chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks);
   return new Uint8Array(joined.buffer, joined.byteOffset, joined.length);
 }
 
