@@ -148,6 +148,28 @@ describe('corrupted content in the registry', () => {
   });
 });
 
+describe('limits', () => {
+  it('names the limit and its value: compressed layer bytes, manifest size, file count', async () => {
+    const layer = gzipSync(await tar([MANIFEST, { name: 'package/a.yaml', body: 'a: 1\n' }]));
+    await pushImage('limits/pkg', [{ bytes: layer, mediaType: MEDIA_TYPE_OCI_LAYER_GZIP }]);
+    const location = `${registry.host}/limits/pkg:v1`;
+    await expectRefused(
+      source({ maxCompressedBytes: 10 }),
+      location,
+      `image ${location.replace(':v1', '')}@sha256:`,
+    );
+    await expect(source({ maxCompressedBytes: 10 }).pull(location)).rejects.toThrow(
+      `has ${layer.length} bytes of layers, more than allowed (limit maxCompressedBytes = 10)`,
+    );
+    await expectRefused(source({ maxManifestBytes: 100 }), location, `(limit maxManifestBytes = 100)`);
+    await expectRefused(
+      source({ maxFiles: 1 }),
+      location,
+      'Package archive has more than 1 files (limit maxFiles): a.yaml',
+    );
+  });
+});
+
 describe('unsafe or broken layers', () => {
   it('a gzip bomb stops at the uncompressed limit', async () => {
     const zeros = new Uint8Array(3 * 1024 * 1024);

@@ -125,6 +125,30 @@ describe('round trip through the registry', () => {
     });
   });
 
+  it('shows transfer progress on a terminal, and nothing when stderr is not one', async () => {
+    const { host } = inject('registry');
+    let stderr = '';
+    const io: CliIO = {
+      stdout: () => undefined,
+      stderr: (t) => (stderr += t),
+      cwd: examples,
+      isTTY: false,
+      stderrIsTTY: true,
+      env: { HOME: '/nonexistent' },
+    };
+    const ref = `${host}/progress/templated:v1`;
+    expect((await gantry(['build', 'templated', '-t', ref, '--push', '--insecure'])).code).toBe(0);
+    expect(await gantry(['validate', '--pull', ref, '--insecure'])).toEqual({
+      code: 0,
+      stdout: 'Package validated successfully!\n',
+      stderr: '',
+    });
+    expect(await main(['validate', '--pull', ref, '--insecure'], io)).toBe(0);
+    expect(stderr).toMatch(
+      new RegExp(`^\\r${host}/progress/templated:v1: \\d+ kB / \\d+ kB \\([\\d.]+ (kB|MB)/s\\)\\n$`),
+    );
+  });
+
   it('a pulled image keeps its labels, and the cache serves a second pull of the same digest', async () => {
     const { host } = inject('registry');
     const image = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'kind: PackageManifest\n' }), {
