@@ -9,27 +9,16 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import type { CliIO } from '../../cli/command.js';
-import { main } from '../../cli/main.js';
 import { readPackageFolder } from '../../functions/adapters/package-folder.js';
 import { createPackageSource } from '../../functions/adapters/package-source.js';
 import { ensureBinaries } from '../env/binaries.js';
+import { runGantry, type CliResult } from '../run-cli.js';
 
 const execFile = promisify(execFileCb);
 const examples = join(import.meta.dirname, '..', '..', 'examples');
 
-async function gantry(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    cwd: examples,
-    isTTY: false,
-    env: { HOME: '/nonexistent' },
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
+async function gantry(args: string[]): Promise<CliResult> {
+  return runGantry(args, { cwd: examples });
 }
 
 let bin: { crane: string; pkoimage: string };

@@ -23,6 +23,7 @@ import {
 import { fileMapFromText, fileText } from '../../shared/packages/index.js';
 import { createNamespace, deleteNamespace, testClient } from '../env/namespace.js';
 import { startRegistry, type Registry } from '../env/registry.js';
+import { runGantry, type CliResult } from '../run-cli.js';
 import { RegistryClient } from '../../functions/adapters/oci/registry.js';
 import { HttpClient } from '../../functions/adapters/oci/http.js';
 import { DEFAULT_SOURCE_LIMITS } from '../../shared/oci/limits.js';
@@ -30,21 +31,8 @@ import { qualifyReference, type QualifiedReference } from '../../shared/oci/refe
 
 const examples = join(import.meta.dirname, '..', '..', 'examples');
 
-async function gantry(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    cwd: examples,
-    isTTY: false,
-    env: { HOME: '/nonexistent', ...env },
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
+async function gantry(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runGantry(args, { cwd: examples, env });
 }
 
 const cases: { example: string; render: string[]; tree: string[] }[] = [
