@@ -9,6 +9,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
+import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CliIO } from '../../cli/command.js';
 import { main } from '../../cli/main.js';
@@ -211,6 +212,31 @@ describe('registry with basic auth and a dockerconfigjson pull secret', () => {
     }
   });
 
+  it('gantry build --push and validate --pull read the credentials from $DOCKER_CONFIG/config.json', async () => {
+    const host = registry.host;
+    const dir = await mkdtemp(join(tmpdir(), 'gantry-dockercfg-'));
+    await writeFile(
+      join(dir, 'config.json'),
+      JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } }),
+    );
+    const ref = `${host}/private/simple:v1`;
+    const env = { DOCKER_CONFIG: dir };
+    expect(await gantry(['build', 'simple', '-t', ref, '--push', '--insecure'], env)).toEqual({
+      code: 0,
+      stdout: 'Package built successfully!',
+      stderr: '',
+    });
+    expect(await gantry(['validate', '--pull', ref, '--insecure'], env)).toEqual({
+      code: 0,
+      stdout: 'Package validated successfully!\n',
+      stderr: '',
+    });
+    const anonymous = await gantry(['validate', '--pull', ref, '--insecure']);
+    expect(anonymous.stderr).toBe(
+      `Error: unauthorized for ${host}/private/simple: HEAD http://${host}/v2/private/simple/manifests/v1: 401 (authentication required and no credentials are configured for this registry (docker config.json or an imagePullSecret))\n`,
+    );
+  });
+
   it('a wrong password is reported as unauthorized by the registry', async () => {
     const host = registry.host;
     const auths = { auths: { [host]: { username: user, password: 'wrong' } } };
@@ -293,6 +319,34 @@ describe('S3', () => {
     const pulled = await gantry(['render', '--pull', location, ...args], s3Env());
     expect(pulled.stderr).toBe('');
     expect(pulled.stdout).toBe((await gantry(['render', 'templated', ...args])).stdout);
+  });
+
+  it('records the version id of a versioned bucket, and pulls an older version when asked', async () => {
+    const s3 = inject('s3');
+    const options = {
+      endpoint: s3.endpoint,
+      region: s3.region,
+      credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
+    };
+    const client = new S3Client({ ...options, forcePathStyle: true });
+    const bucket = 'versioned';
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await client.send(
+      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+    const source = createPackageSource({ s3: options });
+    const one = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'version: 1\n' }));
+    const two = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'version: 2\n' }));
+    await source.push(one, [`s3://${bucket}/pkg.tar.gz`]);
+    const first = await source.pull(`s3://${bucket}/pkg.tar.gz`);
+    await source.push(two, [`s3://${bucket}/pkg.tar.gz`]);
+    const second = await source.pull(`s3://${bucket}/pkg.tar.gz`);
+    expect(first.digest).toMatch(/^versionId=.+/);
+    expect(second.digest).not.toBe(first.digest);
+    expect(fileText(second.files.get('manifest.yaml') ?? new Uint8Array())).toBe('version: 2\n');
+    const old = await source.pull(`s3://${bucket}/pkg.tar.gz?${first.digest}`);
+    expect(old.resolved).toBe(`s3://${bucket}/pkg.tar.gz?${first.digest}`);
+    expect(fileText(old.files.get('manifest.yaml') ?? new Uint8Array())).toBe('version: 1\n');
   });
 
   it('records the ETag as the identity and reports a missing object clearly', async () => {
