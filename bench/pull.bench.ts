@@ -45,10 +45,13 @@ function packageFiles(): Map<string, Uint8Array> {
   return files;
 }
 
-const childResult = z.object({ before: z.number(), peak: z.number() });
+const childResult = z.object({ before: z.number(), peak: z.number(), cpuMs: z.number(), wallMs: z.number() });
 
 /** Peak RSS growth of one cold pull, in a fresh Node process (so earlier garbage does not hide it). */
-async function pullMemory(ref: string, host: string): Promise<number> {
+async function pullMemory(
+  ref: string,
+  host: string,
+): Promise<{ bytes: number; cpuMs: number; wallMs: number }> {
   const { stdout } = await promisify(execFileCb)(process.execPath, [
     '--import',
     'tsx',
@@ -56,8 +59,8 @@ async function pullMemory(ref: string, host: string): Promise<number> {
     ref,
     host,
   ]);
-  const { before, peak } = childResult.parse(JSON.parse(stdout));
-  return peak - before;
+  const { before, peak, cpuMs, wallMs } = childResult.parse(JSON.parse(stdout));
+  return { bytes: peak - before, cpuMs, wallMs };
 }
 
 async function coldPull(
@@ -83,8 +86,8 @@ async function coldPull(
   return {
     ref,
     result: summarize(`pull+verify+unpack+load ${mb(uncompressed)} MB ${label} package, cold`, samples, {
-      memoryBytes: memory,
-      note: `${layerRate.toFixed(0)} MB/s of layer data (${mb(layerBytes)} MB gzip), ${dataRate.toFixed(0)} MB/s unpacked; memory = peak RSS growth of one pull in a fresh process (target < 2x ${mb(uncompressed)} MB)`,
+      memoryBytes: memory.bytes,
+      note: `${layerRate.toFixed(0)} MB/s of layer data (${mb(layerBytes)} MB gzip), ${dataRate.toFixed(0)} MB/s unpacked; memory = peak RSS growth of one pull in a fresh process (target < 2x ${mb(uncompressed)} MB); that pull used ${memory.cpuMs.toFixed(0)} ms CPU in ${memory.wallMs.toFixed(0)} ms`,
     }),
   };
 }
