@@ -489,7 +489,7 @@ describe('gantry update', () => {
     expect(await gantry(['update', dir, '--insecure'])).toEqual({
       code: 1,
       stdout: '',
-      stderr: `Error: generating lock data: resolving lock image for "${host}/images/missing:v1": resolving image digest: not found: HEAD http://${host}/v2/images/missing/manifests/v1: 404\n`,
+      stderr: `Error: generating lock data: resolving lock image for "${host}/images/missing:v1": resolving image digest: not found: HEAD http://${host}/v2/images/missing/manifests/v1: 404 (the repository has no such tag or digest)\n`,
     });
     expect(await readFile(join(dir, 'manifest.lock.yaml'), 'utf8')).toBe(before);
   });

@@ -137,7 +137,10 @@ export class RegistryClient {
         );
       }
     }
-    if (!expected.includes(response.status)) return this.fail(ref, request, response, '');
+    if (!expected.includes(response.status)) {
+      const missing = response.status === 404 && request.url.includes('/manifests/');
+      return this.fail(ref, request, response, missing ? 'the repository has no such tag or digest' : '');
+    }
     return response;
   }
 
