@@ -17,7 +17,8 @@ import {
   type QualifiedReference,
 } from '../../shared/oci/reference.js';
 import { parseLocation, type PackageLocation } from '../../shared/oci/source.js';
-import { readTarball } from '../../shared/packages/archive.js';
+import { readPackageTarball } from '../../shared/packages/archive.js';
+import type { FileMap } from '../../shared/packages/files.js';
 import { BoundedCache, type CacheStats } from '../../shared/packages/cache.js';
 import { applyPrefixOverrides, type ImagePrefixOverride } from '../../shared/packages/images.js';
 import type { ImageSource, PulledPackage } from '../../shared/ports.js';
@@ -70,19 +71,6 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 
 async function* bytesOf(body: AsyncIterable<unknown>): AsyncIterable<Uint8Array> {
   for await (const chunk of body) if (chunk instanceof Uint8Array) yield chunk;
-}
-
-/** A package tarball: files at its root, or (an image layer) under `package/`. */
-async function readPackageTarball(
-  input: AsyncIterable<Uint8Array>,
-  limits: SourceLimits,
-): Promise<Map<string, Uint8Array>> {
-  const all = await readTarball(input, { limits });
-  const layered = [...all.keys()].some((k) => k.startsWith('package/'));
-  if (!layered) return all;
-  const out = new Map<string, Uint8Array>();
-  for (const [k, v] of all) if (k.startsWith('package/')) out.set(k.slice('package/'.length), v);
-  return out;
 }
 
 function s3Error(action: string, location: string, error: unknown): Error {
@@ -217,10 +205,10 @@ class Sources implements PackageSource {
       );
   }
 
-  private async readVerified(stream: VerifiedStream): Promise<Map<string, Uint8Array>> {
-    let files: Map<string, Uint8Array>;
+  private async readVerified(stream: VerifiedStream): Promise<FileMap> {
+    let files: FileMap;
     try {
-      files = await readPackageTarball(stream.chunks(), this.limits);
+      files = await readPackageTarball(stream.chunks(), { limits: this.limits });
     } catch (error) {
       throw await stream.settle(error);
     }
@@ -305,7 +293,7 @@ class Sources implements PackageSource {
           yield chunk;
         }
       }
-      const files = await readPackageTarball(capped(), this.limits);
+      const files = await readPackageTarball(capped(), { limits: this.limits });
       if (files.size === 0) throw new RetryableError(EMPTY_IMAGE_MESSAGE, PULL_RETRY_MS);
       return { value: { files, labels: {}, resolved, digest: head.identity }, bytes: sizeOf(files) };
     });

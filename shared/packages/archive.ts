@@ -164,10 +164,17 @@ export async function readTarball(
   return files;
 }
 
-/** The same, typed as a package file map. */
+/**
+ * A package tarball (S3 object, HTTPS download): the package files at the archive's root, or — when it is an
+ * image layer — under `package/`, in which case only those count (PKO's layer rule).
+ */
 export async function readPackageTarball(
   input: Uint8Array | AsyncIterable<Uint8Array>,
   options: ReadTarballOptions = {},
 ): Promise<FileMap> {
-  return readTarball(input, options);
+  const all = await readTarball(input, { ...options, prefix: '' });
+  if (![...all.keys()].some((k) => k.startsWith('package/'))) return all;
+  const out = new Map<string, Uint8Array>();
+  for (const [k, v] of all) if (k.startsWith('package/')) out.set(k.slice('package/'.length), v);
+  return out;
 }

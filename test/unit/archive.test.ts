@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readPackageFolder } from '../../functions/adapters/package-folder.js';
 import { buildPackageImage, imageLayoutTarball, layerPathsOf, sha256 } from '../../shared/oci/image.js';
 import { parseReference } from '../../shared/oci/reference.js';
-import { readTarball } from '../../shared/packages/archive.js';
+import { readPackageTarball, readTarball } from '../../shared/packages/archive.js';
 import { fileText, loadPackage } from '../../shared/packages/index.js';
 
 type Entry = {
@@ -149,6 +149,28 @@ describe('readTarball', () => {
     expect(await refusal(new Uint8Array(gz.subarray(0, gz.length - 10)))).toMatch(
       /^Invalid package archive: /,
     );
+  });
+});
+
+describe('readPackageTarball (S3 objects, HTTPS tarballs)', () => {
+  it('takes files at the root, or only those under package/ when it is an image layer', async () => {
+    const root = await readPackageTarball(
+      gzipSync(
+        await tar([
+          { name: 'manifest.yaml', body: 'm' },
+          { name: 'a/b.yaml', body: 'b' },
+        ]),
+      ),
+    );
+    expect([...root.keys()].sort()).toEqual(['a/b.yaml', 'manifest.yaml']);
+    const layer = await readPackageTarball(
+      await tar([
+        { name: 'package/manifest.yaml', body: 'm' },
+        { name: 'README.md', body: 'r' },
+        { name: 'package/.hidden', body: 'h' },
+      ]),
+    );
+    expect([...layer.keys()]).toEqual(['manifest.yaml']);
   });
 });
 
