@@ -471,4 +471,53 @@ describe('misbehaving registries', () => {
       'grant_type=refresh_token&refresh_token=refresh-me&service=svc&scope=repository%3Aok%2Frefresh%3Apull&client_id=gantry',
     ]);
   });
+
+  it('Bearer with credentials: Basic at the token endpoint, the token cached for the repository', async () => {
+    await pushImage('ok/private-bearer', [
+      { bytes: gzipSync(await tar([MANIFEST])), mediaType: MEDIA_TYPE_OCI_LAYER_GZIP },
+    ]);
+    const basic = `Basic ${Buffer.from('robot:s3cret').toString('base64')}`;
+    const tokenAuth: (string | undefined)[] = [];
+    let realm = '';
+    let requests = 0;
+    const { server, host } = await front((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/token') {
+        tokenAuth.push(req.headers.authorization);
+        if (req.headers.authorization !== basic) {
+          res
+            .writeHead(401, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }));
+          return;
+        }
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ token: 'private-1' }));
+        return;
+      }
+      requests += 1;
+      if (req.headers.authorization !== 'Bearer private-1') {
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="svc"` }).end();
+        return;
+      }
+      forward(req, res);
+    });
+    servers.push(server);
+    realm = `http://${host}/token`;
+    const withCredentials = createPackageSource({
+      insecureHosts: [host],
+      dockerConfigs: [{ auths: { [host]: { username: 'robot', password: 's3cret' } } }],
+    });
+    await withCredentials.pull(`${host}/ok/private-bearer:v1`);
+    expect(tokenAuth).toEqual([basic]);
+    // HEAD (401), HEAD, GET manifest, config and layer blobs: one challenge, then the cached token throughout.
+    expect(requests).toBe(5);
+
+    const anonymous = createPackageSource({ insecureHosts: [host] });
+    await expectRefused(
+      anonymous,
+      `${host}/ok/private-bearer:v1`,
+      `unauthorized for ${host}/ok/private-bearer: token endpoint http://${host}/token answered 401 UNAUTHORIZED: bad credentials`,
+    );
+  });
 });
