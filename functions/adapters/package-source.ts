@@ -22,7 +22,7 @@ import type { FileMap } from '../../shared/packages/files.js';
 import { BoundedCache, type CacheStats } from '../../shared/packages/cache.js';
 import { applyPrefixOverrides, type ImagePrefixOverride } from '../../shared/packages/images.js';
 import type { ImageSource, PulledPackage } from '../../shared/ports.js';
-import { HttpClient, PULL_RETRY_MS } from './oci/http.js';
+import { HttpClient, PULL_RETRY_MS, shownUrl } from './oci/http.js';
 import { EMPTY_IMAGE_MESSAGE, pullImage, pushImage } from './oci/pull.js';
 import { RegistryClient, VerifiedStream } from './oci/registry.js';
 
@@ -171,7 +171,7 @@ class Sources implements PackageSource {
       const response = await this.http.request({ url: loc.url, ...(signal !== undefined ? { signal } : {}) });
       if (response.status !== 200) {
         await response.discard();
-        const message = `GET ${loc.url}: ${response.status}`;
+        const message = `GET ${shownUrl(loc.url)}: ${response.status}`;
         if (
           response.status >= 400 &&
           response.status < 500 &&
@@ -182,8 +182,8 @@ class Sources implements PackageSource {
         throw new RetryableError(message, PULL_RETRY_MS);
       }
       const declared = Number(response.headers.get('content-length') ?? '0');
-      this.checkCompressed(declared, loc.url);
-      const onProgress = this.progress(loc.url);
+      this.checkCompressed(declared, shownUrl(loc.url));
+      const onProgress = this.progress(shownUrl(loc.url));
       const stream = new VerifiedStream(
         response.chunks(this.limits.maxCompressedBytes, 'maxCompressedBytes'),
         { digest: loc.digest },

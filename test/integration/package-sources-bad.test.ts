@@ -520,4 +520,29 @@ describe('misbehaving registries', () => {
       `unauthorized for ${host}/ok/private-bearer: token endpoint http://${host}/token answered 401 UNAUTHORIZED: bad credentials`,
     );
   });
+
+  it('never shows the query of a signed redirect URL in errors', async () => {
+    await pushImage('ok/signed', [
+      { bytes: gzipSync(await tar([MANIFEST])), mediaType: MEDIA_TYPE_OCI_LAYER_GZIP },
+    ]);
+    const storage = await front(() => {
+      /* blob storage that never answers */
+    });
+    servers.push(storage.server);
+    const api = await front((req, res) => {
+      if ((req.url ?? '').includes('/blobs/')) {
+        res
+          .writeHead(307, { location: `http://${storage.host}/bucket/blob?X-Amz-Signature=topsecret` })
+          .end();
+        return;
+      }
+      forward(req, res);
+    });
+    servers.push(api.server);
+    await expectRefused(
+      source({ requestTimeoutMs: 300 }, [api.host, storage.host]),
+      `${api.host}/ok/signed:v1`,
+      `GET http://${storage.host}/bucket/blob?…: no response within 300 ms (limit requestTimeoutMs = 300)`,
+    );
+  });
 });

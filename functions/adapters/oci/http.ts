@@ -44,6 +44,15 @@ export interface HttpResponse {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/**
+ * A URL as error messages show it: without its query, which may carry signatures (pre-signed blob storage
+ * redirects, upload session state) that must not reach logs or status.
+ */
+export function shownUrl(url: URL | string): string {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  return `${u.origin}${u.pathname}${u.search !== '' ? '?…' : ''}`;
+}
+
 function timeoutError(method: string, url: string, what: string): RetryableError {
   return new RetryableError(`${method} ${url}: ${what}`, PULL_RETRY_MS);
 }
@@ -64,7 +73,7 @@ export class HttpClient {
     if (url.protocol === 'https:') return;
     if (url.protocol === 'http:' && this.isInsecure(url.host)) return;
     throw new RetryableError(
-      `${method} ${url.href}: refusing plain ${url.protocol.replace(':', '')} to ${url.host}; mark the registry insecure (--insecure) to allow it`,
+      `${method} ${shownUrl(url)}: refusing plain ${url.protocol.replace(':', '')} to ${url.host}; mark the registry insecure (--insecure) to allow it`,
       PULL_RETRY_MS,
     );
   }
@@ -83,7 +92,7 @@ export class HttpClient {
       await response.body?.cancel().catch(() => undefined);
       if (hop >= limits.maxRedirects)
         throw new RetryableError(
-          `${method} ${request.url}: more than ${limits.maxRedirects} redirects (${limitText('maxRedirects', limits)})`,
+          `${method} ${shownUrl(request.url)}: more than ${limits.maxRedirects} redirects (${limitText('maxRedirects', limits)})`,
           PULL_RETRY_MS,
         );
       url = new URL(location, url);
@@ -102,7 +111,7 @@ export class HttpClient {
       controller.abort(
         timeoutError(
           method,
-          url.href,
+          shownUrl(url),
           `no response within ${limits.requestTimeoutMs} ms (${limitText('requestTimeoutMs', limits)})`,
         ),
       );
@@ -123,11 +132,11 @@ export class HttpClient {
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
       if (url.protocol === 'https:' && cause.includes('wrong version number'))
         throw new RetryableError(
-          `${method} ${url.href}: the server does not speak TLS; if it is a plain-http registry, mark it insecure (--insecure)`,
+          `${method} ${shownUrl(url)}: the server does not speak TLS; if it is a plain-http registry, mark it insecure (--insecure)`,
           PULL_RETRY_MS,
           { cause: error },
         );
-      throw new RetryableError(`${method} ${url.href}: ${errorMessage(error)}${cause}`, PULL_RETRY_MS, {
+      throw new RetryableError(`${method} ${shownUrl(url)}: ${errorMessage(error)}${cause}`, PULL_RETRY_MS, {
         cause: error,
       });
     } finally {
@@ -139,6 +148,7 @@ export class HttpClient {
   private wrap(method: string, url: URL, response: Response): HttpResponse {
     const { limits } = this.options;
     const href = url.href;
+    const shown = shownUrl(url);
     async function* chunks(maxBytes: number, limitName: keyof SourceLimits): AsyncIterable<Uint8Array> {
       const body = response.body;
       if (body === null) return;
@@ -152,7 +162,7 @@ export class HttpClient {
               reject(
                 timeoutError(
                   method,
-                  href,
+                  shown,
                   `no data for ${limits.idleTimeoutMs} ms while reading the body (${limitText('idleTimeoutMs', limits)})`,
                 ),
               );
@@ -164,7 +174,7 @@ export class HttpClient {
           } catch (error) {
             if (error instanceof RetryableError) throw error;
             throw new RetryableError(
-              `${method} ${href}: reading the body: ${errorMessage(error)}`,
+              `${method} ${shown}: reading the body: ${errorMessage(error)}`,
               PULL_RETRY_MS,
               {
                 cause: error,
@@ -179,7 +189,7 @@ export class HttpClient {
           total += value.length;
           if (total > maxBytes)
             throw new RetryableError(
-              `${method} ${href}: response larger than ${maxBytes} bytes (limit ${limitName} = ${maxBytes})`,
+              `${method} ${shown}: response larger than ${maxBytes} bytes (limit ${limitName} = ${maxBytes})`,
               PULL_RETRY_MS,
             );
           yield value;

@@ -23,7 +23,7 @@ import {
   type ParsedManifest,
 } from '../../../shared/oci/manifest.js';
 import { formatReference, type QualifiedReference } from '../../../shared/oci/reference.js';
-import { PULL_RETRY_MS, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
+import { PULL_RETRY_MS, shownUrl, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
 
 export type Access = 'pull' | 'pull,push';
 
@@ -156,7 +156,7 @@ export class RegistryClient {
         : registryErrorText(
             await response.bytes(64 * 1024, 'maxManifestBytes').catch(() => new Uint8Array()),
           );
-    const what = `${request.method ?? 'GET'} ${request.url}: ${response.status}${text !== '' ? ` ${text}` : ''}${hint !== '' ? ` (${hint})` : ''}`;
+    const what = `${request.method ?? 'GET'} ${shownUrl(request.url)}: ${response.status}${text !== '' ? ` ${text}` : ''}${hint !== '' ? ` (${hint})` : ''}`;
     if (response.status === 401 || response.status === 403)
       throw new RetryableError(`unauthorized for ${ref.registry}/${ref.repository}: ${what}`, PULL_RETRY_MS);
     if (response.status === 404) throw new RetryableError(`not found: ${what}`, PULL_RETRY_MS);
