@@ -120,8 +120,10 @@ async function readEntry(
     }
     chunks.push(chunk);
   }
-  // No copies: a file that arrived in one chunk is that chunk (a view into gunzip's output), else one concat.
+  // One copy at most: a file that arrived in one chunk is that chunk, unless keeping it as a view would keep a
+  // much larger buffer (gunzip's output chunk) alive; then it gets its own exact-size copy.
   const joined = chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks);
+  if (joined.buffer.byteLength > 2 * joined.length + 8192) return new Uint8Array(joined);
   return new Uint8Array(joined.buffer, joined.byteOffset, joined.length);
 }
 
