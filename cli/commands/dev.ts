@@ -186,7 +186,10 @@ async function up(io: CliIO, options: UpOptions): Promise<number> {
   io.stdout(
     `Local control plane ready in ${(cp.startMs / 1000).toFixed(1)} s (${options.full ? 'full' : 'plain'} mode).\nkubeconfig: ${cp.kubeconfigPath}\n`,
   );
-  if (state.registry !== undefined) io.stdout(`registry:   ${state.registry} (plain http, loopback only)\n`);
+  if (state.registry !== undefined)
+    io.stdout(
+      `registry:   ${state.registry} (plain http, loopback only; push with: gantry build <folder> -t ${state.registry}/<name>:<tag> --push --insecure)\n`,
+    );
   if (state.s3 !== undefined)
     io.stdout(
       `s3:         ${state.s3.endpoint} bucket ${state.s3.bucket} (credentials in ${state.s3.credentialsFile})\n`,
