@@ -5,17 +5,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../cli/main.js';
-import type { CliIO } from '../cli/command.js';
+import { runGantry, type CliResult } from '../test/run-cli.js';
 
 const root = import.meta.dirname;
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: root, isTTY: false };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
+async function run(args: string[]): Promise<CliResult> {
+  return runGantry(args, { cwd: root });
 }
 
 function golden(example: string, file: string, actual: string): void {

@@ -55,8 +55,6 @@ export interface PackageSource extends ImageSource {
   /** Push a built image under the tags (all OCI references) or to `s3://` locations. */
   push(image: PackageImage, targets: readonly string[]): Promise<string>;
   cacheStats(): CacheStats;
-  /** The location after overrides, for messages and annotations. */
-  locate(reference: string): PackageLocation;
 }
 
 function sizeOf(files: ReadonlyMap<string, Uint8Array>): number {
@@ -103,7 +101,8 @@ class Sources implements PackageSource {
     return this.cache.stats();
   }
 
-  public locate(reference: string): PackageLocation {
+  /** The location after PKO's prefix and registry host overrides. */
+  private locate(reference: string): PackageLocation {
     const overridden = applyPrefixOverrides(reference.trim(), this.options.prefixOverrides);
     const parsed = parseLocation(overridden, { allowHttp: this.allowsHttp(overridden) });
     if (!parsed.ok) throw new TerminalError(parsed.error);

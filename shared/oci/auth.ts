@@ -61,7 +61,7 @@ export function parseDockerConfig(
 }
 
 /** The host of an `auths` key: `https://index.docker.io/v1/` → `index.docker.io`, `docker.io` → Docker Hub. */
-export function authKeyHost(key: string): string {
+function authKeyHost(key: string): string {
   const host = key.replace(/^[a-z]+:\/\//i, '').split('/')[0] ?? '';
   return host === 'docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host.toLowerCase();
 }

@@ -4,10 +4,11 @@
  * platform choice: linux/amd64 from an index, or its only entry.
  */
 import { z } from 'zod';
+import { MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_OCI_LAYER_GZIP, MEDIA_TYPE_OCI_MANIFEST } from './image.js';
 
 export const MANIFEST_MEDIA_TYPES = {
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociManifest: MEDIA_TYPE_OCI_MANIFEST,
+  ociIndex: MEDIA_TYPE_OCI_INDEX,
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
   dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
 } as const;
@@ -16,7 +17,7 @@ export const MANIFEST_MEDIA_TYPES = {
 export const MANIFEST_ACCEPT = Object.values(MANIFEST_MEDIA_TYPES).join(', ');
 
 export const LAYER_MEDIA_TYPES = {
-  ociGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  ociGzip: MEDIA_TYPE_OCI_LAYER_GZIP,
   ociTar: 'application/vnd.oci.image.layer.v1.tar',
   ociZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
   dockerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',

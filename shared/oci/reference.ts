@@ -71,6 +71,22 @@ export interface QualifiedReference {
 
 export const DOCKER_HUB = 'index.docker.io';
 
+/**
+ * Docker Hub's names as go-containerregistry writes them: no registry or `docker.io` → `index.docker.io`, and
+ * a single-segment repository there → `library/<name>`.
+ */
+export function normaliseRepository(
+  registry: string,
+  repository: string,
+): { registry: string; repository: string } {
+  const hub = registry === '' || registry === 'docker.io' || registry === DOCKER_HUB;
+  if (!hub) return { registry, repository };
+  return {
+    registry: DOCKER_HUB,
+    repository: repository.includes('/') ? repository : `library/${repository}`,
+  };
+}
+
 /** Parse and qualify: `nginx:1.2` → `index.docker.io/library/nginx:1.2`, no tag or digest → `:latest`. */
 export function qualifyReference(
   text: string,
@@ -78,9 +94,7 @@ export function qualifyReference(
   const parsed = parseReference(text);
   if (!parsed.ok) return parsed;
   const r = parsed.value;
-  const hub = r.registry === '' || r.registry === 'docker.io' || r.registry === DOCKER_HUB;
-  const registry = hub ? DOCKER_HUB : r.registry;
-  const repository = hub && !r.repository.includes('/') ? `library/${r.repository}` : r.repository;
+  const { registry, repository } = normaliseRepository(r.registry, r.repository);
   if (r.digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(r.digest))
     return {
       ok: false,

@@ -4,6 +4,7 @@
  * (`nginx:1.23.3` → `index.docker.io/library/nginx`), digest pinning from the lock, prefix overrides.
  */
 import type { PackageManifestLock } from '../api/generated/packagemanifestlock.js';
+import { normaliseRepository } from '../oci/reference.js';
 
 export interface ImagePrefixOverride {
   readonly from: string;
@@ -19,14 +20,10 @@ export function repositoryOf(reference: string): string {
   const first = name.split('/')[0] ?? '';
   const hasRegistry =
     name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  if (hasRegistry) {
-    const rest = name.slice(first.length + 1);
-    const registry = first === 'docker.io' ? 'index.docker.io' : first;
-    return registry === 'index.docker.io' && !rest.includes('/')
-      ? `${registry}/library/${rest}`
-      : `${registry}/${rest}`;
-  }
-  return name.includes('/') ? `index.docker.io/${name}` : `index.docker.io/library/${name}`;
+  const { registry, repository } = hasRegistry
+    ? normaliseRepository(first, name.slice(first.length + 1))
+    : normaliseRepository('', name);
+  return `${registry}/${repository}`;
 }
 
 /** Apply the first matching prefix override. */

@@ -30,8 +30,6 @@ export interface PulledImage {
   readonly labels: Record<string, string>;
   /** The digest the reference resolved to (the index digest when it named an index). */
   readonly digest: string;
-  /** Compressed layer bytes read. */
-  readonly layerBytes: number;
 }
 
 const imageConfig = z.object({
@@ -189,19 +187,24 @@ export async function pullImage(
     before += layer.size;
   }
   if (files.size === 0) throw new RetryableError(EMPTY_IMAGE_MESSAGE, PULL_RETRY_MS);
-  return { files, labels, digest, layerBytes };
+  return { files, labels, digest };
 }
 
-/** Push a built package image under every tag of `refs` (all in one repository or several). */
+/** Push a built package image under every tag of `refs`: the blobs once per repository, then each tag. */
 export async function pushImage(
   client: RegistryClient,
   refs: readonly QualifiedReference[],
   image: PackageImage,
 ): Promise<string> {
+  const pushed = new Set<string>();
   let digest = image.manifest.digest;
   for (const ref of refs) {
-    await client.pushBlob(ref, image.layer);
-    await client.pushBlob(ref, image.config);
+    const repository = `${ref.registry}/${ref.repository}`;
+    if (!pushed.has(repository)) {
+      await client.pushBlob(ref, image.layer);
+      await client.pushBlob(ref, image.config);
+      pushed.add(repository);
+    }
     digest = await client.pushManifest(ref, ref.tag ?? image.manifest.digest, {
       bytes: image.manifest.bytes,
       mediaType: MEDIA_TYPE_OCI_MANIFEST,

@@ -357,10 +357,6 @@ export class VerifiedStream {
     this.iterator = source[Symbol.asyncIterator]();
   }
 
-  public get bytesRead(): number {
-    return this.total;
-  }
-
   /** The next verified chunk, or undefined at the end (where size and digest are checked). */
   private async next(): Promise<Uint8Array | undefined> {
     let step: IteratorResult<Uint8Array>;
