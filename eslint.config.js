@@ -12,6 +12,7 @@ const layers = [
   { type: 'hosts', pattern: 'functions/hosts/**' },
   { type: 'config', pattern: 'functions/config' },
   { type: 'cli', pattern: 'cli/**' },
+  { type: 'devenv', pattern: 'devenv/**' },
   { type: 'test', pattern: 'test/**' },
   { type: 'bench', pattern: 'bench/**' },
   { type: 'scripts', pattern: 'scripts/**' },
@@ -42,11 +43,12 @@ const allowed = {
   config: ['shared'],
   adapters: ['shared', 'adapters', 'config'],
   hosts: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config'],
-  cli: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'test'],
-  test: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'test', 'examples'],
-  bench: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'test', 'bench'],
-  scripts: ['shared', 'adapters', 'scripts', 'test'],
-  examples: ['shared', 'adapters', 'cli', 'test', 'examples'],
+  devenv: ['shared', 'adapters', 'devenv'],
+  cli: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'devenv'],
+  test: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'devenv', 'test', 'examples'],
+  bench: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'devenv', 'test', 'bench'],
+  scripts: ['shared', 'adapters', 'scripts', 'devenv', 'test'],
+  examples: ['shared', 'adapters', 'cli', 'devenv', 'test', 'examples'],
 };
 
 export default tseslint.config(

@@ -1,7 +1,7 @@
 // The real local components: control plane start-to-ready (plain and full mode, binaries cached), resident
 // memory of the running control plane, and stop time. Numbers go into issue notes, never into tests.
 import { readFileSync } from 'node:fs';
-import { startControlPlane } from '../test/env/control-plane.js';
+import { startControlPlane } from '../devenv/control-plane.js';
 import { summarize, type BenchResult } from './types.js';
 
 function rssBytes(pids: readonly number[]): number {

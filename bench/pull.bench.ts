@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { createPackageSource } from '../functions/adapters/package-source.js';
 import { buildPackageImage } from '../shared/oci/image.js';
 import { loadPackage } from '../shared/packages/index.js';
-import { startRegistry } from '../test/env/registry.js';
+import { startRegistry } from '../devenv/registry.js';
 import { sample, summarize, type BenchResult } from './types.js';
 
 const FILES = 500;

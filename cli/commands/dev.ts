@@ -9,11 +9,11 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { cacheRoot } from '../../test/env/binaries.js';
-import { startControlPlane } from '../../test/env/control-plane.js';
-import { startMinio } from '../../test/env/minio.js';
-import { startRegistry } from '../../test/env/registry.js';
-import { pidAlive, portIsFree, stopAll, stopPid } from '../../test/env/process.js';
+import { cacheRoot } from '../../devenv/binaries.js';
+import { startControlPlane } from '../../devenv/control-plane.js';
+import { startMinio } from '../../devenv/minio.js';
+import { startRegistry } from '../../devenv/registry.js';
+import { pidAlive, portIsFree, stopAll, stopPid } from '../../devenv/process.js';
 import type { CliIO, Command } from '../command.js';
 import { UsageError } from '../package-input.js';
 

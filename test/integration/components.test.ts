@@ -6,8 +6,8 @@ import { main } from '../../cli/main.js';
 import type { CliIO } from '../../cli/command.js';
 import { parseAllDocuments } from 'yaml';
 import { join } from 'node:path';
-import type { KubeClient } from '../env/kube.js';
-import { createNamespace, deleteNamespace, testClient } from '../env/namespace.js';
+import type { KubeClient } from '../../devenv/kube.js';
+import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
 
 let client: KubeClient;
 let ns: string;

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admitConfig } from '../../shared/schema/index.js';
-import type { KubeClient } from '../env/kube.js';
-import { testClient } from '../env/namespace.js';
-import { waitFor } from '../env/process.js';
+import type { KubeClient } from '../../devenv/kube.js';
+import { testClient } from './setup/namespace.js';
+import { waitFor } from '../../devenv/process.js';
 
 const schema = {
   type: 'object',

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import type { CliIO } from '../../cli/command.js';
-import { pidAlive, portIsFree } from '../env/process.js';
+import { pidAlive, portIsFree } from '../../devenv/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gantry-dev-test-'));
 process.env['GANTRY_DEV_DIR'] = dir;

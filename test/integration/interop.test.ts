@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { readPackageFolder } from '../../functions/adapters/package-folder.js';
 import { createPackageSource } from '../../functions/adapters/package-source.js';
-import { ensureBinaries } from '../env/binaries.js';
+import { ensureBinaries } from '../../devenv/binaries.js';
 import { runGantry, type CliResult } from '../run-cli.js';
 
 const execFile = promisify(execFileCb);

@@ -31,7 +31,7 @@ import {
 import { DEFAULT_SOURCE_LIMITS } from '../../shared/oci/limits.js';
 import { qualifyReference, type QualifiedReference } from '../../shared/oci/reference.js';
 import { fileText } from '../../shared/packages/index.js';
-import { startRegistry, type Registry } from '../env/registry.js';
+import { startRegistry, type Registry } from '../../devenv/registry.js';
 
 type Entry = Parameters<ReturnType<typeof pack>['entry']>[0] & { body?: Uint8Array | string };
 

@@ -22,8 +22,8 @@ import {
   sha256,
 } from '../../shared/oci/image.js';
 import { fileMapFromText, fileText } from '../../shared/packages/index.js';
-import { createNamespace, deleteNamespace, testClient } from '../env/namespace.js';
-import { startRegistry, type Registry } from '../env/registry.js';
+import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
+import { startRegistry, type Registry } from '../../devenv/registry.js';
 import { runGantry, type CliResult } from '../run-cli.js';
 import { RegistryClient } from '../../functions/adapters/oci/registry.js';
 import { HttpClient } from '../../functions/adapters/oci/http.js';

@@ -7,7 +7,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { buildPackageImage, MEDIA_TYPE_OCI_MANIFEST, sha256, type Blob } from '../../shared/oci/image.js';
 import { fileMapFromText } from '../../shared/packages/index.js';
-import { startRegistry, type Registry } from '../env/registry.js';
+import { startRegistry, type Registry } from '../../devenv/registry.js';
 
 async function pushBlob(
   base: string,

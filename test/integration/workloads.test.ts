@@ -3,10 +3,10 @@
  * node, and keep it Available (the node lease is renewed, so the node never turns NotReady).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeClient } from '../env/kube.js';
-import { createNamespace, deleteNamespace, testClient } from '../env/namespace.js';
-import { waitFor } from '../env/process.js';
-import { KWOK_NODE } from '../env/control-plane.js';
+import type { KubeClient } from '../../devenv/kube.js';
+import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
+import { waitFor } from '../../devenv/process.js';
+import { KWOK_NODE } from '../../devenv/control-plane.js';
 
 let client: KubeClient;
 let ns: string;

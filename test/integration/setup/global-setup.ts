@@ -1,11 +1,11 @@
 /**
  * vitest global setup of the integration project: one real control plane (etcd + kube-apiserver built from
- * their Go modules, see test/env) for the whole run, its connection details provided to every test file.
+ * their Go modules, see devenv/) for the whole run, its connection details provided to every test file.
  */
 import type { TestProject } from 'vitest/node';
-import { startControlPlane } from '../../env/control-plane.js';
-import { startMinio } from '../../env/minio.js';
-import { startRegistry } from '../../env/registry.js';
+import { startControlPlane } from '../../../devenv/control-plane.js';
+import { startMinio } from '../../../devenv/minio.js';
+import { startRegistry } from '../../../devenv/registry.js';
 
 export interface ProvidedKube {
   readonly server: string;

@@ -1,5 +1,5 @@
 /**
- * @module test/env/registry
+ * @module devenv/registry
  * The CNCF distribution registry (v3, built from its Go module) on a free loopback port with our own config:
  * filesystem storage in a temporary folder, optional htpasswd basic auth, optional notifications endpoint
  * (the registry's own "image pushed" events).

@@ -1,9 +1,9 @@
 /**
- * @module test/env/namespace
+ * @module test/integration/setup/namespace
  * A namespace of its own for each integration test file, deleted afterwards.
  */
 import { inject } from 'vitest';
-import { KubeClient } from './kube.js';
+import { KubeClient } from '../../../devenv/kube.js';
 
 /** A client for the control plane of this test run. */
 export function testClient(): KubeClient {

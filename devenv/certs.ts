@@ -1,10 +1,11 @@
 /**
- * @module test/env/certs
+ * @module devenv/certs
  * Certificates for a local control plane, made with the `openssl` CLI (Node cannot create X.509 certificates):
  * a CA, the API server's serving certificate (127.0.0.1, localhost, kubernetes.default…), an admin client
  * certificate in `system:masters`, and the service-account signing key pair.
  */
 import { execFile as execFileCb } from 'node:child_process';
+import { execErrorText } from './process.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,12 +27,12 @@ async function openssl(args: readonly string[], cwd: string): Promise<void> {
   try {
     await execFile('openssl', [...args], { cwd });
   } catch (error) {
-    const e = error as { stderr?: string; code?: string; message: string };
+    const e = execErrorText(error);
     if (e.code === 'ENOENT')
       throw new Error('openssl is needed to make the control plane certificates: apt-get install openssl', {
         cause: error,
       });
-    throw new Error(`openssl ${args.join(' ')}: ${e.stderr ?? e.message}`, { cause: error });
+    throw new Error(`openssl ${args.join(' ')}: ${e.text}`, { cause: error });
   }
 }
 

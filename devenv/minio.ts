@@ -1,5 +1,5 @@
 /**
- * @module test/env/minio
+ * @module devenv/minio
  * MinIO (built from its Go module) on a free loopback port with its own root credentials and a test bucket.
  */
 import { randomBytes } from 'node:crypto';

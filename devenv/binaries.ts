@@ -1,11 +1,12 @@
 /**
- * @module test/env/binaries
+ * @module devenv/binaries
  * The real components, built from their Go modules with the machine's Go toolchain, once, into a cache outside
  * the repository keyed by version (`$XDG_CACHE_HOME/gantry/bin/<name>-<version>/<name>`). Concurrent callers
  * build once (a lock directory); a build writes to a temporary file and renames, so a half-built binary is never
  * used. `KUBEBUILDER_ASSETS` (envtest's layout) is honoured for etcd and kube-apiserver.
  */
 import { execFile as execFileCb } from 'node:child_process';
+import { execErrorText } from './process.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -23,20 +24,22 @@ export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
 /** go-containerregistry's `crane`: an independent OCI client for interoperability tests. */
 export const CRANE_VERSION = 'v0.22.1';
 
-export type BinaryName =
-  | 'etcd'
-  | 'kube-apiserver'
-  | 'kube-controller-manager'
-  | 'kube-scheduler'
-  | 'kubectl'
-  | 'kwok'
-  | 'registry'
-  | 'minio'
-  | 'crane'
-  | 'pkoimage';
+export const BINARY_NAMES = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubectl',
+  'kwok',
+  'registry',
+  'minio',
+  'crane',
+  'pkoimage',
+] as const;
+export type BinaryName = (typeof BINARY_NAMES)[number];
 
 /** The test helper that builds and reads package images with PKO's go-containerregistry calls. */
-const PKOIMAGE_DIR = join(import.meta.dirname, '..', 'interop', 'pkoimage');
+const PKOIMAGE_DIR = join(import.meta.dirname, '..', 'test', 'interop', 'pkoimage');
 
 /** Version of the in-repo helper: a hash of its sources, so an edit rebuilds it. */
 function pkoimageVersion(): string {
@@ -111,8 +114,7 @@ async function run(
       env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
     });
   } catch (error) {
-    const e = error as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${(e.stderr ?? e.message).slice(-4000)}`, {
+    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${execErrorText(error).text.slice(-4000)}`, {
       cause: error,
     });
   }
@@ -228,7 +230,7 @@ async function goInstall(
     env: { ...process.env, GOBIN: gobin, CGO_ENABLED: '0' },
     maxBuffer: 64 * 1024 * 1024,
   }).catch((error: unknown) => {
-    throw new Error(`go install ${pkg} failed: ${String((error as { stderr?: string }).stderr ?? error)}`);
+    throw new Error(`go install ${pkg} failed: ${execErrorText(error).text}`);
   });
   await rename(join(gobin, name), target);
   await rm(gobin, { recursive: true, force: true });
@@ -280,11 +282,23 @@ export async function ensureBinaries(
   names: readonly BinaryName[],
   log: (line: string) => void = (l) => process.stderr.write(`[gantry env] ${l}\n`),
 ): Promise<Record<BinaryName, string>> {
-  const out: Partial<Record<BinaryName, string>> = {};
   for (const name of names) {
     if (!existsSync(binaryPath(name)))
       await withLock(name, async () => (existsSync(binaryPath(name)) ? undefined : build(name, log)), log);
-    out[name] = binaryPath(name);
   }
-  return out as Record<BinaryName, string>;
+  // Every name maps to its cache path; callers read only the names they asked for.
+  const paths: Record<BinaryName, string> = {
+    etcd: '',
+    'kube-apiserver': '',
+    'kube-controller-manager': '',
+    'kube-scheduler': '',
+    kubectl: '',
+    kwok: '',
+    registry: '',
+    minio: '',
+    crane: '',
+    pkoimage: '',
+  };
+  for (const name of BINARY_NAMES) paths[name] = binaryPath(name);
+  return paths;
 }

@@ -1,5 +1,5 @@
 /**
- * @module test/env/kube
+ * @module devenv/kube
  * A tiny raw-JSON Kubernetes client for tests and the environment itself (client-certificate auth over
  * node:https). Production code has its own client in functions/adapters; this one only serves the harness.
  */

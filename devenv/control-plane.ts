@@ -1,5 +1,5 @@
 /**
- * @module test/env/control-plane
+ * @module devenv/control-plane
  * A real Kubernetes control plane on loopback: etcd and kube-apiserver (RBAC on, generated certificates), the
  * CRDs of deploy/crds installed and Established, an admin kubeconfig written. `full` adds
  * kube-controller-manager and kube-scheduler (kwok fake nodes: not yet, see issue 4's note).
@@ -19,6 +19,7 @@ import {
   startProcess as startAttached,
   waitFor,
   type ManagedProcess,
+  hasTrueCondition,
 } from './process.js';
 
 export interface ControlPlaneOptions {
@@ -47,7 +48,7 @@ export interface ControlPlane {
 
 let startProcess = startAttached;
 
-const repoRoot = join(import.meta.dirname, '..', '..');
+const repoRoot = join(import.meta.dirname, '..');
 
 function kubeconfig(server: string, certs: CertFiles): string {
   return `apiVersion: v1
@@ -122,9 +123,13 @@ async function installCrds(client: KubeClient, dir: string): Promise<string[]> {
   const names: string[] = [];
   for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort()) {
     const crd: unknown = parse(await readFile(join(dir, file), 'utf8'));
+    const metadata = typeof crd === 'object' && crd !== null && 'metadata' in crd ? crd.metadata : undefined;
     const name =
-      typeof crd === 'object' && crd !== null && 'metadata' in crd
-        ? (crd.metadata as { name: string }).name
+      typeof metadata === 'object' &&
+      metadata !== null &&
+      'name' in metadata &&
+      typeof metadata.name === 'string'
+        ? metadata.name
         : file;
     const r = await client.apply(
       `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
@@ -140,10 +145,7 @@ async function installCrds(client: KubeClient, dir: string): Promise<string[]> {
 
 async function established(client: KubeClient, name: string): Promise<boolean> {
   const r = await client.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
-  const conditions =
-    (r.body as { status?: { conditions?: { type: string; status: string }[] } } | undefined)?.status
-      ?.conditions ?? [];
-  return conditions.some((c) => c.type === 'Established' && c.status === 'True');
+  return hasTrueCondition(r.body, 'Established');
 }
 
 async function startFullMode(
@@ -236,10 +238,7 @@ async function startKwok(kwok: string, dir: string, kubeconfigPath: string): Pro
 
 async function nodeReady(client: KubeClient): Promise<boolean> {
   const r = await client.get(`/api/v1/nodes/${KWOK_NODE}`);
-  const conditions =
-    (r.body as { status?: { conditions?: { type: string; status: string }[] } } | undefined)?.status
-      ?.conditions ?? [];
-  return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+  return hasTrueCondition(r.body, 'Ready');
 }
 
 /** Start etcd + kube-apiserver (+ controller-manager and scheduler in full mode) and install the CRDs. */

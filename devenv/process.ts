@@ -1,5 +1,5 @@
 /**
- * @module test/env/process
+ * @module devenv/process
  * Child processes of the local environment: started with their output in a log file, watched for early exit
  * (reported with the log's tail), stopped by pid with SIGTERM then SIGKILL.
  */
@@ -185,4 +185,31 @@ export async function waitFor(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A child process failure's own words: its stderr when it has one, else the error message. */
+export function execErrorText(error: unknown): { readonly text: string; readonly code: string | undefined } {
+  if (typeof error !== 'object' || error === null) return { text: String(error), code: undefined };
+  const stderr = 'stderr' in error && typeof error.stderr === 'string' ? error.stderr : '';
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  const message = error instanceof Error ? error.message : JSON.stringify(error);
+  return { text: stderr !== '' ? stderr : message, code };
+}
+
+/** Whether a Kubernetes object (as JSON) has condition `type` with status "True". */
+export function hasTrueCondition(object: unknown, type: string): boolean {
+  if (typeof object !== 'object' || object === null || !('status' in object)) return false;
+  const status = object.status;
+  if (typeof status !== 'object' || status === null || !('conditions' in status)) return false;
+  const conditions = status.conditions;
+  if (!Array.isArray(conditions)) return false;
+  return conditions.some(
+    (c: unknown) =>
+      typeof c === 'object' &&
+      c !== null &&
+      'type' in c &&
+      'status' in c &&
+      c.type === type &&
+      c.status === 'True',
+  );
 }
