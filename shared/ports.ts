@@ -56,3 +56,88 @@ export interface ImageSource {
   /** The manifest digest a reference names now (a tag resolved), without fetching layers. */
   resolveDigest(reference: string, options?: { readonly signal?: AbortSignal }): Promise<string>;
 }
+
+/** A Kubernetes object as JSON, with the metadata every object has. */
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: KubeMeta;
+  readonly [field: string]: unknown;
+}
+
+export interface KubeOwnerReference {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly controller?: boolean;
+  readonly blockOwnerDeletion?: boolean;
+}
+
+export interface KubeMeta {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly resourceVersion?: string;
+  readonly generation?: number;
+  readonly creationTimestamp?: string;
+  readonly deletionTimestamp?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly finalizers?: readonly string[];
+  readonly ownerReferences?: readonly KubeOwnerReference[];
+}
+
+/** Where an object lives: enough to address it. `namespace` is '' for cluster-scoped objects. */
+export interface ObjectRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** What discovery says of a kind. */
+export interface ResourceInfo {
+  readonly plural: string;
+  readonly namespaced: boolean;
+}
+
+export interface ListOptions {
+  readonly labelSelector?: string;
+  /** Only metadata (PartialObjectMetadataList): cheaper when only owners and annotations matter. */
+  readonly metadataOnly?: boolean;
+}
+
+export interface DeletePreconditions {
+  readonly uid?: string;
+  readonly resourceVersion?: string;
+}
+
+/**
+ * The Kubernetes API as the steps use it (raw JSON, no client-side schema). Errors are typed
+ * (shared/kube-errors.ts): NotFound, Conflict, AlreadyExists, Invalid, Forbidden, Gone, TooManyRequests.
+ */
+export interface KubeApi {
+  /** Discovery: the resource of a kind; undefined when the server does not serve it. */
+  resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined>;
+  get(ref: ObjectRef): Promise<KubeObject>;
+  list(apiVersion: string, kind: string, namespace: string, options?: ListOptions): Promise<KubeObject[]>;
+  /** Server-side apply with field manager `package-operator`. */
+  apply(
+    object: KubeObject,
+    options?: { readonly force?: boolean; readonly dryRun?: boolean },
+  ): Promise<KubeObject>;
+  create(object: KubeObject): Promise<KubeObject>;
+  /** PUT of the whole object (resourceVersion-guarded when it carries one). */
+  update(object: KubeObject): Promise<KubeObject>;
+  /** PUT of the status subresource, guarded by the object's resourceVersion. */
+  updateStatus(object: KubeObject): Promise<KubeObject>;
+  /** JSON merge patch. */
+  mergePatch(ref: ObjectRef, patch: unknown): Promise<KubeObject>;
+  delete(
+    ref: ObjectRef,
+    options?: { readonly preconditions?: DeletePreconditions; readonly propagationPolicy?: string },
+  ): Promise<void>;
+  /** The server's version (`gitVersion`), for `.environment.kubernetes.version`. */
+  serverVersion(): Promise<string>;
+}

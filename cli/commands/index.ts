@@ -6,6 +6,7 @@ import type { Command } from '../command.js';
 import { buildCommand } from './build.js';
 import { devCommand } from './dev.js';
 import { renderCommand } from './render.js';
+import { runCommand } from './run.js';
 import { treeCommand } from './tree.js';
 import { updateCommand } from './update.js';
 import { validateCommand } from './validate.js';
@@ -16,5 +17,6 @@ export const commands: readonly Command[] = [
   renderCommand,
   buildCommand,
   updateCommand,
+  runCommand,
   devCommand,
 ];

@@ -38,6 +38,8 @@ export interface PackageSourceOptions {
   readonly limits?: Partial<SourceLimits>;
   /** Registry hosts (`host:port`) where plain http is allowed; tarball URLs over http too when listed. */
   readonly insecureHosts?: readonly string[];
+  /** Plain http to registries on localhost, 127.0.0.1 or ::1 (the engine's default, as PKO's). */
+  readonly plainHttpLoopback?: boolean;
   /** Docker configs (config.json, pull secrets), searched in order. */
   readonly dockerConfigs?: readonly DockerConfig[];
   /** PKO's `--image-prefix-overrides`. */
@@ -88,7 +90,11 @@ class Sources implements PackageSource {
 
   public constructor(private readonly options: PackageSourceOptions) {
     this.limits = { ...DEFAULT_SOURCE_LIMITS, ...options.limits };
-    this.http = new HttpClient({ limits: this.limits, insecureHosts: new Set(options.insecureHosts ?? []) });
+    this.http = new HttpClient({
+      limits: this.limits,
+      insecureHosts: new Set(options.insecureHosts ?? []),
+      ...(options.plainHttpLoopback === true ? { plainHttpLoopback: true } : {}),
+    });
     const configs = options.dockerConfigs ?? [];
     this.registry = new RegistryClient({
       http: this.http,

@@ -16,6 +16,8 @@ export interface HttpClientOptions {
   readonly limits: SourceLimits;
   /** Hosts (`host:port`) where plain http is allowed. */
   readonly insecureHosts: ReadonlySet<string>;
+  /** Plain http to loopback hosts (`localhost`, `127.0.0.1`, `[::1]`, any port), as PKO and container runtimes allow. */
+  readonly plainHttpLoopback?: boolean;
   readonly userAgent?: string;
 }
 
@@ -66,7 +68,8 @@ export class HttpClient {
 
   /** Whether plain http may be used for `host`. */
   public isInsecure(host: string): boolean {
-    return this.options.insecureHosts.has(host);
+    if (this.options.insecureHosts.has(host)) return true;
+    return this.options.plainHttpLoopback === true && /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
   }
 
   private checkScheme(url: URL, method: string): void {

@@ -1,0 +1,451 @@
+/**
+ * @module adapters/kube/client
+ * Gantry's raw-JSON Kubernetes client (design.md §5): `@kubernetes/client-node` only loads the kubeconfig and
+ * supplies auth and TLS; requests go over node:https with a keep-alive agent, bodies stay raw JSON (no
+ * generated models that drop unknown fields). Discovery with a REST-mapping cache refreshed on a miss,
+ * server-side apply with field manager `package-operator`, status writes, deletes with preconditions, typed
+ * errors (shared/kube-errors.ts), `Retry-After` honoured, User-Agent `gantry/<version>` on every request.
+ */
+import { Agent, request, type RequestOptions } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { isRecord, parseKubeObject } from '../../../shared/api/objects.js';
+import { FIELD_MANAGER } from '../../../shared/api/constants.js';
+import { KubeApiError, KubeUnavailableError, reasonOf } from '../../../shared/kube-errors.js';
+import type {
+  DeletePreconditions,
+  KubeApi,
+  KubeObject,
+  ListOptions,
+  ObjectRef,
+  ResourceInfo,
+} from '../../../shared/ports.js';
+
+export const GANTRY_VERSION = '0.1.0';
+export const USER_AGENT = `gantry/${GANTRY_VERSION}`;
+
+/** Connection details: the server URL plus what node:https needs for TLS and auth. */
+export interface KubeConnection {
+  readonly server: string;
+  /** Re-read before requests at most every `authRefreshMs` (rotating tokens, exec plugins). */
+  readonly auth: () => Promise<
+    Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'headers' | 'rejectUnauthorized'>
+  >;
+}
+
+/** Observes every request: for the metrics of the hosts. */
+export type RequestObserver = (verb: string, code: number, ms: number) => void;
+
+export interface KubeClientOptions {
+  readonly observe?: RequestObserver;
+  readonly requestTimeoutMs?: number;
+  readonly authRefreshMs?: number;
+  /** Most parallel connections to the server. */
+  readonly maxSockets?: number;
+}
+
+interface RawResponse {
+  readonly status: number;
+  readonly text: string;
+  readonly headers: IncomingMessage['headers'];
+}
+
+const METADATA_LIST_ACCEPT =
+  'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const DISCOVERY_MISS_REFRESH_MS = 5_000;
+
+function retryAfterMs(headers: IncomingMessage['headers']): number {
+  const value = headers['retry-after'];
+  const seconds = typeof value === 'string' ? Number.parseInt(value, 10) : Number.NaN;
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000;
+}
+
+function statusOf(text: string): { message?: string; reason?: string } {
+  try {
+    const body: unknown = JSON.parse(text);
+    if (!isRecord(body)) return {};
+    return {
+      ...(typeof body['message'] === 'string' ? { message: body['message'] } : {}),
+      ...(typeof body['reason'] === 'string' ? { reason: body['reason'] } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** Turn a failed response into the typed error the steps act on. */
+export function errorFor(method: string, path: string, response: RawResponse): Error {
+  const status = statusOf(response.text);
+  const message = status.message ?? `${method} ${path}: HTTP ${response.status}`;
+  if (response.status === 429 || response.status >= 500)
+    return new KubeUnavailableError(message, retryAfterMs(response.headers));
+  return new KubeApiError(message, response.status, reasonOf(response.status, status.reason));
+}
+
+function parseObject(text: string, what: string): KubeObject {
+  const parsed = parseKubeObject(JSON.parse(text));
+  if (parsed === undefined) throw new KubeUnavailableError(`${what}: the server sent no object`, 1000);
+  return parsed;
+}
+
+function query(params: Readonly<Record<string, string | undefined>>): string {
+  const entries = Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined);
+  return entries.length === 0 ? '' : `?${new URLSearchParams(entries).toString()}`;
+}
+
+/** The raw client. */
+export class RawKubeClient implements KubeApi {
+  private readonly agent: Agent;
+  private authCache: { value: Awaited<ReturnType<KubeConnection['auth']>>; at: number } | undefined;
+  private readonly discovery = new Map<string, { at: number; resources: Map<string, ResourceInfo> }>();
+  private version: string | undefined;
+
+  public constructor(
+    private readonly connection: KubeConnection,
+    private readonly options: KubeClientOptions = {},
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16 });
+  }
+
+  public close(): void {
+    this.agent.destroy();
+  }
+
+  private async authOptions(): Promise<Awaited<ReturnType<KubeConnection['auth']>>> {
+    const now = Date.now();
+    if (this.authCache === undefined || now - this.authCache.at > (this.options.authRefreshMs ?? 60_000))
+      this.authCache = { value: await this.connection.auth(), at: now };
+    return this.authCache.value;
+  }
+
+  /** One request; resolves with any HTTP status, rejects only on network failure (as KubeUnavailableError). */
+  public async raw(
+    method: string,
+    path: string,
+    body?: string,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<RawResponse> {
+    const auth = await this.authOptions();
+    const url = new URL(path, this.connection.server);
+    const started = Date.now();
+    const send = url.protocol === 'http:' ? httpRequest : request;
+    try {
+      const response = await new Promise<RawResponse>((resolve, reject) => {
+        const req = send(
+          url,
+          {
+            ...auth,
+            method,
+            ...(url.protocol === 'https:' ? { agent: this.agent } : {}),
+            headers: {
+              ...(auth.headers ?? {}),
+              accept: 'application/json',
+              'user-agent': USER_AGENT,
+              ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+              ...headers,
+            },
+            timeout: this.options.requestTimeoutMs ?? 30_000,
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('error', reject);
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                text: Buffer.concat(chunks).toString('utf8'),
+                headers: res.headers,
+              }),
+            );
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: no answer in time`)));
+        req.on('error', reject);
+        if (body !== undefined) req.write(body);
+        req.end();
+      });
+      this.options.observe?.(method, response.status, Date.now() - started);
+      return response;
+    } catch (error) {
+      this.options.observe?.(method, 0, Date.now() - started);
+      throw new KubeUnavailableError(
+        `${method} ${url.pathname}: ${error instanceof Error ? error.message : String(error)}`,
+        1000,
+        { cause: error },
+      );
+    }
+  }
+
+  private async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<string> {
+    const response = await this.raw(
+      method,
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+      headers,
+    );
+    if (response.status < 200 || response.status >= 300) throw errorFor(method, path, response);
+    return response.text;
+  }
+
+  private static groupVersionPath(apiVersion: string): string {
+    return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  }
+
+  private async loadGroupVersion(apiVersion: string): Promise<Map<string, ResourceInfo>> {
+    const response = await this.raw('GET', RawKubeClient.groupVersionPath(apiVersion));
+    const resources = new Map<string, ResourceInfo>();
+    if (response.status === 404) return resources;
+    if (response.status < 200 || response.status >= 300) throw errorFor('GET', apiVersion, response);
+    const body: unknown = JSON.parse(response.text);
+    const list = isRecord(body) && Array.isArray(body['resources']) ? body['resources'] : [];
+    for (const r of list) {
+      if (!isRecord(r) || typeof r['name'] !== 'string' || typeof r['kind'] !== 'string') continue;
+      if (r['name'].includes('/')) continue;
+      resources.set(r['kind'], { plural: r['name'], namespaced: r['namespaced'] === true });
+    }
+    return resources;
+  }
+
+  public async resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+    const cached = this.discovery.get(apiVersion);
+    const hit = cached?.resources.get(kind);
+    if (hit !== undefined) return hit;
+    if (cached !== undefined && Date.now() - cached.at < DISCOVERY_MISS_REFRESH_MS) return undefined;
+    const resources = await this.loadGroupVersion(apiVersion);
+    this.discovery.set(apiVersion, { at: Date.now(), resources });
+    return resources.get(kind);
+  }
+
+  private async mapping(apiVersion: string, kind: string): Promise<ResourceInfo> {
+    const info = await this.resource(apiVersion, kind);
+    if (info === undefined)
+      throw new KubeApiError(`no matches for kind "${kind}" in version "${apiVersion}"`, 404, 'NotFound');
+    return info;
+  }
+
+  /** The collection path of a kind in a namespace ('' = all namespaces or cluster scope). */
+  public async collectionPath(apiVersion: string, kind: string, namespace: string): Promise<string> {
+    const info = await this.mapping(apiVersion, kind);
+    const base = RawKubeClient.groupVersionPath(apiVersion);
+    return info.namespaced && namespace !== ''
+      ? `${base}/namespaces/${encodeURIComponent(namespace)}/${info.plural}`
+      : `${base}/${info.plural}`;
+  }
+
+  private async objectPath(ref: ObjectRef): Promise<string> {
+    return `${await this.collectionPath(ref.apiVersion, ref.kind, ref.namespace)}/${encodeURIComponent(ref.name)}`;
+  }
+
+  public async get(ref: ObjectRef): Promise<KubeObject> {
+    return parseObject(await this.call('GET', await this.objectPath(ref)), `GET ${ref.kind} ${ref.name}`);
+  }
+
+  public async list(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    options: ListOptions = {},
+  ): Promise<KubeObject[]> {
+    const path = await this.collectionPath(apiVersion, kind, namespace);
+    const items: KubeObject[] = [];
+    let next: string | undefined;
+    do {
+      const text = await this.call(
+        'GET',
+        `${path}${query({ labelSelector: options.labelSelector, limit: '500', continue: next })}`,
+        undefined,
+        options.metadataOnly === true ? { accept: METADATA_LIST_ACCEPT } : {},
+      );
+      const body: unknown = JSON.parse(text);
+      const raw = isRecord(body) && Array.isArray(body['items']) ? body['items'] : [];
+      for (const item of raw) {
+        const parsed = parseKubeObject(isRecord(item) ? { ...item, apiVersion, kind } : item);
+        if (parsed !== undefined) items.push(parsed);
+      }
+      const cont = isRecord(body)
+        ? isRecord(body['metadata'])
+          ? body['metadata']['continue']
+          : undefined
+        : undefined;
+      next = typeof cont === 'string' && cont !== '' ? cont : undefined;
+    } while (next !== undefined);
+    return items;
+  }
+
+  public async apply(
+    object: KubeObject,
+    options: { readonly force?: boolean; readonly dryRun?: boolean } = {},
+  ): Promise<KubeObject> {
+    const path = await this.objectPath({
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.metadata.namespace ?? '',
+      name: object.metadata.name,
+    });
+    const q = query({
+      fieldManager: FIELD_MANAGER,
+      force: options.force === true ? 'true' : undefined,
+      dryRun: options.dryRun === true ? 'All' : undefined,
+    });
+    const text = await this.call('PATCH', `${path}${q}`, object, {
+      'content-type': 'application/apply-patch+yaml',
+    });
+    return parseObject(text, `apply ${object.kind} ${object.metadata.name}`);
+  }
+
+  public async create(object: KubeObject): Promise<KubeObject> {
+    const path = await this.collectionPath(object.apiVersion, object.kind, object.metadata.namespace ?? '');
+    return parseObject(
+      await this.call('POST', `${path}${query({ fieldManager: FIELD_MANAGER })}`, object),
+      `create ${object.kind} ${object.metadata.name}`,
+    );
+  }
+
+  public async update(object: KubeObject): Promise<KubeObject> {
+    const path = await this.objectPath({
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.metadata.namespace ?? '',
+      name: object.metadata.name,
+    });
+    return parseObject(
+      await this.call('PUT', `${path}${query({ fieldManager: FIELD_MANAGER })}`, object),
+      `update ${object.kind} ${object.metadata.name}`,
+    );
+  }
+
+  public async updateStatus(object: KubeObject): Promise<KubeObject> {
+    const path = await this.objectPath({
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.metadata.namespace ?? '',
+      name: object.metadata.name,
+    });
+    return parseObject(
+      await this.call('PUT', `${path}/status${query({ fieldManager: FIELD_MANAGER })}`, object),
+      `status of ${object.kind} ${object.metadata.name}`,
+    );
+  }
+
+  public async mergePatch(ref: ObjectRef, patch: unknown): Promise<KubeObject> {
+    const path = await this.objectPath(ref);
+    return parseObject(
+      await this.call('PATCH', `${path}${query({ fieldManager: FIELD_MANAGER })}`, patch, {
+        'content-type': 'application/merge-patch+json',
+      }),
+      `patch ${ref.kind} ${ref.name}`,
+    );
+  }
+
+  public async delete(
+    ref: ObjectRef,
+    options: { readonly preconditions?: DeletePreconditions; readonly propagationPolicy?: string } = {},
+  ): Promise<void> {
+    const path = await this.objectPath(ref);
+    await this.call('DELETE', path, {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      ...(options.preconditions !== undefined ? { preconditions: options.preconditions } : {}),
+      ...(options.propagationPolicy !== undefined ? { propagationPolicy: options.propagationPolicy } : {}),
+    });
+  }
+
+  public async serverVersion(): Promise<string> {
+    if (this.version !== undefined) return this.version;
+    const body: unknown = JSON.parse(await this.call('GET', '/version'));
+    const v = isRecord(body) && typeof body['gitVersion'] === 'string' ? body['gitVersion'] : 'v0.0.0';
+    this.version = v;
+    return v;
+  }
+
+  /**
+   * A watch stream of a collection from `resourceVersion`: calls `onEvent` per event, resolves when the
+   * server ends the stream (or `signal` aborts). A 410 surfaces as KubeApiError reason Gone.
+   */
+  public async watch(
+    path: string,
+    resourceVersion: string,
+    onEvent: (type: string, object: unknown) => void,
+    signal: AbortSignal,
+    timeoutSeconds = 300,
+    labelSelector?: string,
+  ): Promise<void> {
+    const auth = await this.authOptions();
+    const url = new URL(
+      `${path}${query({
+        labelSelector,
+        watch: '1',
+        resourceVersion,
+        allowWatchBookmarks: 'true',
+        timeoutSeconds: String(timeoutSeconds),
+      })}`,
+      this.connection.server,
+    );
+    await new Promise<void>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          ...auth,
+          method: 'GET',
+          signal,
+          headers: { ...(auth.headers ?? {}), accept: 'application/json', 'user-agent': USER_AGENT },
+        },
+        (res) => {
+          if ((res.statusCode ?? 0) !== 200) {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              reject(
+                errorFor('WATCH', url.pathname, {
+                  status: res.statusCode ?? 0,
+                  text: Buffer.concat(chunks).toString(),
+                  headers: res.headers,
+                }),
+              ),
+            );
+            return;
+          }
+          this.options.observe?.('WATCH', 200, 0);
+          let buffer = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            let nl = buffer.indexOf('\n');
+            while (nl >= 0) {
+              const line = buffer.slice(0, nl).trim();
+              buffer = buffer.slice(nl + 1);
+              if (line !== '') {
+                const event: unknown = JSON.parse(line);
+                if (isRecord(event) && typeof event['type'] === 'string')
+                  onEvent(event['type'], event['object']);
+              }
+              nl = buffer.indexOf('\n');
+            }
+          });
+          res.on('end', () => resolve());
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (error) => (signal.aborted ? resolve() : reject(error)));
+      req.end();
+    });
+  }
+
+  /** A LIST returning the collection's resourceVersion too (for a watch to start from). */
+  public async listWithVersion(
+    path: string,
+    labelSelector?: string,
+  ): Promise<{ items: unknown[]; resourceVersion: string }> {
+    const text = await this.call('GET', `${path}${query({ labelSelector })}`);
+    const body: unknown = JSON.parse(text);
+    const items = isRecord(body) && Array.isArray(body['items']) ? body['items'] : [];
+    const meta = isRecord(body) ? body['metadata'] : undefined;
+    const rv = isRecord(meta) && typeof meta['resourceVersion'] === 'string' ? meta['resourceVersion'] : '0';
+    return { items, resourceVersion: rv };
+  }
+}

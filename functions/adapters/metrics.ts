@@ -1,0 +1,73 @@
+/**
+ * @module adapters/metrics
+ * Prometheus metrics of the engine (prom-client): steps by kind, step and outcome, step duration, API requests
+ * by verb and code, queue depth; served as text on `/metrics` by the hosts.
+ */
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class EngineMetrics {
+  public readonly registry = new Registry();
+  private readonly steps = new Counter({
+    name: 'gantry_steps_total',
+    help: 'Reconcile steps run, by kind, step and outcome.',
+    labelNames: ['kind', 'step', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'gantry_step_duration_seconds',
+    help: 'Duration of reconcile steps.',
+    labelNames: ['kind', 'step'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  private readonly requests = new Counter({
+    name: 'gantry_api_requests_total',
+    help: 'Kubernetes API requests, by verb and HTTP code (0: no answer).',
+    labelNames: ['verb', 'code'],
+    registers: [this.registry],
+  });
+  private readonly queue = new Gauge({
+    name: 'gantry_queue_depth',
+    help: 'Keys waiting or running in the work queue.',
+    registers: [this.registry],
+  });
+
+  public step(kind: string, step: string, outcome: string, ms: number): void {
+    this.steps.inc({ kind, step, outcome: outcome.split(':')[0] ?? outcome });
+    this.duration.observe({ kind, step }, ms / 1000);
+  }
+
+  public request(verb: string, code: number): void {
+    this.requests.inc({ verb, code: String(code) });
+  }
+
+  public queueDepth(depth: number): void {
+    this.queue.set(depth);
+  }
+
+  /** Serve `/metrics` (and `/healthz`) on host:port. */
+  public async serve(address: string): Promise<Server> {
+    const colon = address.lastIndexOf(':');
+    const host = colon > 0 ? address.slice(0, colon) : '127.0.0.1';
+    const port = Number.parseInt(address.slice(colon + 1), 10);
+    const server = createServer((req, res) => {
+      if (req.url === '/metrics') {
+        void this.registry.metrics().then((text) => {
+          res.writeHead(200, { 'content-type': this.registry.contentType });
+          res.end(text);
+        });
+        return;
+      }
+      res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'text/plain' });
+      res.end(req.url === '/healthz' ? 'ok\n' : 'not found\n');
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        resolve();
+      });
+    });
+    return server;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * @module hosts/engine
+ * Composition root of the engine: the Kubernetes client (kubeconfig or in-cluster), the package source
+ * (registry credentials from the runner's ServiceAccount pull secrets, PKO's override flags, plain http to
+ * loopback registries), the template engines, the clock, metrics.
+ */
+import { createGoTemplateEngine } from '../adapters/gotmpl/index.js';
+import { RawKubeClient } from '../adapters/kube/client.js';
+import { loadConnection } from '../adapters/kube/kubeconfig.js';
+import { EngineMetrics } from '../adapters/metrics.js';
+import { pullSecretConfigs } from '../adapters/oci/credentials.js';
+import { createPackageSource } from '../adapters/package-source.js';
+import { engineEnv } from '../config.js';
+import type { ImagePrefixOverride } from '../../shared/packages/images.js';
+import type { RunStepDeps, StepRecord } from '../steps/run-step.js';
+
+export interface EngineOptions {
+  readonly kubeconfig?: string;
+  readonly prefixOverrides?: readonly ImagePrefixOverride[];
+  readonly registryHostOverrides?: ReadonlyMap<string, string>;
+  readonly record?: (record: StepRecord) => void;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface Engine {
+  readonly client: RawKubeClient;
+  readonly deps: RunStepDeps;
+  readonly metrics: EngineMetrics;
+  close(): void;
+}
+
+/** Wire the engine for a host. */
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const env = engineEnv(options.env);
+  const metrics = new EngineMetrics();
+  const client = new RawKubeClient(loadConnection(options.kubeconfig), {
+    observe: (verb, code) => {
+      metrics.request(verb, code);
+    },
+  });
+  const dockerConfigs =
+    env.podNamespace !== undefined
+      ? (
+          await pullSecretConfigs(
+            async (path) => {
+              const r = await client.raw('GET', path);
+              return r.status === 200 ? JSON.parse(r.text) : undefined;
+            },
+            env.podNamespace,
+            env.serviceAccount,
+          )
+        ).configs
+      : [];
+  const prefixOverrides = options.prefixOverrides ?? [];
+  const images = createPackageSource({
+    plainHttpLoopback: true,
+    dockerConfigs,
+    prefixOverrides,
+    ...(options.registryHostOverrides !== undefined
+      ? { registryHostOverrides: options.registryHostOverrides }
+      : {}),
+  });
+  const gotmpl = createGoTemplateEngine();
+  const deps: RunStepDeps = {
+    kube: client,
+    clock: { now: () => new Date() },
+    images,
+    engines: { gotmpl },
+    prefixOverrides,
+    forceAdoption: env.forceAdoption,
+    ...(env.hashModifier !== undefined ? { hashModifier: env.hashModifier } : {}),
+    record: (r) => {
+      metrics.step(r.key.kind, r.step, r.outcome, r.durationMs);
+      options.record?.(r);
+    },
+  };
+  return {
+    client,
+    deps,
+    metrics,
+    close: () => {
+      client.close();
+    },
+  };
+}

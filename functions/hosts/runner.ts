@@ -1,0 +1,245 @@
+/**
+ * @module hosts/runner
+ * `gantry run`: the local / in-cluster runner. Lists and watches every Gantry kind and the objects its
+ * ObjectSets manage (label `package-operator.run/cache=True`), turns events into keys (the object itself and
+ * its controller owner), runs `runStep` through a de-duplicating, rate-limited queue with timers for
+ * requeues, re-lists on 410 and on a silent watch, and stops cleanly on SIGTERM.
+ */
+import { API_VERSION, LABEL_CACHE } from '../../shared/api/constants.js';
+import { controllerOf, isRecord, parseKubeObject } from '../../shared/api/objects.js';
+import { errorMessage } from '../../shared/errors.js';
+import { isKubeReason } from '../../shared/kube-errors.js';
+import type { KubeObject, ObjectRef } from '../../shared/ports.js';
+import type { RawKubeClient } from '../adapters/kube/client.js';
+import { HANDLERS, runStep, type RunStepDeps } from '../steps/run-step.js';
+import { WorkQueue } from './queue.js';
+
+export interface RunnerOptions {
+  readonly client: RawKubeClient;
+  readonly deps: RunStepDeps;
+  readonly concurrency: number;
+  /** Only this namespace ('' = all namespaces; cluster-scoped kinds are always watched). */
+  readonly namespace: string;
+  /** Every Gantry object is run again after this long (drift of objects nobody watches). */
+  readonly resyncMs: number;
+  /** A watch that delivered nothing for this long is restarted (list + watch). */
+  readonly silentWatchMs?: number;
+  readonly log: (message: string) => void;
+  readonly onQueueDepth?: (depth: number) => void;
+}
+
+const GANTRY_KINDS = [
+  'Package',
+  'ClusterPackage',
+  'ObjectDeployment',
+  'ClusterObjectDeployment',
+  'ObjectSet',
+  'ClusterObjectSet',
+] as const;
+
+function keyOf(ref: ObjectRef): string {
+  return JSON.stringify([ref.apiVersion, ref.kind, ref.namespace, ref.name]);
+}
+
+function refOfKey(key: string): ObjectRef {
+  const parsed: unknown = JSON.parse(key);
+  if (!Array.isArray(parsed) || parsed.length !== 4 || !parsed.every((x) => typeof x === 'string'))
+    throw new Error(`bad key ${key}`);
+  const [apiVersion, kind, namespace, name] = parsed.map(String);
+  return { apiVersion: apiVersion ?? '', kind: kind ?? '', namespace: namespace ?? '', name: name ?? '' };
+}
+
+/** The local runner. */
+export class Runner {
+  private readonly queue: WorkQueue;
+  private readonly abort = new AbortController();
+  private readonly watched = new Set<string>();
+  private readonly watches: Promise<void>[] = [];
+  /** resourceVersions this process wrote, per object: their watch events are our own, not drift. */
+  private readonly ownWrites = new Map<string, string>();
+  private readonly known = new Set<string>();
+  private resyncTimer: NodeJS.Timeout | undefined;
+
+  public constructor(private readonly options: RunnerOptions) {
+    const deps: RunStepDeps = {
+      ...options.deps,
+      wrote: (object) => {
+        this.rememberWrite(object);
+        options.deps.wrote?.(object);
+      },
+    };
+    this.queue = new WorkQueue({
+      concurrency: options.concurrency,
+      ratePerSecond: 50 * options.concurrency,
+      run: async (key) => {
+        const ref = refOfKey(key);
+        const result = await runStep(ref, deps);
+        if (ref.kind === 'ObjectSet' || ref.kind === 'ClusterObjectSet') await this.watchManagedKinds(ref);
+        options.onQueueDepth?.(this.queue.depth);
+        return result.requeueAfterMs;
+      },
+      onError: (key, error) => {
+        options.log(`step of ${key} failed: ${errorMessage(error)}`);
+      },
+    });
+  }
+
+  private rememberWrite(object: KubeObject): void {
+    const rv = object.metadata.resourceVersion;
+    if (rv === undefined) return;
+    if (this.ownWrites.size > 100_000) this.ownWrites.clear();
+    this.ownWrites.set(
+      keyOf({
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        namespace: object.metadata.namespace ?? '',
+        name: object.metadata.name,
+      }),
+      rv,
+    );
+  }
+
+  /** Start the watches; resolves once the initial lists are queued. */
+  public async start(): Promise<void> {
+    for (const kind of GANTRY_KINDS) await this.startWatch(API_VERSION, kind, undefined);
+    this.resyncTimer = setInterval(() => {
+      for (const key of this.known) this.queue.add(key);
+    }, this.options.resyncMs);
+  }
+
+  public get depth(): number {
+    return this.queue.depth;
+  }
+
+  /** Stop: no new steps, wait for running ones, close the watches. */
+  public async stop(): Promise<void> {
+    if (this.resyncTimer !== undefined) clearInterval(this.resyncTimer);
+    this.abort.abort();
+    await this.queue.stop();
+    await Promise.allSettled(this.watches);
+  }
+
+  /** Watch the kinds an ObjectSet manages (so drift and status changes of its objects reach it). */
+  private async watchManagedKinds(ref: ObjectRef): Promise<void> {
+    let object: KubeObject;
+    try {
+      object = await this.options.client.get(ref);
+    } catch {
+      return;
+    }
+    const phases = isRecord(object['spec']) ? object['spec']['phases'] : undefined;
+    if (!Array.isArray(phases)) return;
+    for (const phase of phases) {
+      const objects = isRecord(phase) && Array.isArray(phase['objects']) ? phase['objects'] : [];
+      for (const o of objects) {
+        const inner = isRecord(o) ? o['object'] : undefined;
+        if (isRecord(inner) && typeof inner['apiVersion'] === 'string' && typeof inner['kind'] === 'string')
+          await this.startWatch(inner['apiVersion'], inner['kind'], `${LABEL_CACHE}=True`);
+      }
+    }
+  }
+
+  private async startWatch(
+    apiVersion: string,
+    kind: string,
+    labelSelector: string | undefined,
+  ): Promise<void> {
+    const id = `${apiVersion}|${kind}`;
+    if (this.watched.has(id)) return;
+    this.watched.add(id);
+    const managed = labelSelector !== undefined;
+    let path: string;
+    try {
+      const info = await this.options.client.resource(apiVersion, kind);
+      if (info === undefined) {
+        this.watched.delete(id);
+        return;
+      }
+      path = await this.options.client.collectionPath(
+        apiVersion,
+        kind,
+        info.namespaced ? this.options.namespace : '',
+      );
+    } catch (error) {
+      this.watched.delete(id);
+      this.options.log(`cannot watch ${kind}: ${errorMessage(error)}`);
+      return;
+    }
+    const first = await this.options.client.listWithVersion(path, labelSelector);
+    for (const item of first.items) this.onEvent('ADDED', item, managed, true);
+    this.watches.push(this.watchLoop(path, labelSelector, first.resourceVersion, managed));
+  }
+
+  private async watchLoop(
+    path: string,
+    labelSelector: string | undefined,
+    startRv: string,
+    managed: boolean,
+  ): Promise<void> {
+    let rv = startRv;
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      try {
+        let silent = true;
+        await this.options.client.watch(
+          path,
+          rv,
+          (type, object) => {
+            silent = false;
+            const meta = isRecord(object) ? object['metadata'] : undefined;
+            if (isRecord(meta) && typeof meta['resourceVersion'] === 'string') rv = meta['resourceVersion'];
+            if (type !== 'BOOKMARK') this.onEvent(type, object, managed, false);
+          },
+          signal,
+          Math.round((this.options.silentWatchMs ?? 300_000) / 1000),
+          labelSelector,
+        );
+        if (silent && !signal.aborted) rv = await this.relist(path, labelSelector, managed);
+      } catch (error) {
+        if (signal.aborted) return;
+        if (isKubeReason(error, 'Gone')) rv = await this.relist(path, labelSelector, managed).catch(() => rv);
+        else {
+          this.options.log(`watch ${path}: ${errorMessage(error)}; retrying`);
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+      }
+    }
+  }
+
+  private async relist(path: string, labelSelector: string | undefined, managed: boolean): Promise<string> {
+    const list = await this.options.client.listWithVersion(path, labelSelector);
+    for (const item of list.items) this.onEvent('MODIFIED', item, managed, true);
+    return list.resourceVersion;
+  }
+
+  private onEvent(type: string, raw: unknown, managed: boolean, listed: boolean): void {
+    const object = parseKubeObject(raw);
+    if (object === undefined) return;
+    const ref: ObjectRef = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.metadata.namespace ?? '',
+      name: object.metadata.name,
+    };
+    const key = keyOf(ref);
+    const own = !listed && this.ownWrites.get(key) === object.metadata.resourceVersion;
+    const owner = controllerOf(object.metadata);
+    const ownerKey =
+      owner !== undefined && HANDLERS[owner.kind] !== undefined
+        ? keyOf({
+            apiVersion: owner.apiVersion,
+            kind: owner.kind,
+            namespace: object.metadata.namespace ?? '',
+            name: owner.name,
+          })
+        : undefined;
+    if (!managed && HANDLERS[ref.kind] !== undefined) {
+      if (type === 'DELETED') this.known.delete(key);
+      else {
+        this.known.add(key);
+        if (!own) this.queue.add(key);
+      }
+    }
+    if (ownerKey !== undefined && !(managed && own)) this.queue.add(ownerKey);
+  }
+}

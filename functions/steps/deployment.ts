@@ -1,0 +1,234 @@
+/**
+ * @module steps/deployment
+ * The (Cluster)ObjectDeployment `rollout` step (pko-behaviour §3): template hash and collision count, a new
+ * ObjectSet revision with `previous`, pause propagation, archival (pause first, then archive, oldest first),
+ * history GC counting archived revisions only, and the conditions of §3.5.
+ */
+import {
+  ANNOTATION_HASH,
+  ANNOTATION_PAUSED_BY_PARENT,
+  FINALIZER_CACHED,
+  LABEL_OBJECT_DEPLOYMENT,
+} from '../../shared/api/constants.js';
+import { refOf } from '../../shared/api/objects.js';
+import {
+  objectDeploymentSchema,
+  objectSetSchema,
+  parseResource,
+  type ApiObjectDeployment,
+  type ApiObjectSet,
+} from '../../shared/api/resources.js';
+import { isKubeReason } from '../../shared/kube-errors.js';
+import { selectorString } from '../../shared/probing/selector.js';
+import { deepEqual } from '../../shared/probing/index.js';
+import type { KubeObject } from '../../shared/ports.js';
+import {
+  archiveCandidates,
+  deploymentConditions,
+  isTrue,
+  splitRevisions,
+  templateHash,
+} from '../../shared/steps/deployment.js';
+import { Conditions } from './status.js';
+import type { StepDeps, StepResult } from './types.js';
+
+function setKind(od: ApiObjectDeployment): 'ObjectSet' | 'ClusterObjectSet' {
+  return od.kind === 'ClusterObjectDeployment' ? 'ClusterObjectSet' : 'ObjectSet';
+}
+
+async function listSets(
+  od: ApiObjectDeployment,
+  deps: StepDeps,
+): Promise<{ raw: KubeObject; set: ApiObjectSet }[]> {
+  const items = await deps.kube.list(od.apiVersion, setKind(od), od.metadata.namespace ?? '', {
+    labelSelector: selectorString(od.spec.selector),
+  });
+  return items
+    .filter((raw) =>
+      (raw.metadata.ownerReferences ?? []).some((o) => o.uid === od.metadata.uid && o.controller === true),
+    )
+    .map((raw) => ({ raw, set: parseResource(objectSetSchema, raw) }));
+}
+
+function newObjectSet(od: ApiObjectDeployment, hash: string, previous: readonly ApiObjectSet[]): KubeObject {
+  const { [ANNOTATION_PAUSED_BY_PARENT]: _p, ...annotations } = od.metadata.annotations ?? {};
+  const last = previous.at(-1);
+  return {
+    apiVersion: od.apiVersion,
+    kind: setKind(od),
+    metadata: {
+      name: `${od.metadata.name}-${hash}`,
+      ...(od.metadata.namespace !== undefined ? { namespace: od.metadata.namespace } : {}),
+      labels: { ...(od.spec.template.metadata.labels ?? {}), [LABEL_OBJECT_DEPLOYMENT]: od.metadata.name },
+      annotations: { ...annotations, [ANNOTATION_HASH]: hash },
+      finalizers: [FINALIZER_CACHED],
+      ownerReferences: [
+        {
+          apiVersion: od.apiVersion,
+          kind: od.kind,
+          name: od.metadata.name,
+          uid: od.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      ...od.spec.template.spec,
+      ...(previous.length > 0 ? { previous: previous.map((p) => ({ name: p.metadata.name })) } : {}),
+      revision: (last?.spec.revision ?? 0) + 1,
+    },
+  };
+}
+
+/** Create the next revision; on AlreadyExists tell a slow cache from a hash collision (§3.2 step 5). */
+async function createRevision(
+  od: ApiObjectDeployment,
+  hash: string,
+  previous: readonly ApiObjectSet[],
+  deps: StepDeps,
+): Promise<'created' | 'exists' | 'collision'> {
+  const desired = newObjectSet(od, hash, previous);
+  try {
+    await deps.kube.create(desired);
+    return 'created';
+  } catch (error) {
+    if (!isKubeReason(error, 'AlreadyExists')) throw error;
+  }
+  const found = parseResource(objectSetSchema, await deps.kube.get(refOf(desired)));
+  const latest = previous.at(-1)?.spec.revision ?? 0;
+  const controlled = (found.metadata.ownerReferences ?? []).some(
+    (o) => o.uid === od.metadata.uid && o.controller === true,
+  );
+  const sameSpec =
+    deepEqual(found.spec.phases, od.spec.template.spec.phases) &&
+    deepEqual(found.spec.availabilityProbes ?? [], od.spec.template.spec.availabilityProbes ?? []);
+  if (found.spec.lifecycleState !== 'Archived' && found.spec.revision >= latest && controlled && sameSpec)
+    return 'exists';
+  return 'collision';
+}
+
+/** Pause propagation (§2.8): paused by the parent, or released when the parent unpauses. */
+async function propagatePause(
+  od: ApiObjectDeployment,
+  sets: readonly { raw: KubeObject; set: ApiObjectSet }[],
+  deps: StepDeps,
+): Promise<void> {
+  const paused = od.spec.paused === true;
+  for (const { raw, set } of sets) {
+    if (set.spec.lifecycleState === 'Archived') continue;
+    const byParent = set.metadata.annotations?.[ANNOTATION_PAUSED_BY_PARENT] === 'true';
+    if (paused && set.spec.lifecycleState === 'Active')
+      await deps.kube.mergePatch(refOf(raw), {
+        metadata: { annotations: { [ANNOTATION_PAUSED_BY_PARENT]: 'true' } },
+        spec: { lifecycleState: 'Paused' },
+      });
+    else if (!paused && byParent)
+      await deps.kube.mergePatch(refOf(raw), {
+        metadata: { annotations: { [ANNOTATION_PAUSED_BY_PARENT]: null } },
+        spec: { lifecycleState: 'Active' },
+      });
+  }
+}
+
+/** Archival: pause candidates first; once they report Paused, archive them oldest first; then history GC. */
+async function archive(
+  od: ApiObjectDeployment,
+  sets: readonly { raw: KubeObject; set: ApiObjectSet }[],
+  deps: StepDeps,
+): Promise<boolean> {
+  let changed = false;
+  const candidates = archiveCandidates(sets.map((s) => s.set));
+  for (const candidate of candidates) {
+    const raw = sets.find((s) => s.set.metadata.uid === candidate.metadata.uid)?.raw;
+    if (raw === undefined) continue;
+    const state = candidate.spec.lifecycleState;
+    if (state === 'Active') {
+      await deps.kube.mergePatch(refOf(raw), { spec: { lifecycleState: 'Paused' } });
+      changed = true;
+    } else if (state === 'Paused' && isTrue(candidate, 'Paused')) {
+      await deps.kube.mergePatch(refOf(raw), { spec: { lifecycleState: 'Archived' } });
+      changed = true;
+    }
+  }
+  const archived = sets
+    .filter((s) => s.set.spec.lifecycleState === 'Archived')
+    .sort((a, b) => a.set.spec.revision - b.set.spec.revision);
+  const excess = archived.length - od.spec.revisionHistoryLimit;
+  for (const { raw } of archived.slice(0, Math.max(0, excess))) {
+    await deps.kube
+      .delete(refOf(raw), { preconditions: { uid: raw.metadata.uid } })
+      .catch((error: unknown) => {
+        if (!isKubeReason(error, 'NotFound')) throw error;
+      });
+    changed = true;
+  }
+  return changed;
+}
+
+/** One rollout step of an ObjectDeployment. */
+export async function reconcileObjectDeployment(raw: KubeObject, deps: StepDeps): Promise<StepResult> {
+  const od = parseResource(objectDeploymentSchema, raw);
+  if (od.metadata.deletionTimestamp !== undefined) return { step: 'rollout', outcome: 'done' };
+  const conds = new Conditions(od.status.conditions, od.metadata.generation, deps.clock.now());
+  const hash = templateHash(od);
+  const sets = await listSets(od, deps);
+  const base = { ...od.status, templateHash: hash };
+  if (sets.some((s) => s.set.spec.revision === 0))
+    return { step: 'rollout', outcome: 'waiting', requeueAfterMs: 5_000 };
+  let revisions = splitRevisions(
+    sets.map((s) => s.set),
+    hash,
+  );
+  await propagatePause(od, sets, deps);
+  let requeueAfterMs: number | undefined;
+  if (od.spec.paused !== true) {
+    if (revisions.current === undefined && od.spec.template.spec.phases.length > 0) {
+      const created = await createRevision(od, hash, revisions.previous, deps);
+      if (created === 'collision')
+        return {
+          step: 'rollout',
+          outcome: 'progressing',
+          status: { ...od.status, collisionCount: (od.status.collisionCount ?? 0) + 1 },
+          requeueAfterMs: 0,
+        };
+      requeueAfterMs = 0;
+    } else if (revisions.current !== undefined && (await archive(od, sets, deps))) requeueAfterMs = 1_000;
+    revisions = splitRevisions(
+      sets.map((s) => s.set),
+      hash,
+    );
+  }
+  const table = deploymentConditions(revisions);
+  conds.removeMapped();
+  for (const c of table.set) conds.set(c.type, c.status, c.reason, c.message);
+  for (const t of table.remove) conds.remove(t);
+  if (revisions.current !== undefined)
+    for (const c of revisions.current.status.conditions ?? [])
+      if (c.type.includes('/') && c.observedGeneration === revisions.current.metadata.generation)
+        conds.copy(c);
+  const all = [...revisions.previous, ...(revisions.current !== undefined ? [revisions.current] : [])];
+  const revision = revisions.current?.spec.revision ?? revisions.previous[0]?.spec.revision;
+  const status: Record<string, unknown> = {
+    ...base,
+    conditions: conds.toJSON(),
+    ...(revision !== undefined ? { revision } : {}),
+    ...(table.reportControllerOf
+      ? {
+          controllerOf: all.map((s) => ({
+            kind: s.kind,
+            group: 'package-operator.run',
+            version: 'v1alpha1',
+            name: s.metadata.name,
+            ...(s.metadata.namespace !== undefined ? { namespace: s.metadata.namespace } : {}),
+          })),
+        }
+      : {}),
+  };
+  return {
+    step: 'rollout',
+    outcome: table.reportControllerOf ? 'done' : 'progressing',
+    status,
+    ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+  };
+}

@@ -1,0 +1,308 @@
+/**
+ * @module steps/package
+ * The (Cluster)Package steps (pko-behaviour §2): `unpack` (pull the image, digest-verified), `render` (admit
+ * config, render, build and server-side-apply the ObjectDeployment and its ObjectSlices, garbage-collect
+ * unreferenced slices) and `status` (mirror the ObjectDeployment's conditions). Unlike PKO, every validation
+ * failure is persisted as `Invalid=True` and not retried until the spec changes.
+ */
+import { createHash } from 'node:crypto';
+import {
+  ANNOTATION_CHANGE_CAUSE,
+  ANNOTATION_CHUNKING_STRATEGY,
+  ANNOTATION_PACKAGE_CONFIG,
+  ANNOTATION_PACKAGE_SOURCE_IMAGE,
+  API_VERSION,
+  FINALIZER_METRICS,
+  LABEL_SLICE_OWNER,
+} from '../../shared/api/constants.js';
+import {
+  objectDeploymentSchema,
+  packageSchema,
+  parseResource,
+  type ApiObjectDeployment,
+  type ApiPackage,
+} from '../../shared/api/resources.js';
+import { errorMessage, RetryableError, TerminalError } from '../../shared/errors.js';
+import { isNotFound } from '../../shared/kube-errors.js';
+import { applyPrefixOverrides } from '../../shared/packages/images.js';
+import { renderPackage } from '../../shared/packages/render.js';
+import { loadPackage, selectComponent } from '../../shared/packages/structure.js';
+import type { KubeObject, ObjectRef, PulledPackage } from '../../shared/ports.js';
+import { canonicalJson } from '../../shared/render/hash.js';
+import { buildObjectDeployment } from '../../shared/render/object-deployment.js';
+import { parseKubeObject } from '../../shared/api/objects.js';
+import { Conditions, backoffMs, ensureFinalizer, removeFinalizer } from './status.js';
+import type { StepDeps, StepResult } from './types.js';
+
+const PULL_BACKOFF_BASE_MS = 10_000;
+const PULL_BACKOFF_CAP_MS = 300_000;
+
+export const MSG_UNPACKED = 'Unpack job succeeded';
+export const MSG_ALREADY_UNPACKED = 'Package already unpacked';
+
+/** `unpackedHash`: sha256 of the spec that was unpacked (image, config, component), the modifier and overrides. */
+export function specHash(pkg: ApiPackage, deps: Pick<StepDeps, 'hashModifier' | 'prefixOverrides'>): string {
+  const h = createHash('sha256');
+  h.update(
+    canonicalJson({
+      image: pkg.spec.image,
+      config: pkg.spec.config ?? null,
+      component: pkg.spec.component ?? '',
+    }),
+  );
+  if (deps.hashModifier !== undefined) h.update(`modifier:${deps.hashModifier}`);
+  if (deps.prefixOverrides.length > 0) h.update(canonicalJson(deps.prefixOverrides));
+  return h.digest('hex');
+}
+
+function odRef(pkg: ApiPackage): ObjectRef {
+  return {
+    apiVersion: API_VERSION,
+    kind: pkg.kind === 'ClusterPackage' ? 'ClusterObjectDeployment' : 'ObjectDeployment',
+    namespace: pkg.metadata.namespace ?? '',
+    name: pkg.metadata.name,
+  };
+}
+
+async function getOrUndefined(ref: ObjectRef, deps: StepDeps): Promise<KubeObject | undefined> {
+  try {
+    return await deps.kube.get(ref);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** PKO's change cause for an update (§2.5). */
+function changeCause(
+  existing: ApiObjectDeployment | undefined,
+  image: string,
+  config: string,
+  manifestName: string,
+): string {
+  if (existing === undefined) return `Installing ${manifestName} package.`;
+  const a = existing.metadata.annotations ?? {};
+  const imageChanged = a[ANNOTATION_PACKAGE_SOURCE_IMAGE] !== image;
+  const configChanged = a[ANNOTATION_PACKAGE_CONFIG] !== config;
+  if (imageChanged && configChanged) return 'Package source image and config changed.';
+  if (imageChanged) return 'Package source image changed.';
+  if (configChanged) return 'Package config changed.';
+  return a[ANNOTATION_CHANGE_CAUSE] ?? `Installing ${manifestName} package.`;
+}
+
+/** Render the package and apply the ObjectDeployment and its slices; returns the applied ObjectDeployment. */
+async function deploy(
+  pkg: ApiPackage,
+  pulled: PulledPackage,
+  existing: ApiObjectDeployment | undefined,
+  deps: StepDeps,
+): Promise<KubeObject> {
+  const component = selectComponent(
+    loadPackage({ files: pulled.files, labels: pulled.labels }),
+    pkg.spec.component,
+  );
+  const cluster = pkg.kind === 'ClusterPackage';
+  const rendered = await renderPackage(
+    {
+      component,
+      scope: cluster ? 'Cluster' : 'Namespaced',
+      package: {
+        metadata: {
+          name: pkg.metadata.name,
+          namespace: pkg.metadata.namespace ?? '',
+          labels: pkg.metadata.labels ?? {},
+          annotations: pkg.metadata.annotations ?? {},
+        },
+        image: pkg.spec.image,
+      },
+      config: pkg.spec.config,
+      environment: { kubernetes: { version: await deps.kube.serverVersion() } },
+      imagePrefixOverrides: deps.prefixOverrides,
+    },
+    deps.engines,
+  );
+  const image = applyPrefixOverrides(pkg.spec.image, deps.prefixOverrides);
+  const rawConfig = pkg.spec.config === undefined ? 'null' : canonicalJson(pkg.spec.config);
+  const built = buildObjectDeployment(rendered, {
+    packageKind: pkg.kind,
+    name: pkg.metadata.name,
+    namespace: pkg.metadata.namespace ?? '',
+    image,
+    rawConfig: pkg.spec.config,
+    ...(pkg.metadata.annotations?.[ANNOTATION_CHUNKING_STRATEGY] !== undefined
+      ? { chunkingStrategy: pkg.metadata.annotations[ANNOTATION_CHUNKING_STRATEGY] }
+      : {}),
+    owner: { uid: pkg.metadata.uid },
+    changeCause: changeCause(existing, image, rawConfig, rendered.manifest.metadata?.name ?? ''),
+  });
+  const od = parseKubeObject(built.objectDeployment);
+  if (od === undefined) throw new TerminalError('the built ObjectDeployment has no name');
+  let uid = existing?.metadata.uid;
+  if (built.slices.length > 0 && uid === undefined) {
+    const shell = await deps.kube.apply(
+      {
+        ...od,
+        spec: {
+          ...(typeof od['spec'] === 'object' ? od['spec'] : {}),
+          template: { metadata: {}, spec: { phases: [] } },
+        },
+      },
+      { force: true },
+    );
+    uid = shell.metadata.uid;
+  }
+  const sliceNames = new Set<string>();
+  for (const s of built.slices) {
+    const slice = parseKubeObject(s);
+    if (slice === undefined) continue;
+    sliceNames.add(slice.metadata.name);
+    await deps.kube.apply(
+      {
+        ...slice,
+        metadata: {
+          ...slice.metadata,
+          ownerReferences: [
+            {
+              apiVersion: API_VERSION,
+              kind: od.kind,
+              name: od.metadata.name,
+              uid: uid ?? '',
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        },
+      },
+      { force: true },
+    );
+  }
+  const applied = await deps.kube.apply(od, { force: true });
+  await collectSlices(pkg, sliceNames, deps);
+  return applied;
+}
+
+/** Delete this package's slices that the ObjectDeployment no longer references. */
+async function collectSlices(pkg: ApiPackage, keep: ReadonlySet<string>, deps: StepDeps): Promise<void> {
+  const kind = pkg.kind === 'ClusterPackage' ? 'ClusterObjectSlice' : 'ObjectSlice';
+  const slices = await deps.kube.list(API_VERSION, kind, pkg.metadata.namespace ?? '', {
+    labelSelector: `${LABEL_SLICE_OWNER}=${pkg.metadata.name}`,
+    metadataOnly: true,
+  });
+  for (const s of slices)
+    if (!keep.has(s.metadata.name))
+      await deps.kube.delete(
+        { apiVersion: API_VERSION, kind, namespace: pkg.metadata.namespace ?? '', name: s.metadata.name },
+        { preconditions: { ...(s.metadata.uid !== undefined ? { uid: s.metadata.uid } : {}) } },
+      );
+}
+
+/** Mirror the ObjectDeployment's conditions (§2.6) and revision. */
+function mirror(conds: Conditions, od: ApiObjectDeployment | undefined): void {
+  conds.removeMapped();
+  if (od === undefined) return;
+  const current = (od.status.conditions ?? []).filter((c) => c.observedGeneration === od.metadata.generation);
+  for (const type of ['Available', 'Progressing']) {
+    const c = current.find((x) => x.type === type);
+    if (c !== undefined) conds.copy(c);
+  }
+  const paused = current.find((c) => c.type === 'Paused');
+  if (paused?.status === 'True') conds.copy(paused);
+  else conds.remove('Paused');
+  for (const c of current) if (c.type.includes('/')) conds.copy(c);
+}
+
+interface UnpackOutcome {
+  readonly od: KubeObject | undefined;
+  readonly status: Record<string, unknown>;
+  readonly requeueAfterMs?: number;
+  readonly step: string;
+  readonly error?: string;
+}
+
+async function unpackAndRender(
+  pkg: ApiPackage,
+  odRaw: KubeObject | undefined,
+  conds: Conditions,
+  deps: StepDeps,
+): Promise<UnpackOutcome> {
+  const hash = specHash(pkg, deps);
+  if (pkg.status.unpackedHash === hash && odRaw !== undefined) {
+    if (conds.get('Unpacked')?.status === 'False')
+      conds.set('Unpacked', 'True', 'AlreadyUnpacked', MSG_ALREADY_UNPACKED);
+    return { od: odRaw, status: {}, step: 'status' };
+  }
+  let pulled: PulledPackage;
+  try {
+    pulled = await deps.images.pull(pkg.spec.image);
+  } catch (error) {
+    conds.set('Unpacked', 'False', 'ImagePullBackOff', errorMessage(error));
+    const attempt = pkg.status.progress?.step === 'unpack' ? (pkg.status.progress.attempt ?? 0) : 0;
+    const retry = !(error instanceof TerminalError) || error instanceof RetryableError;
+    return {
+      od: odRaw,
+      status: {},
+      step: 'unpack',
+      error: errorMessage(error),
+      ...(retry ? { requeueAfterMs: backoffMs(attempt, PULL_BACKOFF_BASE_MS, PULL_BACKOFF_CAP_MS) } : {}),
+    };
+  }
+  const existing = odRaw === undefined ? undefined : parseResource(objectDeploymentSchema, odRaw);
+  try {
+    const od = await deploy(pkg, pulled, existing, deps);
+    conds.remove('Invalid');
+    conds.set('Unpacked', 'True', 'UnpackSuccess', MSG_UNPACKED);
+    return { od, status: { unpackedHash: hash, resolvedImage: pulled.resolved }, step: 'render' };
+  } catch (error) {
+    if (!(error instanceof TerminalError)) throw error;
+    const message = errorMessage(error);
+    conds.set(
+      'Invalid',
+      'True',
+      message.startsWith('Constraints not met') ? 'ConstraintsFailed' : 'LoadError',
+      message,
+    );
+    conds.set('Unpacked', 'True', 'UnpackSuccess', MSG_UNPACKED);
+    return {
+      od: odRaw,
+      status: { unpackedHash: hash, resolvedImage: pulled.resolved },
+      step: 'render',
+      error: message,
+    };
+  }
+}
+
+/** One reconcile of a (Cluster)Package. */
+export async function reconcilePackage(input: KubeObject, deps: StepDeps): Promise<StepResult> {
+  let raw = input;
+  const pkg = parseResource(packageSchema, raw);
+  if (pkg.metadata.deletionTimestamp !== undefined) {
+    await removeFinalizer(deps.kube, raw, FINALIZER_METRICS);
+    return { step: 'delete', outcome: 'done' };
+  }
+  raw = await ensureFinalizer(deps.kube, raw, FINALIZER_METRICS);
+  deps.wrote?.(raw);
+  const conds = new Conditions(pkg.status.conditions, pkg.metadata.generation, deps.clock.now());
+  let odRaw = await getOrUndefined(odRef(pkg), deps);
+  const paused = pkg.spec.paused === true;
+  if (odRaw !== undefined && (parseResource(objectDeploymentSchema, odRaw).spec.paused === true) !== paused)
+    odRaw = await deps.kube.mergePatch(odRef(pkg), { spec: { paused } });
+  let outcome: UnpackOutcome = { od: odRaw, status: {}, step: 'status' };
+  if (!paused) outcome = await unpackAndRender(pkg, odRaw, conds, deps);
+  const od = outcome.od === undefined ? undefined : parseResource(objectDeploymentSchema, outcome.od);
+  mirror(conds, od);
+  const status: Record<string, unknown> = {
+    ...pkg.status,
+    ...outcome.status,
+    conditions: conds.toJSON(),
+    ...(od?.status.revision !== undefined ? { revision: od.status.revision } : {}),
+  };
+  const available = conds.isTrue('Available');
+  return {
+    step: outcome.step,
+    outcome: outcome.error !== undefined ? 'failed' : available ? 'done' : 'progressing',
+    object: raw,
+    status,
+    ...(outcome.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : {}),
+    ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+  };
+}

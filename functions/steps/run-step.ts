@@ -1,0 +1,174 @@
+/**
+ * @module steps/run-step
+ * `runStep(key)`: GET the object, run its kind's step, write status once (guarded by resourceVersion: a 409
+ * drops the write and re-triggers the key, never forced), record progress and the next due time in
+ * `status.progress`, and map errors to back-off: terminal errors wait for a spec change, retryable ones
+ * back off exponentially with a cap. Any host (runner, webhook server, Lambda) calls this.
+ */
+import { isRecord } from '../../shared/api/objects.js';
+import { errorMessage, RetryableError, TerminalError } from '../../shared/errors.js';
+import { isConflict, isNotFound, KubeApiError } from '../../shared/kube-errors.js';
+import type { KubeObject, ObjectRef } from '../../shared/ports.js';
+import { canonicalJson } from '../../shared/render/hash.js';
+import { reconcileObjectDeployment } from './deployment.js';
+import { reconcileObjectSet } from './objectset.js';
+import { reconcilePackage } from './package.js';
+import { backoffMs } from './status.js';
+import type { StepDeps, StepResult } from './types.js';
+
+export type StepHandler = (object: KubeObject, deps: StepDeps) => Promise<StepResult>;
+
+/** The kinds the engine reconciles, and their step. */
+export const HANDLERS: Readonly<Record<string, StepHandler>> = {
+  Package: reconcilePackage,
+  ClusterPackage: reconcilePackage,
+  ObjectDeployment: reconcileObjectDeployment,
+  ClusterObjectDeployment: reconcileObjectDeployment,
+  ObjectSet: reconcileObjectSet,
+  ClusterObjectSet: reconcileObjectSet,
+};
+
+const ERROR_BACKOFF_BASE_MS = 1_000;
+const ERROR_BACKOFF_CAP_MS = 300_000;
+
+export interface StepRecord {
+  readonly key: ObjectRef;
+  readonly step: string;
+  readonly outcome: string;
+  readonly durationMs: number;
+  readonly requeueAfterMs?: number;
+  readonly error?: string;
+}
+
+export interface RunStepDeps extends StepDeps {
+  /** One record per finished step (a log line, metrics). */
+  readonly record?: (record: StepRecord) => void;
+}
+
+export interface RunStepResult {
+  /** Run the key again after this delay; undefined: wait for a change. */
+  readonly requeueAfterMs?: number;
+  readonly outcome: string;
+}
+
+function progressOf(status: unknown): Record<string, unknown> {
+  const p = isRecord(status) ? status['progress'] : undefined;
+  return isRecord(p) ? p : {};
+}
+
+function attemptOf(status: unknown, step: string): number {
+  const p = progressOf(status);
+  return p['step'] === step && typeof p['attempt'] === 'number' ? p['attempt'] : 0;
+}
+
+/** The progress record of a step result. */
+function progress(
+  object: KubeObject,
+  result: Pick<StepResult, 'step' | 'outcome' | 'requeueAfterMs' | 'phase' | 'error'>,
+  now: Date,
+): Record<string, unknown> {
+  const failing = result.outcome === 'waiting' || result.outcome === 'failed';
+  const attempt = failing ? attemptOf(object['status'], result.step) + 1 : 0;
+  return {
+    step: result.outcome === 'done' ? 'done' : result.step,
+    ...(result.phase !== undefined ? { phase: result.phase } : {}),
+    ...(attempt > 0 ? { attempt } : {}),
+    ...(result.requeueAfterMs !== undefined && result.requeueAfterMs > 0
+      ? {
+          nextAttemptTime: new Date(now.getTime() + result.requeueAfterMs)
+            .toISOString()
+            .replace(/\.\d{3}Z$/, 'Z'),
+        }
+      : {}),
+    ...(result.error !== undefined ? { lastError: result.error.slice(0, 1024) } : {}),
+    observedGeneration: object.metadata.generation ?? 0,
+  };
+}
+
+/** What an error means for the key: a step result with its back-off. */
+function resultOfError(object: KubeObject, error: unknown): StepResult {
+  const message = errorMessage(error);
+  const step = progressOf(object['status'])['step'];
+  const name = typeof step === 'string' && step !== 'done' ? step : 'reconcile';
+  if (isConflict(error)) return { step: name, outcome: 'progressing', requeueAfterMs: 0 };
+  if (error instanceof RetryableError)
+    return { step: name, outcome: 'failed', requeueAfterMs: error.retryAfterMs, error: message };
+  if (error instanceof TerminalError && !(error instanceof KubeApiError))
+    return { step: name, outcome: 'failed', error: message };
+  const attempt = attemptOf(object['status'], name);
+  return {
+    step: name,
+    outcome: 'failed',
+    requeueAfterMs: backoffMs(attempt, ERROR_BACKOFF_BASE_MS, ERROR_BACKOFF_CAP_MS),
+    error: message,
+  };
+}
+
+async function writeStatus(
+  object: KubeObject,
+  status: Record<string, unknown>,
+  deps: RunStepDeps,
+): Promise<'written' | 'unchanged' | 'conflict' | 'gone'> {
+  if (canonicalJson(object['status'] ?? {}) === canonicalJson(status)) return 'unchanged';
+  try {
+    deps.wrote?.(await deps.kube.updateStatus({ ...object, status }));
+    return 'written';
+  } catch (error) {
+    if (isConflict(error)) return 'conflict';
+    if (isNotFound(error)) return 'gone';
+    throw error;
+  }
+}
+
+/** Run one step for a key. Never throws for problems of the object; the result says when to run again. */
+export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunStepResult> {
+  const handler = HANDLERS[key.kind];
+  if (handler === undefined) return { outcome: 'ignored' };
+  const started = Date.now();
+  let object: KubeObject;
+  try {
+    object = await deps.kube.get(key);
+  } catch (error) {
+    if (isNotFound(error)) return { outcome: 'gone' };
+    throw error;
+  }
+  let result: StepResult;
+  try {
+    result = await handler(object, deps);
+  } catch (error) {
+    result = resultOfError(object, error);
+  }
+  const latest = result.object ?? object;
+  const now = deps.clock.now();
+  const base = result.status ?? (isRecord(latest['status']) ? latest['status'] : {});
+  let requeueAfterMs = result.requeueAfterMs;
+  let outcome: string = result.outcome;
+  if (latest.metadata.deletionTimestamp === undefined || result.status !== undefined) {
+    const written = await writeStatus(
+      latest,
+      { ...base, progress: progress(latest, result, now) },
+      deps,
+    ).catch((error: unknown) => {
+      requeueAfterMs = backoffMs(
+        attemptOf(latest['status'], result.step),
+        ERROR_BACKOFF_BASE_MS,
+        ERROR_BACKOFF_CAP_MS,
+      );
+      outcome = `status write failed: ${errorMessage(error)}`;
+      return 'failed' as const;
+    });
+    if (written === 'conflict') {
+      requeueAfterMs = 0;
+      outcome = 'conflict';
+    }
+  }
+  deps.record?.({
+    key,
+    step: result.step,
+    outcome,
+    durationMs: Date.now() - started,
+    ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+    ...(result.error !== undefined ? { error: result.error } : {}),
+  });
+  return { outcome, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
+}

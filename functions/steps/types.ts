@@ -1,0 +1,37 @@
+/**
+ * @module steps/types
+ * What every step gets (ports only: steps never import adapters) and what it returns.
+ */
+import type { PackageEngines } from '../../shared/packages/render.js';
+import type { ImagePrefixOverride } from '../../shared/packages/images.js';
+import type { Clock, ImageSource, KubeApi, KubeObject } from '../../shared/ports.js';
+
+export interface StepDeps {
+  readonly kube: KubeApi;
+  readonly clock: Clock;
+  readonly images: ImageSource;
+  readonly engines: PackageEngines;
+  readonly prefixOverrides: readonly ImagePrefixOverride[];
+  /** PKO_FORCE_ADOPTION. */
+  readonly forceAdoption: boolean;
+  /** PKO_PACKAGE_HASH_MODIFIER. */
+  readonly hashModifier?: number;
+  /** Called with every object the step wrote, so a watching host can tell its own writes from drift. */
+  readonly wrote?: (object: KubeObject) => void;
+}
+
+/** The outcome of one step: the status to write (undefined: unchanged), and when to run again. */
+export interface StepResult {
+  /** Which step ran (`unpack`, `render`, `rollout`, `apply-phase`, `probe`, `teardown`, `status`, …). */
+  readonly step: string;
+  readonly outcome: 'done' | 'progressing' | 'waiting' | 'failed';
+  /** The whole new status; undefined leaves status as it is. */
+  readonly status?: Record<string, unknown>;
+  /** Run this key again after this delay (persisted as progress.nextAttemptTime). */
+  readonly requeueAfterMs?: number;
+  /** The object as the step last wrote it (a finalizer added): the status write goes onto this version. */
+  readonly object?: KubeObject;
+  /** Progress to record (Gantry's `status.progress`); the engine adds attempt and nextAttemptTime. */
+  readonly phase?: string;
+  readonly error?: string;
+}

@@ -1,0 +1,181 @@
+/**
+ * @module steps/deployment
+ * Pure decisions of the ObjectDeployment rollout (pko-behaviour §3): the template hash, which ObjectSet is
+ * current, which older revisions may be archived, and the conditions table of §3.5.
+ */
+import { ANNOTATION_HASH } from '../api/constants.js';
+import type { ApiCondition, ApiObjectDeployment, ApiObjectSet } from '../api/resources.js';
+import { computeHash } from '../render/hash.js';
+
+/** `templateHash` of an ObjectDeployment (labels and spec of its template, plus the collision count). */
+export function templateHash(od: ApiObjectDeployment): string {
+  return computeHash(
+    { metadata: { labels: od.spec.template.metadata.labels ?? {} }, spec: od.spec.template.spec },
+    od.status.collisionCount,
+  );
+}
+
+export interface Revisions {
+  readonly current: ApiObjectSet | undefined;
+  /** Every other ObjectSet, ascending by revision. */
+  readonly previous: readonly ApiObjectSet[];
+}
+
+/** Sort by revision; the current one is the newest whose hash annotation is the template hash. */
+export function splitRevisions(sets: readonly ApiObjectSet[], hash: string): Revisions {
+  const sorted = [...sets].sort((a, b) => a.spec.revision - b.spec.revision);
+  const last = sorted.at(-1);
+  if (last !== undefined && last.metadata.annotations?.[ANNOTATION_HASH] === hash)
+    return { current: last, previous: sorted.slice(0, -1) };
+  return { current: undefined, previous: sorted };
+}
+
+function conditionOf(os: ApiObjectSet, type: string): ApiCondition | undefined {
+  return os.status.conditions?.find(
+    (c) =>
+      c.type === type &&
+      (c.observedGeneration === undefined || c.observedGeneration === os.metadata.generation),
+  );
+}
+
+export function isTrue(os: ApiObjectSet, type: string): boolean {
+  return conditionOf(os, type)?.status === 'True';
+}
+
+function objectKeys(os: ApiObjectSet): Set<string> {
+  const keys = new Set<string>();
+  for (const phase of os.spec.phases)
+    for (const o of phase.objects ?? []) {
+      const apiVersion = typeof o.object['apiVersion'] === 'string' ? o.object['apiVersion'] : '';
+      const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+      const meta = o.object['metadata'];
+      const name = typeof meta === 'object' && meta !== null && 'name' in meta ? String(meta.name) : '';
+      const ns =
+        typeof meta === 'object' && meta !== null && 'namespace' in meta && typeof meta.namespace === 'string'
+          ? meta.namespace
+          : (os.metadata.namespace ?? '');
+      keys.add(`${group}/${String(o.object['kind'])}/${ns}/${name}`);
+    }
+  return keys;
+}
+
+/**
+ * The older revisions that may be archived (§3.2 step 6): everything older than the newest Available one;
+ * otherwise an older revision that reports what it controls, controls none of the newer one's objects and is
+ * not Available itself.
+ */
+export function archiveCandidates(all: readonly ApiObjectSet[]): ApiObjectSet[] {
+  const sorted = [...all].sort((a, b) => a.spec.revision - b.spec.revision);
+  const active = sorted.filter((o) => o.spec.lifecycleState !== 'Archived');
+  const newestAvailable = [...sorted].reverse().find((o) => isTrue(o, 'Available'));
+  if (newestAvailable !== undefined)
+    return active.filter((o) => o.spec.revision < newestAvailable.spec.revision);
+  const out: ApiObjectSet[] = [];
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const p = sorted[i];
+    const v = sorted[i + 1];
+    if (p === undefined || v === undefined || p.spec.lifecycleState === 'Archived') continue;
+    if (p.spec.revision >= v.spec.revision || p.status.controllerOf === undefined || isTrue(p, 'Available'))
+      continue;
+    const newer = objectKeys(v);
+    const overlap = p.status.controllerOf.some((c) =>
+      newer.has(`${c.group}/${c.kind}/${c.namespace ?? ''}/${c.name}`),
+    );
+    if (!overlap) out.push(p);
+  }
+  return out;
+}
+
+export interface ConditionUpdate {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+}
+
+function fromPrevious(previous: readonly ApiObjectSet[]): ConditionUpdate {
+  const available = previous.find((p) => isTrue(p, 'Available'));
+  return available !== undefined
+    ? {
+        type: 'Available',
+        status: 'True',
+        reason: 'Available',
+        message: `Previous Revision '${available.metadata.name}' is still Available.`,
+      }
+    : {
+        type: 'Available',
+        status: 'False',
+        reason: 'ObjectSetUnready',
+        message: 'No ObjectSet is available.',
+      };
+}
+
+export interface DeploymentConditions {
+  readonly set: readonly ConditionUpdate[];
+  /** Condition types to remove. */
+  readonly remove: readonly string[];
+  /** Whether this branch reports `controllerOf` (only when the latest revision is Succeeded and Available). */
+  readonly reportControllerOf: boolean;
+}
+
+/** The conditions table of §3.5. */
+export function deploymentConditions(revisions: Revisions): DeploymentConditions {
+  const { current, previous } = revisions;
+  const progressing = (reason: string, message: string): ConditionUpdate => ({
+    type: 'Progressing',
+    status: 'True',
+    reason,
+    message,
+  });
+  if (current === undefined)
+    return {
+      set: [progressing('Progressing', 'Progressing to a new ObjectSet.'), fromPrevious(previous)],
+      remove: ['Paused'],
+      reportControllerOf: false,
+    };
+  const available = conditionOf(current, 'Available');
+  if (!isTrue(current, 'Succeeded')) {
+    const pending = 'LatestRevisionPendingSuccess';
+    if (available === undefined)
+      return {
+        set: [progressing(pending, 'Latest Revision Status Unknown')],
+        remove: ['Paused'],
+        reportControllerOf: false,
+      };
+    if (available.status !== 'True')
+      return {
+        set: [
+          progressing(pending, `Latest Revision is Unavailable: ${available.message}`),
+          fromPrevious(previous),
+        ],
+        remove: ['Paused'],
+        reportControllerOf: false,
+      };
+    return {
+      set: [progressing(pending, 'Latest Revision is Available: pending success delay period')],
+      remove: ['Paused'],
+      reportControllerOf: false,
+    };
+  }
+  const idle: ConditionUpdate = {
+    type: 'Progressing',
+    status: 'False',
+    reason: 'Idle',
+    message: 'Update concluded.',
+  };
+  if (available?.status !== 'True')
+    return { set: [idle, fromPrevious(previous)], remove: ['Paused'], reportControllerOf: false };
+  const paused = conditionOf(current, 'Paused');
+  const set: ConditionUpdate[] = [
+    idle,
+    { type: 'Available', status: 'True', reason: 'Available', message: 'Latest Revision is Available.' },
+  ];
+  if (paused?.status === 'True')
+    set.push({
+      type: 'Paused',
+      status: 'True',
+      reason: 'Paused',
+      message: `Latest revision is paused: ${paused.message}`,
+    });
+  return { set, remove: paused?.status === 'True' ? [] : ['Paused'], reportControllerOf: true };
+}
