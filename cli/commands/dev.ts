@@ -52,7 +52,7 @@ type DevState = z.infer<typeof stateSchema>;
 const devDir = (): string => process.env['GANTRY_DEV_DIR'] ?? join(cacheRoot(), 'dev');
 const statePath = (): string => join(devDir(), 'state.json');
 
-async function readState(): Promise<DevState | undefined> {
+export async function readState(): Promise<DevState | undefined> {
   if (!existsSync(statePath())) return undefined;
   const parsed = stateSchema.safeParse(JSON.parse(await readFile(statePath(), 'utf8')));
   if (!parsed.success)
@@ -156,6 +156,13 @@ async function up(io: CliIO, options: UpOptions): Promise<number> {
       io.stdout(
         `A local control plane is already running (${existing.full ? 'full' : 'plain'} mode).\nkubeconfig: ${existing.kubeconfigPath}\n`,
       );
+      const missing = {
+        full: false,
+        registry: options.registry && existing.registry === undefined,
+        s3: options.s3 && existing.s3 === undefined,
+      };
+      if (missing.registry || missing.s3)
+        await writeFile(statePath(), `${JSON.stringify(await extras(missing, existing, io), null, 2)}\n`);
       return existing.full || !options.full ? 0 : 1;
     }
     io.stderr('A previous local control plane died; cleaning it up first.\n');
@@ -196,6 +203,8 @@ async function up(io: CliIO, options: UpOptions): Promise<number> {
     );
   return 0;
 }
+
+export type { DevState };
 
 export const devCommand: Command = {
   name: 'dev',

@@ -4,6 +4,7 @@
  */
 import type { Command } from '../command.js';
 import { buildCommand } from './build.js';
+import { demoCommand } from './demo.js';
 import { devCommand } from './dev.js';
 import { renderCommand } from './render.js';
 import { runCommand } from './run.js';
@@ -18,5 +19,6 @@ export const commands: readonly Command[] = [
   buildCommand,
   updateCommand,
   runCommand,
+  demoCommand,
   devCommand,
 ];

@@ -23,7 +23,7 @@ import {
   desiredRef,
   notRegisteredMessage,
   ownerReference,
-  ownerReferencesAfterAdoption,
+  ownerReferencesFor,
   preflightMessage,
   specObjectOf,
   staticPreflight,
@@ -252,13 +252,7 @@ async function applyOne(
         message: collisionMessage(o.spec, decision.message),
       };
     if (decision.kind === 'skip') return { kind: 'observed', object: await deps.kube.get(o.ref) };
-    const current = existingOwners(existing.metadata);
-    owners =
-      decision.kind === 'adopt'
-        ? ownerReferencesAfterAdoption(current, owner)
-        : current.some((r) => r.uid === owner.uid)
-          ? [...current]
-          : [...current, ownerReference(owner)];
+    owners = ownerReferencesFor(existingOwners(existing.metadata), owner);
   }
   const desired = desiredObject(o.spec, owner, o.info.namespaced, owners);
   try {
@@ -423,10 +417,11 @@ async function teardown(os: ApiObjectSet, raw: KubeObject, deps: StepDeps): Prom
       }
       const owners = live.metadata.ownerReferences ?? [];
       if (owners.some((o) => o.uid === owner.uid)) {
+        const controlled = controllerOf(live.metadata) !== undefined;
         await deps.kube.mergePatch(ref, {
           metadata: {
             ownerReferences: owners.filter((o) => o.uid !== owner.uid),
-            labels: { [LABEL_CACHE]: null },
+            ...(controlled ? {} : { labels: { [LABEL_CACHE]: null } }),
             resourceVersion: live.metadata.resourceVersion,
           },
         });
@@ -550,6 +545,8 @@ export async function reconcileObjectSet(input: KubeObject, deps: StepDeps): Pro
     };
   }
   conds.set('Available', 'True', 'Available', MSG_AVAILABLE);
+  // Succeeded is set once and kept; re-stamp it so it reads as current after spec changes (pause, archive).
+  if (conds.isTrue('Succeeded')) conds.set('Succeeded', 'True', 'RolloutSuccess', MSG_SUCCEEDED);
   let requeueAfterMs: number | undefined;
   if (!inTransition && !conds.isTrue('Succeeded')) {
     const since = Date.parse(conds.get('Available')?.lastTransitionTime ?? '') || now.getTime();

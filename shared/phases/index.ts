@@ -81,12 +81,18 @@ export function ownerReference(owner: PhaseOwner): KubeOwnerReference {
   };
 }
 
-/** Existing owners kept as plain owners, ours as controller (adoption releases the old controller). */
-export function ownerReferencesAfterAdoption(
+/**
+ * The owner references an applied object carries: ours as controller; other owners kept as plain owners
+ * (adoption releases the old controller), except previous revisions of this ObjectSet, which let go of the
+ * object at handover (their archival teardown would otherwise race the new revision over the list).
+ */
+export function ownerReferencesFor(
   existing: readonly KubeOwnerReference[],
   owner: PhaseOwner,
 ): KubeOwnerReference[] {
-  const others = existing.filter((o) => o.uid !== owner.uid).map((o) => ({ ...o, controller: false }));
+  const others = existing
+    .filter((o) => o.uid !== owner.uid && !owner.previousUids.has(o.uid))
+    .map((o) => ({ ...o, controller: false }));
   return [...others, ownerReference(owner)];
 }
 

@@ -76,7 +76,8 @@ function statusOf(text: string): { message?: string; reason?: string } {
 /** Turn a failed response into the typed error the steps act on. */
 export function errorFor(method: string, path: string, response: RawResponse): Error {
   const status = statusOf(response.text);
-  const message = status.message ?? `${method} ${path}: HTTP ${response.status}`;
+  const message =
+    status.message ?? `${method} ${path}: HTTP ${response.status}: ${response.text.slice(0, 300)}`;
   if (response.status === 429 || response.status >= 500)
     return new KubeUnavailableError(message, retryAfterMs(response.headers));
   return new KubeApiError(message, response.status, reasonOf(response.status, status.reason));
@@ -141,7 +142,10 @@ export class RawKubeClient implements KubeApi {
               ...(auth.headers ?? {}),
               accept: 'application/json',
               'user-agent': USER_AGENT,
-              ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+              // DELETE bodies are not chunked by node: without a length the server would read them as the next request.
+              ...(body !== undefined
+                ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }
+                : {}),
               ...headers,
             },
             timeout: this.options.requestTimeoutMs ?? 30_000,
@@ -348,7 +352,7 @@ export class RawKubeClient implements KubeApi {
   ): Promise<void> {
     const path = await this.objectPath(ref);
     await this.call('DELETE', path, {
-      apiVersion: 'v1',
+      apiVersion: 'meta.k8s.io/v1',
       kind: 'DeleteOptions',
       ...(options.preconditions !== undefined ? { preconditions: options.preconditions } : {}),
       ...(options.propagationPolicy !== undefined ? { propagationPolicy: options.propagationPolicy } : {}),
@@ -427,11 +431,22 @@ export class RawKubeClient implements KubeApi {
               nl = buffer.indexOf('\n');
             }
           });
-          res.on('end', () => resolve());
-          res.on('error', reject);
+          res.on('end', () => {
+            resolve();
+          });
+          res.on('close', () => {
+            resolve();
+          });
+          res.on('error', (error) => {
+            if (signal.aborted) resolve();
+            else reject(error);
+          });
         },
       );
-      req.on('error', (error) => (signal.aborted ? resolve() : reject(error)));
+      req.on('error', (error) => {
+        if (signal.aborted) resolve();
+        else reject(error);
+      });
       req.end();
     });
   }

@@ -1,0 +1,155 @@
+/**
+ * The engine as tests use it: a real runner (watches, queue, steps) in this process against the test run's
+ * control plane and registry, plus helpers to build and push small packages and to wait for conditions.
+ */
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { inject } from 'vitest';
+import { createEngine, type Engine } from '../../../functions/hosts/engine.js';
+import { Runner } from '../../../functions/hosts/runner.js';
+import type { KubeObject, ObjectRef } from '../../../shared/ports.js';
+import { runGantry } from '../../run-cli.js';
+
+export interface TestEngine {
+  readonly engine: Engine;
+  readonly runner: Runner;
+  stop(): Promise<void>;
+}
+
+/** Start a runner against the test control plane. */
+export async function startEngine(env: Record<string, string> = {}): Promise<TestEngine> {
+  const engine = await createEngine({
+    kubeconfig: inject('kube').kubeconfigPath,
+    env,
+    ...(process.env['GANTRY_TEST_LOG'] === '1'
+      ? {
+          record: (r) => {
+            process.stderr.write(
+              `${r.key.kind} ${r.key.namespace}/${r.key.name} ${r.step} ${r.outcome} ${r.error ?? ''}\n`,
+            );
+          },
+        }
+      : {}),
+  });
+  const runner = new Runner({
+    client: engine.client,
+    deps: engine.deps,
+    concurrency: 4,
+    namespace: '',
+    resyncMs: 3_600_000,
+    log: (m) => {
+      if (process.env['GANTRY_TEST_LOG'] === '1') process.stderr.write(`${m}\n`);
+    },
+  });
+  await runner.start();
+  return {
+    engine,
+    runner,
+    stop: async () => {
+      await runner.stop();
+      engine.close();
+    },
+  };
+}
+
+/** Write a package folder (path → text) and push it to the test registry; returns the image reference. */
+export async function pushPackage(name: string, files: Record<string, string>, tag = 'v1'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `gantry-pkg-${name}-`));
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+  const image = `${inject('registry').host}/engine-test/${name}:${tag}`;
+  const r = await runGantry(['build', dir, '-t', image, '--push', '--insecure'], { cwd: dir });
+  if (r.code !== 0) throw new Error(`pushing ${name}: ${r.stderr}`);
+  return image;
+}
+
+/** A PackageManifest with the given phases (and optional probes YAML). */
+export function manifest(
+  name: string,
+  phases: readonly string[],
+  extra = '',
+  scopes = '[Namespaced]',
+): string {
+  return `apiVersion: manifests.package-operator.run/v1alpha1
+kind: PackageManifest
+metadata:
+  name: ${name}
+spec:
+  scopes: ${scopes}
+  phases:
+${phases.map((p) => `    - name: ${p}`).join('\n')}
+${extra}`;
+}
+
+/** A ConfigMap document in a phase. */
+export function configMap(
+  name: string,
+  phase: string,
+  data: Record<string, string>,
+  annotations: Record<string, string> = {},
+): string {
+  const ann = Object.entries({ 'package-operator.run/phase': phase, ...annotations })
+    .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)
+    .join('\n');
+  const d = Object.entries(data)
+    .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
+    .join('\n');
+  return `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ${name}
+  annotations:
+${ann}
+data:
+${d}
+`;
+}
+
+/** Poll until `check` returns a value (not undefined), or fail with the last seen state. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const started = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out waiting for ${what}${last !== undefined ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export interface ConditionView {
+  readonly status: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** The conditions of an object by type. */
+export function conditions(object: KubeObject): Record<string, ConditionView> {
+  const status = object['status'];
+  const list =
+    typeof status === 'object' &&
+    status !== null &&
+    'conditions' in status &&
+    Array.isArray(status.conditions)
+      ? (status.conditions as { type: string; status: string; reason: string; message: string }[])
+      : [];
+  return Object.fromEntries(
+    list.map((c) => [c.type, { status: c.status, reason: c.reason, message: c.message }]),
+  );
+}
+
+export function pkgRef(namespace: string, name: string): ObjectRef {
+  return { apiVersion: 'package-operator.run/v1alpha1', kind: 'Package', namespace, name };
+}
