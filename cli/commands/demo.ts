@@ -84,9 +84,8 @@ async function objectSetLine(kube: KubeApi): Promise<string | undefined> {
   const phase =
     isRecord(progress) && typeof progress['phase'] === 'string' ? ` phase ${progress['phase']}` : '';
   const conditions = field(latest, 'status', 'conditions');
-  const available = Array.isArray(conditions)
-    ? conditions.find((c: unknown) => isRecord(c) && c['type'] === 'Available')
-    : undefined;
+  const list: unknown[] = Array.isArray(conditions) ? conditions : [];
+  const available = list.find((c) => isRecord(c) && c['type'] === 'Available');
   const state = isRecord(available) ? `Available=${String(available['status'])}` : 'applying';
   return `ObjectSet ${latest.metadata.name}${phase}: ${state}`;
 }

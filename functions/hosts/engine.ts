@@ -44,7 +44,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
           await pullSecretConfigs(
             async (path) => {
               const r = await client.raw('GET', path);
-              return r.status === 200 ? JSON.parse(r.text) : undefined;
+              const body: unknown = r.status === 200 ? JSON.parse(r.text) : undefined;
+              return body;
             },
             env.podNamespace,
             env.serviceAccount,

@@ -99,6 +99,10 @@ export class Runner {
     );
   }
 
+  private stopping(): boolean {
+    return this.abort.signal.aborted;
+  }
+
   /** Start the watches; resolves once the initial lists are queued. */
   public async start(): Promise<void> {
     for (const kind of GANTRY_KINDS) await this.startWatch(API_VERSION, kind, undefined);
@@ -180,23 +184,26 @@ export class Runner {
     const signal = this.abort.signal;
     while (!signal.aborted) {
       try {
-        let silent = true;
+        const seen = { events: 0 };
         await this.options.client.watch(
-          path,
-          rv,
+          {
+            path,
+            resourceVersion: rv,
+            ...(labelSelector !== undefined ? { labelSelector } : {}),
+            timeoutSeconds: Math.round((this.options.silentWatchMs ?? 300_000) / 1000),
+            signal,
+          },
           (type, object) => {
-            silent = false;
+            seen.events += 1;
             const meta = isRecord(object) ? object['metadata'] : undefined;
             if (isRecord(meta) && typeof meta['resourceVersion'] === 'string') rv = meta['resourceVersion'];
             if (type !== 'BOOKMARK') this.onEvent(type, object, managed, false);
           },
-          signal,
-          Math.round((this.options.silentWatchMs ?? 300_000) / 1000),
-          labelSelector,
         );
-        if (silent && !signal.aborted) rv = await this.relist(path, labelSelector, managed);
+        // A watch that ended without a single event (not even a bookmark) may have missed some: list again.
+        if (seen.events === 0 && !this.stopping()) rv = await this.relist(path, labelSelector, managed);
       } catch (error) {
-        if (signal.aborted) return;
+        if (this.stopping()) return;
         if (isKubeReason(error, 'Gone')) rv = await this.relist(path, labelSelector, managed).catch(() => rv);
         else {
           this.options.log(`watch ${path}: ${errorMessage(error)}; retrying`);

@@ -28,6 +28,7 @@ import {
   isTrue,
   splitRevisions,
   templateHash,
+  type Revisions,
 } from '../../shared/steps/deployment.js';
 import { Conditions } from './status.js';
 import type { StepDeps, StepResult } from './types.js';
@@ -166,69 +167,92 @@ async function archive(
   return changed;
 }
 
-/** One rollout step of an ObjectDeployment. */
-export async function reconcileObjectDeployment(raw: KubeObject, deps: StepDeps): Promise<StepResult> {
-  const od = parseResource(objectDeploymentSchema, raw);
-  if (od.metadata.deletionTimestamp !== undefined) return { step: 'rollout', outcome: 'done' };
-  const conds = new Conditions(od.status.conditions, od.metadata.generation, deps.clock.now());
-  const hash = templateHash(od);
-  const sets = await listSets(od, deps);
-  const base = { ...od.status, templateHash: hash };
-  if (sets.some((s) => s.set.spec.revision === 0))
-    return { step: 'rollout', outcome: 'waiting', requeueAfterMs: 5_000 };
-  let revisions = splitRevisions(
+/** New revision or archival; returns when to run again, or 'collision' when the hash collided. */
+async function rollout(
+  od: ApiObjectDeployment,
+  hash: string,
+  sets: readonly { raw: KubeObject; set: ApiObjectSet }[],
+  deps: StepDeps,
+): Promise<number | 'collision' | undefined> {
+  if (od.spec.paused === true) return undefined;
+  const revisions = splitRevisions(
     sets.map((s) => s.set),
     hash,
   );
-  await propagatePause(od, sets, deps);
-  let requeueAfterMs: number | undefined;
-  if (od.spec.paused !== true) {
-    if (revisions.current === undefined && od.spec.template.spec.phases.length > 0) {
-      const created = await createRevision(od, hash, revisions.previous, deps);
-      if (created === 'collision')
-        return {
-          step: 'rollout',
-          outcome: 'progressing',
-          status: { ...od.status, collisionCount: (od.status.collisionCount ?? 0) + 1 },
-          requeueAfterMs: 0,
-        };
-      requeueAfterMs = 0;
-    } else if (revisions.current !== undefined && (await archive(od, sets, deps))) requeueAfterMs = 1_000;
-    revisions = splitRevisions(
-      sets.map((s) => s.set),
-      hash,
-    );
+  if (revisions.current === undefined) {
+    if (od.spec.template.spec.phases.length === 0) return undefined;
+    const created = await createRevision(od, hash, revisions.previous, deps);
+    return created === 'collision' ? 'collision' : 0;
   }
+  return (await archive(od, sets, deps)) ? 1_000 : undefined;
+}
+
+/** `status` of the ObjectDeployment from its revisions (§3.5). */
+function deploymentStatus(
+  od: ApiObjectDeployment,
+  hash: string,
+  conds: Conditions,
+  revisions: Revisions,
+): {
+  status: Record<string, unknown>;
+  done: boolean;
+} {
   const table = deploymentConditions(revisions);
   conds.removeMapped();
   for (const c of table.set) conds.set(c.type, c.status, c.reason, c.message);
   for (const t of table.remove) conds.remove(t);
-  if (revisions.current !== undefined)
-    for (const c of revisions.current.status.conditions ?? [])
-      if (c.type.includes('/') && c.observedGeneration === revisions.current.metadata.generation)
-        conds.copy(c);
-  const all = [...revisions.previous, ...(revisions.current !== undefined ? [revisions.current] : [])];
-  const revision = revisions.current?.spec.revision ?? revisions.previous[0]?.spec.revision;
-  const status: Record<string, unknown> = {
-    ...base,
-    conditions: conds.toJSON(),
-    ...(revision !== undefined ? { revision } : {}),
-    ...(table.reportControllerOf
-      ? {
-          controllerOf: all.map((s) => ({
-            kind: s.kind,
-            group: 'package-operator.run',
-            version: 'v1alpha1',
-            name: s.metadata.name,
-            ...(s.metadata.namespace !== undefined ? { namespace: s.metadata.namespace } : {}),
-          })),
-        }
-      : {}),
+  const current = revisions.current;
+  for (const c of current?.status.conditions ?? [])
+    if (c.type.includes('/') && c.observedGeneration === current?.metadata.generation) conds.copy(c);
+  const all = [...revisions.previous, ...(current !== undefined ? [current] : [])];
+  // Without a current revision PKO reports the oldest previous one (a HEAD quirk); the newest is what serves.
+  const revision = current?.spec.revision ?? revisions.previous.at(-1)?.spec.revision;
+  const controllerOf = all.map((s) => ({
+    kind: s.kind,
+    group: 'package-operator.run',
+    version: 'v1alpha1',
+    name: s.metadata.name,
+    ...(s.metadata.namespace !== undefined ? { namespace: s.metadata.namespace } : {}),
+  }));
+  return {
+    status: {
+      ...od.status,
+      templateHash: hash,
+      conditions: conds.toJSON(),
+      ...(revision !== undefined ? { revision } : {}),
+      ...(table.reportControllerOf ? { controllerOf } : {}),
+    },
+    done: table.reportControllerOf,
   };
+}
+
+/** One rollout step of an ObjectDeployment. */
+export async function reconcileObjectDeployment(raw: KubeObject, deps: StepDeps): Promise<StepResult> {
+  const od = parseResource(objectDeploymentSchema, raw);
+  if (od.metadata.deletionTimestamp !== undefined) return { step: 'rollout', outcome: 'done' };
+  const hash = templateHash(od);
+  const sets = await listSets(od, deps);
+  if (sets.some((s) => s.set.spec.revision === 0))
+    return { step: 'rollout', outcome: 'waiting', requeueAfterMs: 5_000 };
+  await propagatePause(od, sets, deps);
+  const next = await rollout(od, hash, sets, deps);
+  if (next === 'collision')
+    return {
+      step: 'rollout',
+      outcome: 'progressing',
+      status: { ...od.status, collisionCount: (od.status.collisionCount ?? 0) + 1 },
+      requeueAfterMs: 0,
+    };
+  const conds = new Conditions(od.status.conditions, od.metadata.generation, deps.clock.now());
+  const revisions = splitRevisions(
+    sets.map((s) => s.set),
+    hash,
+  );
+  const { status, done } = deploymentStatus(od, hash, conds, revisions);
   return {
     step: 'rollout',
-    outcome: table.reportControllerOf ? 'done' : 'progressing',
+    outcome: done ? 'done' : 'progressing',
     status,
-    ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+    ...(next !== undefined ? { requeueAfterMs: next } : {}),
   };
 }

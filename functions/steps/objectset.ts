@@ -30,12 +30,7 @@ import {
   type PhaseOwner,
   type SpecObject,
 } from '../../shared/phases/index.js';
-import {
-  isProbed,
-  phaseFailureMessage,
-  probeObject,
-  type ObjectProbeFailure,
-} from '../../shared/probing/index.js';
+import { phaseFailureMessage, probeObject, type ObjectProbeFailure } from '../../shared/probing/index.js';
 import type {
   KubeMeta,
   KubeObject,
@@ -134,20 +129,28 @@ async function phaseObjects(
   return out;
 }
 
+/** The UID of a previous ObjectSet and of its ObjectSetPhases (`status.remotePhases`). */
+function uidsOf(prev: KubeObject): string[] {
+  const uids = prev.metadata.uid !== undefined ? [prev.metadata.uid] : [];
+  const remote = field(prev, 'status', 'remotePhases');
+  if (!Array.isArray(remote)) return uids;
+  return [
+    ...uids,
+    ...remote.flatMap((r: unknown) => (isRecord(r) && typeof r['uid'] === 'string' ? [r['uid']] : [])),
+  ];
+}
+
 async function previousUids(os: ApiObjectSet, raw: KubeObject, deps: StepDeps): Promise<Set<string>> {
   const uids = new Set<string>();
   for (const previous of os.spec.previous ?? []) {
+    const ref = {
+      apiVersion: raw.apiVersion,
+      kind: raw.kind,
+      namespace: os.metadata.namespace ?? '',
+      name: previous.name,
+    };
     try {
-      const prev = await deps.kube.get({
-        apiVersion: raw.apiVersion,
-        kind: raw.kind,
-        namespace: os.metadata.namespace ?? '',
-        name: previous.name,
-      });
-      if (prev.metadata.uid !== undefined) uids.add(prev.metadata.uid);
-      const remote = field(prev, 'status', 'remotePhases');
-      if (Array.isArray(remote))
-        for (const r of remote) if (isRecord(r) && typeof r['uid'] === 'string') uids.add(r['uid']);
+      for (const uid of uidsOf(await deps.kube.get(ref))) uids.add(uid);
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
@@ -213,7 +216,7 @@ async function existingObjects(
   return new Map(
     [...objects].flatMap((o) => {
       const hit = found.get(key(o.ref));
-      return hit === undefined ? [] : [[`${key(o.ref)}`, hit] as const];
+      return hit === undefined ? [] : [[key(o.ref), hit] as const];
     }),
   );
 }
@@ -383,6 +386,42 @@ function duplicates(phases: Map<string, SpecObject[]>, owner: PhaseOwner): strin
   return out;
 }
 
+/** Tear down one object: true when it is gone or released (delete with uid and resourceVersion preconditions). */
+async function teardownObject(spec: SpecObject, owner: PhaseOwner, deps: StepDeps): Promise<boolean> {
+  const info = await deps.kube.resource(spec.object.apiVersion, spec.object.kind);
+  if (info === undefined || staticPreflight(spec, owner, info.namespaced) !== undefined) return true;
+  const ref = desiredRef(spec, owner, info.namespaced);
+  let live: KubeObject;
+  try {
+    live = await deps.kube.get(ref);
+  } catch (error) {
+    if (isNotFound(error)) return true;
+    throw error;
+  }
+  if (controllerOf(live.metadata)?.uid === owner.uid) {
+    await deps.kube
+      .delete(ref, {
+        preconditions: { uid: live.metadata.uid, resourceVersion: live.metadata.resourceVersion },
+      })
+      .catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+      });
+    return false;
+  }
+  const owners = live.metadata.ownerReferences ?? [];
+  if (!owners.some((o) => o.uid === owner.uid)) return true;
+  // A plain owner lets go; the cache label goes too unless another ObjectSet controls the object now.
+  const controlled = controllerOf(live.metadata) !== undefined;
+  await deps.kube.mergePatch(ref, {
+    metadata: {
+      ownerReferences: owners.filter((o) => o.uid !== owner.uid),
+      ...(controlled ? {} : { labels: { [LABEL_CACHE]: null } }),
+      resourceVersion: live.metadata.resourceVersion,
+    },
+  });
+  return true;
+}
+
 /** Teardown of every phase in reverse order (§4.7). True when every object is gone or released. */
 async function teardown(os: ApiObjectSet, raw: KubeObject, deps: StepDeps): Promise<boolean> {
   if ((os.metadata.finalizers ?? []).includes('orphan')) return true;
@@ -392,42 +431,10 @@ async function teardown(os: ApiObjectSet, raw: KubeObject, deps: StepDeps): Prom
   );
   for (const phase of [...os.spec.phases].reverse()) {
     if (phase.class !== undefined && phase.class !== '') continue;
-    let done = true;
-    for (const spec of phases.get(phase.name) ?? []) {
-      const info = await deps.kube.resource(spec.object.apiVersion, spec.object.kind);
-      if (info === undefined || staticPreflight(spec, owner, info.namespaced) !== undefined) continue;
-      const ref = desiredRef(spec, owner, info.namespaced);
-      let live: KubeObject;
-      try {
-        live = await deps.kube.get(ref);
-      } catch (error) {
-        if (isNotFound(error)) continue;
-        throw error;
-      }
-      if (controllerOf(live.metadata)?.uid === owner.uid) {
-        done = false;
-        try {
-          await deps.kube.delete(ref, {
-            preconditions: { uid: live.metadata.uid, resourceVersion: live.metadata.resourceVersion },
-          });
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
-        }
-        continue;
-      }
-      const owners = live.metadata.ownerReferences ?? [];
-      if (owners.some((o) => o.uid === owner.uid)) {
-        const controlled = controllerOf(live.metadata) !== undefined;
-        await deps.kube.mergePatch(ref, {
-          metadata: {
-            ownerReferences: owners.filter((o) => o.uid !== owner.uid),
-            ...(controlled ? {} : { labels: { [LABEL_CACHE]: null } }),
-            resourceVersion: live.metadata.resourceVersion,
-          },
-        });
-      }
-    }
-    if (!done) return false;
+    const results = await mapLimit(phases.get(phase.name) ?? [], APPLY_CONCURRENCY, (spec) =>
+      teardownObject(spec, owner, deps),
+    );
+    if (!results.every(Boolean)) return false;
   }
   return true;
 }
@@ -466,100 +473,131 @@ async function deletionOrArchival(
   };
 }
 
-/** One reconcile of an ObjectSet: teardown when deleted or archived, else the phases in order. */
-export async function reconcileObjectSet(input: KubeObject, deps: StepDeps): Promise<StepResult> {
-  let raw = input;
-  const os = parseResource(objectSetSchema, raw);
-  const now = deps.clock.now();
-  const conds = new Conditions(os.status.conditions, os.metadata.generation, now);
-  if (conds.isTrue('Archived')) {
-    if (os.metadata.deletionTimestamp !== undefined) await removeFinalizer(deps.kube, raw, FINALIZER_CACHED);
-    return { step: 'archived', outcome: 'done' };
-  }
-  if (os.metadata.deletionTimestamp !== undefined || os.spec.lifecycleState === 'Archived')
-    return deletionOrArchival(os, raw, deps, conds);
-  raw = await ensureFinalizer(deps.kube, raw, FINALIZER_CACHED);
-  deps.wrote?.(raw);
-  const phases = specObjects(await phaseObjects(os, raw, deps));
-  const owner = ownerOf(os, await previousUids(os, raw, deps));
-  conds.removeMapped();
+interface Walk {
+  readonly controlled: ApiControlledRef[];
+  readonly failure?: NonNullable<PhaseOutcome['failure']>;
+  readonly failedPhase?: string;
+}
+
+/** The phases in order until the first that fails (preflight, collision or probes). */
+async function walkPhases(
+  os: ApiObjectSet,
+  phases: Map<string, SpecObject[]>,
+  owner: PhaseOwner,
+  deps: StepDeps,
+  conds: Conditions,
+): Promise<Walk> {
   const controlled: ApiControlledRef[] = [];
-  let failure: PhaseOutcome['failure'];
-  let failedPhase: string | undefined;
   const dup = duplicates(phases, owner);
-  if (dup.length > 0) failure = { reason: 'PreflightError', message: dup.join(', ') };
-  for (const phase of failure === undefined ? os.spec.phases : []) {
+  if (dup.length > 0) return { controlled, failure: { reason: 'PreflightError', message: dup.join(', ') } };
+  for (const phase of os.spec.phases) {
     if (phase.class !== undefined && phase.class !== '') {
-      failure = {
-        reason: 'ProbeFailure',
-        message: `Phase "${phase.name}" has class "${phase.class}": ObjectSetPhases are not served by this version of Gantry.`,
-      };
-      failedPhase = phase.name;
-      break;
+      const message = `Phase "${phase.name}" has class "${phase.class}": ObjectSetPhases are not served by this version of Gantry.`;
+      return { controlled, failure: { reason: 'ProbeFailure', message }, failedPhase: phase.name };
     }
     const outcome = await reconcilePhase(phase.name, phases.get(phase.name) ?? [], os, owner, deps);
     controlled.push(...outcome.controlled);
     for (const m of outcome.mapped) conds.set(m.type, m.status, m.reason, m.message);
-    if (outcome.failure !== undefined) {
-      failure = outcome.failure;
-      failedPhase = phase.name;
-      break;
-    }
+    if (outcome.failure !== undefined)
+      return { controlled, failure: outcome.failure, failedPhase: phase.name };
   }
-  const everyRef = [...phases.entries()].flatMap(([, specs]) =>
-    specs.map((s) => ({
+  return { controlled };
+}
+
+/** Whether some spec object is not (yet) controlled by this ObjectSet. */
+function inTransitionOf(
+  phases: Map<string, SpecObject[]>,
+  controlled: readonly ApiControlledRef[],
+  owner: PhaseOwner,
+): boolean {
+  return [...phases.values()].flat().some((s) => {
+    const r = {
       kind: s.object.kind,
       group: groupOf(s.object.apiVersion),
       name: s.object.metadata.name,
       namespace: s.object.metadata.namespace ?? owner.namespace,
-    })),
-  );
-  const inTransition = everyRef.some(
-    (r) => !controlled.some((c) => sameRef(c, r) || sameRef(c, { ...r, namespace: '' })),
-  );
+    };
+    return !controlled.some((c) => sameRef(c, r) || sameRef(c, { ...r, namespace: '' }));
+  });
+}
+
+/** Succeeded once Available and no longer in transition, after `successDelaySeconds` (requeued for the rest). */
+function succeeded(
+  os: ApiObjectSet,
+  conds: Conditions,
+  inTransition: boolean,
+  now: Date,
+): number | undefined {
+  // Succeeded is set once and kept; re-stamp it so it reads as current after spec changes (pause, archive).
+  if (conds.isTrue('Succeeded')) {
+    conds.set('Succeeded', 'True', 'RolloutSuccess', MSG_SUCCEEDED);
+    return undefined;
+  }
+  if (inTransition) return undefined;
+  const since = Date.parse(conds.get('Available')?.lastTransitionTime ?? '') || now.getTime();
+  const delayMs = (os.spec.successDelaySeconds ?? 0) * 1000;
+  const remaining = since + delayMs - now.getTime();
+  if (delayMs > 0 && remaining > 0) return remaining;
+  conds.set('Succeeded', 'True', 'RolloutSuccess', MSG_SUCCEEDED);
+  return undefined;
+}
+
+function failedResult(os: ApiObjectSet, walk: Walk, status: Record<string, unknown>): StepResult {
+  const failure = walk.failure;
+  if (failure === undefined) throw new Error('failedResult without a failure');
+  const probe = failure.reason === 'ProbeFailure';
+  const attempt = os.status.progress?.attempt ?? 0;
+  return {
+    step: probe ? 'probe' : 'apply-phase',
+    outcome: 'waiting',
+    status,
+    requeueAfterMs: probe
+      ? backoffMs(attempt, PROBE_BACKOFF_BASE_MS, PROBE_BACKOFF_CAP_MS)
+      : MISCONFIGURATION_RETRY_MS,
+    ...(walk.failedPhase !== undefined ? { phase: walk.failedPhase } : {}),
+    error: failure.message,
+  };
+}
+
+/** One reconcile of an ObjectSet: teardown when deleted or archived, else the phases in order. */
+export async function reconcileObjectSet(input: KubeObject, deps: StepDeps): Promise<StepResult> {
+  const os = parseResource(objectSetSchema, input);
+  const now = deps.clock.now();
+  const conds = new Conditions(os.status.conditions, os.metadata.generation, now);
+  if (conds.isTrue('Archived')) {
+    if (os.metadata.deletionTimestamp !== undefined)
+      await removeFinalizer(deps.kube, input, FINALIZER_CACHED);
+    return { step: 'archived', outcome: 'done' };
+  }
+  if (os.metadata.deletionTimestamp !== undefined || os.spec.lifecycleState === 'Archived')
+    return deletionOrArchival(os, input, deps, conds);
+  const raw = await ensureFinalizer(deps.kube, input, FINALIZER_CACHED);
+  deps.wrote?.(raw);
+  const phases = specObjects(await phaseObjects(os, raw, deps));
+  const owner = ownerOf(os, await previousUids(os, raw, deps));
+  conds.removeMapped();
+  const walk = await walkPhases(os, phases, owner, deps, conds);
+  const inTransition = inTransitionOf(phases, walk.controlled, owner);
   if (inTransition) conds.set('InTransition', 'True', 'InTransition', MSG_IN_TRANSITION);
   else conds.remove('InTransition');
   if (os.spec.lifecycleState === 'Paused') conds.set('Paused', 'True', 'Paused', MSG_PAUSED);
   else conds.remove('Paused');
-  const attempt = os.status.progress?.attempt ?? 0;
-  const status = (extra: Record<string, unknown>): Record<string, unknown> => ({
+  const status = (): Record<string, unknown> => ({
     ...baseStatus(os),
-    controllerOf: controlled,
+    controllerOf: walk.controlled,
     conditions: conds.toJSON(),
-    ...extra,
   });
-  if (failure !== undefined) {
-    conds.set('Available', 'False', failure.reason, failure.message);
-    const requeue =
-      failure.reason === 'ProbeFailure'
-        ? backoffMs(attempt, PROBE_BACKOFF_BASE_MS, PROBE_BACKOFF_CAP_MS)
-        : MISCONFIGURATION_RETRY_MS;
-    return {
-      step: failure.reason === 'ProbeFailure' ? 'probe' : 'apply-phase',
-      outcome: 'waiting',
-      object: raw,
-      status: status({ conditions: conds.toJSON() }),
-      requeueAfterMs: requeue,
-      ...(failedPhase !== undefined ? { phase: failedPhase } : {}),
-      error: failure.message,
-    };
+  if (walk.failure !== undefined) {
+    conds.set('Available', 'False', walk.failure.reason, walk.failure.message);
+    return { ...failedResult(os, walk, status()), object: raw };
   }
   conds.set('Available', 'True', 'Available', MSG_AVAILABLE);
-  // Succeeded is set once and kept; re-stamp it so it reads as current after spec changes (pause, archive).
-  if (conds.isTrue('Succeeded')) conds.set('Succeeded', 'True', 'RolloutSuccess', MSG_SUCCEEDED);
-  let requeueAfterMs: number | undefined;
-  if (!inTransition && !conds.isTrue('Succeeded')) {
-    const since = Date.parse(conds.get('Available')?.lastTransitionTime ?? '') || now.getTime();
-    const delayMs = (os.spec.successDelaySeconds ?? 0) * 1000;
-    const remaining = since + delayMs - now.getTime();
-    if (delayMs === 0 || remaining <= 0) conds.set('Succeeded', 'True', 'RolloutSuccess', MSG_SUCCEEDED);
-    else requeueAfterMs = remaining;
-  }
+  const requeueAfterMs = succeeded(os, conds, inTransition, now);
   return {
     step: 'probe',
     outcome: requeueAfterMs === undefined ? 'done' : 'waiting',
     object: raw,
-    status: status({ conditions: conds.toJSON() }),
+    status: status(),
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
   };
 }

@@ -124,7 +124,7 @@ async function writeStatus(
 export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunStepResult> {
   const handler = HANDLERS[key.kind];
   if (handler === undefined) return { outcome: 'ignored' };
-  const started = Date.now();
+  const started = deps.clock.now().getTime();
   let object: KubeObject;
   try {
     object = await deps.kube.get(key);
@@ -166,7 +166,7 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
     key,
     step: result.step,
     outcome,
-    durationMs: Date.now() - started,
+    durationMs: deps.clock.now().getTime() - started,
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
     ...(result.error !== undefined ? { error: result.error } : {}),
   });

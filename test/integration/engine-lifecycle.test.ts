@@ -63,7 +63,7 @@ async function condition(
 ): Promise<Record<string, { status: string; reason: string; message: string }>> {
   return eventually(`${ref.kind} ${ref.name} ${type}=${status}${reason ?? ''}`, async () => {
     const c = conditions(await kube.get(ref));
-    return c[type]?.status === status && (reason === undefined || c[type]?.reason === reason) ? c : undefined;
+    return c[type]?.status === status && (reason === undefined || c[type].reason === reason) ? c : undefined;
   });
 }
 

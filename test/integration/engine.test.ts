@@ -86,9 +86,7 @@ async function conditionOf(
 
 async function objectSets(ns: string): Promise<KubeObject[]> {
   return (await kube.list('package-operator.run/v1alpha1', 'ObjectSet', ns)).sort(
-    (a, b) =>
-      Number((a['spec'] as { revision: number }).revision) -
-      Number((b['spec'] as { revision: number }).revision),
+    (a, b) => (a['spec'] as { revision: number }).revision - (b['spec'] as { revision: number }).revision,
   );
 }
 

@@ -89,6 +89,24 @@ function parseObject(text: string, what: string): KubeObject {
   return parsed;
 }
 
+/** The auth headers (a bearer token) client-node put on the options, as a plain record. */
+function headersOf(auth: Pick<RequestOptions, 'headers'>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const h = auth.headers;
+  if (h === undefined || Array.isArray(h)) return out;
+  for (const [k, v] of Object.entries(h)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/** What a watch needs besides the collection path. */
+export interface WatchRequest {
+  readonly path: string;
+  readonly resourceVersion: string;
+  readonly labelSelector?: string;
+  readonly timeoutSeconds: number;
+  readonly signal: AbortSignal;
+}
+
 function query(params: Readonly<Record<string, string | undefined>>): string {
   const entries = Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined);
   return entries.length === 0 ? '' : `?${new URLSearchParams(entries).toString()}`;
@@ -139,7 +157,7 @@ export class RawKubeClient implements KubeApi {
             method,
             ...(url.protocol === 'https:' ? { agent: this.agent } : {}),
             headers: {
-              ...(auth.headers ?? {}),
+              ...headersOf(auth),
               accept: 'application/json',
               'user-agent': USER_AGENT,
               // DELETE bodies are not chunked by node: without a length the server would read them as the next request.
@@ -152,15 +170,17 @@ export class RawKubeClient implements KubeApi {
           },
           (res) => {
             const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('data', (c: Buffer) => {
+              chunks.push(c);
+            });
             res.on('error', reject);
-            res.on('end', () =>
+            res.on('end', () => {
               resolve({
                 status: res.statusCode ?? 0,
                 text: Buffer.concat(chunks).toString('utf8'),
                 headers: res.headers,
-              }),
-            );
+              });
+            });
           },
         );
         req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: no answer in time`)));
@@ -371,14 +391,8 @@ export class RawKubeClient implements KubeApi {
    * A watch stream of a collection from `resourceVersion`: calls `onEvent` per event, resolves when the
    * server ends the stream (or `signal` aborts). A 410 surfaces as KubeApiError reason Gone.
    */
-  public async watch(
-    path: string,
-    resourceVersion: string,
-    onEvent: (type: string, object: unknown) => void,
-    signal: AbortSignal,
-    timeoutSeconds = 300,
-    labelSelector?: string,
-  ): Promise<void> {
+  public async watch(watch: WatchRequest, onEvent: (type: string, object: unknown) => void): Promise<void> {
+    const { path, resourceVersion, labelSelector, timeoutSeconds, signal } = watch;
     const auth = await this.authOptions();
     const url = new URL(
       `${path}${query({
@@ -397,21 +411,23 @@ export class RawKubeClient implements KubeApi {
           ...auth,
           method: 'GET',
           signal,
-          headers: { ...(auth.headers ?? {}), accept: 'application/json', 'user-agent': USER_AGENT },
+          headers: { ...headersOf(auth), accept: 'application/json', 'user-agent': USER_AGENT },
         },
         (res) => {
           if ((res.statusCode ?? 0) !== 200) {
             const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () =>
+            res.on('data', (c: Buffer) => {
+              chunks.push(c);
+            });
+            res.on('end', () => {
               reject(
                 errorFor('WATCH', url.pathname, {
                   status: res.statusCode ?? 0,
                   text: Buffer.concat(chunks).toString(),
                   headers: res.headers,
                 }),
-              ),
-            );
+              );
+            });
             return;
           }
           this.options.observe?.('WATCH', 200, 0);

@@ -124,7 +124,7 @@ export async function eventually<T>(
       last = error;
     }
     if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out waiting for ${what}${last !== undefined ? `: ${String(last)}` : ''}`);
+      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
