@@ -114,8 +114,7 @@ export function lockConsistency(
   const violations: ViolationFields[] = [];
   for (const image of images) {
     const entry = locked.get(image.name ?? '');
-    if (entry === undefined)
-      violations.push({ reason: MISSING, path: 'manifest.lock.yaml', details: image.name ?? '', component });
+    if (entry === undefined) violations.push({ reason: MISSING, details: image.name ?? '', component });
     else if (entry.image !== image.image) {
       violations.push({
         reason: MISMATCH,

@@ -18,7 +18,8 @@ import { errorMessage } from '../errors.js';
 import { fileText, type FileMap } from './files.js';
 import { labelErrors } from './labels.js';
 import type { ViolationFields } from './violation.js';
-import { isYamlPath, parseYaml, splitYamlDocuments } from './yaml.js';
+import { aggregate } from '../schema/index.js';
+import { goJson, isYamlPath, parseYaml, splitYamlDocuments } from './yaml.js';
 
 export type KubeObject = ObjectSetObject['object'];
 
@@ -61,9 +62,9 @@ function toObject(
     };
   const { kind, apiVersion } = value;
   if (typeof kind !== 'string' || kind === '') {
-    return {
-      violation: { reason: 'Invalid YAML', path, index, details: "Object 'Kind' is missing", subject: doc },
-    };
+    // The text of Kubernetes' unstructured decoder behind sigs.k8s.io/yaml, quoting the document as JSON.
+    const details = `error unmarshaling JSON: while decoding JSON: Object 'Kind' is missing in '${goJson(value)}'`;
+    return { violation: { reason: 'Invalid YAML', path, index, details, subject: doc } };
   }
   if (typeof apiVersion !== 'string' || apiVersion === '')
     return { violation: { reason: 'GroupVersionKind not set', path, index } };
@@ -137,7 +138,7 @@ export function validateObjects(
     if (seen.has(key)) violations.push({ reason: 'Duplicate Object', path, index });
     seen.add(key);
     const bad = labelErrors(labelsOf(object));
-    if (bad.length > 0) violations.push({ reason: 'Labels invalid', path, index, details: bad.join(', ') });
+    if (bad.length > 0) violations.push({ reason: 'Labels invalid', path, index, details: aggregate(bad) });
     const phase = annotationsOf(object)[ANNOTATION_PHASE];
     if (phase === undefined || phase === '')
       violations.push({ reason: `Missing ${ANNOTATION_PHASE} Annotation`, path, index });

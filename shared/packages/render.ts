@@ -150,8 +150,11 @@ function buildContext(input: RenderInput, config: Record<string, unknown>): Temp
       metadata: {
         name: meta.name,
         namespace: meta.namespace,
-        labels: { ...(meta.labels ?? {}) },
-        annotations: { ...(meta.annotations ?? {}) },
+        // Absent maps go to the Go engine as null, as PKO's JSON round trip of a nil map does: PKO then gives
+        // them the type map[string]string, so `index .package.metadata.annotations "x"` is "" there, while a
+        // present map (even `{}`) decodes to map[string]any and a missing key prints `<no value>`.
+        labels: meta.labels === undefined ? null : { ...meta.labels },
+        annotations: meta.annotations === undefined ? null : { ...meta.annotations },
       },
       image: input.package.image,
     },
@@ -186,6 +189,24 @@ export function elide(message: string): string {
   return `${message.slice(0, keep)} … (${message.length - 2 * keep} characters elided) … ${message.slice(-keep)}`;
 }
 
+/** Handlebars templates always see metadata labels and annotations as maps (`{}` when absent). */
+function withMetadataMaps(context: unknown): unknown {
+  if (!isRecord(context) || !isRecord(context['package'])) return context;
+  const pkg = context['package'];
+  const metadata = isRecord(pkg['metadata']) ? pkg['metadata'] : {};
+  return {
+    ...context,
+    package: {
+      ...pkg,
+      metadata: { ...metadata, labels: metadata['labels'] ?? {}, annotations: metadata['annotations'] ?? {} },
+    },
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Render every template; the result holds every non-template file plus the rendered outputs. */
 export async function renderTemplates(
   files: FileMap,
@@ -213,7 +234,11 @@ export async function renderTemplates(
     }
     if (hbs.size > 0) {
       const execute = [...hbs.keys()].filter((p) => !isHelper(p)).sort();
-      for (const [path, text] of renderHandlebars({ templates: hbs, execute, context }))
+      for (const [path, text] of renderHandlebars({
+        templates: hbs,
+        execute,
+        context: withMetadataMaps(context),
+      }))
         out.set(path.slice(0, -'.hbs'.length), encoder.encode(text));
     }
   } catch (error) {
@@ -351,24 +376,22 @@ export async function renderPackage(input: RenderInput, engines: PackageEngines)
   const variables = { ...base, cond };
   const cel = (expression: string): boolean => compileCel(expression, 'package').evaluate(variables);
   const files = await renderTemplates(component.files, context, engines, cel, name);
-  filterPaths(files, manifest, variables, name);
   const parsed = parseObjects(files);
   if (parsed.violations.length > 0) fail(withComponent(parsed.violations, name));
   const phaseNames = (manifest.spec?.phases ?? []).map((p) => p.name);
   const invalid = validateObjects(parsed.objects, phaseNames);
   if (invalid.length > 0) fail(withComponent(invalid, name));
-  const { phases, dropped } = groupIntoPhases(
-    manifest,
-    parsed.objects,
-    variables,
-    input.package.metadata.name,
-  );
+  // As PKO: every object is validated first, path filters drop files afterwards (an excluded file must still
+  // carry valid objects).
+  filterPaths(files, manifest, variables, name);
+  const objects = parsed.objects.filter((o) => files.has(o.path));
+  const { phases, dropped } = groupIntoPhases(manifest, objects, variables, input.package.metadata.name);
   return {
     manifest,
     config,
     phases,
     availabilityProbes: manifest.spec?.availabilityProbes ?? [],
     files,
-    fixtureFiles: fixtureTexts(files, dropped, parsed.objects),
+    fixtureFiles: fixtureTexts(files, dropped, objects),
   };
 }

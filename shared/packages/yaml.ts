@@ -1,7 +1,7 @@
 /**
  * @module packages/yaml
  * YAML as the Go decoder Kubernetes uses reads it: YAML 1.1 (`yes` → true, `0777` → 511), timestamps stay
- * strings, duplicate keys are errors, aliases bounded. Multi-document files are split as PKO splits them
+ * strings, a repeated map key is accepted and its last value wins (as `sigs.k8s.io/yaml` does), aliases bounded. Multi-document files are split as PKO splits them
  * (pko-behaviour §1.2): trim leading/trailing `-` and newlines, split on lines that are exactly `---`, drop
  * empty documents.
  */
@@ -31,7 +31,8 @@ export function parseYaml(text: string): YamlResult {
   }
   const doc = parseDocument(text, {
     version: '1.1',
-    uniqueKeys: true,
+    // Go's decoder accepts a repeated key; the last value wins (PKO v1.19.0 renders such documents).
+    uniqueKeys: false,
     prettyErrors: true,
     customTags: withoutTimestamps,
   });
@@ -66,4 +67,27 @@ export function splitYamlDocuments(text: string): string[] {
 /** Whether a path is a YAML file by extension. */
 export function isYamlPath(path: string): boolean {
   return path.endsWith('.yaml') || path.endsWith('.yml');
+}
+
+/**
+ * `encoding/json`'s encoding of a decoded YAML value, as PKO's error texts quote it: map keys sorted, `<`, `>`,
+ * `&`, U+2028 and U+2029 escaped as `\u003c`-style sequences.
+ */
+export function goJson(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return `[${value.map(goJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${goString(k)}:${goJson(v)}`).join(',')}}`;
+  }
+  if (typeof value === 'string') return goString(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
+  return 'null';
+}
+
+function goString(text: string): string {
+  return JSON.stringify(text).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
