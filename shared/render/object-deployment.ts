@@ -87,9 +87,9 @@ export function withProbeDefaults(probe: ManifestProbe): ObjectSetProbe {
         : {}),
     })),
     selector: {
-      ...(probe.selector.kind !== undefined
-        ? { kind: { group: probe.selector.kind.group ?? '', kind: probe.selector.kind.kind ?? '' } }
-        : {}),
+      // Required by the CRD (as in PKO); manifest validation refuses a probe without it, so '' never reaches a
+      // cluster.
+      kind: { group: probe.selector.kind?.group ?? '', kind: probe.selector.kind?.kind ?? '' },
       ...(probe.selector.selector !== undefined ? { selector: labelSelector(probe.selector.selector) } : {}),
     },
   };

@@ -412,6 +412,14 @@ describe('manifest validation (gantry validate)', () => {
       'spec.availabilityProbes[0].probes: Required value',
     ],
     [
+      // Stricter than PKO's manifest check: the CRD requires selector.kind, so PKO's ObjectDeployment fails later.
+      'probe without a kind',
+      manifest(
+        '  availabilityProbes:\n    - probes: [{condition: {type: Available, status: "True"}}]\n      selector: {selector: {matchLabels: {a: b}}}\n',
+      ),
+      'spec.availabilityProbes[0].selector.kind: Required value',
+    ],
+    [
       'image without name',
       manifest('  images:\n    - name: ""\n      image: x\n'),
       'spec.images[0].name: Invalid value: "": must be non empty',
