@@ -32,7 +32,8 @@ export const TREE_FLAGS_HELP = `Flags:
   --config-testcase NAME     take package metadata and config from this template test case
                              (default: the first test case, else package namespace/name without config)
   --component NAME           render this component of a multi-component package
-  --kubernetes-version V     the .environment.kubernetes.version templates see (default v1.37.2)
+  --kubernetes-version V     the .environment.kubernetes.version templates see (default: v1.37.2 for
+                             render; "" for tree, as PKO's tree renders with an empty environment)
   --pull                     the argument is a package location, not a folder: an image reference
                              (registry/repo:tag or @sha256:…), s3://bucket/key or https://…/pkg.tar.gz@sha256:…
   --insecure                 allow plain http to the registry (or tarball host) the command names
@@ -176,7 +177,10 @@ async function renderStages(
         scope,
         package: { metadata, image },
         config,
-        environment: environmentFor(kubernetesVersion),
+        environment:
+          mode === 'tree' && kubernetesVersion === undefined
+            ? { kubernetes: { version: '' } }
+            : environmentFor(kubernetesVersion),
         // `tree` renders every image as PKO's static test image, as PKO's does.
         staticImages: mode === 'tree' || component.lock === undefined,
         ...(mode === 'tree' ? { skipScopeCheck: true } : {}),

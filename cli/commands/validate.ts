@@ -22,7 +22,8 @@ are rendered and compared with <folder>/.test-fixtures/<case>/; missing fixture 
 With --pull the package is fetched first; an image has no fixtures, so its test cases are only rendered.
 
 Flags:
-  --kubernetes-version V     the .environment.kubernetes.version templates see (default v1.37.2)
+  --kubernetes-version V     the .environment.kubernetes.version of test cases without an environment
+                             (default: "", as in PKO's template tests)
 ${SOURCE_FLAGS_HELP}  -h, --help                 help for validate
 
 Examples:
@@ -68,7 +69,9 @@ export const validateCommand: Command = {
     }
     const result = await validatePackage(pkg, packageEngines(), {
       fixtures: pulled ? new Map() : await readFixtures(dir),
-      environment: environmentFor(values['kubernetes-version']),
+      ...(values['kubernetes-version'] !== undefined
+        ? { environment: environmentFor(values['kubernetes-version']) }
+        : {}),
       ...(folder !== undefined && !pulled ? { folder: cleanPath(folder) } : {}),
     });
     if (result.violations.length > 0) {

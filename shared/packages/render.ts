@@ -15,6 +15,7 @@ export type ManifestProbe = NonNullable<PackageManifestSpec['availabilityProbes'
 import { compileCel } from '../cel/index.js';
 import { errorMessage } from '../errors.js';
 import type { GoTemplateEngine } from '../ports.js';
+import { isTemplateError } from '../render/errors.js';
 import { renderHandlebars } from '../render/handlebars.js';
 import { aggregate, admitConfig } from '../schema/index.js';
 import { fileText, type FileMap } from './files.js';
@@ -138,12 +139,24 @@ interface TemplateContext {
   readonly package: { metadata: Record<string, unknown>; image: string };
   readonly config: Record<string, unknown>;
   readonly images: Record<string, string>;
-  readonly dependencies: Record<string, string>;
+  readonly dependencies?: Record<string, string>;
   readonly environment: Environment;
 }
 
+function dependenciesOf(input: RenderInput): Record<string, string> {
+  const { component } = input;
+  return input.staticImages === true
+    ? staticMap((component.lock?.spec?.dependencies ?? []).map((d) => d.name))
+    : lockedDependencies(component.lock, input.imagePrefixOverrides);
+}
+
+/**
+ * The template context: PKO v1.19.0's four keys (package, config, images, environment), plus `dependencies`
+ * (PKO's later API) only when the lock file has some, so the context PKO's errors quote is the same.
+ */
 function buildContext(input: RenderInput, config: Record<string, unknown>): TemplateContext {
   const { component } = input;
+  const dependencies = dependenciesOf(input);
   const meta = input.package.metadata;
   return {
     package: {
@@ -163,11 +176,8 @@ function buildContext(input: RenderInput, config: Record<string, unknown>): Temp
       input.staticImages === true
         ? staticMap((component.manifest.spec?.images ?? []).map((i) => i.name))
         : lockedImages(component.lock, input.imagePrefixOverrides),
-    dependencies:
-      input.staticImages === true
-        ? staticMap((component.lock?.spec?.dependencies ?? []).map((d) => d.name))
-        : lockedDependencies(component.lock, input.imagePrefixOverrides),
     environment: input.environment,
+    ...(Object.keys(dependencies).length > 0 ? { dependencies } : {}),
   };
 }
 
@@ -207,6 +217,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * PKO's wrapping of a Go template error: `parsing template from <path>: …`, or `executing template from <path>
+ * with context <the data as Go prints it>: …`. Handlebars errors (Gantry's own engine) keep their text.
+ */
+function pkoTemplateMessage(error: unknown): string {
+  const message = errorMessage(error);
+  if (!isTemplateError(error) || error.path?.endsWith('.gotmpl') !== true) return message;
+  if (error.phase === 'parse') return `parsing template from ${error.path}: ${message}`;
+  if (error.phase === 'execute')
+    return `executing template from ${error.path} with context ${error.context ?? 'map[]'}: ${message}`;
+  return message;
+}
+
 /** Render every template; the result holds every non-template file plus the rendered outputs. */
 export async function renderTemplates(
   files: FileMap,
@@ -242,7 +265,7 @@ export async function renderTemplates(
         out.set(path.slice(0, -'.hbs'.length), encoder.encode(text));
     }
   } catch (error) {
-    fail({ reason: elide(errorMessage(error)), component });
+    fail({ reason: elide(pkoTemplateMessage(error)), component });
   }
   return out;
 }
@@ -257,14 +280,20 @@ export function evaluateConditions(
   const seen = new Set<string>();
   for (const c of manifest.spec?.filter?.conditions ?? []) {
     const name = c.name ?? '';
+    // PKO builds its CEL context before rendering templates and says so: `constructing CEL context: …`.
     if (!/^[_a-zA-Z][_a-zA-Z0-9]*$/.test(name))
-      fail({ reason: `invalid CEL condition name: '${name}'`, component });
-    if (seen.has(name)) fail({ reason: `duplicate CEL condition name: '${name}'`, component });
+      fail({ reason: `constructing CEL context: invalid CEL condition name: '${name}'`, component });
+    if (seen.has(name))
+      fail({ reason: `constructing CEL context: duplicate CEL condition name: '${name}'`, component });
     seen.add(name);
     try {
       cond[name] = compileCel(c.expression ?? '', 'package').evaluate(variables);
     } catch (error) {
-      fail({ reason: `failed to evaluate CEL condition '${name}'`, details: errorMessage(error), component });
+      fail({
+        reason: `constructing CEL context: CEL condition evaluation failed: '${name}'`,
+        details: errorMessage(error),
+        component,
+      });
     }
   }
   return cond;
@@ -369,7 +398,7 @@ export async function renderPackage(input: RenderInput, engines: PackageEngines)
   const base = {
     config: context.config,
     images: context.images,
-    dependencies: context.dependencies,
+    dependencies: context.dependencies ?? {},
     environment: context.environment,
   };
   const cond = evaluateConditions(manifest, base, name);

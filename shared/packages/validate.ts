@@ -30,7 +30,11 @@ export interface ValidateResult {
 export interface ValidateOptions {
   /** Fixture folders that exist: `<component prefix>.test-fixtures/<case>` → files in it. */
   readonly fixtures: ReadonlyMap<string, FileMap>;
-  readonly environment: Environment;
+  /**
+   * The environment of test cases that declare none. Unset, they see PKO's zero environment
+   * (`.environment.kubernetes.version` is "") as PKO's template tests do.
+   */
+  readonly environment?: Environment;
   /** The package folder as the user named it; PKO names a fixture missing from it by its full path. */
   readonly folder?: string;
 }
@@ -93,6 +97,18 @@ function compareFixtures(
 
 type TemplateCase = NonNullable<NonNullable<PackageManifest['test']>['template']>[number];
 
+/** A test case's environment as PKO gives it: the case's own, else the zero environment (or the caller's). */
+function caseEnvironment(testCase: TemplateCase, fallback: Environment | undefined): Environment {
+  const env = testCase.context?.environment;
+  if (env === undefined) return fallback ?? { kubernetes: { version: '' } };
+  const kubernetes = env['kubernetes'];
+  const version =
+    typeof kubernetes === 'object' && kubernetes !== null && 'version' in kubernetes
+      ? kubernetes.version
+      : '';
+  return { ...env, kubernetes: { version: typeof version === 'string' ? version : '' } };
+}
+
 function caseInput(
   component: PackageComponent,
   testCase: TemplateCase,
@@ -112,7 +128,7 @@ function caseInput(
       image: testCase.context?.package?.image ?? '',
     },
     config: testCase.context?.config ?? {},
-    environment: { ...options.environment, ...(testCase.context?.environment ?? {}) },
+    environment: caseEnvironment(testCase, options.environment),
     staticImages: true,
     skipScopeCheck: true,
   };

@@ -243,6 +243,14 @@ describe('validate', () => {
       expect(readFileSync(join(r.dir, '.test-fixtures/t1/cm.yaml'), 'utf8')).toContain("  v: '<no value>'\n");
     });
 
+    it('see an empty .environment.kubernetes.version when the case declares no environment', async () => {
+      const files = templated('            name: inst\n            namespace: ns\n');
+      files['cm.yaml.gotmpl'] = cm('a', 'deploy', "data:\n  v: '{{.environment.kubernetes.version}}'\n");
+      const r = await gantry('validate', files);
+      expect(r.code).toBe(0);
+      expect(readFileSync(join(r.dir, '.test-fixtures/t1/cm.yaml'), 'utf8')).toContain("  v: ''\n");
+    });
+
     it('name a fixture mismatch by the file, then the trimmed diff', async () => {
       const files = templated('            name: inst\n            namespace: ns\n');
       files['.test-fixtures/t1/cm.yaml'] = cm('a', 'deploy', "data:\n  v: 'old'\n");
