@@ -7,7 +7,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { collapseRepeatedPrefixes, locatePkoCli, runBinary } from '../test/pko-cli.js';
+import { collapseRepeatedPrefixes, locatePkoCli, runBinary, sameLinesInAnyOrder } from '../test/pko-cli.js';
 import type { CliResult } from '../test/run-cli.js';
 
 const { values } = parseArgs({
@@ -90,15 +90,6 @@ async function runOn(
   const result = await runBinary(who === 'pko' ? binary : process.execPath, args, { cwd: parent });
   const normalised = who === 'pko' ? { ...result, stderr: collapseRepeatedPrefixes(result.stderr) } : result;
   return { result: normalised, files: await snapshot(folder) };
-}
-
-/**
- * PKO lists several violations in Go map iteration order, which changes from run to run (the same package gives
- * `a\nb` once and `b\na` the next time); Gantry's order is sorted. Errors with the same lines count as the same.
- */
-function sameLinesInAnyOrder(a: string, b: string): boolean {
-  const sorted = (text: string): string => text.split('\n').sort().join('\n');
-  return sorted(a) === sorted(b);
 }
 
 function differences(pko: Outcome, gantry: Outcome): string[] {

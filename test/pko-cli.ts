@@ -1,11 +1,11 @@
 /**
  * PKO's own CLI (`kubectl-package` v1.19.0), for parity checks that run the same input through PKO and Gantry.
- * It is never built or committed here: a developer builds it from PKO's repository (DEVELOPERS.md) and either
+ * It is never built or committed here: a developer builds it from PKO's repository (README.md, Parity with PKO) and either
  * points `PKO_KUBECTL_PACKAGE` at it or puts it at `~/.cache/gantry/bin/kubectl-package-v1.19.0/kubectl-package`.
  * Without it, parity checks skip and say why.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CliResult } from './run-cli.js';
@@ -23,14 +23,15 @@ export function locatePkoCli(env: NodeJS.ProcessEnv = process.env): PkoCliLocati
       : join(homedir(), '.cache', 'gantry', 'bin', `kubectl-package-${PKO_CLI_VERSION}`, 'kubectl-package');
   try {
     accessSync(path, constants.X_OK);
-    return { path };
+    if (statSync(path).isFile()) return { path };
   } catch {
-    return {
-      missing:
-        `PKO's CLI (kubectl-package ${PKO_CLI_VERSION}) is not at ${path}: build it from PKO's repository ` +
-        '(DEVELOPERS.md) and set PKO_KUBECTL_PACKAGE or put it there; the PKO parity checks are SKIPPED',
-    };
+    // not there or not executable: said below
   }
+  return {
+    missing:
+      `PKO's CLI (kubectl-package ${PKO_CLI_VERSION}) is not at ${path}: build it from PKO's repository ` +
+      '(README.md, Parity with PKO) and set PKO_KUBECTL_PACKAGE or put it there; the PKO parity checks are SKIPPED',
+  };
 }
 
 /** Run a binary with arguments in a folder; exit code, stdout and stderr. */
@@ -70,4 +71,13 @@ export function collapseRepeatedPrefixes(text: string): string {
     'loading package from files: loading package from files: ',
     'loading package from files: ',
   );
+}
+
+/**
+ * PKO lists several violations in Go map iteration order, which changes from run to run (the same package gives
+ * `a\nb` once and `b\na` the next time); Gantry's order is fixed. Two texts with the same lines are the same.
+ */
+export function sameLinesInAnyOrder(a: string, b: string): boolean {
+  const sorted = (text: string): string => text.split('\n').sort().join('\n');
+  return sorted(a) === sorted(b);
 }
