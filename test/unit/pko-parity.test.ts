@@ -251,6 +251,55 @@ describe('validate', () => {
       expect(readFileSync(join(r.dir, '.test-fixtures/t1/cm.yaml'), 'utf8')).toContain("  v: ''\n");
     });
 
+    it('give index lookups of missing keys at each level what PKO gives', async () => {
+      const files = templated(
+        '            name: inst\n            namespace: ns\n            labels: {a: b}\n',
+      );
+      const lookups = [
+        'index .package.metadata.annotations "x"', // absent map: map[string]string
+        'index .package.metadata.labels "x"', // present map: map[string]any
+        'index .config "x"',
+        'index .images "x"',
+        'index .environment "x"',
+        'index .environment.kubernetes "x"',
+        '.environment.kubernetes.version',
+        '.package.image',
+      ];
+      files['cm.yaml.gotmpl'] = cm(
+        'a',
+        'deploy',
+        `data:\n${lookups.map((l, i) => `  k${i}: '{{ ${l} }}'\n`).join('')}`,
+      );
+      const r = await gantry('validate', files);
+      expect(r.code).toBe(0);
+      expect(readFileSync(join(r.dir, '.test-fixtures/t1/cm.yaml'), 'utf8')).toContain(
+        "data:\n  k0: ''\n  k1: '<no value>'\n  k2: '<no value>'\n  k3: '<no value>'\n  k4: '<no value>'\n  k5: '<no value>'\n  k6: ''\n  k7: ''\n",
+      );
+    });
+
+    // [expression, the key Go names, the column Go reports] as PKO v1.19.0 prints them.
+    const fieldAccess: [string, string, number][] = [
+      ['.x', 'x', 9],
+      ['.package.x', 'x', 17],
+      ['.package.metadata.x', 'x', 17],
+      ['.package.metadata.annotations.x', 'x', 17],
+      ['.config.x', 'x', 16],
+      ['.images.x', 'x', 16],
+      ['.environment.x', 'x', 21],
+      ['.environment.openShift.version', 'openShift', 21],
+      ['.dependencies.x', 'dependencies', 22],
+    ];
+    for (const [expression, key, column] of fieldAccess) {
+      it(`fail on ${expression} with the context PKO quotes`, async () => {
+        const files = templated('            name: inst\n            namespace: ns\n');
+        files['cm.yaml.gotmpl'] = cm('a', 'deploy', `data:\n  v: '{{ ${expression} }}'\n`);
+        const r = await gantry('validate', files);
+        expect(r.stderr).toBe(
+          `Error: validating package: loading package from files: executing template from cm.yaml.gotmpl with context map[config:map[] environment:map[kubernetes:map[version:]] images:map[] package:map[image: metadata:map[annotations:map[] labels:map[] name:inst namespace:ns]]]: template: cm.yaml.gotmpl:8:${column}: executing "cm.yaml.gotmpl" at <${expression}>: map has no entry for key "${key}"\n`,
+        );
+      });
+    }
+
     it('name a fixture mismatch by the file, then the trimmed diff', async () => {
       const files = templated('            name: inst\n            namespace: ns\n');
       files['.test-fixtures/t1/cm.yaml'] = cm('a', 'deploy', "data:\n  v: 'old'\n");
