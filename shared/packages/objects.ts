@@ -50,6 +50,24 @@ export function objectFiles(files: FileMap): string[] {
     .sort(comparePaths);
 }
 
+/** The first `.inf`, `-.inf` or `.nan` in a value, as Go prints it; JSON has no such numbers. */
+function nonFinite(value: unknown): string | undefined {
+  if (typeof value === 'number')
+    return Number.isNaN(value)
+      ? 'NaN'
+      : value === Infinity
+        ? '+Inf'
+        : value === -Infinity
+          ? '-Inf'
+          : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const child of Object.values(value)) {
+    const found = nonFinite(child);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /** The JSON type name Go's encoding/json gives a value it cannot decode into a map. */
 function goJsonType(value: unknown): string {
   if (Array.isArray(value)) return 'array';
@@ -69,6 +87,11 @@ function toObject(
   doc: string,
 ): { object?: KubeObject; violation?: ViolationFields } {
   if (value === null || value === undefined) return {};
+  const infinite = nonFinite(value);
+  if (infinite !== undefined) {
+    const details = `error converting YAML to JSON: json: unsupported value: ${infinite}`;
+    return { violation: { reason: 'Invalid YAML', path, index, details, subject: doc } };
+  }
   const prefix = 'error unmarshaling JSON: while decoding JSON: ';
   if (!isRecord(value)) {
     const details = `${prefix}json: cannot unmarshal ${goJsonType(value)} into Go value of type map[string]interface {}`;

@@ -5,7 +5,7 @@
  * (pko-behaviour §1.2): trim leading/trailing `-` and newlines, split on lines that are exactly `---`, drop
  * empty documents.
  */
-import { parseDocument, type Tags } from 'yaml';
+import { parseDocument, type ScalarTag, type Tags } from 'yaml';
 
 /** Limits on one YAML document (untrusted package input). */
 export const YAML_LIMITS = { maxAliasCount: 100, maxDocumentBytes: 4 * 1024 * 1024, maxDepth: 128 } as const;
@@ -34,7 +34,7 @@ export function parseYaml(text: string): YamlResult {
     // Go's decoder accepts a repeated key; the last value wins (PKO v1.19.0 renders such documents).
     uniqueKeys: false,
     prettyErrors: true,
-    customTags: withoutTimestamps,
+    customTags: goTags,
   });
   const first = doc.errors[0];
   if (first !== undefined) {
@@ -50,9 +50,44 @@ export function parseYaml(text: string): YamlResult {
   }
 }
 
-/** The Go decoder keeps timestamps as strings: drop YAML 1.1's timestamp tag. */
-function withoutTimestamps(tags: Tags): Tags {
-  return tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp');
+const INT_TAG = 'tag:yaml.org,2002:int';
+const FLOAT_TAG = 'tag:yaml.org,2002:float';
+
+/** `0o17`, which go-yaml reads as an octal integer (15) and YAML 1.1 as a string. */
+const goOctal: ScalarTag = {
+  tag: INT_TAG,
+  default: true,
+  format: 'OCT',
+  test: /^[-+]?0o[0-7_]+$/,
+  resolve: (text: string): number => {
+    const negative = text.startsWith('-');
+    const digits = text.replace(/^[-+]?0o/, '').replaceAll('_', '');
+    return (negative ? -1 : 1) * parseInt(digits, 8);
+  },
+};
+
+/** `!!binary`: go-yaml decodes the base64 into the bytes of a string. */
+const goBinary: ScalarTag = {
+  tag: 'tag:yaml.org,2002:binary',
+  resolve: (text: string): string =>
+    new TextDecoder().decode(Uint8Array.from(atob(text.replace(/\s/g, '')), (c) => c.charCodeAt(0))),
+};
+
+/**
+ * YAML 1.1 as go-yaml (behind sigs.k8s.io/yaml) reads it: timestamps and sexagesimal numbers (`1:20`) stay
+ * strings, `0o17` is octal, `!!binary` is a string.
+ */
+function goTags(tags: Tags): Tags {
+  const kept = tags.filter(
+    (t) =>
+      typeof t === 'string' ||
+      !(
+        t.tag === 'tag:yaml.org,2002:timestamp' ||
+        t.tag === 'tag:yaml.org,2002:binary' ||
+        ((t.tag === INT_TAG || t.tag === FLOAT_TAG) && t.format === 'TIME')
+      ),
+  );
+  return [...kept, goOctal, goBinary];
 }
 
 /** Split a multi-document file as PKO does; returns the non-empty documents in order. */
