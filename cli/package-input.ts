@@ -92,7 +92,7 @@ export function testCaseContext(
   const meta = chosen.context?.package?.metadata;
   return {
     metadata: {
-      name: meta?.name ?? 'name',
+      name: meta?.name ?? '',
       namespace: meta?.namespace ?? '',
       ...metadataMaps(meta?.labels, meta?.annotations),
     },

@@ -66,6 +66,8 @@ export interface RenderInput {
   readonly staticImages?: boolean;
   /** Template tests render regardless of the scope their test package would have. */
   readonly skipScopeCheck?: boolean;
+  /** `tree`, as PKO's, renders without checking `spec.constraints` (a cluster's concern). */
+  readonly skipConstraints?: boolean;
 }
 
 export interface RenderedPhase {
@@ -391,7 +393,8 @@ export async function renderPackage(input: RenderInput, engines: PackageEngines)
     if (lockProblems.length > 0) fail(lockProblems);
   }
   if (input.skipScopeCheck !== true) checkScope(manifest, input.scope, name);
-  const constraintFailures = checkConstraints(manifest, input.environment);
+  const constraintFailures =
+    input.skipConstraints === true ? [] : checkConstraints(manifest, input.environment);
   if (constraintFailures.length > 0)
     fail({ reason: `Constraints not met: ${constraintFailures.join(', ')}`, component: name });
   const context = buildContext(input, config);

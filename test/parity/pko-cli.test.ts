@@ -127,7 +127,6 @@ const KNOWN: Record<string, { readonly commands: readonly string[]; readonly rea
     commands: ['tree'],
     reason: 'PKO panics (exit 2); Gantry reports a violation',
   },
-  'OpenShift-only package': { commands: ['tree'], reason: 'Gantry checks constraints in tree; PKO does not' },
 };
 /** PKO's answer depends on Go map iteration order, so no fixed text can equal it every run. */
 const NONDETERMINISTIC: Record<string, string> = {

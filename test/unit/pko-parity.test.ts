@@ -108,6 +108,25 @@ metadata:
     expect(r.stdout).toBe('pkg\nPackage namespace/name\n└── Phase deploy\n    └── /v1, Kind=ConfigMap /a\n');
   });
 
+  it('does not check constraints (a cluster’s concern)', async () => {
+    const r = await gantry('tree', {
+      'manifest.yaml': manifest(undefined, '  constraints:\n    - platform: [OpenShift]\n'),
+      'cm.yaml': cm('a'),
+    });
+    expect(r.stdout).toBe('pkg\nPackage namespace/name\n└── Phase deploy\n    └── /v1, Kind=ConfigMap /a\n');
+  });
+
+  it('takes the first test case’s package as it is: no name there is an empty name', async () => {
+    const r = await gantry('tree', {
+      'manifest.yaml': manifest(
+        'scopes: [Cluster]\n  phases:\n    - name: deploy\n',
+        'test:\n  template:\n    - name: t1\n      context: {config: {}}\n',
+      ),
+      'cm.yaml.gotmpl': cm('a-{{.package.metadata.name}}'),
+    });
+    expect(r.stdout).toBe('pkg\nClusterPackage /\n└── Phase deploy\n    └── /v1, Kind=ConfigMap /a-\n');
+  });
+
   const errors: [string, Record<string, string>, string][] = [
     [
       'a structural error',
