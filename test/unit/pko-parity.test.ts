@@ -319,6 +319,14 @@ describe('validate', () => {
       });
     }
 
+    it('check no constraints', async () => {
+      const files = templated('            name: inst\n            namespace: ns\n');
+      files['manifest.yaml'] =
+        files['manifest.yaml']?.replace('\ntest:', '  constraints:\n    - platform: [OpenShift]\n\ntest:') ??
+        '';
+      expect(await gantry('validate', files)).toMatchObject({ code: 0, stderr: '' });
+    });
+
     it('name a fixture mismatch by the file, then the trimmed diff', async () => {
       const files = templated('            name: inst\n            namespace: ns\n');
       files['.test-fixtures/t1/cm.yaml'] = cm('a', 'deploy', "data:\n  v: 'old'\n");
