@@ -11,6 +11,14 @@ export default defineConfig({
         },
       },
       {
+        // Parity with PKO's own CLI; skipped (and says why) where PKO's CLI is not built (CI).
+        test: {
+          name: 'parity',
+          include: ['test/parity/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

@@ -64,6 +64,21 @@ export interface PackageContextChoice {
  * PKO's `tree` defaults: the named (or first) template test case's package metadata and config, else a
  * package `name` in namespace `namespace` with no config.
  */
+type LooseMap = Readonly<Record<string, string | undefined>> | undefined;
+
+/** Absent maps stay absent: templates see them as PKO's typed empty maps (shared/packages/render.ts). */
+function metadataMaps(
+  labels: LooseMap,
+  annotations: LooseMap,
+): { labels?: Record<string, string>; annotations?: Record<string, string> } {
+  const clean = (m: NonNullable<LooseMap>): Record<string, string> =>
+    Object.fromEntries(Object.entries(m).filter((e): e is [string, string] => e[1] !== undefined));
+  return {
+    ...(labels !== undefined ? { labels: clean(labels) } : {}),
+    ...(annotations !== undefined ? { annotations: clean(annotations) } : {}),
+  };
+}
+
 export function testCaseContext(
   manifest: PackageManifest,
   testCase: string | undefined,
@@ -75,14 +90,11 @@ export function testCaseContext(
   if (chosen === undefined)
     return { metadata: { name: 'name', namespace: 'namespace' }, config: undefined, image: '' };
   const meta = chosen.context?.package?.metadata;
-  const clean = (m: Readonly<Record<string, string | undefined>> | undefined): Record<string, string> =>
-    Object.fromEntries(Object.entries(m ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
   return {
     metadata: {
-      name: meta?.name ?? 'name',
+      name: meta?.name ?? '',
       namespace: meta?.namespace ?? '',
-      labels: clean(meta?.labels),
-      annotations: clean(meta?.annotations),
+      ...metadataMaps(meta?.labels, meta?.annotations),
     },
     config: chosen.context?.config ?? {},
     image: chosen.context?.package?.image ?? '',

@@ -112,7 +112,9 @@ export const buildCommand: Command = {
       const pkg = loadPackage(raw);
       const result = await validatePackage(pkg, packageEngines(), {
         fixtures: await readFixtures(dir),
-        environment: environmentFor(values['kubernetes-version']),
+        ...(values['kubernetes-version'] !== undefined
+          ? { environment: environmentFor(values['kubernetes-version']) }
+          : {}),
       });
       if (result.violations.length > 0)
         throw new Error(`building from source: loading package from files: ${result.violations.join('\n')}`);

@@ -33,7 +33,8 @@ function objectLine(o: RenderedPackage['phases'][number]['objects'][number]): st
 /** PKO's tree output. */
 export function formatTree(rendered: RenderedPackage, header: string): string {
   const lines = [rendered.manifest.metadata?.name ?? '', header];
-  const phases = rendered.phases;
+  // PKO prints only the phases that hold objects (its ObjectSet template drops empty phases).
+  const phases = rendered.phases.filter((phase) => phase.objects.length > 0);
   phases.forEach((phase, i) => {
     const last = i === phases.length - 1;
     lines.push(`└── Phase ${phase.name}`);
@@ -47,7 +48,7 @@ export const treeCommand: Command = {
   summary: 'Show the phases and objects a package renders to',
   usage,
   async run(argv, io) {
-    const { rendered, scope, metadata } = await renderFromFlags(argv, io, treeOptions);
+    const { rendered, scope, metadata } = await renderFromFlags(argv, io, treeOptions, 'tree');
     const header =
       scope === 'Cluster'
         ? `ClusterPackage /${metadata.name}`

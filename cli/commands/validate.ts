@@ -3,7 +3,7 @@
  * `gantry validate <folder>`: every component validated; template test cases rendered against their
  * fixtures (missing fixtures are generated). Prints `Package validated successfully!` (pko-behaviour §7).
  */
-import { resolve } from 'node:path';
+import { normalize, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readFixtures, writeFixtures } from '../../functions/adapters/package-folder.js';
 import { loadPackage, validatePackage, ViolationError } from '../../shared/packages/index.js';
@@ -22,7 +22,8 @@ are rendered and compared with <folder>/.test-fixtures/<case>/; missing fixture 
 With --pull the package is fetched first; an image has no fixtures, so its test cases are only rendered.
 
 Flags:
-  --kubernetes-version V     the .environment.kubernetes.version templates see (default v1.37.2)
+  --kubernetes-version V     the .environment.kubernetes.version of test cases without an environment
+                             (default: "", as in PKO's template tests)
 ${SOURCE_FLAGS_HELP}  -h, --help                 help for validate
 
 Examples:
@@ -30,6 +31,12 @@ Examples:
   gantry validate --pull registry.example.com/packages/templated:v1
   gantry validate --pull --insecure localhost:5001/simple@sha256:3f1c…
 `;
+
+/** Go's filepath.Clean of a relative folder argument, without a trailing slash. */
+function cleanPath(folder: string): string {
+  const clean = normalize(folder);
+  return clean.length > 1 && clean.endsWith('/') ? clean.slice(0, -1) : clean;
+}
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -51,23 +58,28 @@ export const validateCommand: Command = {
       ? await pullPackageArgument(io, folder, values.insecure === true)
       : await readPackageArgument(io.cwd, folder);
     const dir = resolve(io.cwd, folder ?? '.');
-    let result;
+    let pkg;
     try {
-      const pkg = loadPackage(raw);
-      result = await validatePackage(pkg, packageEngines(), {
-        fixtures: pulled ? new Map() : await readFixtures(dir),
-        environment: environmentFor(values['kubernetes-version']),
-      });
+      pkg = loadPackage(raw);
     } catch (error) {
+      // PKO's structural loader errors carry no `loading package from files:` (pko-behaviour §7).
       if (error instanceof ViolationError)
-        throw new Error(`validating package: loading package from files: ${error.message}`, { cause: error });
+        throw new Error(`validating package: ${error.message}`, { cause: error });
       throw error;
     }
+    const result = await validatePackage(pkg, packageEngines(), {
+      fixtures: pulled ? new Map() : await readFixtures(dir),
+      ...(values['kubernetes-version'] !== undefined
+        ? { environment: environmentFor(values['kubernetes-version']) }
+        : {}),
+      ...(folder !== undefined && !pulled ? { folder: cleanPath(folder) } : {}),
+    });
     if (result.violations.length > 0) {
       throw new Error(`validating package: loading package from files: ${result.violations.join('\n')}`);
     }
     if (!pulled) await writeFixtures(dir, result.fixturesToWrite);
-    io.stdout('Package validated successfully!\n');
+    // Without a trailing newline, as PKO prints it.
+    io.stdout('Package validated successfully!');
     return 0;
   },
 };

@@ -9,12 +9,14 @@ export { formatViolation, ViolationError, type ViolationFields } from './violati
 export {
   isHiddenPath,
   loadPackage,
+  loadRootComponent,
   selectComponent,
   type LoadedPackage,
   type PackageComponent,
   type RawPackage,
 } from './structure.js';
 export {
+  admit,
   renderPackage,
   type Environment,
   type PackageEngines,
@@ -23,7 +25,13 @@ export {
   type RenderedPhase,
   type RenderInput,
 } from './render.js';
-export { validatePackage, type ValidateOptions, type ValidateResult } from './validate.js';
+export {
+  packageChecks,
+  validatePackage,
+  type PackageCheckOptions,
+  type ValidateOptions,
+  type ValidateResult,
+} from './validate.js';
 export { validateManifest, validateLock, lockConsistency } from './manifest-validation.js';
 export { repositoryOf, applyPrefixOverrides, type ImagePrefixOverride } from './images.js';
 export { comparePaths } from './objects.js';

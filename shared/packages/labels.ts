@@ -26,19 +26,24 @@ function keyErrors(key: string): string[] {
   }
   if (name === '')
     errors.push(`metadata.labels: Invalid value: ${JSON.stringify(key)}: name part must be non-empty`);
-  else if (name.length > 63)
+  else if (byteLength(name) > 63)
     errors.push(
-      `metadata.labels: Invalid value: ${JSON.stringify(key)}: name part must be no more than 63 characters`,
+      `metadata.labels: Invalid value: ${JSON.stringify(key)}: name part must be no more than 63 bytes`,
     );
   else if (!NAME.test(name))
     errors.push(`metadata.labels: Invalid value: ${JSON.stringify(key)}: ${NAME_MESSAGE}`);
   return errors;
 }
 
+/** Kubernetes measures label lengths in bytes. */
+function byteLength(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
 function valueErrors(value: string): string[] {
   if (value === '') return [];
-  if (value.length > 63)
-    return [`metadata.labels: Invalid value: ${JSON.stringify(value)}: must be no more than 63 characters`];
+  if (byteLength(value) > 63)
+    return [`metadata.labels: Invalid value: ${JSON.stringify(value)}: must be no more than 63 bytes`];
   return NAME.test(value)
     ? []
     : [`metadata.labels: Invalid value: ${JSON.stringify(value)}: ${VALUE_MESSAGE}`];

@@ -37,6 +37,10 @@ function validateSpec(manifest: PackageManifest, errors: string[]): void {
   uniqueNames(phases, 'spec.phases', errors, false);
   (spec?.availabilityProbes ?? []).forEach((probe, i) => {
     if (probe.probes.length === 0) errors.push(`spec.availabilityProbes[${i}].probes: Required value`);
+    // Stricter than PKO, whose manifest check lets it pass and whose ObjectDeployment the API server then refuses
+    // (selector.kind is required by the CRD).
+    if (probe.selector.kind === undefined)
+      errors.push(`spec.availabilityProbes[${i}].selector.kind: Required value`);
   });
   const images = spec?.images ?? [];
   uniqueNames(images, 'spec.images', errors, true);
@@ -114,8 +118,7 @@ export function lockConsistency(
   const violations: ViolationFields[] = [];
   for (const image of images) {
     const entry = locked.get(image.name ?? '');
-    if (entry === undefined)
-      violations.push({ reason: MISSING, path: 'manifest.lock.yaml', details: image.name ?? '', component });
+    if (entry === undefined) violations.push({ reason: MISSING, details: image.name ?? '', component });
     else if (entry.image !== image.image) {
       violations.push({
         reason: MISMATCH,

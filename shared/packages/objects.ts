@@ -18,7 +18,8 @@ import { errorMessage } from '../errors.js';
 import { fileText, type FileMap } from './files.js';
 import { labelErrors } from './labels.js';
 import type { ViolationFields } from './violation.js';
-import { isYamlPath, parseYaml, splitYamlDocuments } from './yaml.js';
+import { aggregate } from '../schema/index.js';
+import { goJson, isYamlPath, parseYaml, splitYamlDocuments } from './yaml.js';
 
 export type KubeObject = ObjectSetObject['object'];
 
@@ -49,25 +50,59 @@ export function objectFiles(files: FileMap): string[] {
     .sort(comparePaths);
 }
 
+/** The first `.inf`, `-.inf` or `.nan` in a value, as Go prints it; JSON has no such numbers. */
+function nonFinite(value: unknown): string | undefined {
+  if (typeof value === 'number')
+    return Number.isNaN(value)
+      ? 'NaN'
+      : value === Infinity
+        ? '+Inf'
+        : value === -Infinity
+          ? '-Inf'
+          : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const child of Object.values(value)) {
+    const found = nonFinite(child);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** The JSON type name Go's encoding/json gives a value it cannot decode into a map. */
+function goJsonType(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'boolean') return 'bool';
+  return typeof value === 'number' ? 'number' : 'string';
+}
+
+/**
+ * A parsed document as Kubernetes' unstructured decoder behind sigs.k8s.io/yaml takes it: null (a document of
+ * comments only) is no object; anything but a map, or a map without a kind, is Invalid YAML with the decoder's
+ * own text. A missing apiVersion is left to the GVK validator (validateObjects), as in PKO.
+ */
 function toObject(
   value: unknown,
   path: string,
   index: number,
   doc: string,
 ): { object?: KubeObject; violation?: ViolationFields } {
-  if (!isRecord(value))
-    return {
-      violation: { reason: 'Invalid YAML', path, index, details: 'Object is not a map', subject: doc },
-    };
+  if (value === null || value === undefined) return {};
+  const infinite = nonFinite(value);
+  if (infinite !== undefined) {
+    const details = `error converting YAML to JSON: json: unsupported value: ${infinite}`;
+    return { violation: { reason: 'Invalid YAML', path, index, details, subject: doc } };
+  }
+  const prefix = 'error unmarshaling JSON: while decoding JSON: ';
+  if (!isRecord(value)) {
+    const details = `${prefix}json: cannot unmarshal ${goJsonType(value)} into Go value of type map[string]interface {}`;
+    return { violation: { reason: 'Invalid YAML', path, index, details, subject: doc } };
+  }
   const { kind, apiVersion } = value;
   if (typeof kind !== 'string' || kind === '') {
-    return {
-      violation: { reason: 'Invalid YAML', path, index, details: "Object 'Kind' is missing", subject: doc },
-    };
+    const details = `${prefix}Object 'Kind' is missing in '${goJson(value)}'`;
+    return { violation: { reason: 'Invalid YAML', path, index, details, subject: doc } };
   }
-  if (typeof apiVersion !== 'string' || apiVersion === '')
-    return { violation: { reason: 'GroupVersionKind not set', path, index } };
-  return { object: { ...value, apiVersion, kind } };
+  return { object: { ...value, apiVersion: typeof apiVersion === 'string' ? apiVersion : '', kind } };
 }
 
 /** Parse every object file; YAML errors become violations. */
@@ -124,27 +159,48 @@ export function groupOf(apiVersion: string): string {
   return apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
 }
 
-/** Default object validators: duplicates, labels, phase annotation (pko-behaviour §1.13). */
+type ObjectCheck = (o: SourcedObject) => ViolationFields | undefined;
+
+function duplicateCheck(): ObjectCheck {
+  const seen = new Set<string>();
+  return ({ path, index, object }) => {
+    const key = `${object.kind}.${groupOf(object.apiVersion)} ${namespaceOf(object)}/${nameOf(object)}`;
+    const duplicate = seen.has(key);
+    seen.add(key);
+    return duplicate ? { reason: 'Duplicate Object', path, index } : undefined;
+  };
+}
+
+const gvkCheck: ObjectCheck = ({ path, index, object }) =>
+  object.apiVersion.split('/').at(-1) === '' || object.kind === ''
+    ? { reason: 'GroupVersionKind not set', path, index }
+    : undefined;
+
+const labelsCheck: ObjectCheck = ({ path, index, object }) => {
+  const bad = labelErrors(labelsOf(object));
+  return bad.length > 0 ? { reason: 'Labels invalid', path, index, details: aggregate(bad) } : undefined;
+};
+
+function phaseCheck(phases: readonly string[]): ObjectCheck {
+  const phaseSet = new Set(phases);
+  return ({ path, index, object }) => {
+    const phase = annotationsOf(object)[ANNOTATION_PHASE];
+    if (phase === undefined || phase === '')
+      return { reason: `Missing ${ANNOTATION_PHASE} Annotation`, path, index };
+    return phaseSet.has(phase) ? undefined : { reason: 'Phase name not found in manifest', path, index };
+  };
+}
+
+/**
+ * Default object validators (pko-behaviour §1.13) in PKO's order, each over every object before the next:
+ * duplicates, GroupVersionKind, labels, phase annotation.
+ */
 export function validateObjects(
   objects: readonly SourcedObject[],
   phases: readonly string[],
 ): ViolationFields[] {
-  const violations: ViolationFields[] = [];
-  const seen = new Set<string>();
-  const phaseSet = new Set(phases);
-  for (const { path, index, object } of objects) {
-    const key = `${object.kind}.${groupOf(object.apiVersion)} ${namespaceOf(object)}/${nameOf(object)}`;
-    if (seen.has(key)) violations.push({ reason: 'Duplicate Object', path, index });
-    seen.add(key);
-    const bad = labelErrors(labelsOf(object));
-    if (bad.length > 0) violations.push({ reason: 'Labels invalid', path, index, details: bad.join(', ') });
-    const phase = annotationsOf(object)[ANNOTATION_PHASE];
-    if (phase === undefined || phase === '')
-      violations.push({ reason: `Missing ${ANNOTATION_PHASE} Annotation`, path, index });
-    else if (!phaseSet.has(phase))
-      violations.push({ reason: 'Phase name not found in manifest', path, index });
-  }
-  return violations;
+  const checks = [duplicateCheck(), gvkCheck, labelsCheck, phaseCheck(phases)];
+  return checks.flatMap((check) => objects.flatMap((o) => check(o) ?? []));
 }
 
 /** Parse `package-operator.run/condition-map` (pko-behaviour §1.5). */

@@ -15,6 +15,7 @@ export type ManifestProbe = NonNullable<PackageManifestSpec['availabilityProbes'
 import { compileCel } from '../cel/index.js';
 import { errorMessage } from '../errors.js';
 import type { GoTemplateEngine } from '../ports.js';
+import { isTemplateError } from '../render/errors.js';
 import { renderHandlebars } from '../render/handlebars.js';
 import { aggregate, admitConfig } from '../schema/index.js';
 import { fileText, type FileMap } from './files.js';
@@ -65,6 +66,8 @@ export interface RenderInput {
   readonly staticImages?: boolean;
   /** Template tests render regardless of the scope their test package would have. */
   readonly skipScopeCheck?: boolean;
+  /** `tree`, as PKO's, renders without checking `spec.constraints` (a cluster's concern). */
+  readonly skipConstraints?: boolean;
 }
 
 export interface RenderedPhase {
@@ -138,20 +141,35 @@ interface TemplateContext {
   readonly package: { metadata: Record<string, unknown>; image: string };
   readonly config: Record<string, unknown>;
   readonly images: Record<string, string>;
-  readonly dependencies: Record<string, string>;
+  readonly dependencies?: Record<string, string>;
   readonly environment: Environment;
 }
 
+function dependenciesOf(input: RenderInput): Record<string, string> {
+  const { component } = input;
+  return input.staticImages === true
+    ? staticMap((component.lock?.spec?.dependencies ?? []).map((d) => d.name))
+    : lockedDependencies(component.lock, input.imagePrefixOverrides);
+}
+
+/**
+ * The template context: PKO v1.19.0's four keys (package, config, images, environment), plus `dependencies`
+ * (PKO's later API) only when the lock file has some, so the context PKO's errors quote is the same.
+ */
 function buildContext(input: RenderInput, config: Record<string, unknown>): TemplateContext {
   const { component } = input;
+  const dependencies = dependenciesOf(input);
   const meta = input.package.metadata;
   return {
     package: {
       metadata: {
         name: meta.name,
         namespace: meta.namespace,
-        labels: { ...(meta.labels ?? {}) },
-        annotations: { ...(meta.annotations ?? {}) },
+        // Absent maps go to the Go engine as null, as PKO's JSON round trip of a nil map does: PKO then gives
+        // them the type map[string]string, so `index .package.metadata.annotations "x"` is "" there, while a
+        // present map (even `{}`) decodes to map[string]any and a missing key prints `<no value>`.
+        labels: meta.labels === undefined ? null : { ...meta.labels },
+        annotations: meta.annotations === undefined ? null : { ...meta.annotations },
       },
       image: input.package.image,
     },
@@ -160,11 +178,8 @@ function buildContext(input: RenderInput, config: Record<string, unknown>): Temp
       input.staticImages === true
         ? staticMap((component.manifest.spec?.images ?? []).map((i) => i.name))
         : lockedImages(component.lock, input.imagePrefixOverrides),
-    dependencies:
-      input.staticImages === true
-        ? staticMap((component.lock?.spec?.dependencies ?? []).map((d) => d.name))
-        : lockedDependencies(component.lock, input.imagePrefixOverrides),
     environment: input.environment,
+    ...(Object.keys(dependencies).length > 0 ? { dependencies } : {}),
   };
 }
 
@@ -184,6 +199,37 @@ export function elide(message: string): string {
   if (message.length <= MAX_ERROR_CHARS) return message;
   const keep = MAX_ERROR_CHARS / 2 - 64;
   return `${message.slice(0, keep)} … (${message.length - 2 * keep} characters elided) … ${message.slice(-keep)}`;
+}
+
+/** Handlebars templates always see metadata labels and annotations as maps (`{}` when absent). */
+function withMetadataMaps(context: unknown): unknown {
+  if (!isRecord(context) || !isRecord(context['package'])) return context;
+  const pkg = context['package'];
+  const metadata = isRecord(pkg['metadata']) ? pkg['metadata'] : {};
+  return {
+    ...context,
+    package: {
+      ...pkg,
+      metadata: { ...metadata, labels: metadata['labels'] ?? {}, annotations: metadata['annotations'] ?? {} },
+    },
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * PKO's wrapping of a Go template error: `parsing template from <path>: …`, or `executing template from <path>
+ * with context <the data as Go prints it>: …`. Handlebars errors (Gantry's own engine) keep their text.
+ */
+function pkoTemplateMessage(error: unknown): string {
+  const message = errorMessage(error);
+  if (!isTemplateError(error) || error.path?.endsWith('.gotmpl') !== true) return message;
+  if (error.phase === 'parse') return `parsing template from ${error.path}: ${message}`;
+  if (error.phase === 'execute')
+    return `executing template from ${error.path} with context ${error.context ?? 'map[]'}: ${message}`;
+  return message;
 }
 
 /** Render every template; the result holds every non-template file plus the rendered outputs. */
@@ -213,11 +259,15 @@ export async function renderTemplates(
     }
     if (hbs.size > 0) {
       const execute = [...hbs.keys()].filter((p) => !isHelper(p)).sort();
-      for (const [path, text] of renderHandlebars({ templates: hbs, execute, context }))
+      for (const [path, text] of renderHandlebars({
+        templates: hbs,
+        execute,
+        context: withMetadataMaps(context),
+      }))
         out.set(path.slice(0, -'.hbs'.length), encoder.encode(text));
     }
   } catch (error) {
-    fail({ reason: elide(errorMessage(error)), component });
+    fail({ reason: elide(pkoTemplateMessage(error)), component });
   }
   return out;
 }
@@ -232,14 +282,20 @@ export function evaluateConditions(
   const seen = new Set<string>();
   for (const c of manifest.spec?.filter?.conditions ?? []) {
     const name = c.name ?? '';
+    // PKO builds its CEL context before rendering templates and says so: `constructing CEL context: …`.
     if (!/^[_a-zA-Z][_a-zA-Z0-9]*$/.test(name))
-      fail({ reason: `invalid CEL condition name: '${name}'`, component });
-    if (seen.has(name)) fail({ reason: `duplicate CEL condition name: '${name}'`, component });
+      fail({ reason: `constructing CEL context: invalid CEL condition name: '${name}'`, component });
+    if (seen.has(name))
+      fail({ reason: `constructing CEL context: duplicate CEL condition name: '${name}'`, component });
     seen.add(name);
     try {
       cond[name] = compileCel(c.expression ?? '', 'package').evaluate(variables);
     } catch (error) {
-      fail({ reason: `failed to evaluate CEL condition '${name}'`, details: errorMessage(error), component });
+      fail({
+        reason: `constructing CEL context: CEL condition evaluation failed: '${name}'`,
+        details: errorMessage(error),
+        component,
+      });
     }
   }
   return cond;
@@ -337,38 +393,37 @@ export async function renderPackage(input: RenderInput, engines: PackageEngines)
     if (lockProblems.length > 0) fail(lockProblems);
   }
   if (input.skipScopeCheck !== true) checkScope(manifest, input.scope, name);
-  const constraintFailures = checkConstraints(manifest, input.environment);
+  const constraintFailures =
+    input.skipConstraints === true ? [] : checkConstraints(manifest, input.environment);
   if (constraintFailures.length > 0)
     fail({ reason: `Constraints not met: ${constraintFailures.join(', ')}`, component: name });
   const context = buildContext(input, config);
   const base = {
     config: context.config,
     images: context.images,
-    dependencies: context.dependencies,
+    dependencies: context.dependencies ?? {},
     environment: context.environment,
   };
   const cond = evaluateConditions(manifest, base, name);
   const variables = { ...base, cond };
   const cel = (expression: string): boolean => compileCel(expression, 'package').evaluate(variables);
   const files = await renderTemplates(component.files, context, engines, cel, name);
-  filterPaths(files, manifest, variables, name);
   const parsed = parseObjects(files);
   if (parsed.violations.length > 0) fail(withComponent(parsed.violations, name));
   const phaseNames = (manifest.spec?.phases ?? []).map((p) => p.name);
   const invalid = validateObjects(parsed.objects, phaseNames);
   if (invalid.length > 0) fail(withComponent(invalid, name));
-  const { phases, dropped } = groupIntoPhases(
-    manifest,
-    parsed.objects,
-    variables,
-    input.package.metadata.name,
-  );
+  // As PKO: every object is validated first, path filters drop files afterwards (an excluded file must still
+  // carry valid objects).
+  filterPaths(files, manifest, variables, name);
+  const objects = parsed.objects.filter((o) => files.has(o.path));
+  const { phases, dropped } = groupIntoPhases(manifest, objects, variables, input.package.metadata.name);
   return {
     manifest,
     config,
     phases,
     availabilityProbes: manifest.spec?.availabilityProbes ?? [],
     files,
-    fixtureFiles: fixtureTexts(files, dropped, parsed.objects),
+    fixtureFiles: fixtureTexts(files, dropped, objects),
   };
 }

@@ -169,6 +169,19 @@ export function loadPackage(raw: RawPackage): LoadedPackage {
   return { root, components, labels: raw.labels };
 }
 
+/**
+ * PKO's `LoadComponent(raw, "")`, which its `tree` uses: the root component alone. The files under
+ * `components/` are left out unread, so a broken component (or a stray file in `components/`) does not matter.
+ */
+export function loadRootComponent(raw: RawPackage): LoadedPackage {
+  const visible = new Map([...raw.files].filter(([p]) => !isHiddenPath(p)));
+  const rootOnly = loadComponent(visible, '');
+  if (!componentsEnabled(rootOnly.manifest))
+    return { root: rootOnly, components: new Map(), labels: raw.labels };
+  const root = loadComponent(new Map([...visible].filter(([p]) => !p.startsWith('components/'))), '');
+  return { root, components: new Map(), labels: raw.labels };
+}
+
 /** The component a (Cluster)Package selects with `spec.component` (pko-behaviour §1.11). */
 export function selectComponent(pkg: LoadedPackage, component?: string): PackageComponent {
   if (component === undefined || component === '') return pkg.root;

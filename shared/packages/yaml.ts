@@ -1,11 +1,11 @@
 /**
  * @module packages/yaml
  * YAML as the Go decoder Kubernetes uses reads it: YAML 1.1 (`yes` → true, `0777` → 511), timestamps stay
- * strings, duplicate keys are errors, aliases bounded. Multi-document files are split as PKO splits them
+ * strings, a repeated map key is accepted and its last value wins (as `sigs.k8s.io/yaml` does), aliases bounded. Multi-document files are split as PKO splits them
  * (pko-behaviour §1.2): trim leading/trailing `-` and newlines, split on lines that are exactly `---`, drop
  * empty documents.
  */
-import { parseDocument, type Tags } from 'yaml';
+import { parseDocument, type ScalarTag, type Tags } from 'yaml';
 
 /** Limits on one YAML document (untrusted package input). */
 export const YAML_LIMITS = { maxAliasCount: 100, maxDocumentBytes: 4 * 1024 * 1024, maxDepth: 128 } as const;
@@ -31,9 +31,10 @@ export function parseYaml(text: string): YamlResult {
   }
   const doc = parseDocument(text, {
     version: '1.1',
-    uniqueKeys: true,
+    // Go's decoder accepts a repeated key; the last value wins (PKO v1.19.0 renders such documents).
+    uniqueKeys: false,
     prettyErrors: true,
-    customTags: withoutTimestamps,
+    customTags: goTags,
   });
   const first = doc.errors[0];
   if (first !== undefined) {
@@ -49,9 +50,44 @@ export function parseYaml(text: string): YamlResult {
   }
 }
 
-/** The Go decoder keeps timestamps as strings: drop YAML 1.1's timestamp tag. */
-function withoutTimestamps(tags: Tags): Tags {
-  return tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp');
+const INT_TAG = 'tag:yaml.org,2002:int';
+const FLOAT_TAG = 'tag:yaml.org,2002:float';
+
+/** `0o17`, which go-yaml reads as an octal integer (15) and YAML 1.1 as a string. */
+const goOctal: ScalarTag = {
+  tag: INT_TAG,
+  default: true,
+  format: 'OCT',
+  test: /^[-+]?0o[0-7_]+$/,
+  resolve: (text: string): number => {
+    const negative = text.startsWith('-');
+    const digits = text.replace(/^[-+]?0o/, '').replaceAll('_', '');
+    return (negative ? -1 : 1) * parseInt(digits, 8);
+  },
+};
+
+/** `!!binary`: go-yaml decodes the base64 into the bytes of a string. */
+const goBinary: ScalarTag = {
+  tag: 'tag:yaml.org,2002:binary',
+  resolve: (text: string): string =>
+    new TextDecoder().decode(Uint8Array.from(atob(text.replace(/\s/g, '')), (c) => c.charCodeAt(0))),
+};
+
+/**
+ * YAML 1.1 as go-yaml (behind sigs.k8s.io/yaml) reads it: timestamps and sexagesimal numbers (`1:20`) stay
+ * strings, `0o17` is octal, `!!binary` is a string.
+ */
+function goTags(tags: Tags): Tags {
+  const kept = tags.filter(
+    (t) =>
+      typeof t === 'string' ||
+      !(
+        t.tag === 'tag:yaml.org,2002:timestamp' ||
+        t.tag === 'tag:yaml.org,2002:binary' ||
+        ((t.tag === INT_TAG || t.tag === FLOAT_TAG) && t.format === 'TIME')
+      ),
+  );
+  return [...kept, goOctal, goBinary];
 }
 
 /** Split a multi-document file as PKO does; returns the non-empty documents in order. */
@@ -66,4 +102,27 @@ export function splitYamlDocuments(text: string): string[] {
 /** Whether a path is a YAML file by extension. */
 export function isYamlPath(path: string): boolean {
   return path.endsWith('.yaml') || path.endsWith('.yml');
+}
+
+/**
+ * `encoding/json`'s encoding of a decoded YAML value, as PKO's error texts quote it: map keys sorted, `<`, `>`,
+ * `&`, U+2028 and U+2029 escaped as `\u003c`-style sequences.
+ */
+export function goJson(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return `[${value.map(goJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${goString(k)}:${goJson(v)}`).join(',')}}`;
+  }
+  if (typeof value === 'string') return goString(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
+  return 'null';
+}
+
+function goString(text: string): string {
+  return JSON.stringify(text).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

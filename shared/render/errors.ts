@@ -15,6 +15,8 @@ export interface TemplateErrorDetails {
   /** The template (path key) that failed, when known. */
   readonly path?: string;
   readonly phase: TemplatePhase;
+  /** For `execute` errors of the Go engine: the template data as Go's `%+v` prints it. */
+  readonly context?: string;
 }
 
 /** A template could not be rendered. Terminal: the same input fails the same way. */
@@ -22,11 +24,13 @@ export class TemplateError extends TerminalError {
   public override readonly name: string = 'TemplateError';
   public readonly path: string | undefined;
   public readonly phase: TemplatePhase;
+  public readonly context: string | undefined;
 
   public constructor(message: string, details: TemplateErrorDetails, options?: ErrorOptions) {
     super(message, options);
     this.path = details.path;
     this.phase = details.phase;
+    this.context = details.context;
   }
 }
 

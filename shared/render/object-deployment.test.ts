@@ -191,3 +191,66 @@ describe('buildObjectDeployment', () => {
     );
   });
 });
+
+describe('buildObjectDeployment omits empty optional fields, as PKO’s JSON encoding (omitempty) does', () => {
+  it('has no availabilityProbes without probes and no phases without objects', () => {
+    const pkg = { ...rendered([{ name: 'deploy', objects: [] }]), availabilityProbes: [] };
+    const { objectDeployment } = buildObjectDeployment(pkg, base);
+    expect(objectDeployment['spec']).toEqual({
+      revisionHistoryLimit: 10,
+      selector: {
+        matchLabels: { 'package-operator.run/package': 'pkg', 'package-operator.run/instance': 'web' },
+      },
+      template: {
+        metadata: {
+          labels: { 'package-operator.run/package': 'pkg', 'package-operator.run/instance': 'web' },
+        },
+        spec: {},
+      },
+    });
+  });
+
+  it('drops empty conditionMappings, matchLabels, matchExpressions and values', () => {
+    const object = { ...cm('a'), conditionMappings: [] };
+    const pkg = {
+      ...rendered([{ name: 'deploy', objects: [object] }]),
+      availabilityProbes: [
+        {
+          probes: [{ condition: { type: 'Available' } }],
+          selector: {
+            kind: { group: '', kind: 'ConfigMap' },
+            selector: { matchLabels: {}, matchExpressions: [{ key: 'a', operator: 'Exists', values: [] }] },
+          },
+        },
+      ],
+    };
+    const { objectDeployment } = buildObjectDeployment(pkg, base);
+    expect(JSON.stringify(objectDeployment['spec'])).toBe(
+      JSON.stringify({
+        revisionHistoryLimit: 10,
+        selector: {
+          matchLabels: { 'package-operator.run/package': 'pkg', 'package-operator.run/instance': 'web' },
+        },
+        template: {
+          metadata: {
+            labels: { 'package-operator.run/package': 'pkg', 'package-operator.run/instance': 'web' },
+          },
+          spec: {
+            availabilityProbes: [
+              {
+                probes: [{ condition: { status: 'True', type: 'Available' } }],
+                selector: {
+                  kind: { group: '', kind: 'ConfigMap' },
+                  selector: { matchExpressions: [{ key: 'a', operator: 'Exists' }] },
+                },
+              },
+            ],
+            phases: [
+              { name: 'deploy', objects: [{ object: cm('a').object, collisionProtection: 'Prevent' }] },
+            ],
+          },
+        },
+      }),
+    );
+  });
+});

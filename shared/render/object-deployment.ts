@@ -48,12 +48,22 @@ function strategyOf(value: string | undefined): ChunkingStrategy {
   return value === 'NoOp' || value === 'EachObject' ? value : 'BinpackNextFit';
 }
 
+/**
+ * An optional list as PKO's JSON encoding writes it (`omitempty`): absent when empty, so no `availabilityProbes: []`
+ * or `conditionMappings: []` reaches the API server or `gantry render`.
+ */
+function listField<K extends string, T>(key: K, list: T[] | undefined): { [P in K]?: T[] } {
+  const out: { [P in K]?: T[] } = {};
+  if (list !== undefined && list.length > 0) out[key] = list;
+  return out;
+}
+
 /** CRD defaults the API server applies to an ObjectSetObject. */
 function withObjectDefaults(o: ObjectSetObject): ObjectSetObject {
   return {
     object: o.object,
     collisionProtection: o.collisionProtection ?? 'Prevent',
-    ...(o.conditionMappings !== undefined ? { conditionMappings: o.conditionMappings } : {}),
+    ...listField('conditionMappings', o.conditionMappings),
   };
 }
 
@@ -61,16 +71,17 @@ type ManifestSelector = NonNullable<ManifestProbe['selector']['selector']>;
 
 function labelSelector(s: ManifestSelector): NonNullable<ObjectSetProbe['selector']['selector']> {
   return {
-    ...(s.matchLabels !== undefined ? { matchLabels: s.matchLabels } : {}),
-    ...(s.matchExpressions !== undefined
-      ? {
-          matchExpressions: s.matchExpressions.map((e) => ({
-            key: e.key ?? '',
-            operator: e.operator ?? '',
-            ...(e.values !== undefined ? { values: e.values } : {}),
-          })),
-        }
+    ...(s.matchLabels !== undefined && Object.keys(s.matchLabels).length > 0
+      ? { matchLabels: s.matchLabels }
       : {}),
+    ...listField(
+      'matchExpressions',
+      s.matchExpressions?.map((e) => ({
+        key: e.key ?? '',
+        operator: e.operator ?? '',
+        ...listField('values', e.values),
+      })),
+    ),
   };
 }
 
@@ -87,9 +98,9 @@ export function withProbeDefaults(probe: ManifestProbe): ObjectSetProbe {
         : {}),
     })),
     selector: {
-      ...(probe.selector.kind !== undefined
-        ? { kind: { group: probe.selector.kind.group ?? '', kind: probe.selector.kind.kind ?? '' } }
-        : {}),
+      // Required by the CRD (as in PKO); manifest validation refuses a probe without it, so '' never reaches a
+      // cluster.
+      kind: { group: probe.selector.kind?.group ?? '', kind: probe.selector.kind?.kind ?? '' },
       ...(probe.selector.selector !== undefined ? { selector: labelSelector(probe.selector.selector) } : {}),
     },
   };
@@ -192,8 +203,8 @@ export function buildObjectDeployment(rendered: RenderedPackage, opts: BuildOpti
       template: {
         metadata: { labels },
         spec: {
-          availabilityProbes: rendered.availabilityProbes.map(withProbeDefaults),
-          phases,
+          ...listField('availabilityProbes', rendered.availabilityProbes.map(withProbeDefaults)),
+          ...listField('phases', phases),
         },
       },
     },

@@ -86,7 +86,7 @@ describe('images built as PKO builds them, read by Gantry', () => {
         await gantry(['validate', '--pull', `${host}/interop/pko-${example}@${digest}`, '--insecure']),
       ).toEqual({
         code: 0,
-        stdout: 'Package validated successfully!\n',
+        stdout: 'Package validated successfully!',
         stderr: '',
       });
       const source = createPackageSource({ insecureHosts: [host] });

@@ -98,7 +98,7 @@ describe('round trip through the registry', () => {
       expect(tree.stdout).toBe((await gantry(['tree', c.example, ...c.tree])).stdout);
       expect(await gantry(['validate', '--pull', tag, '--insecure'])).toEqual({
         code: 0,
-        stdout: 'Package validated successfully!\n',
+        stdout: 'Package validated successfully!',
         stderr: '',
       });
     });
@@ -129,7 +129,7 @@ describe('round trip through the registry', () => {
     expect((await gantry(['build', 'templated', '-t', ref, '--push', '--insecure'])).code).toBe(0);
     expect(await gantry(['validate', '--pull', ref, '--insecure'])).toEqual({
       code: 0,
-      stdout: 'Package validated successfully!\n',
+      stdout: 'Package validated successfully!',
       stderr: '',
     });
     expect(await main(['validate', '--pull', ref, '--insecure'], io)).toBe(0);
@@ -228,7 +228,7 @@ describe('registry with basic auth and a dockerconfigjson pull secret', () => {
     });
     expect(await gantry(['validate', '--pull', ref, '--insecure'], env)).toEqual({
       code: 0,
-      stdout: 'Package validated successfully!\n',
+      stdout: 'Package validated successfully!',
       stderr: '',
     });
     const anonymous = await gantry(['validate', '--pull', ref, '--insecure']);

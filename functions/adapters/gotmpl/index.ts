@@ -233,9 +233,11 @@ function decodeResult(result: unknown, execute: readonly string[]): ReadonlyMap<
   const message = result['error'];
   if (typeof message === 'string') {
     const path = result['path'];
+    const context = result['context'];
     throw new TemplateError(message, {
       phase: toPhase(result['phase']),
       ...(typeof path === 'string' && path !== '' ? { path } : {}),
+      ...(typeof context === 'string' && context !== '' ? { context } : {}),
     });
   }
   throw new TemplateError('the Go template engine returned malformed outputs', { phase: 'engine' });

@@ -50,7 +50,7 @@ export interface ClusterObjectDeployment {
   /**
    * ClusterObjectDeploymentSpec defines the desired state of a ClusterObjectDeployment.
    */
-  spec: {
+  spec?: {
     /**
      * Number of old revisions in the form of archived ObjectSets to keep.
      */
@@ -183,7 +183,7 @@ export interface ObjectSetProbe {
     /**
      * Kind specifies which object kind this probe should target.
      */
-    kind?: {
+    kind: {
       /**
        * Object Group to apply a probe to.
        */
@@ -398,6 +398,10 @@ export interface ControlledObjectReference {
    * Object Namespace.
    */
   namespace?: string;
+  /**
+   * Object Version.
+   */
+  version: string;
 }
 /**
  * Gantry extension (not part of PKO's API): where the serverless reconcile stands, so any Gantry instance on any host can resume. Written only by Gantry; ignored by PKO.
@@ -571,7 +575,7 @@ export interface RemotePhaseReference {
   /**
    * UID of the ObjectSetPhase.
    */
-  uid?: string;
+  uid: string;
 }
 /**
  * ClusterObjectSlice is referenced by ObjectSets or ObjectDeployments and contain objects to limit the size of ObjectSets and ObjectDeployments when big packages are installed.
@@ -592,7 +596,7 @@ export interface ClusterObjectTemplate {
   apiVersion: "package-operator.run/v1alpha1";
   kind: "ClusterObjectTemplate";
   metadata: ObjectMeta;
-  spec: ObjectTemplateSpec;
+  spec?: ObjectTemplateSpec;
   status?: ObjectTemplateStatus;
 }
 /**
@@ -655,31 +659,7 @@ export interface ObjectTemplateStatus {
    * Phase. Deprecated: not part of any API contract; use .conditions instead. Gantry does not set it.
    */
   phase?: string;
-  /**
-   * ControlledObjectReference an object controlled by this instance.
-   */
-  controllerOf?: {
-    /**
-     * Object Group.
-     */
-    group: string;
-    /**
-     * Object Kind.
-     */
-    kind: string;
-    /**
-     * Object Name.
-     */
-    name: string;
-    /**
-     * Object Namespace.
-     */
-    namespace?: string;
-    /**
-     * Object Version.
-     */
-    version: string;
-  };
+  controllerOf?: ControlledObjectReference;
   progress?: Progress;
 }
 /**
@@ -689,7 +669,7 @@ export interface ClusterPackage {
   apiVersion: "package-operator.run/v1alpha1";
   kind: "ClusterPackage";
   metadata: ObjectMeta;
-  spec: PackageSpec;
+  spec?: PackageSpec;
   status?: PackageStatus;
 }
 /**
@@ -753,7 +733,7 @@ export interface ObjectDeployment {
   /**
    * ObjectDeploymentSpec defines the desired state of a ObjectDeployment.
    */
-  spec: {
+  spec?: {
     /**
      * Number of old revisions in the form of archived ObjectSets to keep.
      */
@@ -958,7 +938,7 @@ export interface ObjectTemplate {
   apiVersion: "package-operator.run/v1alpha1";
   kind: "ObjectTemplate";
   metadata: ObjectMeta;
-  spec: ObjectTemplateSpec;
+  spec?: ObjectTemplateSpec;
   status?: ObjectTemplateStatus;
 }
 /**
@@ -968,6 +948,6 @@ export interface Package {
   apiVersion: "package-operator.run/v1alpha1";
   kind: "Package";
   metadata: ObjectMeta;
-  spec: PackageSpec;
+  spec?: PackageSpec;
   status?: PackageStatus;
 }

@@ -44,6 +44,8 @@ type RenderError struct {
 	Phase string
 	Path  string
 	Err   error
+	// Context is the template data as fmt's %+v prints it, for execute errors (PKO quotes it in its message).
+	Context string
 }
 
 func (e *RenderError) Error() string { return e.Err.Error() }
@@ -76,7 +78,7 @@ func (s *templateSet) execute(c *call, names []string, data any) ([]string, erro
 	for _, name := range names {
 		w := &limitedWriter{c: c}
 		if err := s.root.ExecuteTemplate(w, name, data); err != nil {
-			return nil, &RenderError{Phase: "execute", Path: name, Err: err}
+			return nil, &RenderError{Phase: "execute", Path: name, Err: err, Context: fmt.Sprintf("%+v", data)}
 		}
 		outs = append(outs, string(w.buf))
 	}
@@ -262,11 +264,11 @@ func (e *Engine) Render(req Request, host Host) (outs []string, err error) {
 	return set.execute(&call{host: host, included: map[string]int{}}, req.Execute, data)
 }
 
-// AsRenderError returns the phase and path of err when it is a RenderError.
-func AsRenderError(err error) (string, string) {
+// AsRenderError returns the phase, path and context of err when it is a RenderError.
+func AsRenderError(err error) (string, string, string) {
 	var re *RenderError
 	if errors.As(err, &re) {
-		return re.Phase, re.Path
+		return re.Phase, re.Path, re.Context
 	}
-	return "internal", ""
+	return "internal", "", ""
 }

@@ -92,8 +92,8 @@ func renderJS(engine *Engine, req js.Value) any {
 	return js.ValueOf(arr)
 }
 
-// errorResult is [message, phase, path] as a plain object; outputs come back as an array.
+// errorResult is {error, phase, path, context} as a plain object; outputs come back as an array.
 func errorResult(err error) any {
-	phase, path := AsRenderError(err)
-	return js.ValueOf(map[string]any{"error": err.Error(), "phase": phase, "path": path})
+	phase, path, context := AsRenderError(err)
+	return js.ValueOf(map[string]any{"error": err.Error(), "phase": phase, "path": path, "context": context})
 }

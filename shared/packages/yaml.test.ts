@@ -1,0 +1,75 @@
+/**
+ * YAML as go-yaml behind sigs.k8s.io/yaml (PKO v1.19.0's object decoder) reads it. Each expectation was observed
+ * by quoting the document in PKO's `Object 'Kind' is missing in '<json>'` error.
+ */
+import { describe, expect, it } from 'vitest';
+import { fileMapFromText } from './files.js';
+import { parseObjects } from './objects.js';
+import { goJson, parseYaml } from './yaml.js';
+
+function value(text: string): unknown {
+  const parsed = parseYaml(text);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.value;
+}
+
+describe('parseYaml reads YAML as go-yaml does', () => {
+  const scalars: [string, unknown][] = [
+    ['yes', true],
+    ['On', true],
+    ['y', true],
+    ['NO', false],
+    ['0777', 511],
+    ['0o17', 15],
+    ['0x1F', 31],
+    ['1_000', 1000],
+    ['1:20', '1:20'],
+    ['1.0e+3', 1000],
+    ['Null', null],
+    ['2001-12-14t21:59:43.10-05:00', '2001-12-14t21:59:43.10-05:00'],
+    ['2002-12-14', '2002-12-14'],
+    ['!!binary aGVsbG8=', 'hello'],
+    ['!!str 123', '123'],
+  ];
+  for (const [text, expected] of scalars) {
+    it(`reads ${text} as ${JSON.stringify(expected)}`, () => {
+      expect(value(`v: ${text}\n`)).toEqual({ v: expected });
+    });
+  }
+
+  it('keeps the last value of a repeated key', () => {
+    expect(value('a: {x: 1}\nb: 2\na: {y: 3}\n')).toEqual({ a: { true: 3 }, b: 2 });
+  });
+
+  it('merges <<', () => {
+    expect(value('base: &b {x: 1}\nm:\n  <<: *b\n  z: 2\n')).toEqual({ base: { x: 1 }, m: { x: 1, z: 2 } });
+  });
+
+  it('quotes a document as encoding/json does', () => {
+    expect(goJson(value('b: "<&>"\na: [1, ~, 1.5e3]\n'))).toBe(
+      '{"a":[1,null,1500],"b":"\\u003c\\u0026\\u003e"}',
+    );
+  });
+});
+
+describe('parseObjects refuses what sigs.k8s.io/yaml refuses', () => {
+  it('an infinite number', () => {
+    const doc = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: -.inf}\n';
+    expect(parseObjects(fileMapFromText({ 'a.yaml': doc })).violations).toEqual([
+      {
+        reason: 'Invalid YAML',
+        path: 'a.yaml',
+        index: 0,
+        details: 'error converting YAML to JSON: json: unsupported value: -Inf',
+        subject: doc.trimEnd(),
+      },
+    ]);
+  });
+
+  it('passes over a document of comments only', () => {
+    expect(parseObjects(fileMapFromText({ 'a.yaml': '# nothing\n' }))).toEqual({
+      objects: [],
+      violations: [],
+    });
+  });
+});
