@@ -4,12 +4,24 @@
  * `fieldsEqual` and `cel` probes, each entry wrapped in an observedGeneration check and scoped by a
  * GroupKind and label selector; AND semantics where Unknown wins over False; PKO's messages.
  */
-import type { ObjectSetProbe } from '../api/generated/crds.js';
 import { field, groupOf, isRecord } from '../api/objects.js';
 import { compileCel } from '../cel/index.js';
 import { errorMessage } from '../errors.js';
 import type { KubeObject } from '../ports.js';
-import { matchesSelector } from './selector.js';
+import { matchesSelector, type LabelSelector } from './selector.js';
+
+/** One availability probe entry as an ObjectSet holds it (kind is required by the CRD, optional here). */
+export interface ObjectSetProbe {
+  readonly probes: readonly {
+    readonly condition?: { readonly type: string; readonly status: string };
+    readonly fieldsEqual?: { readonly fieldA: string; readonly fieldB: string };
+    readonly cel?: { readonly rule: string; readonly message: string };
+  }[];
+  readonly selector: {
+    readonly kind?: { readonly group: string; readonly kind: string };
+    readonly selector?: LabelSelector;
+  };
+}
 
 export type ProbeStatus = 'True' | 'False' | 'Unknown';
 
