@@ -111,7 +111,8 @@ async function writeStatus(
 ): Promise<'written' | 'unchanged' | 'conflict' | 'gone'> {
   if (canonicalJson(object['status'] ?? {}) === canonicalJson(status)) return 'unchanged';
   try {
-    deps.wrote?.(await deps.kube.updateStatus({ ...object, status }));
+    const written = await deps.kube.updateStatus({ ...object, status });
+    deps.wrote?.(written);
     return 'written';
   } catch (error) {
     if (isConflict(error)) return 'conflict';
@@ -160,7 +161,7 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
     if (written === 'conflict') {
       requeueAfterMs = 0;
       outcome = 'conflict';
-    }
+    } else if (written === 'gone') outcome = 'gone';
   }
   deps.record?.({
     key,
