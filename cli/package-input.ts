@@ -5,11 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
 import { createGoTemplateEngine } from '../functions/adapters/gotmpl/index.js';
 import { readPackageFolder } from '../functions/adapters/package-folder.js';
 import type { PackageManifest } from '../shared/api/generated/packagemanifest.js';
-import { GantryError } from '../shared/errors.js';
+import { errorMessage, GantryError } from '../shared/errors.js';
+import { parseYaml } from '../shared/packages/yaml.js';
 import type { Environment, PackageEngines, PackageMetadata, RawPackage } from '../shared/packages/index.js';
 
 /** The Kubernetes version offline rendering assumes unless `--kubernetes-version` says otherwise. */
@@ -27,6 +27,12 @@ export class UsageError extends GantryError {
   public override readonly name: string = 'UsageError';
 }
 
+/** cobra's `ExactArgs(1)`: the one positional argument, or PKO's usage error. */
+export function oneArgument(positionals: readonly string[]): string | undefined {
+  if (positionals.length > 1) throw new UsageError(`accepts 1 arg(s), received ${positionals.length}`);
+  return positionals[0];
+}
+
 /** Read the package folder named on the command line. */
 export async function readPackageArgument(cwd: string, folder: string | undefined): Promise<RawPackage> {
   if (folder === undefined) throw new UsageError('accepts 1 arg(s), received 0');
@@ -37,21 +43,37 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `--config-path`: a YAML (or JSON) file holding the package config. */
+function isMissingFile(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
+}
+
+/**
+ * `--config-path`: a YAML (or JSON) file holding the package config, read as PKO's tree reads it; its errors
+ * carry PKO's words (`getting config: read config from file: open x.yaml: no such file or directory`).
+ */
 export async function readConfigFile(cwd: string, path: string): Promise<Record<string, unknown>> {
-  const text = await readFile(resolve(cwd, path), 'utf8');
-  let value: unknown;
+  let text: string;
   try {
-    value = parse(text, { version: '1.1' });
+    text = await readFile(resolve(cwd, path), 'utf8');
   } catch (error) {
+    const reason = isMissingFile(error) ? 'no such file or directory' : errorMessage(error);
+    throw new UsageError(`getting config: read config from file: open ${path}: ${reason}`, { cause: error });
+  }
+  const parsed = parseYaml(text);
+  const prefix = `getting config: unmarshal config from file ${path}: `;
+  if (!parsed.ok) throw new UsageError(`${prefix}error converting YAML to JSON: ${parsed.error}`);
+  if (parsed.value === null || parsed.value === undefined) return {};
+  if (!isRecord(parsed.value)) {
+    const type = Array.isArray(parsed.value)
+      ? 'array'
+      : typeof parsed.value === 'boolean'
+        ? 'bool'
+        : typeof parsed.value;
     throw new UsageError(
-      `reading config file ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      `${prefix}error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ${type} into Go value of type map[string]interface {}`,
     );
   }
-  if (value === null || value === undefined) return {};
-  if (!isRecord(value))
-    throw new UsageError(`reading config file ${path}: the config must be a YAML mapping`);
-  return value;
+  return parsed.value;
 }
 
 export interface PackageContextChoice {

@@ -87,7 +87,13 @@ async function runOn(
   await rm(folder, { recursive: true, force: true });
   await cp(source, folder, { recursive: true });
   const args = who === 'pko' ? [command, 'pkg'] : [gantryBin, command, 'pkg'];
-  const result = await runBinary(who === 'pko' ? binary : process.execPath, args, { cwd: parent });
+  // gantry keeps the real HOME (its template engine is cached under ~/.cache/gantry); PKO gets an empty one
+  // inside the scratch folder, so no Docker config of the machine is read.
+  const home = who === 'pko' ? join(work, 'home') : (process.env.HOME ?? join(work, 'home'));
+  const result = await runBinary(who === 'pko' ? binary : process.execPath, args, {
+    cwd: parent,
+    env: { HOME: home },
+  });
   const normalised = who === 'pko' ? { ...result, stderr: collapseRepeatedPrefixes(result.stderr) } : result;
   return { result: normalised, files: await snapshot(folder) };
 }

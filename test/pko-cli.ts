@@ -38,12 +38,17 @@ export function locatePkoCli(env: NodeJS.ProcessEnv = process.env): PkoCliLocati
 export function runBinary(
   binary: string,
   args: readonly string[],
-  options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv; readonly timeoutMs?: number },
+  options: {
+    readonly cwd: string;
+    readonly env: NodeJS.ProcessEnv & { readonly HOME: string };
+    readonly timeoutMs?: number;
+  },
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, {
       cwd: options.cwd,
-      env: { PATH: process.env.PATH, HOME: '/nonexistent', ...options.env },
+      // HOME must be given (a scratch folder for PKO, the real one for gantry's cache); never a shared path.
+      env: { PATH: process.env.PATH, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: options.timeoutMs ?? 120_000,
     });

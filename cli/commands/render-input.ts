@@ -18,6 +18,7 @@ import {
 import type { CliIO } from '../command.js';
 import {
   environmentFor,
+  oneArgument,
   packageEngines,
   readConfigFile,
   readPackageArgument,
@@ -130,6 +131,21 @@ function stringFlag(
   return typeof value === 'string' ? value : undefined;
 }
 
+/** `--config-path`; `tree` says its errors as PKO's does (`rendering package: getting config: …`). */
+async function configFile(
+  cwd: string,
+  path: string,
+  mode: 'tree' | 'render',
+): Promise<Record<string, unknown>> {
+  try {
+    return await readConfigFile(cwd, path);
+  } catch (error) {
+    if (mode === 'tree' && error instanceof UsageError)
+      throw new UsageError(`rendering package: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
 async function renderStages(
   argv: readonly string[],
   io: CliIO,
@@ -140,10 +156,11 @@ async function renderStages(
   const v = flagValues(values);
   if (v['config-path'] !== undefined && v['config-testcase'] !== undefined)
     throw new UsageError('[config-path config-testcase] were all set');
+  const argument = oneArgument(positionals);
   const raw =
     v['pull'] === true
-      ? await pullPackageArgument(io, positionals[0], v['insecure'] === true)
-      : await readPackageArgument(io.cwd, positionals[0]);
+      ? await pullPackageArgument(io, argument, v['insecure'] === true)
+      : await readPackageArgument(io.cwd, argument);
   const componentName = stringFlag(v, 'component');
   // PKO's tree loads the root component only (its `--component` is ignored); Gantry's honours the flag.
   const pkg = await atStage('structure', () =>
@@ -162,7 +179,7 @@ async function renderStages(
   };
   const scope = v['cluster'] === true || namespace === '' ? 'Cluster' : 'Namespaced';
   const configPath = stringFlag(v, 'config-path');
-  const config = configPath !== undefined ? await readConfigFile(io.cwd, configPath) : chosen.config;
+  const config = configPath !== undefined ? await configFile(io.cwd, configPath, mode) : chosen.config;
   const pulledFrom = v['pull'] === true ? positionals[0] : undefined;
   const image = stringFlag(v, 'image') ?? pulledFrom ?? chosen.image;
   if (mode === 'tree') {

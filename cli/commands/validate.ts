@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { readFixtures, writeFixtures } from '../../functions/adapters/package-folder.js';
 import { loadPackage, validatePackage, ViolationError } from '../../shared/packages/index.js';
 import type { Command } from '../command.js';
-import { environmentFor, packageEngines, readPackageArgument } from '../package-input.js';
+import { environmentFor, oneArgument, packageEngines, readPackageArgument } from '../package-input.js';
 import { pullPackageArgument, SOURCE_FLAGS_HELP } from '../sources.js';
 
 const usage = `Validate a package folder: manifests, lock file, objects, templates and template test fixtures.
@@ -52,7 +52,7 @@ export const validateCommand: Command = {
         insecure: { type: 'boolean' },
       },
     });
-    const folder = positionals[0];
+    const folder = oneArgument(positionals);
     const pulled = values.pull === true;
     const raw = pulled
       ? await pullPackageArgument(io, folder, values.insecure === true)

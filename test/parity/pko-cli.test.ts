@@ -49,7 +49,10 @@ async function both(args: readonly string[], write: (dir: string) => void): Prom
   counter += 1;
   const pkoParent = freshCopy('pko', write);
   const gantryParent = freshCopy('gantry', write);
-  const pko = await runBinary(pkoPath, [args[0] ?? '', 'pkg', ...args.slice(1)], { cwd: pkoParent });
+  const pko = await runBinary(pkoPath, [args[0] ?? '', 'pkg', ...args.slice(1)], {
+    cwd: pkoParent,
+    env: { HOME: join(work, 'home') },
+  });
   const gantry = await runGantry([args[0] ?? '', 'pkg', ...args.slice(1)], { cwd: gantryParent });
   const stderr = collapseRepeatedPrefixes(pko.stderr);
   return [

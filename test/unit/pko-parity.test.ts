@@ -127,6 +127,28 @@ metadata:
     expect(r.stdout).toBe('pkg\nClusterPackage /\n└── Phase deploy\n    └── /v1, Kind=ConfigMap /a-\n');
   });
 
+  it('says a missing --config-path file as PKO does', async () => {
+    const r = await gantry('tree', { 'manifest.yaml': manifest() }, ['--config-path', 'nope.yaml']);
+    expect(r.stderr).toBe(
+      'Error: rendering package: getting config: read config from file: open nope.yaml: no such file or directory\n',
+    );
+  });
+
+  it('says a --config-path file that is no mapping as PKO does', async () => {
+    const r = await gantry('tree', { 'manifest.yaml': manifest(), 'list.yaml': '- 1\n' }, [
+      '--config-path',
+      'pkg/list.yaml',
+    ]);
+    expect(r.stderr).toBe(
+      'Error: rendering package: getting config: unmarshal config from file pkg/list.yaml: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go value of type map[string]interface {}\n',
+    );
+  });
+
+  it('takes exactly one argument, as cobra’s ExactArgs(1)', async () => {
+    const r = await gantry('tree', { 'manifest.yaml': manifest() }, ['extra']);
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: 'Error: accepts 1 arg(s), received 2\n' });
+  });
+
   const errors: [string, Record<string, string>, string][] = [
     [
       'a structural error',
