@@ -31,6 +31,8 @@ export interface ControlPlaneOptions {
   readonly detached?: boolean;
   /** Folder for certificates, data and logs (default: a new temporary folder, removed on stop). */
   readonly dir?: string;
+  /** Write the API server's audit log (every request, level Metadata, JSON lines) to this file. */
+  readonly auditLogPath?: string;
 }
 
 export interface ControlPlane {
@@ -95,6 +97,23 @@ async function startEtcd(
   );
   await waitFor('etcd health', async () => (await fetch(`${url}/health`)).ok, 30_000, [process]);
   return { process, url, ports: [client, peer] };
+}
+
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+`;
+
+function auditArgs(policyFile: string | undefined, logPath: string | undefined): string[] {
+  if (policyFile === undefined || logPath === undefined) return [];
+  return [
+    `--audit-policy-file=${policyFile}`,
+    `--audit-log-path=${logPath}`,
+    '--audit-log-format=json',
+    '--audit-log-maxsize=0',
+  ];
 }
 
 function apiserverArgs(etcdUrl: string, port: number, certs: CertFiles): string[] {
@@ -271,10 +290,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     ports.push(...etcd.ports);
     const port = await freePort();
     ports.push(port);
+    const policyFile = options.auditLogPath !== undefined ? join(dir, 'audit-policy.yaml') : undefined;
+    if (policyFile !== undefined) await writeFile(policyFile, AUDIT_POLICY);
     const apiserver = startProcess(
       'kube-apiserver',
       bins['kube-apiserver'],
-      apiserverArgs(etcd.url, port, certs),
+      [...apiserverArgs(etcd.url, port, certs), ...auditArgs(policyFile, options.auditLogPath)],
       join(dir, 'kube-apiserver.log'),
     );
     processes.push(apiserver);

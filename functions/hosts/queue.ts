@@ -63,7 +63,10 @@ export class WorkQueue {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.stopped) return;
+    if (this.stopped) {
+      this.notifyIdle();
+      return;
+    }
     const now = Date.now();
     this.refill();
     let next = Number.POSITIVE_INFINITY;

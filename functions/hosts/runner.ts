@@ -7,7 +7,7 @@
  */
 import { API_VERSION, LABEL_CACHE } from '../../shared/api/constants.js';
 import { controllerOf, isRecord, parseKubeObject } from '../../shared/api/objects.js';
-import { errorMessage } from '../../shared/errors.js';
+import { errorMessage, RetryableError } from '../../shared/errors.js';
 import { isKubeReason } from '../../shared/kube-errors.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
@@ -169,7 +169,7 @@ export class Runner {
       this.options.log(`cannot watch ${kind}: ${errorMessage(error)}`);
       return;
     }
-    const first = await this.options.client.listWithVersion(path, labelSelector);
+    const first = await this.listWithRetry(path, labelSelector);
     for (const item of first.items) this.onEvent('ADDED', item, managed, true);
     this.watches.push(this.watchLoop(path, labelSelector, first.resourceVersion, managed));
   }
@@ -209,6 +209,22 @@ export class Runner {
           this.options.log(`watch ${path}: ${errorMessage(error)}; retrying`);
           await new Promise((r) => setTimeout(r, 1_000));
         }
+      }
+    }
+  }
+
+  /** The first LIST of a watch; the API server answers 429/503 while its caches initialize: wait and retry. */
+  private async listWithRetry(
+    path: string,
+    labelSelector: string | undefined,
+  ): Promise<{ items: unknown[]; resourceVersion: string }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.options.client.listWithVersion(path, labelSelector);
+      } catch (error) {
+        if (!(error instanceof RetryableError) || attempt >= 30 || this.stopping()) throw error;
+        this.options.log(`list ${path}: ${errorMessage(error)}; retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(error.retryAfterMs, 2_000)));
       }
     }
   }
