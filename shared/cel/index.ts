@@ -21,6 +21,8 @@ export class CelError extends TerminalError {
 
 export interface CelProgram {
   readonly expression: string;
+  /** The expression names `oldSelf`: a Kubernetes transition rule, skipped where there is no old value. */
+  readonly isTransitionRule: boolean;
   /** Evaluate to a boolean; throws CelError when evaluation fails or yields a non-bool. */
   evaluate(variables: Readonly<Record<string, unknown>>): boolean;
 }
@@ -104,6 +106,14 @@ function prepareRegexCalls(node: unknown): void {
   prepareRegexCalls(node.args);
 }
 
+/** Whether the parsed AST reads the variable `name`. */
+function namesVariable(node: unknown, name: string): boolean {
+  if (Array.isArray(node)) return node.some((n) => namesVariable(n, name));
+  if (!isAstNode(node)) return false;
+  if (node.op === 'id') return node.args === name;
+  return namesVariable(node.args, name);
+}
+
 /** One call node: `call` args are [name, params]; `rcall` args are [name, receiver, params]. */
 function prepareCall(op: string, args: unknown[]): void {
   if (args[0] === 'matches') args[0] = RE2_MATCHES;
@@ -168,9 +178,11 @@ function compileUncached(expression: string, kind: CelEnvKind): CelProgram {
   if (!checked.valid) throw new CelError(celMessage(checked.error));
   if (checked.type !== 'bool' && checked.type !== 'dyn')
     throw new CelError(`invalid return type: ${checked.type}, expected bool`);
+  const isTransitionRule = kind === 'rule' && namesVariable(parsed.ast, 'oldSelf');
   instrument(parsed.ast);
   return {
     expression,
+    isTransitionRule,
     evaluate(variables): boolean {
       const context = Object.fromEntries(
         variablesOf[kind].map((name) => [name, toCelValue(variables[name] ?? {})]),
