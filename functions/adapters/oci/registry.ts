@@ -117,8 +117,11 @@ export class RegistryClient {
   ): Promise<HttpResponse> {
     const key = `${ref.registry}/${ref.repository}:${access}`;
     const cached = this.authorizations.get(key);
+    // Credentials belong to the registry's host: never to an upload Location or redirect on another host.
+    const authorizationHost = new URL(this.baseUrl(ref)).host;
     let response = await this.options.http.request({
       ...request,
+      authorizationHost,
       ...(cached !== undefined ? { authorization: cached } : {}),
     });
     if (response.status === 401) {
@@ -127,7 +130,7 @@ export class RegistryClient {
       const authorization = await this.authorize(ref, access, challenge, request.signal);
       if (authorization !== undefined) {
         this.authorizations.set(key, authorization);
-        response = await this.options.http.request({ ...request, authorization });
+        response = await this.options.http.request({ ...request, authorization, authorizationHost });
       } else {
         return this.fail(
           ref,
