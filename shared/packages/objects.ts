@@ -18,7 +18,7 @@ import { errorMessage } from '../errors.js';
 import { fileText, type FileMap } from './files.js';
 import { labelErrors } from './labels.js';
 import type { ViolationFields } from './violation.js';
-import { isYamlPath, parseYaml, splitYamlDocuments } from './yaml.js';
+import { excerpt, isYamlPath, parseYaml, splitYamlDocuments } from './yaml.js';
 
 export type KubeObject = ObjectSetObject['object'];
 
@@ -57,12 +57,24 @@ function toObject(
 ): { object?: KubeObject; violation?: ViolationFields } {
   if (!isRecord(value))
     return {
-      violation: { reason: 'Invalid YAML', path, index, details: 'Object is not a map', subject: doc },
+      violation: {
+        reason: 'Invalid YAML',
+        path,
+        index,
+        details: 'Object is not a map',
+        subject: excerpt(doc),
+      },
     };
   const { kind, apiVersion } = value;
   if (typeof kind !== 'string' || kind === '') {
     return {
-      violation: { reason: 'Invalid YAML', path, index, details: "Object 'Kind' is missing", subject: doc },
+      violation: {
+        reason: 'Invalid YAML',
+        path,
+        index,
+        details: "Object 'Kind' is missing",
+        subject: excerpt(doc),
+      },
     };
   }
   if (typeof apiVersion !== 'string' || apiVersion === '')
@@ -80,7 +92,13 @@ export function parseObjects(files: FileMap): { objects: SourcedObject[]; violat
     splitYamlDocuments(fileText(bytes)).forEach((doc, index) => {
       const parsed = parseYaml(doc);
       if (!parsed.ok) {
-        violations.push({ reason: 'Invalid YAML', path, index, details: parsed.error, subject: doc });
+        violations.push({
+          reason: 'Invalid YAML',
+          path,
+          index,
+          details: parsed.error,
+          subject: excerpt(doc, parsed.line),
+        });
         return;
       }
       const result = toObject(parsed.value, path, index, doc);

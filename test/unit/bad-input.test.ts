@@ -437,6 +437,16 @@ describe('manifest validation (gantry validate)', () => {
       `${manifest('  config:\n    openAPIV3Schema:\n      type: object\n      required: [a]\n      properties:\n        a: {type: string}\n')}test:\n  template:\n    - name: t\n      context: {config: {}}\n`,
       'test.template[0].context.config.a: Required value',
     ],
+    [
+      'test case named .. (its fixtures would be written outside .test-fixtures/)',
+      `${manifest()}test:\n  template:\n    - name: ".."\n`,
+      `test.template[0].name: Invalid value: "..": may not be '..'`,
+    ],
+    [
+      'test case named .',
+      `${manifest()}test:\n  template:\n    - name: "."\n`,
+      `test.template[0].name: Invalid value: ".": may not be '.'`,
+    ],
   ];
   for (const [name, text, message] of table) {
     it(name, async () => {
