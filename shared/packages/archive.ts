@@ -9,6 +9,7 @@ import { Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
 import type { FileMap } from './files.js';
+import { GantryError } from '../errors.js';
 import { ViolationError } from './violation.js';
 
 export interface ArchiveLimits {
@@ -187,7 +188,9 @@ export async function readTarball(
     }
   } catch (error) {
     source.destroy();
-    if (error instanceof ViolationError) throw error;
+    // Violations, and failures of the source already typed by their retry meaning (a network error in the
+    // middle of the body is retryable), pass as they are; anything else is a broken archive.
+    if (error instanceof GantryError) throw error;
     throw new ViolationError(
       { reason: 'Invalid package archive', details: error instanceof Error ? error.message : String(error) },
       { cause: error },

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { RetryableError, TerminalError } from '../../../shared/errors.js';
+import { refusal, RetryableError, TerminalError } from '../../../shared/errors.js';
 import {
   basicAuthorization,
   parseChallenge,
@@ -160,12 +160,16 @@ export class RegistryClient {
             await response.bytes(64 * 1024, 'maxManifestBytes').catch(() => new Uint8Array()),
           );
     const what = `${request.method ?? 'GET'} ${shownUrl(request.url)}: ${response.status}${text !== '' ? ` ${text}` : ''}${hint !== '' ? ` (${hint})` : ''}`;
-    if (response.status === 401 || response.status === 403)
-      throw new RetryableError(`unauthorized for ${ref.registry}/${ref.repository}: ${what}`, PULL_RETRY_MS);
-    if (response.status === 404) throw new RetryableError(`not found: ${what}`, PULL_RETRY_MS);
-    if (response.status === 429 || response.status >= 500)
-      throw new RetryableError(`registry error: ${what}`, retryAfterMs(response));
-    throw new TerminalError(`registry refused the request: ${what}`);
+    const status = response.status;
+    const kind =
+      status === 401 || status === 403
+        ? `unauthorized for ${ref.registry}/${ref.repository}`
+        : status === 404
+          ? 'not found'
+          : status === 429 || status >= 500
+            ? 'registry error'
+            : 'registry refused the request';
+    throw refusal(status, `${kind}: ${what}`, { retryAfterMs: retryAfterMs(response) });
   }
 
   private async authorize(
@@ -189,9 +193,9 @@ export class RegistryClient {
     const response = await this.options.http.request(tokenRequest(url, credentials, signal));
     if (response.status !== 200) {
       const text = registryErrorText(await response.bytes(64 * 1024, 'maxManifestBytes'));
-      throw new RetryableError(
+      throw refusal(
+        response.status,
         `unauthorized for ${ref.registry}/${ref.repository}: token endpoint ${url.origin}${url.pathname} answered ${response.status}${text !== '' ? ` ${text}` : ''}`,
-        PULL_RETRY_MS,
       );
     }
     const body: unknown = JSON.parse(
