@@ -5,12 +5,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
 import { createGoTemplateEngine } from '../functions/adapters/gotmpl/index.js';
 import { readPackageFolder } from '../functions/adapters/package-folder.js';
 import type { PackageManifest } from '../shared/api/generated/packagemanifest.js';
 import { GantryError } from '../shared/errors.js';
 import type { Environment, PackageEngines, PackageMetadata, RawPackage } from '../shared/packages/index.js';
+import { parseYaml } from '../shared/packages/yaml.js';
 
 /** The Kubernetes version offline rendering assumes unless `--kubernetes-version` says otherwise. */
 export const DEFAULT_KUBERNETES_VERSION = 'v1.37.2';
@@ -37,17 +37,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `--config-path`: a YAML (or JSON) file holding the package config. */
+/**
+ * `--config-path`: a YAML (or JSON) file holding the package config, parsed with the project's YAML 1.1
+ * parser as the API server would read it (`since: 2024-01-01` stays a string, limits on size and depth).
+ */
 export async function readConfigFile(cwd: string, path: string): Promise<Record<string, unknown>> {
   const text = await readFile(resolve(cwd, path), 'utf8');
-  let value: unknown;
-  try {
-    value = parse(text, { version: '1.1' });
-  } catch (error) {
-    throw new UsageError(
-      `reading config file ${path}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
+  const parsed = parseYaml(text);
+  if (!parsed.ok) throw new UsageError(`reading config file ${path}: ${parsed.error}`);
+  const value = parsed.value;
   if (value === null || value === undefined) return {};
   if (!isRecord(value))
     throw new UsageError(`reading config file ${path}: the config must be a YAML mapping`);
