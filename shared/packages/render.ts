@@ -13,7 +13,7 @@ import type { PackageManifest, PackageManifestSpec } from '../api/generated/pack
 /** An availability probe as the manifest declares it (CRD defaults are applied by the ObjectDeployment builder). */
 export type ManifestProbe = NonNullable<PackageManifestSpec['availabilityProbes']>[number];
 import { compileCel } from '../cel/index.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, TerminalError } from '../errors.js';
 import type { GoTemplateEngine } from '../ports.js';
 import { renderHandlebars } from '../render/handlebars.js';
 import { aggregate, admitConfig } from '../schema/index.js';
@@ -217,6 +217,9 @@ export async function renderTemplates(
         out.set(path.slice(0, -'.hbs'.length), encoder.encode(text));
     }
   } catch (error) {
+    // Only a problem with the package is a violation; an engine crash (retryable) or any unexpected failure is
+    // passed on as it is, so the host retries it instead of blaming the package.
+    if (!(error instanceof TerminalError)) throw error;
     fail({ reason: elide(errorMessage(error)), component });
   }
   return out;
