@@ -14,7 +14,7 @@ import type { PackageManifest, PackageManifestSpec } from '../api/generated/pack
 export type ManifestProbe = NonNullable<PackageManifestSpec['availabilityProbes']>[number];
 import { compileCel } from '../cel/index.js';
 import { errorMessage, TerminalError } from '../errors.js';
-import type { GoTemplateEngine } from '../ports.js';
+import type { GoTemplateEngine, HandlebarsEngine } from '../ports.js';
 import { renderHandlebars } from '../render/handlebars.js';
 import { aggregate, admitConfig } from '../schema/index.js';
 import { fileText, type FileMap } from './files.js';
@@ -34,6 +34,8 @@ import { ANNOTATION_PHASE } from '../api/constants.js';
 
 export interface PackageEngines {
   readonly gotmpl: GoTemplateEngine;
+  /** Where `.hbs` templates render (a worker thread with a deadline); absent: the pure renderer, in-thread. */
+  readonly handlebars?: HandlebarsEngine;
 }
 
 export interface Environment {
@@ -191,7 +193,7 @@ export async function renderTemplates(
   files: FileMap,
   context: unknown,
   engines: PackageEngines,
-  cel: (expression: string) => boolean,
+  cel: { readonly evaluate: (expression: string) => boolean; readonly variables: Record<string, unknown> },
   component: string,
 ): Promise<Map<string, Uint8Array>> {
   const out = new Map([...files].filter(([p]) => !p.endsWith('.gotmpl') && !p.endsWith('.hbs')));
@@ -206,15 +208,19 @@ export async function renderTemplates(
         execute,
         context,
         files,
-        cel,
+        cel: cel.evaluate,
+        celVariables: cel.variables,
         functionSet: 'package',
       });
       for (const [path, text] of rendered) out.set(path.slice(0, -'.gotmpl'.length), encoder.encode(text));
     }
     if (hbs.size > 0) {
       const execute = [...hbs.keys()].filter((p) => !isHelper(p)).sort();
-      for (const [path, text] of renderHandlebars({ templates: hbs, execute, context }))
-        out.set(path.slice(0, -'.hbs'.length), encoder.encode(text));
+      const request = { templates: hbs, execute, context };
+      const rendered = engines.handlebars
+        ? await engines.handlebars.render(request)
+        : renderHandlebars(request);
+      for (const [path, text] of rendered) out.set(path.slice(0, -'.hbs'.length), encoder.encode(text));
     }
   } catch (error) {
     // Only a problem with the package is a violation; an engine crash (retryable) or any unexpected failure is
@@ -352,8 +358,8 @@ export async function renderPackage(input: RenderInput, engines: PackageEngines)
   };
   const cond = evaluateConditions(manifest, base, name);
   const variables = { ...base, cond };
-  const cel = (expression: string): boolean => compileCel(expression, 'package').evaluate(variables);
-  const files = await renderTemplates(component.files, context, engines, cel, name);
+  const evaluate = (expression: string): boolean => compileCel(expression, 'package').evaluate(variables);
+  const files = await renderTemplates(component.files, context, engines, { evaluate, variables }, name);
   filterPaths(files, manifest, variables, name);
   const parsed = parseObjects(files);
   if (parsed.violations.length > 0) fail(withComponent(parsed.violations, name));
