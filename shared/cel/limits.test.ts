@@ -36,7 +36,6 @@ describe('CEL runtime limits', () => {
     expect(error.message).toBe(
       `CEL expression "${expr}" exceeded the runtime cost limit of ${CEL_LIMITS.runtimeCostBudget} (operation cancelled: actual cost limit exceeded)`,
     );
-    expect(CEL_LIMITS.runtimeCostBudget).toBe(1_000_000);
   });
 
   it('charges string sizes: a scan of a large string in a loop runs out of budget', () => {
