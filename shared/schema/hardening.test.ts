@@ -73,3 +73,20 @@ describe('config schema hardening', () => {
     ]);
   });
 });
+
+describe('config schema admission of large lists', () => {
+  it('reports a rule failing on each of 150,000 list items without overflowing the call stack', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        items: {
+          type: 'array',
+          items: { type: 'integer', 'x-kubernetes-validations': [{ rule: 'self > 0', message: 'positive' }] },
+        },
+      },
+    };
+    const errors = admitConfig(schema, { items: Array.from({ length: 150_000 }, () => 0) }).errors;
+    expect(errors.length).toBe(150_000);
+    expect(errors[149_999]).toBe('spec.config.items[149999]: Invalid value: 0: positive');
+  });
+});

@@ -307,16 +307,21 @@ function celRuleErrors(value: unknown, old: unknown, schema: Schema, path: strin
     for (const [k, v] of Object.entries(value)) {
       const s = childSchemaOf(schema, k);
       const oldChild = isRecord(old) ? old[k] : undefined;
-      if (s !== undefined) errors.push(...celRuleErrors(v, oldChild, s, `${path}.${k}`, depth + 1));
+      if (s !== undefined) append(errors, celRuleErrors(v, oldChild, s, `${path}.${k}`, depth + 1));
     }
   }
   const items = schemaAt(schema, 'items');
   if (Array.isArray(value) && items !== undefined) {
-    value.forEach((v: unknown, i) =>
-      errors.push(...celRuleErrors(v, oldListItem(schema, v, old), items, `${path}[${i}]`, depth + 1)),
-    );
+    value.forEach((v: unknown, i) => {
+      append(errors, celRuleErrors(v, oldListItem(schema, v, old), items, `${path}[${i}]`, depth + 1));
+    });
   }
   return errors;
+}
+
+/** Append without spreading (a spread of a 150,000-element list overflows the call stack). */
+function append(to: string[], more: readonly string[]): void {
+  for (const e of more) to.push(e);
 }
 
 /** The item of the old list with the same map keys as `item`, for `x-kubernetes-list-type: map` lists. */
@@ -385,7 +390,7 @@ export function admitConfig(
       if (text !== undefined && !errors.includes(text)) errors.push(text);
     }
   }
-  if (errors.length === 0) errors.push(...celRuleErrors(value, oldConfig, schema, pathPrefix));
+  if (errors.length === 0) append(errors, celRuleErrors(value, oldConfig, schema, pathPrefix));
   return { config: value, errors };
 }
 
