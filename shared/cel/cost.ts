@@ -28,14 +28,11 @@ const READS = new Set(['id', 'value', '.', '.?', '[]', '[?]', 'accuValue']);
  */
 const PASS_THROUGH = new Set(['?:', '&&', '||', '!_', 'accuPush', 'accuInc', 'comprehension']);
 
-interface Frame {
-  argumentCost: number;
-}
-
 /** The budget of the evaluation running now (evaluation is synchronous, so one at a time). */
 class CostTracker {
   private spent = 0;
-  private readonly frames: Frame[] = [];
+  /** Per open node: the size cost of its arguments so far (numbers, not objects: this runs per node). */
+  private readonly frames: number[] = [];
   /** The first limit hit; kept because CEL's `all`/`exists` swallow errors of single elements. */
   public failure: CelLimitError | undefined;
 
@@ -43,7 +40,7 @@ class CostTracker {
 
   /** Open a frame for a node; returns the depth to unwind to when the node throws. */
   public enter(): number {
-    return this.frames.push({ argumentCost: 0 }) - 1;
+    return this.frames.push(0) - 1;
   }
 
   public unwind(depth: number): void {
@@ -51,10 +48,10 @@ class CostTracker {
   }
 
   public leave(op: string, result: unknown): void {
-    const frame = this.frames.pop();
+    const argumentCost = this.frames.pop() ?? 0;
     const size = sizeCost(result);
-    const parent = this.frames.at(-1);
-    if (parent !== undefined) parent.argumentCost += size;
+    const top = this.frames.length - 1;
+    if (top >= 0) this.frames[top] = (this.frames[top] ?? 0) + size;
     if (READS.has(op)) {
       this.charge(1);
       return;
@@ -62,8 +59,8 @@ class CostTracker {
     this.guard(() => {
       checkSize(result, this.limits);
     });
-    if (PASS_THROUGH.has(op)) this.charge(1 + (op === 'comprehension' ? (frame?.argumentCost ?? 0) : 0));
-    else this.charge(1 + size + (frame?.argumentCost ?? 0));
+    if (PASS_THROUGH.has(op)) this.charge(1 + (op === 'comprehension' ? argumentCost : 0));
+    else this.charge(1 + size + argumentCost);
   }
 
   public charge(cost: number): void {
