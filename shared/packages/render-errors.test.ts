@@ -55,3 +55,28 @@ describe('renderPackage keeps infrastructure failures what they are', () => {
     expect(await renderWith(failingEngine(bug))).toBe(bug);
   });
 });
+
+describe('renderPackage with a previous config', () => {
+  const withSchema = `${manifest}  config:\n    openAPIV3Schema:\n      type: object\n      properties:\n        size:\n          type: integer\n          x-kubernetes-validations:\n            - {rule: "self >= oldSelf", message: "size may not shrink"}\n`;
+  const render = (previousConfig?: unknown): Promise<unknown> => {
+    const pkg = loadPackage({ files: fileMapFromText({ 'manifest.yaml': withSchema }), labels: {} });
+    return renderPackage(
+      {
+        component: pkg.root,
+        scope: 'Namespaced',
+        package: { metadata: { name: 'inst', namespace: 'ns' }, image: 'img' },
+        config: { size: 1 },
+        environment: { kubernetes: { version: 'v1.37.2' } },
+        ...(previousConfig !== undefined ? { previousConfig } : {}),
+      },
+      { gotmpl: failingEngine(new Error('no templates here')) },
+    ).catch((error: unknown) => error);
+  };
+
+  it('skips transition rules on create and checks them against the applied config on update', async () => {
+    expect(await render()).toMatchObject({ config: { size: 1 } });
+    const error = await render({ size: 2 });
+    expect(error).toBeInstanceOf(ViolationError);
+    expect((error as Error).message).toBe('spec.config.size: Invalid value: 1: size may not shrink');
+  });
+});

@@ -61,6 +61,11 @@ export interface RenderInput {
   readonly package: { readonly metadata: PackageMetadata; readonly image: string };
   /** Raw `spec.config` as the user gave it (undefined/null ⇒ {}). */
   readonly config: unknown;
+  /**
+   * The config the Package was last rendered with (its applied config), for the schema's transition rules
+   * (`oldSelf`); undefined on create, where Kubernetes skips them.
+   */
+  readonly previousConfig?: unknown;
   readonly environment: Environment;
   readonly imagePrefixOverrides?: readonly ImagePrefixOverride[];
   /** Template tests and `tree`: every `.images.X` is `registry.package-operator.run/static-image`. */
@@ -97,8 +102,9 @@ export function admit(
   manifest: PackageManifest,
   config: unknown,
   component: string,
+  previousConfig?: unknown,
 ): Record<string, unknown> {
-  const result = admitConfig(manifest.spec?.config?.openAPIV3Schema, config);
+  const result = admitConfig(manifest.spec?.config?.openAPIV3Schema, config, 'spec.config', previousConfig);
   if (result.errors.length > 0) fail({ reason: aggregate(result.errors), component });
   return result.config;
 }
@@ -340,7 +346,7 @@ export async function renderPackage(input: RenderInput, engines: PackageEngines)
   const { component } = input;
   const name = component.name;
   const manifest = component.manifest;
-  const config = admit(manifest, input.config, name);
+  const config = admit(manifest, input.config, name, input.previousConfig);
   if (input.staticImages !== true) {
     const lockProblems = lockConsistency(manifest, component.lock, name);
     if (lockProblems.length > 0) fail(lockProblems);
