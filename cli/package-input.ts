@@ -5,7 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { createGoTemplateEngine } from '../functions/adapters/gotmpl/index.js';
+import {
+  createWorkerGoTemplateEngine,
+  createWorkerHandlebarsEngine,
+  TemplateWorker,
+} from '../functions/adapters/templates/index.js';
 import { readPackageFolder } from '../functions/adapters/package-folder.js';
 import type { PackageManifest } from '../shared/api/generated/packagemanifest.js';
 import { errorMessage, GantryError } from '../shared/errors.js';
@@ -17,9 +21,18 @@ export const DEFAULT_KUBERNETES_VERSION = 'v1.37.2';
 
 let engines: PackageEngines | undefined;
 
-/** The template engines, created once per process (the Go engine loads lazily on first use). */
+/**
+ * The template engines, created once per process: both render in one worker thread with a deadline and a
+ * memory cap (the Go engine loads lazily in it on first use).
+ */
 export function packageEngines(): PackageEngines {
-  engines ??= { gotmpl: createGoTemplateEngine() };
+  if (engines === undefined) {
+    const worker = new TemplateWorker();
+    engines = {
+      gotmpl: createWorkerGoTemplateEngine(worker),
+      handlebars: createWorkerHandlebarsEngine(worker),
+    };
+  }
   return engines;
 }
 

@@ -4,7 +4,7 @@
  * (reported with the log's tail), stopped by pid with SIGTERM then SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, openSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
@@ -21,6 +21,35 @@ export interface ManagedProcess {
 export async function logTail(file: string, lines = 30): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
   return text.split('\n').slice(-lines).join('\n');
+}
+
+/** Who a process is, beyond its pid (pids are reused, e.g. after a reboot): its command line and start time. */
+export interface ProcessIdentity {
+  /** /proc/<pid>/cmdline, arguments separated by NUL. */
+  readonly cmdline: string;
+  /** Field 22 of /proc/<pid>/stat: clock ticks after boot when it started. */
+  readonly startTime: string;
+}
+
+/** The identity of a live process, or undefined when it is gone (or /proc is not there). */
+export function processIdentity(pid: number): ProcessIdentity | undefined {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0$/, '');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name in parentheses may hold spaces: fields are counted after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const startTime = fields[19];
+    return startTime === undefined ? undefined : { cmdline, startTime };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` is still the process that had `identity` (same command line, same start time). */
+export function isSameProcess(pid: number, identity: ProcessIdentity | undefined): boolean {
+  if (identity === undefined) return false;
+  const now = processIdentity(pid);
+  return now !== undefined && now.cmdline === identity.cmdline && now.startTime === identity.startTime;
 }
 
 /** Whether a pid is alive. */

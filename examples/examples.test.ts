@@ -103,6 +103,26 @@ describe('examples', () => {
     );
   });
 
+  it('reads --config-path as the API server would (YAML 1.1, timestamps stay strings)', async () => {
+    const dir = join(root, '..', '.test-results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'date-config.yaml'), 'greeting: 2024-01-01\nmonitoring: yes\n');
+    const r = await run([
+      'render',
+      'templated',
+      '--config-path',
+      join(dir, 'date-config.yaml'),
+      '-o',
+      'json',
+    ]);
+    expect(r.stderr).toBe('');
+    const od = (JSON.parse(r.stdout) as { items: { metadata: { annotations: Record<string, string> } }[] })
+      .items[0]!;
+    expect(od.metadata.annotations['package-operator.run/package-config']).toBe(
+      '{"greeting":"2024-01-01","monitoring":true}',
+    );
+  });
+
   it('names an unknown component', async () => {
     expect((await run(['tree', 'multi', '--component', 'nope'])).stderr).toBe(
       'Error: rendering package: parsing package contents: Component not found [nope]\n',

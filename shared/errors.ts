@@ -32,3 +32,26 @@ export class RetryableError extends GantryError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The back-off for a failure of the world (a source down, a network error), PKO's initial pull back-off. */
+export const DEFAULT_RETRY_MS = 10_000;
+
+/**
+ * The one place a remote service's answer is classified: 404 (not there yet), 408, 429 and 5xx are the world
+ * and retried; any other 4xx (401/403 refusals such as S3 AccessDenied, 400 bad requests) is terminal: it will
+ * not change until the package, its location or its credentials change.
+ */
+export function isRetryableStatus(status: number): boolean {
+  return status === 404 || status === 408 || status === 429 || status >= 500 || status < 400;
+}
+
+/** An error for a refusal by a remote service, typed by {@link isRetryableStatus}. */
+export function refusal(
+  status: number,
+  message: string,
+  options: ErrorOptions & { readonly retryAfterMs?: number } = {},
+): TerminalError | RetryableError {
+  return isRetryableStatus(status)
+    ? new RetryableError(message, options.retryAfterMs ?? DEFAULT_RETRY_MS, options)
+    : new TerminalError(message, options);
+}

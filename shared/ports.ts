@@ -25,6 +25,11 @@ export interface GoTemplateRequest {
   readonly files: FileMap;
   /** Evaluates a boolean CEL expression for the `cel` template function; throws on error. */
   readonly cel?: (expression: string) => boolean;
+  /**
+   * The variables `cel` evaluates over (`config`, `images`, …, `cond`): an engine in another thread cannot call
+   * `cel` and evaluates the expression itself from these.
+   */
+  readonly celVariables?: Readonly<Record<string, unknown>>;
   readonly functionSet: TemplateFunctionSet;
 }
 
@@ -32,6 +37,16 @@ export interface GoTemplateRequest {
 export interface GoTemplateEngine {
   /** Path -> rendered text for every executed template. Throws TemplateError with Go's own message. */
   render(request: GoTemplateRequest): Promise<ReadonlyMap<string, string>>;
+}
+
+/** The handlebars engine (`.hbs`), when it runs elsewhere (a worker thread); the pure renderer otherwise. */
+export interface HandlebarsEngine {
+  /** Path -> rendered text for every executed template. Throws TemplateError naming the file. */
+  render(request: {
+    readonly templates: ReadonlyMap<string, string>;
+    readonly execute: readonly string[];
+    readonly context: unknown;
+  }): Promise<ReadonlyMap<string, string>>;
 }
 
 /** A package fetched from where `spec.image` points. */

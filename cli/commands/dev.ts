@@ -13,7 +13,15 @@ import { cacheRoot } from '../../devenv/binaries.js';
 import { startControlPlane } from '../../devenv/control-plane.js';
 import { startMinio } from '../../devenv/minio.js';
 import { startRegistry } from '../../devenv/registry.js';
-import { pidAlive, portIsFree, stopAll, stopPid } from '../../devenv/process.js';
+import {
+  isSameProcess,
+  pidAlive,
+  portIsFree,
+  processIdentity,
+  stopAll,
+  stopPid,
+  type ProcessIdentity,
+} from '../../devenv/process.js';
 import type { CliIO, Command } from '../command.js';
 import { UsageError } from '../package-input.js';
 
@@ -42,7 +50,15 @@ const stateSchema = z.object({
   dir: z.string(),
   full: z.boolean(),
   ports: z.array(z.number()),
-  processes: z.array(z.object({ name: z.string(), pid: z.number(), logFile: z.string() })),
+  processes: z.array(
+    z.object({
+      name: z.string(),
+      pid: z.number(),
+      logFile: z.string(),
+      /** Recorded at start; `down` signals the pid only while it is still this process. */
+      identity: z.object({ cmdline: z.string(), startTime: z.string() }).optional(),
+    }),
+  ),
   registry: z.string().optional(),
   s3: z.object({ endpoint: z.string(), bucket: z.string(), credentialsFile: z.string() }).optional(),
 });
@@ -51,6 +67,25 @@ type DevState = z.infer<typeof stateSchema>;
 /** The dev state folder; `GANTRY_DEV_DIR` moves it (tests use their own). */
 const devDir = (): string => process.env['GANTRY_DEV_DIR'] ?? join(cacheRoot(), 'dev');
 const statePath = (): string => join(devDir(), 'state.json');
+/** Written by `up` into the folder it creates: `down` removes only a folder that holds it. */
+const MARKER = '.gantry-dev';
+const MARKER_TEXT = 'created by gantry dev up; removed by gantry dev down\n';
+
+/** A started process as the state file records it, with its identity. */
+function recorded(p: { name: string; pid: number; logFile: string }): DevState['processes'][number] {
+  const identity: ProcessIdentity | undefined = processIdentity(p.pid);
+  return { name: p.name, pid: p.pid, logFile: p.logFile, ...(identity !== undefined ? { identity } : {}) };
+}
+
+/** Whether Gantry created `dir`: it is the dev folder and holds the marker `up` wrote. */
+async function createdByGantry(dir: string): Promise<boolean> {
+  if (dir !== devDir()) return false;
+  try {
+    return (await readFile(join(dir, MARKER), 'utf8')) === MARKER_TEXT;
+  } catch {
+    return false;
+  }
+}
 
 export async function readState(): Promise<DevState | undefined> {
   if (!existsSync(statePath())) return undefined;
@@ -66,14 +101,20 @@ async function down(io: CliIO): Promise<number> {
     io.stdout('No local control plane is running.\n');
     return 0;
   }
-  await stopAll(
-    state.processes.map((p) => ({ name: p.name, stop: (grace: number) => stopPid(p.pid, grace) })),
-  );
+  // A pid is signalled only while it is still the process Gantry started (pids are reused after a reboot).
+  const ours = state.processes.filter((p) => !pidAlive(p.pid) || isSameProcess(p.pid, p.identity));
+  for (const p of state.processes)
+    if (!ours.includes(p))
+      io.stderr(
+        `warning: not stopping ${p.name} (pid ${p.pid}): it is no longer the process Gantry started\n`,
+      );
+  await stopAll(ours.map((p) => ({ name: p.name, stop: (grace: number) => stopPid(p.pid, grace) })));
   const busy: number[] = [];
   for (const port of state.ports) if (!(await portIsFree(port))) busy.push(port);
-  await rm(state.dir, { recursive: true, force: true });
+  if (await createdByGantry(state.dir)) await rm(state.dir, { recursive: true, force: true });
+  else io.stderr(`warning: not removing ${state.dir}: Gantry did not create it\n`);
   await rm(statePath(), { force: true });
-  io.stdout(`Stopped ${state.processes.map((p) => p.name).join(', ')}.\n`);
+  if (ours.length > 0) io.stdout(`Stopped ${ours.map((p) => p.name).join(', ')}.\n`);
   if (busy.length > 0) io.stderr(`warning: ports still in use: ${busy.join(', ')}\n`);
   return 0;
 }
@@ -84,7 +125,7 @@ async function status(io: CliIO, kubeconfigOnly: boolean): Promise<number> {
     io.stderr('No local control plane is running: start one with `gantry dev up`.\n');
     return 1;
   }
-  const dead = state.processes.filter((p) => !pidAlive(p.pid));
+  const dead = state.processes.filter((p) => !isSameProcess(p.pid, p.identity));
   if (kubeconfigOnly) {
     io.stdout(`${state.kubeconfigPath}\n`);
     return dead.length === 0 ? 0 : 1;
@@ -94,7 +135,7 @@ async function status(io: CliIO, kubeconfigOnly: boolean): Promise<number> {
   );
   for (const p of state.processes)
     io.stdout(
-      `${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${pidAlive(p.pid) ? 'running' : `NOT RUNNING (log: ${p.logFile})`}\n`,
+      `${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isSameProcess(p.pid, p.identity) ? 'running' : `NOT RUNNING (log: ${p.logFile})`}\n`,
     );
   return dead.length === 0 ? 0 : 1;
 }
@@ -121,7 +162,7 @@ async function extras(options: UpOptions, state: DevState, io: CliIO): Promise<D
       ports: [...next.ports, registry.port],
       processes: [
         ...next.processes,
-        { name: 'registry', pid: registry.process.pid, logFile: registry.process.logFile },
+        recorded({ name: 'registry', pid: registry.process.pid, logFile: registry.process.logFile }),
       ],
     };
   }
@@ -142,7 +183,7 @@ async function extras(options: UpOptions, state: DevState, io: CliIO): Promise<D
       ports: [...next.ports, ...minio.ports],
       processes: [
         ...next.processes,
-        { name: 'minio', pid: minio.process.pid, logFile: minio.process.logFile },
+        recorded({ name: 'minio', pid: minio.process.pid, logFile: minio.process.logFile }),
       ],
     };
   }
@@ -152,7 +193,7 @@ async function extras(options: UpOptions, state: DevState, io: CliIO): Promise<D
 async function up(io: CliIO, options: UpOptions): Promise<number> {
   const existing = await readState();
   if (existing !== undefined) {
-    if (existing.processes.every((p) => pidAlive(p.pid))) {
+    if (existing.processes.every((p) => isSameProcess(p.pid, p.identity))) {
       io.stdout(
         `A local control plane is already running (${existing.full ? 'full' : 'plain'} mode).\nkubeconfig: ${existing.kubeconfigPath}\n`,
       );
@@ -171,6 +212,7 @@ async function up(io: CliIO, options: UpOptions): Promise<number> {
   const dir = join(devDir(), 'run');
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
+  await writeFile(join(devDir(), MARKER), MARKER_TEXT);
   const cp = await startControlPlane({
     full: options.full,
     detached: true,
@@ -185,7 +227,7 @@ async function up(io: CliIO, options: UpOptions): Promise<number> {
     dir: devDir(),
     full: options.full,
     ports: [...cp.ports],
-    processes: cp.processes.map((p) => ({ name: p.name, pid: p.pid, logFile: p.logFile })),
+    processes: cp.processes.map(recorded),
   };
   await writeFile(statePath(), `${JSON.stringify(base, null, 2)}\n`);
   const state = await extras(options, base, io);

@@ -4,7 +4,8 @@
  * skipped, sizes and counts limited. Reads and writes template-test fixtures.
  */
 import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { TerminalError } from '../../shared/errors.js';
 import type { FileMap } from '../../shared/packages/files.js';
 import type { RawPackage } from '../../shared/packages/structure.js';
 import { ViolationError } from '../../shared/packages/violation.js';
@@ -104,9 +105,18 @@ export async function readFixtures(dir: string): Promise<Map<string, FileMap>> {
   return out;
 }
 
-/** Write generated fixtures (paths relative to the package folder). */
+/**
+ * Write generated fixtures (paths relative to the package folder). A path that is not below a
+ * `.test-fixtures/` folder of the package is refused, whatever produced it.
+ */
 export async function writeFixtures(dir: string, files: ReadonlyMap<string, string>): Promise<void> {
   for (const [path, text] of files) {
+    const segments = path.split('/');
+    const inFixtures = segments.indexOf('.test-fixtures');
+    if (isAbsolute(path) || segments.some((s) => s === '..' || s === '.' || s === '') || inFixtures < 0)
+      throw new TerminalError(
+        `refusing to write fixture ${JSON.stringify(path)}: not inside .test-fixtures/`,
+      );
     const full = join(dir, path);
     await mkdir(dirname(full), { recursive: true });
     await writeFile(full, text);

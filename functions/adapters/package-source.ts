@@ -5,8 +5,9 @@
  * content digest (bounded in bytes, concurrent pulls of one digest de-duplicated). Nothing is cached unless
  * it was fully read, verified and unpacked.
  */
+import { STATUS_CODES } from 'node:http';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { RetryableError, TerminalError, errorMessage } from '../../shared/errors.js';
+import { refusal, RetryableError, TerminalError, errorMessage } from '../../shared/errors.js';
 import { credentialsFor, type DockerConfig } from '../../shared/oci/auth.js';
 import type { PackageImage } from '../../shared/oci/image.js';
 import { DEFAULT_SOURCE_LIMITS, limitText, type SourceLimits } from '../../shared/oci/limits.js';
@@ -73,12 +74,43 @@ async function* bytesOf(body: AsyncIterable<unknown>): AsyncIterable<Uint8Array>
   for await (const chunk of body) if (chunk instanceof Uint8Array) yield chunk;
 }
 
+/** The HTTP status of an AWS SDK service error (`$metadata.httpStatusCode`); undefined for network errors. */
+function s3Status(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null || !('$metadata' in error)) return undefined;
+  const metadata: unknown = error.$metadata;
+  if (typeof metadata !== 'object' || metadata === null || !('httpStatusCode' in metadata)) return undefined;
+  return typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
+}
+
+/**
+ * An S3 failure typed by what it means: a refusal (AccessDenied, a bad request) is terminal, a missing object,
+ * throttling, a server error or a network error is retried. The message names the S3 error code and says so.
+ */
 function s3Error(action: string, location: string, error: unknown): Error {
   const name = error instanceof Error ? error.name : '';
   const prefix = name !== '' && name !== 'Error' && !errorMessage(error).startsWith(name) ? `${name}: ` : '';
-  return new RetryableError(`${action} ${location}: ${prefix}${errorMessage(error)}`, PULL_RETRY_MS, {
-    cause: error,
-  });
+  const status = s3Status(error);
+  const message = `${action} ${location}: ${prefix}${errorMessage(error)}`;
+  return status === undefined
+    ? new RetryableError(message, PULL_RETRY_MS, { cause: error })
+    : refusal(status, `${message} (HTTP ${status} ${STATUS_CODES[status] ?? ''})`.replace(' )', ')'), {
+        cause: error,
+        retryAfterMs: PULL_RETRY_MS,
+      });
+}
+
+/** The next chunk of a body; a network failure in the middle of it is the world, not the package: retried. */
+async function nextChunk(
+  iterator: AsyncIterator<Uint8Array>,
+  where: string,
+): Promise<IteratorResult<Uint8Array>> {
+  try {
+    return await iterator.next();
+  } catch (error) {
+    throw new RetryableError(`GET ${where}: reading the body: ${errorMessage(error)}`, PULL_RETRY_MS, {
+      cause: error,
+    });
+  }
 }
 
 class Sources implements PackageSource {
@@ -177,14 +209,7 @@ class Sources implements PackageSource {
       if (response.status !== 200) {
         await response.discard();
         const message = `GET ${shownUrl(loc.url)}: ${response.status}`;
-        if (
-          response.status >= 400 &&
-          response.status < 500 &&
-          response.status !== 404 &&
-          response.status !== 429
-        )
-          throw new TerminalError(message);
-        throw new RetryableError(message, PULL_RETRY_MS);
+        throw refusal(response.status, message, { retryAfterMs: PULL_RETRY_MS });
       }
       const declared = Number(response.headers.get('content-length') ?? '0');
       this.checkCompressed(declared, shownUrl(loc.url));
@@ -288,14 +313,21 @@ class Sources implements PackageSource {
       let total = 0;
       const limits = this.limits;
       async function* capped(): AsyncIterable<Uint8Array> {
-        for await (const chunk of bytesOf(stream)) {
-          total += chunk.length;
-          if (total > limits.maxCompressedBytes)
-            throw new TerminalError(
-              `${where} is larger than allowed (${limitText('maxCompressedBytes', limits)})`,
-            );
-          onProgress?.(total, head.size);
-          yield chunk;
+        const iterator = bytesOf(stream)[Symbol.asyncIterator]();
+        try {
+          for (;;) {
+            const next = await nextChunk(iterator, where);
+            if (next.done === true) return;
+            total += next.value.length;
+            if (total > limits.maxCompressedBytes)
+              throw new TerminalError(
+                `${where} is larger than allowed (${limitText('maxCompressedBytes', limits)})`,
+              );
+            onProgress?.(total, head.size);
+            yield next.value;
+          }
+        } finally {
+          await iterator.return?.();
         }
       }
       const files = await readPackageTarball(capped(), { limits: this.limits });

@@ -8,7 +8,8 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { RE2JS } from 're2js';
 import { TerminalError } from '../errors.js';
-import { RE2_MATCHES, registerKubernetesLibraries } from './libraries.js';
+import { CelLimitError, instrument, withBudget } from './cost.js';
+import { GO_SPLIT, RE2_MATCHES, registerKubernetesLibraries } from './libraries.js';
 
 /** Which variables an expression sees. */
 export type CelEnvKind = 'package' | 'probe' | 'rule';
@@ -20,12 +21,20 @@ export class CelError extends TerminalError {
 
 export interface CelProgram {
   readonly expression: string;
+  /** The expression names `oldSelf`: a Kubernetes transition rule, skipped where there is no old value. */
+  readonly isTransitionRule: boolean;
   /** Evaluate to a boolean; throws CelError when evaluation fails or yields a non-bool. */
   evaluate(variables: Readonly<Record<string, unknown>>): boolean;
 }
 
-/** Upper bounds on untrusted expressions. */
+/**
+ * Upper bounds on untrusted expressions. The runtime cost budget per evaluation is Kubernetes' per-expression
+ * limit (apiextensions PerCallLimit); strings are bounded by Kubernetes' request size (3 MiB).
+ */
 export const CEL_LIMITS = {
+  runtimeCostBudget: 1_000_000,
+  maxStringLength: 3 * 1024 * 1024,
+  maxListLength: 100_000,
   maxExpressionLength: 10_240,
   maxAstNodes: 10_000,
   maxDepth: 64,
@@ -97,9 +106,18 @@ function prepareRegexCalls(node: unknown): void {
   prepareRegexCalls(node.args);
 }
 
+/** Whether the parsed AST reads the variable `name`. */
+function namesVariable(node: unknown, name: string): boolean {
+  if (Array.isArray(node)) return node.some((n) => namesVariable(n, name));
+  if (!isAstNode(node)) return false;
+  if (node.op === 'id') return node.args === name;
+  return namesVariable(node.args, name);
+}
+
 /** One call node: `call` args are [name, params]; `rcall` args are [name, receiver, params]. */
 function prepareCall(op: string, args: unknown[]): void {
   if (args[0] === 'matches') args[0] = RE2_MATCHES;
+  if (args[0] === 'split' && op === 'rcall') args[0] = GO_SPLIT;
   const name: unknown = args[0];
   if (name !== RE2_MATCHES && name !== 'find' && name !== 'findAll') return;
   const params: unknown = op === 'rcall' ? args[2] : args[1];
@@ -137,6 +155,11 @@ function describeType(value: unknown): string {
   return typeof value === 'object' ? 'map' : typeof value;
 }
 
+/** The expression for a message: quoted, at most 200 characters. */
+function quote(expression: string): string {
+  return JSON.stringify(expression.length > 200 ? `${expression.slice(0, 200)}…` : expression);
+}
+
 function compileUncached(expression: string, kind: CelEnvKind): CelProgram {
   if (expression.length > CEL_LIMITS.maxExpressionLength) {
     throw new CelError(
@@ -155,16 +178,21 @@ function compileUncached(expression: string, kind: CelEnvKind): CelProgram {
   if (!checked.valid) throw new CelError(celMessage(checked.error));
   if (checked.type !== 'bool' && checked.type !== 'dyn')
     throw new CelError(`invalid return type: ${checked.type}, expected bool`);
+  const isTransitionRule = kind === 'rule' && namesVariable(parsed.ast, 'oldSelf');
+  instrument(parsed.ast);
   return {
     expression,
+    isTransitionRule,
     evaluate(variables): boolean {
       const context = Object.fromEntries(
         variablesOf[kind].map((name) => [name, toCelValue(variables[name] ?? {})]),
       );
       let result: unknown;
       try {
-        result = parsed(context);
+        result = withBudget(CEL_LIMITS, (): unknown => parsed(context));
       } catch (error) {
+        if (error instanceof CelLimitError)
+          throw new CelError(`CEL expression ${quote(expression)} ${error.message}`);
         throw new CelError(celMessage(error));
       }
       if (typeof result !== 'boolean')

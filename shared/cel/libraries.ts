@@ -6,6 +6,7 @@
  */
 import type { Environment } from '@marcbachmann/cel-js';
 import { RE2JS } from 're2js';
+import { reserveString } from './cost.js';
 
 type Comparable = bigint | number | string | boolean;
 
@@ -70,8 +71,41 @@ function parseUrl(s: string): URL {
 /** The name `matches` calls are routed to (see prepareRegexCalls in index.ts). */
 export const RE2_MATCHES = 'matchesRe2';
 
+/** The name `split` calls are routed to: cel-js' own splits an empty separator by UTF-16 unit, Go by code point. */
+export const GO_SPLIT = 'splitGo';
+
 function re2Matches(s: string, pattern: string): boolean {
   return RE2JS.compile(pattern).matcher(s).find();
+}
+
+/**
+ * Go's strings.Replace, as Kubernetes' strings ext calls it: at most `n` (all when negative) non-overlapping
+ * replacements; an empty `old` matches at the start and after every code point. The result size is
+ * reserved against the string limit before it is built.
+ */
+function goReplace(s: string, old: string, replacement: string, n: bigint): string {
+  if (old === replacement || n === 0n) return s;
+  const chars = old === '' ? Array.from(s) : [];
+  const parts = old === '' ? [] : s.split(old);
+  const matches = old === '' ? chars.length + 1 : parts.length - 1;
+  if (matches === 0) return s;
+  const count = n < 0n || BigInt(matches) < n ? matches : Number(n);
+  reserveString(s.length + count * (replacement.length - old.length));
+  if (old === '') {
+    const replaced = chars.slice(0, count - 1).map((c) => c + replacement);
+    return replacement + replaced.join('') + chars.slice(count - 1).join('');
+  }
+  const rest = parts.slice(count + 1);
+  return parts.slice(0, count + 1).join(replacement) + (rest.length > 0 ? old + rest.join(old) : '');
+}
+
+/** Go's strings.SplitN: an empty separator splits after every code point; `n` < 0 means all parts. */
+function goSplit(s: string, sep: string, n: bigint): string[] {
+  if (n === 0n) return [];
+  const parts = sep === '' ? Array.from(s) : s.split(sep);
+  if (n < 0n || BigInt(parts.length) <= n) return parts;
+  const limit = Number(n);
+  return [...parts.slice(0, limit - 1), parts.slice(limit - 1).join(sep)];
 }
 
 function registerStrings(env: Environment): void {
@@ -83,24 +117,13 @@ function registerStrings(env: Environment): void {
     return s.charAt(n);
   });
   env.registerFunction('string.replace(string, string): string', (s: string, a: string, b: string) =>
-    s.split(a).join(b),
+    goReplace(s, a, b, -1n),
   );
-  env.registerFunction(
-    'string.replace(string, string, int): string',
-    (s: string, a: string, b: string, n: bigint) => {
-      let out = s;
-      let count = 0n;
-      let from = 0;
-      while (n < 0n || count < n) {
-        const at = out.indexOf(a, from);
-        if (at < 0) break;
-        out = out.slice(0, at) + b + out.slice(at + a.length);
-        from = at + b.length;
-        count += 1n;
-      }
-      return out;
-    },
+  env.registerFunction('string.replace(string, string, int): string', goReplace);
+  env.registerFunction(`string.${GO_SPLIT}(string): list<string>`, (s: string, sep: string) =>
+    goSplit(s, sep, -1n),
   );
+  env.registerFunction(`string.${GO_SPLIT}(string, int): list<string>`, goSplit);
   env.registerFunction('string.reverse(): string', (s: string) => Array.from(s).reverse().join(''));
   env.registerFunction('string.find(string): string', (s: string, p: string) => findAll(s, p, 1n)[0] ?? '');
   env.registerFunction('string.findAll(string): list<string>', (s: string, p: string) => findAll(s, p, -1n));

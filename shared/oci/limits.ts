@@ -16,6 +16,8 @@ export interface SourceLimits extends ArchiveLimits {
   readonly requestTimeoutMs: number;
   /** Longest pause while reading a response body, milliseconds. */
   readonly idleTimeoutMs: number;
+  /** Longest time to read one whole response body (a blob, a tarball), milliseconds. */
+  readonly downloadTimeoutMs: number;
   /** Most redirects followed for one request. */
   readonly maxRedirects: number;
 }
@@ -27,6 +29,7 @@ export const DEFAULT_SOURCE_LIMITS: SourceLimits = {
   maxLayers: 128,
   requestTimeoutMs: 30_000,
   idleTimeoutMs: 30_000,
+  downloadTimeoutMs: 600_000,
   maxRedirects: 5,
 };
 

@@ -21,7 +21,12 @@ function parseS3(text: string): { ok: true; value: PackageLocation } | { ok: fal
     return { ok: false, error: `invalid S3 location "${text}": expected s3://bucket/key` };
   }
   const bucket = text.slice('s3://'.length).split(/[/?]/)[0] ?? '';
-  const key = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  let key: string;
+  try {
+    key = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  } catch {
+    return { ok: false, error: `invalid S3 location "${text}": the key is not valid percent-encoding` };
+  }
   if (!BUCKET.test(bucket)) return { ok: false, error: `invalid S3 bucket name "${bucket}" in ${text}` };
   if (key === '' || key.endsWith('/'))
     return {

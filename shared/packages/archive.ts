@@ -5,10 +5,11 @@
  * absolute paths, `..` segments, symbolic and hard links, device files and oversized archives are refused
  * with a message naming the entry and the limit.
  */
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
 import type { FileMap } from './files.js';
+import { GantryError } from '../errors.js';
 import { ViolationError } from './violation.js';
 
 export interface ArchiveLimits {
@@ -16,7 +17,11 @@ export interface ArchiveLimits {
   readonly maxFiles: number;
   /** Largest single file, bytes. */
   readonly maxFileBytes: number;
-  /** Largest sum of file sizes after decompression, bytes (stops gzip bombs). */
+  /**
+   * Most bytes after decompression, bytes (stops gzip bombs): every byte of the tar stream counts, entries
+   * skipped by the layer rules included, across every archive that shares one ArchiveBudget (all layers of
+   * an image).
+   */
   readonly maxTotalBytes: number;
 }
 
@@ -32,6 +37,17 @@ export interface ReadTarballOptions {
   readonly prefix?: 'package/' | '';
   /** Files already read from earlier layers: later entries overwrite them. */
   readonly into?: Map<string, Uint8Array>;
+  /** Decompressed bytes counted so far; share one across the layers of an image. */
+  readonly budget?: ArchiveBudget;
+}
+
+/** Decompressed bytes read so far against maxTotalBytes. */
+export interface ArchiveBudget {
+  total: number;
+}
+
+export function newArchiveBudget(): ArchiveBudget {
+  return { total: 0 };
 }
 
 function refuse(reason: string, name: string): never {
@@ -93,14 +109,38 @@ async function tarStream(input: Uint8Array | AsyncIterable<Uint8Array>): Promise
 
 interface Budget {
   files: number;
-  total: number;
+  /** The entry being read, for messages. */
+  entry: string;
+}
+
+/**
+ * Count every byte that leaves decompression, before tar parsing sees it: file data, skipped entries, headers
+ * and anything after the end of the archive. Fails the stream with a ViolationError naming the entry.
+ */
+function counted(source: Readable, limits: ArchiveLimits, total: ArchiveBudget, budget: Budget): Readable {
+  const counter = new Transform({
+    transform(chunk: unknown, _encoding, callback): void {
+      if (chunk instanceof Uint8Array) total.total += chunk.length;
+      if (total.total > limits.maxTotalBytes) {
+        callback(
+          new ViolationError({
+            reason: `Package archive larger than ${limits.maxTotalBytes} bytes uncompressed (limit maxTotalBytes)`,
+            details: budget.entry,
+          }),
+        );
+        return;
+      }
+      callback(null, chunk);
+    },
+  });
+  source.on('error', (e) => counter.destroy(e));
+  return source.pipe(counter);
 }
 
 async function readEntry(
   stream: AsyncIterable<unknown>,
   header: Header,
   limits: ArchiveLimits,
-  budget: Budget,
 ): Promise<Uint8Array> {
   if (header.size > limits.maxFileBytes) {
     refuse(
@@ -109,17 +149,7 @@ async function readEntry(
     );
   }
   const chunks: Uint8Array[] = [];
-  for await (const chunk of stream) {
-    if (!(chunk instanceof Uint8Array)) continue;
-    budget.total += chunk.length;
-    if (budget.total > limits.maxTotalBytes) {
-      refuse(
-        `Package archive larger than ${limits.maxTotalBytes} bytes uncompressed (limit maxTotalBytes)`,
-        header.name,
-      );
-    }
-    chunks.push(chunk);
-  }
+  for await (const chunk of stream) if (chunk instanceof Uint8Array) chunks.push(chunk);
   // One copy at most: a file that arrived in one chunk is that chunk, unless keeping it as a view would keep a
   // much larger buffer (gunzip's output chunk) alive; then it gets its own exact-size copy.
   const joined = chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks);
@@ -134,9 +164,9 @@ export async function readTarball(
 ): Promise<Map<string, Uint8Array>> {
   const limits: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
   const files = options.into ?? new Map<string, Uint8Array>();
-  const budget: Budget = { files: files.size, total: 0 };
+  const budget: Budget = { files: files.size, entry: '(archive)' };
   const extractor = extract();
-  const source = await tarStream(input);
+  const source = counted(await tarStream(input), limits, options.budget ?? newArchiveBudget(), budget);
   source.on('error', (e) => {
     extractor.destroy(e);
   });
@@ -144,12 +174,13 @@ export async function readTarball(
   try {
     for await (const entry of extractor) {
       const header = entry.header;
+      budget.entry = header.name;
       const path = checkType(header) ? packagePath(header.name, options.prefix ?? '') : undefined;
       if (path === undefined) {
         entry.resume();
         continue;
       }
-      const bytes = await readEntry(entry, header, limits, budget);
+      const bytes = await readEntry(entry, header, limits);
       if (!files.has(path)) budget.files += 1;
       if (budget.files > limits.maxFiles)
         refuse(`Package archive has more than ${limits.maxFiles} files (limit maxFiles)`, path);
@@ -157,7 +188,9 @@ export async function readTarball(
     }
   } catch (error) {
     source.destroy();
-    if (error instanceof ViolationError) throw error;
+    // Violations, and failures of the source already typed by their retry meaning (a network error in the
+    // middle of the body is retryable), pass as they are; anything else is a broken archive.
+    if (error instanceof GantryError) throw error;
     throw new ViolationError(
       { reason: 'Invalid package archive', details: error instanceof Error ? error.message : String(error) },
       { cause: error },

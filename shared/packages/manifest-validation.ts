@@ -65,8 +65,10 @@ function validateConfigAndTests(manifest: PackageManifest, errors: string[]): vo
   const cases = manifest.test?.template ?? [];
   cases.forEach((testCase, i) => {
     const name = testCase.name ?? '';
-    if (!CONFIG_KEY.test(name))
-      errors.push(`test.template[${i}].name: Invalid value: ${JSON.stringify(name)}: ${CONFIG_KEY_MESSAGE}`);
+    const at = `test.template[${i}].name: Invalid value: ${JSON.stringify(name)}`;
+    if (!CONFIG_KEY.test(name)) errors.push(`${at}: ${CONFIG_KEY_MESSAGE}`);
+    // The name is a folder under .test-fixtures/: one safe path segment (Kubernetes' path segment rule).
+    else if (name === '.' || name === '..') errors.push(`${at}: may not be '${name}'`);
     if (schema !== undefined)
       errors.push(
         ...admitConfig(schema, testCase.context?.config ?? {}, `test.template[${i}].context.config`).errors,

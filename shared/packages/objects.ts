@@ -19,7 +19,7 @@ import { fileText, type FileMap } from './files.js';
 import { labelErrors } from './labels.js';
 import type { ViolationFields } from './violation.js';
 import { aggregate } from '../schema/index.js';
-import { goJson, isYamlPath, parseYaml, splitYamlDocuments } from './yaml.js';
+import { excerpt, goJson, isYamlPath, parseYaml, splitYamlDocuments } from './yaml.js';
 
 export type KubeObject = ObjectSetObject['object'];
 
@@ -90,17 +90,17 @@ function toObject(
   const infinite = nonFinite(value);
   if (infinite !== undefined) {
     const details = `error converting YAML to JSON: json: unsupported value: ${infinite}`;
-    return { violation: { reason: 'Invalid YAML', path, index, details, subject: doc } };
+    return { violation: { reason: 'Invalid YAML', path, index, details, subject: excerpt(doc) } };
   }
   const prefix = 'error unmarshaling JSON: while decoding JSON: ';
   if (!isRecord(value)) {
     const details = `${prefix}json: cannot unmarshal ${goJsonType(value)} into Go value of type map[string]interface {}`;
-    return { violation: { reason: 'Invalid YAML', path, index, details, subject: doc } };
+    return { violation: { reason: 'Invalid YAML', path, index, details, subject: excerpt(doc) } };
   }
   const { kind, apiVersion } = value;
   if (typeof kind !== 'string' || kind === '') {
     const details = `${prefix}Object 'Kind' is missing in '${goJson(value)}'`;
-    return { violation: { reason: 'Invalid YAML', path, index, details, subject: doc } };
+    return { violation: { reason: 'Invalid YAML', path, index, details, subject: excerpt(doc) } };
   }
   return { object: { ...value, apiVersion: typeof apiVersion === 'string' ? apiVersion : '', kind } };
 }
@@ -115,7 +115,13 @@ export function parseObjects(files: FileMap): { objects: SourcedObject[]; violat
     splitYamlDocuments(fileText(bytes)).forEach((doc, index) => {
       const parsed = parseYaml(doc);
       if (!parsed.ok) {
-        violations.push({ reason: 'Invalid YAML', path, index, details: parsed.error, subject: doc });
+        violations.push({
+          reason: 'Invalid YAML',
+          path,
+          index,
+          details: parsed.error,
+          subject: excerpt(doc, parsed.line),
+        });
         return;
       }
       const result = toObject(parsed.value, path, index, doc);

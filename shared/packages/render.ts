@@ -13,8 +13,8 @@ import type { PackageManifest, PackageManifestSpec } from '../api/generated/pack
 /** An availability probe as the manifest declares it (CRD defaults are applied by the ObjectDeployment builder). */
 export type ManifestProbe = NonNullable<PackageManifestSpec['availabilityProbes']>[number];
 import { compileCel } from '../cel/index.js';
-import { errorMessage } from '../errors.js';
-import type { GoTemplateEngine } from '../ports.js';
+import { errorMessage, TerminalError } from '../errors.js';
+import type { GoTemplateEngine, HandlebarsEngine } from '../ports.js';
 import { isTemplateError } from '../render/errors.js';
 import { renderHandlebars } from '../render/handlebars.js';
 import { aggregate, admitConfig } from '../schema/index.js';
@@ -35,6 +35,8 @@ import { ANNOTATION_PHASE } from '../api/constants.js';
 
 export interface PackageEngines {
   readonly gotmpl: GoTemplateEngine;
+  /** Where `.hbs` templates render (a worker thread with a deadline); absent: the pure renderer, in-thread. */
+  readonly handlebars?: HandlebarsEngine;
 }
 
 export interface Environment {
@@ -60,6 +62,11 @@ export interface RenderInput {
   readonly package: { readonly metadata: PackageMetadata; readonly image: string };
   /** Raw `spec.config` as the user gave it (undefined/null ⇒ {}). */
   readonly config: unknown;
+  /**
+   * The config the Package was last rendered with (its applied config), for the schema's transition rules
+   * (`oldSelf`); undefined on create, where Kubernetes skips them.
+   */
+  readonly previousConfig?: unknown;
   readonly environment: Environment;
   readonly imagePrefixOverrides?: readonly ImagePrefixOverride[];
   /** Template tests and `tree`: every `.images.X` is `registry.package-operator.run/static-image`. */
@@ -98,8 +105,9 @@ export function admit(
   manifest: PackageManifest,
   config: unknown,
   component: string,
+  previousConfig?: unknown,
 ): Record<string, unknown> {
-  const result = admitConfig(manifest.spec?.config?.openAPIV3Schema, config);
+  const result = admitConfig(manifest.spec?.config?.openAPIV3Schema, config, 'spec.config', previousConfig);
   if (result.errors.length > 0) fail({ reason: aggregate(result.errors), component });
   return result.config;
 }
@@ -237,7 +245,7 @@ export async function renderTemplates(
   files: FileMap,
   context: unknown,
   engines: PackageEngines,
-  cel: (expression: string) => boolean,
+  cel: { readonly evaluate: (expression: string) => boolean; readonly variables: Record<string, unknown> },
   component: string,
 ): Promise<Map<string, Uint8Array>> {
   const out = new Map([...files].filter(([p]) => !p.endsWith('.gotmpl') && !p.endsWith('.hbs')));
@@ -252,21 +260,24 @@ export async function renderTemplates(
         execute,
         context,
         files,
-        cel,
+        cel: cel.evaluate,
+        celVariables: cel.variables,
         functionSet: 'package',
       });
       for (const [path, text] of rendered) out.set(path.slice(0, -'.gotmpl'.length), encoder.encode(text));
     }
     if (hbs.size > 0) {
       const execute = [...hbs.keys()].filter((p) => !isHelper(p)).sort();
-      for (const [path, text] of renderHandlebars({
-        templates: hbs,
-        execute,
-        context: withMetadataMaps(context),
-      }))
-        out.set(path.slice(0, -'.hbs'.length), encoder.encode(text));
+      const request = { templates: hbs, execute, context: withMetadataMaps(context) };
+      const rendered = engines.handlebars
+        ? await engines.handlebars.render(request)
+        : renderHandlebars(request);
+      for (const [path, text] of rendered) out.set(path.slice(0, -'.hbs'.length), encoder.encode(text));
     }
   } catch (error) {
+    // Only a problem with the package is a violation; an engine crash (retryable) or any unexpected failure is
+    // passed on as it is, so the host retries it instead of blaming the package.
+    if (!(error instanceof TerminalError)) throw error;
     fail({ reason: elide(pkoTemplateMessage(error)), component });
   }
   return out;
@@ -387,7 +398,7 @@ export async function renderPackage(input: RenderInput, engines: PackageEngines)
   const { component } = input;
   const name = component.name;
   const manifest = component.manifest;
-  const config = admit(manifest, input.config, name);
+  const config = admit(manifest, input.config, name, input.previousConfig);
   if (input.staticImages !== true) {
     const lockProblems = lockConsistency(manifest, component.lock, name);
     if (lockProblems.length > 0) fail(lockProblems);
@@ -406,8 +417,8 @@ export async function renderPackage(input: RenderInput, engines: PackageEngines)
   };
   const cond = evaluateConditions(manifest, base, name);
   const variables = { ...base, cond };
-  const cel = (expression: string): boolean => compileCel(expression, 'package').evaluate(variables);
-  const files = await renderTemplates(component.files, context, engines, cel, name);
+  const evaluate = (expression: string): boolean => compileCel(expression, 'package').evaluate(variables);
+  const files = await renderTemplates(component.files, context, engines, { evaluate, variables }, name);
   const parsed = parseObjects(files);
   if (parsed.violations.length > 0) fail(withComponent(parsed.violations, name));
   const phaseNames = (manifest.spec?.phases ?? []).map((p) => p.name);

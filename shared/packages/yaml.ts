@@ -11,14 +11,45 @@ import { parseDocument, type ScalarTag, type Tags } from 'yaml';
 export const YAML_LIMITS = { maxAliasCount: 100, maxDocumentBytes: 4 * 1024 * 1024, maxDepth: 128 } as const;
 
 export type YamlResult =
-  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+  | { readonly ok: true; readonly value: unknown }
+  | {
+      readonly ok: false;
+      readonly error: string;
+      /** 1-based line of the error, when known. */ readonly line?: number;
+    };
 
+/** The nesting depth of a value, stopping early past the limit; no spread, so any list length works. */
 function depthOf(value: unknown, depth = 0): number {
   if (depth > YAML_LIMITS.maxDepth) return depth;
-  if (Array.isArray(value)) return Math.max(depth, ...value.map((v) => depthOf(v, depth + 1)));
-  if (typeof value === 'object' && value !== null)
-    return Math.max(depth, ...Object.values(value).map((v) => depthOf(v, depth + 1)));
-  return depth;
+  if (typeof value !== 'object' || value === null) return depth;
+  let deepest = depth;
+  const children: readonly unknown[] = Array.isArray(value) ? value : Object.values(value);
+  for (const child of children) {
+    deepest = Math.max(deepest, depthOf(child, depth + 1));
+    if (deepest > YAML_LIMITS.maxDepth) break;
+  }
+  return deepest;
+}
+
+/** Lines quoted around an error position; a document is never quoted whole. */
+const EXCERPT = { around: 2, head: 5, maxLineChars: 200 } as const;
+
+function cutLine(line: string): string {
+  return line.length > EXCERPT.maxLineChars ? `${line.slice(0, EXCERPT.maxLineChars)}…` : line;
+}
+
+/**
+ * A few lines of `text` for a message: those around `line` (1-based), else the first lines; `…` marks lines
+ * left out and long lines are cut. A short document comes back as it is.
+ */
+export function excerpt(text: string, line?: number): string {
+  const lines = text.replace(/\n$/, '').split('\n');
+  const from = line === undefined ? 0 : Math.max(0, line - 1 - EXCERPT.around);
+  const to = line === undefined ? EXCERPT.head : Math.min(lines.length, line + EXCERPT.around);
+  const shown = lines.slice(from, to).map(cutLine);
+  if (from > 0) shown.unshift('…');
+  if (to < lines.length) shown.push('…');
+  return shown.join('\n');
 }
 
 /** Parse one YAML document. */
@@ -38,7 +69,9 @@ export function parseYaml(text: string): YamlResult {
   });
   const first = doc.errors[0];
   if (first !== undefined) {
-    return { ok: false, error: (first.message.split('\n')[0] ?? first.message).replace(/:$/, '') };
+    const error = (first.message.split('\n')[0] ?? first.message).replace(/:$/, '');
+    const line = first.linePos?.[0].line;
+    return line === undefined ? { ok: false, error } : { ok: false, error, line };
   }
   try {
     const value: unknown = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });

@@ -6,7 +6,7 @@
  * `template: cm.yaml.gotmpl:8: function "env" not defined`. Callers that want PKO's wrapping add it themselves:
  * `parsing template from <path>: …` (phase `parse`) or `executing template from <path> …` (phase `execute`).
  */
-import { TerminalError } from '../errors.js';
+import { RetryableError, TerminalError } from '../errors.js';
 
 /** Where rendering failed: parsing the template set, executing one template, decoding the context, or the engine. */
 export type TemplatePhase = 'parse' | 'execute' | 'context' | 'engine';
@@ -38,3 +38,18 @@ export class TemplateError extends TerminalError {
 export function isTemplateError(error: unknown): error is TemplateError {
   return error instanceof TemplateError;
 }
+
+/**
+ * The template engine itself failed, not the template: its runtime crashed or died, its toolchain or module is
+ * missing, its worker was lost. Retryable: the same package may render on the next attempt (a fresh engine).
+ */
+export class TemplateEngineError extends RetryableError {
+  public override readonly name: string = 'TemplateEngineError';
+
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, ENGINE_RETRY_MS, options);
+  }
+}
+
+/** The back-off after an engine failure. */
+export const ENGINE_RETRY_MS = 30_000;

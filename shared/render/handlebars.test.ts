@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TemplateError } from './errors.js';
-import { HANDLEBARS_HELPERS, partialName, renderHandlebars } from './handlebars.js';
+import { partialName, renderHandlebars } from './handlebars.js';
 
 const context = {
   package: {
@@ -141,11 +141,6 @@ describe('renderHandlebars: rendering', () => {
       ['b.yaml.hbs', 'b: web'],
       ['a.yaml.hbs', 'a: 2'],
     ]);
-  });
-
-  it('documents its helper set', () => {
-    expect(HANDLEBARS_HELPERS).toContain('include');
-    expect(HANDLEBARS_HELPERS).not.toContain('log');
   });
 });
 

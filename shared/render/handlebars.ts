@@ -27,7 +27,12 @@ export interface HandlebarsRequest {
   readonly execute: readonly string[];
   /** The template context (`package`, `config`, `images`, `environment`, …), the same as for `.gotmpl`. */
   readonly context: unknown;
+  /** Output bytes already written by earlier calls of the same render (the cap holds for the whole render). */
+  readonly written?: number;
 }
+
+/** The most output one render may write, as the Go engine allows (its maxOutputBytes). */
+export const HANDLEBARS_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
 /** The helpers a `.hbs` template may call, besides Handlebars' `if`, `unless`, `each`, `with` and `lookup`. */
 export const HANDLEBARS_HELPERS = [
@@ -122,11 +127,24 @@ export function renderHandlebars(request: HandlebarsRequest): ReadonlyMap<string
   for (const [name, path] of partialPaths) partials[name] = inFile(path, compileFile(path));
   const helpers = { ...baseHelpers, include: includeHelper(partials) };
   const out = new Map<string, string>();
+  let written = request.written ?? 0;
+  const encoder = new TextEncoder();
   for (const path of request.execute) {
-    out.set(
-      path,
-      inFile(path, compileFile(path))(request.context ?? {}, { helpers, partials, ...RUNTIME_OPTIONS }),
-    );
+    const text = inFile(path, compileFile(path))(request.context ?? {}, {
+      helpers,
+      partials,
+      ...RUNTIME_OPTIONS,
+    });
+    written += encoder.encode(text).length;
+    if (written > HANDLEBARS_MAX_OUTPUT_BYTES)
+      throw new TemplateError(
+        `template: ${path}: template output exceeds ${HANDLEBARS_MAX_OUTPUT_BYTES} bytes`,
+        {
+          path,
+          phase: 'execute',
+        },
+      );
+    out.set(path, text);
   }
   return out;
 }

@@ -6,8 +6,9 @@
  * Validation runs on ajv 8 over a transformed copy of the schema; pruning, defaulting and
  * `x-kubernetes-validations` (CEL) are done here because they are Kubernetes semantics, not JSON Schema.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { RE2JS } from 're2js';
 import { compileCel, CelError } from '../cel/index.js';
 
 type Json = unknown;
@@ -100,8 +101,23 @@ function toAjvSchema(node: unknown): unknown {
   return out;
 }
 
+/**
+ * `pattern` with RE2 semantics, as the API server evaluates it (Go's regexp): linear time, so `^(a+)+$`
+ * cannot backtrack for minutes, and RE2 syntax such as `(?i)`; look-arounds are refused when compiling.
+ */
+type RegExpEngine = NonNullable<NonNullable<Options['code']>['regExp']>;
+
+const re2Engine: RegExpEngine = Object.assign(
+  (pattern: string): { test(s: string): boolean; toString(): string } => {
+    const compiled = RE2JS.compile(pattern);
+    // ajv keys compiled patterns by toString(): without it every pattern would share the first one.
+    return { test: (s: string): boolean => compiled.matcher(s).find(), toString: (): string => pattern };
+  },
+  { code: 're2js' },
+);
+
 function makeAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: true });
+  const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: true, code: { regExp: re2Engine } });
   addFormatsModule.default(ajv);
   for (const name of [
     'int32',
@@ -278,22 +294,46 @@ function mergeAnyOfTypeErrors(errors: readonly ErrorObject[]): ErrorObject[] {
   return out;
 }
 
-/** Run `x-kubernetes-validations` rules (CEL, `self` = the value) everywhere the value exists. */
-function celRuleErrors(value: unknown, schema: Schema, path: string, depth = 0): string[] {
+/**
+ * Run `x-kubernetes-validations` rules (CEL, `self` = the value) everywhere the value exists. `old` is the
+ * value at the same place in the previous config (undefined on create, or where it did not exist): transition
+ * rules (those naming `oldSelf`) run only where it exists, as Kubernetes runs them. Object properties and map
+ * values correlate by key; list items only in map lists (`x-kubernetes-list-type: map`) by their keys.
+ */
+function celRuleErrors(value: unknown, old: unknown, schema: Schema, path: string, depth = 0): string[] {
   if (depth > SCHEMA_LIMITS.maxDepth || value === undefined) return [];
-  const errors = ownRuleErrors(value, schema, path);
-  const properties = schemaAt(schema, 'properties');
-  if (isRecord(value) && properties !== undefined) {
+  const errors = ownRuleErrors(value, old, schema, path);
+  if (isRecord(value)) {
     for (const [k, v] of Object.entries(value)) {
-      const s = properties[k];
-      if (isRecord(s)) errors.push(...celRuleErrors(v, s, `${path}.${k}`, depth + 1));
+      const s = childSchemaOf(schema, k);
+      const oldChild = isRecord(old) ? old[k] : undefined;
+      if (s !== undefined) append(errors, celRuleErrors(v, oldChild, s, `${path}.${k}`, depth + 1));
     }
   }
   const items = schemaAt(schema, 'items');
   if (Array.isArray(value) && items !== undefined) {
-    value.forEach((v: unknown, i) => errors.push(...celRuleErrors(v, items, `${path}[${i}]`, depth + 1)));
+    value.forEach((v: unknown, i) => {
+      append(errors, celRuleErrors(v, oldListItem(schema, v, old), items, `${path}[${i}]`, depth + 1));
+    });
   }
   return errors;
+}
+
+/** Append without spreading (a spread of a 150,000-element list overflows the call stack). */
+function append(to: string[], more: readonly string[]): void {
+  for (const e of more) to.push(e);
+}
+
+/** The item of the old list with the same map keys as `item`, for `x-kubernetes-list-type: map` lists. */
+function oldListItem(schema: Schema, item: unknown, old: unknown): unknown {
+  const keys = schema['x-kubernetes-list-map-keys'];
+  if (schema['x-kubernetes-list-type'] !== 'map' || !Array.isArray(keys) || !Array.isArray(old))
+    return undefined;
+  if (!isRecord(item)) return undefined;
+  return old.find(
+    (candidate: unknown) =>
+      isRecord(candidate) && keys.every((k: unknown) => typeof k === 'string' && candidate[k] === item[k]),
+  );
 }
 
 /** Kubernetes 1.37 shows scalar values in CEL rule errors and omits objects and lists. */
@@ -301,14 +341,16 @@ function celShown(value: unknown): string {
   return typeof value === 'object' && value !== null ? '' : `${formatValue(value)}: `;
 }
 
-function ownRuleErrors(value: unknown, schema: Schema, path: string): string[] {
+function ownRuleErrors(value: unknown, old: unknown, schema: Schema, path: string): string[] {
   const rules = Array.isArray(schema['x-kubernetes-validations']) ? schema['x-kubernetes-validations'] : [];
   const errors: string[] = [];
   for (const rule of rules) {
     if (!isRecord(rule) || typeof rule['rule'] !== 'string') continue;
     const message = typeof rule['message'] === 'string' ? rule['message'] : `failed rule: ${rule['rule']}`;
     try {
-      if (!compileCel(rule['rule'], 'rule').evaluate({ self: value }))
+      const program = compileCel(rule['rule'], 'rule');
+      if (program.isTransitionRule && old === undefined) continue;
+      if (!program.evaluate({ self: value, oldSelf: old }))
         errors.push(`${path}: Invalid value: ${celShown(value)}${message}`);
     } catch (error) {
       const text = error instanceof CelError ? error.message : String(error);
@@ -325,8 +367,15 @@ export function aggregate(errors: readonly string[]): string {
 
 /**
  * Admit a package configuration: no schema ⇒ every key removed (`{}`); otherwise prune → default → validate.
+ * `oldConfig` is the previous config (the Package's applied config) for transition rules; without it (a
+ * create) rules naming `oldSelf` are skipped.
  */
-export function admitConfig(schema: unknown, config: unknown, pathPrefix = 'spec.config'): AdmitResult {
+export function admitConfig(
+  schema: unknown,
+  config: unknown,
+  pathPrefix = 'spec.config',
+  oldConfig?: unknown,
+): AdmitResult {
   const input = isRecord(config) ? config : {};
   if (!isRecord(schema)) return { config: {}, errors: [] };
   const tooBig = schemaProblems(schema, pathPrefix);
@@ -341,7 +390,7 @@ export function admitConfig(schema: unknown, config: unknown, pathPrefix = 'spec
       if (text !== undefined && !errors.includes(text)) errors.push(text);
     }
   }
-  if (errors.length === 0) errors.push(...celRuleErrors(value, schema, pathPrefix));
+  if (errors.length === 0) append(errors, celRuleErrors(value, oldConfig, schema, pathPrefix));
   return { config: value, errors };
 }
 

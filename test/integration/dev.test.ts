@@ -2,13 +2,14 @@
  * `gantry dev up | status | down` against the real binaries: a second, detached control plane that outlives the
  * command, is reused by a second `up`, and leaves nothing running or listening after `down`.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import type { CliIO } from '../../cli/command.js';
-import { pidAlive, portIsFree } from '../../devenv/process.js';
+import { pidAlive, portIsFree, processIdentity } from '../../devenv/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gantry-dev-test-'));
 process.env['GANTRY_DEV_DIR'] = dir;
@@ -55,6 +56,45 @@ describe('gantry dev', () => {
     for (const p of state.processes) expect(pidAlive(p.pid)).toBe(false);
     for (const port of state.ports) expect(await portIsFree(port)).toBe(true);
     expect((await gantry('status')).code).toBe(1);
+  });
+
+  it('down signals only the processes it started and removes only the folder it created', async () => {
+    const stranger = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const pid = stranger.pid ?? 0;
+    try {
+      const identity = processIdentity(pid);
+      expect(identity?.cmdline).toBe('sleep\u000060');
+      const other = mkdtempSync(join(tmpdir(), 'gantry-not-ours-'));
+      writeFileSync(join(other, 'precious.txt'), 'keep me');
+      mkdirSync(dir, { recursive: true });
+      const state = {
+        server: 'https://127.0.0.1:1',
+        kubeconfigPath: join(dir, 'run', 'kubeconfig'),
+        dir: other,
+        full: false,
+        ports: [],
+        processes: [
+          // the pid was reused by another process after a reboot: same pid, another start time
+          { name: 'etcd', pid, logFile: 'etcd.log', identity: { ...identity, startTime: '1' } },
+          // a state file without identities (written by an older Gantry): nothing to prove it is ours
+          { name: 'kube-apiserver', pid, logFile: 'kube-apiserver.log' },
+        ],
+      };
+      writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+      const down = await gantry('down');
+      expect(down.code).toBe(0);
+      expect(down.stderr).toBe(
+        `warning: not stopping etcd (pid ${pid}): it is no longer the process Gantry started\n` +
+          `warning: not stopping kube-apiserver (pid ${pid}): it is no longer the process Gantry started\n` +
+          `warning: not removing ${other}: Gantry did not create it\n`,
+      );
+      expect(pidAlive(pid)).toBe(true);
+      expect(readFileSync(join(other, 'precious.txt'), 'utf8')).toBe('keep me');
+      expect(existsSync(join(dir, 'state.json'))).toBe(false);
+      rmSync(other, { recursive: true, force: true });
+    } finally {
+      stranger.kill();
+    }
   });
 
   it('refuses an unknown action', async () => {

@@ -185,6 +185,32 @@ describe('unsafe or broken layers', () => {
     );
   });
 
+  it('maxTotalBytes holds for the whole image: two layers under the limit each, over it together', async () => {
+    const zeros = new Uint8Array(3 * 1024 * 1024);
+    const first = gzipSync(await tar([MANIFEST, { name: 'package/a.yaml', body: zeros }]));
+    const second = gzipSync(await tar([{ name: 'package/b.yaml', body: zeros }]));
+    await pushImage('bad/layers', [
+      { bytes: first, mediaType: MEDIA_TYPE_OCI_LAYER_GZIP },
+      { bytes: second, mediaType: MEDIA_TYPE_OCI_LAYER_GZIP },
+    ]);
+    await expectRefused(
+      source({ maxTotalBytes: 4 * 1024 * 1024 }),
+      `${registry.host}/bad/layers:v1`,
+      'Package archive larger than 4194304 bytes uncompressed (limit maxTotalBytes): package/b.yaml',
+    );
+  });
+
+  it('a gzip bomb in entries the layer rules skip is counted too', async () => {
+    const zeros = new Uint8Array(8 * 1024 * 1024);
+    const layer = gzipSync(await tar([MANIFEST, { name: 'ignored/zeros', body: zeros }]));
+    await pushImage('bad/skipped-bomb', [{ bytes: layer, mediaType: MEDIA_TYPE_OCI_LAYER_GZIP }]);
+    await expectRefused(
+      source({ maxTotalBytes: 4 * 1024 * 1024 }),
+      `${registry.host}/bad/skipped-bomb:v1`,
+      'Package archive larger than 4194304 bytes uncompressed (limit maxTotalBytes): ignored/zeros',
+    );
+  });
+
   it.each<[string, Entry, string]>([
     [
       '../ paths',
@@ -360,6 +386,85 @@ describe('misbehaving registries', () => {
       `${host}/ok/stall:v1`,
       `GET http://${host}/v2/ok/stall/blobs/${digest}: no data for 300 ms while reading the body (limit idleTimeoutMs = 300)`,
     );
+  });
+
+  it('a body that drips a byte at a time is cut off after downloadTimeoutMs', async () => {
+    const layer = gzipSync(await tar([MANIFEST]));
+    const [digest = ''] = await pushImage('ok/drip', [
+      { bytes: layer, mediaType: MEDIA_TYPE_OCI_LAYER_GZIP },
+    ]);
+    const timers: NodeJS.Timeout[] = [];
+    const { server, host } = await front((req, res) => {
+      if ((req.url ?? '').includes('/blobs/' + digest)) {
+        res.writeHead(200, { 'content-length': String(layer.length) });
+        let at = 0;
+        const drip = setInterval(() => {
+          if (at < layer.length) res.write(layer.subarray(at, (at += 1)));
+        }, 50);
+        timers.push(drip);
+        res.on('close', () => {
+          clearInterval(drip);
+        });
+        return;
+      }
+      forward(req, res);
+    });
+    servers.push(server);
+    try {
+      await expectRefused(
+        source({ idleTimeoutMs: 300, downloadTimeoutMs: 800 }, [host]),
+        `${host}/ok/drip:v1`,
+        `GET http://${host}/v2/ok/drip/blobs/${digest}: the body took longer than 800 ms (limit downloadTimeoutMs = 800)`,
+      );
+    } finally {
+      for (const t of timers) clearInterval(t);
+    }
+  });
+
+  it('a push sends the credentials only to the registry, not to the upload Location on another host', async () => {
+    const storageSaw: (string | undefined)[] = [];
+    const storage = await front((req, res) => {
+      storageSaw.push(`${req.method ?? ''} ${req.headers.authorization ?? '(none)'}`);
+      forward(req, res);
+    });
+    servers.push(storage.server);
+    const apiSaw: (string | undefined)[] = [];
+    const api = await front((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' }).end();
+        return;
+      }
+      apiSaw.push(req.method);
+      if (req.method === 'POST' && (req.url ?? '').includes('/blobs/uploads/')) {
+        const upstream = httpRequest(
+          { host: '127.0.0.1', port: registry.port, path: req.url, method: 'POST' },
+          (up) => {
+            const location = new URL(up.headers.location ?? '/', `http://127.0.0.1:${registry.port}`);
+            up.resume();
+            res
+              .writeHead(up.statusCode ?? 502, {
+                location: `http://${storage.host}${location.pathname}${location.search}`,
+              })
+              .end();
+          },
+        );
+        upstream.end();
+        return;
+      }
+      forward(req, res);
+    });
+    servers.push(api.server);
+    const http = new HttpClient({
+      limits: DEFAULT_SOURCE_LIMITS,
+      insecureHosts: new Set([api.host, storage.host]),
+    });
+    const pusher = new RegistryClient({ http, credentials: () => ({ username: 'u', password: 'p' }) });
+    const blob = new TextEncoder().encode('a blob pushed through an upload session on another host');
+    const target = qualifyReference(`${api.host}/ok/push-elsewhere`);
+    if (!target.ok) throw new Error(target.error);
+    await pusher.pushBlob(target.value, { digest: sha256(blob), bytes: blob });
+    expect(apiSaw).toEqual(['HEAD', 'POST']);
+    expect(storageSaw).toEqual(['PUT (none)']);
   });
 
   it('follows a blob redirect to another host without sending it the credentials', async () => {

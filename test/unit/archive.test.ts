@@ -2,15 +2,15 @@
  * Tarballs and package images: PKO's layer rules, Gantry's refusals of unsafe archives (each with its exact
  * message), and a build → read-back round trip that renders exactly like the folder.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { readPackageFolder } from '../../functions/adapters/package-folder.js';
 import { buildPackageImage, imageLayoutTarball, layerPathsOf, sha256 } from '../../shared/oci/image.js';
 import { parseReference } from '../../shared/oci/reference.js';
-import { readPackageTarball, readTarball } from '../../shared/packages/archive.js';
+import { newArchiveBudget, readPackageTarball, readTarball } from '../../shared/packages/archive.js';
 import { fileText, loadPackage } from '../../shared/packages/index.js';
 
 type Entry = {
@@ -210,6 +210,7 @@ describe('package image', () => {
   it('matches the tar a gantry build --output writes', async () => {
     const { main } = await import('../../cli/main.js');
     const out = join(import.meta.dirname, '../../.test-results/simple.tar');
+    await mkdir(dirname(out), { recursive: true });
     let stdout = '';
     const code = await main(
       ['build', 'examples/simple', '-t', 'localhost:5001/simple:v1', '-o', out, '--output-format', 'digest'],
@@ -283,5 +284,34 @@ describe('image references', () => {
       ok: false,
       error: 'repository name must have at least one component',
     });
+  });
+});
+
+describe('readTarball counts every decompressed byte', () => {
+  const zeros = '\u0000'.repeat(8 * 1024 * 1024);
+  const limits = { maxTotalBytes: 1024 * 1024, maxFileBytes: 64 * 1024 * 1024 };
+
+  it('stops a gzip bomb in an entry outside package/, which is skipped', async () => {
+    const bomb = gzipSync(await tar([{ name: 'other/zeros', body: zeros }]));
+    expect(await refusal(new Uint8Array(bomb), limits)).toBe(
+      'Package archive larger than 1048576 bytes uncompressed (limit maxTotalBytes): other/zeros',
+    );
+  });
+
+  it('stops a gzip bomb in a hidden entry, which is skipped', async () => {
+    const bomb = gzipSync(await tar([{ name: 'package/.zeros', body: zeros }]));
+    expect(await refusal(new Uint8Array(bomb), limits)).toBe(
+      'Package archive larger than 1048576 bytes uncompressed (limit maxTotalBytes): package/.zeros',
+    );
+  });
+
+  it('holds maxTotalBytes across the layers of one image (one budget for all of them)', async () => {
+    const layer = gzipSync(await tar([{ name: 'package/a', body: 'x'.repeat(600 * 1024) }]));
+    const budget = newArchiveBudget();
+    const into = new Map<string, Uint8Array>();
+    await readTarball(layer, { prefix: 'package/', limits, into, budget });
+    await expect(readTarball(layer, { prefix: 'package/', limits, into, budget })).rejects.toThrow(
+      'Package archive larger than 1048576 bytes uncompressed (limit maxTotalBytes): package/a',
+    );
   });
 });

@@ -88,6 +88,7 @@ describe('locations', () => {
   it.each([
     ['s3://B/key', 'invalid S3 bucket name "B" in s3://B/key'],
     ['s3://bucket/', 'invalid S3 location "s3://bucket/": the key must name an object (a tar or tar.gz)'],
+    ['s3://bucket/%zz', 'invalid S3 location "s3://bucket/%zz": the key is not valid percent-encoding'],
     [
       'https://example.com/a.tar.gz',
       'tarball URL "https://example.com/a.tar.gz" has no digest: append @sha256:<digest of the file> so its content can be verified',

@@ -15,7 +15,7 @@ import { access, cp, mkdir, readFile, readdir, rename, rm, writeFile } from 'nod
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GantryError } from '../../../shared/errors.js';
+import { TemplateEngineError } from '../../../shared/render/errors.js';
 
 /** Bump when the build recipe (flags, staging, trimming) changes: it is part of the cache key. */
 const RECIPE = 'gotmpl-wasm-2';
@@ -45,13 +45,13 @@ export interface WasmArtifacts {
   readonly built: boolean;
 }
 
-/** The Go toolchain is not installed (or not runnable): the engine cannot be built here. */
-export class GoToolchainMissingError extends GantryError {
+/** The Go toolchain is not installed (or not runnable): the engine cannot be built here. Retryable: not the package's fault. */
+export class GoToolchainMissingError extends TemplateEngineError {
   public override readonly name: string = 'GoToolchainMissingError';
 }
 
-/** The Go build itself failed (compiler error, module download failure). */
-export class WasmBuildError extends GantryError {
+/** The Go build itself failed (compiler error, module download failure). Retryable: not the package's fault. */
+export class WasmBuildError extends TemplateEngineError {
   public override readonly name: string = 'WasmBuildError';
 }
 

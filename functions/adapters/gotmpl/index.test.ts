@@ -1,10 +1,14 @@
 // The Go template engine through its WASM build: Go's own text/template + PKO's sprig allow-list and extras.
 // The first run builds the module with the machine's Go toolchain (cached outside the repo; seconds when the Go
 // build cache is warm), later runs reuse it.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { RetryableError } from '../../../shared/errors.js';
 import { fileMapFromText } from '../../../shared/packages/files.js';
 import type { GoTemplateRequest, TemplateFunctionSet } from '../../../shared/ports.js';
-import { TemplateError } from '../../../shared/render/errors.js';
+import { TemplateEngineError, TemplateError } from '../../../shared/render/errors.js';
 import { createGoTemplateEngine } from './index.js';
 
 const engine = createGoTemplateEngine();
@@ -530,5 +534,17 @@ describe('Go template engine: errors (exact Go text, as PKO shows them)', () => 
     expect((await renderError('{{ cel "true" }}')).message).toBe(
       'template: a.yaml.gotmpl:1:3: executing "a.yaml.gotmpl" at <cel "true">: error calling cel: cel is not available in this context',
     );
+  });
+});
+
+describe('engine failures are retryable, not template errors', () => {
+  it('a missing or broken module fails the render with a retryable TemplateEngineError', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gantry-broken-wasm-'));
+    await writeFile(join(dir, 'gotmpl.wasm'), 'not wasm');
+    const broken = createGoTemplateEngine({ wasmDir: dir });
+    const error: unknown = await broken.render(request('x')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TemplateEngineError);
+    expect(error).toBeInstanceOf(RetryableError);
+    expect((error as Error).message).toMatch(/^template engine failed to start: /);
   });
 });

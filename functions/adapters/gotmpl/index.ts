@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { errorMessage } from '../../../shared/errors.js';
+import { errorMessage, GantryError } from '../../../shared/errors.js';
 import type { GoTemplateEngine, GoTemplateRequest } from '../../../shared/ports.js';
-import { TemplateError, type TemplatePhase } from '../../../shared/render/errors.js';
+import { TemplateEngineError, TemplateError, type TemplatePhase } from '../../../shared/render/errors.js';
 import { ensureGotmplWasm, WASM_EXEC_FILE, WASM_FILE, type BuildOptions } from './build.js';
 
 export { GoToolchainMissingError, WasmBuildError, ensureGotmplWasm } from './build.js';
@@ -84,8 +84,18 @@ export function createGoTemplateEngine(opts: GoTemplateEngineOptions = {}): GoTe
       await runtime();
     },
     async render(request: GoTemplateRequest): Promise<ReadonlyMap<string, string>> {
-      const dir = await artifactsDir();
-      const rt = await runtimeFor(dir);
+      let dir: string;
+      let rt: GoRuntime;
+      try {
+        dir = await artifactsDir();
+        rt = await runtimeFor(dir);
+      } catch (error) {
+        // No toolchain, a missing or broken module: the engine, not the package. Retryable.
+        if (error instanceof GantryError) throw error;
+        throw new TemplateEngineError(`template engine failed to start: ${errorMessage(error)}`, {
+          cause: error,
+        });
+      }
       return renderWith(rt, dir, request);
     },
   };
@@ -122,8 +132,7 @@ function loadGoClass(wasmExecPath: string): GoConstructor {
   createRequire(import.meta.url)(wasmExecPath); // defines globalThis.Go (and a console-printing fs stub)
   if (!hadFs) captureGoOutput();
   const loaded: unknown = Reflect.get(globalThis, 'Go');
-  if (!isGoConstructor(loaded))
-    throw new TemplateError(`${wasmExecPath} did not define Go`, { phase: 'engine' });
+  if (!isGoConstructor(loaded)) throw new TemplateEngineError(`${wasmExecPath} did not define Go`);
   return loaded;
 }
 
@@ -161,7 +170,7 @@ async function startRuntime(dir: string): Promise<GoRuntime> {
   } finally {
     Reflect.deleteProperty(globalThis, REGISTER);
   }
-  if (!api) throw new TemplateError('the Go template engine did not start', { phase: 'engine' });
+  if (!api) throw new TemplateEngineError('the Go template engine did not start');
   return { api, instanceExited: () => go.exited };
 }
 
@@ -172,17 +181,18 @@ function renderWith(rt: GoRuntime, dir: string, request: GoTemplateRequest): Rea
   try {
     result = rt.api.render(goRequest(request, names));
   } catch (error) {
+    // The Go runtime threw (a dead instance, a runtime bug): the engine failed, not the template. Retryable.
     runtimes.delete(dir);
-    throw new TemplateError(
-      `template engine failed: ${errorMessage(error)}`,
-      { phase: 'engine' },
-      { cause: error },
-    );
+    throw new TemplateEngineError(`template engine failed: ${errorMessage(error)}`, { cause: error });
   }
   if (rt.instanceExited()) {
-    // The Go instance died (out of memory, runtime fatal error): the next render starts a fresh one.
+    // The Go instance died: the next render starts a fresh one. Out of memory is the template's doing (it
+    // asked for more than the engine has): terminal; any other fatal error is the engine's: retryable.
     runtimes.delete(dir);
-    throw new TemplateError(`template engine failed: ${goFatalMessage()}`, { phase: 'engine' });
+    const fatal = goFatalMessage();
+    if (fatal.includes('out of memory'))
+      throw new TemplateError(`template engine failed: ${fatal}`, { phase: 'engine' });
+    throw new TemplateEngineError(`template engine failed: ${fatal}`);
   }
   return decodeResult(result, request.execute);
 }
@@ -273,8 +283,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function wasmApi(): WasmApi {
   const api: unknown = Reflect.get(globalThis, 'WebAssembly');
-  if (!isWasmApi(api))
-    throw new TemplateError('this JavaScript runtime has no WebAssembly support', { phase: 'engine' });
+  if (!isWasmApi(api)) throw new TemplateEngineError('this JavaScript runtime has no WebAssembly support');
   return api;
 }
 

@@ -1,9 +1,10 @@
 /**
  * @module adapters/oci/http
  * The one place package sources touch the network: fetch with a deadline for the response headers, an idle
- * timeout while the body streams, redirects followed by hand (at most `maxRedirects`, never to plain http
- * unless that host is marked insecure, and never carrying the Authorization header to another host), and
- * bodies read with a byte cap. Failures are RetryableErrors whose message names the method, the URL and
+ * timeout while the body streams and an overall deadline for the whole body (a server dripping a byte a
+ * second is cut off too), redirects followed by hand (at most `maxRedirects`, never to plain http unless
+ * that host is marked insecure), the Authorization header sent only to the host it was issued for on every
+ * hop, and bodies read with a byte cap. Failures are RetryableErrors whose message names the method, the URL and
  * the limit that was hit.
  */
 import { RetryableError, errorMessage } from '../../../shared/errors.js';
@@ -25,8 +26,10 @@ export interface HttpRequest {
   readonly url: string;
   readonly method?: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH';
   readonly headers?: Readonly<Record<string, string>>;
-  /** Sent only to the host of `url`, dropped when a redirect leaves it. */
+  /** Sent only to `authorizationHost`, on every hop: never to a host a redirect or a Location names. */
   readonly authorization?: string;
+  /** The host (`host[:port]`, as URL.host spells it) the authorization was issued for; default: `url`'s host. */
+  readonly authorizationHost?: string;
   readonly body?: Uint8Array;
   readonly signal?: AbortSignal;
 }
@@ -85,11 +88,10 @@ export class HttpClient {
     const method = request.method ?? 'GET';
     const { limits } = this.options;
     let url = new URL(request.url);
-    const origin = url.host;
-    let sendAuth = request.authorization !== undefined;
+    const authorizationHost = request.authorizationHost ?? url.host;
     for (let hop = 0; ; hop++) {
       this.checkScheme(url, method);
-      const response = await this.once(method, url, request, sendAuth);
+      const response = await this.once(method, url, request, url.host === authorizationHost);
       const location = response.headers.get('location');
       if (!REDIRECTS.has(response.status) || location === null) return this.wrap(method, url, response);
       await response.body?.cancel().catch(() => undefined);
@@ -99,7 +101,6 @@ export class HttpClient {
           PULL_RETRY_MS,
         );
       url = new URL(location, url);
-      if (url.host !== origin) sendAuth = false;
     }
   }
 
@@ -157,19 +158,30 @@ export class HttpClient {
       if (body === null) return;
       const reader = body.getReader();
       let total = 0;
+      const deadline = Date.now() + limits.downloadTimeoutMs;
       try {
         for (;;) {
           let timer: NodeJS.Timeout | undefined;
+          const left = deadline - Date.now();
           const idle = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              reject(
-                timeoutError(
-                  method,
-                  shown,
-                  `no data for ${limits.idleTimeoutMs} ms while reading the body (${limitText('idleTimeoutMs', limits)})`,
-                ),
-              );
-            }, limits.idleTimeoutMs);
+            timer = setTimeout(
+              () => {
+                reject(
+                  left < limits.idleTimeoutMs
+                    ? timeoutError(
+                        method,
+                        shown,
+                        `the body took longer than ${limits.downloadTimeoutMs} ms (${limitText('downloadTimeoutMs', limits)})`,
+                      )
+                    : timeoutError(
+                        method,
+                        shown,
+                        `no data for ${limits.idleTimeoutMs} ms while reading the body (${limitText('idleTimeoutMs', limits)})`,
+                      ),
+                );
+              },
+              Math.max(0, Math.min(left, limits.idleTimeoutMs)),
+            );
           });
           let next: Awaited<ReturnType<typeof reader.read>>;
           try {

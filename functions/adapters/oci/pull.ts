@@ -18,7 +18,7 @@ import {
   type ImageManifest,
 } from '../../../shared/oci/manifest.js';
 import { formatReference, type QualifiedReference } from '../../../shared/oci/reference.js';
-import { readTarball } from '../../../shared/packages/archive.js';
+import { newArchiveBudget, readTarball, type ArchiveBudget } from '../../../shared/packages/archive.js';
 import { PULL_RETRY_MS } from './http.js';
 import type { RegistryClient } from './registry.js';
 
@@ -136,10 +136,15 @@ async function readLayer(
   client: RegistryClient,
   ref: QualifiedReference,
   layer: Descriptor,
-  into: { readonly files: Map<string, Uint8Array>; readonly limits: SourceLimits },
+  into: {
+    readonly files: Map<string, Uint8Array>;
+    readonly limits: SourceLimits;
+    /** One count of decompressed bytes for every layer of the image (maxTotalBytes holds for the image). */
+    readonly budget: ArchiveBudget;
+  },
   options: PullOptions & { readonly before: number; readonly total: number },
 ): Promise<void> {
-  const { files, limits } = into;
+  const { files, limits, budget } = into;
   const decompression = decompressionOf(layer);
   const decoder = decompression === 'zstd' ? zstdDecompressor(layer) : undefined;
   const { onProgress, before, total } = options;
@@ -160,7 +165,7 @@ async function readLayer(
     input = source.pipe(decoder);
   }
   try {
-    await readTarball(input, { prefix: 'package/', into: files, limits });
+    await readTarball(input, { prefix: 'package/', into: files, limits, budget });
   } catch (error) {
     throw await stream.settle(error);
   }
@@ -182,8 +187,9 @@ export async function pullImage(
   for (const layer of manifest.layers)
     if (decompressionOf(layer) === 'zstd') zstdDecompressor(layer).destroy();
   let before = 0;
+  const budget = newArchiveBudget();
   for (const layer of manifest.layers) {
-    await readLayer(client, ref, layer, { files, limits }, { ...options, before, total: layerBytes });
+    await readLayer(client, ref, layer, { files, limits, budget }, { ...options, before, total: layerBytes });
     before += layer.size;
   }
   if (files.size === 0) throw new RetryableError(EMPTY_IMAGE_MESSAGE, PULL_RETRY_MS);

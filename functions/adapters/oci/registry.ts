@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { RetryableError, TerminalError } from '../../../shared/errors.js';
+import { refusal, RetryableError, TerminalError } from '../../../shared/errors.js';
 import {
   basicAuthorization,
   parseChallenge,
@@ -117,8 +117,11 @@ export class RegistryClient {
   ): Promise<HttpResponse> {
     const key = `${ref.registry}/${ref.repository}:${access}`;
     const cached = this.authorizations.get(key);
+    // Credentials belong to the registry's host: never to an upload Location or redirect on another host.
+    const authorizationHost = new URL(this.baseUrl(ref)).host;
     let response = await this.options.http.request({
       ...request,
+      authorizationHost,
       ...(cached !== undefined ? { authorization: cached } : {}),
     });
     if (response.status === 401) {
@@ -127,7 +130,7 @@ export class RegistryClient {
       const authorization = await this.authorize(ref, access, challenge, request.signal);
       if (authorization !== undefined) {
         this.authorizations.set(key, authorization);
-        response = await this.options.http.request({ ...request, authorization });
+        response = await this.options.http.request({ ...request, authorization, authorizationHost });
       } else {
         return this.fail(
           ref,
@@ -157,12 +160,16 @@ export class RegistryClient {
             await response.bytes(64 * 1024, 'maxManifestBytes').catch(() => new Uint8Array()),
           );
     const what = `${request.method ?? 'GET'} ${shownUrl(request.url)}: ${response.status}${text !== '' ? ` ${text}` : ''}${hint !== '' ? ` (${hint})` : ''}`;
-    if (response.status === 401 || response.status === 403)
-      throw new RetryableError(`unauthorized for ${ref.registry}/${ref.repository}: ${what}`, PULL_RETRY_MS);
-    if (response.status === 404) throw new RetryableError(`not found: ${what}`, PULL_RETRY_MS);
-    if (response.status === 429 || response.status >= 500)
-      throw new RetryableError(`registry error: ${what}`, retryAfterMs(response));
-    throw new TerminalError(`registry refused the request: ${what}`);
+    const status = response.status;
+    const kind =
+      status === 401 || status === 403
+        ? `unauthorized for ${ref.registry}/${ref.repository}`
+        : status === 404
+          ? 'not found'
+          : status === 429 || status >= 500
+            ? 'registry error'
+            : 'registry refused the request';
+    throw refusal(status, `${kind}: ${what}`, { retryAfterMs: retryAfterMs(response) });
   }
 
   private async authorize(
@@ -186,9 +193,9 @@ export class RegistryClient {
     const response = await this.options.http.request(tokenRequest(url, credentials, signal));
     if (response.status !== 200) {
       const text = registryErrorText(await response.bytes(64 * 1024, 'maxManifestBytes'));
-      throw new RetryableError(
+      throw refusal(
+        response.status,
         `unauthorized for ${ref.registry}/${ref.repository}: token endpoint ${url.origin}${url.pathname} answered ${response.status}${text !== '' ? ` ${text}` : ''}`,
-        PULL_RETRY_MS,
       );
     }
     const body: unknown = JSON.parse(
