@@ -3,9 +3,10 @@
  * The ImageSource port: one entry point for OCI registries, S3 objects and HTTPS tarballs, with PKO's image
  * prefix and registry host overrides applied first, limits on everything, and a per-process cache keyed by
  * content digest (bounded in bytes, concurrent pulls of one digest de-duplicated). Nothing is cached unless
- * it was fully read, verified and unpacked.
+ * it was fully read, verified and unpacked. The AWS SDK is imported on the first `s3://` location only: it costs
+ * a few hundred milliseconds of start-up that registry and HTTPS pulls (and offline commands) never pay.
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
 import { RetryableError, TerminalError, errorMessage } from '../../shared/errors.js';
 import { credentialsFor, type DockerConfig } from '../../shared/oci/auth.js';
 import type { PackageImage } from '../../shared/oci/image.js';
@@ -59,6 +60,12 @@ export interface PackageSource extends ImageSource {
   cacheStats(): CacheStats;
 }
 
+/** The AWS SDK module and the one client made from it. */
+interface S3 {
+  readonly sdk: typeof S3Sdk;
+  readonly client: S3Sdk.S3Client;
+}
+
 function sizeOf(files: ReadonlyMap<string, Uint8Array>): number {
   let n = 0;
   for (const [k, v] of files) n += k.length + v.length;
@@ -86,7 +93,7 @@ class Sources implements PackageSource {
   private readonly http: HttpClient;
   private readonly registry: RegistryClient;
   private readonly cache: BoundedCache<PulledPackage>;
-  private s3Client: S3Client | undefined;
+  private s3Client: Promise<S3> | undefined;
 
   public constructor(private readonly options: PackageSourceOptions) {
     this.limits = { ...DEFAULT_SOURCE_LIMITS, ...options.limits };
@@ -222,9 +229,14 @@ class Sources implements PackageSource {
     return files;
   }
 
-  private s3(): S3Client {
+  private s3(): Promise<S3> {
+    this.s3Client ??= import('@aws-sdk/client-s3').then((sdk) => ({ sdk, client: this.newS3Client(sdk) }));
+    return this.s3Client;
+  }
+
+  private newS3Client(sdk: typeof S3Sdk): S3Sdk.S3Client {
     const o = this.options.s3 ?? {};
-    this.s3Client ??= new S3Client({
+    return new sdk.S3Client({
       ...(o.endpoint !== undefined ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
       region: o.region ?? 'us-east-1',
       ...(o.credentials !== undefined ? { credentials: { ...o.credentials } } : {}),
@@ -234,7 +246,6 @@ class Sources implements PackageSource {
       },
       maxAttempts: 2,
     });
-    return this.s3Client;
   }
 
   private async s3Head(
@@ -242,8 +253,9 @@ class Sources implements PackageSource {
   ): Promise<{ identity: string; etag: string; size: number; versionId?: string }> {
     const where = `s3://${loc.bucket}/${loc.key}`;
     try {
-      const head = await this.s3().send(
-        new HeadObjectCommand({
+      const { sdk, client } = await this.s3();
+      const head = await client.send(
+        new sdk.HeadObjectCommand({
           Bucket: loc.bucket,
           Key: loc.key,
           ...(loc.versionId !== undefined ? { VersionId: loc.versionId } : {}),
@@ -271,8 +283,9 @@ class Sources implements PackageSource {
     return this.cache.getOrLoad(resolved, async () => {
       let body: unknown;
       try {
-        const object = await this.s3().send(
-          new GetObjectCommand({
+        const { sdk, client } = await this.s3();
+        const object = await client.send(
+          new sdk.GetObjectCommand({
             Bucket: loc.bucket,
             Key: loc.key,
             ...(head.versionId !== undefined ? { VersionId: head.versionId } : { IfMatch: `"${head.etag}"` }),
@@ -312,8 +325,9 @@ class Sources implements PackageSource {
         if (!loc.ok || loc.value.kind !== 's3')
           throw new TerminalError(loc.ok ? `not an S3 location: ${target}` : loc.error);
         try {
-          await this.s3().send(
-            new PutObjectCommand({
+          const { sdk, client } = await this.s3();
+          await client.send(
+            new sdk.PutObjectCommand({
               Bucket: loc.value.bucket,
               Key: loc.value.key,
               Body: image.layer.bytes,
