@@ -17,9 +17,12 @@ export const DEFAULT_KUBERNETES_VERSION = 'v1.37.2';
 
 let engines: PackageEngines | undefined;
 
-/** The template engines, created once per process (the Go engine loads lazily on first use). */
+/**
+ * The template engines, created once per process (the Go engine loads lazily on first use, compiled for a short
+ * process: see `baselineOnly`).
+ */
 export function packageEngines(): PackageEngines {
-  engines ??= { gotmpl: createGoTemplateEngine() };
+  engines ??= { gotmpl: createGoTemplateEngine({ baselineOnly: true }) };
   return engines;
 }
 
