@@ -10,7 +10,7 @@
 // Beside the bundle, gantry.inputs.json lists the source files it was built from and when the build started:
 // bin/gantry.mjs falls back to the sources (tsx) as soon as one of them is newer.
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
@@ -44,6 +44,23 @@ function sourceLocation(outDir: string): Plugin {
           .replaceAll('import.meta.dirname', '__srcDir');
         return { contents: prelude + contents, loader: 'ts' };
       });
+    },
+  };
+}
+
+/**
+ * zod re-exports its error messages in 40-odd languages (`z.locales`, 340 KiB, a sixth of what `gantry tree` loads);
+ * Gantry uses only the English default, so the bundle keeps that one.
+ */
+function zodEnglishOnly(): Plugin {
+  return {
+    name: 'zod-english-only',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+        contents: "export { default as en } from './en.js';\n",
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      }));
     },
   };
 }
@@ -87,7 +104,7 @@ export async function bundleCli(options: BundleOptions): Promise<BundleResult> {
     logLevel: 'warning',
     banner: { js: BANNER },
     ...(options.externalDeps ? { packages: 'external' as const } : {}),
-    plugins: [sourceLocation(outDir)],
+    plugins: [sourceLocation(outDir), zodEnglishOnly()],
   });
   const entry = join(outDir, 'gantry.mjs');
   await mkdir(outDir, { recursive: true });
