@@ -59,7 +59,7 @@ export async function stepPrinter(io: CliIO): Promise<(r: StepRecord) => void> {
       );
     };
   }
-  const { pino } = await import('pino');
+  const { default: pino } = await import('pino');
   const logger = pino(
     { base: undefined },
     {

@@ -8,7 +8,7 @@
  *   mapped to their inputs by esbuild's metafile);
  * - bin/gantry.mjs runs the bundle only while no source file in it changed since it was built.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +82,78 @@ describe.concurrent('the bundle prints what the sources print', () => {
       expect(bundle).toEqual(sources);
     }, 180_000);
   }
+});
+
+/**
+ * `gantry run` against a cluster that refuses connections: both start the engine (kubeconfig through client-node, the
+ * JSON step log through pino), report every watch they cannot start, and stop cleanly on SIGTERM.
+ */
+function runUntilWatchesFail(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...argv], { cwd: root, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    let stopping = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const failed = new Set(stderr.split('\n').filter((l) => l.startsWith('cannot watch '))).size;
+      if (failed < 6 || stopping) return;
+      // The runner handles SIGTERM once it has started, just after it reports the watches: give it a moment.
+      stopping = true;
+      setTimeout(() => child.kill('SIGTERM'), 2000);
+    });
+    child.on('close', (code) => {
+      const lines = (text: string): string => [...new Set(text.split('\n'))].sort().join('\n');
+      resolve({ code: code ?? -1, stdout: lines(stdout), stderr: lines(stderr) });
+    });
+  });
+}
+
+describe('gantry run', () => {
+  it('starts the engine from the bundle as from the sources', async () => {
+    const scratch = await mkdtemp('/tmp/gantry-run-');
+    try {
+      const kubeconfig = join(scratch, 'kubeconfig');
+      await writeFile(
+        kubeconfig,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]",
+          'users: [{name: u, user: {token: t}}]',
+          'contexts: [{name: x, context: {cluster: c, user: u}}]',
+          'current-context: x',
+          '',
+        ].join('\n'),
+      );
+      const args = ['run', '--kubeconfig', kubeconfig];
+      const [bundle, sources] = await Promise.all([
+        runUntilWatchesFail([join(dist, 'gantry.mjs'), ...args], {}),
+        runUntilWatchesFail(['bin/gantry.mjs', ...args], { GANTRY_FROM_SOURCE: '1' }),
+      ]);
+      const refused = ': GET /apis/package-operator.run/v1alpha1: connect ECONNREFUSED 127.0.0.1:1';
+      expect(sources).toEqual({
+        code: 0,
+        stdout: '',
+        stderr: [
+          '',
+          ...[
+            'ClusterObjectDeployment',
+            'ClusterObjectSet',
+            'ClusterPackage',
+            'ObjectDeployment',
+            'ObjectSet',
+            'Package',
+          ].map((kind) => `cannot watch ${kind}${refused}`),
+          'stopping: waiting for the steps in flight',
+        ].join('\n'),
+      });
+      expect(bundle).toEqual(sources);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
 
 // What an offline command must not load, by path inside node_modules.
