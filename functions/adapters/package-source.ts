@@ -6,7 +6,7 @@
  * it was fully read, verified and unpacked. The AWS SDK is imported on the first `s3://` location only: it costs
  * a few hundred milliseconds of start-up that registry and HTTPS pulls (and offline commands) never pay.
  */
-import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { RetryableError, TerminalError, errorMessage } from '../../shared/errors.js';
 import { credentialsFor, type DockerConfig } from '../../shared/oci/auth.js';
 import type { PackageImage } from '../../shared/oci/image.js';
@@ -26,6 +26,7 @@ import type { ImageSource, PulledPackage } from '../../shared/ports.js';
 import { HttpClient, PULL_RETRY_MS, shownUrl } from './oci/http.js';
 import { EMPTY_IMAGE_MESSAGE, pullImage, pushImage } from './oci/pull.js';
 import { RegistryClient, VerifiedStream } from './oci/registry.js';
+import type { S3Sdk } from './s3-sdk.js';
 
 export interface S3Options {
   /** Custom endpoint for S3-compatible servers (MinIO); path-style addressing is used with it. */
@@ -62,8 +63,8 @@ export interface PackageSource extends ImageSource {
 
 /** The AWS SDK module and the one client made from it. */
 interface S3 {
-  readonly sdk: typeof S3Sdk;
-  readonly client: S3Sdk.S3Client;
+  readonly sdk: S3Sdk;
+  readonly client: S3Client;
 }
 
 function sizeOf(files: ReadonlyMap<string, Uint8Array>): number {
@@ -230,11 +231,14 @@ class Sources implements PackageSource {
   }
 
   private s3(): Promise<S3> {
-    this.s3Client ??= import('@aws-sdk/client-s3').then((sdk) => ({ sdk, client: this.newS3Client(sdk) }));
+    this.s3Client ??= import('./s3-sdk.js').then(({ s3Sdk }) => ({
+      sdk: s3Sdk,
+      client: this.newS3Client(s3Sdk),
+    }));
     return this.s3Client;
   }
 
-  private newS3Client(sdk: typeof S3Sdk): S3Sdk.S3Client {
+  private newS3Client(sdk: S3Sdk): S3Client {
     const o = this.options.s3 ?? {};
     return new sdk.S3Client({
       ...(o.endpoint !== undefined ? { endpoint: o.endpoint, forcePathStyle: true } : {}),

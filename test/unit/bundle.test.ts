@@ -57,7 +57,7 @@ afterAll(async () => {
 
 // examples/multi: its root component is rendered with --component (without, PKO's tree refuses it: an error case).
 const examples = [['examples/simple'], ['examples/templated'], ['examples/multi', '--component', 'backend']];
-const cases: { args: string[]; code: number }[] = [
+const cases: { args: string[]; code: number; env?: NodeJS.ProcessEnv }[] = [
   { args: ['--help'], code: 0 },
   { args: [], code: 1 },
   ...commands.map((c) => ({ args: [c.name, '--help'], code: 0 })),
@@ -70,12 +70,18 @@ const cases: { args: string[]; code: number }[] = [
   { args: ['tree', 'examples/templated', '--config-testcase', 'nope'], code: 1 },
   { args: ['validate', 'examples/does-not-exist'], code: 1 },
   { args: ['frobnicate'], code: 1 },
+  // The AWS SDK, loaded on the first s3:// location, up to its request to a server that refuses it.
+  {
+    args: ['validate', '--pull', 's3://bucket/pkg.tar.gz'],
+    code: 1,
+    env: { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' },
+  },
 ];
 
 describe.concurrent('the bundle prints what the sources print', () => {
   for (const c of cases) {
     it(`gantry ${c.args.join(' ')}`, async () => {
-      const [bundle, sources] = await Promise.all([fromBundle(c.args), fromSources(c.args)]);
+      const [bundle, sources] = await Promise.all([fromBundle(c.args, c.env), fromSources(c.args, c.env)]);
       expect(sources.code).toBe(c.code);
       if (c.code === 0) expect(sources.stderr).toBe('');
       expect(sources.stdout + sources.stderr).not.toBe('');
