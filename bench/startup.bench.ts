@@ -178,16 +178,30 @@ export async function run(): Promise<BenchResult[]> {
     const empty = await measure({ name: 'startup: node -e 0 (empty process)', argv: ['node', '-e', '0'] });
     results.push(empty.result);
     for (const c of [...cliCases(), ...pkoCases()]) results.push((await measure(c)).result);
-    for (const [label, file] of [
-      ['@kubernetes/client-node (KubeConfig)', kube],
-      ['@aws-sdk/client-s3 (S3Client)', s3],
+    const unbundled = (code: string): string[] => ['node', '--input-type=module', '-e', code];
+    for (const [label, bundled, plain] of [
+      [
+        '@kubernetes/client-node (KubeConfig)',
+        kube,
+        "const { KubeConfig } = await import('@kubernetes/client-node'); new KubeConfig();",
+      ],
+      [
+        '@aws-sdk/client-s3 (S3Client)',
+        s3,
+        "const { S3Client } = await import('@aws-sdk/client-s3'); new S3Client({ region: 'us-east-1' });",
+      ],
     ] as const) {
-      const r = await measure({
-        name: `startup: import ${label} alone, bundled`,
-        argv: ['node', file],
-        baseline: empty.median,
-      });
-      results.push(r.result);
+      for (const [how, argv] of [
+        ['bundled', ['node', bundled]],
+        ['from node_modules', unbundled(plain)],
+      ] as const) {
+        const r = await measure({
+          name: `startup: import ${label} alone, ${how}`,
+          argv,
+          baseline: empty.median,
+        });
+        results.push(r.result);
+      }
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
