@@ -26,7 +26,9 @@ export interface GoTemplateEngineOptions extends BuildOptions {
    * processes such as the CLI: V8 otherwise spends most of a cold start recompiling Go's hot runtime functions with
    * its optimizing compiler, which a process that renders once never earns back (measured in bench/startup.bench.ts:
    * `gantry tree` of a templated package takes about half the CPU time and 40 MiB less). Long-running hosts leave it
-   * off so their renders run optimized code.
+   * off so their renders run optimized code. Compiling itself is not what costs (V8 compiles lazily: ~30 ms for the
+   * 8 MiB module); running Go's start-up and first render is. Compiled code cannot be cached on disk from Node 20
+   * anyway: `v8.serialize` of a WebAssembly.Module yields an in-process transfer id (2 bytes), not the code.
    */
   readonly baselineOnly?: boolean;
 }
