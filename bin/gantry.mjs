@@ -1,10 +1,28 @@
 #!/usr/bin/env node
-// The `gantry` command. Runs the TypeScript sources through tsx, so `npx gantry …` works right after `npm ci`.
-import { register } from 'tsx/esm/api';
+// The `gantry` command. Runs the bundle (dist/gantry.mjs, built by `npm ci` through `prepare`, or `npm run
+// build:cli`) while it is up to date: no source file it was built from changed since. Otherwise, and with
+// GANTRY_FROM_SOURCE=1, it runs the TypeScript sources through tsx (development: edits take effect at once).
+import { readFileSync, statSync } from 'node:fs';
 
-// The AWS SDK warns on Node < 22 about its own future releases; that is for Gantry's maintainers (the lock file
-// pins the SDK), not for someone running `gantry build --push s3://…`. An explicit setting wins.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-register();
-const { main } = await import('../cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const dist = new URL('../dist/', import.meta.url);
+
+/** The bundle exists and was built after the last change of every source file it holds. */
+function bundleIsCurrent() {
+  if ((process.env.GANTRY_FROM_SOURCE ?? '') !== '') return false;
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('gantry.inputs.json', dist), 'utf8'));
+    if (typeof manifest.builtAt !== 'number' || !Array.isArray(manifest.inputs)) return false;
+    statSync(new URL('gantry.mjs', dist));
+    return manifest.inputs.every((input) => statSync(new URL(input, dist)).mtimeMs <= manifest.builtAt);
+  } catch {
+    return false;
+  }
+}
+
+if (bundleIsCurrent()) {
+  await import('../dist/gantry.mjs');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../cli/entry.ts');
+}

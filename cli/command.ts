@@ -1,7 +1,7 @@
 /**
  * @module cli/command
- * The shape of one `gantry` sub-command. `cli/main.ts` dispatches `gantry <name> …` to the command whose
- * `name` matches; each command parses its own flags (node:util parseArgs), prints `--help` from `usage`,
+ * The shape of one `gantry` sub-command. `cli/main.ts` dispatches `gantry <name> …` to the registry entry whose
+ * `name` matches and loads that command only; each command parses its own flags (node:util parseArgs), prints `--help` from `usage`,
  * and returns the process exit code (0 success, 1 any error, as PKO's kubectl-package).
  */
 export interface CliIO {
@@ -16,11 +16,20 @@ export interface CliIO {
 }
 
 export interface Command {
+  /** The full `--help` text: synopsis, flags, examples. */
+  readonly usage: string;
+  run(argv: readonly string[], io: CliIO): Promise<number>;
+}
+
+/**
+ * One line of the command registry (cli/commands/index.ts): what `gantry --help` lists, and how to load the
+ * command. Only the command that runs is imported, so `gantry tree` never loads the Kubernetes client or the
+ * AWS SDK, and `gantry --help` loads no command at all.
+ */
+export interface CommandEntry {
   /** The first word after `gantry`, e.g. `render`, `dev`. */
   readonly name: string;
   /** One line for `gantry --help`. */
   readonly summary: string;
-  /** The full `--help` text: synopsis, flags, examples. */
-  readonly usage: string;
-  run(argv: readonly string[], io: CliIO): Promise<number>;
+  load(): Promise<Command>;
 }

@@ -1,13 +1,13 @@
 /**
  * @module cli/main
- * `gantry <command> [flags]`: dispatch to the command registry, `--help` everywhere, cobra-style errors
+ * `gantry <command> [flags]`: dispatch to the command registry (loading only the command that runs), `--help` everywhere, cobra-style errors
  * (`Error: <msg>` on stderr, exit code 1).
  */
 import { errorMessage } from '../shared/errors.js';
-import type { CliIO, Command } from './command.js';
+import type { CliIO, CommandEntry } from './command.js';
 import { commands } from './commands/index.js';
 
-function overview(list: readonly Command[]): string {
+function overview(list: readonly CommandEntry[]): string {
   const width = Math.max(...list.map((c) => c.name.length), 4);
   const lines = list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
@@ -40,23 +40,24 @@ export function processIO(): CliIO {
 export async function main(
   argv: readonly string[],
   io: CliIO = processIO(),
-  list: readonly Command[] = commands,
+  list: readonly CommandEntry[] = commands,
 ): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(overview(list));
     return name === undefined ? 1 : 0;
   }
-  const command = list.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = list.find((c) => c.name === name);
+  if (entry === undefined) {
     io.stderr(`Error: unknown command "${name}" for "gantry"\nRun 'gantry --help' for usage.\n`);
     return 1;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`);
-    return 0;
-  }
   try {
+    const command = await entry.load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`);
+      return 0;
+    }
     return await command.run(rest, io);
   } catch (error) {
     io.stderr(`Error: ${errorMessage(error)}\n`);

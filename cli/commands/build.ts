@@ -76,8 +76,6 @@ function parseLabels(labels: readonly string[]): Record<string, string> {
 }
 
 export const buildCommand: Command = {
-  name: 'build',
-  summary: 'Build a package image (OCI tarball) from a package folder',
   usage,
   async run(argv, io) {
     const { args, s3 } = splitS3Pushes(argv);

@@ -11,8 +11,6 @@ import { field, isRecord } from '../../shared/api/objects.js';
 import { packageSchema } from '../../shared/api/resources.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { KubeApi } from '../../shared/ports.js';
-import { createEngine } from '../../functions/hosts/engine.js';
-import { Runner } from '../../functions/hosts/runner.js';
 import { binaryPath } from '../../devenv/binaries.js';
 import type { CliIO, Command } from '../command.js';
 import { UsageError } from '../package-input.js';
@@ -141,8 +139,6 @@ Stop the environment: npx gantry dev down
 }
 
 export const demoCommand: Command = {
-  name: 'demo',
-  summary: 'Install the templated example on a local control plane and watch it become Available',
   usage,
   async run(argv, io) {
     const { values } = parseArgs({ args: [...argv], options: { timeout: { type: 'string' } } });
@@ -151,6 +147,10 @@ export const demoCommand: Command = {
       throw new UsageError(`--timeout must be a positive number of seconds`);
     const started = Date.now();
     const { kubeconfig, image } = await prepare(io);
+    const [{ createEngine }, { Runner }] = await Promise.all([
+      import('../../functions/hosts/engine.js'),
+      import('../../functions/hosts/runner.js'),
+    ]);
     const engine = await createEngine({ kubeconfig, env: io.env ?? {} });
     const runner = new Runner({
       client: engine.client,

@@ -11,7 +11,6 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { cacheRoot } from '../../devenv/binaries.js';
 import { startControlPlane } from '../../devenv/control-plane.js';
-import { startMinio } from '../../devenv/minio.js';
 import { startRegistry } from '../../devenv/registry.js';
 import {
   isSameProcess,
@@ -167,6 +166,8 @@ async function extras(options: UpOptions, state: DevState, io: CliIO): Promise<D
     };
   }
   if (options.s3) {
+    // MinIO's bucket is created through the AWS SDK: loaded only when S3 is asked for.
+    const { startMinio } = await import('../../devenv/minio.js');
     const minio = await startMinio({
       detached: true,
       dir: join(devDir(), 's3'),
@@ -249,8 +250,6 @@ async function up(io: CliIO, options: UpOptions): Promise<number> {
 export type { DevState };
 
 export const devCommand: Command = {
-  name: 'dev',
-  summary: 'Start, inspect or stop a real local Kubernetes control plane',
   usage,
   async run(argv, io) {
     const { positionals, values } = parseArgs({

@@ -1,24 +1,51 @@
 /**
  * @module cli/commands
- * Every `gantry` sub-command, in the order `gantry --help` lists them. Add a command by importing it here.
+ * Every `gantry` sub-command, in the order `gantry --help` lists them: name, one-line summary and a lazy `load()`.
+ * A command module is imported only when that command runs (or prints its `--help`), so offline commands never
+ * pay for the Kubernetes client or the AWS SDK, and `gantry --help` imports no command at all (issue 13).
+ * Add a command by adding a line here.
  */
-import type { Command } from '../command.js';
-import { buildCommand } from './build.js';
-import { demoCommand } from './demo.js';
-import { devCommand } from './dev.js';
-import { renderCommand } from './render.js';
-import { runCommand } from './run.js';
-import { treeCommand } from './tree.js';
-import { updateCommand } from './update.js';
-import { validateCommand } from './validate.js';
+import type { CommandEntry } from '../command.js';
 
-export const commands: readonly Command[] = [
-  validateCommand,
-  treeCommand,
-  renderCommand,
-  buildCommand,
-  updateCommand,
-  runCommand,
-  demoCommand,
-  devCommand,
+export const commands: readonly CommandEntry[] = [
+  {
+    name: 'validate',
+    summary: 'Validate a package folder (manifests, objects, templates, test fixtures)',
+    load: async () => (await import('./validate.js')).validateCommand,
+  },
+  {
+    name: 'tree',
+    summary: 'Show the phases and objects a package renders to',
+    load: async () => (await import('./tree.js')).treeCommand,
+  },
+  {
+    name: 'render',
+    summary: 'Print the ObjectDeployment (and ObjectSlices) a package renders to',
+    load: async () => (await import('./render.js')).renderCommand,
+  },
+  {
+    name: 'build',
+    summary: 'Build a package image (OCI tarball) from a package folder',
+    load: async () => (await import('./build.js')).buildCommand,
+  },
+  {
+    name: 'update',
+    summary: 'Resolve image tags to digests into manifest.lock.yaml',
+    load: async () => (await import('./update.js')).updateCommand,
+  },
+  {
+    name: 'run',
+    summary: 'Run the engine: reconcile Packages, ObjectDeployments and ObjectSets on a cluster',
+    load: async () => (await import('./run.js')).runCommand,
+  },
+  {
+    name: 'demo',
+    summary: 'Install the templated example on a local control plane and watch it become Available',
+    load: async () => (await import('./demo.js')).demoCommand,
+  },
+  {
+    name: 'dev',
+    summary: 'Start, inspect or stop a real local Kubernetes control plane',
+    load: async () => (await import('./dev.js')).devCommand,
+  },
 ];

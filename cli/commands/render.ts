@@ -29,8 +29,6 @@ Examples:
 `;
 
 export const renderCommand: Command = {
-  name: 'render',
-  summary: 'Print the ObjectDeployment (and ObjectSlices) a package renders to',
   usage,
   async run(argv, io) {
     const { rendered, scope, metadata, config, image, values } = await renderFromFlags(

@@ -4,10 +4,7 @@
  * steps until SIGTERM / SIGINT; one line per finished step (readable on a terminal, JSON otherwise).
  */
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { parseOverrideList } from '../../shared/oci/reference.js';
-import { createEngine } from '../../functions/hosts/engine.js';
-import { Runner } from '../../functions/hosts/runner.js';
 import type { StepRecord } from '../../functions/steps/run-step.js';
 import type { CliIO, Command } from '../command.js';
 import { UsageError } from '../package-input.js';
@@ -49,8 +46,8 @@ function overrides(value: string | undefined, flag: string): { from: string; to:
   return parsed.value;
 }
 
-/** A step record as one line: readable on a terminal, JSON (pino) otherwise. */
-export function stepPrinter(io: CliIO): (r: StepRecord) => void {
+/** A step record as one line: readable on a terminal, JSON (pino, loaded only then) otherwise. */
+export async function stepPrinter(io: CliIO): Promise<(r: StepRecord) => void> {
   if (io.isTTY) {
     return (r) => {
       const ns = r.key.namespace === '' ? '' : `${r.key.namespace}/`;
@@ -62,6 +59,7 @@ export function stepPrinter(io: CliIO): (r: StepRecord) => void {
       );
     };
   }
+  const { default: pino } = await import('pino');
   const logger = pino(
     { base: undefined },
     {
@@ -86,8 +84,6 @@ export function stepPrinter(io: CliIO): (r: StepRecord) => void {
 }
 
 export const runCommand: Command = {
-  name: 'run',
-  summary: 'Run the engine: reconcile Packages, ObjectDeployments and ObjectSets on a cluster',
   usage,
   async run(argv, io) {
     const { values } = parseArgs({
@@ -102,13 +98,19 @@ export const runCommand: Command = {
         'registry-host-overrides': { type: 'string' },
       },
     });
+    // The engine (Kubernetes client, AWS SDK, metrics) loads only when the runner really starts: `--help` and
+    // flag errors stay fast.
+    const [{ createEngine }, { Runner }] = await Promise.all([
+      import('../../functions/hosts/engine.js'),
+      import('../../functions/hosts/runner.js'),
+    ]);
     const engine = await createEngine({
       ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
       prefixOverrides: overrides(values['image-prefix-overrides'], 'image-prefix-overrides'),
       registryHostOverrides: new Map(
         overrides(values['registry-host-overrides'], 'registry-host-overrides').map((o) => [o.from, o.to]),
       ),
-      record: stepPrinter(io),
+      record: await stepPrinter(io),
       env: io.env ?? {},
     });
     const server =

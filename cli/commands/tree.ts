@@ -44,8 +44,6 @@ export function formatTree(rendered: RenderedPackage, header: string): string {
 }
 
 export const treeCommand: Command = {
-  name: 'tree',
-  summary: 'Show the phases and objects a package renders to',
   usage,
   async run(argv, io) {
     const { rendered, scope, metadata } = await renderFromFlags(argv, io, treeOptions, 'tree');

@@ -52,8 +52,6 @@ async function resolveImages(
 }
 
 export const updateCommand: Command = {
-  name: 'update',
-  summary: 'Resolve image tags to digests into manifest.lock.yaml',
   usage,
   async run(argv, io) {
     const { positionals, values } = parseArgs({

@@ -39,8 +39,6 @@ function cleanPath(folder: string): string {
 }
 
 export const validateCommand: Command = {
-  name: 'validate',
-  summary: 'Validate a package folder (manifests, objects, templates, test fixtures)',
   usage,
   async run(argv, io) {
     const { positionals, values } = parseArgs({

@@ -3,10 +3,11 @@
  * The ImageSource port: one entry point for OCI registries, S3 objects and HTTPS tarballs, with PKO's image
  * prefix and registry host overrides applied first, limits on everything, and a per-process cache keyed by
  * content digest (bounded in bytes, concurrent pulls of one digest de-duplicated). Nothing is cached unless
- * it was fully read, verified and unpacked.
+ * it was fully read, verified and unpacked. The AWS SDK is imported on the first `s3://` location only: it costs
+ * a few hundred milliseconds of start-up that registry and HTTPS pulls (and offline commands) never pay.
  */
 import { STATUS_CODES } from 'node:http';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { refusal, RetryableError, TerminalError, errorMessage } from '../../shared/errors.js';
 import { credentialsFor, type DockerConfig } from '../../shared/oci/auth.js';
 import type { PackageImage } from '../../shared/oci/image.js';
@@ -26,6 +27,7 @@ import type { ImageSource, PulledPackage } from '../../shared/ports.js';
 import { HttpClient, PULL_RETRY_MS, shownUrl } from './oci/http.js';
 import { EMPTY_IMAGE_MESSAGE, pullImage, pushImage } from './oci/pull.js';
 import { RegistryClient, VerifiedStream } from './oci/registry.js';
+import type { S3Sdk } from './s3-sdk.js';
 
 export interface S3Options {
   /** Custom endpoint for S3-compatible servers (MinIO); path-style addressing is used with it. */
@@ -58,6 +60,12 @@ export interface PackageSource extends ImageSource {
   /** Push a built image under the tags (all OCI references) or to `s3://` locations. */
   push(image: PackageImage, targets: readonly string[]): Promise<string>;
   cacheStats(): CacheStats;
+}
+
+/** The AWS SDK module and the one client made from it. */
+interface S3 {
+  readonly sdk: S3Sdk;
+  readonly client: S3Client;
 }
 
 function sizeOf(files: ReadonlyMap<string, Uint8Array>): number {
@@ -118,7 +126,7 @@ class Sources implements PackageSource {
   private readonly http: HttpClient;
   private readonly registry: RegistryClient;
   private readonly cache: BoundedCache<PulledPackage>;
-  private s3Client: S3Client | undefined;
+  private s3Client: Promise<S3> | undefined;
 
   public constructor(private readonly options: PackageSourceOptions) {
     this.limits = { ...DEFAULT_SOURCE_LIMITS, ...options.limits };
@@ -247,9 +255,17 @@ class Sources implements PackageSource {
     return files;
   }
 
-  private s3(): S3Client {
+  private s3(): Promise<S3> {
+    this.s3Client ??= import('./s3-sdk.js').then(({ s3Sdk }) => ({
+      sdk: s3Sdk,
+      client: this.newS3Client(s3Sdk),
+    }));
+    return this.s3Client;
+  }
+
+  private newS3Client(sdk: S3Sdk): S3Client {
     const o = this.options.s3 ?? {};
-    this.s3Client ??= new S3Client({
+    return new sdk.S3Client({
       ...(o.endpoint !== undefined ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
       region: o.region ?? 'us-east-1',
       ...(o.credentials !== undefined ? { credentials: { ...o.credentials } } : {}),
@@ -259,7 +275,6 @@ class Sources implements PackageSource {
       },
       maxAttempts: 2,
     });
-    return this.s3Client;
   }
 
   private async s3Head(
@@ -267,8 +282,9 @@ class Sources implements PackageSource {
   ): Promise<{ identity: string; etag: string; size: number; versionId?: string }> {
     const where = `s3://${loc.bucket}/${loc.key}`;
     try {
-      const head = await this.s3().send(
-        new HeadObjectCommand({
+      const { sdk, client } = await this.s3();
+      const head = await client.send(
+        new sdk.HeadObjectCommand({
           Bucket: loc.bucket,
           Key: loc.key,
           ...(loc.versionId !== undefined ? { VersionId: loc.versionId } : {}),
@@ -296,8 +312,9 @@ class Sources implements PackageSource {
     return this.cache.getOrLoad(resolved, async () => {
       let body: unknown;
       try {
-        const object = await this.s3().send(
-          new GetObjectCommand({
+        const { sdk, client } = await this.s3();
+        const object = await client.send(
+          new sdk.GetObjectCommand({
             Bucket: loc.bucket,
             Key: loc.key,
             ...(head.versionId !== undefined ? { VersionId: head.versionId } : { IfMatch: `"${head.etag}"` }),
@@ -344,8 +361,9 @@ class Sources implements PackageSource {
         if (!loc.ok || loc.value.kind !== 's3')
           throw new TerminalError(loc.ok ? `not an S3 location: ${target}` : loc.error);
         try {
-          await this.s3().send(
-            new PutObjectCommand({
+          const { sdk, client } = await this.s3();
+          await client.send(
+            new sdk.PutObjectCommand({
               Bucket: loc.value.bucket,
               Key: loc.value.key,
               Body: image.layer.bytes,

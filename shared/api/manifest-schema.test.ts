@@ -1,5 +1,19 @@
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { packageManifestLockSchema, packageManifestSchema } from './generated/schemas.js';
 import { parsePackageManifest, parsePackageManifestLock } from './manifest-schema.js';
+
+describe('the generated schemas', () => {
+  // manifest-schema.ts compiles them without checking them against the meta-schema (start-up time): this does.
+  it('are valid JSON Schema', () => {
+    const ajv = new Ajv({ strict: false });
+    for (const schema of [packageManifestSchema, packageManifestLockSchema]) {
+      expect(ajv.validateSchema(schema)).toBe(true);
+      expect(ajv.errors ?? null).toBeNull();
+    }
+    expect(ajv.validateSchema({ type: 'object', properties: { a: { type: 'strin' } } })).toBe(false);
+  });
+});
 
 describe('manifest shape validation', () => {
   it('accepts a PackageManifest', () => {

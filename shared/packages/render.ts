@@ -16,7 +16,6 @@ import { compileCel } from '../cel/index.js';
 import { errorMessage, TerminalError } from '../errors.js';
 import type { GoTemplateEngine, HandlebarsEngine } from '../ports.js';
 import { isTemplateError } from '../render/errors.js';
-import { renderHandlebars } from '../render/handlebars.js';
 import { aggregate, admitConfig } from '../schema/index.js';
 import { fileText, type FileMap } from './files.js';
 import { lockedDependencies, lockedImages, type ImagePrefixOverride } from './images.js';
@@ -267,6 +266,8 @@ export async function renderTemplates(
       for (const [path, text] of rendered) out.set(path.slice(0, -'.gotmpl'.length), encoder.encode(text));
     }
     if (hbs.size > 0) {
+      // handlebars (and its source-map dependency) load only for packages that have .hbs files: start-up.
+      const { renderHandlebars } = await import('../render/handlebars.js');
       const execute = [...hbs.keys()].filter((p) => !isHelper(p)).sort();
       const request = { templates: hbs, execute, context: withMetadataMaps(context) };
       const rendered = engines.handlebars

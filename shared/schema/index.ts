@@ -145,7 +145,8 @@ function makeAjv(): Ajv {
   return ajv;
 }
 
-const ajv = makeAjv();
+/** Made on the first validation: packages without a config schema never pay for it (issue 13). */
+let ajv: Ajv | undefined;
 const validators = new Map<string, ValidateFunction>();
 
 function validatorFor(schema: Schema): ValidateFunction {
@@ -153,6 +154,7 @@ function validatorFor(schema: Schema): ValidateFunction {
   let validate = validators.get(key);
   if (validate === undefined) {
     const ajvSchema = toAjvSchema(schema);
+    ajv ??= makeAjv();
     validate = ajv.compile(isRecord(ajvSchema) ? ajvSchema : {});
     validators.set(key, validate);
     if (validators.size > 500) validators.delete(validators.keys().next().value ?? '');

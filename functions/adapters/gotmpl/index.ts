@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { errorMessage, GantryError } from '../../../shared/errors.js';
 import type { GoTemplateEngine, GoTemplateRequest } from '../../../shared/ports.js';
 import { TemplateEngineError, TemplateError, type TemplatePhase } from '../../../shared/render/errors.js';
@@ -20,6 +21,16 @@ export { GoToolchainMissingError, WasmBuildError, ensureGotmplWasm } from './bui
 export interface GoTemplateEngineOptions extends BuildOptions {
   /** A directory with a prebuilt gotmpl.wasm + wasm_exec.cjs (`npm run build:wasm -- --out DIR`): no Go needed. */
   readonly wasmDir?: string;
+  /**
+   * Compile the module with V8's baseline compiler only (Liftoff, `--liftoff-only`, process-wide), for short-lived
+   * processes such as the CLI: V8 otherwise spends most of a cold start recompiling Go's hot runtime functions with
+   * its optimizing compiler, which a process that renders once never earns back (measured in bench/startup.bench.ts:
+   * `gantry tree` of a templated package takes about half the CPU time and 40 MiB less). Long-running hosts leave it
+   * off so their renders run optimized code. Compiling itself is not what costs (V8 compiles lazily: ~30 ms for the
+   * 8 MiB module); running Go's start-up and first render is. Compiled code cannot be cached on disk from Node 20
+   * anyway: `v8.serialize` of a WebAssembly.Module yields an in-process transfer id (2 bytes), not the code.
+   */
+  readonly baselineOnly?: boolean;
 }
 
 /** The Go engine plus an explicit warm-up (benchmarks, hosts that want the cost before the first request). */
@@ -78,7 +89,12 @@ export function createGoTemplateEngine(opts: GoTemplateEngineOptions = {}): GoTe
     }
     return wasmDir;
   };
-  const runtime = async (): Promise<GoRuntime> => runtimeFor(await artifactsDir());
+  const ready = async (): Promise<string> => {
+    const dir = await artifactsDir();
+    if (opts.baselineOnly === true) setFlagsFromString('--liftoff-only');
+    return dir;
+  };
+  const runtime = async (): Promise<GoRuntime> => runtimeFor(await ready());
   return {
     async warmUp(): Promise<void> {
       await runtime();
@@ -87,7 +103,7 @@ export function createGoTemplateEngine(opts: GoTemplateEngineOptions = {}): GoTe
       let dir: string;
       let rt: GoRuntime;
       try {
-        dir = await artifactsDir();
+        dir = await ready();
         rt = await runtimeFor(dir);
       } catch (error) {
         // No toolchain, a missing or broken module: the engine, not the package. Retryable.
