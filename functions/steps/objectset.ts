@@ -43,6 +43,8 @@ import { Conditions, backoffMs, ensureFinalizer, removeFinalizer } from './statu
 import type { StepDeps, StepResult } from './types.js';
 
 const APPLY_CONCURRENCY = 8;
+/** Up to this many objects of one kind and namespace in a phase are read one by one; more with one metadata LIST. */
+const GET_INSTEAD_OF_LIST = 8;
 /** PKO's DefaultGlobalMissConfigurationRetry for preflight and collision errors. */
 export const MISCONFIGURATION_RETRY_MS = 30_000;
 const PROBE_BACKOFF_BASE_MS = 1_000;
@@ -186,7 +188,7 @@ function groupKey(ref: ObjectRef): string {
   return `${ref.apiVersion}|${ref.kind}|${ref.namespace}`;
 }
 
-/** What exists of the phase's objects: one metadata LIST per kind and namespace (a GET for a lone object). */
+/** What exists of the phase's objects: a GET each for a few of a kind and namespace, one metadata LIST for many. */
 async function existingObjects(
   objects: readonly PhaseObject[],
   deps: StepDeps,
@@ -198,12 +200,15 @@ async function existingObjects(
   await mapLimit([...groups.values()], APPLY_CONCURRENCY, async (group) => {
     const first = group[0];
     if (first === undefined) return;
-    if (group.length === 1) {
-      try {
-        found.set(key(first.ref), await deps.kube.get(first.ref));
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
+    if (group.length <= GET_INSTEAD_OF_LIST) {
+      // A few objects: a GET each costs less than listing a namespace that may hold thousands of that kind.
+      await mapLimit(group, APPLY_CONCURRENCY, async (o) => {
+        try {
+          found.set(key(o.ref), await deps.kube.get(o.ref));
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+      });
       return;
     }
     const wanted = new Set(group.map((o) => o.ref.name));
