@@ -3,7 +3,9 @@
  * enough to be sliced into ObjectSlices.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { objectDeploymentSchema } from '../../shared/api/resources.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
+import { templateHash } from '../../shared/steps/deployment.js';
 import {
   configMap,
   conditions,
@@ -154,5 +156,85 @@ describe('big packages', () => {
           }
         ).v,
       ).toHaveLength(400_000);
+  });
+});
+
+describe('collisions and failed revisions', () => {
+  it('a foreign ObjectSet holding the next revision name is a hash collision: collisionCount 1, another name', async () => {
+    const ns = await namespace('rev-collision');
+    const odRef: ObjectRef = { apiVersion: API, kind: 'ObjectDeployment', namespace: ns, name: 'od' };
+    const od = objectDeployment(ns, 10, 'a');
+    // Paused, so no revision is made yet; the hash is taken from the object as the server stores it (defaults applied).
+    await kube.create({ ...od, spec: { ...(od['spec'] as Record<string, unknown>), paused: true } });
+    const taken = `od-${templateHash(objectDeploymentSchema.parse(await kube.get(odRef)))}`;
+    await kube.create({
+      apiVersion: API,
+      kind: 'ObjectSet',
+      metadata: { name: taken, namespace: ns },
+      spec: { revision: 7, phases: [{ name: 'x', objects: [] }] },
+    });
+    await kube.mergePatch(odRef, { spec: { paused: false } });
+    const status = await eventually('collisionCount 1 and a revision available', async () => {
+      const s = (await kube.get(odRef))['status'] as
+        { collisionCount?: number; revision?: number } | undefined;
+      return s?.collisionCount === 1 && conditions(await kube.get(odRef))['Available']?.status === 'True'
+        ? s
+        : undefined;
+    });
+    expect(status.revision).toBe(1);
+    const names = (await sets(ns)).map((s) => s.metadata.name);
+    expect(names).toContain(taken);
+    expect(names).toHaveLength(2);
+    expect(names.find((n) => n !== taken)).toMatch(/^od-[bcdfghjklmnpqrstvwxz2456789]+$/);
+  });
+
+  it('an intermediate revision that never became Available is archived once a newer one is', async () => {
+    const ns = await namespace('rev-failed');
+    const odRef: ObjectRef = { apiVersion: API, kind: 'ObjectDeployment', namespace: ns, name: 'od' };
+    const withProbe = (value: string, rule: string): KubeObject => {
+      const od = objectDeployment(ns, 10, value);
+      const spec = od['spec'] as { template: { spec: Record<string, unknown> } };
+      spec.template.spec['availabilityProbes'] = [
+        {
+          selector: { kind: { group: '', kind: 'ConfigMap' } },
+          probes: [{ cel: { rule, message: 'not good' } }],
+        },
+      ];
+      return od;
+    };
+    await kube.create(withProbe('good', "self.data.value == 'good' || self.data.value == 'better'"));
+    await eventually('revision 1 Available', async () =>
+      conditions(await kube.get(odRef))['Available']?.status === 'True' ? true : undefined,
+    );
+    const template = (o: KubeObject): unknown => (o['spec'] as { template: unknown }).template;
+    await kube.mergePatch(odRef, {
+      spec: {
+        template: template(withProbe('bad', "self.data.value == 'good' || self.data.value == 'better'")),
+      },
+    });
+    await eventually('revision 2 failing its probe', async () => {
+      const list = await sets(ns);
+      return list.length === 2 && conditions(list[1]!)['Available']?.reason === 'ProbeFailure'
+        ? true
+        : undefined;
+    });
+    const c = conditions(await kube.get(odRef));
+    expect(c['Available']?.message).toMatch(/^Previous Revision 'od-.*' is still Available\.$/);
+    await kube.mergePatch(odRef, {
+      spec: {
+        template: template(withProbe('better', "self.data.value == 'good' || self.data.value == 'better'")),
+      },
+    });
+    const left = await eventually('revisions 1 and 2 archived, 3 Available', async () => {
+      const list = await sets(ns);
+      const states = list.map((s) => (s['spec'] as { lifecycleState: string }).lifecycleState);
+      return list.length === 3 &&
+        states[0] === 'Archived' &&
+        states[1] === 'Archived' &&
+        conditions(list[2]!)['Available']?.status === 'True'
+        ? list
+        : undefined;
+    });
+    expect(conditions(left[1]!)['Archived']?.status).toBe('True');
   });
 });
