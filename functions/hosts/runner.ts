@@ -59,6 +59,12 @@ export class Runner {
   private readonly ownWrites = new Map<string, string>();
   private readonly known = new Set<string>();
   private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly running = new Set<string>();
+  /**
+   * Managed-object events that arrived while their ObjectSet's step ran: the step's own applies race their
+   * watch events, so they are judged when the step is done (drift only if the object is not as we wrote it).
+   */
+  private readonly seenWhileRunning = new Map<string, Map<string, string | undefined>>();
 
   public constructor(private readonly options: RunnerOptions) {
     const deps: RunStepDeps = {
@@ -73,10 +79,16 @@ export class Runner {
       ratePerSecond: 50 * options.concurrency,
       run: async (key) => {
         const ref = refOfKey(key);
-        const result = await runStep(ref, deps);
-        if (ref.kind === 'ObjectSet' || ref.kind === 'ClusterObjectSet') await this.watchManagedKinds(ref);
-        options.onQueueDepth?.(this.queue.depth);
-        return result.requeueAfterMs;
+        this.running.add(key);
+        try {
+          const result = await runStep(ref, deps);
+          if (ref.kind === 'ObjectSet' || ref.kind === 'ClusterObjectSet') await this.watchManagedKinds(ref);
+          options.onQueueDepth?.(this.queue.depth);
+          return result.requeueAfterMs;
+        } finally {
+          this.running.delete(key);
+          this.settleSeen(key);
+        }
       },
       onError: (key, error) => {
         options.log(`step of ${key} failed: ${errorMessage(error)}`);
@@ -97,6 +109,18 @@ export class Runner {
       }),
       rv,
     );
+  }
+
+  /** After a step: run its key again only if an object changed after the step last wrote it. */
+  private settleSeen(key: string): void {
+    const seen = this.seenWhileRunning.get(key);
+    if (seen === undefined) return;
+    this.seenWhileRunning.delete(key);
+    for (const [objectKey, rv] of seen)
+      if (this.ownWrites.get(objectKey) !== rv) {
+        this.queue.add(key);
+        return;
+      }
   }
 
   private stopping(): boolean {
@@ -170,7 +194,7 @@ export class Runner {
       return;
     }
     const first = await this.listWithRetry(path, labelSelector);
-    for (const item of first.items) this.onEvent('ADDED', item, managed, true);
+    for (const item of first.items) this.onEvent('ADDED', item, managed);
     this.watches.push(this.watchLoop(path, labelSelector, first.resourceVersion, managed));
   }
 
@@ -197,7 +221,7 @@ export class Runner {
             seen.events += 1;
             const meta = isRecord(object) ? object['metadata'] : undefined;
             if (isRecord(meta) && typeof meta['resourceVersion'] === 'string') rv = meta['resourceVersion'];
-            if (type !== 'BOOKMARK') this.onEvent(type, object, managed, false);
+            if (type !== 'BOOKMARK') this.onEvent(type, object, managed);
           },
         );
         // A watch that ended without a single event (not even a bookmark) may have missed some: list again.
@@ -231,11 +255,11 @@ export class Runner {
 
   private async relist(path: string, labelSelector: string | undefined, managed: boolean): Promise<string> {
     const list = await this.options.client.listWithVersion(path, labelSelector);
-    for (const item of list.items) this.onEvent('MODIFIED', item, managed, true);
+    for (const item of list.items) this.onEvent('MODIFIED', item, managed);
     return list.resourceVersion;
   }
 
-  private onEvent(type: string, raw: unknown, managed: boolean, listed: boolean): void {
+  private onEvent(type: string, raw: unknown, managed: boolean): void {
     const object = parseKubeObject(raw);
     if (object === undefined) return;
     const ref: ObjectRef = {
@@ -245,7 +269,8 @@ export class Runner {
       name: object.metadata.name,
     };
     const key = keyOf(ref);
-    const own = !listed && this.ownWrites.get(key) === object.metadata.resourceVersion;
+    // An object as this process last wrote it (seen by a watch or a fresh LIST) has not changed since: not drift.
+    const own = this.ownWrites.get(key) === object.metadata.resourceVersion;
     const owner = controllerOf(object.metadata);
     const ownerKey =
       owner !== undefined && HANDLERS[owner.kind] !== undefined
@@ -263,6 +288,13 @@ export class Runner {
         if (!own) this.queue.add(key);
       }
     }
-    if (ownerKey !== undefined && !(managed && own)) this.queue.add(ownerKey);
+    if (ownerKey === undefined || (managed && own)) return;
+    if (managed && this.running.has(ownerKey)) {
+      const seen = this.seenWhileRunning.get(ownerKey) ?? new Map<string, string | undefined>();
+      seen.set(key, object.metadata.resourceVersion);
+      this.seenWhileRunning.set(ownerKey, seen);
+      return;
+    }
+    this.queue.add(ownerKey);
   }
 }
