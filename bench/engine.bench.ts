@@ -153,7 +153,8 @@ export async function run(): Promise<BenchResult[]> {
     }
     const many = Number(process.env['BENCH_MANY'] ?? 1000);
     const image = await pushConfigMaps(registry.host, 'cms5', 5);
-    const perNs = 100;
+    // One namespace per Package: the packages share object names, as copies of one package do.
+    const perNs = 1;
     const paths: string[] = [];
     for (let i = 0; i < Math.ceil(many / perNs); i++) await namespace(admin, `bench-many-${i}`);
     const rss0 = process.memoryUsage().rss;

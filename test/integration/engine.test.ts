@@ -337,3 +337,39 @@ describe('collision protection', () => {
     ]);
   });
 });
+
+describe('objects the API server refuses', () => {
+  it('an unregistered kind and an invalid object become PreflightError with the server words; earlier phases stay', async () => {
+    const ns = await namespace('engine-preflight');
+    const image = await pushPackage('preflight', {
+      'manifest.yaml': manifest('preflight', ['first', 'second']),
+      'ok.yaml': configMap('kept', 'first', { a: 'b' }),
+      'widget.yaml':
+        'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  annotations:\n    package-operator.run/phase: second\n',
+    });
+    await createPackage(ns, 'pre', image);
+    const [set] = await eventually('the preflight error', async () => {
+      const s = await objectSets(ns);
+      return s[0] !== undefined && conditions(s[0])['Available']?.reason === 'PreflightError' ? s : undefined;
+    });
+    expect(conditions(set!)['Available']?.message).toBe(
+      'Phase "second", Widget /w: example.com/v1, Kind=Widget not registered on the api server.',
+    );
+    expect(await getOrNull(cm(ns, 'kept'))).not.toBeNull();
+
+    const ns2 = await namespace('engine-invalid');
+    const invalid = await pushPackage('invalid-object', {
+      'manifest.yaml': manifest('invalid', ['only']),
+      'd.yaml':
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  annotations:\n    package-operator.run/phase: only\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n',
+    });
+    await createPackage(ns2, 'inv', invalid);
+    const [bad] = await eventually('the refusal', async () => {
+      const s = await objectSets(ns2);
+      return s[0] !== undefined && conditions(s[0])['Available']?.reason === 'PreflightError' ? s : undefined;
+    });
+    expect(conditions(bad!)['Available']?.message).toMatch(
+      /^Phase "only", Deployment \/d: Deployment\.apps "d" is invalid: .*spec\.selector: Required value/,
+    );
+  });
+});
