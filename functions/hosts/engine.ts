@@ -4,12 +4,16 @@
  * (registry credentials from the runner's ServiceAccount pull secrets, PKO's override flags, plain http to
  * loopback registries), the template engines, the clock, metrics.
  */
-import { createGoTemplateEngine } from '../adapters/gotmpl/index.js';
 import { RawKubeClient } from '../adapters/kube/client.js';
 import { loadConnection } from '../adapters/kube/kubeconfig.js';
 import { EngineMetrics } from '../adapters/metrics.js';
 import { pullSecretConfigs } from '../adapters/oci/credentials.js';
 import { createPackageSource } from '../adapters/package-source.js';
+import {
+  createWorkerGoTemplateEngine,
+  createWorkerHandlebarsEngine,
+  TemplateWorker,
+} from '../adapters/templates/index.js';
 import { engineEnv } from '../config.js';
 import type { ImagePrefixOverride } from '../../shared/packages/images.js';
 import type { RunStepDeps, StepRecord } from '../steps/run-step.js';
@@ -61,12 +65,17 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       ? { registryHostOverrides: options.registryHostOverrides }
       : {}),
   });
-  const gotmpl = createGoTemplateEngine();
+  // Templates render in a worker thread with a deadline and a memory cap: one package's template cannot stall the
+  // host that serves every other package.
+  const worker = new TemplateWorker();
   const deps: RunStepDeps = {
     kube: client,
     clock: { now: () => new Date() },
     images,
-    engines: { gotmpl },
+    engines: {
+      gotmpl: createWorkerGoTemplateEngine(worker),
+      handlebars: createWorkerHandlebarsEngine(worker),
+    },
     prefixOverrides,
     forceAdoption: env.forceAdoption,
     ...(env.hashModifier !== undefined ? { hashModifier: env.hashModifier } : {}),
@@ -81,6 +90,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     metrics,
     close: () => {
       client.close();
+      void worker.close();
     },
   };
 }
