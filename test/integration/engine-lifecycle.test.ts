@@ -3,7 +3,7 @@
  * reported and recovered, drift put back, pause, ordered teardown (blocked by a foreign finalizer), orphaning,
  * and a ClusterPackage that creates its namespace.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isNotFound } from '../../shared/kube-errors.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
 import {
@@ -13,31 +13,15 @@ import {
   manifest,
   pkgRef,
   pushPackage,
-  startEngine,
-  type TestEngine,
+  useEngine,
 } from './setup/engine.js';
-import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
 
-let engine: TestEngine;
+const suite = useEngine();
+const { admin, namespace } = suite;
 let kube: KubeApi;
-const namespaces: string[] = [];
-const admin = testClient();
-
-beforeAll(async () => {
-  engine = await startEngine();
-  kube = engine.engine.client;
+beforeAll(() => {
+  kube = suite.kube();
 });
-
-afterAll(async () => {
-  await engine.stop();
-  for (const ns of namespaces) await deleteNamespace(admin, ns);
-});
-
-async function namespace(prefix: string): Promise<string> {
-  const ns = await createNamespace(admin, prefix);
-  namespaces.push(ns);
-  return ns;
-}
 
 const cm = (ns: string, name: string): ObjectRef => ({
   apiVersion: 'v1',
@@ -359,7 +343,6 @@ describe('drift, pause and teardown', () => {
 describe('cluster scope', () => {
   it('a ClusterPackage creates its namespace in its first phase', async () => {
     const ns = `life-cluster-${Math.random().toString(36).slice(2, 8)}`;
-    namespaces.push(ns);
     const image = await pushPackage('cluster', {
       'manifest.yaml': manifest('cluster', ['namespace', 'config'], '', '[Cluster]'),
       'ns.yaml': `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n  annotations:\n    package-operator.run/phase: namespace\n`,

@@ -2,7 +2,7 @@
  * Revisions and big packages: revisionHistoryLimit 0 and 1 (counting archived revisions only), a package large
  * enough to be sliced into ObjectSlices.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { objectDeploymentSchema } from '../../shared/api/resources.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
 import { templateHash } from '../../shared/steps/deployment.js';
@@ -13,31 +13,15 @@ import {
   manifest,
   pkgRef,
   pushPackage,
-  startEngine,
-  type TestEngine,
+  useEngine,
 } from './setup/engine.js';
-import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
 
-let engine: TestEngine;
+const suite = useEngine();
+const { namespace } = suite;
 let kube: KubeApi;
-const admin = testClient();
-const namespaces: string[] = [];
-
-beforeAll(async () => {
-  engine = await startEngine();
-  kube = engine.engine.client;
+beforeAll(() => {
+  kube = suite.kube();
 });
-
-afterAll(async () => {
-  await engine.stop();
-  for (const ns of namespaces) await deleteNamespace(admin, ns);
-});
-
-async function namespace(prefix: string): Promise<string> {
-  const ns = await createNamespace(admin, prefix);
-  namespaces.push(ns);
-  return ns;
-}
 
 const API = 'package-operator.run/v1alpha1';
 

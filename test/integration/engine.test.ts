@@ -3,7 +3,7 @@
  * kwok) and the real registry: exact conditions, reasons, messages and objects, as PKO shows them.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { KubeApi, KubeObject } from '../../shared/ports.js';
 import { isNotFound } from '../../shared/kube-errors.js';
 import { runGantry } from '../run-cli.js';
@@ -15,31 +15,15 @@ import {
   manifest,
   pkgRef,
   pushPackage,
-  startEngine,
-  type TestEngine,
+  useEngine,
 } from './setup/engine.js';
-import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
 
-let engine: TestEngine;
+const suite = useEngine();
+const { namespace } = suite;
 let kube: KubeApi;
-const namespaces: string[] = [];
-const admin = testClient();
-
-beforeAll(async () => {
-  engine = await startEngine();
-  kube = engine.engine.client;
+beforeAll(() => {
+  kube = suite.kube();
 });
-
-afterAll(async () => {
-  await engine.stop();
-  for (const ns of namespaces) await deleteNamespace(admin, ns);
-});
-
-async function namespace(prefix: string): Promise<string> {
-  const ns = await createNamespace(admin, prefix);
-  namespaces.push(ns);
-  return ns;
-}
 
 async function createPackage(
   ns: string,

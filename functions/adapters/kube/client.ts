@@ -9,7 +9,7 @@
 import { Agent, request, type RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
-import { isRecord, parseKubeObject } from '../../../shared/api/objects.js';
+import { isRecord, parseKubeObject, refOf } from '../../../shared/api/objects.js';
 import { FIELD_MANAGER } from '../../../shared/api/constants.js';
 import { KubeApiError, KubeUnavailableError, reasonOf } from '../../../shared/kube-errors.js';
 import type {
@@ -305,12 +305,7 @@ export class RawKubeClient implements KubeApi {
     object: KubeObject,
     options: { readonly force?: boolean; readonly dryRun?: boolean } = {},
   ): Promise<KubeObject> {
-    const path = await this.objectPath({
-      apiVersion: object.apiVersion,
-      kind: object.kind,
-      namespace: object.metadata.namespace ?? '',
-      name: object.metadata.name,
-    });
+    const path = await this.objectPath(refOf(object));
     const q = query({
       fieldManager: FIELD_MANAGER,
       force: options.force === true ? 'true' : undefined,
@@ -330,30 +325,23 @@ export class RawKubeClient implements KubeApi {
     );
   }
 
-  public async update(object: KubeObject): Promise<KubeObject> {
-    const path = await this.objectPath({
-      apiVersion: object.apiVersion,
-      kind: object.kind,
-      namespace: object.metadata.namespace ?? '',
-      name: object.metadata.name,
-    });
-    return parseObject(
-      await this.call('PUT', `${path}${query({ fieldManager: FIELD_MANAGER })}`, object),
-      `update ${object.kind} ${object.metadata.name}`,
+  /** PUT of the object (or of one of its subresources), with our field manager. */
+  private async put(object: KubeObject, subresource: '' | '/status', what: string): Promise<KubeObject> {
+    const path = await this.objectPath(refOf(object));
+    const text = await this.call(
+      'PUT',
+      `${path}${subresource}${query({ fieldManager: FIELD_MANAGER })}`,
+      object,
     );
+    return parseObject(text, `${what} ${object.kind} ${object.metadata.name}`);
+  }
+
+  public async update(object: KubeObject): Promise<KubeObject> {
+    return this.put(object, '', 'update');
   }
 
   public async updateStatus(object: KubeObject): Promise<KubeObject> {
-    const path = await this.objectPath({
-      apiVersion: object.apiVersion,
-      kind: object.kind,
-      namespace: object.metadata.namespace ?? '',
-      name: object.metadata.name,
-    });
-    return parseObject(
-      await this.call('PUT', `${path}/status${query({ fieldManager: FIELD_MANAGER })}`, object),
-      `status of ${object.kind} ${object.metadata.name}`,
-    );
+    return this.put(object, '/status', 'status of');
   }
 
   public async mergePatch(ref: ObjectRef, patch: unknown): Promise<KubeObject> {

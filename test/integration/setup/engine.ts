@@ -5,7 +5,9 @@
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import type { KubeApi } from '../../../shared/ports.js';
+import { createNamespace, deleteNamespace, testClient } from './namespace.js';
 import { createEngine, type Engine } from '../../../functions/hosts/engine.js';
 import { Runner } from '../../../functions/hosts/runner.js';
 import type { KubeObject, ObjectRef } from '../../../shared/ports.js';
@@ -152,4 +154,39 @@ export function conditions(object: KubeObject): Record<string, ConditionView> {
 
 export function pkgRef(namespace: string, name: string): ObjectRef {
   return { apiVersion: 'package-operator.run/v1alpha1', kind: 'Package', namespace, name };
+}
+
+export interface EngineSuite {
+  /** The engine's own client (Gantry's raw client against the test control plane). */
+  readonly kube: () => KubeApi;
+  /** A fresh namespace `<prefix>-<random>`, deleted after the file. */
+  readonly namespace: (prefix: string) => Promise<string>;
+  /** The admin client of the test harness (changes "by hand", other field managers). */
+  readonly admin: ReturnType<typeof testClient>;
+}
+
+/** One running engine for a test file (started before its tests, stopped after), and its namespaces. */
+export function useEngine(): EngineSuite {
+  let engine: TestEngine | undefined;
+  const namespaces: string[] = [];
+  const admin = testClient();
+  beforeAll(async () => {
+    engine = await startEngine();
+  });
+  afterAll(async () => {
+    await engine?.stop();
+    for (const ns of namespaces) await deleteNamespace(admin, ns);
+  });
+  return {
+    kube: () => {
+      if (engine === undefined) throw new Error('the engine has not started');
+      return engine.engine.client;
+    },
+    namespace: async (prefix) => {
+      const ns = await createNamespace(admin, prefix);
+      namespaces.push(ns);
+      return ns;
+    },
+    admin,
+  };
 }
