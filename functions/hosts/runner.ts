@@ -82,7 +82,8 @@ export class Runner {
         this.running.add(key);
         try {
           const result = await runStep(ref, deps);
-          if (ref.kind === 'ObjectSet' || ref.kind === 'ClusterObjectSet') await this.watchManagedKinds(ref);
+          if (result.object !== undefined && (ref.kind === 'ObjectSet' || ref.kind === 'ClusterObjectSet'))
+            await this.watchManagedKinds(result.object);
           options.onQueueDepth?.(this.queue.depth);
           return result.requeueAfterMs;
         } finally {
@@ -148,13 +149,7 @@ export class Runner {
   }
 
   /** Watch the kinds an ObjectSet manages (so drift and status changes of its objects reach it). */
-  private async watchManagedKinds(ref: ObjectRef): Promise<void> {
-    let object: KubeObject;
-    try {
-      object = await this.options.client.get(ref);
-    } catch {
-      return;
-    }
+  private async watchManagedKinds(object: KubeObject): Promise<void> {
     const phases = isRecord(object['spec']) ? object['spec']['phases'] : undefined;
     if (!Array.isArray(phases)) return;
     for (const phase of phases) {

@@ -49,6 +49,8 @@ export interface RunStepResult {
   /** Run the key again after this delay; undefined: wait for a change. */
   readonly requeueAfterMs?: number;
   readonly outcome: string;
+  /** The object the step worked on (as read at its start): hosts read its spec without another GET. */
+  readonly object?: KubeObject;
 }
 
 function progressOf(status: unknown): Record<string, unknown> {
@@ -171,5 +173,5 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
     ...(result.error !== undefined ? { error: result.error } : {}),
   });
-  return { outcome, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
+  return { outcome, object, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
 }

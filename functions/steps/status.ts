@@ -6,6 +6,7 @@ import { removeCondition, setCondition, type ConditionStatus } from '../../share
 import type { Condition } from '../../shared/api/generated/crds.js';
 import { refOf } from '../../shared/api/objects.js';
 import type { ApiCondition } from '../../shared/api/resources.js';
+import { elide } from '../../shared/packages/render.js';
 import type { KubeApi, KubeObject } from '../../shared/ports.js';
 
 /** A mutable condition list for one step, stamped with the object's generation. */
@@ -21,9 +22,11 @@ export class Conditions {
   }
 
   public set(type: string, status: ConditionStatus, reason: string, message: string): this {
+    // A message built from many objects (a failing phase of hundreds) is kept to its head and tail: the CRD
+    // refuses messages over 32768 characters, and a refused status write would hide every condition.
     this.list = setCondition(
       this.list,
-      { type, status, reason, message, observedGeneration: this.generation },
+      { type, status, reason, message: elide(message), observedGeneration: this.generation },
       this.now,
     );
     return this;

@@ -127,19 +127,6 @@ function probeEntry(object: KubeObject, entry: ObjectSetProbe): ProbeResult | un
   return and(entry.probes.map((p) => runProbe(object, p)));
 }
 
-/** Whether any probe entry selects objects of this kind and labels (objects no probe selects need no read). */
-export function isProbed(object: KubeObject, probes: readonly ObjectSetProbe[]): boolean {
-  return probes.some((entry) => {
-    const kind = entry.selector.kind;
-    if (kind !== undefined && (kind.kind !== object.kind || kind.group !== groupOf(object.apiVersion)))
-      return false;
-    return (
-      entry.selector.selector === undefined ||
-      matchesSelector(entry.selector.selector, object.metadata.labels ?? {})
-    );
-  });
-}
-
 /** Every probe entry against one object; objects no entry selects pass. */
 export function probeObject(object: KubeObject, probes: readonly ObjectSetProbe[]): ProbeResult {
   const results = probes.map((p) => probeEntry(object, p)).filter((r): r is ProbeResult => r !== undefined);
