@@ -113,3 +113,44 @@ export async function makeCertificates(dir: string): Promise<CertFiles> {
     saPub: f('sa.pub'),
   };
 }
+
+export interface ServingCertFiles {
+  readonly caCert: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+}
+
+/**
+ * A self-signed CA and a serving certificate for 127.0.0.1 and localhost in `dir` (`gantry serve --dev-cert`):
+ * made once, kept while both files exist and the certificate is valid for another hour.
+ */
+export async function makeServingCertificates(dir: string): Promise<ServingCertFiles> {
+  const files = {
+    caCert: join(dir, 'ca.crt'),
+    serverCert: join(dir, 'tls.crt'),
+    serverKey: join(dir, 'tls.key'),
+  };
+  try {
+    await openssl(['x509', '-in', 'tls.crt', '-noout', '-checkend', '3600'], dir);
+    await openssl(['pkey', '-in', 'tls.key', '-noout'], dir);
+    await openssl(['x509', '-in', 'ca.crt', '-noout', '-checkend', '3600'], dir);
+    return files;
+  } catch {
+    // missing or expiring: make new ones below
+  }
+  await openssl(
+    ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'ca.key'],
+    dir,
+  );
+  await openssl(
+    ['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=gantry-dev-ca', '-days', '30', '-out', 'ca.crt'],
+    dir,
+  );
+  await signed(
+    dir,
+    'tls',
+    '/CN=gantry',
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n',
+  );
+  return files;
+}

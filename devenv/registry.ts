@@ -18,6 +18,10 @@ export interface RegistryOptions {
   readonly htpasswd?: { readonly user: string; readonly password: string };
   /** POST the registry's notifications (manifest and blob pushes) to this URL. */
   readonly notifyUrl?: string;
+  /** Headers sent with each notification (e.g. `Authorization: Bearer …`). */
+  readonly notifyHeaders?: Readonly<Record<string, string>>;
+  /** Extra environment of the registry process (e.g. `SSL_CERT_FILE` to trust a test CA for notifications). */
+  readonly env?: Readonly<Record<string, string>>;
   readonly log?: (line: string) => void;
   /** Keep running after this process exits (`gantry dev up --with-registry`). */
   readonly detached?: boolean;
@@ -53,12 +57,29 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   }
   if (options.notifyUrl !== undefined) {
     config['notifications'] = {
-      endpoints: [{ name: 'gantry', url: options.notifyUrl, timeout: '2s', threshold: 1, backoff: '1s' }],
+      endpoints: [
+        {
+          name: 'gantry',
+          url: options.notifyUrl,
+          timeout: '2s',
+          threshold: 1,
+          backoff: '1s',
+          ...(options.notifyHeaders !== undefined
+            ? { headers: Object.fromEntries(Object.entries(options.notifyHeaders).map(([k, v]) => [k, [v]])) }
+            : {}),
+        },
+      ],
     };
   }
   await writeFile(join(dir, 'config.yml'), stringify(config));
   const start = options.detached === true ? startDetached : startProcess;
-  const process = start('registry', binary, ['serve', join(dir, 'config.yml')], join(dir, 'registry.log'));
+  const process = start(
+    'registry',
+    binary,
+    ['serve', join(dir, 'config.yml')],
+    join(dir, 'registry.log'),
+    options.env ?? {},
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     'registry /v2/',

@@ -39,6 +39,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./run.js')).runCommand,
   },
   {
+    name: 'serve',
+    summary: 'Serve the admission webhooks and event endpoints (no watch) and run the steps they trigger',
+    load: async () => (await import('./serve.js')).serveCommand,
+  },
+  {
     name: 'demo',
     summary: 'Install the templated example on a local control plane and watch it become Available',
     load: async () => (await import('./demo.js')).demoCommand,

@@ -31,7 +31,7 @@ Stops on SIGTERM or SIGINT after the steps in flight finish; progress lives in e
 runner resumes where this one stopped.
 `;
 
-function positiveInt(value: string | undefined, name: string, fallback: number): number {
+export function positiveInt(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number.parseInt(value, 10);
   if (!/^\d+$/.test(value) || n <= 0)
@@ -39,7 +39,7 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
   return n;
 }
 
-function overrides(value: string | undefined, flag: string): { from: string; to: string }[] {
+export function overrides(value: string | undefined, flag: string): { from: string; to: string }[] {
   if (value === undefined) return [];
   const parsed = parseOverrideList(value);
   if (!parsed.ok) throw new UsageError(`--${flag}: ${parsed.error}`);

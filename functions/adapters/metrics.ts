@@ -33,6 +33,28 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  private readonly http = new Counter({
+    name: 'gantry_http_requests_total',
+    help: 'Requests to the webhook and event endpoints, by path and HTTP status.',
+    labelNames: ['path', 'code'],
+    registers: [this.registry],
+  });
+  private readonly refusedEvents = new Counter({
+    name: 'gantry_events_refused_total',
+    help: 'Events refused, by source and HTTP status (401: unauthenticated).',
+    labelNames: ['source', 'code'],
+    registers: [this.registry],
+  });
+
+  public httpRequest(path: string, code: number): void {
+    const known = ['/webhooks/validate', '/webhooks/mutate', '/events', '/healthz', '/readyz', '/metrics'];
+    this.http.inc({ path: known.includes(path) ? path : 'other', code: String(code) });
+  }
+
+  public eventRefused(source: string, code: number): void {
+    this.refusedEvents.inc({ source, code: String(code) });
+  }
+
   public step(kind: string, step: string, outcome: string, ms: number): void {
     this.steps.inc({ kind, step, outcome: outcome.split(':')[0] ?? outcome });
     this.duration.observe({ kind, step }, ms / 1000);

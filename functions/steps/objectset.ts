@@ -15,7 +15,7 @@ import {
   type ApiObjectSet,
   type ApiSetObject,
 } from '../../shared/api/resources.js';
-import { KubeApiError, isNotFound } from '../../shared/kube-errors.js';
+import { KubeApiError, isConflict, isNotFound } from '../../shared/kube-errors.js';
 import {
   collisionMessage,
   decideAdoption,
@@ -262,12 +262,18 @@ async function applyOne(
     if (decision.kind === 'skip') return { kind: 'observed', object: await deps.kube.get(o.ref) };
     owners = ownerReferencesFor(existingOwners(existing.metadata), owner);
   }
-  const desired = desiredObject(o.spec, owner, o.info.namespaced, owners);
+  const built = desiredObject(o.spec, owner, o.info.namespaced, owners);
+  // The adoption decision holds for the object as read: its resourceVersion makes the apply a compare-and-swap,
+  // so another revision's step that took the object over in between wins, and this step runs again (409).
+  const rv = existing?.metadata.resourceVersion;
+  const desired =
+    rv === undefined ? built : { ...built, metadata: { ...built.metadata, resourceVersion: rv } };
   try {
     const applied = await deps.kube.apply(desired, { force: existing !== undefined });
     deps.wrote?.(applied);
     return { kind: 'applied', object: applied };
   } catch (error) {
+    if (isConflict(error) && rv !== undefined) throw error;
     if (error instanceof KubeApiError)
       return {
         kind: 'error',

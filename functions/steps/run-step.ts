@@ -51,6 +51,8 @@ export interface RunStepResult {
   readonly outcome: string;
   /** The object the step worked on (as read at its start): hosts read its spec without another GET. */
   readonly object?: KubeObject;
+  /** The step changed the object's status (a watch-less host then runs its controller's step). */
+  readonly wroteStatus?: boolean;
 }
 
 function progressOf(status: unknown): Record<string, unknown> {
@@ -146,6 +148,7 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
   const base = result.status ?? (isRecord(latest['status']) ? latest['status'] : {});
   let requeueAfterMs = result.requeueAfterMs;
   let outcome: string = result.outcome;
+  let wroteStatus = false;
   if (latest.metadata.deletionTimestamp === undefined || result.status !== undefined) {
     const written = await writeStatus(
       latest,
@@ -160,6 +163,7 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
       outcome = `status write failed: ${errorMessage(error)}`;
       return 'failed' as const;
     });
+    wroteStatus = written === 'written';
     if (written === 'conflict') {
       requeueAfterMs = 0;
       outcome = 'conflict';
@@ -173,5 +177,5 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
     ...(result.error !== undefined ? { error: result.error } : {}),
   });
-  return { outcome, object, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
+  return { outcome, object, wroteStatus, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
 }

@@ -56,13 +56,18 @@ export async function startEngine(env: Record<string, string> = {}): Promise<Tes
 }
 
 /** Write a package folder (path → text) and push it to the test registry; returns the image reference. */
-export async function pushPackage(name: string, files: Record<string, string>, tag = 'v1'): Promise<string> {
+export async function pushPackage(
+  name: string,
+  files: Record<string, string>,
+  tag = 'v1',
+  registryHost = inject('registry').host,
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `gantry-pkg-${name}-`));
   for (const [path, text] of Object.entries(files)) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), text);
   }
-  const image = `${inject('registry').host}/engine-test/${name}:${tag}`;
+  const image = `${registryHost}/engine-test/${name}:${tag}`;
   const r = await runGantry(['build', dir, '-t', image, '--push', '--insecure'], { cwd: dir });
   if (r.code !== 0) throw new Error(`pushing ${name}: ${r.stderr}`);
   return image;

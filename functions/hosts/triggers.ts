@@ -1,0 +1,254 @@
+/**
+ * @module hosts/triggers
+ * The trigger core every watch-less host shares (`gantry serve`, the Lambda handler): a dispatcher that runs
+ * keys in-process through the engine's `runStep` (the same steps `gantry run` runs, never a second
+ * implementation), the schedule tick that finds persisted requeues that are due, the registry trigger that
+ * re-resolves tags, and the package lookup admission uses within its time budget.
+ */
+import { LRUCache } from 'lru-cache';
+import { API_VERSION } from '../../shared/api/constants.js';
+import { controllerOf, refOf } from '../../shared/api/objects.js';
+import { errorMessage } from '../../shared/errors.js';
+import { isConflict, isNotFound } from '../../shared/kube-errors.js';
+import { applyPrefixOverrides } from '../../shared/packages/images.js';
+import { loadPackage, selectComponent } from '../../shared/packages/structure.js';
+import type { KubeObject, ObjectRef } from '../../shared/ports.js';
+import { imageMatches, isDue, owns, resolvedDigest, type Shard } from '../../shared/triggers/index.js';
+import type { DispatchReason, ManifestLookup } from '../../webhooks/admission.js';
+import type { ImagePush } from '../../webhooks/registry-events.js';
+import { runStep, type RunStepDeps } from '../steps/run-step.js';
+import { WorkQueue } from './queue.js';
+
+export const GANTRY_KINDS = [
+  'Package',
+  'ClusterPackage',
+  'ObjectDeployment',
+  'ClusterObjectDeployment',
+  'ObjectSet',
+  'ClusterObjectSet',
+] as const;
+
+export function keyOf(ref: ObjectRef): string {
+  return JSON.stringify([ref.apiVersion, ref.kind, ref.namespace, ref.name]);
+}
+
+export function refOfKey(key: string): ObjectRef {
+  const parsed: unknown = JSON.parse(key);
+  if (!Array.isArray(parsed) || parsed.length !== 4 || !parsed.every((x) => typeof x === 'string'))
+    throw new Error(`bad key ${key}`);
+  const [apiVersion, kind, namespace, name] = parsed.map(String);
+  return { apiVersion: apiVersion ?? '', kind: kind ?? '', namespace: namespace ?? '', name: name ?? '' };
+}
+
+/** How long a key dispatched by a CREATE admission waits: the object is stored only after admission. */
+const CREATE_DELAY_MS = 150;
+/** A key dispatched at creation whose object is not there yet is tried this many times more. */
+const CREATE_RETRIES = 5;
+/** A pushed tag that does not name the pushed digest yet is read again this often, this many times. */
+const TAG_SETTLE_MS = 250;
+const TAG_SETTLE_ATTEMPTS = 12;
+
+export interface TriggerCoreOptions {
+  readonly deps: RunStepDeps;
+  readonly concurrency: number;
+  /** '' = all namespaces. */
+  readonly namespace: string;
+  readonly shard?: Shard;
+  /** Every this many ms a tick runs every object (drift correction), not only the due ones. */
+  readonly fullResyncMs: number;
+  /** Admission's package lookup budget (ms); 0 turns the lookup off. */
+  readonly admissionBudgetMs: number;
+  readonly log: (message: string) => void;
+  readonly onQueueDepth?: (depth: number) => void;
+}
+
+/** The dispatcher, tick, registry trigger and admission lookup of a watch-less host. */
+export class TriggerCore {
+  private readonly queue: WorkQueue;
+  private readonly createRetries = new Map<string, number>();
+  private readonly pending = new Set<Promise<void>>();
+  private lastFull = Date.now();
+  private readonly manifests = new LRUCache<string, ManifestLookup>({ max: 256, ttl: 10 * 60_000 });
+
+  public constructor(private readonly options: TriggerCoreOptions) {
+    this.queue = new WorkQueue({
+      concurrency: options.concurrency,
+      ratePerSecond: 50 * options.concurrency,
+      run: async (key) => this.run(key),
+      onError: (key, error) => {
+        options.log(`step of ${key} failed: ${errorMessage(error)}`);
+      },
+    });
+  }
+
+  public get depth(): number {
+    return this.queue.depth;
+  }
+
+  private async run(key: string): Promise<number | undefined> {
+    const result = await runStep(refOfKey(key), this.options.deps);
+    this.options.onQueueDepth?.(this.queue.depth);
+    // No watch tells a controller that its child changed: a child whose status changed runs its controller next.
+    const owner = result.object === undefined ? undefined : controllerOf(result.object.metadata);
+    if (result.wroteStatus === true && owner !== undefined && owner.apiVersion === API_VERSION)
+      this.queue.add(
+        keyOf({
+          apiVersion: API_VERSION,
+          kind: owner.kind,
+          namespace: result.object?.metadata.namespace ?? '',
+          name: owner.name,
+        }),
+        CREATE_DELAY_MS,
+      );
+    const retries = this.createRetries.get(key);
+    if (result.outcome === 'gone' && retries !== undefined && retries > 0) {
+      this.createRetries.set(key, retries - 1);
+      return CREATE_DELAY_MS * 2;
+    }
+    this.createRetries.delete(key);
+    return result.requeueAfterMs;
+  }
+
+  /** Run a key (any trigger may name any key: a key of another shard is still run, safely). */
+  public dispatch(ref: ObjectRef, reason: DispatchReason): void {
+    const key = keyOf(ref);
+    if (reason === 'create') {
+      this.createRetries.set(key, CREATE_RETRIES);
+      this.queue.add(key, CREATE_DELAY_MS);
+      return;
+    }
+    this.queue.add(
+      key,
+      reason === 'delete' || reason === 'status' || reason === 'owner' ? CREATE_DELAY_MS : 0,
+    );
+  }
+
+  private async listKind(kind: string, metadataOnly: boolean): Promise<KubeObject[]> {
+    const info = await this.options.deps.kube.resource(API_VERSION, kind);
+    if (info === undefined) return [];
+    return this.options.deps.kube.list(API_VERSION, kind, info.namespaced ? this.options.namespace : '', {
+      metadataOnly,
+    });
+  }
+
+  /** The schedule tick: dispatch this shard's objects that are due; resolves to how many. */
+  public async tick(): Promise<number> {
+    const now = this.options.deps.clock.now();
+    const full = now.getTime() - this.lastFull >= this.options.fullResyncMs;
+    if (full) this.lastFull = now.getTime();
+    let dispatched = 0;
+    for (const kind of GANTRY_KINDS) {
+      for (const object of await this.listKind(kind, false)) {
+        const key = keyOf(refOf(object));
+        if (!owns(this.options.shard, key) || !isDue(object, now, full)) continue;
+        this.queue.add(key);
+        dispatched += 1;
+      }
+    }
+    return dispatched;
+  }
+
+  /**
+   * A registry push: every Package whose image names the pushed repository and tag is re-resolved; only a
+   * changed digest makes it unpack again (its `unpackedHash` is forgotten, guarded by resourceVersion). Resolves
+   * to how many Packages matched; the re-resolution goes on in the background (see {@link settled}): a registry
+   * may notify before the tag points at the pushed digest, so the tag is read again for a while until it does.
+   */
+  public async registryPush(pushes: readonly ImagePush[]): Promise<number> {
+    let matched = 0;
+    for (const kind of ['Package', 'ClusterPackage']) {
+      for (const pkg of await this.listKind(kind, false)) {
+        const spec = pkg['spec'];
+        const image = typeof spec === 'object' && spec !== null && 'image' in spec ? spec.image : undefined;
+        if (typeof image !== 'string') continue;
+        const effective = applyPrefixOverrides(image, this.options.deps.prefixOverrides);
+        const push = pushes.find((p) => imageMatches(effective, p));
+        if (push === undefined) continue;
+        matched += 1;
+        this.track(this.reresolve(pkg, image, push.digest));
+      }
+    }
+    return matched;
+  }
+
+  private track(work: Promise<void>): void {
+    const p = work.catch((error: unknown) => {
+      this.options.log(`registry push: ${errorMessage(error)}`);
+    });
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  /** Resolves when the background work of earlier triggers is done (a Lambda invocation waits for it). */
+  public async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private async resolveUntil(image: string, expected: string | undefined): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      const digest = await this.options.deps.images.resolveDigest(image);
+      if (expected === undefined || digest === expected || attempt >= TAG_SETTLE_ATTEMPTS) return digest;
+      await new Promise((r) => setTimeout(r, TAG_SETTLE_MS));
+    }
+  }
+
+  private async reresolve(pkg: KubeObject, image: string, expected: string | undefined): Promise<void> {
+    const digest = await this.resolveUntil(image, expected);
+    if (digest === resolvedDigest(pkg)) return;
+    const status = typeof pkg['status'] === 'object' && pkg['status'] !== null ? { ...pkg['status'] } : {};
+    if ('unpackedHash' in status) delete status.unpackedHash;
+    try {
+      await this.options.deps.kube.updateStatus({ ...pkg, status });
+    } catch (error) {
+      if (!isConflict(error) && !isNotFound(error)) throw error;
+    }
+    this.queue.add(keyOf(refOf(pkg)));
+  }
+
+  /**
+   * Admission's package lookup: the tag resolved to a digest, then the manifest (component selected) of that
+   * digest, cached by digest; all within the budget, or `unavailable` (the fetch goes on and fills the cache).
+   */
+  public async lookupManifest(image: string, component: string | undefined): Promise<ManifestLookup> {
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<ManifestLookup>((resolve) => {
+      timer = setTimeout(() => {
+        resolve({
+          kind: 'unavailable',
+          reason: `fetching ${image} took longer than ${this.options.admissionBudgetMs} ms`,
+        });
+      }, this.options.admissionBudgetMs);
+    });
+    try {
+      return await Promise.race([this.loadManifest(image, component), budget]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async loadManifest(image: string, component: string | undefined): Promise<ManifestLookup> {
+    let digest: string;
+    try {
+      digest = await this.options.deps.images.resolveDigest(image);
+    } catch (error) {
+      return { kind: 'unavailable', reason: `resolving ${image}: ${errorMessage(error)}` };
+    }
+    const cacheKey = `${image}|${digest}|${component ?? ''}`;
+    const cached = this.manifests.get(cacheKey);
+    if (cached !== undefined) return cached;
+    try {
+      const pulled = await this.options.deps.images.pull(image);
+      const loaded = loadPackage({ files: pulled.files, labels: pulled.labels });
+      const found: ManifestLookup = { kind: 'found', manifest: selectComponent(loaded, component).manifest };
+      this.manifests.set(cacheKey, found);
+      return found;
+    } catch (error) {
+      return { kind: 'unavailable', reason: `fetching ${image}: ${errorMessage(error)}` };
+    }
+  }
+
+  public async stop(): Promise<void> {
+    await this.settled();
+    await this.queue.stop();
+  }
+}

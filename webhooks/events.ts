@@ -1,0 +1,238 @@
+/**
+ * @module webhooks/events
+ * `POST /events`: every trigger that is not admission. CloudEvents (binary, structured and batch modes) from
+ * Knative's ApiServerSource (`dev.knative.apiserver.resource.*` and `dev.knative.apiserver.ref.*`) and
+ * PingSource (`dev.knative.sources.ping`), Harbor's CloudEvents and `run.gantry.image.pushed`; and the plain
+ * webhooks of registries (CNCF distribution, Harbor, GitHub, ECR through an EventBridge API destination).
+ *
+ * Each source is authenticated as configured for it (a shared token in `Authorization`, or an HMAC-SHA256 of
+ * the body); a source without configuration is refused. Events are hints: a key is re-read by its step, a push
+ * is re-resolved against the registry, so a forged or replayed event that passed authentication changes nothing.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { CloudEvent, HTTP } from 'cloudevents';
+import { z } from 'zod';
+import { API_VERSION, KINDS } from '../shared/api/constants.js';
+import { controllerOf, isRecord, parseMeta } from '../shared/api/objects.js';
+import { errorMessage } from '../shared/errors.js';
+import type { ObjectRef } from '../shared/ports.js';
+import type { DispatchReason } from './admission.js';
+import { json, mediaType, parseJson, problem, type HttpRequest, type HttpResponse } from './http.js';
+import {
+  fromDistribution,
+  fromEcr,
+  fromGantryPush,
+  fromGitHub,
+  fromHarbor,
+  fromHarborData,
+  hasKey,
+  type ImagePush,
+  type PushParse,
+} from './registry-events.js';
+
+export const EVENT_SOURCES = ['knative', 'distribution', 'harbor', 'github', 'ecr', 'cloudevents'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
+/** How one source proves itself. `none` must be chosen explicitly (e.g. behind a NetworkPolicy). */
+export const sourceAuthSchema = z.union([
+  z.object({ token: z.string().min(16, 'a token needs at least 16 characters') }).strict(),
+  z.object({ hmacSecret: z.string().min(16, 'an HMAC secret needs at least 16 characters') }).strict(),
+  z.object({ none: z.literal(true) }).strict(),
+]);
+export type SourceAuth = z.infer<typeof sourceAuthSchema>;
+export const eventsAuthSchema = z.partialRecord(z.enum(EVENT_SOURCES), sourceAuthSchema);
+export type EventsAuth = z.infer<typeof eventsAuthSchema>;
+
+export interface EventsDeps {
+  readonly auth: EventsAuth;
+  readonly dispatch: (ref: ObjectRef, reason: DispatchReason) => void;
+  /** Run the schedule tick: dispatch every key that is due; resolves to how many. */
+  readonly tick: () => Promise<number>;
+  /** Re-resolve every Package whose image names a pushed repository and tag; resolves to how many matched. */
+  readonly registryPush: (pushes: readonly ImagePush[]) => Promise<number>;
+  /** Counted by the host's metrics. */
+  readonly refused?: (source: EventSource | 'unknown', status: number) => void;
+}
+
+const CE_BATCH = 'application/cloudevents-batch+json';
+const CE_STRUCTURED = 'application/cloudevents+json';
+/** `application/vnd.docker.distribution.events.v1+json` (distribution v2), `….v2+json` (v3). */
+const DISTRIBUTION = /^application\/vnd\.docker\.distribution\.events\.v\d+\+json$/;
+
+function equalSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function authenticated(source: EventSource, request: HttpRequest, auth: EventsAuth): boolean {
+  const config = auth[source];
+  if (config === undefined) return false;
+  if ('none' in config) return true;
+  if ('token' in config) {
+    const header = request.headers['authorization'] ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice(7) : header;
+    return equalSecret(token, config.token);
+  }
+  const header =
+    request.headers[source === 'github' ? 'x-hub-signature-256' : 'x-gantry-signature-256'] ?? '';
+  const expected = `sha256=${createHmac('sha256', config.hmacSecret).update(request.body).digest('hex')}`;
+  return equalSecret(header, expected);
+}
+
+function isCloudEvents(request: HttpRequest): boolean {
+  const type = mediaType(request.headers);
+  return request.headers['ce-specversion'] !== undefined || type === CE_STRUCTURED || type === CE_BATCH;
+}
+
+function sourceOfType(type: string): EventSource {
+  if (type.startsWith('dev.knative.')) return 'knative';
+  if (type.startsWith('harbor.')) return 'harbor';
+  return 'cloudevents';
+}
+
+function parseCloudEvents(request: HttpRequest): CloudEvent[] | string {
+  try {
+    const body = new TextDecoder('utf-8', { fatal: true }).decode(request.body);
+    const parsed: unknown = HTTP.toEvent({ headers: request.headers, body });
+    const events = Array.isArray(parsed) ? parsed : [parsed];
+    return events.filter((e): e is CloudEvent => e instanceof CloudEvent);
+  } catch (error) {
+    return `not a valid CloudEvent: ${errorMessage(error)}`;
+  }
+}
+
+function gantryRef(
+  apiVersion: unknown,
+  kind: unknown,
+  namespace: unknown,
+  name: unknown,
+): ObjectRef | undefined {
+  if (apiVersion !== API_VERSION || typeof kind !== 'string' || !Object.hasOwn(KINDS, kind)) return undefined;
+  if (typeof name !== 'string' || name === '') return undefined;
+  return { apiVersion: API_VERSION, kind, namespace: typeof namespace === 'string' ? namespace : '', name };
+}
+
+/** The keys an ApiServerSource event names: the object if it is a Gantry kind, and its Gantry controller. */
+export function apiServerKeys(type: string, data: unknown): ObjectRef[] | string {
+  if (!isRecord(data)) return `${type} without an object in its data`;
+  if (type.startsWith('dev.knative.apiserver.ref.')) {
+    const ref = gantryRef(data['apiVersion'], data['kind'], data['namespace'], data['name']);
+    return ref === undefined ? [] : [ref];
+  }
+  const meta = parseMeta(data['metadata']);
+  if (meta === undefined) return `${type} without an object in its data`;
+  const keys: ObjectRef[] = [];
+  const self = gantryRef(data['apiVersion'], data['kind'], meta.namespace, meta.name);
+  if (self !== undefined) keys.push(self);
+  const owner = controllerOf(meta);
+  const ownerRef = owner && gantryRef(owner.apiVersion, owner.kind, meta.namespace, owner.name);
+  if (ownerRef !== undefined) keys.push(ownerRef);
+  return keys;
+}
+
+interface Outcome {
+  dispatched: number;
+  ticks: number;
+  pushes: ImagePush[];
+  ignored: string[];
+}
+
+function handleCloudEvent(event: CloudEvent, outcome: Outcome, deps: EventsDeps): string | undefined {
+  const type = event.type;
+  if (type === 'dev.knative.sources.ping') {
+    outcome.ticks += 1;
+    return undefined;
+  }
+  if (type.startsWith('dev.knative.apiserver.resource.') || type.startsWith('dev.knative.apiserver.ref.')) {
+    const keys = apiServerKeys(type, event.data);
+    if (typeof keys === 'string') return keys;
+    for (const key of keys) deps.dispatch(key, type.endsWith('.delete') ? 'delete' : 'event');
+    outcome.dispatched += keys.length;
+    return undefined;
+  }
+  let parsed: PushParse | undefined;
+  if (type === 'harbor.artifact.pushed') parsed = fromHarborData(event.data);
+  else if (type === 'run.gantry.image.pushed') parsed = fromGantryPush(event.data);
+  if (parsed === undefined) return `unknown event type ${JSON.stringify(type)}`;
+  if ('error' in parsed) return parsed.error;
+  outcome.pushes.push(...parsed.pushes);
+  return undefined;
+}
+
+/** A plain registry webhook: which source it is, and its pushes. */
+function plainWebhook(
+  request: HttpRequest,
+  body: unknown,
+): { source: EventSource; parsed: PushParse } | undefined {
+  const github = request.headers['x-github-event'];
+  if (github !== undefined) {
+    if (github === 'ping') return { source: 'github', parsed: { pushes: [] } };
+    if (github !== 'package' && github !== 'registry_package')
+      return { source: 'github', parsed: { pushes: [] } };
+    return { source: 'github', parsed: fromGitHub(body) };
+  }
+  if (DISTRIBUTION.test(mediaType(request.headers)) || hasKey(body, 'events'))
+    return { source: 'distribution', parsed: fromDistribution(body) };
+  if (hasKey(body, 'event_data')) return { source: 'harbor', parsed: fromHarbor(body) };
+  if (hasKey(body, 'detail-type')) return { source: 'ecr', parsed: fromEcr(body) };
+  return undefined;
+}
+
+function refuse(
+  deps: EventsDeps,
+  source: EventSource | 'unknown',
+  status: number,
+  reason: string,
+): HttpResponse {
+  deps.refused?.(source, status);
+  return problem(status, reason);
+}
+
+async function finish(outcome: Outcome, deps: EventsDeps): Promise<HttpResponse> {
+  let ticked = 0;
+  for (let i = 0; i < outcome.ticks; i++) ticked += await deps.tick();
+  const matched = outcome.pushes.length > 0 ? await deps.registryPush(outcome.pushes) : 0;
+  return json(202, {
+    dispatched: outcome.dispatched + ticked,
+    pushes: outcome.pushes.length,
+    packagesMatched: matched,
+    ...(outcome.ignored.length > 0 ? { ignored: outcome.ignored } : {}),
+  });
+}
+
+async function handleCloudEvents(request: HttpRequest, deps: EventsDeps): Promise<HttpResponse> {
+  const events = parseCloudEvents(request);
+  if (typeof events === 'string') return refuse(deps, 'unknown', 400, events);
+  for (const source of new Set(events.map((e) => sourceOfType(e.type))))
+    if (!authenticated(source, request, deps.auth))
+      return refuse(deps, source, 401, `unauthenticated ${source} event`);
+  const outcome: Outcome = { dispatched: 0, ticks: 0, pushes: [], ignored: [] };
+  const problems: string[] = [];
+  for (const event of events) {
+    const error = handleCloudEvent(event, outcome, deps);
+    if (error !== undefined) problems.push(error);
+  }
+  if (problems.length > 0 && problems.length === events.length)
+    return refuse(deps, 'unknown', 400, problems.join('; '));
+  outcome.ignored.push(...problems);
+  return finish(outcome, deps);
+}
+
+/** `POST /events`. */
+export async function handleEvents(request: HttpRequest, deps: EventsDeps): Promise<HttpResponse> {
+  if (request.method !== 'POST') return problem(405, 'events are POSTed');
+  if (isCloudEvents(request)) return handleCloudEvents(request, deps);
+  const type = mediaType(request.headers);
+  if (type !== 'application/json' && !DISTRIBUTION.test(type))
+    return refuse(deps, 'unknown', 415, `unsupported content type ${JSON.stringify(type)}`);
+  const body = parseJson(request.body);
+  if (body === undefined) return refuse(deps, 'unknown', 400, 'the body is not JSON');
+  const hook = plainWebhook(request, body);
+  if (hook === undefined)
+    return refuse(deps, 'unknown', 400, 'not an event Gantry knows (CloudEvent or registry webhook)');
+  if (!authenticated(hook.source, request, deps.auth))
+    return refuse(deps, hook.source, 401, `unauthenticated ${hook.source} event`);
+  if ('error' in hook.parsed) return refuse(deps, hook.source, 400, hook.parsed.error);
+  return finish({ dispatched: 0, ticks: 0, pushes: [...hook.parsed.pushes], ignored: [] }, deps);
+}
