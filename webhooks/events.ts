@@ -96,7 +96,11 @@ function parseCloudEvents(request: HttpRequest): CloudEvent[] | string {
     const body = new TextDecoder('utf-8', { fatal: true }).decode(request.body);
     const parsed: unknown = HTTP.toEvent({ headers: request.headers, body });
     const events = Array.isArray(parsed) ? parsed : [parsed];
-    return events.filter((e): e is CloudEvent => e instanceof CloudEvent);
+    const valid = events.filter((e): e is CloudEvent => e instanceof CloudEvent);
+    // The SDK reads leniently; a CloudEvent without its required attributes is refused here.
+    for (const e of valid) e.validate();
+    if (valid.length === 0) return 'not a valid CloudEvent: an empty batch';
+    return valid;
   } catch (error) {
     return `not a valid CloudEvent: ${errorMessage(error)}`;
   }

@@ -202,7 +202,12 @@ describe('phases and probes', () => {
     });
     expect(conditions(sets)['InTransition']?.reason).toBe('InTransition');
     expect(await getOrNull(cm(ns, 'after'))).toBeNull();
-    const pc = await conditionOf(pkgRef(ns, 'gate'), 'Progressing', 'True');
+    // Progressing is True from the start ("Progressing to a new ObjectSet."): wait for the ObjectSet's words.
+    const pc = await eventually('the Package to mirror the probe failure', async () => {
+      const c = conditions(await kube.get(pkgRef(ns, 'gate')));
+      return c['Progressing']?.message.startsWith('Latest Revision is Unavailable') === true ? c : undefined;
+    });
+    expect(pc['Progressing']?.status).toBe('True');
     expect(pc['Progressing']?.message).toBe(
       `Latest Revision is Unavailable: Phase "first" failed:  ConfigMap ${ns}/gate: gate is not open`,
     );

@@ -1,0 +1,244 @@
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { ObjectRef } from '../shared/ports.js';
+import { handleEvents, type EventsDeps } from './events.js';
+import type { HttpRequest } from './http.js';
+import {
+  fromDistribution,
+  fromEcr,
+  fromGantryPush,
+  fromGitHub,
+  fromHarbor,
+  type ImagePush,
+} from './registry-events.js';
+
+function fakeDeps(auth: EventsDeps['auth']): EventsDeps & {
+  dispatched: ObjectRef[];
+  pushes: ImagePush[];
+  ticks: number;
+  refusals: string[];
+} {
+  const state = {
+    dispatched: [] as ObjectRef[],
+    pushes: [] as ImagePush[],
+    ticks: 0,
+    refusals: [] as string[],
+  };
+  return Object.assign(state, {
+    auth,
+    dispatch: (ref: ObjectRef) => {
+      state.dispatched.push(ref);
+    },
+    tick: () => {
+      state.ticks += 1;
+      return Promise.resolve(2);
+    },
+    registryPush: (pushes: readonly ImagePush[]) => {
+      state.pushes.push(...pushes);
+      return Promise.resolve(pushes.length);
+    },
+    refused: (source: string, code: number) => {
+      state.refusals.push(`${source} ${code}`);
+    },
+  });
+}
+
+function req(body: string, headers: Record<string, string>): HttpRequest {
+  return { method: 'POST', path: '/events', headers, body: new TextEncoder().encode(body) };
+}
+
+const pkgObject = {
+  apiVersion: 'package-operator.run/v1alpha1',
+  kind: 'ObjectSet',
+  metadata: {
+    name: 'web-abc',
+    namespace: 'ns',
+    ownerReferences: [
+      {
+        apiVersion: 'package-operator.run/v1alpha1',
+        kind: 'ObjectDeployment',
+        name: 'web',
+        uid: 'u',
+        controller: true,
+      },
+    ],
+  },
+};
+
+describe('registry push formats', () => {
+  it('reads CNCF distribution notifications: tagged manifest pushes only', () => {
+    expect(
+      fromDistribution({
+        events: [
+          { action: 'push', target: { repository: 'team/app', digest: 'sha256:b1' } },
+          { action: 'pull', target: { repository: 'team/app', tag: 'v1' } },
+          {
+            action: 'push',
+            target: { repository: 'team/app', tag: 'v1', digest: 'sha256:m1' },
+            request: { host: 'reg:5000' },
+          },
+        ],
+      }),
+    ).toEqual({ pushes: [{ registry: 'reg:5000', repository: 'team/app', tag: 'v1', digest: 'sha256:m1' }] });
+    expect(fromDistribution({ events: 'no' })).toEqual({ error: 'not a distribution notification envelope' });
+  });
+
+  it('reads Harbor, GitHub, ECR and Gantry pushes', () => {
+    expect(
+      fromHarbor({
+        type: 'PUSH_ARTIFACT',
+        event_data: {
+          resources: [{ digest: 'sha256:h', tag: 'v2', resource_url: 'harbor.example.com/lib/app:v2' }],
+          repository: { repo_full_name: 'lib/app' },
+        },
+      }),
+    ).toEqual({
+      pushes: [{ registry: 'harbor.example.com', repository: 'lib/app', tag: 'v2', digest: 'sha256:h' }],
+    });
+    expect(fromHarbor({ type: 'DELETE_ARTIFACT', event_data: {} })).toEqual({ pushes: [] });
+    expect(
+      fromGitHub({
+        action: 'published',
+        package: {
+          name: 'App',
+          namespace: 'Org',
+          package_version: { container_metadata: { tag: { name: 'v3', digest: 'sha256:g' } } },
+        },
+      }),
+    ).toEqual({ pushes: [{ registry: 'ghcr.io', repository: 'org/app', tag: 'v3', digest: 'sha256:g' }] });
+    expect(
+      fromEcr({
+        source: 'aws.ecr',
+        'detail-type': 'ECR Image Action',
+        account: '123456789012',
+        region: 'eu-west-1',
+        detail: {
+          'action-type': 'PUSH',
+          result: 'SUCCESS',
+          'repository-name': 'pkgs/app',
+          'image-tag': 'v4',
+          'image-digest': 'sha256:e',
+        },
+      }),
+    ).toEqual({
+      pushes: [
+        {
+          registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+          repository: 'pkgs/app',
+          tag: 'v4',
+          digest: 'sha256:e',
+        },
+      ],
+    });
+    expect(fromGantryPush({ repository: 'localhost:5000/a/b', tag: 't' })).toEqual({
+      pushes: [{ registry: 'localhost:5000', repository: 'a/b', tag: 't' }],
+    });
+    expect(fromGantryPush({ repository: 'a/b' })).toEqual({
+      error: 'run.gantry.image.pushed needs data {repository, tag}',
+    });
+  });
+});
+
+describe('POST /events', () => {
+  it('dispatches an ApiServerSource object and its Gantry controller (resource mode, binary)', async () => {
+    const deps = fakeDeps({ knative: { none: true } });
+    const r = await handleEvents(
+      req(JSON.stringify(pkgObject), {
+        'content-type': 'application/json',
+        'ce-specversion': '1.0',
+        'ce-id': '1',
+        'ce-source': 'https://10.96.0.1',
+        'ce-type': 'dev.knative.apiserver.resource.update',
+      }),
+      deps,
+    );
+    expect([r.status, JSON.parse(r.body)]).toEqual([202, { dispatched: 2, pushes: 0, packagesMatched: 0 }]);
+    expect(deps.dispatched).toEqual([
+      { apiVersion: 'package-operator.run/v1alpha1', kind: 'ObjectSet', namespace: 'ns', name: 'web-abc' },
+      { apiVersion: 'package-operator.run/v1alpha1', kind: 'ObjectDeployment', namespace: 'ns', name: 'web' },
+    ]);
+  });
+
+  it('runs the tick for a PingSource event and counts what it dispatched', async () => {
+    const deps = fakeDeps({ knative: { none: true } });
+    const r = await handleEvents(
+      req('', {
+        'ce-specversion': '1.0',
+        'ce-id': 'p',
+        'ce-source': '/ping',
+        'ce-type': 'dev.knative.sources.ping',
+      }),
+      deps,
+    );
+    expect([r.status, JSON.parse(r.body), deps.ticks]).toEqual([
+      202,
+      { dispatched: 2, pushes: 0, packagesMatched: 0 },
+      1,
+    ]);
+  });
+
+  it('refuses sources that are not configured, wrong tokens and forged signatures', async () => {
+    const deps = fakeDeps({
+      distribution: { token: 'a-token-of-16-chars' },
+      github: { hmacSecret: 'github-secret-0123' },
+    });
+    const body = JSON.stringify({ events: [] });
+    const noToken = await handleEvents(req(body, { 'content-type': 'application/json' }), deps);
+    const wrong = await handleEvents(
+      req(body, { 'content-type': 'application/json', authorization: 'Bearer nope' }),
+      deps,
+    );
+    const right = await handleEvents(
+      req(body, { 'content-type': 'application/json', authorization: 'Bearer a-token-of-16-chars' }),
+      deps,
+    );
+    const gh = JSON.stringify({ action: 'published', package: { name: 'a', namespace: 'o' } });
+    const forged = await handleEvents(
+      req(gh, {
+        'content-type': 'application/json',
+        'x-github-event': 'package',
+        'x-hub-signature-256': 'sha256=ab',
+      }),
+      deps,
+    );
+    const signature = `sha256=${createHmac('sha256', 'github-secret-0123').update(gh).digest('hex')}`;
+    const signed = await handleEvents(
+      req(gh, {
+        'content-type': 'application/json',
+        'x-github-event': 'package',
+        'x-hub-signature-256': signature,
+      }),
+      deps,
+    );
+    const ce = await handleEvents(
+      req('{}', {
+        'ce-specversion': '1.0',
+        'ce-id': '1',
+        'ce-source': '/x',
+        'ce-type': 'dev.knative.sources.ping',
+      }),
+      deps,
+    );
+    expect([noToken.status, wrong.status, right.status, forged.status, signed.status, ce.status]).toEqual([
+      401, 401, 202, 401, 202, 401,
+    ]);
+    expect(deps.refusals).toEqual(['distribution 401', 'distribution 401', 'github 401', 'knative 401']);
+  });
+
+  it('answers malformed input with a reason', async () => {
+    const deps = fakeDeps({ cloudevents: { none: true } });
+    const bad = await handleEvents(
+      req('{"specversion":"1.0"}', { 'content-type': 'application/cloudevents+json' }),
+      deps,
+    );
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body)).toMatchObject({
+      error: expect.stringMatching(/^not a valid CloudEvent: /) as unknown,
+    });
+    const get = await handleEvents({ ...req('', {}), method: 'GET' }, deps);
+    expect([get.status, get.body]).toEqual([405, '{"error":"events are POSTed"}']);
+    const notJson = await handleEvents(req('{', { 'content-type': 'application/json' }), deps);
+    expect([notJson.status, notJson.body]).toEqual([400, '{"error":"the body is not JSON"}']);
+    expect(deps.dispatched).toEqual([]);
+  });
+});
