@@ -45,7 +45,7 @@ const allowed = {
   hosts: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config'],
   devenv: ['shared', 'adapters', 'devenv'],
   cli: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'devenv'],
-  test: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'devenv', 'test', 'examples'],
+  test: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'devenv', 'test', 'examples', 'scripts'],
   bench: ['shared', 'webhooks', 'steps', 'adapters', 'hosts', 'config', 'cli', 'devenv', 'test', 'bench'],
   scripts: ['shared', 'adapters', 'scripts', 'devenv', 'test'],
   examples: ['shared', 'adapters', 'cli', 'devenv', 'test', 'examples'],

@@ -3,6 +3,8 @@
  * The only reader of process.env (design.md §4): the engine's environment, parsed once with zod.
  */
 import { z } from 'zod';
+import { parseOverrideList } from '../shared/oci/reference.js';
+import { eventsAuthSchema, type EventsAuth } from '../shared/triggers/events-auth.js';
 
 const schema = z.object({
   PKO_FORCE_ADOPTION: z.string().optional(),
@@ -37,5 +39,123 @@ export function engineEnv(env: Readonly<Record<string, string | undefined>> = pr
       : {}),
     ...(e.POD_NAMESPACE !== undefined ? { podNamespace: e.POD_NAMESPACE } : {}),
     serviceAccount: e.GANTRY_SERVICE_ACCOUNT ?? 'gantry',
+  };
+}
+
+const lambdaSchema = z
+  .object({
+    GANTRY_KUBECONFIG: z.string().min(1).optional(),
+    GANTRY_KUBECONFIG_SECRET: z.string().min(1).optional(),
+    GANTRY_KUBECONFIG_PARAMETER: z.string().min(1).optional(),
+    GANTRY_EKS_CLUSTER: z.string().min(1).optional(),
+    GANTRY_EVENTS_AUTH: z.string().optional(),
+    GANTRY_ADMISSION_FETCH: z.enum(['true', 'false']).default('true'),
+    GANTRY_ADMISSION_BUDGET_MS: z.string().regex(/^\d+$/, 'must be a number of milliseconds').default('2000'),
+    GANTRY_FULL_RESYNC_MS: z.string().regex(/^\d+$/, 'must be a number of milliseconds').default('3600000'),
+    GANTRY_NAMESPACE: z.string().default(''),
+    GANTRY_GOTMPL_WASM_DIR: z.string().optional(),
+    /** PKO's --registry-host-overrides and --image-prefix-overrides, as `from=to,…`. */
+    GANTRY_REGISTRY_HOST_OVERRIDES: z.string().optional(),
+    GANTRY_IMAGE_PREFIX_OVERRIDES: z.string().optional(),
+    AWS_REGION: z.string().optional(),
+    AWS_ACCESS_KEY_ID: z.string().optional(),
+    AWS_SECRET_ACCESS_KEY: z.string().optional(),
+    AWS_SESSION_TOKEN: z.string().optional(),
+    AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+  })
+  .refine(
+    (e) =>
+      [e.GANTRY_KUBECONFIG, e.GANTRY_KUBECONFIG_SECRET, e.GANTRY_KUBECONFIG_PARAMETER].filter(
+        (x) => x !== undefined,
+      ).length === 1,
+    {
+      message: 'set exactly one of GANTRY_KUBECONFIG, GANTRY_KUBECONFIG_SECRET, GANTRY_KUBECONFIG_PARAMETER',
+      path: ['GANTRY_KUBECONFIG'],
+    },
+  );
+
+export type KubeconfigSource =
+  | { readonly kind: 'inline'; readonly text: string }
+  | { readonly kind: 'secret'; readonly id: string }
+  | { readonly kind: 'parameter'; readonly name: string };
+
+export interface LambdaEnv {
+  readonly engine: EngineEnv;
+  readonly kubeconfig: KubeconfigSource;
+  readonly eksCluster?: string;
+  readonly eventsAuth: EventsAuth;
+  readonly admissionBudgetMs: number;
+  readonly fullResyncMs: number;
+  readonly namespace: string;
+  readonly wasmDir?: string;
+  readonly registryHostOverrides: ReadonlyMap<string, string>;
+  readonly prefixOverrides: readonly { from: string; to: string }[];
+  readonly region?: string;
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  readonly functionName?: string;
+}
+
+function fail(issue: z.core.$ZodIssue | undefined): never {
+  throw new Error(`environment variable ${String(issue?.path[0] ?? '')}: ${issue?.message ?? 'invalid'}`);
+}
+
+/** The Lambda host's environment, parsed once at cold start; an invalid value names the variable. */
+export function lambdaEnv(env: Readonly<Record<string, string | undefined>> = process.env): LambdaEnv {
+  const parsed = lambdaSchema.safeParse(env);
+  if (!parsed.success) fail(parsed.error.issues[0]);
+  const e = parsed.data;
+  let eventsAuth: EventsAuth = {};
+  if (e.GANTRY_EVENTS_AUTH !== undefined) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(e.GANTRY_EVENTS_AUTH);
+    } catch {
+      fail({ code: 'custom', path: ['GANTRY_EVENTS_AUTH'], message: 'must be JSON', input: undefined });
+    }
+    const auth = eventsAuthSchema.safeParse(raw);
+    if (!auth.success)
+      fail({
+        ...(auth.error.issues[0] ?? { code: 'custom', message: 'invalid', input: undefined }),
+        path: ['GANTRY_EVENTS_AUTH'],
+      });
+    eventsAuth = auth.data;
+  }
+  const overrides = (
+    name: 'GANTRY_REGISTRY_HOST_OVERRIDES' | 'GANTRY_IMAGE_PREFIX_OVERRIDES',
+  ): { from: string; to: string }[] => {
+    const text = e[name];
+    if (text === undefined || text === '') return [];
+    const list = parseOverrideList(text);
+    if (!list.ok) fail({ code: 'custom', path: [name], message: list.error, input: undefined });
+    return list.value;
+  };
+  const kubeconfig: KubeconfigSource =
+    e.GANTRY_KUBECONFIG !== undefined
+      ? { kind: 'inline', text: e.GANTRY_KUBECONFIG }
+      : e.GANTRY_KUBECONFIG_SECRET !== undefined
+        ? { kind: 'secret', id: e.GANTRY_KUBECONFIG_SECRET }
+        : { kind: 'parameter', name: e.GANTRY_KUBECONFIG_PARAMETER ?? '' };
+  return {
+    engine: engineEnv(env),
+    kubeconfig,
+    ...(e.GANTRY_EKS_CLUSTER !== undefined ? { eksCluster: e.GANTRY_EKS_CLUSTER } : {}),
+    eventsAuth,
+    admissionBudgetMs: e.GANTRY_ADMISSION_FETCH === 'true' ? Number(e.GANTRY_ADMISSION_BUDGET_MS) : 0,
+    fullResyncMs: Number(e.GANTRY_FULL_RESYNC_MS),
+    namespace: e.GANTRY_NAMESPACE,
+    ...(e.GANTRY_GOTMPL_WASM_DIR !== undefined ? { wasmDir: e.GANTRY_GOTMPL_WASM_DIR } : {}),
+    registryHostOverrides: new Map(overrides('GANTRY_REGISTRY_HOST_OVERRIDES').map((o) => [o.from, o.to])),
+    prefixOverrides: overrides('GANTRY_IMAGE_PREFIX_OVERRIDES'),
+    ...(e.AWS_REGION !== undefined ? { region: e.AWS_REGION } : {}),
+    ...(e.AWS_ACCESS_KEY_ID !== undefined && e.AWS_SECRET_ACCESS_KEY !== undefined
+      ? {
+          credentials: {
+            accessKeyId: e.AWS_ACCESS_KEY_ID,
+            secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+            ...(e.AWS_SESSION_TOKEN !== undefined ? { sessionToken: e.AWS_SESSION_TOKEN } : {}),
+          },
+        }
+      : {}),
+    ...(e.AWS_LAMBDA_FUNCTION_NAME !== undefined ? { functionName: e.AWS_LAMBDA_FUNCTION_NAME } : {}),
   };
 }

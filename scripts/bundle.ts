@@ -52,7 +52,7 @@ function sourceLocation(outDir: string): Plugin {
  * zod re-exports its error messages in 40-odd languages (`z.locales`, 340 KiB, a sixth of what `gantry tree` loads);
  * Gantry uses only the English default, so the bundle keeps that one.
  */
-function zodEnglishOnly(): Plugin {
+export function zodEnglishOnly(): Plugin {
   return {
     name: 'zod-english-only',
     setup(b) {

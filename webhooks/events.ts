@@ -11,7 +11,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { z } from 'zod';
+import type { EventSource, EventsAuth } from '../shared/triggers/events-auth.js';
 import { API_VERSION, KINDS } from '../shared/api/constants.js';
 import { controllerOf, isRecord, parseMeta } from '../shared/api/objects.js';
 import { errorMessage } from '../shared/errors.js';
@@ -30,18 +30,8 @@ import {
   type PushParse,
 } from './registry-events.js';
 
-export const EVENT_SOURCES = ['knative', 'distribution', 'harbor', 'github', 'ecr', 'cloudevents'] as const;
-export type EventSource = (typeof EVENT_SOURCES)[number];
-
-/** How one source proves itself. `none` must be chosen explicitly (e.g. behind a NetworkPolicy). */
-export const sourceAuthSchema = z.union([
-  z.object({ token: z.string().min(16, 'a token needs at least 16 characters') }).strict(),
-  z.object({ hmacSecret: z.string().min(16, 'an HMAC secret needs at least 16 characters') }).strict(),
-  z.object({ none: z.literal(true) }).strict(),
-]);
-export type SourceAuth = z.infer<typeof sourceAuthSchema>;
-export const eventsAuthSchema = z.partialRecord(z.enum(EVENT_SOURCES), sourceAuthSchema);
-export type EventsAuth = z.infer<typeof eventsAuthSchema>;
+export { EVENT_SOURCES, eventsAuthSchema, sourceAuthSchema } from '../shared/triggers/events-auth.js';
+export type { EventSource, EventsAuth, SourceAuth } from '../shared/triggers/events-auth.js';
 
 export interface EventsDeps {
   readonly auth: EventsAuth;

@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseShard, type Shard } from '../../shared/triggers/index.js';
 import { webhookConfigurations } from '../../shared/triggers/webhook-config.js';
-import { eventsAuthSchema, type EventsAuth } from '../../webhooks/events.js';
+import { eventsAuthSchema, type EventsAuth } from '../../shared/triggers/events-auth.js';
 import type { CliIO, Command } from '../command.js';
 import { UsageError } from '../package-input.js';
 import { overrides, positiveInt, stepPrinter } from './run.js';

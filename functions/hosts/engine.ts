@@ -4,22 +4,23 @@
  * (registry credentials from the runner's ServiceAccount pull secrets, PKO's override flags, plain http to
  * loopback registries), the template engines, the clock, metrics.
  */
-import { RawKubeClient } from '../adapters/kube/client.js';
-import { loadConnection } from '../adapters/kube/kubeconfig.js';
+import { RawKubeClient, type KubeConnection } from '../adapters/kube/client.js';
 import { EngineMetrics } from '../adapters/metrics.js';
 import { pullSecretConfigs } from '../adapters/oci/credentials.js';
 import { createPackageSource } from '../adapters/package-source.js';
-import {
-  createWorkerGoTemplateEngine,
-  createWorkerHandlebarsEngine,
-  TemplateWorker,
-} from '../adapters/templates/index.js';
-import { engineEnv } from '../config.js';
+import { engineEnv, type EngineEnv } from '../config.js';
+import type { PackageEngines } from '../../shared/packages/render.js';
 import type { ImagePrefixOverride } from '../../shared/packages/images.js';
 import type { RunStepDeps, StepRecord } from '../steps/run-step.js';
 
 export interface EngineOptions {
   readonly kubeconfig?: string;
+  /** A connection made by the host (the Lambda's own kubeconfig reader): client-node is then never loaded. */
+  readonly connection?: KubeConnection;
+  /** Template engines made by the host (in-process); default: a worker thread with a deadline and memory cap. */
+  readonly engines?: PackageEngines;
+  /** The environment already parsed by the host. */
+  readonly parsedEnv?: EngineEnv;
   readonly prefixOverrides?: readonly ImagePrefixOverride[];
   readonly registryHostOverrides?: ReadonlyMap<string, string>;
   readonly record?: (record: StepRecord) => void;
@@ -35,9 +36,11 @@ export interface Engine {
 
 /** Wire the engine for a host. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
-  const env = engineEnv(options.env);
+  const env = options.parsedEnv ?? engineEnv(options.env);
   const metrics = new EngineMetrics();
-  const client = new RawKubeClient(loadConnection(options.kubeconfig), {
+  const connection =
+    options.connection ?? (await import('../adapters/kube/kubeconfig.js')).loadConnection(options.kubeconfig);
+  const client = new RawKubeClient(connection, {
     observe: (verb, code) => {
       metrics.request(verb, code);
     },
@@ -67,15 +70,22 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   });
   // Templates render in a worker thread with a deadline and a memory cap: one package's template cannot stall the
   // host that serves every other package.
-  const worker = new TemplateWorker();
+  let engines = options.engines;
+  let worker: { close(): Promise<void> } | undefined;
+  if (engines === undefined) {
+    const templates = await import('../adapters/templates/index.js');
+    const w = new templates.TemplateWorker();
+    worker = w;
+    engines = {
+      gotmpl: templates.createWorkerGoTemplateEngine(w),
+      handlebars: templates.createWorkerHandlebarsEngine(w),
+    };
+  }
   const deps: RunStepDeps = {
     kube: client,
     clock: { now: () => new Date() },
     images,
-    engines: {
-      gotmpl: createWorkerGoTemplateEngine(worker),
-      handlebars: createWorkerHandlebarsEngine(worker),
-    },
+    engines,
     prefixOverrides,
     forceAdoption: env.forceAdoption,
     ...(env.hashModifier !== undefined ? { hashModifier: env.hashModifier } : {}),
@@ -90,7 +100,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     metrics,
     close: () => {
       client.close();
-      void worker.close();
+      void worker?.close();
     },
   };
 }

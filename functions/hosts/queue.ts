@@ -31,6 +31,11 @@ export class WorkQueue {
     return this.due.size + this.running.size;
   }
 
+  /** Keys running now, and keys waiting with their due times (ms since the epoch). */
+  public snapshot(): { running: number; due: [string, number][] } {
+    return { running: this.running.size, due: [...this.due] };
+  }
+
   /** Run `key` after `delayMs` (0: now); an earlier due time wins. */
   public add(key: string, delayMs = 0): void {
     if (this.stopped) return;

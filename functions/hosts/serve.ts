@@ -11,7 +11,7 @@ import type { EventsAuth } from '../../webhooks/events.js';
 import type { RouterDeps } from '../../webhooks/router.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import { createApp, listenTls, type TlsFiles } from './http-app.js';
-import { TriggerCore } from './triggers.js';
+import { TriggerCore, whoAmI } from './triggers.js';
 
 export interface ServeOptions extends EngineOptions {
   readonly host: string;
@@ -39,27 +39,6 @@ export interface ServeHost {
   stop(): Promise<void>;
 }
 
-/** Who this host is to the API server (SelfSubjectReview), so its own status writes do not re-trigger it. */
-async function whoAmI(engine: Engine): Promise<string | undefined> {
-  try {
-    const r = await engine.client.raw(
-      'POST',
-      '/apis/authentication.k8s.io/v1/selfsubjectreviews',
-      JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }),
-      { 'content-type': 'application/json' },
-    );
-    if (r.status !== 201 && r.status !== 200) return undefined;
-    const body: unknown = JSON.parse(r.text);
-    const status = typeof body === 'object' && body !== null && 'status' in body ? body.status : undefined;
-    const info =
-      typeof status === 'object' && status !== null && 'userInfo' in status ? status.userInfo : undefined;
-    const name = typeof info === 'object' && info !== null && 'username' in info ? info.username : undefined;
-    return typeof name === 'string' ? name : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Start the host; resolves once it listens and its first tick is queued. */
 export async function startServe(options: ServeOptions): Promise<ServeHost> {
   const engine = await createEngine(options);
@@ -75,7 +54,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHost> {
       engine.metrics.queueDepth(d);
     },
   });
-  const selfUsername = await whoAmI(engine);
+  const selfUsername = await whoAmI(engine.client);
   let ready = false;
   const deps: RouterDeps = {
     admission: {

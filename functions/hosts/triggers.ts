@@ -7,7 +7,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { API_VERSION } from '../../shared/api/constants.js';
-import { controllerOf, refOf } from '../../shared/api/objects.js';
+import { controllerOf, field, refOf } from '../../shared/api/objects.js';
 import { errorMessage } from '../../shared/errors.js';
 import { isConflict, isNotFound } from '../../shared/kube-errors.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
@@ -16,6 +16,7 @@ import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import { imageMatches, isDue, owns, resolvedDigest, type Shard } from '../../shared/triggers/index.js';
 import type { DispatchReason, ManifestLookup } from '../../webhooks/admission.js';
 import type { ImagePush } from '../../webhooks/registry-events.js';
+import type { RawKubeClient } from '../adapters/kube/client.js';
 import { runStep, type RunStepDeps } from '../steps/run-step.js';
 import { WorkQueue } from './queue.js';
 
@@ -27,6 +28,24 @@ export const GANTRY_KINDS = [
   'ObjectSet',
   'ClusterObjectSet',
 ] as const;
+
+/** Who this host is to the API server (SelfSubjectReview), so its own status writes do not re-trigger it. */
+export async function whoAmI(client: RawKubeClient): Promise<string | undefined> {
+  try {
+    const r = await client.raw(
+      'POST',
+      '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }),
+      { 'content-type': 'application/json' },
+    );
+    if (r.status !== 201 && r.status !== 200) return undefined;
+    const body: unknown = JSON.parse(r.text);
+    const name = field(body, 'status', 'userInfo', 'username');
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function keyOf(ref: ObjectRef): string {
   return JSON.stringify([ref.apiVersion, ref.kind, ref.namespace, ref.name]);
@@ -245,6 +264,24 @@ export class TriggerCore {
     } catch (error) {
       return { kind: 'unavailable', reason: `fetching ${image}: ${errorMessage(error)}` };
     }
+  }
+
+  /**
+   * Run until nothing is running or due within the next second, or until `deadline` (ms since the epoch); resolves
+   * to the keys still due by then (a host that must stop hands them back to its dispatcher). Requeues further out
+   * are kept in status, where the schedule tick finds them.
+   */
+  public async drain(deadline: number): Promise<string[]> {
+    for (;;) {
+      const now = Date.now();
+      const { running, due } = this.queue.snapshot();
+      const soon = due.filter(([, at]) => at <= Math.min(deadline, now + 1_000));
+      if ((running === 0 && soon.length === 0) || now >= deadline) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await this.settled();
+    const left = this.queue.snapshot().due.filter(([, at]) => at <= deadline + 1_000);
+    return left.map(([key]) => key);
   }
 
   public async stop(): Promise<void> {

@@ -1,0 +1,169 @@
+/**
+ * @module adapters/aws
+ * The few AWS calls the Lambda host makes, signed with SigV4 (`@smithy/signature-v4`, the AWS SDK's own signer)
+ * and sent with fetch, so the Lambda bundle carries no service client: an EKS bearer token (a presigned STS
+ * GetCallerIdentity, as `aws eks get-token` makes it), a Secrets Manager secret or an SSM parameter holding a
+ * kubeconfig, and an asynchronous invoke of the function itself (handing keys back when time runs out).
+ */
+import { createHash, createHmac } from 'node:crypto';
+
+type Digest = ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
+import { SignatureV4 } from '@smithy/signature-v4';
+import { RetryableError, TerminalError } from '../../shared/errors.js';
+
+export interface AwsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** node:crypto as the signer's checksum (SHA-256, or HMAC-SHA-256 with a secret). */
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+function bytes(data: SourceData): string | Uint8Array {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+class Sha256 {
+  private hash: Digest;
+  private readonly secret: string | Uint8Array | undefined;
+
+  public constructor(secret?: SourceData) {
+    this.secret = secret === undefined ? undefined : bytes(secret);
+    this.hash = this.fresh();
+  }
+
+  private fresh(): Digest {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+  }
+
+  public update(data: SourceData): void {
+    this.hash.update(bytes(data));
+  }
+
+  public digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+
+  public reset(): void {
+    this.hash = this.fresh();
+  }
+}
+
+function signer(service: string, region: string, credentials: AwsCredentials): SignatureV4 {
+  return new SignatureV4({ service, region, credentials, sha256: Sha256, uriEscapePath: true });
+}
+
+/** An EKS token for `cluster`: `k8s-aws-v1.` + the base64url of a presigned STS GetCallerIdentity URL (60 s). */
+export async function eksToken(
+  cluster: string,
+  region: string,
+  credentials: AwsCredentials,
+  now: Date = new Date(),
+): Promise<string> {
+  const host = `sts.${region}.amazonaws.com`;
+  const presigned = await signer('sts', region, credentials).presign(
+    {
+      method: 'GET',
+      protocol: 'https:',
+      hostname: host,
+      path: '/',
+      query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+      headers: { host, 'x-k8s-aws-id': cluster },
+    },
+    { expiresIn: 60, signingDate: now },
+  );
+  const query = Object.entries(presigned.query ?? {})
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .join('&');
+  const url = `https://${host}/?${query}`;
+  return `k8s-aws-v1.${Buffer.from(url).toString('base64url')}`;
+}
+
+async function send(
+  service: string,
+  region: string,
+  credentials: AwsCredentials,
+  request: { path: string; headers: Record<string, string>; body: string },
+): Promise<string> {
+  const host = `${service}.${region}.amazonaws.com`;
+  const signed = await signer(service, region, credentials).sign({
+    method: 'POST',
+    protocol: 'https:',
+    hostname: host,
+    path: request.path,
+    headers: { host, ...request.headers },
+    body: request.body,
+  });
+  const response = await fetch(`https://${host}${request.path}`, {
+    method: 'POST',
+    headers: signed.headers,
+    body: request.body,
+    signal: AbortSignal.timeout(5_000),
+  });
+  const text = await response.text();
+  if (response.status >= 500 || response.status === 429)
+    throw new RetryableError(`${service}: HTTP ${response.status}: ${text.slice(0, 300)}`, 5_000);
+  if (response.status >= 300)
+    throw new TerminalError(`${service}: HTTP ${response.status}: ${text.slice(0, 300)}`);
+  return text;
+}
+
+function jsonField(text: string, name: string): string {
+  const body: unknown = JSON.parse(text);
+  if (typeof body === 'object' && body !== null && name in body) {
+    const value: unknown = Reflect.get(body, name);
+    if (typeof value === 'string') return value;
+  }
+  throw new TerminalError(`the AWS answer has no ${name}`);
+}
+
+/** A Secrets Manager secret's string (a kubeconfig). */
+export async function secretString(
+  secretId: string,
+  region: string,
+  credentials: AwsCredentials,
+): Promise<string> {
+  const text = await send('secretsmanager', region, credentials, {
+    path: '/',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'secretsmanager.GetSecretValue',
+    },
+    body: JSON.stringify({ SecretId: secretId }),
+  });
+  return jsonField(text, 'SecretString');
+}
+
+/** An SSM parameter's (decrypted) value (a kubeconfig). */
+export async function ssmParameter(
+  name: string,
+  region: string,
+  credentials: AwsCredentials,
+): Promise<string> {
+  const text = await send('ssm', region, credentials, {
+    path: '/',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParameter' },
+    body: JSON.stringify({ Name: name, WithDecryption: true }),
+  });
+  const body: unknown = JSON.parse(text);
+  const parameter: unknown =
+    typeof body === 'object' && body !== null ? Reflect.get(body, 'Parameter') : undefined;
+  return jsonField(JSON.stringify(parameter ?? {}), 'Value');
+}
+
+/** Invoke a function asynchronously (InvocationType Event) with a JSON payload. */
+export async function invokeAsync(
+  functionName: string,
+  payload: unknown,
+  region: string,
+  credentials: AwsCredentials,
+): Promise<void> {
+  await send('lambda', region, credentials, {
+    path: `/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`,
+    headers: { 'content-type': 'application/json', 'x-amz-invocation-type': 'Event' },
+    body: JSON.stringify(payload),
+  });
+}

@@ -1,0 +1,209 @@
+/**
+ * @module hosts/lambda
+ * The AWS Lambda host: one handler for Function URL requests (payload v2, answered by the same core router as
+ * `gantry serve`, no HTTP framework), EventBridge schedules (the tick), ECR "Image Action" events (the registry
+ * trigger) and its own asynchronous invokes (keys handed back). Config is parsed once per cold start; the
+ * cluster connection comes from a kubeconfig in the environment, Secrets Manager or SSM, optionally with an EKS
+ * token minted with the function's role. `@kubernetes/client-node` is never loaded; the Go template WASM only by
+ * packages that have `.gotmpl` files.
+ *
+ * Steps triggered by an admission request are handed back (async invoke) so the API server gets its answer at
+ * once; other triggers run their steps in this invocation while time is left, and hand back the rest.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { errorMessage } from '../../shared/errors.js';
+import { MAX_BODY_BYTES, normaliseHeaders, type HttpRequest } from '../../webhooks/http.js';
+import { fromEcr } from '../../webhooks/registry-events.js';
+import { handleRequest, type RouterDeps } from '../../webhooks/router.js';
+import { eksToken, invokeAsync, secretString, ssmParameter } from '../adapters/aws.js';
+import { createGoTemplateEngine } from '../adapters/gotmpl/index.js';
+import { connectionFromKubeconfig } from '../adapters/kube/lite-kubeconfig.js';
+import { lambdaEnv, type LambdaEnv } from '../config.js';
+import { createEngine, type Engine } from './engine.js';
+import { refOfKey, TriggerCore, whoAmI } from './triggers.js';
+
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** Time kept back at the end of an invocation to hand keys back. */
+const HANDBACK_MARGIN_MS = 3_000;
+/** EKS tokens live 15 minutes; a new one is minted after this. */
+const TOKEN_TTL_MS = 10 * 60_000;
+
+const functionUrlEvent = z.object({
+  version: z.literal('2.0'),
+  rawPath: z.string(),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional(),
+  isBase64Encoded: z.boolean().default(false),
+  requestContext: z.object({ http: z.object({ method: z.string() }) }),
+});
+const scheduledEvent = z.object({
+  source: z.literal('aws.events'),
+  'detail-type': z.literal('Scheduled Event'),
+});
+const handBackEvent = z.object({ gantry: z.literal('run'), keys: z.array(z.string()).max(10_000) });
+
+export interface LambdaHost {
+  readonly engine: Engine;
+  readonly core: TriggerCore;
+  handle(event: unknown, context?: LambdaContext): Promise<unknown>;
+}
+
+async function kubeconfigText(env: LambdaEnv): Promise<string> {
+  const source = env.kubeconfig;
+  if (source.kind === 'inline') return source.text;
+  if (env.region === undefined || env.credentials === undefined)
+    throw new Error('reading the kubeconfig from AWS needs AWS_REGION and credentials');
+  return source.kind === 'secret'
+    ? secretString(source.id, env.region, env.credentials)
+    : ssmParameter(source.name, env.region, env.credentials);
+}
+
+function tokenMinter(env: LambdaEnv): (() => Promise<string>) | undefined {
+  const cluster = env.eksCluster;
+  const region = env.region;
+  const credentials = env.credentials;
+  if (cluster === undefined) return undefined;
+  if (region === undefined || credentials === undefined)
+    throw new Error('GANTRY_EKS_CLUSTER needs AWS_REGION and credentials');
+  let cached: { token: string; at: number } | undefined;
+  return async () => {
+    if (cached === undefined || Date.now() - cached.at > TOKEN_TTL_MS)
+      cached = { token: await eksToken(cluster, region, credentials), at: Date.now() };
+    return cached.token;
+  };
+}
+
+function defaultWasmDir(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), 'gotmpl');
+}
+
+/** Build the host from the parsed environment (once per cold start). */
+export async function createLambdaHost(env: LambdaEnv): Promise<LambdaHost> {
+  const connection = connectionFromKubeconfig(await kubeconfigText(env), tokenMinter(env));
+  const engine = await createEngine({
+    connection,
+    parsedEnv: env.engine,
+    registryHostOverrides: env.registryHostOverrides,
+    prefixOverrides: env.prefixOverrides,
+    engines: { gotmpl: createGoTemplateEngine({ wasmDir: env.wasmDir ?? defaultWasmDir() }) },
+  });
+  const log = (m: string): void => {
+    process.stderr.write(`${m}\n`);
+  };
+  const core = new TriggerCore({
+    deps: engine.deps,
+    concurrency: 8,
+    namespace: env.namespace,
+    fullResyncMs: env.fullResyncMs,
+    admissionBudgetMs: env.admissionBudgetMs,
+    log,
+  });
+  const selfUsername = await whoAmI(engine.client);
+  const admissionKeys: string[] = [];
+  const router: RouterDeps = {
+    admission: {
+      dispatch: (ref) => {
+        admissionKeys.push(JSON.stringify([ref.apiVersion, ref.kind, ref.namespace, ref.name]));
+      },
+      ...(env.admissionBudgetMs > 0
+        ? { lookupManifest: async (image, component) => core.lookupManifest(image, component) }
+        : {}),
+      ...(selfUsername !== undefined ? { selfUsername } : {}),
+    },
+    events: {
+      auth: env.eventsAuth,
+      dispatch: (ref, reason) => {
+        core.dispatch(ref, reason);
+      },
+      tick: async () => core.tick(),
+      registryPush: async (pushes) => core.registryPush(pushes),
+      refused: (source, code) => {
+        engine.metrics.eventRefused(source, code);
+      },
+    },
+    ready: () => true,
+  };
+
+  const handBack = async (keys: readonly string[]): Promise<void> => {
+    if (keys.length === 0) return;
+    if (env.functionName === undefined || env.region === undefined || env.credentials === undefined) {
+      log(`${keys.length} keys left for the schedule tick (no function to hand them back to)`);
+      return;
+    }
+    await invokeAsync(env.functionName, { gantry: 'run', keys }, env.region, env.credentials);
+  };
+
+  const finish = async (context: LambdaContext | undefined): Promise<void> => {
+    const remaining = context?.getRemainingTimeInMillis() ?? 60_000;
+    const left = await core.drain(Date.now() + Math.max(0, remaining - HANDBACK_MARGIN_MS));
+    await handBack(left);
+  };
+
+  const http = async (
+    event: z.infer<typeof functionUrlEvent>,
+    context: LambdaContext | undefined,
+  ): Promise<unknown> => {
+    const raw = event.body ?? '';
+    const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+    const request: HttpRequest = {
+      method: event.requestContext.http.method,
+      path: event.rawPath,
+      headers: normaliseHeaders(event.headers),
+      body: body.byteLength > MAX_BODY_BYTES ? body.subarray(0, MAX_BODY_BYTES + 1) : body,
+    };
+    admissionKeys.length = 0;
+    const answer = await handleRequest(request, router);
+    const keys = admissionKeys.splice(0);
+    // The API server waits for admission answers: their keys run in another invocation when one can be made.
+    if (keys.length > 0 && env.functionName !== undefined) await handBack(keys);
+    else for (const key of keys) core.dispatch(refOfKey(key), 'create');
+    await finish(context);
+    return { statusCode: answer.status, headers: answer.headers, body: answer.body };
+  };
+
+  return {
+    engine,
+    core,
+    async handle(event, context) {
+      const url = functionUrlEvent.safeParse(event);
+      if (url.success) return http(url.data, context);
+      if (scheduledEvent.safeParse(event).success) {
+        const dispatched = await core.tick();
+        await finish(context);
+        return { ticked: dispatched };
+      }
+      const ecr = fromEcr(event);
+      if (!('error' in ecr)) {
+        const matched = await core.registryPush(ecr.pushes);
+        await finish(context);
+        return { pushes: ecr.pushes.length, packagesMatched: matched };
+      }
+      const back = handBackEvent.safeParse(event);
+      if (back.success) {
+        for (const key of back.data.keys) core.dispatch(refOfKey(key), 'event');
+        await finish(context);
+        return { ran: back.data.keys.length };
+      }
+      return {
+        error:
+          'not an event this function handles (Function URL v2, EventBridge schedule or ECR Image Action)',
+      };
+    },
+  };
+}
+
+let host: Promise<LambdaHost> | undefined;
+
+/** The Lambda entry point. */
+export async function handler(event: unknown, context?: LambdaContext): Promise<unknown> {
+  host ??= createLambdaHost(lambdaEnv()).catch((error: unknown) => {
+    host = undefined;
+    throw new Error(`gantry could not start: ${errorMessage(error)}`, { cause: error });
+  });
+  return (await host).handle(event, context);
+}
