@@ -4,10 +4,20 @@
  * steps until SIGTERM / SIGINT; one line per finished step (readable on a terminal, JSON otherwise).
  */
 import { parseArgs } from 'node:util';
-import { parseOverrideList } from '../../shared/oci/reference.js';
-import type { StepRecord } from '../../functions/steps/run-step.js';
 import type { CliIO, Command } from '../command.js';
-import { UsageError } from '../package-input.js';
+import type { Engine } from '../../functions/hosts/engine.js';
+import type { Runner } from '../../functions/hosts/runner.js';
+import {
+  announce,
+  overrides,
+  positiveInt,
+  SERVE_FLAGS,
+  serveSettings,
+  shardFlag,
+  stepPrinter,
+  untilSignal,
+  type ServeSettings,
+} from './host-flags.js';
 
 const usage = `Run the Gantry engine against a cluster: reconcile (Cluster)Packages, ObjectDeployments and ObjectSets.
 
@@ -22,6 +32,11 @@ Flags:
   --resync-interval SECONDS         run every object again this often, to correct drift nobody watched (default 36000)
   --image-prefix-overrides LIST     PKO's from=to,… image prefix rewrites
   --registry-host-overrides LIST    PKO's host=otherhost,… registry host rewrites
+  --shard I/N                       this replica's share of the keys (a stable hash), for several runners
+  --serve                           also serve the admission webhooks and /events (one in-cluster Deployment);
+                                    takes the serving flags of \`gantry serve\` (--addr, --tls-cert/--tls-key or
+                                    --dev-cert or --plain-http, --register-webhooks, --events-config,
+                                    --admission-fetch, --admission-budget)
   -h, --help                        help
 
 Environment: PKO_FORCE_ADOPTION (non-empty: adopt every object), PKO_PACKAGE_HASH_MODIFIER (integer: force
@@ -31,55 +46,46 @@ Stops on SIGTERM or SIGINT after the steps in flight finish; progress lives in e
 runner resumes where this one stopped.
 `;
 
-export function positiveInt(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number.parseInt(value, 10);
-  if (!/^\d+$/.test(value) || n <= 0)
-    throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
-  return n;
-}
-
-export function overrides(value: string | undefined, flag: string): { from: string; to: string }[] {
-  if (value === undefined) return [];
-  const parsed = parseOverrideList(value);
-  if (!parsed.ok) throw new UsageError(`--${flag}: ${parsed.error}`);
-  return parsed.value;
-}
-
-/** A step record as one line: readable on a terminal, JSON (pino, loaded only then) otherwise. */
-export async function stepPrinter(io: CliIO): Promise<(r: StepRecord) => void> {
-  if (io.isTTY) {
-    return (r) => {
-      const ns = r.key.namespace === '' ? '' : `${r.key.namespace}/`;
-      const wait =
-        r.requeueAfterMs !== undefined ? ` (again in ${(r.requeueAfterMs / 1000).toFixed(1)} s)` : '';
-      const error = r.error !== undefined ? `: ${r.error}` : '';
-      io.stdout(
-        `${r.key.kind} ${ns}${r.key.name}: ${r.step} ${r.outcome} in ${r.durationMs} ms${wait}${error}\n`,
-      );
-    };
-  }
-  const { default: pino } = await import('pino');
-  const logger = pino(
-    { base: undefined },
-    {
-      write: (line: string) => {
-        io.stdout(line);
-      },
+/** `--serve`: the endpoints of `gantry serve` on the runner's queue (the watches replace the tick). */
+async function serveRunner(
+  engine: Engine,
+  runner: Runner,
+  settings: ServeSettings,
+  namespace: string,
+  io: CliIO,
+): Promise<{ stop(): Promise<void> }> {
+  const [{ TriggerCore }, { startHttpHost }] = await Promise.all([
+    import('../../functions/hosts/triggers.js'),
+    import('../../functions/hosts/serve.js'),
+  ]);
+  const core = new TriggerCore({
+    deps: engine.deps,
+    concurrency: 1,
+    namespace,
+    fullResyncMs: Number.MAX_SAFE_INTEGER,
+    admissionBudgetMs: settings.admissionBudgetMs,
+    log: (m) => {
+      io.stderr(`${m}\n`);
     },
-  );
-  return (r) => {
-    logger.info(
-      {
-        key: `${r.key.kind}/${r.key.namespace === '' ? '' : `${r.key.namespace}/`}${r.key.name}`,
-        step: r.step,
-        outcome: r.outcome,
-        durationMs: r.durationMs,
-        ...(r.requeueAfterMs !== undefined ? { requeueAfterMs: r.requeueAfterMs } : {}),
-        ...(r.error !== undefined ? { error: r.error } : {}),
-      },
-      'step',
-    );
+    queue: runner.workQueue,
+  });
+  const http = await startHttpHost(engine, core, {
+    host: settings.host,
+    port: settings.port,
+    tls: settings.tls,
+    eventsAuth: settings.eventsAuth,
+    admissionBudgetMs: settings.admissionBudgetMs,
+    log: (m) => {
+      io.stderr(`${m}\n`);
+    },
+  });
+  http.ready(true);
+  await announce(settings, http.port, (o) => engine.client.apply(o, { force: true }), io);
+  return {
+    stop: async () => {
+      await http.stop();
+      await core.stop();
+    },
   };
 }
 
@@ -89,6 +95,8 @@ export const runCommand: Command = {
     const { values } = parseArgs({
       args: [...argv],
       options: {
+        ...SERVE_FLAGS,
+        serve: { type: 'boolean' },
         kubeconfig: { type: 'string' },
         concurrency: { type: 'string' },
         'metrics-addr': { type: 'string' },
@@ -98,6 +106,8 @@ export const runCommand: Command = {
         'registry-host-overrides': { type: 'string' },
       },
     });
+    const serving = values.serve === true ? await serveSettings(values) : undefined;
+    const shard = serving?.shard ?? shardFlag(values.shard);
     // The engine (Kubernetes client, AWS SDK, metrics) loads only when the runner really starts: `--help` and
     // flag errors stay fast.
     const [{ createEngine }, { Runner }] = await Promise.all([
@@ -127,17 +137,16 @@ export const runCommand: Command = {
       onQueueDepth: (d) => {
         engine.metrics.queueDepth(d);
       },
+      ...(shard !== undefined ? { shard } : {}),
     });
     await runner.start();
-    await new Promise<void>((resolve) => {
-      process.once('SIGTERM', () => {
-        resolve();
-      });
-      process.once('SIGINT', () => {
-        resolve();
-      });
-    });
+    const http =
+      serving === undefined
+        ? undefined
+        : await serveRunner(engine, runner, serving, values.namespace ?? '', io);
+    await untilSignal();
     io.stderr('stopping: waiting for the steps in flight\n');
+    await http?.stop();
     await runner.stop();
     server?.close();
     engine.close();

@@ -1,9 +1,10 @@
 /**
  * @module hosts/http-app
  * The express 5 app of `gantry serve` (and `gantry run --serve`): raw bodies capped at 1 MiB before any parsing,
- * every route but `/metrics` answered by the core router, served over TLS only.
+ * every route but `/metrics` answered by the core router, served over TLS (plain HTTP only behind a TLS proxy).
  */
-import { createServer, type Server } from 'node:https';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer } from 'node:https';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { normaliseHeaders, MAX_BODY_BYTES, type HttpRequest } from '../../webhooks/http.js';
 import { handleRequest, type RouterDeps } from '../../webhooks/router.js';
@@ -63,14 +64,20 @@ export function createApp(deps: RouterDeps, metrics: EngineMetrics): express.Exp
   return app;
 }
 
-/** Listen with TLS on `host:port` (port 0: any free port); resolves to the server once it listens. */
-export async function listenTls(
+/**
+ * Listen on `host:port` (port 0: any free port) with TLS, or plain HTTP when `tls` is undefined (only behind a
+ * proxy that terminates TLS); resolves to the server once it listens.
+ */
+export async function listen(
   app: express.Express,
-  tls: TlsFiles,
+  tls: TlsFiles | undefined,
   host: string,
   port: number,
 ): Promise<Server> {
-  const server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, app);
+  const server: Server =
+    tls === undefined
+      ? createHttpServer(app)
+      : createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, app);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {

@@ -12,6 +12,7 @@ import { isKubeReason } from '../../shared/kube-errors.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { HANDLERS, runStep, type RunStepDeps } from '../steps/run-step.js';
+import { owns, type Shard } from '../../shared/triggers/index.js';
 import { WorkQueue } from './queue.js';
 
 export interface RunnerOptions {
@@ -26,6 +27,8 @@ export interface RunnerOptions {
   readonly silentWatchMs?: number;
   readonly log: (message: string) => void;
   readonly onQueueDepth?: (depth: number) => void;
+  /** This replica's share (`--shard I/N`): watch events and resyncs queue only the keys it owns. */
+  readonly shard?: Shard;
 }
 
 const GANTRY_KINDS = [
@@ -132,12 +135,17 @@ export class Runner {
   public async start(): Promise<void> {
     for (const kind of GANTRY_KINDS) await this.startWatch(API_VERSION, kind, undefined);
     this.resyncTimer = setInterval(() => {
-      for (const key of this.known) this.queue.add(key);
+      for (const key of this.known) if (owns(this.options.shard, key)) this.queue.add(key);
     }, this.options.resyncMs);
   }
 
   public get depth(): number {
     return this.queue.depth;
+  }
+
+  /** The runner's queue, for triggers that share it (`gantry run --serve`). */
+  public get workQueue(): WorkQueue {
+    return this.queue;
   }
 
   /** Stop: no new steps, wait for running ones, close the watches. */
@@ -280,10 +288,10 @@ export class Runner {
       if (type === 'DELETED') this.known.delete(key);
       else {
         this.known.add(key);
-        if (!own) this.queue.add(key);
+        if (!own && owns(this.options.shard, key)) this.queue.add(key);
       }
     }
-    if (ownerKey === undefined || (managed && own)) return;
+    if (ownerKey === undefined || (managed && own) || !owns(this.options.shard, ownerKey)) return;
     if (managed && this.running.has(ownerKey)) {
       const seen = this.seenWhileRunning.get(ownerKey) ?? new Map<string, string | undefined>();
       seen.set(key, object.metadata.resourceVersion);

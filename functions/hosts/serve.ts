@@ -2,60 +2,45 @@
  * @module hosts/serve
  * `gantry serve`: the watch-less host. Admission webhooks, `/events` and the schedule tick are its only
  * triggers; every key they name runs in-process through the engine's steps; requeues persisted in status are
- * found by the tick. Optionally registers its own Validating/MutatingWebhookConfigurations (local use, tests).
+ * found by the tick. `gantry run --serve` mounts the same endpoints on a runner (its queue, no tick).
  */
-import type { Server } from 'node:https';
+import type { Server } from 'node:http';
 import { errorMessage } from '../../shared/errors.js';
+import type { EventsAuth } from '../../shared/triggers/events-auth.js';
 import type { Shard } from '../../shared/triggers/index.js';
-import type { EventsAuth } from '../../webhooks/events.js';
 import type { RouterDeps } from '../../webhooks/router.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
-import { createApp, listenTls, type TlsFiles } from './http-app.js';
+import { createApp, listen, type TlsFiles } from './http-app.js';
 import { TriggerCore, whoAmI } from './triggers.js';
 
-export interface ServeOptions extends EngineOptions {
+export interface HttpHostOptions {
   readonly host: string;
   readonly port: number;
-  readonly tls: TlsFiles;
-  readonly concurrency: number;
-  readonly namespace: string;
-  /** The schedule tick's period. */
-  readonly tickMs: number;
-  /** Every object is run again this often (drift nobody reported). */
-  readonly fullResyncMs: number;
+  /** undefined: plain HTTP, only behind a proxy that terminates TLS (Knative's ingress). */
+  readonly tls: TlsFiles | undefined;
+  readonly eventsAuth: EventsAuth;
   /** 0: admission does not fetch packages. */
   readonly admissionBudgetMs: number;
-  readonly eventsAuth: EventsAuth;
-  readonly shard?: Shard;
   readonly log: (message: string) => void;
 }
 
-export interface ServeHost {
-  readonly engine: Engine;
-  readonly core: TriggerCore;
+export interface HttpHost {
   readonly server: Server;
   readonly port: number;
   readonly selfUsername: string | undefined;
+  /** Mark ready (after the first tick or list). */
+  ready(value: boolean): void;
   stop(): Promise<void>;
 }
 
-/** Start the host; resolves once it listens and its first tick is queued. */
-export async function startServe(options: ServeOptions): Promise<ServeHost> {
-  const engine = await createEngine(options);
-  const core = new TriggerCore({
-    deps: engine.deps,
-    concurrency: options.concurrency,
-    namespace: options.namespace,
-    ...(options.shard !== undefined ? { shard: options.shard } : {}),
-    fullResyncMs: options.fullResyncMs,
-    admissionBudgetMs: options.admissionBudgetMs,
-    log: options.log,
-    onQueueDepth: (d) => {
-      engine.metrics.queueDepth(d);
-    },
-  });
+/** Serve the core router for an engine and its trigger core. */
+export async function startHttpHost(
+  engine: Engine,
+  core: TriggerCore,
+  options: HttpHostOptions,
+): Promise<HttpHost> {
   const selfUsername = await whoAmI(engine.client);
-  let ready = false;
+  let isReady = false;
   const deps: RouterDeps = {
     admission: {
       dispatch: (ref, reason) => {
@@ -77,18 +62,71 @@ export async function startServe(options: ServeOptions): Promise<ServeHost> {
         engine.metrics.eventRefused(source, code);
       },
     },
-    ready: () => ready,
+    ready: () => isReady,
   };
-  const server = await listenTls(createApp(deps, engine.metrics), options.tls, options.host, options.port);
+  const server = await listen(createApp(deps, engine.metrics), options.tls, options.host, options.port);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  return {
+    server,
+    port,
+    selfUsername,
+    ready: (value) => {
+      isReady = value;
+    },
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+export interface ServeOptions extends EngineOptions, HttpHostOptions {
+  readonly concurrency: number;
+  readonly namespace: string;
+  /** The schedule tick's period. */
+  readonly tickMs: number;
+  /** Every object is run again this often (drift nobody reported). */
+  readonly fullResyncMs: number;
+  readonly shard?: Shard;
+}
+
+export interface ServeHost {
+  readonly engine: Engine;
+  readonly core: TriggerCore;
+  readonly server: Server;
+  readonly port: number;
+  readonly selfUsername: string | undefined;
+  stop(): Promise<void>;
+}
+
+/** Start `gantry serve`; resolves once it listens and its first tick is queued. */
+export async function startServe(options: ServeOptions): Promise<ServeHost> {
+  const engine = await createEngine(options);
+  const core = new TriggerCore({
+    deps: engine.deps,
+    concurrency: options.concurrency,
+    namespace: options.namespace,
+    ...(options.shard !== undefined ? { shard: options.shard } : {}),
+    fullResyncMs: options.fullResyncMs,
+    admissionBudgetMs: options.admissionBudgetMs,
+    log: options.log,
+    onQueueDepth: (d) => {
+      engine.metrics.queueDepth(d);
+    },
+  });
+  const http = await startHttpHost(engine, core, options);
   const tick = (): void => {
     core.tick().then(
       () => {
-        ready = true;
+        http.ready(true);
       },
       (error: unknown) => {
-        ready = false;
+        http.ready(false);
         options.log(`tick: ${errorMessage(error)}`);
       },
     );
@@ -98,17 +136,12 @@ export async function startServe(options: ServeOptions): Promise<ServeHost> {
   return {
     engine,
     core,
-    server,
-    port,
-    selfUsername,
+    server: http.server,
+    port: http.port,
+    selfUsername: http.selfUsername,
     stop: async () => {
       clearInterval(timer);
-      await new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-        server.closeAllConnections();
-      });
+      await http.stop();
       await core.stop();
       engine.close();
     },

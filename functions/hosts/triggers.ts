@@ -79,6 +79,8 @@ export interface TriggerCoreOptions {
   readonly admissionBudgetMs: number;
   readonly log: (message: string) => void;
   readonly onQueueDepth?: (depth: number) => void;
+  /** Run keys in this queue (a runner's, `gantry run --serve`) instead of one of the core's own. */
+  readonly queue?: WorkQueue;
 }
 
 /** The dispatcher, tick, registry trigger and admission lookup of a watch-less host. */
@@ -90,14 +92,16 @@ export class TriggerCore {
   private readonly manifests = new LRUCache<string, ManifestLookup>({ max: 256, ttl: 10 * 60_000 });
 
   public constructor(private readonly options: TriggerCoreOptions) {
-    this.queue = new WorkQueue({
-      concurrency: options.concurrency,
-      ratePerSecond: 50 * options.concurrency,
-      run: async (key) => this.run(key),
-      onError: (key, error) => {
-        options.log(`step of ${key} failed: ${errorMessage(error)}`);
-      },
-    });
+    this.queue =
+      options.queue ??
+      new WorkQueue({
+        concurrency: options.concurrency,
+        ratePerSecond: 50 * options.concurrency,
+        run: async (key) => this.run(key),
+        onError: (key, error) => {
+          options.log(`step of ${key} failed: ${errorMessage(error)}`);
+        },
+      });
   }
 
   public get depth(): number {
@@ -286,6 +290,6 @@ export class TriggerCore {
 
   public async stop(): Promise<void> {
     await this.settled();
-    await this.queue.stop();
+    if (this.options.queue === undefined) await this.queue.stop();
   }
 }
