@@ -1,9 +1,9 @@
 /**
  * @module hosts/runner
  * `gantry run`: the local / in-cluster runner. Lists and watches every Gantry kind and the objects its
- * ObjectSets manage (label `package-operator.run/cache=True`), turns events into keys (the object itself and
- * its controller owner), runs `runStep` through a de-duplicating, rate-limited queue with timers for
- * requeues, re-lists on 410 and on a silent watch, and stops cleanly on SIGTERM.
+ * ObjectSets manage (label `package-operator.run/cache=True`), turns events into keys (the object itself, its
+ * controller owner, and the ObjectTemplates that read it as a source), runs `runStep` through a de-duplicating,
+ * rate-limited queue with timers for requeues, re-lists on 410 and on a silent watch, and stops cleanly on SIGTERM.
  */
 import { API_VERSION, LABEL_CACHE } from '../../shared/api/constants.js';
 import { controllerOf, isRecord, parseKubeObject } from '../../shared/api/objects.js';
@@ -11,7 +11,7 @@ import { errorMessage, RetryableError } from '../../shared/errors.js';
 import { isKubeReason } from '../../shared/kube-errors.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
-import { HANDLERS, runStep, type RunStepDeps } from '../steps/run-step.js';
+import { HANDLERS, runStep, type RunStepDeps, type RunStepResult } from '../steps/run-step.js';
 import { WorkQueue } from './queue.js';
 
 export interface RunnerOptions {
@@ -35,6 +35,8 @@ const GANTRY_KINDS = [
   'ClusterObjectDeployment',
   'ObjectSet',
   'ClusterObjectSet',
+  'ObjectTemplate',
+  'ClusterObjectTemplate',
 ] as const;
 
 function keyOf(ref: ObjectRef): string {
@@ -65,6 +67,10 @@ export class Runner {
    * watch events, so they are judged when the step is done (drift only if the object is not as we wrote it).
    */
   private readonly seenWhileRunning = new Map<string, Map<string, string | undefined>>();
+  /** Source object key -> the ObjectTemplates that read it (sources are not owned by the template). */
+  private readonly readers = new Map<string, Set<string>>();
+  /** ObjectTemplate key -> the source keys it read on its last step. */
+  private readonly readsOf = new Map<string, Set<string>>();
 
   public constructor(private readonly options: RunnerOptions) {
     const deps: RunStepDeps = {
@@ -84,6 +90,7 @@ export class Runner {
           const result = await runStep(ref, deps);
           if (result.object !== undefined && (ref.kind === 'ObjectSet' || ref.kind === 'ClusterObjectSet'))
             await this.watchManagedKinds(result.object);
+          await this.watchFor(key, result.watch);
           options.onQueueDepth?.(this.queue.depth);
           return result.requeueAfterMs;
         } finally {
@@ -160,6 +167,28 @@ export class Runner {
           await this.startWatch(inner['apiVersion'], inner['kind'], `${LABEL_CACHE}=True`);
       }
     }
+  }
+
+  /** Watch what a step named: the kinds it manages, its sources (remembered, so their events run the key). */
+  private async watchFor(key: string, watch: RunStepResult['watch']): Promise<void> {
+    if (watch === undefined) return;
+    for (const k of watch.managedKinds ?? [])
+      await this.startWatch(k.apiVersion, k.kind, `${LABEL_CACHE}=True`);
+    if (watch.sources === undefined) return;
+    this.forgetReader(key);
+    const keys = new Set(watch.sources.map(keyOf));
+    this.readsOf.set(key, keys);
+    for (const source of keys) this.readers.set(source, (this.readers.get(source) ?? new Set()).add(key));
+    for (const s of watch.sources) await this.startWatch(s.apiVersion, s.kind, `${LABEL_CACHE}=True`);
+  }
+
+  private forgetReader(key: string): void {
+    for (const source of this.readsOf.get(key) ?? []) {
+      const readers = this.readers.get(source);
+      readers?.delete(key);
+      if (readers?.size === 0) this.readers.delete(source);
+    }
+    this.readsOf.delete(key);
   }
 
   private async startWatch(
@@ -276,9 +305,12 @@ export class Runner {
             name: owner.name,
           })
         : undefined;
+    if (!own) for (const reader of this.readers.get(key) ?? []) this.queue.add(reader);
     if (!managed && HANDLERS[ref.kind] !== undefined) {
-      if (type === 'DELETED') this.known.delete(key);
-      else {
+      if (type === 'DELETED') {
+        this.known.delete(key);
+        this.forgetReader(key);
+      } else {
         this.known.add(key);
         if (!own) this.queue.add(key);
       }

@@ -12,6 +12,7 @@ import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import { canonicalJson } from '../../shared/render/hash.js';
 import { reconcileObjectDeployment } from './deployment.js';
 import { reconcileObjectSet } from './objectset.js';
+import { reconcileObjectTemplate } from './objecttemplate.js';
 import { reconcilePackage } from './package.js';
 import { backoffMs } from './status.js';
 import type { StepDeps, StepResult } from './types.js';
@@ -26,6 +27,8 @@ export const HANDLERS: Readonly<Record<string, StepHandler>> = {
   ClusterObjectDeployment: reconcileObjectDeployment,
   ObjectSet: reconcileObjectSet,
   ClusterObjectSet: reconcileObjectSet,
+  ObjectTemplate: reconcileObjectTemplate,
+  ClusterObjectTemplate: reconcileObjectTemplate,
 };
 
 const ERROR_BACKOFF_BASE_MS = 1_000;
@@ -51,6 +54,8 @@ export interface RunStepResult {
   readonly outcome: string;
   /** The object the step worked on (as read at its start): hosts read its spec without another GET. */
   readonly object?: KubeObject;
+  /** What the step says a watching host should watch for this key (StepResult `sources`, `managedKinds`). */
+  readonly watch?: Pick<StepResult, 'sources' | 'managedKinds'>;
 }
 
 function progressOf(status: unknown): Record<string, unknown> {
@@ -173,5 +178,9 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
     ...(result.error !== undefined ? { error: result.error } : {}),
   });
-  return { outcome, object, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
+  const watch = {
+    ...(result.sources ? { sources: result.sources } : {}),
+    ...(result.managedKinds ? { managedKinds: result.managedKinds } : {}),
+  };
+  return { outcome, object, watch, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
 }
