@@ -125,10 +125,11 @@ async function readSources(
   const config: Record<string, unknown> = {};
   const refs: ObjectRef[] = [];
   let missingOptional = false;
-  for (const source of ot.spec.sources) {
+  for (const [i, source] of ot.spec.sources.entries()) {
     const one = await oneSource(source, owner, config, deps);
     if (!one.ok) {
-      if (one.problem.requeueAfterMs !== undefined) refs.push(sourceRefOrWritten(source, owner));
+      // Every source stays watched, so fixing any of them runs the template again.
+      refs.push(...ot.spec.sources.slice(i).map((s) => sourceRefOrWritten(s, owner)));
       return { refs, result: one };
     }
     refs.push(one.value.ref);
@@ -190,7 +191,8 @@ async function applyOutput(
       ? await deps.kube.create(outputForCreate(desired, owner))
       : await deps.kube.update(outputForUpdate(desired, existing));
   if (existing !== undefined) for (const c of conditionsToCopy(existing)) conds.copy(c);
-  deps.wrote?.(written);
+  // Not reported as the step's own write: an output of a kind the engine reconciles (a Package) must still be
+  // picked up by a watching host; for other kinds the event costs one more (no-op) step.
   return written;
 }
 
