@@ -9,7 +9,8 @@ import type { StepRecord } from '../../functions/steps/run-step.js';
 import type { CliIO, Command } from '../command.js';
 import { UsageError } from '../package-input.js';
 
-const usage = `Run the Gantry engine against a cluster: reconcile (Cluster)Packages, ObjectDeployments and ObjectSets.
+const usage = `Run the Gantry engine against a cluster: reconcile (Cluster)Packages, ObjectDeployments, ObjectSets,
+ObjectSetPhases and ObjectTemplates.
 
 Usage:
   gantry run [flags]
@@ -22,6 +23,8 @@ Flags:
   --resync-interval SECONDS         run every object again this often, to correct drift nobody watched (default 36000)
   --image-prefix-overrides LIST     PKO's from=to,… image prefix rewrites
   --registry-host-overrides LIST    PKO's host=otherhost,… registry host rewrites
+  --phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default");
+                                    phases of other classes are left to the runner that serves them
   -h, --help                        help
 
 Environment: PKO_FORCE_ADOPTION (non-empty: adopt every object), PKO_PACKAGE_HASH_MODIFIER (integer: force
@@ -44,6 +47,14 @@ function overrides(value: string | undefined, flag: string): { from: string; to:
   const parsed = parseOverrideList(value);
   if (!parsed.ok) throw new UsageError(`--${flag}: ${parsed.error}`);
   return parsed.value;
+}
+
+function phaseClasses(value: string | undefined): string[] {
+  if (value === undefined) return ['default'];
+  const classes = value.split(',').map((c) => c.trim());
+  if (classes.some((c) => c === ''))
+    throw new UsageError(`--phase-class must list class names, got "${value}"`);
+  return classes;
 }
 
 /** A step record as one line: readable on a terminal, JSON (pino, loaded only then) otherwise. */
@@ -96,8 +107,10 @@ export const runCommand: Command = {
         'resync-interval': { type: 'string' },
         'image-prefix-overrides': { type: 'string' },
         'registry-host-overrides': { type: 'string' },
+        'phase-class': { type: 'string' },
       },
     });
+    const classes = phaseClasses(values['phase-class']);
     // The engine (Kubernetes client, AWS SDK, metrics) loads only when the runner really starts: `--help` and
     // flag errors stay fast.
     const [{ createEngine }, { Runner }] = await Promise.all([
@@ -121,6 +134,7 @@ export const runCommand: Command = {
       concurrency: positiveInt(values.concurrency, 'concurrency', 8),
       namespace: values.namespace ?? '',
       resyncMs: positiveInt(values['resync-interval'], 'resync-interval', 36_000) * 1000,
+      phaseClasses: classes,
       log: (m) => {
         io.stderr(`${m}\n`);
       },

@@ -5,7 +5,7 @@
  * controller owner, and the ObjectTemplates that read it as a source), runs `runStep` through a de-duplicating,
  * rate-limited queue with timers for requeues, re-lists on 410 and on a silent watch, and stops cleanly on SIGTERM.
  */
-import { API_VERSION, LABEL_CACHE } from '../../shared/api/constants.js';
+import { API_VERSION, KINDS, LABEL_CACHE } from '../../shared/api/constants.js';
 import { controllerOf, isRecord, parseKubeObject } from '../../shared/api/objects.js';
 import { errorMessage, RetryableError } from '../../shared/errors.js';
 import { isKubeReason } from '../../shared/kube-errors.js';
@@ -24,6 +24,8 @@ export interface RunnerOptions {
   readonly resyncMs: number;
   /** A watch that delivered nothing for this long is restarted (list + watch). */
   readonly silentWatchMs?: number;
+  /** The ObjectSetPhase classes this runner serves (`--phase-class`); default `default`. */
+  readonly phaseClasses?: readonly string[];
   readonly log: (message: string) => void;
   readonly onQueueDepth?: (depth: number) => void;
 }
@@ -35,9 +37,17 @@ const GANTRY_KINDS = [
   'ClusterObjectDeployment',
   'ObjectSet',
   'ClusterObjectSet',
+  'ObjectSetPhase',
+  'ClusterObjectSetPhase',
   'ObjectTemplate',
   'ClusterObjectTemplate',
 ] as const;
+
+/** Gantry's cluster-scoped kinds (a namespaced object may be controlled by one: a ClusterObjectTemplate's output). */
+function clusterScoped(kind: string): boolean {
+  const entry = Object.entries(KINDS).find(([k]) => k === kind);
+  return entry !== undefined && !entry[1].namespaced;
+}
 
 function keyOf(ref: ObjectRef): string {
   return JSON.stringify([ref.apiVersion, ref.kind, ref.namespace, ref.name]);
@@ -75,6 +85,7 @@ export class Runner {
   public constructor(private readonly options: RunnerOptions) {
     const deps: RunStepDeps = {
       ...options.deps,
+      ...(options.phaseClasses !== undefined ? { phaseClasses: options.phaseClasses } : {}),
       wrote: (object) => {
         this.rememberWrite(object);
         options.deps.wrote?.(object);
@@ -301,7 +312,7 @@ export class Runner {
         ? keyOf({
             apiVersion: owner.apiVersion,
             kind: owner.kind,
-            namespace: object.metadata.namespace ?? '',
+            namespace: clusterScoped(owner.kind) ? '' : (object.metadata.namespace ?? ''),
             name: owner.name,
           })
         : undefined;

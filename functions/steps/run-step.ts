@@ -12,12 +12,14 @@ import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import { canonicalJson } from '../../shared/render/hash.js';
 import { reconcileObjectDeployment } from './deployment.js';
 import { reconcileObjectSet } from './objectset.js';
+import { reconcileObjectSetPhase } from './objectsetphase.js';
 import { reconcileObjectTemplate } from './objecttemplate.js';
 import { reconcilePackage } from './package.js';
 import { backoffMs } from './status.js';
 import type { StepDeps, StepResult } from './types.js';
 
-export type StepHandler = (object: KubeObject, deps: StepDeps) => Promise<StepResult>;
+/** A kind's step; undefined when the object is not this host's to reconcile (an ObjectSetPhase of another class). */
+export type StepHandler = (object: KubeObject, deps: StepDeps) => Promise<StepResult | undefined>;
 
 /** The kinds the engine reconciles, and their step. */
 export const HANDLERS: Readonly<Record<string, StepHandler>> = {
@@ -27,6 +29,8 @@ export const HANDLERS: Readonly<Record<string, StepHandler>> = {
   ClusterObjectDeployment: reconcileObjectDeployment,
   ObjectSet: reconcileObjectSet,
   ClusterObjectSet: reconcileObjectSet,
+  ObjectSetPhase: reconcileObjectSetPhase,
+  ClusterObjectSetPhase: reconcileObjectSetPhase,
   ObjectTemplate: reconcileObjectTemplate,
   ClusterObjectTemplate: reconcileObjectTemplate,
 };
@@ -142,7 +146,9 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
   }
   let result: StepResult;
   try {
-    result = await handler(object, deps);
+    const handled = await handler(object, deps);
+    if (handled === undefined) return { outcome: 'ignored', object };
+    result = handled;
   } catch (error) {
     result = resultOfError(object, error);
   }

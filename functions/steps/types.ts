@@ -16,6 +16,8 @@ export interface StepDeps {
   readonly forceAdoption: boolean;
   /** PKO_PACKAGE_HASH_MODIFIER. */
   readonly hashModifier?: number;
+  /** The ObjectSetPhase classes this host serves (`--phase-class`); undefined: `default` only. */
+  readonly phaseClasses?: readonly string[];
   /** Called with every object the step wrote, so a watching host can tell its own writes from drift. */
   readonly wrote?: (object: KubeObject) => void;
 }

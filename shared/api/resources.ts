@@ -260,3 +260,29 @@ export const objectTemplateSchema = z
   })
   .loose();
 export type ApiObjectTemplate = z.infer<typeof objectTemplateSchema>;
+
+export const objectSetPhaseSchema = z
+  .object({
+    apiVersion: z.string(),
+    kind: z.enum(['ObjectSetPhase', 'ClusterObjectSetPhase']),
+    metadata,
+    spec: z
+      .object({
+        paused: z.boolean().optional(),
+        revision: z.number().default(0),
+        previous: z.array(z.object({ name: z.string() })).optional(),
+        availabilityProbes: z.array(objectSetProbe).optional(),
+        objects: z.array(setObject).default([]),
+      })
+      .loose(),
+    status: z
+      .object({
+        conditions: z.array(condition).optional(),
+        controllerOf: z.array(controlled).optional(),
+        progress: progress.optional(),
+      })
+      .loose()
+      .default({}),
+  })
+  .loose();
+export type ApiObjectSetPhase = z.infer<typeof objectSetPhaseSchema>;

@@ -19,8 +19,11 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-/** Start a runner against the test control plane. */
-export async function startEngine(env: Record<string, string> = {}): Promise<TestEngine> {
+/** Start a runner against the test control plane (serving the given ObjectSetPhase classes, `default` if none). */
+export async function startEngine(
+  env: Record<string, string> = {},
+  phaseClasses?: readonly string[],
+): Promise<TestEngine> {
   const engine = await createEngine({
     kubeconfig: inject('kube').kubeconfigPath,
     env,
@@ -40,6 +43,7 @@ export async function startEngine(env: Record<string, string> = {}): Promise<Tes
     concurrency: 4,
     namespace: '',
     resyncMs: 3_600_000,
+    ...(phaseClasses !== undefined ? { phaseClasses } : {}),
     log: (m) => {
       if (process.env['GANTRY_TEST_LOG'] === '1') process.stderr.write(`${m}\n`);
     },
