@@ -227,4 +227,58 @@ describe('a phase with a class', () => {
       await hosted.stop();
     }
   });
+  it("copies the phase object's mapped conditions and probes through it", async () => {
+    const ns = await namespace('phase-mapped');
+    await kube.create({
+      apiVersion: API,
+      kind: 'ObjectSet',
+      metadata: { name: 'set', namespace: ns },
+      spec: {
+        revision: 1,
+        availabilityProbes: [
+          {
+            selector: { kind: { group: 'apps', kind: 'Deployment' } },
+            probes: [{ condition: { type: 'Available', status: 'True' } }],
+          },
+        ],
+        phases: [
+          {
+            name: 'deploy',
+            class: 'default',
+            objects: [
+              {
+                conditionMappings: [{ sourceType: 'Available', destinationType: 'my.io/WebAvailable' }],
+                object: {
+                  apiVersion: 'apps/v1',
+                  kind: 'Deployment',
+                  metadata: { name: 'web' },
+                  spec: {
+                    replicas: 1,
+                    selector: { matchLabels: { app: 'web' } },
+                    template: {
+                      metadata: { labels: { app: 'web' } },
+                      spec: { containers: [{ name: 'web', image: 'registry.k8s.io/pause:3.10' }] },
+                    },
+                  },
+                },
+              },
+            ],
+          },
+        ],
+      },
+    });
+    const os = await condition(osRef(ns, 'set'), 'Available', 'True', undefined, 120_000);
+    const phase = await kube.get(ospRef(ns, 'set-deploy'));
+    expect((phase['spec'] as { availabilityProbes?: unknown }).availabilityProbes).toEqual([
+      {
+        selector: { kind: { group: 'apps', kind: 'Deployment' } },
+        probes: [{ condition: { type: 'Available', status: 'True' } }],
+      },
+    ]);
+    expect(conditions(phase)['my.io/WebAvailable']?.status).toBe('True');
+    expect(conditions(os)['my.io/WebAvailable']).toEqual(conditions(phase)['my.io/WebAvailable']);
+    expect(statusOf(os)['controllerOf']).toEqual([
+      { kind: 'Deployment', group: 'apps', version: 'v1', name: 'web', namespace: ns },
+    ]);
+  });
 });
