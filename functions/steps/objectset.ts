@@ -15,31 +15,24 @@ import {
   type ApiObjectSet,
   type ApiSetObject,
 } from '../../shared/api/resources.js';
-import { isNotFound } from '../../shared/kube-errors.js';
 import { remoteFailureMessage } from '../../shared/phases/remote.js';
 import { ownerReference, type PhaseOwner, type SpecObject } from '../../shared/phases/index.js';
 import type { KubeObject } from '../../shared/ports.js';
-import { mapLimit } from './concurrency.js';
 import {
-  APPLY_CONCURRENCY,
+  TEARDOWN_POLL_MS,
+  failedPhase,
   MSG_AVAILABLE,
   MSG_PAUSED,
   reconcilePhase,
   specObjects,
-  teardownObject,
-  uidsOf,
+  teardownPhase,
+  previousUids,
   type PhaseOptions,
   type PhaseOutcome,
 } from './phase.js';
 import { reconcileRemotePhase, reportRemotePaused, teardownRemotePhase } from './remote-phase.js';
-import { Conditions, backoffMs, ensureFinalizer, removeFinalizer } from './status.js';
+import { Conditions, ensureFinalizer, removeFinalizer } from './status.js';
 import type { StepDeps, StepResult } from './types.js';
-
-/** PKO's DefaultGlobalMissConfigurationRetry for preflight and collision errors. */
-export const MISCONFIGURATION_RETRY_MS = 30_000;
-const PROBE_BACKOFF_BASE_MS = 1_000;
-const PROBE_BACKOFF_CAP_MS = 30_000;
-const TEARDOWN_POLL_MS = 2_000;
 
 export const MSG_SUCCEEDED = 'ObjectSet rolled out all objects successfully and was Available at least once.';
 export const MSG_IN_TRANSITION = 'ObjectSet is still rolling out or is being replaced by a newer version.';
@@ -92,24 +85,6 @@ async function phaseObjects(
   return out;
 }
 
-async function previousUids(os: ApiObjectSet, raw: KubeObject, deps: StepDeps): Promise<Set<string>> {
-  const uids = new Set<string>();
-  for (const previous of os.spec.previous ?? []) {
-    const ref = {
-      apiVersion: raw.apiVersion,
-      kind: raw.kind,
-      namespace: os.metadata.namespace ?? '',
-      name: previous.name,
-    };
-    try {
-      for (const uid of uidsOf(await deps.kube.get(ref))) uids.add(uid);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-  return uids;
-}
-
 function sameRef(a: ApiControlledRef, b: ApiControlledRef): boolean {
   return (
     a.kind === b.kind &&
@@ -145,10 +120,7 @@ async function teardown(os: ApiObjectSet, raw: KubeObject, deps: StepDeps): Prom
       if (!(await teardownRemotePhase(os, phase.name, deps))) return false;
       continue;
     }
-    const results = await mapLimit(phases.get(phase.name) ?? [], APPLY_CONCURRENCY, (spec) =>
-      teardownObject(spec, owner, deps),
-    );
-    if (!results.every(Boolean)) return false;
+    if (!(await teardownPhase(phases.get(phase.name) ?? [], owner, deps))) return false;
   }
   return true;
 }
@@ -309,17 +281,10 @@ function succeeded(
 function failedResult(os: ApiObjectSet, walk: Walk, status: Record<string, unknown>): StepResult {
   const failure = walk.failure;
   if (failure === undefined) throw new Error('failedResult without a failure');
-  const probe = failure.reason === 'ProbeFailure';
-  const attempt = os.status.progress?.attempt ?? 0;
   return {
-    step: probe ? 'probe' : 'apply-phase',
-    outcome: 'waiting',
+    ...failedPhase(failure, os.status.progress?.attempt ?? 0),
     status,
-    requeueAfterMs: probe
-      ? backoffMs(attempt, PROBE_BACKOFF_BASE_MS, PROBE_BACKOFF_CAP_MS)
-      : MISCONFIGURATION_RETRY_MS,
     ...(walk.failedPhase !== undefined ? { phase: walk.failedPhase } : {}),
-    error: failure.message,
   };
 }
 
@@ -339,7 +304,8 @@ export async function reconcileObjectSet(input: KubeObject, deps: StepDeps): Pro
   deps.wrote?.(raw);
   const rawPhases = await phaseObjects(os, raw, deps);
   const phases = specObjects(rawPhases);
-  const owner = ownerOf(os, await previousUids(os, raw, deps));
+  const where = { apiVersion: raw.apiVersion, kind: raw.kind, namespace: os.metadata.namespace ?? '' };
+  const owner = ownerOf(os, await previousUids(where, os.spec.previous ?? [], deps));
   conds.removeMapped();
   const walk = await walkPhases({ os, phases, raw: rawPhases, owner }, deps, conds);
   const remotePhases = remotePhasesOf(os, walk);

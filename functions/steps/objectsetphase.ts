@@ -7,7 +7,6 @@
  */
 import { FINALIZER_CACHED, LABEL_PHASE_CLASS } from '../../shared/api/constants.js';
 import { objectSetPhaseSchema, parseResource, type ApiObjectSetPhase } from '../../shared/api/resources.js';
-import { isNotFound } from '../../shared/kube-errors.js';
 import type { PhaseOwner, SpecObject } from '../../shared/phases/index.js';
 import {
   DEFAULT_PHASE_CLASS,
@@ -16,41 +15,35 @@ import {
   siblingSelector,
 } from '../../shared/phases/remote.js';
 import type { KubeObject } from '../../shared/ports.js';
-import { mapLimit } from './concurrency.js';
 import {
-  APPLY_CONCURRENCY,
+  TEARDOWN_POLL_MS,
+  failedPhase,
   MSG_AVAILABLE,
   MSG_PAUSED,
   reconcilePhase,
   specObjects,
-  teardownObject,
-  uidsOf,
+  teardownPhase,
+  ownAndPhaseUids,
+  previousUids,
 } from './phase.js';
-import { Conditions, backoffMs, ensureFinalizer, removeFinalizer } from './status.js';
+import { Conditions, ensureFinalizer, removeFinalizer } from './status.js';
 import type { StepDeps, StepResult } from './types.js';
-
-const TEARDOWN_POLL_MS = 2_000;
-const MISCONFIGURATION_RETRY_MS = 30_000;
-const PROBE_BACKOFF_BASE_MS = 1_000;
-const PROBE_BACKOFF_CAP_MS = 30_000;
 
 /** UIDs an object may be handed over from: the previous ObjectSets, the siblings, and their phase objects. */
 async function handoverUids(osp: ApiObjectSetPhase, deps: StepDeps): Promise<Set<string>> {
-  const uids = new Set<string>();
-  const kind = objectSetKindOf(osp.kind);
-  const namespace = osp.metadata.namespace ?? '';
-  for (const previous of osp.spec.previous ?? []) {
-    try {
-      const prev = await deps.kube.get({ apiVersion: osp.apiVersion, kind, namespace, name: previous.name });
-      for (const uid of uidsOf(prev)) uids.add(uid);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
+  const where = {
+    apiVersion: osp.apiVersion,
+    kind: objectSetKindOf(osp.kind),
+    namespace: osp.metadata.namespace ?? '',
+  };
+  const uids = await previousUids(where, osp.spec.previous ?? [], deps);
   const selector = siblingSelector(osp.metadata.labels);
-  if (selector !== undefined)
-    for (const sibling of await deps.kube.list(osp.apiVersion, kind, namespace, { labelSelector: selector }))
-      for (const uid of uidsOf(sibling)) uids.add(uid);
+  if (selector !== undefined) {
+    const siblings = await deps.kube.list(where.apiVersion, where.kind, where.namespace, {
+      labelSelector: selector,
+    });
+    for (const uid of ownAndPhaseUids(siblings)) uids.add(uid);
+  }
   uids.delete(osp.metadata.uid);
   return uids;
 }
@@ -77,10 +70,7 @@ async function deletion(osp: ApiObjectSetPhase, raw: KubeObject, deps: StepDeps)
   const finalizers = osp.metadata.finalizers ?? [];
   if (finalizers.includes(FINALIZER_CACHED) && !finalizers.includes('orphan')) {
     const owner = ownerOf(osp, new Set());
-    const done = await mapLimit(specsOf(osp, phaseNameOf(raw)), APPLY_CONCURRENCY, (spec) =>
-      teardownObject(spec, owner, deps),
-    );
-    if (!done.every(Boolean))
+    if (!(await teardownPhase(specsOf(osp, phaseNameOf(raw)), owner, deps)))
       return { step: 'teardown', outcome: 'waiting', requeueAfterMs: TEARDOWN_POLL_MS };
   }
   await removeFinalizer(deps.kube, raw, FINALIZER_CACHED);
@@ -126,15 +116,9 @@ export async function reconcileObjectSetPhase(
     return { ...base, step: 'probe', outcome: 'done', status };
   }
   conds.set('Available', 'False', failure.reason, failure.message);
-  const probe = failure.reason === 'ProbeFailure';
   return {
     ...base,
-    step: probe ? 'probe' : 'apply-phase',
-    outcome: 'waiting',
+    ...failedPhase(failure, osp.status.progress?.attempt ?? 0),
     status: { ...osp.status, controllerOf: outcome.controlled, conditions: conds.toJSON() },
-    requeueAfterMs: probe
-      ? backoffMs(osp.status.progress?.attempt ?? 0, PROBE_BACKOFF_BASE_MS, PROBE_BACKOFF_CAP_MS)
-      : MISCONFIGURATION_RETRY_MS,
-    error: failure.message,
   };
 }

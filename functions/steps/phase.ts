@@ -36,12 +36,20 @@ import type {
   ResourceInfo,
 } from '../../shared/ports.js';
 import { mapLimit } from './concurrency.js';
+import { backoffMs } from './status.js';
 import type { StepDeps } from './types.js';
 
 export const MSG_AVAILABLE = 'Object is available and passes all probes.';
 export const MSG_PAUSED = 'Lifecycle state set to paused.';
 
-export const APPLY_CONCURRENCY = 8;
+/** PKO's DefaultGlobalMissConfigurationRetry for preflight and collision errors. */
+export const MISCONFIGURATION_RETRY_MS = 30_000;
+const PROBE_BACKOFF_BASE_MS = 1_000;
+const PROBE_BACKOFF_CAP_MS = 30_000;
+/** How often a teardown that waits for objects to go looks again. */
+export const TEARDOWN_POLL_MS = 2_000;
+
+const APPLY_CONCURRENCY = 8;
 /** Up to this many objects of one kind and namespace in a phase are read one by one; more with one metadata LIST. */
 const GET_INSTEAD_OF_LIST = 8;
 
@@ -66,6 +74,25 @@ export interface PhaseOutcome {
   readonly mapped: { type: string; status: 'True' | 'False' | 'Unknown'; reason: string; message: string }[];
 }
 
+/**
+ * The step result fields of a failed phase: probes back off (1 s doubling to 30 s, by the progress record's
+ * attempt), preflight and collision errors are tried again after 30 s.
+ */
+export function failedPhase(
+  failure: NonNullable<PhaseOutcome['failure']>,
+  attempt: number,
+): { step: 'probe' | 'apply-phase'; outcome: 'waiting'; requeueAfterMs: number; error: string } {
+  const probe = failure.reason === 'ProbeFailure';
+  return {
+    step: probe ? 'probe' : 'apply-phase',
+    outcome: 'waiting',
+    requeueAfterMs: probe
+      ? backoffMs(attempt, PROBE_BACKOFF_BASE_MS, PROBE_BACKOFF_CAP_MS)
+      : MISCONFIGURATION_RETRY_MS,
+    error: failure.message,
+  };
+}
+
 export function controlledRef(object: KubeObject): ApiControlledRef {
   return {
     kind: object.kind,
@@ -79,7 +106,7 @@ export function controlledRef(object: KubeObject): ApiControlledRef {
 }
 
 /** The UID of a previous ObjectSet and of its ObjectSetPhases (`status.remotePhases`). */
-export function uidsOf(prev: KubeObject): string[] {
+function uidsOf(prev: KubeObject): string[] {
   const uids = prev.metadata.uid !== undefined ? [prev.metadata.uid] : [];
   const remote = field(prev, 'status', 'remotePhases');
   if (!Array.isArray(remote)) return uids;
@@ -87,6 +114,23 @@ export function uidsOf(prev: KubeObject): string[] {
     ...uids,
     ...remote.flatMap((r: unknown) => (isRecord(r) && typeof r['uid'] === 'string' ? [r['uid']] : [])),
   ];
+}
+
+/** The UIDs of the named previous ObjectSets (of `kind` in `namespace`) and of their ObjectSetPhases; missing ones skipped. */
+export async function previousUids(
+  where: { readonly apiVersion: string; readonly kind: string; readonly namespace: string },
+  previous: readonly { readonly name: string }[],
+  deps: StepDeps,
+): Promise<Set<string>> {
+  const uids = new Set<string>();
+  for (const p of previous) {
+    try {
+      for (const uid of uidsOf(await deps.kube.get({ ...where, name: p.name }))) uids.add(uid);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  return uids;
 }
 
 /** Discovery and static preflight for every object of a phase; violations in PKO's format. */
@@ -331,4 +375,19 @@ export async function teardownObject(spec: SpecObject, owner: PhaseOwner, deps: 
     },
   });
   return true;
+}
+
+/** Teardown of one phase's objects (§4.7): true when every one is gone or released. */
+export async function teardownPhase(
+  specs: readonly SpecObject[],
+  owner: PhaseOwner,
+  deps: StepDeps,
+): Promise<boolean> {
+  const results = await mapLimit(specs, APPLY_CONCURRENCY, (spec) => teardownObject(spec, owner, deps));
+  return results.every(Boolean);
+}
+
+/** `uidsOf` for objects already read (siblings from a LIST). */
+export function ownAndPhaseUids(objects: readonly KubeObject[]): string[] {
+  return objects.flatMap(uidsOf);
 }
