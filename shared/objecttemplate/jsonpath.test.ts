@@ -104,6 +104,13 @@ describe('evaluating a key against a source object', () => {
     expect(evaluateKey(source, key)).toEqual({ ok: false, error });
   });
 
+  it('a key longer than the limit is refused unparsed', () => {
+    expect(evaluateKey(source, `.${'['.repeat(2000)}`)).toEqual({
+      ok: false,
+      error: 'JSONPath is 2001 characters; the limit is 1024',
+    });
+  });
+
   it('a filter RFC 9535 refuses is reported with the key as written', () => {
     const r = evaluateKey(source, '.items[?(@.name=)]');
     expect(r.ok).toBe(false);

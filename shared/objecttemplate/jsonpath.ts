@@ -11,6 +11,9 @@ import { isRecord } from '../api/objects.js';
 export type JsonPathResult<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
+/** Keys are short paths; a longer one is refused before it is parsed (untrusted input, design.md §7). */
+export const MAX_KEY_LENGTH = 1024;
+
 /** PKO's RelaxedJSONPathExpression pattern: one `{…}` around the whole key, or none. */
 const RELAXED = /^\{\.?([^{}]+)\}$|^\.?([^{}]+)$/;
 
@@ -253,6 +256,8 @@ function isJsonValue(value: unknown): value is JsonValue {
  * a path with filters or wildcards) as a list.
  */
 export function evaluateKey(object: unknown, key: string): JsonPathResult<unknown> {
+  if (key.length > MAX_KEY_LENGTH)
+    return { ok: false, error: `JSONPath is ${key.length} characters; the limit is ${MAX_KEY_LENGTH}` };
   const relaxed = relaxedFieldSpec(key);
   if (!relaxed.ok) return relaxed;
   const translated = toRfc9535(relaxed.value);
