@@ -30,6 +30,7 @@ import {
   sourceErrorMessage,
   sourceRef,
   templateErrorMessage,
+  watchedSourceRef,
   type TemplateOwner,
 } from '../../shared/objecttemplate/index.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
@@ -129,23 +130,13 @@ async function readSources(
     const one = await oneSource(source, owner, config, deps);
     if (!one.ok) {
       // Every source stays watched, so fixing any of them runs the template again.
-      refs.push(...ot.spec.sources.slice(i).map((s) => sourceRefOrWritten(s, owner)));
+      refs.push(...ot.spec.sources.slice(i).map((s) => watchedSourceRef(s, owner)));
       return { refs, result: one };
     }
     refs.push(one.value.ref);
     if (!one.value.found) missingOptional = true;
   }
   return { refs, result: { ok: true, value: { config, refs, missingOptional } } };
-}
-
-function sourceRefOrWritten(source: ApiTemplateSource, owner: TemplateOwner): ObjectRef {
-  const ns = source.namespace ?? '';
-  return {
-    apiVersion: source.apiVersion,
-    kind: source.kind,
-    namespace: ns !== '' ? ns : owner.namespace,
-    name: source.name,
-  };
 }
 
 /** Render the template with `{config, environment}` (Go engine, ObjectTemplate functions) and parse its one object. */

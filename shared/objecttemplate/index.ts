@@ -99,6 +99,20 @@ export function sourceRef(source: ApiTemplateSource, owner: TemplateOwner, info:
   };
 }
 
+/**
+ * Where a source is watched for when it could not be checked (a bad source, or one after it): its namespace
+ * defaulted to the template's.
+ */
+export function watchedSourceRef(source: ApiTemplateSource, owner: TemplateOwner): ObjectRef {
+  const ns = source.namespace ?? '';
+  return {
+    apiVersion: source.apiVersion,
+    kind: source.kind,
+    namespace: ns !== '' ? ns : owner.namespace,
+    name: source.name,
+  };
+}
+
 /** Copy a source's items into `config` (mutated); the first failure, as PKO reports it. */
 export function copyItems(
   source: ApiTemplateSource,
