@@ -52,8 +52,6 @@ type Outcome<T> =
 
 interface Sources {
   readonly config: Record<string, unknown>;
-  /** Where every source was looked for (found or not). */
-  readonly refs: ObjectRef[];
   /** An optional source is missing: look again after PKO's optional retry interval. */
   readonly missingOptional: boolean;
 }
@@ -120,6 +118,7 @@ async function readSources(
   owner: TemplateOwner,
   deps: StepDeps,
 ): Promise<{
+  /** Where every source was looked for (found or not), to be watched. */
   readonly refs: ObjectRef[];
   readonly result: Outcome<Sources>;
 }> {
@@ -136,7 +135,7 @@ async function readSources(
     refs.push(one.value.ref);
     if (!one.value.found) missingOptional = true;
   }
-  return { refs, result: { ok: true, value: { config, refs, missingOptional } } };
+  return { refs, result: { ok: true, value: { config, missingOptional } } };
 }
 
 /** Render the template with `{config, environment}` (Go engine, ObjectTemplate functions) and parse its one object. */
