@@ -16,7 +16,7 @@ import {
   type ApiSetObject,
 } from '../../shared/api/resources.js';
 import { remoteFailureMessage } from '../../shared/phases/remote.js';
-import { ownerReference, type PhaseOwner, type SpecObject } from '../../shared/phases/index.js';
+import { ownerReference, phaseOwnerOf, type PhaseOwner, type SpecObject } from '../../shared/phases/index.js';
 import type { KubeObject } from '../../shared/ports.js';
 import {
   TEARDOWN_POLL_MS,
@@ -37,19 +37,6 @@ import type { StepDeps, StepResult } from './types.js';
 export const MSG_SUCCEEDED = 'ObjectSet rolled out all objects successfully and was Available at least once.';
 export const MSG_IN_TRANSITION = 'ObjectSet is still rolling out or is being replaced by a newer version.';
 export const MSG_TEARDOWN = 'Object teardown in progress.';
-
-function ownerOf(os: ApiObjectSet, previousUids: ReadonlySet<string>): PhaseOwner {
-  return {
-    apiVersion: os.apiVersion,
-    kind: os.kind,
-    name: os.metadata.name,
-    namespace: os.metadata.namespace ?? '',
-    uid: os.metadata.uid,
-    revision: os.spec.revision,
-    labels: os.metadata.labels ?? {},
-    previousUids,
-  };
-}
 
 /** Slices of a phase appended to its inline objects (§4.8); the ObjectSet becomes a plain owner of each slice. */
 async function phaseObjects(
@@ -72,7 +59,7 @@ async function phaseObjects(
       if (!(slice.metadata.ownerReferences ?? []).some((o) => o.uid === os.metadata.uid)) {
         const owners = [
           ...(slice.metadata.ownerReferences ?? []),
-          { ...ownerReference(ownerOf(os, new Set())), controller: false },
+          { ...ownerReference(phaseOwnerOf(os, new Set())), controller: false },
         ];
         await deps.kube.mergePatch(refOf(sliceRaw), {
           metadata: { ownerReferences: owners, resourceVersion: sliceRaw.metadata.resourceVersion },
@@ -111,7 +98,7 @@ function duplicates(phases: Map<string, SpecObject[]>, owner: PhaseOwner): strin
 /** Teardown of every phase in reverse order (§4.7). True when every object is gone or released. */
 async function teardown(os: ApiObjectSet, raw: KubeObject, deps: StepDeps): Promise<boolean> {
   if ((os.metadata.finalizers ?? []).includes('orphan')) return true;
-  const owner = ownerOf(os, new Set());
+  const owner = phaseOwnerOf(os, new Set());
   const phases = specObjects(
     await phaseObjects(os, raw, deps).catch(() => new Map<string, ApiSetObject[]>()),
   );
@@ -305,7 +292,7 @@ export async function reconcileObjectSet(input: KubeObject, deps: StepDeps): Pro
   const rawPhases = await phaseObjects(os, raw, deps);
   const phases = specObjects(rawPhases);
   const where = { apiVersion: raw.apiVersion, kind: raw.kind, namespace: os.metadata.namespace ?? '' };
-  const owner = ownerOf(os, await previousUids(where, os.spec.previous ?? [], deps));
+  const owner = phaseOwnerOf(os, await previousUids(where, os.spec.previous ?? [], deps));
   conds.removeMapped();
   const walk = await walkPhases({ os, phases, raw: rawPhases, owner }, deps, conds);
   const remotePhases = remotePhasesOf(os, walk);

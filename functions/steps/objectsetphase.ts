@@ -7,7 +7,7 @@
  */
 import { FINALIZER_CACHED, LABEL_PHASE_CLASS } from '../../shared/api/constants.js';
 import { objectSetPhaseSchema, parseResource, type ApiObjectSetPhase } from '../../shared/api/resources.js';
-import type { PhaseOwner, SpecObject } from '../../shared/phases/index.js';
+import { phaseOwnerOf, type SpecObject } from '../../shared/phases/index.js';
 import {
   DEFAULT_PHASE_CLASS,
   objectSetKindOf,
@@ -48,19 +48,6 @@ async function handoverUids(osp: ApiObjectSetPhase, deps: StepDeps): Promise<Set
   return uids;
 }
 
-function ownerOf(osp: ApiObjectSetPhase, previousUids: ReadonlySet<string>): PhaseOwner {
-  return {
-    apiVersion: osp.apiVersion,
-    kind: osp.kind,
-    name: osp.metadata.name,
-    namespace: osp.metadata.namespace ?? '',
-    uid: osp.metadata.uid,
-    revision: osp.spec.revision,
-    labels: osp.metadata.labels ?? {},
-    previousUids,
-  };
-}
-
 function specsOf(osp: ApiObjectSetPhase, phase: string): SpecObject[] {
   return specObjects(new Map([[phase, osp.spec.objects]])).get(phase) ?? [];
 }
@@ -69,7 +56,7 @@ function specsOf(osp: ApiObjectSetPhase, phase: string): SpecObject[] {
 async function deletion(osp: ApiObjectSetPhase, raw: KubeObject, deps: StepDeps): Promise<StepResult> {
   const finalizers = osp.metadata.finalizers ?? [];
   if (finalizers.includes(FINALIZER_CACHED) && !finalizers.includes('orphan')) {
-    const owner = ownerOf(osp, new Set());
+    const owner = phaseOwnerOf(osp, new Set());
     if (!(await teardownPhase(specsOf(osp, phaseNameOf(raw)), owner, deps)))
       return { step: 'teardown', outcome: 'waiting', requeueAfterMs: TEARDOWN_POLL_MS };
   }
@@ -97,7 +84,7 @@ export async function reconcileObjectSetPhase(
   const outcome = await reconcilePhase(
     phase,
     specsOf(osp, phase),
-    ownerOf(osp, await handoverUids(osp, deps)),
+    phaseOwnerOf(osp, await handoverUids(osp, deps)),
     { paused: osp.spec.paused === true, probes: osp.spec.availabilityProbes ?? [] },
     deps,
   );

@@ -5,12 +5,12 @@
  * lost), and the classic use: a ClusterObjectTemplate that configures a Package from a ConfigMap and a Secret.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isNotFound } from '../../shared/kube-errors.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
 import {
   conditions,
   configMap,
   eventually,
+  getOrUndefined,
   manifest,
   pkgRef,
   pushPackage,
@@ -47,12 +47,7 @@ const cotRef = (name: string): ObjectRef => ({
 });
 
 async function exists(ref: ObjectRef): Promise<KubeObject | undefined> {
-  try {
-    return await kube.get(ref);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return getOrUndefined(kube, ref);
 }
 
 function dataOf(object: KubeObject | undefined): unknown {

@@ -4,9 +4,8 @@
  * not leaves it pending; pause passes through; teardown deletes the phase object and waits for it.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isNotFound } from '../../shared/kube-errors.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
-import { conditions, eventually, startEngine, useEngine } from './setup/engine.js';
+import { conditions, eventually, getOrUndefined, startEngine, useEngine } from './setup/engine.js';
 
 const suite = useEngine();
 const { namespace } = suite;
@@ -36,12 +35,7 @@ const cmRef = (ns: string, name: string): ObjectRef => ({
 });
 
 async function exists(ref: ObjectRef): Promise<KubeObject | undefined> {
-  try {
-    return await kube.get(ref);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return getOrUndefined(kube, ref);
 }
 
 function statusOf(object: KubeObject): Record<string, unknown> {

@@ -6,6 +6,7 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { isNotFound } from '../../../shared/kube-errors.js';
 import type { KubeApi } from '../../../shared/ports.js';
 import { createNamespace, deleteNamespace, testClient } from './namespace.js';
 import { createEngine, type Engine } from '../../../functions/hosts/engine.js';
@@ -154,6 +155,16 @@ export function conditions(object: KubeObject): Record<string, ConditionView> {
   return Object.fromEntries(
     list.map((c) => [c.type, { status: c.status, reason: c.reason, message: c.message }]),
   );
+}
+
+/** The object, or undefined when the API server says NotFound. */
+export async function getOrUndefined(kube: KubeApi, ref: ObjectRef): Promise<KubeObject | undefined> {
+  try {
+    return await kube.get(ref);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }
 
 export function pkgRef(namespace: string, name: string): ObjectRef {
