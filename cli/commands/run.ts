@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { CliIO, Command } from '../command.js';
+import { UsageError } from '../package-input.js';
 import type { Engine } from '../../functions/hosts/engine.js';
 import type { Runner } from '../../functions/hosts/runner.js';
 import {
@@ -19,7 +20,8 @@ import {
   type ServeSettings,
 } from './host-flags.js';
 
-const usage = `Run the Gantry engine against a cluster: reconcile (Cluster)Packages, ObjectDeployments and ObjectSets.
+const usage = `Run the Gantry engine against a cluster: reconcile (Cluster)Packages, ObjectDeployments, ObjectSets,
+ObjectSetPhases and ObjectTemplates.
 
 Usage:
   gantry run [flags]
@@ -37,6 +39,8 @@ Flags:
                                     takes the serving flags of \`gantry serve\` (--addr, --tls-cert/--tls-key or
                                     --dev-cert or --plain-http, --register-webhooks, --events-config,
                                     --admission-fetch, --admission-budget)
+  --phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default");
+                                    phases of other classes are left to the runner that serves them
   -h, --help                        help
 
 Environment: PKO_FORCE_ADOPTION (non-empty: adopt every object), PKO_PACKAGE_HASH_MODIFIER (integer: force
@@ -89,6 +93,15 @@ async function serveRunner(
   };
 }
 
+/** `--phase-class a,b`: the ObjectSetPhase classes this runner serves. */
+function phaseClasses(value: string | undefined): string[] {
+  if (value === undefined) return ['default'];
+  const classes = value.split(',').map((c) => c.trim());
+  if (classes.some((c) => c === ''))
+    throw new UsageError(`--phase-class must list class names, got "${value}"`);
+  return classes;
+}
+
 export const runCommand: Command = {
   usage,
   async run(argv, io) {
@@ -104,10 +117,12 @@ export const runCommand: Command = {
         'resync-interval': { type: 'string' },
         'image-prefix-overrides': { type: 'string' },
         'registry-host-overrides': { type: 'string' },
+        'phase-class': { type: 'string' },
       },
     });
     const serving = values.serve === true ? await serveSettings(values) : undefined;
     const shard = serving?.shard ?? shardFlag(values.shard);
+    const classes = phaseClasses(values['phase-class']);
     // The engine (Kubernetes client, AWS SDK, metrics) loads only when the runner really starts: `--help` and
     // flag errors stay fast.
     const [{ createEngine }, { Runner }] = await Promise.all([
@@ -131,6 +146,7 @@ export const runCommand: Command = {
       concurrency: positiveInt(values.concurrency, 'concurrency', 8),
       namespace: values.namespace ?? '',
       resyncMs: positiveInt(values['resync-interval'], 'resync-interval', 36_000) * 1000,
+      phaseClasses: classes,
       log: (m) => {
         io.stderr(`${m}\n`);
       },

@@ -1,19 +1,20 @@
 /**
  * @module hosts/runner
  * `gantry run`: the local / in-cluster runner. Lists and watches every Gantry kind and the objects its
- * ObjectSets manage (label `package-operator.run/cache=True`), turns events into keys (the object itself and
- * its controller owner), runs `runStep` through a de-duplicating, rate-limited queue with timers for
- * requeues, re-lists on 410 and on a silent watch, and stops cleanly on SIGTERM.
+ * ObjectSets manage (label `package-operator.run/cache=True`), turns events into keys (the object itself, its
+ * controller owner, and the ObjectTemplates that read it as a source), runs `runStep` through a de-duplicating,
+ * rate-limited queue with timers for requeues, re-lists on 410 and on a silent watch, and stops cleanly on SIGTERM.
  */
-import { API_VERSION, LABEL_CACHE } from '../../shared/api/constants.js';
+import { API_VERSION, KINDS, LABEL_CACHE } from '../../shared/api/constants.js';
 import { controllerOf, isRecord, parseKubeObject } from '../../shared/api/objects.js';
 import { errorMessage, RetryableError } from '../../shared/errors.js';
 import { isKubeReason } from '../../shared/kube-errors.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
-import { HANDLERS, runStep, type RunStepDeps } from '../steps/run-step.js';
+import { HANDLERS, runStep, type RunStepDeps, type RunStepResult } from '../steps/run-step.js';
 import { owns, type Shard } from '../../shared/triggers/index.js';
 import { WorkQueue } from './queue.js';
+import { GANTRY_KINDS, keyOf, refOfKey } from './triggers.js';
 
 export interface RunnerOptions {
   readonly client: RawKubeClient;
@@ -25,31 +26,30 @@ export interface RunnerOptions {
   readonly resyncMs: number;
   /** A watch that delivered nothing for this long is restarted (list + watch). */
   readonly silentWatchMs?: number;
+  /** The ObjectSetPhase classes this runner serves (`--phase-class`); default `default`. */
+  readonly phaseClasses?: readonly string[];
   readonly log: (message: string) => void;
   readonly onQueueDepth?: (depth: number) => void;
   /** This replica's share (`--shard I/N`): watch events and resyncs queue only the keys it owns. */
   readonly shard?: Shard;
 }
 
-const GANTRY_KINDS = [
-  'Package',
-  'ClusterPackage',
-  'ObjectDeployment',
-  'ClusterObjectDeployment',
-  'ObjectSet',
-  'ClusterObjectSet',
-] as const;
-
-function keyOf(ref: ObjectRef): string {
-  return JSON.stringify([ref.apiVersion, ref.kind, ref.namespace, ref.name]);
+/** Gantry's cluster-scoped kinds (a namespaced object may be controlled by one: a ClusterObjectTemplate's output). */
+function clusterScoped(kind: string): boolean {
+  const entry = Object.entries(KINDS).find(([k]) => k === kind);
+  return entry !== undefined && !entry[1].namespaced;
 }
 
-function refOfKey(key: string): ObjectRef {
-  const parsed: unknown = JSON.parse(key);
-  if (!Array.isArray(parsed) || parsed.length !== 4 || !parsed.every((x) => typeof x === 'string'))
-    throw new Error(`bad key ${key}`);
-  const [apiVersion, kind, namespace, name] = parsed.map(String);
-  return { apiVersion: apiVersion ?? '', kind: kind ?? '', namespace: namespace ?? '', name: name ?? '' };
+/** The key of an object's controller when that is a Gantry kind (cluster-scoped owners have no namespace). */
+function gantryOwnerKey(object: KubeObject): string | undefined {
+  const owner = controllerOf(object.metadata);
+  if (owner === undefined || HANDLERS[owner.kind] === undefined) return undefined;
+  return keyOf({
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    namespace: clusterScoped(owner.kind) ? '' : (object.metadata.namespace ?? ''),
+    name: owner.name,
+  });
 }
 
 /** The local runner. */
@@ -68,10 +68,15 @@ export class Runner {
    * watch events, so they are judged when the step is done (drift only if the object is not as we wrote it).
    */
   private readonly seenWhileRunning = new Map<string, Map<string, string | undefined>>();
+  /** Source object key -> the ObjectTemplates that read it (sources are not owned by the template). */
+  private readonly readers = new Map<string, Set<string>>();
+  /** ObjectTemplate key -> the source keys it read on its last step. */
+  private readonly readsOf = new Map<string, Set<string>>();
 
   public constructor(private readonly options: RunnerOptions) {
     const deps: RunStepDeps = {
       ...options.deps,
+      ...(options.phaseClasses !== undefined ? { phaseClasses: options.phaseClasses } : {}),
       wrote: (object) => {
         this.rememberWrite(object);
         options.deps.wrote?.(object);
@@ -87,6 +92,7 @@ export class Runner {
           const result = await runStep(ref, deps);
           if (result.object !== undefined && (ref.kind === 'ObjectSet' || ref.kind === 'ClusterObjectSet'))
             await this.watchManagedKinds(result.object);
+          await this.watchFor(key, result.watch);
           options.onQueueDepth?.(this.queue.depth);
           return result.requeueAfterMs;
         } finally {
@@ -168,6 +174,28 @@ export class Runner {
           await this.startWatch(inner['apiVersion'], inner['kind'], `${LABEL_CACHE}=True`);
       }
     }
+  }
+
+  /** Watch what a step named: the kinds it manages, its sources (remembered, so their events run the key). */
+  private async watchFor(key: string, watch: RunStepResult['watch']): Promise<void> {
+    if (watch === undefined) return;
+    for (const k of watch.managedKinds ?? [])
+      await this.startWatch(k.apiVersion, k.kind, `${LABEL_CACHE}=True`);
+    if (watch.sources === undefined) return;
+    this.forgetReader(key);
+    const keys = new Set(watch.sources.map(keyOf));
+    this.readsOf.set(key, keys);
+    for (const source of keys) this.readers.set(source, (this.readers.get(source) ?? new Set()).add(key));
+    for (const s of watch.sources) await this.startWatch(s.apiVersion, s.kind, `${LABEL_CACHE}=True`);
+  }
+
+  private forgetReader(key: string): void {
+    for (const source of this.readsOf.get(key) ?? []) {
+      const readers = this.readers.get(source);
+      readers?.delete(key);
+      if (readers?.size === 0) this.readers.delete(source);
+    }
+    this.readsOf.delete(key);
   }
 
   private async startWatch(
@@ -262,6 +290,17 @@ export class Runner {
     return list.resourceVersion;
   }
 
+  /** An event of a Gantry object itself: remember it, and run it unless this process wrote it. */
+  private onGantryEvent(type: string, key: string, own: boolean): void {
+    if (type === 'DELETED') {
+      this.known.delete(key);
+      this.forgetReader(key);
+      return;
+    }
+    this.known.add(key);
+    if (!own && owns(this.options.shard, key)) this.queue.add(key);
+  }
+
   private onEvent(type: string, raw: unknown, managed: boolean): void {
     const object = parseKubeObject(raw);
     if (object === undefined) return;
@@ -274,23 +313,9 @@ export class Runner {
     const key = keyOf(ref);
     // An object as this process last wrote it (seen by a watch or a fresh LIST) has not changed since: not drift.
     const own = this.ownWrites.get(key) === object.metadata.resourceVersion;
-    const owner = controllerOf(object.metadata);
-    const ownerKey =
-      owner !== undefined && HANDLERS[owner.kind] !== undefined
-        ? keyOf({
-            apiVersion: owner.apiVersion,
-            kind: owner.kind,
-            namespace: object.metadata.namespace ?? '',
-            name: owner.name,
-          })
-        : undefined;
-    if (!managed && HANDLERS[ref.kind] !== undefined) {
-      if (type === 'DELETED') this.known.delete(key);
-      else {
-        this.known.add(key);
-        if (!own && owns(this.options.shard, key)) this.queue.add(key);
-      }
-    }
+    const ownerKey = gantryOwnerKey(object);
+    if (!own) for (const reader of this.readers.get(key) ?? []) this.queue.add(reader);
+    if (!managed && HANDLERS[ref.kind] !== undefined) this.onGantryEvent(type, key, own);
     if (ownerKey === undefined || (managed && own) || !owns(this.options.shard, ownerKey)) return;
     if (managed && this.running.has(ownerKey)) {
       const seen = this.seenWhileRunning.get(ownerKey) ?? new Map<string, string | undefined>();

@@ -6,7 +6,7 @@
  * re-resolves tags, and the package lookup admission uses within its time budget.
  */
 import { LRUCache } from 'lru-cache';
-import { API_VERSION } from '../../shared/api/constants.js';
+import { API_VERSION, KINDS } from '../../shared/api/constants.js';
 import { controllerOf, field, refOf } from '../../shared/api/objects.js';
 import { errorMessage } from '../../shared/errors.js';
 import { isConflict, isNotFound } from '../../shared/kube-errors.js';
@@ -27,6 +27,10 @@ export const GANTRY_KINDS = [
   'ClusterObjectDeployment',
   'ObjectSet',
   'ClusterObjectSet',
+  'ObjectSetPhase',
+  'ClusterObjectSetPhase',
+  'ObjectTemplate',
+  'ClusterObjectTemplate',
 ] as const;
 
 /** Who this host is to the API server (SelfSubjectReview), so its own status writes do not re-trigger it. */
@@ -45,6 +49,11 @@ export async function whoAmI(client: RawKubeClient): Promise<string | undefined>
   } catch {
     return undefined;
   }
+}
+
+function namespacedKind(kind: string): boolean {
+  const entry = Object.entries(KINDS).find(([k]) => k === kind);
+  return entry?.[1].namespaced ?? true;
 }
 
 export function keyOf(ref: ObjectRef): string {
@@ -118,7 +127,7 @@ export class TriggerCore {
         keyOf({
           apiVersion: API_VERSION,
           kind: owner.kind,
-          namespace: result.object?.metadata.namespace ?? '',
+          namespace: namespacedKind(owner.kind) ? (result.object?.metadata.namespace ?? '') : '',
           name: owner.name,
         }),
         CREATE_DELAY_MS,

@@ -12,11 +12,14 @@ import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import { canonicalJson } from '../../shared/render/hash.js';
 import { reconcileObjectDeployment } from './deployment.js';
 import { reconcileObjectSet } from './objectset.js';
+import { reconcileObjectSetPhase } from './objectsetphase.js';
+import { reconcileObjectTemplate } from './objecttemplate.js';
 import { reconcilePackage } from './package.js';
 import { backoffMs } from './status.js';
 import type { StepDeps, StepResult } from './types.js';
 
-export type StepHandler = (object: KubeObject, deps: StepDeps) => Promise<StepResult>;
+/** A kind's step; undefined when the object is not this host's to reconcile (an ObjectSetPhase of another class). */
+export type StepHandler = (object: KubeObject, deps: StepDeps) => Promise<StepResult | undefined>;
 
 /** The kinds the engine reconciles, and their step. */
 export const HANDLERS: Readonly<Record<string, StepHandler>> = {
@@ -26,6 +29,10 @@ export const HANDLERS: Readonly<Record<string, StepHandler>> = {
   ClusterObjectDeployment: reconcileObjectDeployment,
   ObjectSet: reconcileObjectSet,
   ClusterObjectSet: reconcileObjectSet,
+  ObjectSetPhase: reconcileObjectSetPhase,
+  ClusterObjectSetPhase: reconcileObjectSetPhase,
+  ObjectTemplate: reconcileObjectTemplate,
+  ClusterObjectTemplate: reconcileObjectTemplate,
 };
 
 const ERROR_BACKOFF_BASE_MS = 1_000;
@@ -53,6 +60,8 @@ export interface RunStepResult {
   readonly object?: KubeObject;
   /** The step changed the object's status (a watch-less host then runs its controller's step). */
   readonly wroteStatus?: boolean;
+  /** What the step says a watching host should watch for this key (StepResult `sources`, `managedKinds`). */
+  readonly watch?: Pick<StepResult, 'sources' | 'managedKinds'>;
 }
 
 function progressOf(status: unknown): Record<string, unknown> {
@@ -139,7 +148,9 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
   }
   let result: StepResult;
   try {
-    result = await handler(object, deps);
+    const handled = await handler(object, deps);
+    if (handled === undefined) return { outcome: 'ignored', object };
+    result = handled;
   } catch (error) {
     result = resultOfError(object, error);
   }
@@ -177,5 +188,9 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
     ...(result.error !== undefined ? { error: result.error } : {}),
   });
-  return { outcome, object, wroteStatus, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
+  const watch = {
+    ...(result.sources ? { sources: result.sources } : {}),
+    ...(result.managedKinds ? { managedKinds: result.managedKinds } : {}),
+  };
+  return { outcome, object, wroteStatus, watch, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
 }

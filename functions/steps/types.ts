@@ -4,7 +4,7 @@
  */
 import type { PackageEngines } from '../../shared/packages/render.js';
 import type { ImagePrefixOverride } from '../../shared/packages/images.js';
-import type { Clock, ImageSource, KubeApi, KubeObject } from '../../shared/ports.js';
+import type { Clock, ImageSource, KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
 
 export interface StepDeps {
   readonly kube: KubeApi;
@@ -16,6 +16,8 @@ export interface StepDeps {
   readonly forceAdoption: boolean;
   /** PKO_PACKAGE_HASH_MODIFIER. */
   readonly hashModifier?: number;
+  /** The ObjectSetPhase classes this host serves (`--phase-class`); undefined: `default` only. */
+  readonly phaseClasses?: readonly string[];
   /** Called with every object the step wrote, so a watching host can tell its own writes from drift. */
   readonly wrote?: (object: KubeObject) => void;
 }
@@ -34,4 +36,8 @@ export interface StepResult {
   /** Progress to record (Gantry's `status.progress`); the engine adds attempt and nextAttemptTime. */
   readonly phase?: string;
   readonly error?: string;
+  /** Objects the step read but does not own (ObjectTemplate sources): a watching host runs the key when one changes. */
+  readonly sources?: readonly ObjectRef[];
+  /** Kinds of objects the step manages (labelled `package-operator.run/cache=True`): a watching host watches them. */
+  readonly managedKinds?: readonly { readonly apiVersion: string; readonly kind: string }[];
 }

@@ -230,3 +230,59 @@ export function parseResource<T>(schema: z.ZodType<T>, object: KubeObject): T {
     `${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name} is malformed: ${problems}`,
   );
 }
+
+const templateSource = z
+  .object({
+    apiVersion: z.string(),
+    kind: z.string(),
+    name: z.string(),
+    namespace: z.string().optional(),
+    items: z.array(z.object({ key: z.string(), destination: z.string() }).loose()).default([]),
+    optional: z.boolean().optional(),
+  })
+  .loose();
+export type ApiTemplateSource = z.infer<typeof templateSource>;
+
+export const objectTemplateSchema = z
+  .object({
+    apiVersion: z.string(),
+    kind: z.enum(['ObjectTemplate', 'ClusterObjectTemplate']),
+    metadata,
+    spec: z.object({ template: z.string(), sources: z.array(templateSource).default([]) }).loose(),
+    status: z
+      .object({
+        conditions: z.array(condition).optional(),
+        controllerOf: controlled.optional(),
+        progress: progress.optional(),
+      })
+      .loose()
+      .default({}),
+  })
+  .loose();
+export type ApiObjectTemplate = z.infer<typeof objectTemplateSchema>;
+
+export const objectSetPhaseSchema = z
+  .object({
+    apiVersion: z.string(),
+    kind: z.enum(['ObjectSetPhase', 'ClusterObjectSetPhase']),
+    metadata,
+    spec: z
+      .object({
+        paused: z.boolean().optional(),
+        revision: z.number().default(0),
+        previous: z.array(z.object({ name: z.string() })).optional(),
+        availabilityProbes: z.array(objectSetProbe).optional(),
+        objects: z.array(setObject).default([]),
+      })
+      .loose(),
+    status: z
+      .object({
+        conditions: z.array(condition).optional(),
+        controllerOf: z.array(controlled).optional(),
+        progress: progress.optional(),
+      })
+      .loose()
+      .default({}),
+  })
+  .loose();
+export type ApiObjectSetPhase = z.infer<typeof objectSetPhaseSchema>;

@@ -28,6 +28,33 @@ export interface PhaseOwner {
   readonly previousUids: ReadonlySet<string>;
 }
 
+/** The owner of phase objects from an ObjectSet or ObjectSetPhase as read (`spec.revision` is the revision). */
+export function phaseOwnerOf(
+  owner: {
+    readonly apiVersion: string;
+    readonly kind: string;
+    readonly metadata: {
+      readonly name: string;
+      readonly namespace?: string | undefined;
+      readonly uid: string;
+      readonly labels?: Readonly<Record<string, string>> | undefined;
+    };
+    readonly spec: { readonly revision: number };
+  },
+  previousUids: ReadonlySet<string>,
+): PhaseOwner {
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name,
+    namespace: owner.metadata.namespace ?? '',
+    uid: owner.metadata.uid,
+    revision: owner.spec.revision,
+    labels: owner.metadata.labels ?? {},
+    previousUids,
+  };
+}
+
 /** A spec object with its place in the ObjectSet. */
 export interface SpecObject {
   readonly phase: string;

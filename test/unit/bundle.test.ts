@@ -147,9 +147,13 @@ describe('gantry run', () => {
           ...[
             'ClusterObjectDeployment',
             'ClusterObjectSet',
+            'ClusterObjectSetPhase',
+            'ClusterObjectTemplate',
             'ClusterPackage',
             'ObjectDeployment',
             'ObjectSet',
+            'ObjectSetPhase',
+            'ObjectTemplate',
             'Package',
           ].map((kind) => `cannot watch ${kind}${refused}`),
           'stopping: waiting for the steps in flight',

@@ -6,6 +6,7 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { isNotFound } from '../../../shared/kube-errors.js';
 import type { KubeApi } from '../../../shared/ports.js';
 import { createNamespace, deleteNamespace, testClient } from './namespace.js';
 import { createEngine, type Engine } from '../../../functions/hosts/engine.js';
@@ -19,8 +20,11 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-/** Start a runner against the test control plane. */
-export async function startEngine(env: Record<string, string> = {}): Promise<TestEngine> {
+/** Start a runner against the test control plane (serving the given ObjectSetPhase classes, `default` if none). */
+export async function startEngine(
+  env: Record<string, string> = {},
+  phaseClasses?: readonly string[],
+): Promise<TestEngine> {
   const engine = await createEngine({
     kubeconfig: inject('kube').kubeconfigPath,
     env,
@@ -40,6 +44,7 @@ export async function startEngine(env: Record<string, string> = {}): Promise<Tes
     concurrency: 4,
     namespace: '',
     resyncMs: 3_600_000,
+    ...(phaseClasses !== undefined ? { phaseClasses } : {}),
     log: (m) => {
       if (process.env['GANTRY_TEST_LOG'] === '1') process.stderr.write(`${m}\n`);
     },
@@ -155,6 +160,16 @@ export function conditions(object: KubeObject): Record<string, ConditionView> {
   return Object.fromEntries(
     list.map((c) => [c.type, { status: c.status, reason: c.reason, message: c.message }]),
   );
+}
+
+/** The object, or undefined when the API server says NotFound. */
+export async function getOrUndefined(kube: KubeApi, ref: ObjectRef): Promise<KubeObject | undefined> {
+  try {
+    return await kube.get(ref);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }
 
 export function pkgRef(namespace: string, name: string): ObjectRef {

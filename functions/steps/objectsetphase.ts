@@ -1,0 +1,111 @@
+/**
+ * @module steps/objectsetphase
+ * The (Cluster)ObjectSetPhase steps for the classes this host serves (pko-behaviour §4.10; `default` unless
+ * told otherwise): its one phase applied and probed with the ObjectSet's phase code, adoption from previous
+ * revisions and siblings (ObjectSets of the same ObjectDeployment and their phases), teardown on deletion.
+ * A phase of a class this host does not serve is left as it is, status included, for the host that does.
+ */
+import { FINALIZER_CACHED, LABEL_PHASE_CLASS } from '../../shared/api/constants.js';
+import { objectSetPhaseSchema, parseResource, type ApiObjectSetPhase } from '../../shared/api/resources.js';
+import { phaseOwnerOf, type SpecObject } from '../../shared/phases/index.js';
+import {
+  DEFAULT_PHASE_CLASS,
+  objectSetKindOf,
+  phaseNameOf,
+  siblingSelector,
+} from '../../shared/phases/remote.js';
+import type { KubeObject } from '../../shared/ports.js';
+import {
+  TEARDOWN_POLL_MS,
+  failedPhase,
+  MSG_AVAILABLE,
+  MSG_PAUSED,
+  reconcilePhase,
+  specObjects,
+  teardownPhase,
+  ownAndPhaseUids,
+  previousUids,
+} from './phase.js';
+import { Conditions, ensureFinalizer, removeFinalizer } from './status.js';
+import type { StepDeps, StepResult } from './types.js';
+
+/** UIDs an object may be handed over from: the previous ObjectSets, the siblings, and their phase objects. */
+async function handoverUids(osp: ApiObjectSetPhase, deps: StepDeps): Promise<Set<string>> {
+  const where = {
+    apiVersion: osp.apiVersion,
+    kind: objectSetKindOf(osp.kind),
+    namespace: osp.metadata.namespace ?? '',
+  };
+  const uids = await previousUids(where, osp.spec.previous ?? [], deps);
+  const selector = siblingSelector(osp.metadata.labels);
+  if (selector !== undefined) {
+    const siblings = await deps.kube.list(where.apiVersion, where.kind, where.namespace, {
+      labelSelector: selector,
+    });
+    for (const uid of ownAndPhaseUids(siblings)) uids.add(uid);
+  }
+  uids.delete(osp.metadata.uid);
+  return uids;
+}
+
+function specsOf(osp: ApiObjectSetPhase, phase: string): SpecObject[] {
+  return specObjects(new Map([[phase, osp.spec.objects]])).get(phase) ?? [];
+}
+
+/** Delete what this phase controls (release the rest); the finalizer goes once everything is gone. */
+async function deletion(osp: ApiObjectSetPhase, raw: KubeObject, deps: StepDeps): Promise<StepResult> {
+  const finalizers = osp.metadata.finalizers ?? [];
+  if (finalizers.includes(FINALIZER_CACHED) && !finalizers.includes('orphan')) {
+    const owner = phaseOwnerOf(osp, new Set());
+    if (!(await teardownPhase(specsOf(osp, phaseNameOf(raw)), owner, deps)))
+      return { step: 'teardown', outcome: 'waiting', requeueAfterMs: TEARDOWN_POLL_MS };
+  }
+  await removeFinalizer(deps.kube, raw, FINALIZER_CACHED);
+  return { step: 'teardown', outcome: 'done' };
+}
+
+/**
+ * One reconcile of a (Cluster)ObjectSetPhase; undefined when its class is not one this host serves (nothing
+ * is written then).
+ */
+export async function reconcileObjectSetPhase(
+  input: KubeObject,
+  deps: StepDeps,
+): Promise<StepResult | undefined> {
+  const osp = parseResource(objectSetPhaseSchema, input);
+  const phaseClass = osp.metadata.labels?.[LABEL_PHASE_CLASS] ?? '';
+  if (!(deps.phaseClasses ?? [DEFAULT_PHASE_CLASS]).includes(phaseClass)) return undefined;
+  if (osp.metadata.deletionTimestamp !== undefined) return deletion(osp, input, deps);
+  const raw = await ensureFinalizer(deps.kube, input, FINALIZER_CACHED);
+  deps.wrote?.(raw);
+  const phase = phaseNameOf(raw);
+  const conds = new Conditions(osp.status.conditions, osp.metadata.generation, deps.clock.now());
+  conds.removeMapped();
+  const outcome = await reconcilePhase(
+    phase,
+    specsOf(osp, phase),
+    phaseOwnerOf(osp, await handoverUids(osp, deps)),
+    { paused: osp.spec.paused === true, probes: osp.spec.availabilityProbes ?? [] },
+    deps,
+  );
+  for (const m of outcome.mapped) conds.set(m.type, m.status, m.reason, m.message);
+  if (osp.spec.paused === true) conds.set('Paused', 'True', 'Paused', MSG_PAUSED);
+  else conds.remove('Paused');
+  const managedKinds = osp.spec.objects.flatMap((o) => {
+    const { apiVersion, kind } = o.object;
+    return typeof apiVersion === 'string' && typeof kind === 'string' ? [{ apiVersion, kind }] : [];
+  });
+  const base = { object: raw, managedKinds, phase };
+  const failure = outcome.failure;
+  if (failure === undefined) {
+    conds.set('Available', 'True', 'Available', MSG_AVAILABLE);
+    const status = { ...osp.status, controllerOf: outcome.controlled, conditions: conds.toJSON() };
+    return { ...base, step: 'probe', outcome: 'done', status };
+  }
+  conds.set('Available', 'False', failure.reason, failure.message);
+  return {
+    ...base,
+    ...failedPhase(failure, osp.status.progress?.attempt ?? 0),
+    status: { ...osp.status, controllerOf: outcome.controlled, conditions: conds.toJSON() },
+  };
+}

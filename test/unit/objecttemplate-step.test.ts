@@ -1,0 +1,277 @@
+/**
+ * The ObjectTemplate step and the ObjectSetPhase class filter against small in-memory fakes of the ports (a
+ * KubeApi over a map, a Go engine that returns a fixed text or fails): what is written, which condition, when
+ * the key runs again.
+ */
+import { describe, expect, it } from 'vitest';
+import { runStep } from '../../functions/steps/run-step.js';
+import { reconcileObjectTemplate } from '../../functions/steps/objecttemplate.js';
+import type { StepDeps } from '../../functions/steps/types.js';
+import { KubeApiError } from '../../shared/kube-errors.js';
+import type {
+  GoTemplateEngine,
+  GoTemplateRequest,
+  KubeApi,
+  KubeObject,
+  ObjectRef,
+  ResourceInfo,
+} from '../../shared/ports.js';
+import { TemplateError } from '../../shared/render/errors.js';
+
+const API = 'package-operator.run/v1alpha1';
+
+/** A KubeApi over a map; every write is counted. */
+class FakeKube implements KubeApi {
+  public readonly objects = new Map<string, KubeObject>();
+  public readonly writes: string[] = [];
+  private rv = 1;
+
+  private static key(ref: ObjectRef): string {
+    return `${ref.apiVersion}|${ref.kind}|${ref.namespace}|${ref.name}`;
+  }
+
+  private static refOf(o: KubeObject): ObjectRef {
+    return {
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      namespace: o.metadata.namespace ?? '',
+      name: o.metadata.name,
+    };
+  }
+
+  public put(o: KubeObject): KubeObject {
+    const stored = {
+      ...o,
+      metadata: { uid: `uid-${o.metadata.name}`, ...o.metadata, resourceVersion: String(this.rv++) },
+    };
+    this.objects.set(FakeKube.key(FakeKube.refOf(o)), stored);
+    return stored;
+  }
+
+  public resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+    const known: Record<string, ResourceInfo> = {
+      'v1|ConfigMap': { plural: 'configmaps', namespaced: true },
+      'v1|Secret': { plural: 'secrets', namespaced: true },
+      [`${API}|ObjectSetPhase`]: { plural: 'objectsetphases', namespaced: true },
+    };
+    return Promise.resolve(known[`${apiVersion}|${kind}`]);
+  }
+
+  public get(ref: ObjectRef): Promise<KubeObject> {
+    const o = this.objects.get(FakeKube.key(ref));
+    if (o === undefined)
+      return Promise.reject(
+        new KubeApiError(`${ref.kind.toLowerCase()}s "${ref.name}" not found`, 404, 'NotFound'),
+      );
+    return Promise.resolve(o);
+  }
+
+  public list(): Promise<KubeObject[]> {
+    return Promise.resolve([]);
+  }
+
+  public apply(object: KubeObject): Promise<KubeObject> {
+    this.writes.push(`apply ${object.kind}/${object.metadata.name}`);
+    return Promise.resolve(this.put(object));
+  }
+
+  public create(object: KubeObject): Promise<KubeObject> {
+    this.writes.push(`create ${object.kind}/${object.metadata.name}`);
+    return Promise.resolve(this.put(object));
+  }
+
+  public update(object: KubeObject): Promise<KubeObject> {
+    this.writes.push(`update ${object.kind}/${object.metadata.name}`);
+    return Promise.resolve(this.put(object));
+  }
+
+  public updateStatus(object: KubeObject): Promise<KubeObject> {
+    this.writes.push(`status ${object.kind}/${object.metadata.name}`);
+    return Promise.resolve(this.put(object));
+  }
+
+  public async mergePatch(ref: ObjectRef, patch: unknown): Promise<KubeObject> {
+    this.writes.push(`patch ${ref.kind}/${ref.name}`);
+    const current = await this.get(ref);
+    const meta = typeof patch === 'object' && patch !== null && 'metadata' in patch ? patch.metadata : {};
+    const m = typeof meta === 'object' && meta !== null ? meta : {};
+    const labels = 'labels' in m && typeof m.labels === 'object' ? m.labels : {};
+    const finalizers =
+      'finalizers' in m && Array.isArray(m.finalizers) ? m.finalizers.map(String) : undefined;
+    return this.put({
+      ...current,
+      metadata: {
+        ...current.metadata,
+        labels: { ...(current.metadata.labels ?? {}), ...(labels as Record<string, string>) },
+        ...(finalizers !== undefined ? { finalizers } : {}),
+      },
+    });
+  }
+
+  public delete(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  public serverVersion(): Promise<string> {
+    return Promise.resolve('v1.37.2');
+  }
+}
+
+/** A Go engine that renders a fixed text (and records the context) or fails as Go would. */
+function engine(result: string | TemplateError, seen: GoTemplateRequest[] = []): GoTemplateEngine {
+  return {
+    render: (request) => {
+      seen.push(request);
+      return typeof result === 'string' ? Promise.resolve(new Map([['', result]])) : Promise.reject(result);
+    },
+  };
+}
+
+function deps(kube: FakeKube, gotmpl: GoTemplateEngine, phaseClasses?: string[]): StepDeps {
+  return {
+    kube,
+    clock: { now: () => new Date('2026-01-01T00:00:00Z') },
+    images: {
+      pull: () => Promise.reject(new Error('no')),
+      resolveDigest: () => Promise.reject(new Error('no')),
+    },
+    engines: { gotmpl, handlebars: { render: () => Promise.reject(new Error('no')) } },
+    prefixOverrides: [],
+    forceAdoption: false,
+    ...(phaseClasses !== undefined ? { phaseClasses } : {}),
+  };
+}
+
+function template(kube: FakeKube, sources: unknown[]): KubeObject {
+  return kube.put({
+    apiVersion: API,
+    kind: 'ObjectTemplate',
+    metadata: { name: 't', namespace: 'ns', generation: 2 },
+    spec: { template: 'ignored by the fake engine', sources },
+  });
+}
+
+const OUTPUT = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: out\ndata:\n  v: x\n';
+
+describe('the ObjectTemplate step', () => {
+  it('collects items (numbers kept) and labels the source; an optional source missing: output made, again in 60 s', async () => {
+    const kube = new FakeKube();
+    kube.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'src', namespace: 'ns' },
+      data: { a: 'A' },
+      n: 4,
+    });
+    const seen: GoTemplateRequest[] = [];
+    const ot = template(kube, [
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: 'src',
+        items: [
+          { key: '.data.a', destination: '.a' },
+          { key: 'n', destination: '.x.n' },
+        ],
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        name: 'opt',
+        optional: true,
+        items: [{ key: '.data.k', destination: '.k' }],
+      },
+    ]);
+    const result = await reconcileObjectTemplate(ot, deps(kube, engine(OUTPUT, seen)));
+    expect(seen[0]?.context).toEqual({
+      config: { a: 'A', x: { n: 4 } },
+      environment: { kubernetes: { version: 'v1.37.2' } },
+    });
+    expect(seen[0]?.functionSet).toBe('objectTemplate');
+    expect(result).toMatchObject({ step: 'template', outcome: 'waiting', requeueAfterMs: 60_000 });
+    expect(result.status?.['controllerOf']).toEqual({
+      kind: 'ConfigMap',
+      group: '',
+      version: 'v1',
+      name: 'out',
+      namespace: 'ns',
+    });
+    expect(result.sources).toEqual([
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', name: 'src' },
+      { apiVersion: 'v1', kind: 'Secret', namespace: 'ns', name: 'opt' },
+    ]);
+    expect(kube.writes).toEqual(['patch ObjectTemplate/t', 'patch ConfigMap/src', 'create ConfigMap/out']);
+    expect(
+      (await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', name: 'src' })).metadata.labels,
+    ).toEqual({
+      'package-operator.run/cache': 'True',
+    });
+    const out = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', name: 'out' });
+    expect(out.metadata.ownerReferences).toEqual([
+      {
+        apiVersion: API,
+        kind: 'ObjectTemplate',
+        name: 't',
+        uid: 'uid-t',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
+  });
+
+  it('a required source missing: SourceError with the NotFound message, nothing written, again in 30 s', async () => {
+    const kube = new FakeKube();
+    const ot = template(kube, [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'gone', items: [] }]);
+    const result = await reconcileObjectTemplate(ot, deps(kube, engine(OUTPUT)));
+    expect(result).toMatchObject({ outcome: 'waiting', requeueAfterMs: 30_000 });
+    expect(result.status?.['conditions']).toEqual([
+      {
+        type: 'package-operator.run/Invalid',
+        status: 'True',
+        reason: 'SourceError',
+        message: 'for source ConfigMap ns/gone: configmaps "gone" not found',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+        observedGeneration: 2,
+      },
+    ]);
+    expect(kube.writes).toEqual(['patch ObjectTemplate/t']);
+  });
+
+  it('a template error: TemplateError without `executing "" `, not retried, the output left alone', async () => {
+    const kube = new FakeKube();
+    const ot = template(kube, []);
+    const error = new TemplateError(
+      'template: :1:3: executing "" at <.config.x>: map has no entry for key "x"',
+      {
+        phase: 'execute',
+      },
+    );
+    const result = await reconcileObjectTemplate(ot, deps(kube, engine(error)));
+    expect(result.outcome).toBe('failed');
+    expect(result.requeueAfterMs).toBeUndefined();
+    expect(result.error).toBe('template: :1:3: at <.config.x>: map has no entry for key "x"');
+    expect(kube.writes).toEqual(['patch ObjectTemplate/t']);
+  });
+});
+
+describe('ObjectSetPhase classes', () => {
+  it('a phase of a class this host does not serve is ignored: nothing written, not even status', async () => {
+    const kube = new FakeKube();
+    kube.put({
+      apiVersion: API,
+      kind: 'ObjectSetPhase',
+      metadata: {
+        name: 'set-remote',
+        namespace: 'ns',
+        labels: { 'package-operator.run/phase-class': 'hosted' },
+      },
+      spec: { revision: 1, objects: [] },
+    });
+    const ref = { apiVersion: API, kind: 'ObjectSetPhase', namespace: 'ns', name: 'set-remote' };
+    expect((await runStep(ref, deps(kube, engine(OUTPUT)))).outcome).toBe('ignored');
+    expect((await runStep(ref, deps(kube, engine(OUTPUT), ['default', 'other']))).outcome).toBe('ignored');
+    expect(kube.writes).toEqual([]);
+    expect((await runStep(ref, deps(kube, engine(OUTPUT), ['hosted']))).outcome).toBe('done');
+    expect(kube.writes).toEqual(['patch ObjectSetPhase/set-remote', 'status ObjectSetPhase/set-remote']);
+  });
+});
