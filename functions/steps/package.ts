@@ -31,6 +31,12 @@ import type { KubeObject, ObjectRef, PulledPackage } from '../../shared/ports.js
 import { canonicalJson } from '../../shared/render/hash.js';
 import { buildObjectDeployment } from '../../shared/render/object-deployment.js';
 import { parseKubeObject } from '../../shared/api/objects.js';
+import {
+  ANNOTATION_CHANGE_CAUSE_FOR,
+  ANNOTATION_PACKAGE_COMPONENT,
+  ANNOTATION_PACKAGE_IMAGE,
+  changeCauseKey,
+} from '../../shared/rollout/history.js';
 import { Conditions, backoffMs, ensureFinalizer, removeFinalizer } from './status.js';
 import type { StepDeps, StepResult } from './types.js';
 
@@ -73,13 +79,20 @@ async function getOrUndefined(ref: ObjectRef, deps: StepDeps): Promise<KubeObjec
   }
 }
 
-/** PKO's change cause for an update (§2.5). */
+/**
+ * PKO's change cause for an update (§2.5); a change cause written on the Package for exactly this spec (by
+ * `gantry rollout undo`) wins.
+ */
 function changeCause(
+  pkg: ApiPackage,
   existing: ApiObjectDeployment | undefined,
   image: string,
   config: string,
   manifestName: string,
 ): string {
+  const own = pkg.metadata.annotations ?? {};
+  const given = own[ANNOTATION_CHANGE_CAUSE];
+  if (given !== undefined && own[ANNOTATION_CHANGE_CAUSE_FOR] === changeCauseKey(pkg.spec)) return given;
   if (existing === undefined) return `Installing ${manifestName} package.`;
   const a = existing.metadata.annotations ?? {};
   const imageChanged = a[ANNOTATION_PACKAGE_SOURCE_IMAGE] !== image;
@@ -88,6 +101,19 @@ function changeCause(
   if (imageChanged) return 'Package source image changed.';
   if (configChanged) return 'Package config changed.';
   return a[ANNOTATION_CHANGE_CAUSE] ?? `Installing ${manifestName} package.`;
+}
+
+/**
+ * What `gantry rollout undo` needs besides PKO's annotations to set a Package back to a revision: the image as
+ * the Package names it (when prefix overrides rewrote it) and the component it selects.
+ */
+function revisionAnnotations(pkg: ApiPackage, image: string): Record<string, string> {
+  return {
+    ...(image !== pkg.spec.image ? { [ANNOTATION_PACKAGE_IMAGE]: pkg.spec.image } : {}),
+    ...(pkg.spec.component !== undefined && pkg.spec.component !== ''
+      ? { [ANNOTATION_PACKAGE_COMPONENT]: pkg.spec.component }
+      : {}),
+  };
 }
 
 /** Render the package and apply the ObjectDeployment and its slices; returns the applied ObjectDeployment. */
@@ -133,7 +159,8 @@ async function deploy(
       ? { chunkingStrategy: pkg.metadata.annotations[ANNOTATION_CHUNKING_STRATEGY] }
       : {}),
     owner: { uid: pkg.metadata.uid },
-    changeCause: changeCause(existing, image, rawConfig, rendered.manifest.metadata?.name ?? ''),
+    changeCause: changeCause(pkg, existing, image, rawConfig, rendered.manifest.metadata?.name ?? ''),
+    extraAnnotations: revisionAnnotations(pkg, image),
   });
   const od = parseKubeObject(built.objectDeployment);
   if (od === undefined) throw new TerminalError('the built ObjectDeployment has no name');
