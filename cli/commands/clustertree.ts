@@ -14,7 +14,7 @@ import {
 } from '../../shared/api/resources.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { KubeApi } from '../../shared/ports.js';
-import { CommandError, parseResourceArgument, revisionOf } from '../../shared/rollout/history.js';
+import { CommandError, liveObjectSet, parseResourceArgument } from '../../shared/rollout/history.js';
 import { getPackage, packageObjectSets, packageRef, withClient } from '../cluster.js';
 import type { Command } from '../command.js';
 import { formatPhaseTree, type TreePhase } from './tree.js';
@@ -34,13 +34,6 @@ Examples:
   gantry clustertree package/shop -n shop
   gantry clustertree clusterpackage cert-manager
 `;
-
-/** The ObjectSet a tree shows: the newest revision that is not archived. */
-export function liveObjectSet(sets: readonly ApiObjectSet[]): ApiObjectSet | undefined {
-  return sets
-    .filter((s) => s.spec.lifecycleState !== 'Archived')
-    .sort((a, b) => revisionOf(b) - revisionOf(a))[0];
-}
 
 async function phasesOf(kube: KubeApi, set: ApiObjectSet): Promise<TreePhase[]> {
   const sliceKind = set.kind === 'ClusterObjectSet' ? 'ClusterObjectSlice' : 'ObjectSlice';

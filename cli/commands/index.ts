@@ -54,6 +54,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./clustertree.js')).clustertreeCommand,
   },
   {
+    name: 'diff',
+    summary: 'Show what an upgrade of a (Cluster)Package would change (server-side dry-run, unified diff)',
+    load: async () => (await import('./diff.js')).diffCommand,
+  },
+  {
     name: 'run',
     summary: 'Run the engine: reconcile Packages, ObjectDeployments and ObjectSets on a cluster',
     load: async () => (await import('./run.js')).runCommand,

@@ -25,11 +25,11 @@ import {
 import { errorMessage, RetryableError, TerminalError } from '../../shared/errors.js';
 import { isNotFound } from '../../shared/kube-errors.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
-import { renderPackage } from '../../shared/packages/render.js';
+import { renderPackage, type RenderedPackage } from '../../shared/packages/render.js';
 import { loadPackage, selectComponent } from '../../shared/packages/structure.js';
 import type { KubeObject, ObjectRef, PulledPackage } from '../../shared/ports.js';
 import { canonicalJson } from '../../shared/render/hash.js';
-import { buildObjectDeployment } from '../../shared/render/object-deployment.js';
+import { buildObjectDeployment, type BuiltDeployment } from '../../shared/render/object-deployment.js';
 import { parseKubeObject } from '../../shared/api/objects.js';
 import {
   ANNOTATION_CHANGE_CAUSE_FOR,
@@ -117,12 +117,22 @@ function revisionAnnotations(pkg: ApiPackage, image: string): Record<string, str
 }
 
 /** Render the package and apply the ObjectDeployment and its slices; returns the applied ObjectDeployment. */
-async function deploy(
+/** What a render of a Package gives: the rendered package and the ObjectDeployment (and slices) built from it. */
+export interface PackageRender {
+  readonly rendered: RenderedPackage;
+  readonly built: BuiltDeployment;
+}
+
+/**
+ * Render a pulled package for a (Cluster)Package and build its ObjectDeployment, exactly as the `render` step
+ * applies it (also used by `gantry diff` to show what an upgrade would change before it is made).
+ */
+export async function renderForPackage(
   pkg: ApiPackage,
   pulled: PulledPackage,
   existing: ApiObjectDeployment | undefined,
-  deps: StepDeps,
-): Promise<KubeObject> {
+  deps: Pick<StepDeps, 'kube' | 'engines' | 'prefixOverrides'>,
+): Promise<PackageRender> {
   const component = selectComponent(
     loadPackage({ files: pulled.files, labels: pulled.labels }),
     pkg.spec.component,
@@ -162,6 +172,16 @@ async function deploy(
     changeCause: changeCause(pkg, existing, image, rawConfig, rendered.manifest.metadata?.name ?? ''),
     extraAnnotations: revisionAnnotations(pkg, image),
   });
+  return { rendered, built };
+}
+
+async function deploy(
+  pkg: ApiPackage,
+  pulled: PulledPackage,
+  existing: ApiObjectDeployment | undefined,
+  deps: StepDeps,
+): Promise<KubeObject> {
+  const { built } = await renderForPackage(pkg, pulled, existing, deps);
   const od = parseKubeObject(built.objectDeployment);
   if (od === undefined) throw new TerminalError('the built ObjectDeployment has no name');
   let uid = existing?.metadata.uid;

@@ -77,6 +77,13 @@ export function revisionOf(set: ApiObjectSet): number {
   return set.status.revision ?? set.spec.revision;
 }
 
+/** The live ObjectSet of a package (what `clustertree` and `diff` show): the newest revision not archived. */
+export function liveObjectSet(sets: readonly ApiObjectSet[]): ApiObjectSet | undefined {
+  return sets
+    .filter((s) => s.spec.lifecycleState !== 'Archived')
+    .sort((a, b) => revisionOf(b) - revisionOf(a))[0];
+}
+
 /** The revisions of ObjectSets, sorted by revision (PKO's `ObjectSetList.Sort`). */
 export function revisions(objects: readonly KubeObject[]): Revision[] {
   return objects
