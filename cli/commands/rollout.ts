@@ -142,9 +142,13 @@ async function historyOf(kube: KubeApi, arg: ResourceArgument, namespace: string
   throw new CommandError('invalid resource type');
 }
 
+/** An integer flag, with pflag's words for a bad one. */
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`invalid argument "${value}" for "--${flag}" flag`);
+  if (!/^-?\d+$/.test(value))
+    throw new UsageError(
+      `invalid argument "${value}" for "--${flag}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`,
+    );
   return Number(value);
 }
 
@@ -225,7 +229,9 @@ async function undo(argv: readonly string[], io: CliIO): Promise<number> {
       `invalid resource name: expected \`clusterpackage\`/\`package\`, got \`${arg.resource}\``,
     );
   const toRevision = positiveInt(values['to-revision'], 'to-revision');
-  const timeoutMs = (positiveInt(values.timeout, 'timeout') ?? 60) * 1000;
+  const timeout = positiveInt(values.timeout, 'timeout') ?? 60;
+  if (timeout <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got "${timeout}"`);
+  const timeoutMs = timeout * 1000;
   const kind = arg.kind === 'package' ? 'Package' : 'ClusterPackage';
   const ref = packageRef(kind, values.namespace ?? 'default', arg.name);
   const target = await withClient(io, values.kubeconfig, async (kube) => {
