@@ -320,4 +320,64 @@ describe('pause, unpause and clustertree', () => {
       ].join('\n'),
     );
   });
+
+  it('works for a ClusterPackage: clustertree, pause, unpause, history', async () => {
+    const ns = await suite.namespace('day2-cluster');
+    const name = `${ns}-cp`;
+    const image = await pushPackage('day2-cluster', {
+      'manifest.yaml': manifest('clustered', ['only'], '', '[Cluster]'),
+      'cm.yaml': `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+  namespace: ${ns}
+  annotations:
+    package-operator.run/phase: only
+data: {k: v}
+`,
+    });
+    const ref = { apiVersion: API_VERSION, kind: 'ClusterPackage', namespace: '', name };
+    await suite
+      .kube()
+      .create({ apiVersion: API_VERSION, kind: 'ClusterPackage', metadata: { name }, spec: { image } });
+    try {
+      await eventually('ClusterPackage Available', async () =>
+        conditions(await suite.kube().get(ref))['Available']?.status === 'True' ? true : undefined,
+      );
+      expect(await gantry(['clustertree', `clusterpackage/${name}`])).toEqual({
+        code: 0,
+        stdout: [
+          `ClusterPackage /${name}`,
+          '└── Phase only',
+          `    └── /v1, Kind=ConfigMap ${ns}/cm`,
+          '',
+        ].join('\n'),
+        stderr: '',
+      });
+      expect(await gantry(['pause', 'clusterpackage', name, '-m', 'maintenance'])).toEqual({
+        code: 0,
+        stdout: '',
+        stderr: '',
+      });
+      expect(conditions(await suite.kube().get(ref))['Paused']?.status).toBe('True');
+      expect(await gantry(['unpause', `ClusterPackage/${name}`])).toEqual({
+        code: 0,
+        stdout: '',
+        stderr: '',
+      });
+      expect((await suite.kube().get(ref)).metadata.annotations).toBeUndefined();
+      expect(await gantry(['rollout', 'history', `clusterpackage/${name}`])).toEqual({
+        code: 0,
+        stdout: [
+          'REVISION  SUCCESSFUL  CHANGE-CAUSE                 ',
+          '1         true        Installing clustered package.',
+          '',
+          '',
+        ].join('\n'),
+        stderr: '',
+      });
+    } finally {
+      await suite.kube().delete(ref);
+    }
+  });
 });
