@@ -10,9 +10,12 @@ import { loadConnection } from '../functions/adapters/kube/kubeconfig.js';
 import { API_VERSION, LABEL_INSTANCE } from '../shared/api/constants.js';
 import {
   objectDeploymentSchema,
+  objectSliceSchema,
   packageSchema,
   parseResource,
   type ApiObjectDeployment,
+  type ApiObjectSet,
+  type ApiSetObject,
   type ApiPackage,
 } from '../shared/api/resources.js';
 import { errorMessage } from '../shared/errors.js';
@@ -97,11 +100,37 @@ export async function listObjectSets(
   return items;
 }
 
+/** The phases of an ObjectSet with their objects, those kept in ObjectSlices (big packages) read in. */
+export async function objectSetPhases(
+  kube: KubeApi,
+  set: ApiObjectSet,
+): Promise<{ readonly name: string; readonly objects: ApiSetObject[] }[]> {
+  const sliceKind = set.kind === 'ClusterObjectSet' ? 'ClusterObjectSlice' : 'ObjectSlice';
+  const phases: { name: string; objects: ApiSetObject[] }[] = [];
+  for (const phase of set.spec.phases) {
+    const objects = [...(phase.objects ?? [])];
+    for (const name of phase.slices ?? []) {
+      const ref = { apiVersion: API_VERSION, kind: sliceKind, namespace: set.metadata.namespace ?? '', name };
+      objects.push(...parseResource(objectSliceSchema, await kube.get(ref)).objects);
+    }
+    phases.push({ name: phase.name, objects });
+  }
+  return phases;
+}
+
 /** The ObjectSets of a (Cluster)Package. */
 export async function packageObjectSets(kube: KubeApi, pkg: ApiPackage): Promise<KubeObject[]> {
   return listObjectSets(kube, pkg.kind === 'ClusterPackage', pkg.metadata.namespace ?? '', {
     [LABEL_INSTANCE]: pkg.metadata.name,
   });
+}
+
+/** `--timeout SECONDS` of the commands that wait (default 60 s, as PKO's waiter). */
+export function timeoutFlag(value: string | undefined): number {
+  if (value === undefined) return 60_000;
+  if (!/^\d+$/.test(value) || Number(value) <= 0)
+    throw new CommandError(`--timeout must be a positive number of seconds, got "${value}"`);
+  return Number(value) * 1000;
 }
 
 export interface WaitOptions {

@@ -5,17 +5,12 @@
  * ObjectSlices (big packages) list their objects too, where PKO's prints them empty.
  */
 import { parseArgs } from 'node:util';
-import { API_VERSION } from '../../shared/api/constants.js';
-import {
-  objectSetSchema,
-  objectSliceSchema,
-  parseResource,
-  type ApiObjectSet,
-} from '../../shared/api/resources.js';
+import { objectSetSchema, parseResource, type ApiObjectSet } from '../../shared/api/resources.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { KubeApi } from '../../shared/ports.js';
 import { CommandError, liveObjectSet, parseResourceArgument } from '../../shared/rollout/history.js';
-import { getPackage, packageObjectSets, packageRef, withClient } from '../cluster.js';
+import { getPackage, objectSetPhases, packageObjectSets, packageRef, withClient } from '../cluster.js';
+import { isRecord } from '../../shared/api/objects.js';
 import type { Command } from '../command.js';
 import { formatPhaseTree, type TreePhase } from './tree.js';
 
@@ -36,35 +31,14 @@ Examples:
 `;
 
 async function phasesOf(kube: KubeApi, set: ApiObjectSet): Promise<TreePhase[]> {
-  const sliceKind = set.kind === 'ClusterObjectSet' ? 'ClusterObjectSlice' : 'ObjectSlice';
-  const phases: TreePhase[] = [];
-  for (const phase of set.spec.phases) {
-    const objects = (phase.objects ?? []).map((o) => o.object);
-    for (const name of phase.slices ?? []) {
-      const slice = parseResource(
-        objectSliceSchema,
-        await kube.get({
-          apiVersion: API_VERSION,
-          kind: sliceKind,
-          namespace: set.metadata.namespace ?? '',
-          name,
-        }),
-      );
-      objects.push(...slice.objects.map((o) => o.object));
-    }
-    phases.push({
-      name: phase.name,
-      objects: objects.map((o) => ({
-        apiVersion: typeof o['apiVersion'] === 'string' ? o['apiVersion'] : '',
-        kind: typeof o['kind'] === 'string' ? o['kind'] : '',
-        metadata:
-          typeof o['metadata'] === 'object' && o['metadata'] !== null && !Array.isArray(o['metadata'])
-            ? Object.fromEntries(Object.entries(o['metadata']))
-            : undefined,
-      })),
-    });
-  }
-  return phases;
+  return (await objectSetPhases(kube, set)).map((phase) => ({
+    name: phase.name,
+    objects: phase.objects.map(({ object: o }) => ({
+      apiVersion: typeof o['apiVersion'] === 'string' ? o['apiVersion'] : '',
+      kind: typeof o['kind'] === 'string' ? o['kind'] : '',
+      metadata: isRecord(o['metadata']) ? o['metadata'] : undefined,
+    })),
+  }));
 }
 
 export const clustertreeCommand: Command = {

@@ -12,7 +12,6 @@ import { API_VERSION } from '../../shared/api/constants.js';
 import {
   objectDeploymentSchema,
   objectSetSchema,
-  objectSliceSchema,
   parseResource,
   type ApiObjectDeployment,
   type ApiObjectSet,
@@ -31,9 +30,14 @@ import {
   type SpecObject,
 } from '../../shared/phases/index.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
-import { CommandError, liveObjectSet, parseResourceArgument } from '../../shared/rollout/history.js';
+import {
+  CommandError,
+  liveObjectSet,
+  packageKindOf,
+  parseResourceArgument,
+} from '../../shared/rollout/history.js';
 import { renderForPackage } from '../../functions/steps/package.js';
-import { getPackage, packageObjectSets, packageRef, withClient } from '../cluster.js';
+import { getPackage, objectSetPhases, packageObjectSets, packageRef, withClient } from '../cluster.js';
 import type { CliIO, Command } from '../command.js';
 import { packageEngines, readConfigFile } from '../package-input.js';
 import { cliPackageSource } from '../sources.js';
@@ -88,20 +92,9 @@ function ownerOf(set: ApiObjectSet): PhaseOwner {
 
 /** The spec objects of the live ObjectSet (slices read). */
 async function liveSpecObjects(kube: KubeApi, set: ApiObjectSet): Promise<SpecObject[]> {
-  const sliceKind = set.kind === 'ClusterObjectSet' ? 'ClusterObjectSlice' : 'ObjectSlice';
-  const out: SpecObject[] = [];
-  for (const phase of set.spec.phases) {
-    const objects = [...(phase.objects ?? [])];
-    for (const name of phase.slices ?? []) {
-      const ref = { apiVersion: API_VERSION, kind: sliceKind, namespace: set.metadata.namespace ?? '', name };
-      objects.push(...parseResource(objectSliceSchema, await kube.get(ref)).objects);
-    }
-    for (const o of objects) {
-      const spec = specObjectOf(phase.name, o);
-      if (spec !== undefined) out.push(spec);
-    }
-  }
-  return out;
+  return (await objectSetPhases(kube, set)).flatMap((phase) =>
+    phase.objects.map((o) => specObjectOf(phase.name, o)).filter((o): o is SpecObject => o !== undefined),
+  );
 }
 
 interface Placed {
@@ -198,11 +191,7 @@ async function run(argv: readonly string[], io: CliIO): Promise<number> {
     },
   });
   const arg = parseResourceArgument(positionals);
-  if (arg.kind !== 'package' && arg.kind !== 'clusterpackage')
-    throw new CommandError(
-      `invalid resource name: expected \`clusterpackage\`/\`package\`, got \`${arg.resource}\``,
-    );
-  const kind = arg.kind === 'package' ? 'Package' : 'ClusterPackage';
+  const kind = packageKindOf(arg);
   const configPath = values['config-path'];
   const config = configPath !== undefined ? await readConfigFile(io.cwd, configPath) : undefined;
   const found = await withClient(io, values.kubeconfig, async (kube) => {

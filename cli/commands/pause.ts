@@ -8,12 +8,9 @@ import { parseArgs } from 'node:util';
 import { ANNOTATION_PAUSE_MESSAGE } from '../../shared/api/constants.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { KubeObject } from '../../shared/ports.js';
-import { CommandError, parseResourceArgument } from '../../shared/rollout/history.js';
-import { getPackage, packageRef, waitForPackageCondition, withClient } from '../cluster.js';
+import { CommandError, packageKindOf, parseResourceArgument } from '../../shared/rollout/history.js';
+import { getPackage, packageRef, timeoutFlag, waitForPackageCondition, withClient } from '../cluster.js';
 import type { Command } from '../command.js';
-import { UsageError } from '../package-input.js';
-
-const WAIT_MS = 60_000;
 
 function usage(verb: 'pause' | 'unpause'): string {
   const what =
@@ -50,13 +47,6 @@ export function withPaused(raw: KubeObject, pause: boolean, message: string): Ku
   };
 }
 
-function seconds(value: string | undefined): number {
-  if (value === undefined) return WAIT_MS;
-  if (!/^\d+$/.test(value) || Number(value) <= 0)
-    throw new UsageError(`--timeout must be a positive number of seconds, got "${value}"`);
-  return Number(value) * 1000;
-}
-
 function pauseCommand(pause: boolean): Command {
   const verb = pause ? 'pause' : 'unpause';
   return {
@@ -73,12 +63,8 @@ function pauseCommand(pause: boolean): Command {
         },
       });
       const arg = parseResourceArgument(positionals);
-      if (arg.kind !== 'package' && arg.kind !== 'clusterpackage')
-        throw new CommandError(
-          `invalid resource name: expected \`clusterpackage\`/\`package\`, got \`${arg.resource}\``,
-        );
-      const timeoutMs = seconds(values.timeout);
-      const kind = arg.kind === 'package' ? 'Package' : 'ClusterPackage';
+      const kind = packageKindOf(arg);
+      const timeoutMs = timeoutFlag(values.timeout);
       const ref = packageRef(kind, values.namespace ?? 'default', arg.name);
       await withClient(io, values.kubeconfig, async (kube) => {
         const { raw } = await getPackage(kube, ref);

@@ -17,6 +17,7 @@ import {
   changeCauseKey,
   CommandError,
   historyTable,
+  packageKindOf,
   parseResourceArgument,
   revisions,
   revisionSource,
@@ -31,6 +32,7 @@ import {
   listObjectSets,
   packageObjectSets,
   packageRef,
+  timeoutFlag,
   waitFor,
   withClient,
 } from '../cluster.js';
@@ -121,10 +123,11 @@ async function historyOf(kube: KubeApi, arg: ResourceArgument, namespace: string
       cause: error,
     });
   if (arg.kind === 'package' || arg.kind === 'clusterpackage') {
-    const kind = arg.kind === 'package' ? 'Package' : 'ClusterPackage';
-    const { pkg } = await getPackage(kube, packageRef(kind, namespace, arg.name)).catch((e: unknown) => {
-      throw context(e);
-    });
+    const { pkg } = await getPackage(kube, packageRef(packageKindOf(arg), namespace, arg.name)).catch(
+      (e: unknown) => {
+        throw context(e);
+      },
+    );
     return revisions(await packageObjectSets(kube, pkg));
   }
   if (arg.kind === 'objectdeployment' || arg.kind === 'clusterobjectdeployment') {
@@ -224,15 +227,9 @@ async function undo(argv: readonly string[], io: CliIO): Promise<number> {
     },
   });
   const arg = parseResourceArgument(positionals);
-  if (arg.kind !== 'package' && arg.kind !== 'clusterpackage')
-    throw new CommandError(
-      `invalid resource name: expected \`clusterpackage\`/\`package\`, got \`${arg.resource}\``,
-    );
+  const kind = packageKindOf(arg);
   const toRevision = positiveInt(values['to-revision'], 'to-revision');
-  const timeout = positiveInt(values.timeout, 'timeout') ?? 60;
-  if (timeout <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got "${timeout}"`);
-  const timeoutMs = timeout * 1000;
-  const kind = arg.kind === 'package' ? 'Package' : 'ClusterPackage';
+  const timeoutMs = timeoutFlag(values.timeout);
   const ref = packageRef(kind, values.namespace ?? 'default', arg.name);
   const target = await withClient(io, values.kubeconfig, async (kube) => {
     const { raw, pkg } = await getPackage(kube, ref);

@@ -62,6 +62,18 @@ export function parseResourceArgument(positionals: readonly string[]): ResourceA
   return { resource, kind: resource.toLowerCase(), name: first.slice(slash + 1) };
 }
 
+/**
+ * The (Cluster)Package kind a `package` / `clusterpackage` argument names; PKO's error for any other kind (the
+ * backticks are PKO's).
+ */
+export function packageKindOf(arg: ResourceArgument): 'Package' | 'ClusterPackage' {
+  if (arg.kind === 'package') return 'Package';
+  if (arg.kind === 'clusterpackage') return 'ClusterPackage';
+  throw new CommandError(
+    `invalid resource name: expected \`clusterpackage\`/\`package\`, got \`${arg.resource}\``,
+  );
+}
+
 /** One revision of the history. */
 export interface Revision {
   readonly revision: number;
