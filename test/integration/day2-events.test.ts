@@ -117,10 +117,10 @@ describe('events', () => {
     expect(warning.message.startsWith('Unpacked is now False: ')).toBe(true);
   });
 
-  it('a package of 300 objects makes no more Events than a small one', async () => {
+  it('a package of 500 objects makes no more Events than a small one', async () => {
     const ns = await suite.namespace('day2-events-many');
     const files: Record<string, string> = { 'manifest.yaml': manifest('many', ['one', 'two', 'three']) };
-    for (let i = 0; i < 300; i++)
+    for (let i = 0; i < 500; i++)
       files[`cm${i}.yaml`] = configMap(`cm-${i}`, ['one', 'two', 'three'][i % 3] ?? 'one', { i: String(i) });
     const image = await pushPackage('day2-events-many', files);
     await installAndWait(ns, image);

@@ -223,6 +223,22 @@ describe('rollout history and undo', () => {
       ],
     ];
     for (const [args, stderr] of cases) expect(await gantry(args)).toEqual({ code: 1, stdout: '', stderr });
+
+    // a Package that never reports Paused (its image cannot be pulled): PKO's waiter message, after --timeout
+    await suite.kube().create({
+      apiVersion: API_VERSION,
+      kind: 'Package',
+      metadata: { name: 'stuck', namespace: ns },
+      spec: { image: 'localhost:1/nowhere/nothing:v1' },
+    });
+    expect(await gantry(['pause', 'package/stuck', '-n', ns, '--timeout', '2'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: timeout waiting 2s on package-operator.run/v1alpha1, Kind=Package ${ns}/stuck to report condition "Paused"="True": context deadline exceeded \n`,
+    });
+    const stuck = await suite.kube().get(pkgRef(ns, 'stuck'));
+    expect(stuck['spec']).toEqual({ image: 'localhost:1/nowhere/nothing:v1', paused: true });
+    expect(stuck.metadata.annotations).toEqual({ 'package-operator.run/pause-message': '' });
   });
 });
 
