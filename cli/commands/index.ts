@@ -34,6 +34,31 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./update.js')).updateCommand,
   },
   {
+    name: 'rollout',
+    summary: 'Rollout history of a package or object deployment, and undo to an earlier revision',
+    load: async () => (await import('./rollout.js')).rolloutCommand,
+  },
+  {
+    name: 'pause',
+    summary: 'Pause the reconciliation of a (Cluster)Package and its objects',
+    load: async () => (await import('./pause.js')).pauseCmd,
+  },
+  {
+    name: 'unpause',
+    summary: 'Unpause the reconciliation of a (Cluster)Package and its objects',
+    load: async () => (await import('./pause.js')).unpauseCmd,
+  },
+  {
+    name: 'clustertree',
+    summary: 'Show the phases and objects of the live ObjectSet of a (Cluster)Package',
+    load: async () => (await import('./clustertree.js')).clustertreeCommand,
+  },
+  {
+    name: 'diff',
+    summary: 'Show what an upgrade of a (Cluster)Package would change (server-side dry-run, unified diff)',
+    load: async () => (await import('./diff.js')).diffCommand,
+  },
+  {
     name: 'run',
     summary: 'Run the engine: reconcile Packages, ObjectDeployments and ObjectSets on a cluster',
     load: async () => (await import('./run.js')).runCommand,

@@ -23,24 +23,48 @@ function gvk(apiVersion: string, kind: string): string {
   return `${apiVersion.includes('/') ? apiVersion : `/${apiVersion}`}, Kind=${kind}`;
 }
 
-function objectLine(o: RenderedPackage['phases'][number]['objects'][number]): string {
-  const meta = o.object.metadata ?? {};
-  const name = typeof meta['name'] === 'string' ? meta['name'] : '';
-  const ns = typeof meta['namespace'] === 'string' ? meta['namespace'] : '';
-  return `${gvk(o.object.apiVersion, o.object.kind)} ${ns}/${name}`;
+/** One object of a tree: what PKO prints of it (`<gv>, Kind=<K> <ns>/<name>`). */
+export interface TreeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined;
 }
 
-/** PKO's tree output. */
-export function formatTree(rendered: RenderedPackage, header: string): string {
-  const lines = [rendered.manifest.metadata?.name ?? '', header];
+export interface TreePhase {
+  readonly name: string;
+  readonly objects: readonly TreeObject[];
+}
+
+function objectLine(o: TreeObject): string {
+  const meta = o.metadata ?? {};
+  const name = typeof meta['name'] === 'string' ? meta['name'] : '';
+  const ns = typeof meta['namespace'] === 'string' ? meta['namespace'] : '';
+  return `${gvk(o.apiVersion, o.kind)} ${ns}/${name}`;
+}
+
+/**
+ * PKO's tree (gotree) under the given header lines: `└── Phase <p>` per phase that holds objects, its objects as
+ * `│   ├── …` in every phase but the last and `    └── …` in the last (PKO's output, byte for byte). Shared by
+ * `tree` (rendered package) and `clustertree` (live ObjectSet).
+ */
+export function formatPhaseTree(header: readonly string[], allPhases: readonly TreePhase[]): string {
+  const lines = [...header];
   // PKO prints only the phases that hold objects (its ObjectSet template drops empty phases).
-  const phases = rendered.phases.filter((phase) => phase.objects.length > 0);
+  const phases = allPhases.filter((phase) => phase.objects.length > 0);
   phases.forEach((phase, i) => {
     const last = i === phases.length - 1;
     lines.push(`└── Phase ${phase.name}`);
     for (const o of phase.objects) lines.push(last ? `    └── ${objectLine(o)}` : `│   ├── ${objectLine(o)}`);
   });
   return `${lines.join('\n')}\n`;
+}
+
+/** PKO's tree output. */
+export function formatTree(rendered: RenderedPackage, header: string): string {
+  return formatPhaseTree(
+    [rendered.manifest.metadata?.name ?? '', header],
+    rendered.phases.map((p) => ({ name: p.name, objects: p.objects.map((o) => o.object) })),
+  );
 }
 
 export const treeCommand: Command = {

@@ -25,12 +25,18 @@ import {
 import { errorMessage, RetryableError, TerminalError } from '../../shared/errors.js';
 import { isNotFound } from '../../shared/kube-errors.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
-import { renderPackage } from '../../shared/packages/render.js';
+import { renderPackage, type RenderedPackage } from '../../shared/packages/render.js';
 import { loadPackage, selectComponent } from '../../shared/packages/structure.js';
 import type { KubeObject, ObjectRef, PulledPackage } from '../../shared/ports.js';
 import { canonicalJson } from '../../shared/render/hash.js';
-import { buildObjectDeployment } from '../../shared/render/object-deployment.js';
+import { buildObjectDeployment, type BuiltDeployment } from '../../shared/render/object-deployment.js';
 import { parseKubeObject } from '../../shared/api/objects.js';
+import {
+  ANNOTATION_CHANGE_CAUSE_FOR,
+  ANNOTATION_PACKAGE_COMPONENT,
+  ANNOTATION_PACKAGE_IMAGE,
+  changeCauseKey,
+} from '../../shared/rollout/history.js';
 import { Conditions, backoffMs, ensureFinalizer, removeFinalizer } from './status.js';
 import type { StepDeps, StepResult } from './types.js';
 
@@ -73,13 +79,20 @@ async function getOrUndefined(ref: ObjectRef, deps: StepDeps): Promise<KubeObjec
   }
 }
 
-/** PKO's change cause for an update (§2.5). */
+/**
+ * PKO's change cause for an update (§2.5); a change cause written on the Package for exactly this spec (by
+ * `gantry rollout undo`) wins.
+ */
 function changeCause(
+  pkg: ApiPackage,
   existing: ApiObjectDeployment | undefined,
   image: string,
   config: string,
   manifestName: string,
 ): string {
+  const own = pkg.metadata.annotations ?? {};
+  const given = own[ANNOTATION_CHANGE_CAUSE];
+  if (given !== undefined && own[ANNOTATION_CHANGE_CAUSE_FOR] === changeCauseKey(pkg.spec)) return given;
   if (existing === undefined) return `Installing ${manifestName} package.`;
   const a = existing.metadata.annotations ?? {};
   const imageChanged = a[ANNOTATION_PACKAGE_SOURCE_IMAGE] !== image;
@@ -90,13 +103,36 @@ function changeCause(
   return a[ANNOTATION_CHANGE_CAUSE] ?? `Installing ${manifestName} package.`;
 }
 
+/**
+ * What `gantry rollout undo` needs besides PKO's annotations to set a Package back to a revision: the image as
+ * the Package names it (when prefix overrides rewrote it) and the component it selects.
+ */
+function revisionAnnotations(pkg: ApiPackage, image: string): Record<string, string> {
+  return {
+    ...(image !== pkg.spec.image ? { [ANNOTATION_PACKAGE_IMAGE]: pkg.spec.image } : {}),
+    ...(pkg.spec.component !== undefined && pkg.spec.component !== ''
+      ? { [ANNOTATION_PACKAGE_COMPONENT]: pkg.spec.component }
+      : {}),
+  };
+}
+
 /** Render the package and apply the ObjectDeployment and its slices; returns the applied ObjectDeployment. */
-async function deploy(
+/** What a render of a Package gives: the rendered package and the ObjectDeployment (and slices) built from it. */
+export interface PackageRender {
+  readonly rendered: RenderedPackage;
+  readonly built: BuiltDeployment;
+}
+
+/**
+ * Render a pulled package for a (Cluster)Package and build its ObjectDeployment, exactly as the `render` step
+ * applies it (also used by `gantry diff` to show what an upgrade would change before it is made).
+ */
+export async function renderForPackage(
   pkg: ApiPackage,
   pulled: PulledPackage,
   existing: ApiObjectDeployment | undefined,
-  deps: StepDeps,
-): Promise<KubeObject> {
+  deps: Pick<StepDeps, 'kube' | 'engines' | 'prefixOverrides'>,
+): Promise<PackageRender> {
   const component = selectComponent(
     loadPackage({ files: pulled.files, labels: pulled.labels }),
     pkg.spec.component,
@@ -133,8 +169,19 @@ async function deploy(
       ? { chunkingStrategy: pkg.metadata.annotations[ANNOTATION_CHUNKING_STRATEGY] }
       : {}),
     owner: { uid: pkg.metadata.uid },
-    changeCause: changeCause(existing, image, rawConfig, rendered.manifest.metadata?.name ?? ''),
+    changeCause: changeCause(pkg, existing, image, rawConfig, rendered.manifest.metadata?.name ?? ''),
+    extraAnnotations: revisionAnnotations(pkg, image),
   });
+  return { rendered, built };
+}
+
+async function deploy(
+  pkg: ApiPackage,
+  pulled: PulledPackage,
+  existing: ApiObjectDeployment | undefined,
+  deps: StepDeps,
+): Promise<KubeObject> {
+  const { built } = await renderForPackage(pkg, pulled, existing, deps);
   const od = parseKubeObject(built.objectDeployment);
   if (od === undefined) throw new TerminalError('the built ObjectDeployment has no name');
   let uid = existing?.metadata.uid;

@@ -7,7 +7,16 @@
  */
 import { isRecord } from '../../shared/api/objects.js';
 import { errorMessage, RetryableError, TerminalError } from '../../shared/errors.js';
-import { isConflict, isNotFound, KubeApiError } from '../../shared/kube-errors.js';
+import { isConflict, isKubeReason, isNotFound, KubeApiError } from '../../shared/kube-errors.js';
+import {
+  conditionsOf,
+  conditionTransitions,
+  EVENT_KINDS,
+  eventKey,
+  newEvent,
+  repeatedEvent,
+  type Transition,
+} from '../../shared/events/transitions.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import { canonicalJson } from '../../shared/render/hash.js';
 import { reconcileObjectDeployment } from './deployment.js';
@@ -134,6 +143,38 @@ async function writeStatus(
   }
 }
 
+/** Record one transition: a new Event, or the same transition's Event counted once more. */
+async function recordEvent(object: KubeObject, t: Transition, deps: RunStepDeps): Promise<void> {
+  const now = deps.clock.now();
+  try {
+    await deps.kube.create(newEvent(object, t, now));
+  } catch (error) {
+    if (!isKubeReason(error, 'AlreadyExists')) throw error;
+    const key = eventKey(object, t);
+    const existing = await deps.kube.get({ apiVersion: 'v1', kind: 'Event', ...key });
+    await deps.kube.update(repeatedEvent(existing, t, now));
+  }
+}
+
+/**
+ * Events for the condition transitions of a status write that succeeded (shared/events/transitions.ts). Best
+ * effort: an Event that cannot be written (no RBAC, a conflict, a server hiccup) never fails the step.
+ */
+async function recordEvents(
+  object: KubeObject,
+  status: Record<string, unknown>,
+  deps: RunStepDeps,
+): Promise<void> {
+  if (!EVENT_KINDS.has(object.kind)) return;
+  for (const t of conditionTransitions(conditionsOf(object['status']), conditionsOf(status))) {
+    try {
+      await recordEvent(object, t, deps);
+    } catch {
+      // best effort (see above)
+    }
+  }
+}
+
 /** Run one step for a key. Never throws for problems of the object; the result says when to run again. */
 export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunStepResult> {
   const handler = HANDLERS[key.kind];
@@ -175,6 +216,7 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
       return 'failed' as const;
     });
     wroteStatus = written === 'written';
+    if (wroteStatus) await recordEvents(latest, base, deps);
     if (written === 'conflict') {
       requeueAfterMs = 0;
       outcome = 'conflict';

@@ -37,6 +37,8 @@ export interface BuildOptions {
   readonly owner?: { readonly uid: string };
   /** Change cause; defaults to `Installing <manifest name> package.` (a new ObjectDeployment). */
   readonly changeCause?: string;
+  /** More annotations (Gantry's own, e.g. what `rollout undo` needs to recover a revision). */
+  readonly extraAnnotations?: Readonly<Record<string, string>>;
 }
 
 export interface BuiltDeployment {
@@ -194,6 +196,7 @@ export function buildObjectDeployment(rendered: RenderedPackage, opts: BuildOpti
         [ANNOTATION_PACKAGE_CONFIG]:
           opts.rawConfig === undefined || opts.rawConfig === null ? 'null' : canonicalJson(opts.rawConfig),
         [ANNOTATION_PACKAGE_SOURCE_IMAGE]: opts.image,
+        ...opts.extraAnnotations,
       },
       ...(owners !== undefined ? { ownerReferences: owners } : {}),
     }),

@@ -160,4 +160,32 @@ describe('ObjectDeployment conditions (§3.5)', () => {
     ]);
     expect(t.reportControllerOf).toBe(true);
   });
+  it('paused in the middle of a rollout: Paused reported too (Gantry, unlike PKO HEAD)', () => {
+    const t = deploymentConditions({
+      current: set(2, { conds: { Available: 'False', Paused: 'True' } }),
+      previous: [set(1, { conds: { Available: 'True', Succeeded: 'True' } })],
+    });
+    expect(t.set).toEqual([
+      {
+        type: 'Progressing',
+        status: 'True',
+        reason: 'LatestRevisionPendingSuccess',
+        message: 'Latest Revision is Unavailable: Available message of 2',
+      },
+      {
+        type: 'Available',
+        status: 'True',
+        reason: 'Available',
+        message: "Previous Revision 'od-1' is still Available.",
+      },
+      {
+        type: 'Paused',
+        status: 'True',
+        reason: 'Paused',
+        message: 'Latest revision is paused: Paused message of 2',
+      },
+    ]);
+    expect(t.remove).toEqual([]);
+    expect(t.reportControllerOf).toBe(false);
+  });
 });

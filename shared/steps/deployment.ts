@@ -118,8 +118,31 @@ export interface DeploymentConditions {
   readonly reportControllerOf: boolean;
 }
 
-/** The conditions table of §3.5. */
+/**
+ * The conditions table of §3.5, with one deliberate difference (§9, HEAD quirks): `Paused` is reported whenever
+ * the latest revision is paused, not only once it has succeeded and is Available, so pausing a Package in the
+ * middle of a rollout is seen (and `gantry pause` does not wait for a condition that never comes).
+ */
 export function deploymentConditions(revisions: Revisions): DeploymentConditions {
+  const base = pkoDeploymentConditions(revisions);
+  const paused = revisions.current === undefined ? undefined : conditionOf(revisions.current, 'Paused');
+  if (paused?.status !== 'True' || base.set.some((c) => c.type === 'Paused')) return base;
+  return {
+    ...base,
+    set: [
+      ...base.set,
+      {
+        type: 'Paused',
+        status: 'True',
+        reason: 'Paused',
+        message: `Latest revision is paused: ${paused.message}`,
+      },
+    ],
+    remove: base.remove.filter((t) => t !== 'Paused'),
+  };
+}
+
+function pkoDeploymentConditions(revisions: Revisions): DeploymentConditions {
   const { current, previous } = revisions;
   const progressing = (reason: string, message: string): ConditionUpdate => ({
     type: 'Progressing',

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import type { KubeObject } from '../ports.js';
+import {
+  conditionsOf,
+  conditionTransitions,
+  eventKey,
+  eventMessage,
+  eventTypeOf,
+  newEvent,
+  repeatedEvent,
+} from './transitions.js';
+
+const c = (type: string, status: string, reason: string, message = ''): Record<string, string> => ({
+  type,
+  status,
+  reason,
+  message,
+  lastTransitionTime: '2026-01-01T00:00:00Z',
+});
+
+const pkg: KubeObject = {
+  apiVersion: 'package-operator.run/v1alpha1',
+  kind: 'Package',
+  metadata: { name: 'app', namespace: 'shop', uid: 'u-1', resourceVersion: '7' },
+};
+
+describe('condition transitions', () => {
+  it('reports conditions that appear or change status or reason, not message-only changes or removals', () => {
+    const before = conditionsOf({
+      conditions: [c('Available', 'False', 'ProbeFailure', 'phase a'), c('Paused', 'True', 'Paused')],
+    });
+    const after = conditionsOf({
+      conditions: [
+        c('Available', 'False', 'ProbeFailure', 'phase b'),
+        c('Progressing', 'True', 'Progressing', 'go'),
+        c('Unpacked', 'False', 'ImagePullBackOff', 'no such tag'),
+      ],
+    });
+    expect(conditionTransitions(before, after)).toEqual([
+      { type: 'Progressing', status: 'True', reason: 'Progressing', message: 'go', eventType: 'Normal' },
+      {
+        type: 'Unpacked',
+        status: 'False',
+        reason: 'ImagePullBackOff',
+        message: 'no such tag',
+        eventType: 'Warning',
+      },
+    ]);
+    expect(conditionsOf({ conditions: [{ type: 1 }, 'x'] })).toEqual([]);
+  });
+
+  it('Warning for failures, Normal for good news and for waiting', () => {
+    expect(eventTypeOf({ type: 'Available', status: 'False', reason: 'ProbeFailure' })).toBe('Warning');
+    expect(eventTypeOf({ type: 'Available', status: 'False', reason: 'ObjectSetUnready' })).toBe('Normal');
+    expect(eventTypeOf({ type: 'Invalid', status: 'True', reason: 'LoadError' })).toBe('Warning');
+    expect(eventTypeOf({ type: 'package-operator.run/Invalid', status: 'True', reason: 'x' })).toBe(
+      'Warning',
+    );
+    expect(eventTypeOf({ type: 'Progressing', status: 'True', reason: 'Progressing' })).toBe('Normal');
+  });
+});
+
+describe('events', () => {
+  const t = {
+    type: 'Available',
+    status: 'True',
+    reason: 'Available',
+    message: 'ok',
+    eventType: 'Normal',
+  } as const;
+  it('one Event per object and transition, aggregated by count', () => {
+    const now = new Date('2026-11-29T01:00:00.123Z');
+    const e = newEvent(pkg, t, now);
+    expect(e).toEqual({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: eventKey(pkg, t).name, namespace: 'shop' },
+      involvedObject: {
+        apiVersion: 'package-operator.run/v1alpha1',
+        kind: 'Package',
+        name: 'app',
+        namespace: 'shop',
+        uid: 'u-1',
+        resourceVersion: '7',
+      },
+      reason: 'Available',
+      message: 'Available is now True: ok',
+      type: 'Normal',
+      count: 1,
+      firstTimestamp: '2026-11-29T01:00:00Z',
+      lastTimestamp: '2026-11-29T01:00:00Z',
+      source: { component: 'gantry' },
+      reportingComponent: 'package-operator.run/gantry',
+      reportingInstance: 'gantry',
+    });
+    expect(eventKey(pkg, t).name).toMatch(/^app\.[a-z0-9]+$/);
+    expect(eventKey(pkg, { ...t, status: 'False' }).name).not.toBe(eventKey(pkg, t).name);
+    const again = repeatedEvent(e, t, new Date('2026-11-29T01:05:00Z'));
+    expect(again['count']).toBe(2);
+    expect(again['lastTimestamp']).toBe('2026-11-29T01:05:00Z');
+    expect(again['firstTimestamp']).toBe('2026-11-29T01:00:00Z');
+  });
+
+  it('cluster-scoped objects report into default; long messages are cut to 1 kB', () => {
+    const cluster: KubeObject = { ...pkg, kind: 'ClusterPackage', metadata: { name: 'app', uid: 'u-2' } };
+    expect(eventKey(cluster, t).namespace).toBe('default');
+    expect(eventMessage({ ...t, message: 'x'.repeat(5000) })).toHaveLength(1024);
+  });
+});
