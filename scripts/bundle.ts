@@ -16,6 +16,7 @@ import { build, type Metafile, type Plugin } from 'esbuild';
 
 const root = resolve(import.meta.dirname, '..');
 const ENTRY = join(root, 'cli', 'entry.ts');
+const WORKER_ENTRY = join(root, 'functions', 'adapters', 'templates', 'worker.ts');
 
 export interface BundleOptions {
   /** Output folder; default `<repo>/dist`. It must live inside the repository so node_modules resolve. */
@@ -34,6 +35,7 @@ function sourceLocation(outDir: string): Plugin {
       b.onLoad({ filter: /\.ts$/ }, async (args) => {
         const text = await readFile(args.path, 'utf8');
         if (args.path.includes('/node_modules/') || !text.includes('import.meta.')) return undefined;
+        if (text.includes('gantry:keep-import-meta')) return undefined;
         const fromOut = relative(outDir, args.path);
         const prelude =
           `import { fileURLToPath as __srcPath } from 'node:url';\n` +
@@ -86,7 +88,9 @@ export async function bundleCli(options: BundleOptions): Promise<BundleResult> {
   const started = Date.now();
   const outDir = resolve(options.outDir);
   const result = await build({
-    entryPoints: { gantry: ENTRY },
+    // The template worker is an entry of its own: a worker thread then starts from compiled JavaScript too.
+    entryPoints: { gantry: ENTRY, 'template-worker': WORKER_ENTRY },
+    define: { __GANTRY_BUNDLE__: 'true' },
     absWorkingDir: root,
     bundle: true,
     splitting: true,

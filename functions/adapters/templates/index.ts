@@ -7,6 +7,7 @@
  * terminal TemplateError naming the file and the limit (the same template would do the same again); a worker
  * that dies for any other reason is a retryable TemplateEngineError.
  */
+import { bundledWorkerUrl } from './bundled-worker.js';
 import { Worker } from 'node:worker_threads';
 import type { GoTemplateEngine, GoTemplateRequest, HandlebarsEngine } from '../../../shared/ports.js';
 import type { HandlebarsRequest } from '../../../shared/render/handlebars.js';
@@ -36,7 +37,8 @@ interface Pending {
   timer?: NodeJS.Timeout;
 }
 
-const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+/** The worker's code: the bundled worker when running from the CLI bundle, else the sources through tsx. */
+const ENTRY = bundledWorkerUrl() ?? new URL('./worker-entry.mjs', import.meta.url);
 
 function describeFiles(execute: readonly string[]): string {
   return execute.length <= 3 ? execute.join(', ') : `${execute.slice(0, 3).join(', ')}, …`;
@@ -59,7 +61,14 @@ export class TemplateWorker {
   private readonly pending = new Map<number, Pending>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  public constructor(public readonly limits: TemplateWorkerLimits = DEFAULT_TEMPLATE_WORKER_LIMITS) {}
+  /**
+   * `baselineOnly`: the worker's Go engine compiles with V8's baseline compiler only (short-lived processes such as
+   * the CLI, which render once; see GoTemplateEngineOptions.baselineOnly).
+   */
+  public constructor(
+    public readonly limits: TemplateWorkerLimits = DEFAULT_TEMPLATE_WORKER_LIMITS,
+    private readonly options: { readonly baselineOnly?: boolean } = {},
+  ) {}
 
   /** Render one job; jobs run one after another. */
   public run(job: RenderJob): Promise<ReadonlyMap<string, string>> {
@@ -90,6 +99,7 @@ export class TemplateWorker {
     if (this.worker !== undefined) return this.worker;
     const worker = new Worker(ENTRY, {
       resourceLimits: { maxOldGenerationSizeMb: this.limits.renderMemoryMb },
+      workerData: { baselineOnly: this.options.baselineOnly === true },
     });
     worker.on('message', (message: unknown) => {
       if (isWorkerMessage(message)) this.onMessage(message);

@@ -4,7 +4,7 @@
  * per worker) and handlebars. It renders one job at a time, says which file it is on, and reports errors by
  * kind. The host enforces the deadline and the memory cap by terminating this thread.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { compileCel } from '../../../shared/cel/index.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { renderHandlebars } from '../../../shared/render/handlebars.js';
@@ -19,7 +19,9 @@ import {
 } from './protocol.js';
 
 const port = parentPort;
-const goEngine = createGoTemplateEngine();
+const baselineOnly: unknown =
+  typeof workerData === 'object' && workerData !== null ? Reflect.get(workerData, 'baselineOnly') : undefined;
+const goEngine = createGoTemplateEngine({ baselineOnly: baselineOnly === true });
 
 function send(message: WorkerMessage): void {
   port?.postMessage(message);
