@@ -4,6 +4,7 @@
  * sets `spec.paused` and writes (or removes) the `package-operator.run/pause-message` annotation in one update,
  * then waits up to 60 s for `Paused=True` (pause) or `Available=True` (unpause). Prints nothing on success.
  */
+import { isConflict } from '../../shared/kube-errors.js';
 import { parseArgs } from 'node:util';
 import { ANNOTATION_PAUSE_MESSAGE } from '../../shared/api/constants.js';
 import { errorMessage } from '../../shared/errors.js';
@@ -67,13 +68,19 @@ function pauseCommand(pause: boolean): Command {
       const timeoutMs = timeoutFlag(values.timeout);
       const ref = packageRef(kind, values.namespace ?? 'default', arg.name);
       await withClient(io, values.kubeconfig, async (kube) => {
-        const { raw } = await getPackage(kube, ref);
-        try {
-          await kube.update(withPaused(raw, pause, values.message ?? ''));
-        } catch (error) {
-          throw new CommandError(`${pause ? 'pausing' : 'unpausing'} package: ${errorMessage(error)}`, {
-            cause: error,
-          });
+        // The engine writes the Package too (status, finalizers): a lost resourceVersion race reads it again, as
+        // kubectl's RetryOnConflict does.
+        for (let attempt = 1; ; attempt++) {
+          const { raw } = await getPackage(kube, ref);
+          try {
+            await kube.update(withPaused(raw, pause, values.message ?? ''));
+            break;
+          } catch (error) {
+            if (isConflict(error) && attempt < 5) continue;
+            throw new CommandError(`${pause ? 'pausing' : 'unpausing'} package: ${errorMessage(error)}`, {
+              cause: error,
+            });
+          }
         }
         await waitForPackageCondition(kube, ref, pause ? 'Paused' : 'Available', { timeoutMs });
       });

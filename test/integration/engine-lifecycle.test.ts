@@ -270,8 +270,12 @@ describe('drift, pause and teardown', () => {
         ((await kube.get(cm(ns, 'one')))['data'] as { num: string }).num === '1' ? true : undefined,
       10_000,
     );
-    const after = conditions(await kube.get(pkgRef(ns, 'o')));
-    expect(after['Paused']).toBeUndefined();
+    // The Package mirrors its ObjectDeployment a step after the ObjectSet has put the object back.
+    const after = await eventually('Paused gone from the Package', async () => {
+      const c = conditions(await kube.get(pkgRef(ns, 'o')));
+      return c['Paused'] === undefined ? c : undefined;
+    });
+    expect(after['Available']?.status).toBe('True');
   });
 
   it('deletes in reverse phase order, waiting for a foreign finalizer', async () => {
