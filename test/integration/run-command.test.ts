@@ -3,11 +3,16 @@
  * exits 0 on SIGTERM. (No other engine runs in this file.)
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RawKubeClient } from '../../functions/adapters/kube/client.js';
 import { loadConnection } from '../../functions/adapters/kube/kubeconfig.js';
 import type { KubeApi } from '../../shared/ports.js';
+import { shardOf } from '../../shared/triggers/index.js';
+import { keyOf } from '../../functions/hosts/triggers.js';
 import { configMap, conditions, eventually, manifest, pkgRef, pushPackage } from './setup/engine.js';
 import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
 
@@ -85,5 +90,156 @@ describe('gantry run as a process', () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+  });
+});
+
+function gantryProcess(args: readonly string[]): {
+  child: ReturnType<typeof spawn>;
+  stderr: () => string;
+  stdout: () => string;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, '..', '..', 'bin', 'gantry.mjs'), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  let stdout = '';
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      resolve(code);
+    }),
+  );
+  return { child, stderr: () => stderr, stdout: () => stdout, exited };
+}
+
+describe('gantry serve as a process', () => {
+  it('makes a dev certificate, registers its webhooks, answers over TLS, installs, and stops on SIGTERM', async () => {
+    const ns = await namespace('serve-cli');
+    const certDir = await mkdtemp(join(tmpdir(), 'gantry-serve-cert-'));
+    const image = await pushPackage('serve-cli', {
+      'manifest.yaml': manifest('servecli', ['only']),
+      'a.yaml': configMap('a', 'only', { k: 'v' }),
+    });
+    const serve = gantryProcess([
+      'serve',
+      '--kubeconfig',
+      inject('kube').kubeconfigPath,
+      '--dev-cert',
+      certDir,
+      '--register-webhooks',
+      '--addr',
+      '127.0.0.1:0',
+      '--resync-interval',
+      '1s',
+      '-n',
+      ns,
+    ]);
+    try {
+      const url = await eventually('the serving line', () =>
+        Promise.resolve(
+          /serving on (https:\/\/127\.0\.0\.1:\d+) \(webhooks registered\)/.exec(serve.stderr())?.[1],
+        ),
+      );
+      const ca = await readFile(join(certDir, 'ca.crt'), 'utf8');
+      const health = await new Promise<string>((resolve, reject) => {
+        httpsGet(`${url}/healthz`, { ca }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => {
+            resolve(`${res.statusCode ?? 0} ${body}`);
+          });
+        }).on('error', reject);
+      });
+      expect(health).toBe('200 {"status":"ok"}');
+      await kube.create({
+        apiVersion: API,
+        kind: 'Package',
+        metadata: { name: 'p', namespace: ns },
+        spec: { image },
+      });
+      await eventually('Available under gantry serve', async () =>
+        conditions(await kube.get(pkgRef(ns, 'p')))['Available']?.status === 'True' ? true : undefined,
+      );
+    } finally {
+      serve.child.kill('SIGTERM');
+      for (const kind of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'])
+        await admin.delete(`/apis/admissionregistration.k8s.io/v1/${kind}/gantry`);
+    }
+    expect(await serve.exited).toBe(0);
+    expect(serve.stderr()).toContain('stopping: waiting for the steps in flight');
+  });
+
+  it('refuses to serve without TLS, and names a bad events config', async () => {
+    const noTls = gantryProcess(['serve', '--kubeconfig', inject('kube').kubeconfigPath]);
+    expect(await noTls.exited).toBe(1);
+    expect(noTls.stderr()).toBe(
+      'Error: serving needs TLS: --tls-cert FILE --tls-key FILE, or --dev-cert DIR (--plain-http only behind a TLS proxy)\n',
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'gantry-events-config-'));
+    await writeFile(join(dir, 'events.yaml'), 'sources:\n  distribution: {token: short}\n');
+    const bad = gantryProcess(['serve', '--plain-http', '--events-config', join(dir, 'events.yaml')]);
+    expect(await bad.exited).toBe(1);
+    expect(bad.stderr()).toBe(
+      `Error: --events-config ${join(dir, 'events.yaml')}: sources.distribution.token: a token needs at least 16 characters\n`,
+    );
+  });
+});
+
+describe('sharded runners', () => {
+  it('two runners with --shard 0/2 and 1/2 split the keys and install every package', async () => {
+    const ns = await namespace('shard');
+    const image = await pushPackage('shard', {
+      'manifest.yaml': manifest('shard', ['only']),
+      'a.yaml.gotmpl': configMap('a-{{ .package.metadata.name }}', 'only', { k: 'v' }),
+    });
+    const runners = [0, 1].map((i) =>
+      gantryProcess(['run', '--kubeconfig', inject('kube').kubeconfigPath, '-n', ns, '--shard', `${i}/2`]),
+    );
+    try {
+      const names = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
+      for (const name of names)
+        await kube.create({
+          apiVersion: API,
+          kind: 'Package',
+          metadata: { name, namespace: ns },
+          spec: { image, config: {} },
+        });
+      for (const name of names)
+        await eventually(`${name} Available under two shards`, async () =>
+          conditions(await kube.get(pkgRef(ns, name)))['Available']?.status === 'True' ? true : undefined,
+        );
+    } finally {
+      for (const r of runners) r.child.kill('SIGTERM');
+    }
+    expect(await Promise.all(runners.map((r) => r.exited))).toEqual([0, 0]);
+    // Each runner ran exactly the Packages of its shard (a stable hash of the key), and both had some.
+    const ran = runners.map(
+      (r) =>
+        new Set(
+          r
+            .stdout()
+            .trim()
+            .split('\n')
+            .map((l) => (JSON.parse(l) as { key: string }).key)
+            .filter((k) => k.startsWith('Package/'))
+            .map((k) => k.split('/')[2] ?? ''),
+        ),
+    );
+    const expected = [0, 1].map(
+      (i) =>
+        new Set(
+          ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'].filter(
+            (name) => shardOf(keyOf({ apiVersion: API, kind: 'Package', namespace: ns, name }), 2) === i,
+          ),
+        ),
+    );
+    expect(ran).toEqual(expected);
+    expect(Math.min(...expected.map((e) => e.size))).toBeGreaterThan(0);
   });
 });
