@@ -107,9 +107,9 @@ function gantryProcess(args: readonly string[]): {
     },
   );
   let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   let stdout = '';
-  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
       resolve(code);
