@@ -45,6 +45,8 @@ export interface EventsDeps {
 }
 
 const CE_BATCH = 'application/cloudevents-batch+json';
+/** A key handed back by a host that had to stop (`gantry serve --handback-url`), or sent by anyone to run it now. */
+export const RECONCILE_EVENT = 'run.gantry.reconcile';
 const CE_STRUCTURED = 'application/cloudevents+json';
 /** `application/vnd.docker.distribution.events.v1+json` (distribution v2), `….v2+json` (v3). */
 const DISTRIBUTION = /^application\/vnd\.docker\.distribution\.events\.v\d+\+json$/;
@@ -143,6 +145,16 @@ function handleCloudEvent(event: CloudEvent, outcome: Outcome, deps: EventsDeps)
     if (typeof keys === 'string') return keys;
     for (const key of keys) deps.dispatch(key, type.endsWith('.delete') ? 'delete' : 'event');
     outcome.dispatched += keys.length;
+    return undefined;
+  }
+  if (type === RECONCILE_EVENT) {
+    const ref = isRecord(event.data)
+      ? gantryRef(event.data['apiVersion'], event.data['kind'], event.data['namespace'], event.data['name'])
+      : undefined;
+    if (ref === undefined)
+      return `${RECONCILE_EVENT} needs data {apiVersion, kind, namespace, name} of a Gantry kind`;
+    deps.dispatch(ref, 'event');
+    outcome.dispatched += 1;
     return undefined;
   }
   let parsed: PushParse | undefined;

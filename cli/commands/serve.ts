@@ -38,6 +38,8 @@ Flags:
   --admission-budget DURATION       time allowed for that fetch; past it the request is admitted with a warning (default 2s)
   --events-config FILE              YAML: how each event source authenticates (see README "Events")
   --shard I/N                       this replica's share of the tick's work (keys split by a stable hash)
+  --handback-url URL                on stop, POST the keys still waiting to URL as run.gantry.reconcile CloudEvents
+                                    (a Knative broker, another instance's /events)
   -n, --namespace NS                only namespaced objects of this namespace (default: all namespaces)
   --concurrency N                   keys reconciled at once (default 8)
   --image-prefix-overrides LIST     PKO's from=to,… image prefix rewrites
@@ -62,6 +64,7 @@ export const serveCommand: Command = {
         concurrency: { type: 'string' },
         'image-prefix-overrides': { type: 'string' },
         'registry-host-overrides': { type: 'string' },
+        'handback-url': { type: 'string' },
       },
     });
     const tickMs = durationMs(values['resync-interval'], 'resync-interval', 10_000);
@@ -86,6 +89,7 @@ export const serveCommand: Command = {
       admissionBudgetMs: settings.admissionBudgetMs,
       eventsAuth: settings.eventsAuth,
       ...(settings.shard !== undefined ? { shard: settings.shard } : {}),
+      ...(values['handback-url'] !== undefined ? { handbackUrl: values['handback-url'] } : {}),
       log: (m) => {
         io.stderr(`${m}\n`);
       },

@@ -4,14 +4,16 @@
  * triggers; every key they name runs in-process through the engine's steps; requeues persisted in status are
  * found by the tick. `gantry run --serve` mounts the same endpoints on a runner (its queue, no tick).
  */
+import { createHmac, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { errorMessage } from '../../shared/errors.js';
 import type { EventsAuth } from '../../shared/triggers/events-auth.js';
 import type { Shard } from '../../shared/triggers/index.js';
+import { RECONCILE_EVENT } from '../../webhooks/events.js';
 import type { RouterDeps } from '../../webhooks/router.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import { createApp, listen, type TlsFiles } from './http-app.js';
-import { TriggerCore, whoAmI } from './triggers.js';
+import { refOfKey, TriggerCore, whoAmI } from './triggers.js';
 
 export interface HttpHostOptions {
   readonly host: string;
@@ -93,6 +95,8 @@ export interface ServeOptions extends EngineOptions, HttpHostOptions {
   /** Every object is run again this often (drift nobody reported). */
   readonly fullResyncMs: number;
   readonly shard?: Shard;
+  /** On stop, keys still waiting are POSTed here as `run.gantry.reconcile` CloudEvents (a broker, another host). */
+  readonly handbackUrl?: string;
 }
 
 export interface ServeHost {
@@ -102,6 +106,45 @@ export interface ServeHost {
   readonly port: number;
   readonly selfUsername: string | undefined;
   stop(): Promise<void>;
+}
+
+/** POST keys as one CloudEvents batch of `run.gantry.reconcile` events; a failure is logged (they are in status). */
+async function handBack(
+  url: string,
+  keys: readonly string[],
+  auth: EventsAuth,
+  log: (message: string) => void,
+): Promise<void> {
+  const events = keys.map((key) => ({
+    specversion: '1.0',
+    id: randomUUID(),
+    source: 'gantry-serve',
+    type: RECONCILE_EVENT,
+    datacontenttype: 'application/json',
+    data: refOfKey(key),
+  }));
+  // Signed as this host's own `cloudevents` source is configured: the receiving host is configured alike.
+  const body = JSON.stringify(events);
+  const own = auth.cloudevents;
+  const proof: Record<string, string> =
+    own === undefined || 'none' in own
+      ? {}
+      : 'token' in own
+        ? { authorization: `Bearer ${own.token}` }
+        : {
+            'x-gantry-signature-256': `sha256=${createHmac('sha256', own.hmacSecret).update(body).digest('hex')}`,
+          };
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents-batch+json', ...proof },
+      body,
+      signal: AbortSignal.timeout(5_000),
+    });
+    log(`handed ${keys.length} keys back to ${url}: HTTP ${response.status}`);
+  } catch (error) {
+    log(`handing ${keys.length} keys back to ${url}: ${errorMessage(error)}`);
+  }
 }
 
 /** Start `gantry serve`; resolves once it listens and its first tick is queued. */
@@ -141,8 +184,11 @@ export async function startServe(options: ServeOptions): Promise<ServeHost> {
     selfUsername: http.selfUsername,
     stop: async () => {
       clearInterval(timer);
-      await http.stop();
+      const pending = core.pendingKeys();
       await core.stop();
+      await http.stop();
+      if (options.handbackUrl !== undefined && pending.length > 0)
+        await handBack(options.handbackUrl, pending, options.eventsAuth, options.log);
       engine.close();
     },
   };

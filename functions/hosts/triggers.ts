@@ -297,6 +297,11 @@ export class TriggerCore {
     return left.map(([key]) => key);
   }
 
+  /** Keys waiting in this core's queue (not running): what a stopping host hands back. */
+  public pendingKeys(): string[] {
+    return this.queue.snapshot().due.map(([key]) => key);
+  }
+
   public async stop(): Promise<void> {
     await this.settled();
     if (this.options.queue === undefined) await this.queue.stop();

@@ -121,7 +121,7 @@ let ns = '';
 let serve: ServeHost;
 const logs: string[] = [];
 
-async function startHost(tickMs: number): Promise<ServeHost> {
+async function startHost(tickMs: number, handbackUrl?: string): Promise<ServeHost> {
   const kube = inject('kube');
   return startServe({
     kubeconfig: kube.kubeconfigPath,
@@ -136,6 +136,7 @@ async function startHost(tickMs: number): Promise<ServeHost> {
     tickMs,
     fullResyncMs: 3_600_000,
     admissionBudgetMs: 2_000,
+    ...(handbackUrl !== undefined ? { handbackUrl } : {}),
     eventsAuth: {
       distribution: { token: TOKEN },
       knative: { none: true },
@@ -291,6 +292,26 @@ describe('CloudEvents only: ApiServerSource and PingSource drive a whole lifecyc
       const items = (JSON.parse(sets.text) as { items: unknown[] }).items;
       return pkg.status === 404 && cm === undefined && items.length === 0 ? true : undefined;
     });
+  });
+
+  it('a host that stops hands the keys still waiting back to another (run.gantry.reconcile, HMAC-signed)', async () => {
+    const image = await pushPackage('serve-hb', files('serve-hb', 'handed'));
+    const receiver = serve;
+    const sender = await startHost(3_600_000, `https://127.0.0.1:${receiver.port}/events`);
+    const created = await admin.create(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages`, {
+      apiVersion: 'package-operator.run/v1alpha1',
+      kind: 'Package',
+      metadata: { name: 'hb', namespace: ns },
+      spec: { image },
+    });
+    expect(created.status).toBe(201);
+    // A CREATE-triggered key waits 150 ms before it runs: stopping at once leaves it waiting.
+    sender.core.dispatch(pkgRef(ns, 'hb'), 'create');
+    await sender.stop();
+    expect(logs).toEqual([`handed 1 keys back to https://127.0.0.1:${receiver.port}/events: HTTP 202`]);
+    await untilPinged('the handed-back Package Available', async () =>
+      availableRevision('hb', 1, ['serve-hb-cm', 'handed']),
+    );
   });
 
   afterAll(async () => {
