@@ -5,6 +5,7 @@
  * controller owner, and the ObjectTemplates that read it as a source), runs `runStep` through a de-duplicating,
  * rate-limited queue with timers for requeues, re-lists on 410 and on a silent watch, and stops cleanly on SIGTERM.
  */
+import { setMaxListeners } from 'node:events';
 import { API_VERSION, KINDS, LABEL_CACHE } from '../../shared/api/constants.js';
 import { controllerOf, isRecord, parseKubeObject } from '../../shared/api/objects.js';
 import { errorMessage, RetryableError } from '../../shared/errors.js';
@@ -74,6 +75,8 @@ export class Runner {
   private readonly readsOf = new Map<string, Set<string>>();
 
   public constructor(private readonly options: RunnerOptions) {
+    // One signal ends every watch (one per watched kind, a dozen or more): not a listener leak.
+    setMaxListeners(0, this.abort.signal);
     const deps: RunStepDeps = {
       ...options.deps,
       ...(options.phaseClasses !== undefined ? { phaseClasses: options.phaseClasses } : {}),
