@@ -9,17 +9,9 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { ensureGotmplWasm } from '../functions/adapters/gotmpl/build.js';
-import { zodEnglishOnly } from './bundle.js';
+import { BANNER, zodEnglishOnly } from './bundle.js';
 
 const root = resolve(import.meta.dirname, '..');
-
-const BANNER = [
-  "import { createRequire as __gantryCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __gantryFileURLToPath } from 'node:url';",
-  'const require = __gantryCreateRequire(import.meta.url);',
-  'const __filename = __gantryFileURLToPath(import.meta.url);',
-  "const __dirname = __gantryFileURLToPath(new URL('.', import.meta.url));",
-].join('\n');
 
 export interface LambdaBundle {
   readonly entry: string;

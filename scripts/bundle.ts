@@ -68,7 +68,7 @@ export function zodEnglishOnly(): Plugin {
 }
 
 // Bundled CommonJS packages call require() for Node's built-ins and read __dirname: give them the real ones.
-const BANNER = [
+export const BANNER = [
   "import { createRequire as __gantryCreateRequire } from 'node:module';",
   "import { fileURLToPath as __gantryFileURLToPath } from 'node:url';",
   'const require = __gantryCreateRequire(import.meta.url);',

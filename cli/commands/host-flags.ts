@@ -11,6 +11,7 @@ import type { KubeObject } from '../../shared/ports.js';
 import { eventsAuthSchema, type EventsAuth } from '../../shared/triggers/events-auth.js';
 import { parseShard, type Shard } from '../../shared/triggers/index.js';
 import { webhookConfigurations } from '../../shared/triggers/webhook-config.js';
+import type { EngineOptions } from '../../functions/hosts/engine.js';
 import type { StepRecord } from '../../functions/steps/run-step.js';
 import type { CliIO } from '../command.js';
 import { UsageError } from '../package-input.js';
@@ -240,4 +241,20 @@ export async function untilSignal(): Promise<void> {
       resolve();
     });
   });
+}
+
+/** The engine options every host command takes from its flags. */
+export async function engineFlags(
+  values: { kubeconfig?: string; 'image-prefix-overrides'?: string; 'registry-host-overrides'?: string },
+  io: CliIO,
+): Promise<EngineOptions> {
+  return {
+    ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+    prefixOverrides: overrides(values['image-prefix-overrides'], 'image-prefix-overrides'),
+    registryHostOverrides: new Map(
+      overrides(values['registry-host-overrides'], 'registry-host-overrides').map((o) => [o.from, o.to]),
+    ),
+    record: await stepPrinter(io),
+    env: io.env ?? {},
+  };
 }

@@ -10,12 +10,11 @@ import type { Engine } from '../../functions/hosts/engine.js';
 import type { Runner } from '../../functions/hosts/runner.js';
 import {
   announce,
-  overrides,
+  engineFlags,
   positiveInt,
   SERVE_FLAGS,
   serveSettings,
   shardFlag,
-  stepPrinter,
   untilSignal,
   type ServeSettings,
 } from './host-flags.js';
@@ -130,13 +129,7 @@ export const runCommand: Command = {
       import('../../functions/hosts/runner.js'),
     ]);
     const engine = await createEngine({
-      ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
-      prefixOverrides: overrides(values['image-prefix-overrides'], 'image-prefix-overrides'),
-      registryHostOverrides: new Map(
-        overrides(values['registry-host-overrides'], 'registry-host-overrides').map((o) => [o.from, o.to]),
-      ),
-      record: await stepPrinter(io),
-      env: io.env ?? {},
+      ...(await engineFlags(values, io)),
     });
     const server =
       values['metrics-addr'] !== undefined ? await engine.metrics.serve(values['metrics-addr']) : undefined;

@@ -7,11 +7,10 @@ import type { CliIO, Command } from '../command.js';
 import {
   announce,
   durationMs,
-  overrides,
+  engineFlags,
   positiveInt,
   SERVE_FLAGS,
   serveSettings,
-  stepPrinter,
   untilSignal,
 } from './host-flags.js';
 
@@ -72,13 +71,7 @@ export const serveCommand: Command = {
     const settings = await serveSettings(values);
     const { startServe } = await import('../../functions/hosts/serve.js');
     const serve = await startServe({
-      ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
-      prefixOverrides: overrides(values['image-prefix-overrides'], 'image-prefix-overrides'),
-      registryHostOverrides: new Map(
-        overrides(values['registry-host-overrides'], 'registry-host-overrides').map((o) => [o.from, o.to]),
-      ),
-      record: await stepPrinter(io),
-      env: io.env ?? {},
+      ...(await engineFlags(values, io)),
       host: settings.host,
       port: settings.port,
       tls: settings.tls,

@@ -16,13 +16,13 @@ import { z } from 'zod';
 import { errorMessage } from '../../shared/errors.js';
 import { MAX_BODY_BYTES, normaliseHeaders, type HttpRequest } from '../../webhooks/http.js';
 import { fromEcr } from '../../webhooks/registry-events.js';
-import { handleRequest, type RouterDeps } from '../../webhooks/router.js';
+import { handleRequest } from '../../webhooks/router.js';
 import { eksToken, invokeAsync, secretString, ssmParameter } from '../adapters/aws.js';
 import { createGoTemplateEngine } from '../adapters/gotmpl/index.js';
 import { connectionFromKubeconfig } from '../adapters/kube/lite-kubeconfig.js';
 import { lambdaEnv, type LambdaEnv } from '../config.js';
 import { createEngine, type Engine } from './engine.js';
-import { refOfKey, TriggerCore, whoAmI } from './triggers.js';
+import { keyOf, refOfKey, routerDeps, TriggerCore, whoAmI } from './triggers.js';
 
 export interface LambdaContext {
   getRemainingTimeInMillis(): number;
@@ -105,29 +105,15 @@ export async function createLambdaHost(env: LambdaEnv): Promise<LambdaHost> {
   });
   const selfUsername = await whoAmI(engine.client);
   const admissionKeys: string[] = [];
-  const router: RouterDeps = {
-    admission: {
-      dispatch: (ref) => {
-        admissionKeys.push(JSON.stringify([ref.apiVersion, ref.kind, ref.namespace, ref.name]));
-      },
-      ...(env.admissionBudgetMs > 0
-        ? { lookupManifest: async (image, component) => core.lookupManifest(image, component) }
-        : {}),
-      ...(selfUsername !== undefined ? { selfUsername } : {}),
-    },
-    events: {
-      auth: env.eventsAuth,
-      dispatch: (ref, reason) => {
-        core.dispatch(ref, reason);
-      },
-      tick: async () => core.tick(),
-      registryPush: async (pushes) => core.registryPush(pushes),
-      refused: (source, code) => {
-        engine.metrics.eventRefused(source, code);
-      },
+  const router = routerDeps(engine, core, {
+    eventsAuth: env.eventsAuth,
+    admissionBudgetMs: env.admissionBudgetMs,
+    selfUsername,
+    admissionDispatch: (ref) => {
+      admissionKeys.push(keyOf(ref));
     },
     ready: () => true,
-  };
+  });
 
   const handBack = async (keys: readonly string[]): Promise<void> => {
     if (keys.length === 0) return;

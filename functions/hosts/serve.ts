@@ -10,10 +10,9 @@ import { errorMessage } from '../../shared/errors.js';
 import type { EventsAuth } from '../../shared/triggers/events-auth.js';
 import type { Shard } from '../../shared/triggers/index.js';
 import { RECONCILE_EVENT } from '../../webhooks/events.js';
-import type { RouterDeps } from '../../webhooks/router.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import { createApp, listen, type TlsFiles } from './http-app.js';
-import { refOfKey, TriggerCore, whoAmI } from './triggers.js';
+import { refOfKey, routerDeps, TriggerCore, whoAmI } from './triggers.js';
 
 export interface HttpHostOptions {
   readonly host: string;
@@ -43,29 +42,12 @@ export async function startHttpHost(
 ): Promise<HttpHost> {
   const selfUsername = await whoAmI(engine.client);
   let isReady = false;
-  const deps: RouterDeps = {
-    admission: {
-      dispatch: (ref, reason) => {
-        core.dispatch(ref, reason);
-      },
-      ...(options.admissionBudgetMs > 0
-        ? { lookupManifest: async (image, component) => core.lookupManifest(image, component) }
-        : {}),
-      ...(selfUsername !== undefined ? { selfUsername } : {}),
-    },
-    events: {
-      auth: options.eventsAuth,
-      dispatch: (ref, reason) => {
-        core.dispatch(ref, reason);
-      },
-      tick: async () => core.tick(),
-      registryPush: async (pushes) => core.registryPush(pushes),
-      refused: (source, code) => {
-        engine.metrics.eventRefused(source, code);
-      },
-    },
+  const deps = routerDeps(engine, core, {
+    eventsAuth: options.eventsAuth,
+    admissionBudgetMs: options.admissionBudgetMs,
+    selfUsername,
     ready: () => isReady,
-  };
+  });
   const server = await listen(createApp(deps, engine.metrics), options.tls, options.host, options.port);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;

@@ -16,6 +16,8 @@ import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import { imageMatches, isDue, owns, resolvedDigest, type Shard } from '../../shared/triggers/index.js';
 import type { DispatchReason, ManifestLookup } from '../../webhooks/admission.js';
 import type { ImagePush } from '../../webhooks/registry-events.js';
+import type { RouterDeps } from '../../webhooks/router.js';
+import type { EventsAuth } from '../../shared/triggers/events-auth.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { runStep, type RunStepDeps } from '../steps/run-step.js';
 import { WorkQueue } from './queue.js';
@@ -306,4 +308,41 @@ export class TriggerCore {
     await this.settled();
     if (this.options.queue === undefined) await this.queue.stop();
   }
+}
+
+/** The router's dependencies on a trigger core: every host wires the endpoints the same way. */
+export function routerDeps(
+  engine: { readonly metrics: { eventRefused(source: string, code: number): void } },
+  core: TriggerCore,
+  options: {
+    readonly eventsAuth: EventsAuth;
+    readonly admissionBudgetMs: number;
+    readonly selfUsername: string | undefined;
+    /** Where admission triggers go (default: the core's dispatcher). */
+    readonly admissionDispatch?: (ref: ObjectRef, reason: DispatchReason) => void;
+    readonly ready: () => boolean;
+  },
+): RouterDeps {
+  const dispatch = (ref: ObjectRef, reason: DispatchReason): void => {
+    core.dispatch(ref, reason);
+  };
+  return {
+    admission: {
+      dispatch: options.admissionDispatch ?? dispatch,
+      ...(options.admissionBudgetMs > 0
+        ? { lookupManifest: async (image, component) => core.lookupManifest(image, component) }
+        : {}),
+      ...(options.selfUsername !== undefined ? { selfUsername: options.selfUsername } : {}),
+    },
+    events: {
+      auth: options.eventsAuth,
+      dispatch,
+      tick: async () => core.tick(),
+      registryPush: async (pushes) => core.registryPush(pushes),
+      refused: (source, code) => {
+        engine.metrics.eventRefused(source, code);
+      },
+    },
+    ready: options.ready,
+  };
 }
