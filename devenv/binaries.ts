@@ -23,6 +23,8 @@ export const REGISTRY_VERSION = 'v3.1.2';
 export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
 /** go-containerregistry's `crane`: an independent OCI client for interoperability tests. */
 export const CRANE_VERSION = 'v0.22.1';
+/** The AWS Lambda Runtime Interface Emulator: the Lambda Runtime API, to run the bundled Lambda host under it. */
+export const RIE_VERSION = 'v0.0.0-20261030222936-bef5c4ba774d';
 
 export const BINARY_NAMES = [
   'etcd',
@@ -35,6 +37,7 @@ export const BINARY_NAMES = [
   'minio',
   'crane',
   'pkoimage',
+  'aws-lambda-rie',
 ] as const;
 export type BinaryName = (typeof BINARY_NAMES)[number];
 
@@ -64,6 +67,7 @@ function versionOf(name: BinaryName): string {
   if (name === 'registry') return REGISTRY_VERSION;
   if (name === 'minio') return MINIO_VERSION;
   if (name === 'crane') return CRANE_VERSION;
+  if (name === 'aws-lambda-rie') return RIE_VERSION;
   if (name === 'pkoimage') return pkoimageVersion();
   return name === 'etcd' ? ETCD_VERSION : KUBERNETES_VERSION;
 }
@@ -214,6 +218,7 @@ const GO_INSTALL: Partial<Record<BinaryName, string>> = {
   registry: `github.com/distribution/distribution/v3/cmd/registry@${REGISTRY_VERSION}`,
   minio: `github.com/minio/minio@${MINIO_VERSION}`,
   crane: `github.com/google/go-containerregistry/cmd/crane@${CRANE_VERSION}`,
+  'aws-lambda-rie': `github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@${RIE_VERSION}`,
 };
 
 async function goInstall(
@@ -298,6 +303,7 @@ export async function ensureBinaries(
     minio: '',
     crane: '',
     pkoimage: '',
+    'aws-lambda-rie': '',
   };
   for (const name of BINARY_NAMES) paths[name] = binaryPath(name);
   return paths;

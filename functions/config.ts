@@ -159,3 +159,13 @@ export function lambdaEnv(env: Readonly<Record<string, string | undefined>> = pr
     ...(e.AWS_LAMBDA_FUNCTION_NAME !== undefined ? { functionName: e.AWS_LAMBDA_FUNCTION_NAME } : {}),
   };
 }
+
+/** The Lambda Runtime API's host:port (`AWS_LAMBDA_RUNTIME_API`), for the custom-runtime bootstrap. */
+export function lambdaRuntimeApi(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const api = env['AWS_LAMBDA_RUNTIME_API'];
+  if (api === undefined || !/^[\w.-]+:\d+$/.test(api))
+    throw new Error(
+      'environment variable AWS_LAMBDA_RUNTIME_API: must be host:port (set by the Lambda runtime)',
+    );
+  return api;
+}

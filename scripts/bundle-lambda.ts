@@ -28,7 +28,12 @@ export async function bundleLambda(
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   const result = await build({
-    entryPoints: { index: join(root, 'functions', 'hosts', 'lambda.ts') },
+    // index.handler for the managed Node.js runtime; bootstrap.mjs runs the Runtime API loop itself (custom
+    // runtimes, the Runtime Interface Emulator). They share their chunks.
+    entryPoints: {
+      index: join(root, 'functions', 'hosts', 'lambda.ts'),
+      bootstrap: join(root, 'functions', 'hosts', 'lambda-bootstrap.ts'),
+    },
     absWorkingDir: root,
     bundle: true,
     // Dynamic imports stay chunks of their own, loaded when reached: the S3 client and client-node, which the
@@ -55,7 +60,9 @@ export async function bundleLambda(
     await writeFile(file.path, file.contents);
     gzipBytes += gzipSync(file.contents, { level: 9 }).length;
   }
-  const bytes = result.outputFiles.reduce((n, f) => n + f.contents.length, 0);
+  const bytes = result.outputFiles
+    .filter((f) => !f.path.endsWith('bootstrap.mjs'))
+    .reduce((n, f) => n + f.contents.length, 0);
   await writeFile(join(outDir, 'package.json'), '{"type":"module"}\n');
   let wasmDir: string | undefined;
   if (wasm) {

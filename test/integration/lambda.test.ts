@@ -4,11 +4,14 @@
  * Action" event. It drives the same install and upgrade to Available against the real control plane and registry;
  * the ECR registry host is mapped to the test registry with PKO's registry host override.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensureBinaries } from '../../devenv/binaries.js';
+import { freePort } from '../../devenv/process.js';
 import { bundleLambda } from '../../scripts/bundle-lambda.js';
 import type { KubeObject } from '../../shared/ports.js';
 import { conditions, eventually, manifest, pushPackage } from './setup/engine.js';
@@ -19,6 +22,7 @@ const admin = testClient();
 let ns = '';
 type Handler = (event: unknown, context?: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
 let handler: Handler;
+let bundleEntry = '';
 const context = { getRemainingTimeInMillis: (): number => 20_000 };
 
 async function inlineKubeconfig(): Promise<string> {
@@ -111,6 +115,7 @@ beforeAll(async () => {
   ns = await createNamespace(admin, 'lambda');
   const out = await mkdtemp(join(tmpdir(), 'gantry-lambda-'));
   const bundle = await bundleLambda(out);
+  bundleEntry = bundle.entry;
   process.env['GANTRY_KUBECONFIG'] = await inlineKubeconfig();
   process.env['GANTRY_NAMESPACE'] = ns;
   process.env['GANTRY_REGISTRY_HOST_OVERRIDES'] = `${ECR}=${inject('registry').host}`;
@@ -195,5 +200,64 @@ describe('the bundled Lambda handler', () => {
     expect(await handler({ hello: 'world' }, context)).toEqual({
       error: 'not an event this function handles (Function URL v2, EventBridge schedule or ECR Image Action)',
     });
+  });
+});
+
+describe('the bundle under the AWS Lambda Runtime Interface Emulator', () => {
+  it('runs bootstrap.mjs as a custom runtime: a Function URL request and a schedule tick through the Runtime API', async () => {
+    const { 'aws-lambda-rie': rie } = await ensureBinaries(['aws-lambda-rie']);
+    const port = await freePort();
+    const bootstrap = join(dirname(bundleEntry), 'bootstrap.mjs');
+    const child = spawn(
+      rie,
+      [
+        '--runtime-interface-emulator-address',
+        `127.0.0.1:${port}`,
+        '--log-level',
+        'error',
+        process.execPath,
+        bootstrap,
+      ],
+      {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          GANTRY_KUBECONFIG: await inlineKubeconfig(),
+          GANTRY_NAMESPACE: ns,
+          AWS_LAMBDA_FUNCTION_TIMEOUT: '30',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const invoke = async (event: unknown): Promise<unknown> => {
+      const r = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`, {
+        method: 'POST',
+        body: JSON.stringify(event),
+      });
+      return (await r.json()) as unknown;
+    };
+    try {
+      const health = await eventually(
+        'the emulator to answer',
+        async () => invoke(functionUrl('GET', '/healthz', undefined)).catch(() => undefined),
+        30_000,
+      );
+      expect(health).toEqual({
+        statusCode: 200,
+        headers: { 'content-type': 'application/json' },
+        body: '{"status":"ok"}',
+      });
+      expect(await invoke(schedule)).toEqual({ ticked: expect.any(Number) as unknown });
+      expect(await invoke({ hello: 'world' })).toEqual({
+        error:
+          'not an event this function handles (Function URL v2, EventBridge schedule or ECR Image Action)',
+      });
+    } catch (error) {
+      throw new Error(`${String(error)}\nemulator output:\n${output}`);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });
