@@ -236,7 +236,7 @@ describe('the bundle under the AWS Lambda Runtime Interface Emulator', () => {
         method: 'POST',
         body: JSON.stringify(event),
       });
-      return (await r.json());
+      return await r.json();
     };
     try {
       const health = await eventually(
