@@ -1,0 +1,404 @@
+/**
+ * deploy/ against the real things: every Kubernetes manifest is validated by server-side dry-run against the real
+ * API server (strict field validation: an unknown field fails); Knative's and cert-manager's kinds against those
+ * projects' own CRDs, downloaded from the Go module proxy and installed into the test API server for this file;
+ * the AWS SAM template against AWS's schema as goformation publishes it. The webhook configurations must equal
+ * what shared/triggers/webhook-config.ts builds, and every kustomization must render exactly its folder's files.
+ */
+import { execFile as execFileCb } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { readEventsConfig } from '../../cli/commands/host-flags.js';
+import { ensureBinaries } from '../../devenv/binaries.js';
+import type { KubeClient } from '../../devenv/kube.js';
+import { lambdaEnv } from '../../functions/config.js';
+import { GANTRY_KINDS } from '../../functions/hosts/triggers.js';
+import { webhookConfigurations } from '../../shared/triggers/webhook-config.js';
+import { parseTemplate, samValidator } from './setup/cloudformation.js';
+import { deleteCrds, DryRunner, installCrds, readManifests, type Manifest } from './setup/crds.js';
+import { goModuleDir } from './setup/go-modules.js';
+import { testClient } from './setup/namespace.js';
+
+const execFile = promisify(execFileCb);
+const DEPLOY = resolve(import.meta.dirname, '..', '..', 'deploy');
+const NAMESPACE = 'gantry-system';
+
+const KNATIVE_SERVING = { module: 'knative.dev/serving', version: 'v0.51.0' };
+const KNATIVE_EVENTING = { module: 'knative.dev/eventing', version: 'v0.47.0' };
+const CERT_MANAGER = { module: 'github.com/cert-manager/cert-manager', version: 'v1.19.1' };
+const GOFORMATION = { module: 'github.com/awslabs/goformation/v7', version: 'v7.14.9' };
+
+/** The YAML files of a folder (not its subfolders), kustomization.yaml left out. */
+async function yamlFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.yaml') && e.name !== 'kustomization.yaml')
+    .map((e) => join(dir, e.name))
+    .sort();
+}
+
+async function manifestsOf(files: readonly string[]): Promise<{ file: string; manifest: Manifest }[]> {
+  const out: { file: string; manifest: Manifest }[] = [];
+  for (const file of files) for (const manifest of await readManifests(file)) out.push({ file, manifest });
+  return out;
+}
+
+function idOf(m: Manifest): string {
+  return `${m.apiVersion} ${m.kind} ${m.metadata.namespace ?? ''}/${m.metadata.name}`;
+}
+
+let client: KubeClient;
+let dryRunner: DryRunner;
+
+/** Dry-run every manifest of these files; returns the failures (empty: all valid). */
+async function dryRunAll(files: readonly string[]): Promise<string[]> {
+  const failures: string[] = [];
+  for (const { file, manifest } of await manifestsOf(files)) {
+    const r = await dryRunner.dryRun(manifest);
+    if (r.status !== 200 && r.status !== 201)
+      failures.push(`${file.slice(DEPLOY.length + 1)}: ${idOf(manifest)}: ${r.status} ${r.message}`);
+  }
+  return failures;
+}
+
+beforeAll(async () => {
+  client = testClient();
+  dryRunner = new DryRunner(client);
+  // For real (the namespaced manifests are dry-run into it); deleted after the file.
+  const r = await client.create('/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: NAMESPACE },
+  });
+  if (r.status !== 201 && r.status !== 409) throw new Error(`creating ${NAMESPACE}: ${r.status} ${r.text}`);
+});
+
+afterAll(async () => {
+  await client.delete(`/api/v1/namespaces/${NAMESPACE}`);
+});
+
+describe('deploy/rbac, deploy/webhooks, deploy/gantry', () => {
+  // Webhook configurations are cluster-scoped and would intercept every other test's Gantry objects; in a dry
+  // run they are validated and never persisted, so nothing else is affected.
+  it.each(['rbac', 'rbac/examples', 'webhooks', 'gantry', 'lambda'])(
+    'deploy/%s: every manifest passes server-side dry-run',
+    async (dir) => {
+      const files = await yamlFiles(join(DEPLOY, dir));
+      const k8sFiles = files.filter((f) => !f.endsWith('template.yaml'));
+      expect(k8sFiles.length).toBeGreaterThan(0);
+      expect(await dryRunAll(k8sFiles)).toEqual([]);
+    },
+  );
+
+  it('the dry run is strict: a misspelt field or a bad value is refused', async () => {
+    const [deployment] = await readManifests(join(DEPLOY, 'gantry', 'deployment.yaml'));
+    const typo = structuredClone(deployment!);
+    const containers = (typo['spec'] as { template: { spec: { containers: Record<string, unknown>[] } } })
+      .template.spec.containers;
+    containers[0]!['imagePullPolcy'] = 'Always';
+    // Server-side apply refuses a field its typed schema lacks with 500 "field not declared in schema".
+    const bad = await dryRunner.dryRun(typo);
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    expect(bad.message).toContain('imagePullPolcy');
+    const [pdb] = await readManifests(join(DEPLOY, 'gantry', 'pdb.yaml'));
+    const invalid = structuredClone(pdb!);
+    (invalid['spec'] as Record<string, unknown>)['maxUnavailable'] = 1; // together with minAvailable
+    expect((await dryRunner.dryRun(invalid)).status).toBe(422);
+  });
+
+  it('the webhook configurations are what webhookConfigurations() builds for the Service, CA aside', async () => {
+    const files = await yamlFiles(join(DEPLOY, 'webhooks'));
+    const manifests = (await manifestsOf(files)).map(({ manifest }) => manifest);
+    for (const m of manifests)
+      expect(m.metadata['annotations']).toEqual({
+        'cert-manager.io/inject-ca-from': 'gantry-system/gantry-serving',
+      });
+    const withoutAnnotations = manifests.map((m) => {
+      const { annotations: _annotations, ...metadata } = m.metadata;
+      return { ...m, metadata };
+    });
+    const built = webhookConfigurations({ service: { namespace: NAMESPACE, name: 'gantry', port: 443 } });
+    const byKind = (xs: readonly { kind: string }[]) => [...xs].sort((a, b) => a.kind.localeCompare(b.kind));
+    expect(byKind(withoutAnnotations)).toEqual(byKind(built));
+  });
+
+  it('the Deployment serves what the webhooks and the Service call, with the hardening asked for', async () => {
+    const [deployment] = await readManifests(join(DEPLOY, 'gantry', 'deployment.yaml'));
+    const [service] = await readManifests(join(DEPLOY, 'gantry', 'service.yaml'));
+    const spec = (deployment!['spec'] as { template: { spec: Record<string, unknown> } }).template.spec;
+    const container = (spec['containers'] as Record<string, unknown>[])[0]!;
+    expect(container['args']).toEqual(
+      expect.arrayContaining(['run', '--serve', '--addr=0.0.0.0:8443', '--tls-cert=/tls/tls.crt']),
+    );
+    expect(container['securityContext']).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(spec['securityContext']).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect((service!['spec'] as { ports: unknown[] }).ports).toContainEqual(
+      expect.objectContaining({ port: 443, targetPort: 'https' }),
+    );
+    expect(container['ports']).toContainEqual(
+      expect.objectContaining({ name: 'https', containerPort: 8443 }),
+    );
+  });
+});
+
+describe('kustomizations', () => {
+  let kubectl: string;
+  beforeAll(async () => {
+    kubectl = (await ensureBinaries(['kubectl'])).kubectl;
+  });
+
+  /** The manifests a kustomization's resources name, recursively (files and folders). */
+  async function expected(dir: string): Promise<string[]> {
+    const k = parseYaml(await readFile(join(dir, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+    const ids: string[] = [];
+    for (const entry of k.resources) {
+      const path = join(dir, entry);
+      if (entry.endsWith('.yaml')) ids.push(...(await readManifests(path)).map(idOf));
+      else ids.push(...(await expected(path)));
+    }
+    return ids;
+  }
+
+  it.each(['.', 'rbac', 'webhooks', 'gantry', 'cert-manager', 'knative'])(
+    'deploy/%s: `kubectl kustomize` renders every file of the folder, nothing more',
+    async (dir) => {
+      const path = join(DEPLOY, dir);
+      const k = parseYaml(await readFile(join(path, 'kustomization.yaml'), 'utf8')) as {
+        resources: string[];
+      };
+      // Every manifest file of the folder is listed (deploy/ itself lists folders and the CRDs).
+      if (dir !== '.')
+        expect([...k.resources].sort()).toEqual((await yamlFiles(path)).map((f) => f.slice(path.length + 1)));
+      const { stdout } = await execFile(kubectl, ['kustomize', path], { maxBuffer: 64 * 1024 * 1024 });
+      const dirOut = await mkdtemp(join(tmpdir(), 'gantry-kustomize-'));
+      try {
+        await writeFile(join(dirOut, 'out.yaml'), stdout);
+        const rendered = (await readManifests(join(dirOut, 'out.yaml'))).map(idOf).sort();
+        expect(rendered).toEqual((await expected(path)).sort());
+      } finally {
+        await rm(dirOut, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe('deploy/knative and deploy/cert-manager, against the projects’ own CRDs', () => {
+  const installed: string[] = [];
+
+  beforeAll(async () => {
+    const [serving, eventing, certManager] = await Promise.all([
+      goModuleDir(KNATIVE_SERVING.module, KNATIVE_SERVING.version),
+      goModuleDir(KNATIVE_EVENTING.module, KNATIVE_EVENTING.version),
+      goModuleDir(CERT_MANAGER.module, CERT_MANAGER.version),
+    ]);
+    const crds = [
+      ...(await readManifests(join(serving, 'config', 'core', '300-resources', 'service.yaml'))),
+      ...(await readManifests(join(eventing, 'config', 'core', 'resources', 'apiserversource.yaml'))),
+      ...(await readManifests(join(eventing, 'config', 'core', 'resources', 'pingsource.yaml'))),
+      ...(await readManifests(join(eventing, 'config', 'core', 'resources', 'trigger.yaml'))),
+      ...(await readManifests(join(certManager, 'deploy', 'crds', 'cert-manager.io_issuers.yaml'))),
+      ...(await readManifests(join(certManager, 'deploy', 'crds', 'cert-manager.io_certificates.yaml'))),
+    ].filter((m) => m.kind === 'CustomResourceDefinition');
+    expect(crds.map((c) => c.metadata.name).sort()).toEqual([
+      'apiserversources.sources.knative.dev',
+      'certificates.cert-manager.io',
+      'issuers.cert-manager.io',
+      'pingsources.sources.knative.dev',
+      'services.serving.knative.dev',
+      'triggers.eventing.knative.dev',
+    ]);
+    installed.push(...(await installCrds(client, crds)));
+  });
+
+  afterAll(async () => {
+    await deleteCrds(client, installed);
+  });
+
+  it.each(['knative', 'cert-manager'])(
+    'deploy/%s: every manifest passes server-side dry-run',
+    async (dir) => {
+      expect(await dryRunAll(await yamlFiles(join(DEPLOY, dir)))).toEqual([]);
+    },
+  );
+
+  it('the Knative schemas are really applied: a misspelt field of the Service is refused', async () => {
+    const [ksvc] = await readManifests(join(DEPLOY, 'knative', 'service.yaml'));
+    const typo = structuredClone(ksvc!);
+    const spec = (typo['spec'] as { template: { spec: Record<string, unknown> } }).template.spec;
+    spec['containerConcurency'] = 10;
+    const r = await dryRunner.dryRun(typo);
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    expect(r.message).toContain('containerConcurency');
+  });
+
+  it('the ApiServerSource sends every Gantry kind in Resource mode, everything to the Service at /events', async () => {
+    const sources = await readManifests(join(DEPLOY, 'knative', 'sources.yaml'));
+    const api = sources.find((s) => s.kind === 'ApiServerSource')!;
+    const spec = api['spec'] as { mode: string; resources: { kind: string }[] };
+    expect(spec.mode).toBe('Resource');
+    expect(spec.resources.map((r) => r.kind).sort()).toEqual([...GANTRY_KINDS].sort());
+    const sinks = sources.map((s) => {
+      const sSpec = s['spec'] as { sink?: unknown; subscriber?: unknown };
+      return sSpec.sink ?? sSpec.subscriber;
+    });
+    for (const sink of sinks)
+      expect(sink).toEqual({
+        ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'gantry-serve' },
+        uri: '/events',
+      });
+  });
+
+  it('the events config the Knative Service mounts is one `gantry serve --events-config` accepts', async () => {
+    const [secret] = await readManifests(join(DEPLOY, 'knative', 'events-config.yaml'));
+    const dir = await mkdtemp(join(tmpdir(), 'gantry-events-'));
+    try {
+      const file = join(dir, 'events.yaml');
+      await writeFile(file, (secret!['stringData'] as Record<string, string>)['events.yaml']!);
+      expect(await readEventsConfig(file)).toEqual({ knative: { none: true }, cloudevents: { none: true } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('deploy/lambda/template.yaml, against AWS SAM’s schema', () => {
+  let template: Record<string, unknown>;
+  let validate: Awaited<ReturnType<typeof samValidator>>;
+
+  beforeAll(async () => {
+    const dir = await goModuleDir(GOFORMATION.module, GOFORMATION.version);
+    template = parseTemplate(await readFile(join(DEPLOY, 'lambda', 'template.yaml'), 'utf8'));
+    const types = [
+      ...new Set(Object.values(template['Resources'] as Record<string, { Type: string }>).map((r) => r.Type)),
+    ];
+    validate = await samValidator(join(dir, 'schema', 'sam.schema.json'), types);
+  });
+
+  const resources = () =>
+    template['Resources'] as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+
+  it('is valid', () => {
+    const ok = validate(template);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it('a misspelt property, in the function or in an event, fails validation', () => {
+    const typo = structuredClone(template);
+    const fn = (typo['Resources'] as Record<string, { Properties: Record<string, unknown> }>)[
+      'GantryFunction'
+    ]!;
+    fn.Properties['Handlr'] = fn.Properties['Handler'];
+    delete fn.Properties['Handler'];
+    expect(validate(typo)).toBe(false);
+    expect(JSON.stringify(validate.errors)).toContain('Handlr');
+
+    const eventTypo = structuredClone(template);
+    const events = (
+      eventTypo['Resources'] as Record<
+        string,
+        { Properties: { Events: Record<string, { Properties: Record<string, unknown> }> } }
+      >
+    )['GantryFunction']!.Properties.Events;
+    events['Tick']!.Properties = { Schedul: 'rate(1 minute)' };
+    expect(validate(eventTypo)).toBe(false);
+  });
+
+  it('intrinsic functions are parsed into their long form', () => {
+    const fn = resources()['GantryFunction']!.Properties;
+    const vars = (fn['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(vars['GANTRY_KUBECONFIG_SECRET']).toEqual({ Ref: 'KubeconfigSecretArn' });
+    expect(vars['GANTRY_EKS_CLUSTER']).toEqual({
+      'Fn::If': ['HasEksCluster', { Ref: 'EksClusterName' }, { Ref: 'AWS::NoValue' }],
+    });
+    expect(fn['FunctionName']).toEqual({ 'Fn::Sub': '${AWS::StackName}-gantry' });
+    expect(resources()['GantryAccessEntry']!.Properties['PrincipalArn']).toEqual({
+      'Fn::GetAtt': ['GantryFunctionRole', 'Arn'],
+    });
+  });
+
+  it('the function: Node 22, index.handler from the bundle, a Function URL, the tick and ECR pushes', () => {
+    const fn = resources()['GantryFunction']!;
+    expect(fn.Type).toBe('AWS::Serverless::Function');
+    expect(fn.Properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      CodeUri: '../../dist/lambda',
+      FunctionUrlConfig: { AuthType: 'NONE' },
+    });
+    expect(fn.Properties['Events']).toEqual({
+      Tick: {
+        Type: 'Schedule',
+        Properties: { Schedule: 'rate(1 minute)', Description: expect.any(String) as unknown },
+      },
+      EcrPush: {
+        Type: 'EventBridgeRule',
+        Properties: {
+          Pattern: {
+            source: ['aws.ecr'],
+            'detail-type': ['ECR Image Action'],
+            detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
+          },
+        },
+      },
+    });
+  });
+
+  it('IAM: GetSecretValue on the kubeconfig secret and InvokeFunction on itself, nothing more', () => {
+    const policies = resources()['GantryFunction']!.Properties['Policies'] as {
+      Statement: { Effect: string; Action: string; Resource: unknown }[];
+    }[];
+    const statements = policies.flatMap((p) => p.Statement);
+    expect(statements.map((s) => [s.Effect, s.Action, s.Resource])).toEqual([
+      ['Allow', 'secretsmanager:GetSecretValue', { Ref: 'KubeconfigSecretArn' }],
+      [
+        'Allow',
+        'lambda:InvokeFunction',
+        {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-gantry',
+        },
+      ],
+    ]);
+  });
+
+  it('the environment it sets is one the Lambda host accepts (parameters at their defaults)', () => {
+    const params = template['Parameters'] as Record<string, { Default?: string }>;
+    const sample: Record<string, string> = {
+      KubeconfigSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:gantry-kubeconfig-AbCdEf',
+    };
+    const value = (v: unknown): string | undefined => {
+      if (typeof v === 'string') return v;
+      const ref = (v as { Ref?: string }).Ref;
+      if (ref !== undefined)
+        return ref === 'AWS::NoValue' ? undefined : (sample[ref] ?? params[ref]?.Default);
+      const cond = (v as { 'Fn::If'?: [string, unknown, unknown] })['Fn::If'];
+      // HasEksCluster is false at the defaults (EksClusterName "").
+      if (cond !== undefined) return value(cond[2]);
+      throw new Error(`unexpected value ${JSON.stringify(v)}`);
+    };
+    const fn = resources()['GantryFunction']!.Properties;
+    const vars = (fn['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    const env = Object.fromEntries(
+      Object.entries(vars)
+        .map(([k, v]) => [k, value(v)] as const)
+        .filter((e): e is readonly [string, string] => e[1] !== undefined),
+    );
+    const parsed = lambdaEnv({ ...env, AWS_REGION: 'eu-west-1' });
+    expect(parsed.kubeconfig).toEqual({ kind: 'secret', id: sample['KubeconfigSecretArn'] });
+    expect(parsed.eksCluster).toBeUndefined();
+    expect(parsed.admissionBudgetMs).toBe(2000);
+    expect(parsed.engine.podNamespace).toBe('gantry-system');
+  });
+});
