@@ -10,18 +10,21 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { readEventsConfig } from '../../cli/commands/host-flags.js';
 import { ensureBinaries } from '../../devenv/binaries.js';
 import type { KubeClient } from '../../devenv/kube.js';
 import { lambdaEnv } from '../../functions/config.js';
+import { createEngine } from '../../functions/hosts/engine.js';
+import { Runner } from '../../functions/hosts/runner.js';
 import { GANTRY_KINDS } from '../../functions/hosts/triggers.js';
 import { webhookConfigurations } from '../../shared/triggers/webhook-config.js';
 import { parseTemplate, samValidator } from './setup/cloudformation.js';
 import { deleteCrds, DryRunner, installCrds, readManifests, type Manifest } from './setup/crds.js';
 import { goModuleDir } from './setup/go-modules.js';
-import { testClient } from './setup/namespace.js';
+import { conditions, configMap, eventually, manifest, pkgRef, pushPackage } from './setup/engine.js';
+import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
 
 const execFile = promisify(execFileCb);
 const DEPLOY = resolve(import.meta.dirname, '..', '..', 'deploy');
@@ -400,5 +403,183 @@ describe('deploy/lambda/template.yaml, against AWS SAM’s schema', () => {
     expect(parsed.eksCluster).toBeUndefined();
     expect(parsed.admissionBudgetMs).toBe(2000);
     expect(parsed.engine.podNamespace).toBe('gantry-system');
+  });
+});
+
+describe('least privilege, for real: the engine with only what deploy/ grants it', () => {
+  // Applied for real (not dry-run): the RBAC of deploy/rbac, the example grant for packages, and the Knative and
+  // Lambda identities; removed after. The engine then runs as the ServiceAccount gantry-system/gantry.
+  const files = [
+    'rbac/serviceaccount.yaml',
+    'rbac/clusterrole-run.yaml',
+    'rbac/clusterrole-serve.yaml',
+    'rbac/pull-secrets.yaml',
+    'rbac/package-objects.yaml',
+    'rbac/examples/package-objects-workloads.yaml',
+    'knative/rbac.yaml',
+    'lambda/rbac.yaml',
+  ];
+  let applied: Manifest[] = [];
+  let workDir: string;
+
+  function path(m: Manifest): string {
+    const group = m.apiVersion.includes('/') ? `/apis/${m.apiVersion}` : `/api/${m.apiVersion}`;
+    const plural = `${m.kind.toLowerCase()}s`.replace(/ys$/, 'ies');
+    const ns = m.metadata.namespace !== undefined ? `/namespaces/${m.metadata.namespace}` : '';
+    return `${group}${ns}/${plural}/${m.metadata.name}`;
+  }
+
+  beforeAll(async () => {
+    applied = (await manifestsOf(files.map((f) => join(DEPLOY, f)))).map(({ manifest: m }) => m);
+    for (const m of applied) {
+      const r = await client.apply(path(m), m, 'gantry-deploy-test', true);
+      if (r.status !== 200 && r.status !== 201) throw new Error(`applying ${idOf(m)}: ${r.status} ${r.text}`);
+    }
+    workDir = await mkdtemp(join(tmpdir(), 'gantry-deploy-sa-'));
+  });
+
+  afterAll(async () => {
+    for (const m of [...applied].reverse()) await client.delete(path(m));
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  /** What the API server's authorizer answers for `user` (and groups). */
+  async function can(
+    user: string,
+    groups: readonly string[],
+    attributes: { verb: string; resource: string; group?: string; namespace?: string; subresource?: string },
+  ): Promise<boolean> {
+    const r = await client.create('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: { user, groups: [...groups], resourceAttributes: { group: '', ...attributes } },
+    });
+    return (r.body as { status: { allowed: boolean } }).status.allowed;
+  }
+
+  it('each identity gets what its host needs and no more', async () => {
+    const run = 'system:serviceaccount:gantry-system:gantry';
+    const serve = 'system:serviceaccount:gantry-system:gantry-serve';
+    const source = 'system:serviceaccount:gantry-system:gantry-apiserversource';
+    const lambda = ['gantry-lambda-user', ['gantry:lambda']] as const;
+    const pkgs = { resource: 'packages', group: 'package-operator.run' };
+    // The aggregated role is filled in by the controller manager.
+    await eventually('gantry-package-objects aggregated', async () =>
+      (await can(run, [], { verb: 'create', resource: 'configmaps', namespace: 'default' }))
+        ? true
+        : undefined,
+    );
+    expect(await can(run, [], { ...pkgs, verb: 'watch' })).toBe(true);
+    expect(await can(run, [], { ...pkgs, verb: 'update', subresource: 'status', namespace: 'x' })).toBe(true);
+    expect(
+      await can(run, [], {
+        verb: 'update',
+        group: 'package-operator.run',
+        resource: 'packages',
+        namespace: 'x',
+      }),
+    ).toBe(true);
+    expect(await can(run, [], { verb: 'get', resource: 'secrets', namespace: 'gantry-system' })).toBe(true);
+    expect(await can(run, [], { verb: 'get', resource: 'secrets', namespace: 'default' })).toBe(false);
+    expect(await can(run, [], { verb: 'list', resource: 'secrets', namespace: 'gantry-system' })).toBe(false);
+    expect(await can(run, [], { verb: 'create', resource: 'events', namespace: 'default' })).toBe(false);
+    expect(await can(run, [], { verb: 'create', resource: 'secrets', namespace: 'default' })).toBe(false);
+    for (const [user, groups] of [[serve, []], lambda] as const) {
+      expect(await can(user, groups, { ...pkgs, verb: 'list' })).toBe(true);
+      expect(await can(user, groups, { ...pkgs, verb: 'watch' })).toBe(false);
+      expect(await can(user, groups, { verb: 'patch', resource: 'configmaps', namespace: 'default' })).toBe(
+        true,
+      );
+      expect(await can(user, groups, { verb: 'get', resource: 'secrets', namespace: 'gantry-system' })).toBe(
+        true,
+      );
+    }
+    expect(await can(source, [], { ...pkgs, verb: 'watch' })).toBe(true);
+    expect(await can(source, [], { ...pkgs, verb: 'update' })).toBe(false);
+    expect(await can(source, [], { verb: 'get', resource: 'configmaps', namespace: 'default' })).toBe(false);
+  });
+
+  it('`gantry run` as ServiceAccount gantry-system/gantry installs and removes a package', async () => {
+    const token = await client.create('/api/v1/namespaces/gantry-system/serviceaccounts/gantry/token', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 3600 },
+    });
+    expect(token.status).toBe(201);
+    const kube = inject('kube');
+    const kubeconfig = join(workDir, 'kubeconfig');
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'test', cluster: { server: kube.server, 'certificate-authority': kube.caFile } }],
+        users: [
+          { name: 'gantry', user: { token: (token.body as { status: { token: string } }).status.token } },
+        ],
+        contexts: [{ name: 'gantry', context: { cluster: 'test', user: 'gantry' } }],
+        'current-context': 'gantry',
+      }),
+    );
+    const failures: string[] = [];
+    const engine = await createEngine({
+      kubeconfig,
+      env: { POD_NAMESPACE: NAMESPACE, GANTRY_SERVICE_ACCOUNT: 'gantry' },
+      record: (r) => {
+        if (r.error !== undefined) failures.push(`${r.key.kind} ${r.key.name} ${r.step}: ${r.error}`);
+      },
+    });
+    const runner = new Runner({
+      client: engine.client,
+      deps: engine.deps,
+      concurrency: 4,
+      namespace: '',
+      resyncMs: 3_600_000,
+      log: () => undefined,
+    });
+    const ns = await createNamespace(client, 'deploy-rbac');
+    try {
+      await runner.start();
+      const image = await pushPackage('deploy-rbac', {
+        'manifest.yaml': manifest('deploy-rbac', ['config']),
+        'cm.yaml': configMap('deploy-rbac-cm', 'config', { granted: 'by deploy/rbac' }),
+      });
+      const created = await client.create(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages`, {
+        apiVersion: 'package-operator.run/v1alpha1',
+        kind: 'Package',
+        metadata: { name: 'web', namespace: ns },
+        spec: { image },
+      });
+      expect(created.status).toBe(201);
+      const available = await eventually(
+        'Package Available',
+        async () => {
+          const c = conditions((await engine.deps.kube.get(pkgRef(ns, 'web'))) as never);
+          return c['Available']?.status === 'True' ? c : undefined;
+        },
+        90_000,
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}; step errors: ${failures.slice(-5).join(' | ')}`);
+      });
+      expect(available['Available']?.reason).toBe('Available');
+      const cm = await client.get(`/api/v1/namespaces/${ns}/configmaps/deploy-rbac-cm`);
+      expect((cm.body as { data: Record<string, string> }).data).toEqual({ granted: 'by deploy/rbac' });
+      expect(failures.filter((f) => /forbidden/i.test(f))).toEqual([]);
+
+      await client.delete(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages/web`);
+      await eventually(
+        'Package and its objects gone',
+        async () => {
+          const p = await client.get(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages/web`);
+          const c = await client.get(`/api/v1/namespaces/${ns}/configmaps/deploy-rbac-cm`);
+          return p.status === 404 && c.status === 404 ? true : undefined;
+        },
+        90_000,
+      );
+    } finally {
+      await runner.stop();
+      engine.close();
+      await deleteNamespace(client, ns);
+    }
   });
 });
