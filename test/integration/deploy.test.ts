@@ -554,7 +554,7 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
       const available = await eventually(
         'Package Available',
         async () => {
-          const c = conditions((await engine.deps.kube.get(pkgRef(ns, 'web'))) as never);
+          const c = conditions(await engine.deps.kube.get(pkgRef(ns, 'web')));
           return c['Available']?.status === 'True' ? c : undefined;
         },
         90_000,
