@@ -18,7 +18,9 @@ import type { KubeClient } from '../../devenv/kube.js';
 import { lambdaEnv } from '../../functions/config.js';
 import { createEngine } from '../../functions/hosts/engine.js';
 import { Runner } from '../../functions/hosts/runner.js';
+import { startServe } from '../../functions/hosts/serve.js';
 import { GANTRY_KINDS } from '../../functions/hosts/triggers.js';
+import type { KubeApi } from '../../shared/ports.js';
 import { webhookConfigurations } from '../../shared/triggers/webhook-config.js';
 import { parseTemplate, samValidator } from './setup/cloudformation.js';
 import { deleteCrds, DryRunner, installCrds, readManifests, type Manifest } from './setup/crds.js';
@@ -499,31 +501,83 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
     expect(await can(source, [], { verb: 'get', resource: 'configmaps', namespace: 'default' })).toBe(false);
   });
 
-  it('`gantry run` as ServiceAccount gantry-system/gantry installs and removes a package', async () => {
-    const token = await client.create('/api/v1/namespaces/gantry-system/serviceaccounts/gantry/token', {
+  /** A kubeconfig authenticating as the ServiceAccount gantry-system/<name> (a TokenRequest token). */
+  async function kubeconfigFor(name: string): Promise<string> {
+    const token = await client.create(`/api/v1/namespaces/gantry-system/serviceaccounts/${name}/token`, {
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'TokenRequest',
       spec: { expirationSeconds: 3600 },
     });
     expect(token.status).toBe(201);
     const kube = inject('kube');
-    const kubeconfig = join(workDir, 'kubeconfig');
+    const file = join(workDir, `kubeconfig-${name}`);
     await writeFile(
-      kubeconfig,
+      file,
       JSON.stringify({
         apiVersion: 'v1',
         kind: 'Config',
         clusters: [{ name: 'test', cluster: { server: kube.server, 'certificate-authority': kube.caFile } }],
-        users: [
-          { name: 'gantry', user: { token: (token.body as { status: { token: string } }).status.token } },
-        ],
-        contexts: [{ name: 'gantry', context: { cluster: 'test', user: 'gantry' } }],
-        'current-context': 'gantry',
+        users: [{ name, user: { token: (token.body as { status: { token: string } }).status.token } }],
+        contexts: [{ name, context: { cluster: 'test', user: name } }],
+        'current-context': name,
       }),
     );
+    return file;
+  }
+
+  /** Install a one-ConfigMap package in a fresh namespace, wait for Available, delete it, wait until all is gone. */
+  async function installAndRemove(
+    engineKube: KubeApi,
+    failures: readonly string[],
+    prefix: string,
+  ): Promise<void> {
+    const ns = await createNamespace(client, prefix);
+    try {
+      const image = await pushPackage(prefix, {
+        'manifest.yaml': manifest(prefix, ['config']),
+        'cm.yaml': configMap(`${prefix}-cm`, 'config', { granted: 'by deploy/rbac' }),
+      });
+      const created = await client.create(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages`, {
+        apiVersion: 'package-operator.run/v1alpha1',
+        kind: 'Package',
+        metadata: { name: 'web', namespace: ns },
+        spec: { image },
+      });
+      expect(created.status).toBe(201);
+      const available = await eventually(
+        'Package Available',
+        async () => {
+          const c = conditions(await engineKube.get(pkgRef(ns, 'web')));
+          return c['Available']?.status === 'True' ? c : undefined;
+        },
+        90_000,
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}; step errors: ${failures.slice(-5).join(' | ')}`);
+      });
+      expect(available['Available']?.reason).toBe('Available');
+      const cm = await client.get(`/api/v1/namespaces/${ns}/configmaps/${prefix}-cm`);
+      expect((cm.body as { data: Record<string, string> }).data).toEqual({ granted: 'by deploy/rbac' });
+
+      await client.delete(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages/web`);
+      await eventually(
+        'Package and its objects gone',
+        async () => {
+          const p = await client.get(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages/web`);
+          const c = await client.get(`/api/v1/namespaces/${ns}/configmaps/${prefix}-cm`);
+          return p.status === 404 && c.status === 404 ? true : undefined;
+        },
+        90_000,
+      );
+      expect(failures.filter((f) => /forbidden/i.test(f))).toEqual([]);
+    } finally {
+      await deleteNamespace(client, ns);
+    }
+  }
+
+  it('`gantry run` as ServiceAccount gantry-system/gantry installs and removes a package', async () => {
     const failures: string[] = [];
     const engine = await createEngine({
-      kubeconfig,
+      kubeconfig: await kubeconfigFor('gantry'),
       env: { POD_NAMESPACE: NAMESPACE, GANTRY_SERVICE_ACCOUNT: 'gantry' },
       record: (r) => {
         if (r.error !== undefined) failures.push(`${r.key.kind} ${r.key.name} ${r.step}: ${r.error}`);
@@ -537,49 +591,40 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
       resyncMs: 3_600_000,
       log: () => undefined,
     });
-    const ns = await createNamespace(client, 'deploy-rbac');
     try {
       await runner.start();
-      const image = await pushPackage('deploy-rbac', {
-        'manifest.yaml': manifest('deploy-rbac', ['config']),
-        'cm.yaml': configMap('deploy-rbac-cm', 'config', { granted: 'by deploy/rbac' }),
-      });
-      const created = await client.create(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages`, {
-        apiVersion: 'package-operator.run/v1alpha1',
-        kind: 'Package',
-        metadata: { name: 'web', namespace: ns },
-        spec: { image },
-      });
-      expect(created.status).toBe(201);
-      const available = await eventually(
-        'Package Available',
-        async () => {
-          const c = conditions(await engine.deps.kube.get(pkgRef(ns, 'web')));
-          return c['Available']?.status === 'True' ? c : undefined;
-        },
-        90_000,
-      ).catch((error: unknown) => {
-        throw new Error(`${String(error)}; step errors: ${failures.slice(-5).join(' | ')}`);
-      });
-      expect(available['Available']?.reason).toBe('Available');
-      const cm = await client.get(`/api/v1/namespaces/${ns}/configmaps/deploy-rbac-cm`);
-      expect((cm.body as { data: Record<string, string> }).data).toEqual({ granted: 'by deploy/rbac' });
-      expect(failures.filter((f) => /forbidden/i.test(f))).toEqual([]);
-
-      await client.delete(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages/web`);
-      await eventually(
-        'Package and its objects gone',
-        async () => {
-          const p = await client.get(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages/web`);
-          const c = await client.get(`/api/v1/namespaces/${ns}/configmaps/deploy-rbac-cm`);
-          return p.status === 404 && c.status === 404 ? true : undefined;
-        },
-        90_000,
-      );
+      await installAndRemove(engine.deps.kube, failures, 'deploy-run');
     } finally {
       await runner.stop();
       engine.close();
-      await deleteNamespace(client, ns);
+    }
+  });
+
+  it('`gantry serve` as ServiceAccount gantry-system/gantry-serve (no watch permission) does the same', async () => {
+    // Plain HTTP, as behind Knative's ingress; no webhooks registered and no events sent: the schedule tick with a
+    // short full resync is the only trigger here, so every read is a GET or LIST.
+    const failures: string[] = [];
+    const serve = await startServe({
+      kubeconfig: await kubeconfigFor('gantry-serve'),
+      env: { POD_NAMESPACE: NAMESPACE, GANTRY_SERVICE_ACCOUNT: 'gantry' },
+      record: (r) => {
+        if (r.error !== undefined) failures.push(`${r.key.kind} ${r.key.name} ${r.step}: ${r.error}`);
+      },
+      host: '127.0.0.1',
+      port: 0,
+      tls: undefined,
+      concurrency: 4,
+      namespace: '',
+      tickMs: 300,
+      fullResyncMs: 1_000,
+      admissionBudgetMs: 0,
+      eventsAuth: {},
+      log: () => undefined,
+    });
+    try {
+      await installAndRemove(serve.engine.deps.kube, failures, 'deploy-serve');
+    } finally {
+      await serve.stop();
     }
   });
 });
