@@ -86,7 +86,7 @@ afterAll(async () => {
   await client.delete(`/api/v1/namespaces/${NAMESPACE}`);
 });
 
-describe('deploy/rbac, deploy/webhooks, deploy/gantry', () => {
+describe('Kubernetes manifests, by server-side dry-run against the real API server', () => {
   // Webhook configurations are cluster-scoped and would intercept every other test's Gantry objects; in a dry
   // run they are validated and never persisted, so nothing else is affected.
   it.each(['rbac', 'rbac/examples', 'webhooks', 'gantry', 'lambda'])(
@@ -424,24 +424,17 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
   let applied: Manifest[] = [];
   let workDir: string;
 
-  function path(m: Manifest): string {
-    const group = m.apiVersion.includes('/') ? `/apis/${m.apiVersion}` : `/api/${m.apiVersion}`;
-    const plural = `${m.kind.toLowerCase()}s`.replace(/ys$/, 'ies');
-    const ns = m.metadata.namespace !== undefined ? `/namespaces/${m.metadata.namespace}` : '';
-    return `${group}${ns}/${plural}/${m.metadata.name}`;
-  }
-
   beforeAll(async () => {
     applied = (await manifestsOf(files.map((f) => join(DEPLOY, f)))).map(({ manifest: m }) => m);
     for (const m of applied) {
-      const r = await client.apply(path(m), m, 'gantry-deploy-test', true);
+      const r = await client.apply(await dryRunner.pathOf(m), m, 'gantry-deploy-test', true);
       if (r.status !== 200 && r.status !== 201) throw new Error(`applying ${idOf(m)}: ${r.status} ${r.text}`);
     }
     workDir = await mkdtemp(join(tmpdir(), 'gantry-deploy-sa-'));
   });
 
   afterAll(async () => {
-    for (const m of [...applied].reverse()) await client.delete(path(m));
+    for (const m of [...applied].reverse()) await client.delete(await dryRunner.pathOf(m));
     await rm(workDir, { recursive: true, force: true });
   });
 

@@ -74,7 +74,7 @@ interface ApiResource {
   readonly namespaced: boolean;
 }
 
-/** Server-side dry-run of manifests: resolves each kind through discovery, applies with dryRun=All. */
+/** Manifests against the API server: their paths (each kind resolved through discovery) and server-side dry-runs. */
 export class DryRunner {
   private readonly discovery = new Map<string, ApiResource[]>();
 
@@ -101,18 +101,23 @@ export class DryRunner {
     }
   }
 
+  /** The API path of a manifest's object (its kind resolved through discovery). */
+  public async pathOf(manifest: Manifest): Promise<string> {
+    const info = await this.resource(manifest.apiVersion, manifest.kind);
+    const base = manifest.apiVersion.includes('/')
+      ? `/apis/${manifest.apiVersion}`
+      : `/api/${manifest.apiVersion}`;
+    const ns = info.namespaced ? `/namespaces/${manifest.metadata.namespace ?? 'default'}` : '';
+    return `${base}${ns}/${info.name}/${manifest.metadata.name}`;
+  }
+
   /**
    * Server-side apply with `dryRun=All` and `fieldValidation=Strict` (an unknown or duplicated field is an
    * error, not a warning): the API server runs defaulting, schema validation and admission, and persists
    * nothing. Returns the status and the server's message.
    */
   public async dryRun(manifest: Manifest): Promise<{ status: number; message: string }> {
-    const info = await this.resource(manifest.apiVersion, manifest.kind);
-    const base = manifest.apiVersion.includes('/')
-      ? `/apis/${manifest.apiVersion}`
-      : `/api/${manifest.apiVersion}`;
-    const ns = info.namespaced ? `/namespaces/${manifest.metadata.namespace ?? 'default'}` : '';
-    const path = `${base}${ns}/${info.name}/${manifest.metadata.name}`;
+    const path = await this.pathOf(manifest);
     const r = await this.client.request(
       'PATCH',
       `${path}?dryRun=All&fieldValidation=Strict&fieldManager=gantry-deploy-test&force=true`,
