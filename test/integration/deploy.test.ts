@@ -477,7 +477,9 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
     expect(await can(run, [], { verb: 'get', resource: 'secrets', namespace: 'gantry-system' })).toBe(true);
     expect(await can(run, [], { verb: 'get', resource: 'secrets', namespace: 'default' })).toBe(false);
     expect(await can(run, [], { verb: 'list', resource: 'secrets', namespace: 'gantry-system' })).toBe(false);
-    expect(await can(run, [], { verb: 'create', resource: 'events', namespace: 'default' })).toBe(false);
+    expect(await can(run, [], { verb: 'create', resource: 'events', namespace: 'default' })).toBe(true);
+    expect(await can(run, [], { verb: 'update', resource: 'events', namespace: 'default' })).toBe(true);
+    expect(await can(run, [], { verb: 'list', resource: 'events', namespace: 'default' })).toBe(false);
     expect(await can(run, [], { verb: 'create', resource: 'secrets', namespace: 'default' })).toBe(false);
     for (const [user, groups] of [[serve, []], lambda] as const) {
       expect(await can(user, groups, { ...pkgs, verb: 'list' })).toBe(true);
@@ -550,6 +552,19 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
       expect(available['Available']?.reason).toBe('Available');
       const cm = await client.get(`/api/v1/namespaces/${ns}/configmaps/${prefix}-cm`);
       expect((cm.body as { data: Record<string, string> }).data).toEqual({ granted: 'by deploy/rbac' });
+      // The condition transitions were recorded as Events with the identity's own permissions.
+      await eventually('an Event about the Package', async () => {
+        const events = await client.get(`/api/v1/namespaces/${ns}/events`);
+        const items = (
+          events.body as { items: { involvedObject: { kind: string }; reportingComponent?: string }[] }
+        ).items;
+        return items.some(
+          (e) =>
+            e.involvedObject.kind === 'Package' && e.reportingComponent === 'package-operator.run/gantry',
+        )
+          ? true
+          : undefined;
+      });
 
       await client.delete(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages/web`);
       await eventually(
