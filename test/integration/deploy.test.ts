@@ -5,8 +5,10 @@
  * the AWS SAM template against AWS's schema as goformation publishes it. The webhook configurations must equal
  * what shared/triggers/webhook-config.ts builds, and every kustomization must render exactly its folder's files.
  */
-import { execFile as execFileCb } from 'node:child_process';
+import { execFile as execFileCb, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -634,5 +636,138 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
     } finally {
       await serve.stop();
     }
+  });
+});
+
+describe('the command lines in deploy/ start the real CLI', () => {
+  // The container args of the Deployment and of the Knative Service, run as they are: only the addresses and the
+  // file paths are moved to this machine (loopback, any free port; the test CA's serving certificate; the events
+  // config of the Knative Secret in a temporary file), and the kubeconfig and a namespace are added.
+  const bin = join(import.meta.dirname, '..', '..', 'bin', 'gantry.mjs');
+  let workDir: string;
+  let ns: string;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'gantry-deploy-cli-'));
+    ns = await createNamespace(client, 'deploy-cli');
+  });
+
+  afterAll(async () => {
+    await deleteNamespace(client, ns);
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  async function containerArgs(file: string): Promise<string[]> {
+    const [m] = await readManifests(join(DEPLOY, file));
+    const spec = (m!['spec'] as { template: { spec: { containers: { args: string[] }[] } } }).template.spec;
+    return spec.containers[0]!.args;
+  }
+
+  function relocate(args: readonly string[], moves: Record<string, string>): string[] {
+    return args.map((arg) => {
+      const eq = arg.indexOf('=');
+      const flag = eq < 0 ? arg : arg.slice(0, eq);
+      const to = moves[flag];
+      return to === undefined ? arg : `${flag}=${to}`;
+    });
+  }
+
+  /** Run `gantry <args>` until `check(url)` passes on the URL it says it serves on; then SIGTERM, exit 0. */
+  async function runUntil(
+    args: readonly string[],
+    check: (url: string) => Promise<void>,
+  ): Promise<{ stderr: string }> {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const url = await eventually(
+        'the serving line',
+        () => {
+          if (child.exitCode !== null) throw new Error(`gantry exited ${child.exitCode}: ${stderr}`);
+          return Promise.resolve(/serving on (https?:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1]);
+        },
+        60_000,
+      );
+      await check(url);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    return { stderr };
+  }
+
+  function request(
+    url: string,
+    options: { method?: string; body?: string; headers?: Record<string, string>; ca?: string },
+  ): Promise<{ status: number; body: string }> {
+    const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(
+        url,
+        { method: options.method ?? 'GET', headers: options.headers, ca: options.ca },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(options.body);
+    });
+  }
+
+  it('deploy/gantry/deployment.yaml: `gantry run --serve` over TLS, ready, metrics on their own port', async () => {
+    const kube = inject('kube');
+    const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
+    const args = relocate(await containerArgs('gantry/deployment.yaml'), {
+      '--tls-cert': kube.serverCertFile,
+      '--tls-key': kube.serverKeyFile,
+      '--addr': '127.0.0.1:0',
+      '--metrics-addr': `127.0.0.1:${metricsPort}`,
+    });
+    const ca = await readFile(kube.caFile, 'utf8');
+    await runUntil([...args, '--kubeconfig', kube.kubeconfigPath, '-n', ns], async (url) => {
+      expect(url).toMatch(/^https:/);
+      await eventually('ready', async () =>
+        (await request(`${url}/readyz`, { ca })).status === 200 ? true : undefined,
+      );
+      expect((await request(`${url}/healthz`, { ca })).status).toBe(200);
+      const metrics = await request(`http://127.0.0.1:${metricsPort}/metrics`, {});
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toContain('gantry_steps_total');
+    });
+  });
+
+  it('deploy/knative/service.yaml: `gantry serve --plain-http` with the events config, a PingSource tick accepted', async () => {
+    const [secret] = await readManifests(join(DEPLOY, 'knative', 'events-config.yaml'));
+    const eventsFile = join(workDir, 'events.yaml');
+    await writeFile(eventsFile, (secret!['stringData'] as Record<string, string>)['events.yaml']!);
+    const args = relocate(await containerArgs('knative/service.yaml'), {
+      '--addr': '127.0.0.1:0',
+      '--events-config': eventsFile,
+    });
+    const kube = inject('kube');
+    await runUntil([...args, '--kubeconfig', kube.kubeconfigPath, '-n', ns], async (url) => {
+      expect(url).toMatch(/^http:/);
+      await eventually('ready (after the first tick)', async () =>
+        (await request(`${url}/readyz`, {})).status === 200 ? true : undefined,
+      );
+      const ping = await request(`${url}/events`, {
+        method: 'POST',
+        body: '{}',
+        headers: {
+          'content-type': 'application/json',
+          'ce-specversion': '1.0',
+          'ce-id': 'deploy-test-ping',
+          'ce-source': '/apis/v1/namespaces/gantry-system/pingsources/gantry-tick',
+          'ce-type': 'dev.knative.sources.ping',
+        },
+      });
+      expect(ping.status).toBe(202);
+    });
   });
 });
