@@ -749,6 +749,7 @@ describe('the command lines in deploy/ start the real CLI', () => {
     const args = relocate(await containerArgs('knative/service.yaml'), {
       '--addr': '127.0.0.1:0',
       '--events-config': eventsFile,
+      '--handback-url': 'http://127.0.0.1:9/events', // a hand-back that fails is only logged
     });
     const kube = inject('kube');
     await runUntil([...args, '--kubeconfig', kube.kubeconfigPath, '-n', ns], async (url) => {
