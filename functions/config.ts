@@ -62,6 +62,11 @@ const lambdaSchema = z
     AWS_SECRET_ACCESS_KEY: z.string().optional(),
     AWS_SESSION_TOKEN: z.string().optional(),
     AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+    /** The AWS SDK's endpoint overrides (VPC endpoints): global, then per service. */
+    AWS_ENDPOINT_URL: z.url().optional(),
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: z.url().optional(),
+    AWS_ENDPOINT_URL_SSM: z.url().optional(),
+    AWS_ENDPOINT_URL_LAMBDA: z.url().optional(),
   })
   .refine(
     (e) =>
@@ -93,10 +98,23 @@ export interface LambdaEnv {
   readonly region?: string;
   readonly credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   readonly functionName?: string;
+  readonly endpoints: { readonly secretsmanager?: string; readonly ssm?: string; readonly lambda?: string };
 }
 
 function fail(issue: z.core.$ZodIssue | undefined): never {
   throw new Error(`environment variable ${String(issue?.path[0] ?? '')}: ${issue?.message ?? 'invalid'}`);
+}
+
+function endpointsOf(e: z.infer<typeof lambdaSchema>): LambdaEnv['endpoints'] {
+  const pick = (specific: string | undefined): string | undefined => specific ?? e.AWS_ENDPOINT_URL;
+  const secretsmanager = pick(e.AWS_ENDPOINT_URL_SECRETS_MANAGER);
+  const ssm = pick(e.AWS_ENDPOINT_URL_SSM);
+  const lambda = pick(e.AWS_ENDPOINT_URL_LAMBDA);
+  return {
+    ...(secretsmanager !== undefined ? { secretsmanager } : {}),
+    ...(ssm !== undefined ? { ssm } : {}),
+    ...(lambda !== undefined ? { lambda } : {}),
+  };
 }
 
 /** The Lambda host's environment, parsed once at cold start; an invalid value names the variable. */
@@ -157,6 +175,7 @@ export function lambdaEnv(env: Readonly<Record<string, string | undefined>> = pr
         }
       : {}),
     ...(e.AWS_LAMBDA_FUNCTION_NAME !== undefined ? { functionName: e.AWS_LAMBDA_FUNCTION_NAME } : {}),
+    endpoints: endpointsOf(e),
   };
 }
 

@@ -82,22 +82,29 @@ export async function eksToken(
   return `k8s-aws-v1.${Buffer.from(url).toString('base64url')}`;
 }
 
+/** Where a call goes: the region's public endpoint, or an override (a VPC endpoint; `AWS_ENDPOINT_URL_<SERVICE>`). */
+export interface AwsTarget {
+  readonly region: string;
+  readonly credentials: AwsCredentials;
+  readonly endpoint?: string;
+}
+
 async function send(
   service: string,
-  region: string,
-  credentials: AwsCredentials,
+  target: AwsTarget,
   request: { path: string; headers: Record<string, string>; body: string },
 ): Promise<string> {
-  const host = `${service}.${region}.amazonaws.com`;
-  const signed = await signer(service, region, credentials).sign({
+  const base = new URL(target.endpoint ?? `https://${service}.${target.region}.amazonaws.com`);
+  const signed = await signer(service, target.region, target.credentials).sign({
     method: 'POST',
-    protocol: 'https:',
-    hostname: host,
+    protocol: base.protocol,
+    hostname: base.hostname,
+    ...(base.port !== '' ? { port: Number(base.port) } : {}),
     path: request.path,
-    headers: { host, ...request.headers },
+    headers: { host: base.host, ...request.headers },
     body: request.body,
   });
-  const response = await fetch(`https://${host}${request.path}`, {
+  const response = await fetch(new URL(request.path, base), {
     method: 'POST',
     headers: signed.headers,
     body: request.body,
@@ -121,12 +128,8 @@ function jsonField(text: string, name: string): string {
 }
 
 /** A Secrets Manager secret's string (a kubeconfig). */
-export async function secretString(
-  secretId: string,
-  region: string,
-  credentials: AwsCredentials,
-): Promise<string> {
-  const text = await send('secretsmanager', region, credentials, {
+export async function secretString(secretId: string, target: AwsTarget): Promise<string> {
+  const text = await send('secretsmanager', target, {
     path: '/',
     headers: {
       'content-type': 'application/x-amz-json-1.1',
@@ -138,12 +141,8 @@ export async function secretString(
 }
 
 /** An SSM parameter's (decrypted) value (a kubeconfig). */
-export async function ssmParameter(
-  name: string,
-  region: string,
-  credentials: AwsCredentials,
-): Promise<string> {
-  const text = await send('ssm', region, credentials, {
+export async function ssmParameter(name: string, target: AwsTarget): Promise<string> {
+  const text = await send('ssm', target, {
     path: '/',
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParameter' },
     body: JSON.stringify({ Name: name, WithDecryption: true }),
@@ -155,13 +154,8 @@ export async function ssmParameter(
 }
 
 /** Invoke a function asynchronously (InvocationType Event) with a JSON payload. */
-export async function invokeAsync(
-  functionName: string,
-  payload: unknown,
-  region: string,
-  credentials: AwsCredentials,
-): Promise<void> {
-  await send('lambda', region, credentials, {
+export async function invokeAsync(functionName: string, payload: unknown, target: AwsTarget): Promise<void> {
+  await send('lambda', target, {
     path: `/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`,
     headers: { 'content-type': 'application/json', 'x-amz-invocation-type': 'Event' },
     body: JSON.stringify(payload),

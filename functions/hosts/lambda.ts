@@ -17,7 +17,14 @@ import { errorMessage } from '../../shared/errors.js';
 import { MAX_BODY_BYTES, normaliseHeaders, type HttpRequest } from '../../webhooks/http.js';
 import { fromEcr } from '../../webhooks/registry-events.js';
 import { handleRequest } from '../../webhooks/router.js';
-import { eksToken, invokeAsync, secretString, ssmParameter } from '../adapters/aws.js';
+import {
+  eksToken,
+  invokeAsync,
+  secretString,
+  ssmParameter,
+  type AwsCredentials,
+  type AwsTarget,
+} from '../adapters/aws.js';
 import { createGoTemplateEngine } from '../adapters/gotmpl/index.js';
 import { connectionFromKubeconfig } from '../adapters/kube/lite-kubeconfig.js';
 import { lambdaEnv, type LambdaEnv } from '../config.js';
@@ -59,8 +66,12 @@ async function kubeconfigText(env: LambdaEnv): Promise<string> {
   if (env.region === undefined || env.credentials === undefined)
     throw new Error('reading the kubeconfig from AWS needs AWS_REGION and credentials');
   return source.kind === 'secret'
-    ? secretString(source.id, env.region, env.credentials)
-    : ssmParameter(source.name, env.region, env.credentials);
+    ? secretString(source.id, awsTarget(env.region, env.credentials, env.endpoints.secretsmanager))
+    : ssmParameter(source.name, awsTarget(env.region, env.credentials, env.endpoints.ssm));
+}
+
+function awsTarget(region: string, credentials: AwsCredentials, endpoint: string | undefined): AwsTarget {
+  return { region, credentials, ...(endpoint !== undefined ? { endpoint } : {}) };
 }
 
 function tokenMinter(env: LambdaEnv): (() => Promise<string>) | undefined {
@@ -121,7 +132,11 @@ export async function createLambdaHost(env: LambdaEnv): Promise<LambdaHost> {
       log(`${keys.length} keys left for the schedule tick (no function to hand them back to)`);
       return;
     }
-    await invokeAsync(env.functionName, { gantry: 'run', keys }, env.region, env.credentials);
+    await invokeAsync(
+      env.functionName,
+      { gantry: 'run', keys },
+      awsTarget(env.region, env.credentials, env.endpoints.lambda),
+    );
   };
 
   const finish = async (context: LambdaContext | undefined): Promise<void> => {
