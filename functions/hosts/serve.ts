@@ -90,44 +90,56 @@ export interface ServeHost {
   stop(): Promise<void>;
 }
 
-/** POST keys as one CloudEvents batch of `run.gantry.reconcile` events; a failure is logged (they are in status). */
+/** The proof a receiving host configured alike expects: this host's own `cloudevents` source settings. */
+function proofFor(auth: EventsAuth, body: string): Record<string, string> {
+  const own = auth.cloudevents;
+  if (own === undefined || 'none' in own) return {};
+  if ('token' in own) return { authorization: `Bearer ${own.token}` };
+  return {
+    'x-gantry-signature-256': `sha256=${createHmac('sha256', own.hmacSecret).update(body).digest('hex')}`,
+  };
+}
+
+/**
+ * POST each key as a structured `run.gantry.reconcile` CloudEvent (the mode every broker accepts, Knative's
+ * included), a few at a time; failures are logged (the keys are in status, the next tick finds them).
+ */
 async function handBack(
   url: string,
   keys: readonly string[],
   auth: EventsAuth,
   log: (message: string) => void,
 ): Promise<void> {
-  const events = keys.map((key) => ({
-    specversion: '1.0',
-    id: randomUUID(),
-    source: 'gantry-serve',
-    type: RECONCILE_EVENT,
-    datacontenttype: 'application/json',
-    data: refOfKey(key),
-  }));
-  // Signed as this host's own `cloudevents` source is configured: the receiving host is configured alike.
-  const body = JSON.stringify(events);
-  const own = auth.cloudevents;
-  const proof: Record<string, string> =
-    own === undefined || 'none' in own
-      ? {}
-      : 'token' in own
-        ? { authorization: `Bearer ${own.token}` }
-        : {
-            'x-gantry-signature-256': `sha256=${createHmac('sha256', own.hmacSecret).update(body).digest('hex')}`,
-          };
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/cloudevents-batch+json', ...proof },
-      body,
-      signal: AbortSignal.timeout(5_000),
+  const send = async (key: string): Promise<string> => {
+    const body = JSON.stringify({
+      specversion: '1.0',
+      id: randomUUID(),
+      source: 'gantry-serve',
+      type: RECONCILE_EVENT,
+      datacontenttype: 'application/json',
+      data: refOfKey(key),
     });
-    log(`handed ${keys.length} keys back to ${url}: HTTP ${response.status}`);
-  } catch (error) {
-    log(`handing ${keys.length} keys back to ${url}: ${errorMessage(error)}`);
-  }
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json', ...proofFor(auth, body) },
+        body,
+        signal: AbortSignal.timeout(5_000),
+      });
+      return `HTTP ${response.status}`;
+    } catch (error) {
+      return errorMessage(error);
+    }
+  };
+  const outcomes = new Map<string, number>();
+  for (let i = 0; i < keys.length; i += HANDBACK_CONCURRENCY)
+    for (const outcome of await Promise.all(keys.slice(i, i + HANDBACK_CONCURRENCY).map(send)))
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+  const summary = [...outcomes].map(([outcome, n]) => `${n} × ${outcome}`).join(', ');
+  log(`handed ${keys.length} keys back to ${url}: ${summary}`);
 }
+
+const HANDBACK_CONCURRENCY = 8;
 
 /** Start `gantry serve`; resolves once it listens and its first tick is queued. */
 export async function startServe(options: ServeOptions): Promise<ServeHost> {

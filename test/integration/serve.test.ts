@@ -294,7 +294,7 @@ describe('CloudEvents only: ApiServerSource and PingSource drive a whole lifecyc
     });
   });
 
-  it('a host that stops hands the keys still waiting back to another (run.gantry.reconcile, HMAC-signed)', async () => {
+  it('a host that stops hands the keys still waiting back to another (structured run.gantry.reconcile events, HMAC-signed)', async () => {
     const image = await pushPackage('serve-hb', files('serve-hb', 'handed'));
     const receiver = serve;
     const sender = await startHost(3_600_000, `https://127.0.0.1:${receiver.port}/events`);
@@ -308,7 +308,7 @@ describe('CloudEvents only: ApiServerSource and PingSource drive a whole lifecyc
     // A CREATE-triggered key waits 150 ms before it runs: stopping at once leaves it waiting.
     sender.core.dispatch(pkgRef(ns, 'hb'), 'create');
     await sender.stop();
-    expect(logs).toEqual([`handed 1 keys back to https://127.0.0.1:${receiver.port}/events: HTTP 202`]);
+    expect(logs).toEqual([`handed 1 keys back to https://127.0.0.1:${receiver.port}/events: 1 × HTTP 202`]);
     await untilPinged('the handed-back Package Available', async () =>
       availableRevision('hb', 1, ['serve-hb-cm', 'handed']),
     );
