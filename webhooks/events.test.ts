@@ -242,3 +242,29 @@ describe('POST /events', () => {
     expect(deps.dispatched).toEqual([]);
   });
 });
+
+describe('run.gantry.reconcile', () => {
+  it('runs the key it names, and refuses one that names no Gantry object', async () => {
+    const deps = fakeDeps({ cloudevents: { none: true } });
+    const event = (data: unknown): HttpRequest =>
+      req(JSON.stringify({ specversion: '1.0', id: '1', source: '/h', type: 'run.gantry.reconcile', data }), {
+        'content-type': 'application/cloudevents+json',
+      });
+    const ok = await handleEvents(
+      event({ apiVersion: 'package-operator.run/v1alpha1', kind: 'Package', namespace: 'ns', name: 'p' }),
+      deps,
+    );
+    expect([ok.status, JSON.parse(ok.body)]).toEqual([202, { dispatched: 1, pushes: 0, packagesMatched: 0 }]);
+    expect(deps.dispatched).toEqual([
+      { apiVersion: 'package-operator.run/v1alpha1', kind: 'Package', namespace: 'ns', name: 'p' },
+    ]);
+    const bad = await handleEvents(
+      event({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', name: 'c' }),
+      deps,
+    );
+    expect([bad.status, JSON.parse(bad.body)]).toEqual([
+      400,
+      { error: 'run.gantry.reconcile needs data {apiVersion, kind, namespace, name} of a Gantry kind' },
+    ]);
+  });
+});
