@@ -198,11 +198,20 @@ describe('sharded runners', () => {
       'manifest.yaml': manifest('shard', ['only']),
       'a.yaml.gotmpl': configMap('a-{{ .package.metadata.name }}', 'only', { k: 'v' }),
     });
+    // Names such that each shard owns at least two (the namespace is random, so the split is too).
+    const shardOfName = (name: string): number =>
+      shardOf(keyOf({ apiVersion: API, kind: 'Package', namespace: ns, name }), 2);
+    const names: string[] = [];
+    for (
+      let i = 1;
+      names.length < 6 || [0, 1].some((k) => names.filter((n) => shardOfName(n) === k).length < 2);
+      i++
+    )
+      names.push(`p${i}`);
     const runners = [0, 1].map((i) =>
       gantryProcess(['run', '--kubeconfig', inject('kube').kubeconfigPath, '-n', ns, '--shard', `${i}/2`]),
     );
     try {
-      const names = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
       for (const name of names)
         await kube.create({
           apiVersion: API,
@@ -234,7 +243,7 @@ describe('sharded runners', () => {
     const expected = [0, 1].map(
       (i) =>
         new Set(
-          ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'].filter(
+          names.filter(
             (name) => shardOf(keyOf({ apiVersion: API, kind: 'Package', namespace: ns, name }), 2) === i,
           ),
         ),
