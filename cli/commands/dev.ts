@@ -194,7 +194,14 @@ async function extras(options: UpOptions, state: DevState, io: CliIO): Promise<D
 async function up(io: CliIO, options: UpOptions): Promise<number> {
   const existing = await readState();
   if (existing !== undefined) {
-    if (existing.processes.every((p) => isSameProcess(p.pid, p.identity))) {
+    const alive = existing.processes.every((p) => isSameProcess(p.pid, p.identity));
+    if (alive && options.full && !existing.full) {
+      // Full mode adds the controller-manager, scheduler and kwok to a fresh control plane: start over.
+      io.stdout(
+        'A local control plane is running in plain mode; restarting it in full mode (its objects are lost).\n',
+      );
+      await down({ ...io, stdout: () => undefined });
+    } else if (alive) {
       io.stdout(
         `A local control plane is already running (${existing.full ? 'full' : 'plain'} mode).\nkubeconfig: ${existing.kubeconfigPath}\n`,
       );
@@ -205,10 +212,11 @@ async function up(io: CliIO, options: UpOptions): Promise<number> {
       };
       if (missing.registry || missing.s3)
         await writeFile(statePath(), `${JSON.stringify(await extras(missing, existing, io), null, 2)}\n`);
-      return existing.full || !options.full ? 0 : 1;
+      return 0;
+    } else {
+      io.stderr('A previous local control plane died; cleaning it up first.\n');
+      await down({ ...io, stdout: () => undefined });
     }
-    io.stderr('A previous local control plane died; cleaning it up first.\n');
-    await down({ ...io, stdout: () => undefined });
   }
   const dir = join(devDir(), 'run');
   await rm(dir, { recursive: true, force: true });

@@ -51,10 +51,32 @@ describe('gantry dev', () => {
     expect((await gantry('status', '--kubeconfig')).stdout).toBe(`${join(dir, 'run', 'kubeconfig')}\n`);
     const again = await gantry('up');
     expect(again.stdout).toContain('A local control plane is already running (plain mode).');
-    const down = await gantry('down');
-    expect(down).toEqual({ code: 0, stdout: 'Stopped etcd, kube-apiserver.\n', stderr: '' });
+    // Asking for full mode while plain mode runs starts over in full mode (what `gantry demo` needs).
+    const full = await gantry('up', '--full');
+    expect(full.code).toBe(0);
+    expect(full.stdout).toMatch(
+      /^A local control plane is running in plain mode; restarting it in full mode \(its objects are lost\)\.\nLocal control plane ready in \d+\.\d s \(full mode\)\.\n/,
+    );
     for (const p of state.processes) expect(pidAlive(p.pid)).toBe(false);
-    for (const port of state.ports) expect(await portIsFree(port)).toBe(true);
+    const fullState = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as {
+      processes: { name: string; pid: number }[];
+      ports: number[];
+    };
+    expect(fullState.processes.map((p) => p.name)).toEqual([
+      'etcd',
+      'kube-apiserver',
+      'kube-controller-manager',
+      'kube-scheduler',
+      'kwok',
+    ]);
+    const down = await gantry('down');
+    expect(down).toEqual({
+      code: 0,
+      stdout: 'Stopped etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok.\n',
+      stderr: '',
+    });
+    for (const p of fullState.processes) expect(pidAlive(p.pid)).toBe(false);
+    for (const port of fullState.ports) expect(await portIsFree(port)).toBe(true);
     expect((await gantry('status')).code).toBe(1);
   });
 
