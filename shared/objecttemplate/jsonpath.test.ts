@@ -111,6 +111,17 @@ describe('evaluating a key against a source object', () => {
     });
   });
 
+  it('refuses function calls in filters: not kubectl syntax, and match() backtracks exponentially', () => {
+    expect(evaluateKey(source, '{.items[?(match(@["name"],"(a+)+$"))].name}')).toEqual({
+      ok: false,
+      error: `invalid JSONPath "{.items[?(match(@[\\"name\\"],\\"(a+)+$\\"))].name}": function match() is not part of kubectl's JSONPath`,
+    });
+    expect(evaluateKey({ items: [{ k: 'f(x)', v: 1 }] }, '{.items[?(@.k=="f(x)")].v}')).toEqual({
+      ok: true,
+      value: 1,
+    });
+  });
+
   it('a filter RFC 9535 refuses is reported with the key as written', () => {
     const r = evaluateKey(source, '.items[?(@.name=)]');
     expect(r.ok).toBe(false);

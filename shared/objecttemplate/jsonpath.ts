@@ -186,6 +186,8 @@ function quote(name: string): string {
   return `'${out}'`;
 }
 
+const FUNCTION_CALL = /^([A-Za-z_]\w*)\s*\(/;
+
 /** A filter expression (`(@.a == "x")`, `(@.b)`): each `@` / `$` path translated, the rest kept. */
 function translateFilter(expression: string): string {
   let out = '';
@@ -198,6 +200,11 @@ function translateFilter(expression: string): string {
       i = end + 1;
       continue;
     }
+    const call = FUNCTION_CALL.exec(expression.slice(i));
+    if (call !== null && (i === 0 || !/[\w.]/.test(expression.charAt(i - 1))))
+      // RFC 9535's function extensions (match, search, …) are not kubectl's syntax, and match/search run the
+      // pattern with JavaScript's backtracking RegExp: a pattern such as (a+)+$ takes exponential time.
+      throw new Error(`function ${call[1] ?? ''}() is not part of kubectl's JSONPath`);
     if (c === '@' || c === '$') {
       const rest = expression.slice(i + 1);
       const translator = new Translator(rest);
