@@ -268,3 +268,45 @@ describe('run.gantry.reconcile', () => {
     ]);
   });
 });
+
+describe('limits on what one request makes the host do', () => {
+  const ping = (id: number): Record<string, unknown> => ({
+    specversion: '1.0',
+    id: String(id),
+    source: '/ping',
+    type: 'dev.knative.sources.ping',
+  });
+
+  it('runs the tick once for a batch of pings, refuses batches over 100 events', async () => {
+    const deps = fakeDeps({ knative: { none: true } });
+    const batch = (n: number): HttpRequest =>
+      req(JSON.stringify(Array.from({ length: n }, (_, i) => ping(i))), {
+        'content-type': 'application/cloudevents-batch+json',
+      });
+    const ten = await handleEvents(batch(10), deps);
+    expect([ten.status, deps.ticks]).toEqual([202, 1]);
+    const many = await handleEvents(batch(101), deps);
+    expect([many.status, many.body, deps.ticks]).toEqual([
+      400,
+      '{"error":"a batch of 101 events; the limit is 100"}',
+      1,
+    ]);
+  });
+
+  it('hands each repository and tag to the registry trigger once', async () => {
+    const deps = fakeDeps({ distribution: { none: true } });
+    const event = {
+      action: 'push',
+      target: { repository: 'a/b', tag: 'v1', digest: 'sha256:1' },
+      request: { host: 'r' },
+    };
+    const r = await handleEvents(
+      req(JSON.stringify({ events: Array.from({ length: 500 }, () => event) }), {
+        'content-type': 'application/json',
+      }),
+      deps,
+    );
+    expect([r.status, JSON.parse(r.body)]).toEqual([202, { dispatched: 0, pushes: 1, packagesMatched: 1 }]);
+    expect(deps.pushes).toEqual([{ registry: 'r', repository: 'a/b', tag: 'v1', digest: 'sha256:1' }]);
+  });
+});

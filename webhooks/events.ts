@@ -45,6 +45,8 @@ export interface EventsDeps {
 }
 
 const CE_BATCH = 'application/cloudevents-batch+json';
+/** Events in one batch, and distinct pushes in one request, at most. */
+const MAX_EVENTS = 100;
 /** A key handed back by a host that had to stop (`gantry serve --handback-url`), or sent by anyone to run it now. */
 export const RECONCILE_EVENT = 'run.gantry.reconcile';
 const CE_STRUCTURED = 'application/cloudevents+json';
@@ -195,13 +197,21 @@ function refuse(
   return problem(status, reason);
 }
 
+/** One push per repository and tag (a notification envelope repeats them), at most MAX_EVENTS. */
+function distinctPushes(pushes: readonly ImagePush[]): ImagePush[] {
+  const byName = new Map<string, ImagePush>();
+  for (const p of pushes) byName.set(`${p.registry}/${p.repository}:${p.tag}`, p);
+  return [...byName.values()].slice(0, MAX_EVENTS);
+}
+
 async function finish(outcome: Outcome, deps: EventsDeps): Promise<HttpResponse> {
-  let ticked = 0;
-  for (let i = 0; i < outcome.ticks; i++) ticked += await deps.tick();
-  const matched = outcome.pushes.length > 0 ? await deps.registryPush(outcome.pushes) : 0;
+  // However many ticks a batch carries, one tick finds everything that is due.
+  const ticked = outcome.ticks > 0 ? await deps.tick() : 0;
+  const pushes = distinctPushes(outcome.pushes);
+  const matched = pushes.length > 0 ? await deps.registryPush(pushes) : 0;
   return json(202, {
     dispatched: outcome.dispatched + ticked,
-    pushes: outcome.pushes.length,
+    pushes: pushes.length,
     packagesMatched: matched,
     ...(outcome.ignored.length > 0 ? { ignored: outcome.ignored } : {}),
   });
@@ -210,6 +220,8 @@ async function finish(outcome: Outcome, deps: EventsDeps): Promise<HttpResponse>
 async function handleCloudEvents(request: HttpRequest, deps: EventsDeps): Promise<HttpResponse> {
   const events = parseCloudEvents(request);
   if (typeof events === 'string') return refuse(deps, 'unknown', 400, events);
+  if (events.length > MAX_EVENTS)
+    return refuse(deps, 'unknown', 400, `a batch of ${events.length} events; the limit is ${MAX_EVENTS}`);
   for (const source of new Set(events.map((e) => sourceOfType(e.type))))
     if (!authenticated(source, request, deps.auth))
       return refuse(deps, source, 401, `unauthenticated ${source} event`);

@@ -99,6 +99,9 @@ export class TriggerCore {
   private readonly queue: WorkQueue;
   private readonly createRetries = new Map<string, number>();
   private readonly pending = new Set<Promise<void>>();
+  private readonly resolving = new Set<string>();
+  /** Tags admission resolved lately: a burst of requests for one image reads its tag once every few seconds. */
+  private readonly digests = new LRUCache<string, string>({ max: 1024, ttl: 5_000 });
   private lastFull = Date.now();
   private readonly manifests = new LRUCache<string, ManifestLookup>({ max: 256, ttl: 10 * 60_000 });
 
@@ -189,6 +192,7 @@ export class TriggerCore {
    * may notify before the tag points at the pushed digest, so the tag is read again for a while until it does.
    */
   public async registryPush(pushes: readonly ImagePush[]): Promise<number> {
+    this.digests.clear(); // a tag may have moved: admission reads it again
     let matched = 0;
     for (const kind of ['Package', 'ClusterPackage']) {
       for (const pkg of await this.listKind(kind, false)) {
@@ -199,7 +203,11 @@ export class TriggerCore {
         const push = pushes.find((p) => imageMatches(effective, p));
         if (push === undefined) continue;
         matched += 1;
-        this.track(this.reresolve(pkg, image, push.digest));
+        // One re-resolution per Package at a time: a flood of pushes (or replays) reads each tag once.
+        const key = keyOf(refOf(pkg));
+        if (this.resolving.has(key)) continue;
+        this.resolving.add(key);
+        this.track(this.reresolve(pkg, image, push.digest).finally(() => this.resolving.delete(key)));
       }
     }
     return matched;
@@ -261,11 +269,14 @@ export class TriggerCore {
   }
 
   private async loadManifest(image: string, component: string | undefined): Promise<ManifestLookup> {
-    let digest: string;
-    try {
-      digest = await this.options.deps.images.resolveDigest(image);
-    } catch (error) {
-      return { kind: 'unavailable', reason: `resolving ${image}: ${errorMessage(error)}` };
+    let digest = this.digests.get(image);
+    if (digest === undefined) {
+      try {
+        digest = await this.options.deps.images.resolveDigest(image);
+      } catch (error) {
+        return { kind: 'unavailable', reason: `resolving ${image}: ${errorMessage(error)}` };
+      }
+      this.digests.set(image, digest);
     }
     const cacheKey = `${image}|${digest}|${component ?? ''}`;
     const cached = this.manifests.get(cacheKey);
