@@ -10,7 +10,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startControlPlane } from '../devenv/control-plane.js';
+import { startControlPlane, type ControlPlane } from '../devenv/control-plane.js';
 import { startRegistry } from '../devenv/registry.js';
 import { startServe, type ServeHost } from '../functions/hosts/serve.js';
 import { bundleLambda } from '../scripts/bundle-lambda.js';
@@ -187,6 +187,26 @@ async function waitRevision(serve: ServeHost, ns: string, name: string, revision
   }
 }
 
+/** `gantry serve` on the bench's control plane, with its serving certificate. */
+async function serveOn(cp: ControlPlane, tickMs: number, admissionBudgetMs: number): Promise<ServeHost> {
+  return startServe({
+    kubeconfig: cp.kubeconfigPath,
+    host: '127.0.0.1',
+    port: 0,
+    tls: {
+      cert: await readFile(cp.certs.serverCert, 'utf8'),
+      key: await readFile(cp.certs.serverKey, 'utf8'),
+    },
+    concurrency: 4,
+    namespace: '',
+    tickMs,
+    fullResyncMs: 3_600_000,
+    admissionBudgetMs,
+    eventsAuth: { distribution: { token: TOKEN } },
+    log: () => undefined,
+  });
+}
+
 export async function run(): Promise<BenchResult[]> {
   const cp = await startControlPlane({ log: () => undefined });
   const results: BenchResult[] = [];
@@ -194,43 +214,13 @@ export async function run(): Promise<BenchResult[]> {
   let serve: ServeHost | undefined;
   const registry = await startRegistry();
   try {
-    serve = await startServe({
-      kubeconfig: cp.kubeconfigPath,
-      host: '127.0.0.1',
-      port: 0,
-      tls: {
-        cert: await readFile(cp.certs.serverCert, 'utf8'),
-        key: await readFile(cp.certs.serverKey, 'utf8'),
-      },
-      concurrency: 4,
-      namespace: '',
-      tickMs: 3_600_000,
-      fullResyncMs: 3_600_000,
-      admissionBudgetMs: 0,
-      eventsAuth: { distribution: { token: TOKEN } },
-      log: () => undefined,
-    });
+    serve = await serveOn(cp, 3_600_000, 0);
     const image = await pushPackage(registry.host, 'adm', 'v1', 'a');
     results.push(await admissionLatency(serve, ca, image, 'admission, no package fetch'));
     await serve.stop();
     serve = undefined;
 
-    serve = await startServe({
-      kubeconfig: cp.kubeconfigPath,
-      host: '127.0.0.1',
-      port: 0,
-      tls: {
-        cert: await readFile(cp.certs.serverCert, 'utf8'),
-        key: await readFile(cp.certs.serverKey, 'utf8'),
-      },
-      concurrency: 4,
-      namespace: '',
-      tickMs: 1_000,
-      fullResyncMs: 3_600_000,
-      admissionBudgetMs: 2_000,
-      eventsAuth: { distribution: { token: TOKEN } },
-      log: () => undefined,
-    });
+    serve = await serveOn(cp, 1_000, 2_000);
     results.push(await admissionLatency(serve, ca, image, 'admission, cached package fetch'));
 
     // A registry push to Available, the registry notifying this serve instance.

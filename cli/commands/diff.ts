@@ -21,6 +21,7 @@ import { objectDiff } from '../../shared/diff/objects.js';
 import { errorMessage } from '../../shared/errors.js';
 import { isNotFound } from '../../shared/kube-errors.js';
 import {
+  phaseOwnerOf,
   desiredObject,
   desiredRef,
   ownerReference,
@@ -75,19 +76,6 @@ async function getOrUndefined(kube: KubeApi, ref: ObjectRef): Promise<KubeObject
     if (isNotFound(error)) return undefined;
     throw error;
   }
-}
-
-function ownerOf(set: ApiObjectSet): PhaseOwner {
-  return {
-    apiVersion: set.apiVersion,
-    kind: set.kind,
-    name: set.metadata.name,
-    namespace: set.metadata.namespace ?? '',
-    uid: set.metadata.uid,
-    revision: set.spec.revision,
-    labels: set.metadata.labels ?? {},
-    previousUids: new Set(),
-  };
 }
 
 /** The spec objects of the live ObjectSet (slices read). */
@@ -152,7 +140,7 @@ async function diffs(
     engines: packageEngines(),
     prefixOverrides: [],
   });
-  const owner = ownerOf(set);
+  const owner = phaseOwnerOf(set, new Set());
   const out: string[] = [];
   const seen = new Set<string>();
   for (const phase of rendered.phases)

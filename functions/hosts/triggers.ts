@@ -77,6 +77,8 @@ const CREATE_RETRIES = 5;
 /** A pushed tag that does not name the pushed digest yet is read again this often, this many times. */
 const TAG_SETTLE_MS = 250;
 const TAG_SETTLE_ATTEMPTS = 12;
+/** Package pulls admission may have in flight at once (each capped in size by the package source). */
+const MAX_ADMISSION_FETCHES = 4;
 
 export interface TriggerCoreOptions {
   readonly deps: RunStepDeps;
@@ -100,6 +102,7 @@ export class TriggerCore {
   private readonly createRetries = new Map<string, number>();
   private readonly pending = new Set<Promise<void>>();
   private readonly resolving = new Set<string>();
+  private fetching = 0;
   /** Tags admission resolved lately: a burst of requests for one image reads its tag once every few seconds. */
   private readonly digests = new LRUCache<string, string>({ max: 1024, ttl: 5_000 });
   private lastFull = Date.now();
@@ -281,6 +284,10 @@ export class TriggerCore {
     const cacheKey = `${image}|${digest}|${component ?? ''}`;
     const cached = this.manifests.get(cacheKey);
     if (cached !== undefined) return cached;
+    // Anyone allowed to dry-run a Package names an image: a burst of distinct ones must not start a pull each.
+    if (this.fetching >= MAX_ADMISSION_FETCHES)
+      return { kind: 'unavailable', reason: `${this.fetching} package fetches are in flight already` };
+    this.fetching += 1;
     try {
       const pulled = await this.options.deps.images.pull(image);
       const loaded = loadPackage({ files: pulled.files, labels: pulled.labels });
@@ -289,6 +296,8 @@ export class TriggerCore {
       return found;
     } catch (error) {
       return { kind: 'unavailable', reason: `fetching ${image}: ${errorMessage(error)}` };
+    } finally {
+      this.fetching -= 1;
     }
   }
 
