@@ -41,6 +41,10 @@ import type { StepDeps, StepResult } from './types.js';
 const STEP = 'template';
 
 /** Why the template cannot be applied now: the Invalid condition's reason and message, and when to retry. */
+/** Each source is a GET per step and each item a JSONPath evaluation: bounded (PKO has no limit; Gantry's own). */
+const MAX_SOURCES = 64;
+const MAX_ITEMS = 1024;
+
 interface Problem {
   readonly reason: 'SourceError' | 'TemplateError';
   readonly message: string;
@@ -125,6 +129,18 @@ async function readSources(
   const config: Record<string, unknown> = {};
   const refs: ObjectRef[] = [];
   let missingOptional = false;
+  const items = ot.spec.sources.reduce((n, s) => n + s.items.length, 0);
+  if (ot.spec.sources.length > MAX_SOURCES || items > MAX_ITEMS)
+    return {
+      refs,
+      result: {
+        ok: false,
+        problem: {
+          reason: 'SourceError',
+          message: `${ot.spec.sources.length} sources with ${items} items; the limits are ${MAX_SOURCES} sources and ${MAX_ITEMS} items`,
+        },
+      },
+    };
   for (const [i, source] of ot.spec.sources.entries()) {
     const one = await oneSource(source, owner, config, deps);
     if (!one.ok) {

@@ -237,6 +237,29 @@ describe('the ObjectTemplate step', () => {
     expect(kube.writes).toEqual(['patch ObjectTemplate/t']);
   });
 
+  it('more than 64 sources: SourceError naming the limits, no source read, not retried', async () => {
+    const kube = new FakeKube();
+    const sources = Array.from({ length: 65 }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: `s${i}`,
+      items: [],
+    }));
+    const result = await reconcileObjectTemplate(template(kube, sources), deps(kube, engine(OUTPUT)));
+    expect(result.requeueAfterMs).toBeUndefined();
+    expect(result.status?.['conditions']).toEqual([
+      {
+        type: 'package-operator.run/Invalid',
+        status: 'True',
+        reason: 'SourceError',
+        message: '65 sources with 0 items; the limits are 64 sources and 1024 items',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+        observedGeneration: 2,
+      },
+    ]);
+    expect(kube.writes).toEqual(['patch ObjectTemplate/t']);
+  });
+
   it('a template error: TemplateError without `executing "" `, not retried, the output left alone', async () => {
     const kube = new FakeKube();
     const ot = template(kube, []);
