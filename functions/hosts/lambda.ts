@@ -30,6 +30,7 @@ import { connectionFromKubeconfig } from '../adapters/kube/lite-kubeconfig.js';
 import { lambdaEnv, type LambdaEnv } from '../config.js';
 import { createEngine, type Engine } from './engine.js';
 import { keyOf, refOfKey, routerDeps, TriggerCore, whoAmI } from './triggers.js';
+import { admissionAuth } from '../../webhooks/admission-auth.js';
 
 export interface LambdaContext {
   getRemainingTimeInMillis(): number;
@@ -124,6 +125,10 @@ export async function createLambdaHost(env: LambdaEnv): Promise<LambdaHost> {
       admissionKeys.push(keyOf(ref));
     },
     ready: () => true,
+    // The Function URL is public: with tokens configured, only the API server's requests reach admission.
+    ...(env.admissionTokens.length > 0
+      ? { admissionAuth: admissionAuth({ clientCertificate: false, tokens: env.admissionTokens }) }
+      : {}),
   });
 
   const handBack = async (keys: readonly string[]): Promise<void> => {
