@@ -5,7 +5,7 @@
 // per binary, one after another), `both` measures both; the default is the current shape. Takes ~15-25 minutes
 // per shape on 2 cores and needs the Go module proxy.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -67,6 +67,7 @@ async function graphs(dir: string): Promise<Map<string, Split>> {
 async function measure(label: string, shape: PlanShape): Promise<BenchResult[]> {
   const root = await mkdtemp(join(tmpdir(), 'gantry-firstrun-bench-'));
   const graphDir = join(root, 'graphs');
+  await mkdir(graphDir);
   const saved = { ...process.env };
   Object.assign(process.env, {
     XDG_CACHE_HOME: join(root, 'cache'),
