@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -29,7 +30,7 @@ describe('snapshotIsCurrent', () => {
   let dist = '';
   const builtAt = Date.parse('2026-01-01T00:00:00Z');
   const proc = (): Parameters<typeof snapshotIsCurrent>[0] => ({
-    builtIn: dist,
+    builtIn: realpathSync(dist),
     execArgv: ['--snapshot-blob', join(dist, 'gantry.blob')],
     cwd: '/',
     node: 'v20.20.2',
@@ -57,6 +58,13 @@ describe('snapshotIsCurrent', () => {
 
   it('is current when no input changed since the build, on the same Node.js, from the folder it was built in', () => {
     expect(snapshotIsCurrent(proc())).toBe(true);
+  });
+
+  it('is current when started through a linked folder', async () => {
+    await symlink(dist, join(root, 'linked'));
+    expect(
+      snapshotIsCurrent({ ...proc(), execArgv: ['--snapshot-blob', join(root, 'linked', 'gantry.blob')] }),
+    ).toBe(true);
   });
 
   it('is stale once an input is newer than the build', async () => {

@@ -6,9 +6,9 @@
  * - it was not started from the dist/ folder the blob was built in (the repository moved: paths in the heap are stale),
  * - it runs on another Node.js than the one that built the blob, or
  * - a source file it holds changed after the build started (an edit must take effect at once)
- * and bin/gantry then runs bin/gantry.mjs instead. A stat of each input costs about 1 ms for all of them.
+ * and bin/gantry then runs bin/gantry.mjs instead. Stat-ing the ~120 inputs takes well under 1 ms.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -33,7 +33,7 @@ export const snapshotManifestSchema = z.object({
 export type SnapshotManifest = z.infer<typeof snapshotManifestSchema>;
 
 export interface SnapshotProcess {
-  /** The dist/ folder the blob was built in. */
+  /** The real path of the dist/ folder the blob was built in. */
   readonly builtIn: string;
   /** process.execArgv: holds `--snapshot-blob <path>`. */
   readonly execArgv: readonly string[];
@@ -63,14 +63,15 @@ export function inputsUnchanged(dist: string, manifest: SnapshotManifest): boole
 
 /** Whether the snapshot this process started from may run the command (module comment). */
 export function snapshotIsCurrent(proc: SnapshotProcess): boolean {
-  const dist = blobFolder(proc.execArgv, proc.cwd);
-  if (dist !== proc.builtIn) return false;
+  const folder = blobFolder(proc.execArgv, proc.cwd);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(join(dist, SNAPSHOT_MANIFEST), 'utf8'));
+    // The build records the real path of dist/; bin/gantry may name it through a linked folder.
+    if (folder === undefined || realpathSync(folder) !== proc.builtIn) return false;
+    raw = JSON.parse(readFileSync(join(folder, SNAPSHOT_MANIFEST), 'utf8'));
   } catch {
     return false;
   }
   const manifest = snapshotManifestSchema.safeParse(raw);
-  return manifest.success && manifest.data.node === proc.node && inputsUnchanged(dist, manifest.data);
+  return manifest.success && manifest.data.node === proc.node && inputsUnchanged(folder, manifest.data);
 }

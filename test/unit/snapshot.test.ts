@@ -71,6 +71,10 @@ beforeAll(async () => {
   await mkdir(join(scratch, 'bin'));
   await copyFile(join(root, 'bin', 'gantry'), join(scratch, 'bin', 'gantry'));
   await symlink('gantry', join(scratch, 'bin', 'kubectl-gantry'));
+  // As npm links them (npx gantry, npm link).
+  await mkdir(join(scratch, 'node_modules', '.bin'), { recursive: true });
+  await symlink('../../bin/gantry', join(scratch, 'node_modules', '.bin', 'gantry'));
+  await symlink('../../bin/kubectl-gantry', join(scratch, 'node_modules', '.bin', 'kubectl-gantry'));
   await writeFile(
     join(scratch, 'bin', 'gantry.mjs'),
     'process.stdout.write(`bin/gantry.mjs ${JSON.stringify({ args: process.argv.slice(2), program: process.env.GANTRY_PROGRAM })}\\n`);\n',
@@ -116,6 +120,21 @@ describe.concurrent('the snapshot prints what the sources print', () => {
     expect(plugin).toEqual(sources);
     expect(plugin.stdout).toContain('\n  kubectl gantry tree <folder> [flags]\n');
   }, 120_000);
+});
+
+describe('bin/gantry started through the links npm makes', () => {
+  it('runs from the snapshot, and as kubectl-gantry says kubectl gantry', async () => {
+    expect(await run(join(scratch, 'node_modules', '.bin', 'gantry'), ['tree', 'examples/simple'])).toEqual({
+      code: 0,
+      stdout: await readFile(join(root, 'examples', 'simple', '.golden', 'tree.txt'), 'utf8'),
+      stderr: '',
+    });
+    const help = await run(join(scratch, 'node_modules', '.bin', 'kubectl-gantry'), ['--help']);
+    expect(help.stdout).toContain('\nUsage:\n  kubectl gantry <command> [flags]\n');
+    expect(await run(join(scratch, 'node_modules', '.bin', 'kubectl-gantry'), ['serve'])).toEqual(
+      fallback(['serve'], 'kubectl gantry'),
+    );
+  });
 });
 
 describe('bin/gantry sends to bin/gantry.mjs', () => {
