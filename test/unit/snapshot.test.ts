@@ -23,13 +23,18 @@ interface Outcome {
   readonly stderr: string;
 }
 
-function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
+function run(
+  file: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = root,
+): Promise<Outcome> {
   return new Promise((resolve) => {
     const { GANTRY_FROM_SOURCE: _unset, GANTRY_PROGRAM: _unset2, ...base } = process.env;
     execFile(
       file,
       [...args],
-      { cwd: root, env: { ...base, ...env }, maxBuffer: 64 << 20 },
+      { cwd, env: { ...base, ...env }, maxBuffer: 64 << 20 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
         resolve({ code, stdout, stderr });
@@ -122,8 +127,19 @@ describe.concurrent('the snapshot prints what the sources print', () => {
   }, 120_000);
 });
 
-describe('bin/gantry started through the links npm makes', () => {
-  it('runs from the snapshot, and as kubectl-gantry says kubectl gantry', async () => {
+describe('bin/gantry started by any path', () => {
+  it('runs from the snapshot when named relative to the working folder', async () => {
+    const golden = await readFile(join(root, 'examples', 'simple', '.golden', 'tree.txt'), 'utf8');
+    const args = ['tree', join(root, 'examples', 'simple')];
+    expect(await run('bin/gantry', args, {}, scratch)).toEqual({ code: 0, stdout: golden, stderr: '' });
+    expect(await run('./gantry', args, {}, join(scratch, 'bin'))).toEqual({
+      code: 0,
+      stdout: golden,
+      stderr: '',
+    });
+  });
+
+  it('runs from the snapshot through the links npm makes, and as kubectl-gantry says kubectl gantry', async () => {
     expect(await run(join(scratch, 'node_modules', '.bin', 'gantry'), ['tree', 'examples/simple'])).toEqual({
       code: 0,
       stdout: await readFile(join(root, 'examples', 'simple', '.golden', 'tree.txt'), 'utf8'),
