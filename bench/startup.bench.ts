@@ -1,10 +1,10 @@
 // Start-up of the `gantry` process (issues 13 and 19): whole-process wall time, CPU time (user + sys) and peak RSS,
 // median of RUNS fresh processes each, for `gantry --help`, `gantry tree examples/simple` and `gantry tree
-// examples/templated`, run as users run them (bin/gantry -> the V8 startup snapshot dist/gantry.blob), as the kubectl
-// plugin (bin/kubectl-gantry, and `kubectl gantry` where kubectl is built), through bin/gantry.mjs (the ES module
-// bundle: how it started before the snapshot), from the bundle with every package left external, and from the
-// TypeScript sources through tsx; beside PKO's `kubectl package` where it is built, and the import cost of
-// @kubernetes/client-node and the AWS SDK alone inside a bundle.
+// examples/templated`, run as users run them (bin/gantry: tree from the V8 startup snapshot dist/gantry.blob, --help
+// from the bundle), as the kubectl plugin (bin/kubectl-gantry, and `kubectl gantry` where kubectl is built), through
+// bin/gantry.mjs (the ES module bundle: how it started before the snapshot), from the bundle with every package left
+// external, and from the TypeScript sources through tsx; beside PKO's `kubectl package` where it is built, and the
+// import cost of @kubernetes/client-node and the AWS SDK alone inside a bundle.
 // Targets (bin/gantry): tree of a plain package within 3x PKO's CLI (3 x its median here, else 3 x 100 ms) and
 // <= 70 MiB, --help <= 150 ms, templated tree <= 400 ms.
 // The machine may be shared: CPU time is the steadier figure when the load average is high (printed last), so a
@@ -138,12 +138,16 @@ const pluginPath = (): NodeJS.ProcessEnv => ({
 function cliCases(pkoTreeMs: { readonly ms: number; readonly why: string }): Case[] {
   const kubectl = binaryPath('kubectl');
   const modes: { label: string; argv: string[]; env?: NodeJS.ProcessEnv; targets: boolean }[] = [
-    { label: 'snapshot, bin/gantry', argv: ['bin/gantry'], targets: true },
-    { label: 'kubectl plugin, bin/kubectl-gantry', argv: ['bin/kubectl-gantry'], targets: false },
+    { label: 'bin/gantry', argv: ['bin/gantry'], targets: true },
+    { label: 'kubectl plugin: bin/kubectl-gantry', argv: ['bin/kubectl-gantry'], targets: false },
     ...(existsSync(kubectl)
       ? [{ label: 'kubectl gantry', argv: [kubectl, 'gantry'], env: pluginPath(), targets: false }]
       : []),
-    { label: 'bundle, bin/gantry.mjs', argv: ['node', 'bin/gantry.mjs'], targets: false },
+    {
+      label: 'bundle: node bin/gantry.mjs, as before the snapshot',
+      argv: ['node', 'bin/gantry.mjs'],
+      targets: false,
+    },
     { label: 'bundle, packages external', argv: ['node', 'dist/bench/external/gantry.mjs'], targets: false },
     {
       label: 'tsx sources',
