@@ -3,29 +3,21 @@
  * bin/kubectl-gantry, and `kubectl gantry …` prints what `gantry …` prints (stdout, stderr, exit code), its help
  * texts saying `kubectl gantry`.
  */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBinaries } from '../../devenv/binaries.js';
+import { execToEnd } from '../exec-file.js';
+import type { CliResult } from '../run-cli.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin');
 
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(file: string, args: readonly string[]): Promise<Outcome> {
+function run(file: string, args: readonly string[]): Promise<CliResult> {
   const { GANTRY_FROM_SOURCE: _unset, GANTRY_PROGRAM: _unset2, KUBECONFIG: _unset3, ...base } = process.env;
-  const env = { ...base, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` };
-  return new Promise((resolve) => {
-    execFile(file, [...args], { cwd: root, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
+  return execToEnd(file, args, {
+    cwd: root,
+    env: { ...base, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` },
   });
 }
 

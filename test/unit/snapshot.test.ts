@@ -8,39 +8,27 @@
  *   bin/gantry then runs bin/gantry.mjs; a rebuild makes it current again;
  * - started as kubectl-gantry, help texts say `kubectl gantry`.
  */
-import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SNAPSHOT_MANIFEST, snapshotManifestSchema, STALE_EXIT_CODE } from '../../cli/snapshot-manifest.js';
+import { execToEnd } from '../exec-file.js';
+import type { CliResult } from '../run-cli.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let scratch = '';
 
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Outcome = CliResult;
 
+/** A process without the launcher's variables of this one. */
 function run(
   file: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
   cwd = root,
 ): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const { GANTRY_FROM_SOURCE: _unset, GANTRY_PROGRAM: _unset2, ...base } = process.env;
-    execFile(
-      file,
-      [...args],
-      { cwd, env: { ...base, ...env }, maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  const { GANTRY_FROM_SOURCE: _unset, GANTRY_PROGRAM: _unset2, ...base } = process.env;
+  return execToEnd(file, args, { cwd, env: { ...base, ...env } });
 }
 
 const gantry = (args: readonly string[], env?: NodeJS.ProcessEnv): Promise<Outcome> =>
