@@ -11,7 +11,12 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SNAPSHOT_MANIFEST, snapshotManifestSchema, STALE_EXIT_CODE } from '../../cli/snapshot-manifest.js';
+import {
+  SNAPSHOT_COMMANDS,
+  SNAPSHOT_MANIFEST,
+  snapshotManifestSchema,
+  STALE_EXIT_CODE,
+} from '../../cli/snapshot-manifest.js';
 import { execToEnd } from '../exec-file.js';
 import type { CliResult } from '../run-cli.js';
 
@@ -136,6 +141,13 @@ describe('bin/gantry started by any path', () => {
     expect(await run(join(scratch, 'node_modules', '.bin', 'kubectl-gantry'), ['serve'])).toEqual(
       fallback(['serve'], 'kubectl gantry'),
     );
+  });
+});
+
+describe('bin/gantry starts from the snapshot', () => {
+  it('exactly the commands cli/snapshot-manifest.ts names', async () => {
+    const launcher = await readFile(join(root, 'bin', 'gantry'), 'utf8');
+    expect(launcher).toContain(`\n  ${SNAPSHOT_COMMANDS.join(' | ')})\n`);
   });
 });
 
