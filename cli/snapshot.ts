@@ -9,6 +9,10 @@
  * is still current (snapshot-manifest.ts): built by this Node.js, from the dist/ folder it is started from, and no
  * source file it holds changed since. If not, it runs nothing and exits with STALE_EXIT_CODE, and bin/gantry runs
  * bin/gantry.mjs (the ES module bundle or the sources) instead.
+ *
+ * What the build runs stays in every process started from the snapshot. Math.random and crypto.randomBytes are
+ * seeded anew, but crypto.randomUUID() hands out UUIDs Node made ahead in a batch: the warm-up below must not call
+ * it, or every process would get the same UUIDs. node:worker_threads is loaded on first use (scripts/bundle.ts).
  */
 import { startupSnapshot } from 'node:v8';
 import { commands } from './commands/index.js';
