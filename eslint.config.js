@@ -71,7 +71,8 @@ const allowed = {
     'bench',
     'scripts',
   ],
-  scripts: ['shared', 'adapters', 'scripts', 'devenv', 'test'],
+  // cli: scripts/bundle.ts builds the CLI's startup snapshot with the CLI's own manifest rules (cli/snapshot-manifest.ts).
+  scripts: ['shared', 'adapters', 'cli', 'scripts', 'devenv', 'test'],
   examples: ['shared', 'adapters', 'cli', 'devenv', 'test', 'examples'],
 };
 

@@ -13,7 +13,11 @@ export interface CliIO {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Whether stderr is a terminal (progress is shown only then). */
   readonly stderrIsTTY?: boolean;
+  /** How the user started Gantry, for help texts: `gantry` (default) or `kubectl gantry` (as a kubectl plugin). */
+  readonly program?: Program;
 }
+
+export type Program = 'gantry' | 'kubectl gantry';
 
 export interface Command {
   /** The full `--help` text: synopsis, flags, examples. */

@@ -4,7 +4,7 @@
  * (`Error: <msg>` on stderr, exit code 1).
  */
 import { errorMessage } from '../shared/errors.js';
-import type { CliIO, CommandEntry } from './command.js';
+import type { CliIO, CommandEntry, Program } from './command.js';
 import { commands } from './commands/index.js';
 
 function overview(list: readonly CommandEntry[]): string {
@@ -24,6 +24,23 @@ function overview(list: readonly CommandEntry[]): string {
   ].join('\n');
 }
 
+/**
+ * bin/gantry says how it was started in GANTRY_PROGRAM: as `kubectl-gantry` (a kubectl plugin) it is `kubectl gantry`.
+ * Any other value is `gantry`.
+ */
+export function programOf(env: Readonly<Record<string, string | undefined>>): Program {
+  return env['GANTRY_PROGRAM'] === 'kubectl gantry' ? 'kubectl gantry' : 'gantry';
+}
+
+/**
+ * A help text as the user started Gantry: each command line `gantry …` of it (the word gantry before a space, a
+ * backtick or a single quote, not inside a path, a longer word or a "name") reads `kubectl gantry …` for the kubectl
+ * plugin.
+ */
+export function asInvoked(text: string, program: Program): string {
+  return program === 'gantry' ? text : text.replace(/(?<![\w./~-])gantry(?=[ `'])/g, program);
+}
+
 /** The process IO of a real run. */
 export function processIO(): CliIO {
   return {
@@ -33,6 +50,7 @@ export function processIO(): CliIO {
     isTTY: process.stdout.isTTY,
     env: process.env,
     stderrIsTTY: process.stderr.isTTY,
+    program: programOf(process.env),
   };
 }
 
@@ -43,19 +61,21 @@ export async function main(
   list: readonly CommandEntry[] = commands,
 ): Promise<number> {
   const [name, ...rest] = argv;
+  const program = io.program ?? 'gantry';
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout(overview(list));
+    io.stdout(asInvoked(overview(list), program));
     return name === undefined ? 1 : 0;
   }
   const entry = list.find((c) => c.name === name);
   if (entry === undefined) {
-    io.stderr(`Error: unknown command "${name}" for "gantry"\nRun 'gantry --help' for usage.\n`);
+    io.stderr(`Error: unknown command "${name}" for "${program}"\nRun '${program} --help' for usage.\n`);
     return 1;
   }
   try {
     const command = await entry.load();
     if (rest.includes('--help') || rest.includes('-h')) {
-      io.stdout(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`);
+      const usage = asInvoked(command.usage, program);
+      io.stdout(usage.endsWith('\n') ? usage : `${usage}\n`);
       return 0;
     }
     return await command.run(rest, io);

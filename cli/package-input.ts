@@ -17,6 +17,12 @@ import { errorMessage, GantryError } from '../shared/errors.js';
 import { parseYaml } from '../shared/packages/yaml.js';
 import type { Environment, PackageEngines, PackageMetadata, RawPackage } from '../shared/packages/index.js';
 
+/** The flags of a command that takes a package location (cli/sources.ts pulls it, loaded only then). */
+export const SOURCE_FLAGS_HELP = `  --pull                     the argument is a package location, not a folder: an image reference
+                             (registry/repo:tag or @sha256:…), s3://bucket/key or https://…/pkg.tar.gz@sha256:…
+  --insecure                 allow plain http to the registry (or tarball host) the command names
+`;
+
 /** The Kubernetes version offline rendering assumes unless `--kubernetes-version` says otherwise. */
 export const DEFAULT_KUBERNETES_VERSION = 'v1.37.2';
 

@@ -14,11 +14,6 @@ import type { RawPackage } from '../shared/packages/index.js';
 import type { CliIO } from './command.js';
 import { UsageError } from './package-input.js';
 
-export const SOURCE_FLAGS_HELP = `  --pull                     the argument is a package location, not a folder: an image reference
-                             (registry/repo:tag or @sha256:…), s3://bucket/key or https://…/pkg.tar.gz@sha256:…
-  --insecure                 allow plain http to the registry (or tarball host) the command names
-`;
-
 /** The host a location names, for `--insecure`. */
 function hostOf(location: string): string | undefined {
   const parsed = parseLocation(location, { allowHttp: true });

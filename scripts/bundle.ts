@@ -9,14 +9,23 @@
 //
 // Beside the bundle, gantry.inputs.json lists the source files it was built from and when the build started:
 // bin/gantry.mjs falls back to the sources (tsx) as soon as one of them is newer.
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
 import { build, type Metafile, type Plugin } from 'esbuild';
+import {
+  SNAPSHOT_BLOB,
+  SNAPSHOT_COMMANDS,
+  SNAPSHOT_MANIFEST,
+  type SnapshotManifest,
+} from '../cli/snapshot-manifest.js';
 
 const root = resolve(import.meta.dirname, '..');
 const ENTRY = join(root, 'cli', 'entry.ts');
 const WORKER_ENTRY = join(root, 'functions', 'adapters', 'templates', 'worker.ts');
+const SNAPSHOT_ENTRY = join(root, 'cli', 'snapshot.ts');
+const COMMANDS_INDEX = join(root, 'cli', 'commands', 'index.ts');
 
 export interface BundleOptions {
   /** Output folder; default `<repo>/dist`. It must live inside the repository so node_modules resolve. */
@@ -25,6 +34,8 @@ export interface BundleOptions {
   readonly externalDeps: boolean;
   /** Also write esbuild's metafile as gantry.meta.json (what went into which chunk). */
   readonly metafile: boolean;
+  /** Also build the startup snapshot (dist/gantry.blob, cli/snapshot.ts) that bin/gantry starts from. */
+  readonly snapshot: boolean;
 }
 
 /** Rewrites `import.meta.url` / `import.meta.dirname` of the sources to the source file's own location. */
@@ -128,7 +139,114 @@ export async function bundleCli(options: BundleOptions): Promise<BundleResult> {
     outDir,
     result.outputFiles.map((f) => f.path),
   );
+  if (options.snapshot) await buildSnapshot(outDir, started);
   return { entry, files: result.outputFiles.length, bytes, inputs };
+}
+
+/**
+ * In the snapshot bundle, what the snapshot does not serve is left out (bin/gantry sends it to bin/gantry.mjs): the
+ * other commands, and pulling a package (`--pull`, cli/sources.ts). A module that refuses to load stands in for each,
+ * instead of the Kubernetes client, the AWS SDK and express in the heap.
+ */
+function snapshotCommandsOnly(): Plugin {
+  const sources = join(root, 'cli', 'sources.ts');
+  return {
+    name: 'snapshot-commands-only',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\/[a-z-]+\.js$/ }, (args) => {
+        if (args.kind !== 'dynamic-import') return undefined;
+        const name = basename(args.path, '.js');
+        const command = args.importer === COMMANDS_INDEX && !SNAPSHOT_COMMANDS.includes(name);
+        const pull = resolve(dirname(args.importer), args.path.replace(/\.js$/, '.ts')) === sources;
+        return command || pull
+          ? { path: command ? `gantry ${name}` : '--pull', namespace: 'not-in-snapshot' }
+          : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'not-in-snapshot' }, (args) => ({
+        contents: `throw new Error(${JSON.stringify(`${args.path} is not in the startup snapshot: run bin/gantry`)});\n`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * Built-in modules the snapshot must not load while it is built: node:worker_threads keeps state of the process that
+ * loads it (a worker started from the snapshot then fails in process.cwd(): "undefined is not an integer typed
+ * array"). In the snapshot bundle each is an object whose properties require the module on first use.
+ */
+const LAZY_BUILTINS = ['node:worker_threads'];
+
+function lazyBuiltins(): Plugin {
+  return {
+    name: 'lazy-builtins',
+    setup(b) {
+      b.onResolve({ filter: /^node:/ }, (args) => {
+        if (!LAZY_BUILTINS.includes(args.path)) return undefined;
+        // The require() inside the stand-in is of the real module.
+        if (args.namespace === 'lazy-builtin') return { path: args.path, external: true };
+        return { path: args.path, namespace: 'lazy-builtin' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
+        const keys = Object.keys((await import(args.path)) as object).filter((k) => k !== 'default');
+        const name = JSON.stringify(args.path);
+        return {
+          contents:
+            `for (const key of ${JSON.stringify(keys)})\n` +
+            `  Object.defineProperty(exports, key, { enumerable: true, get: () => require(${name})[key] });\n`,
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/**
+ * The startup snapshot (cli/snapshot.ts): one CommonJS file, dist/gantry-snapshot.cjs (a snapshot is built from a
+ * single script), run by `node --build-snapshot` into dist/gantry.blob; its manifest is written last.
+ */
+export async function buildSnapshot(outDir: string, started: number): Promise<{ inputs: readonly string[] }> {
+  const dist = await realpath(outDir);
+  const script = join(dist, 'gantry-snapshot.cjs');
+  const result = await build({
+    entryPoints: [SNAPSHOT_ENTRY],
+    define: {
+      __GANTRY_BUNDLE__: 'true',
+      __GANTRY_SNAPSHOT_DIST__: JSON.stringify(dist),
+      __GANTRY_SNAPSHOT_WARMUP__: JSON.stringify(join(root, 'examples', 'simple')),
+      'import.meta.url': '__gantryImportMetaUrl',
+      'import.meta.dirname': '__dirname',
+      'import.meta.filename': '__filename',
+    },
+    absWorkingDir: root,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    outfile: script,
+    metafile: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    banner: { js: "var __gantryImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    plugins: [sourceLocation(dist), zodEnglishOnly(), snapshotCommandsOnly(), lazyBuiltins()],
+  });
+  const blob = join(dist, SNAPSHOT_BLOB);
+  const built = await promisify(execFile)(
+    process.execPath,
+    ['--snapshot-blob', `${blob}.tmp`, '--build-snapshot', script],
+    { cwd: dist },
+  );
+  process.stderr.write(built.stderr);
+  await rename(`${blob}.tmp`, blob);
+  const inputs = sourceInputs(result.metafile);
+  const manifest: SnapshotManifest = {
+    builtAt: started,
+    node: process.version,
+    inputs: inputs.map((p) => relative(dist, join(root, p))),
+  };
+  await writeAtomically(join(dist, SNAPSHOT_MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+  return { inputs };
 }
 
 async function writeAtomically(path: string, contents: string | Uint8Array): Promise<void> {
@@ -138,7 +256,10 @@ async function writeAtomically(path: string, contents: string | Uint8Array): Pro
 
 /** Source files of the repository (not node_modules) that went into the bundle, plus the lock file. */
 function sourceInputs(metafile: Metafile): string[] {
-  const own = Object.keys(metafile.inputs).filter((p) => !p.includes('node_modules/'));
+  // Modules of a plugin's own namespace (`not-in-snapshot:run`) are no files.
+  const own = Object.keys(metafile.inputs).filter(
+    (p) => !p.includes('node_modules/') && !/^[a-z-]+:/.test(p),
+  );
   return [...own, 'package-lock.json'].sort();
 }
 
@@ -163,6 +284,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(import
     outDir: values.out ?? join(root, 'dist'),
     externalDeps: values['external-deps'] === true,
     metafile: values.metafile === true,
+    snapshot: values['external-deps'] !== true,
   });
   const kib = (out.bytes / 1024).toFixed(0);
   console.log(

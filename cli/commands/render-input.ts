@@ -25,7 +25,6 @@ import {
   testCaseContext,
   UsageError,
 } from '../package-input.js';
-import { pullPackageArgument } from '../sources.js';
 
 export const TREE_FLAGS_HELP = `Flags:
   --cluster                  render as a ClusterPackage (also when the package namespace is empty)
@@ -159,7 +158,7 @@ async function renderStages(
   const argument = oneArgument(positionals);
   const raw =
     v['pull'] === true
-      ? await pullPackageArgument(io, argument, v['insecure'] === true)
+      ? await (await import('../sources.js')).pullPackageArgument(io, argument, v['insecure'] === true)
       : await readPackageArgument(io.cwd, argument);
   const componentName = stringFlag(v, 'component');
   // PKO's tree loads the root component only (its `--component` is ignored); Gantry's honours the flag.

@@ -8,8 +8,13 @@ import { parseArgs } from 'node:util';
 import { readFixtures, writeFixtures } from '../../functions/adapters/package-folder.js';
 import { loadPackage, validatePackage, ViolationError } from '../../shared/packages/index.js';
 import type { Command } from '../command.js';
-import { environmentFor, oneArgument, packageEngines, readPackageArgument } from '../package-input.js';
-import { pullPackageArgument, SOURCE_FLAGS_HELP } from '../sources.js';
+import {
+  environmentFor,
+  oneArgument,
+  packageEngines,
+  readPackageArgument,
+  SOURCE_FLAGS_HELP,
+} from '../package-input.js';
 
 const usage = `Validate a package folder: manifests, lock file, objects, templates and template test fixtures.
 
@@ -53,7 +58,7 @@ export const validateCommand: Command = {
     const folder = oneArgument(positionals);
     const pulled = values.pull === true;
     const raw = pulled
-      ? await pullPackageArgument(io, folder, values.insecure === true)
+      ? await (await import('../sources.js')).pullPackageArgument(io, folder, values.insecure === true)
       : await readPackageArgument(io.cwd, folder);
     const dir = resolve(io.cwd, folder ?? '.');
     let pkg;
