@@ -196,14 +196,18 @@ describe('collisions and failed revisions', () => {
         template: template(withProbe('bad', "self.data.value == 'good' || self.data.value == 'better'")),
       },
     });
-    await eventually('revision 2 failing its probe', async () => {
+    const [first] = await eventually('revision 2 failing its probe', async () => {
       const list = await sets(ns);
       return list.length === 2 && conditions(list[1]!)['Available']?.reason === 'ProbeFailure'
-        ? true
+        ? list
         : undefined;
     });
-    const c = conditions(await kube.get(odRef));
-    expect(c['Available']?.message).toMatch(/^Previous Revision 'od-.*' is still Available\.$/);
+    // The ObjectDeployment reports it a step later: wait for its words, not for the ObjectSet's.
+    const c = await eventually('the ObjectDeployment to name the previous revision', async () => {
+      const od = conditions(await kube.get(odRef));
+      return od['Available']?.message.startsWith('Previous Revision') === true ? od : undefined;
+    });
+    expect(c['Available']?.message).toBe(`Previous Revision '${first!.metadata.name}' is still Available.`);
     await kube.mergePatch(odRef, {
       spec: {
         template: template(withProbe('better', "self.data.value == 'good' || self.data.value == 'better'")),

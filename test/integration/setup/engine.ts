@@ -162,6 +162,38 @@ export function conditions(object: KubeObject): Record<string, ConditionView> {
   );
 }
 
+/**
+ * Wait until the object shows every given condition exactly (status, reason and message), and return all its
+ * conditions. A wait for a condition's status alone can return on the first change, while the reason or message
+ * the test asserts is still an earlier step's (Progressing=True says "Progressing to a new ObjectSet." before it
+ * says why the revision is unavailable).
+ */
+export async function conditionsReach(
+  kube: KubeApi,
+  ref: ObjectRef,
+  expected: Readonly<Record<string, ConditionView>>,
+  timeoutMs = 60_000,
+): Promise<Record<string, ConditionView>> {
+  let last: Record<string, ConditionView> = {};
+  const matches = (c: Record<string, ConditionView>): boolean =>
+    Object.entries(expected).every(
+      ([type, want]) =>
+        c[type]?.status === want.status && c[type].reason === want.reason && c[type].message === want.message,
+    );
+  return eventually(
+    `${ref.kind} ${ref.name} to show ${JSON.stringify(expected)}`,
+    async () => {
+      last = conditions(await kube.get(ref));
+      return matches(last) ? last : undefined;
+    },
+    timeoutMs,
+  ).catch((error: unknown) => {
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}; last seen ${JSON.stringify(last)}`,
+    );
+  });
+}
+
 /** The object, or undefined when the API server says NotFound. */
 export async function getOrUndefined(kube: KubeApi, ref: ObjectRef): Promise<KubeObject | undefined> {
   try {
