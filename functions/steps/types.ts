@@ -20,6 +20,11 @@ export interface StepDeps {
   readonly phaseClasses?: readonly string[];
   /** Called with every object the step wrote, so a watching host can tell its own writes from drift. */
   readonly wrote?: (object: KubeObject) => void;
+  /**
+   * Called between a phase's read that found an object missing and its create: a seam for tests that create the
+   * object in that moment (the race a create must win or lose cleanly). Hosts leave it unset.
+   */
+  readonly beforeCreate?: (ref: ObjectRef) => Promise<void>;
 }
 
 /** The outcome of one step: the status to write (undefined: unchanged), and when to run again. */

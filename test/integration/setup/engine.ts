@@ -11,6 +11,7 @@ import type { KubeApi } from '../../../shared/ports.js';
 import { createNamespace, deleteNamespace, testClient } from './namespace.js';
 import { createEngine, type Engine } from '../../../functions/hosts/engine.js';
 import { Runner } from '../../../functions/hosts/runner.js';
+import type { StepDeps } from '../../../functions/steps/types.js';
 import type { KubeObject, ObjectRef } from '../../../shared/ports.js';
 import { runGantry } from '../../run-cli.js';
 
@@ -20,10 +21,14 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-/** Start a runner against the test control plane (serving the given ObjectSetPhase classes, `default` if none). */
+/**
+ * Start a runner against the test control plane (serving the given ObjectSetPhase classes, `default` if none),
+ * with the test's seams in the step deps (`beforeCreate`).
+ */
 export async function startEngine(
   env: Record<string, string> = {},
   phaseClasses?: readonly string[],
+  seams: Pick<StepDeps, 'beforeCreate'> = {},
 ): Promise<TestEngine> {
   const engine = await createEngine({
     kubeconfig: inject('kube').kubeconfigPath,
@@ -40,7 +45,7 @@ export async function startEngine(
   });
   const runner = new Runner({
     client: engine.client,
-    deps: engine.deps,
+    deps: { ...engine.deps, ...seams },
     concurrency: 4,
     namespace: '',
     resyncMs: 3_600_000,
