@@ -93,8 +93,6 @@ export class Runner {
         this.running.add(key);
         try {
           const result = await runStep(ref, deps);
-          if (result.object !== undefined && (ref.kind === 'ObjectSet' || ref.kind === 'ClusterObjectSet'))
-            await this.watchManagedKinds(result.object);
           await this.watchFor(key, result.watch);
           options.onQueueDepth?.(this.queue.depth);
           return result.requeueAfterMs;
@@ -163,20 +161,6 @@ export class Runner {
     this.abort.abort();
     await this.queue.stop();
     await Promise.allSettled(this.watches);
-  }
-
-  /** Watch the kinds an ObjectSet manages (so drift and status changes of its objects reach it). */
-  private async watchManagedKinds(object: KubeObject): Promise<void> {
-    const phases = isRecord(object['spec']) ? object['spec']['phases'] : undefined;
-    if (!Array.isArray(phases)) return;
-    for (const phase of phases) {
-      const objects = isRecord(phase) && Array.isArray(phase['objects']) ? phase['objects'] : [];
-      for (const o of objects) {
-        const inner = isRecord(o) ? o['object'] : undefined;
-        if (isRecord(inner) && typeof inner['apiVersion'] === 'string' && typeof inner['kind'] === 'string')
-          await this.startWatch(inner['apiVersion'], inner['kind'], `${LABEL_CACHE}=True`);
-      }
-    }
   }
 
   /** Watch what a step named: the kinds it manages, its sources (remembered, so their events run the key). */

@@ -18,6 +18,7 @@ import type { KubeObject } from '../../shared/ports.js';
 import {
   TEARDOWN_POLL_MS,
   failedPhase,
+  managedKindsOf,
   MSG_AVAILABLE,
   MSG_PAUSED,
   reconcilePhase,
@@ -91,11 +92,7 @@ export async function reconcileObjectSetPhase(
   for (const m of outcome.mapped) conds.set(m.type, m.status, m.reason, m.message);
   if (osp.spec.paused === true) conds.set('Paused', 'True', 'Paused', MSG_PAUSED);
   else conds.remove('Paused');
-  const managedKinds = osp.spec.objects.flatMap((o) => {
-    const { apiVersion, kind } = o.object;
-    return typeof apiVersion === 'string' && typeof kind === 'string' ? [{ apiVersion, kind }] : [];
-  });
-  const base = { object: raw, managedKinds, phase };
+  const base = { object: raw, managedKinds: managedKindsOf(specsOf(osp, phase)), phase };
   const failure = outcome.failure;
   if (failure === undefined) {
     conds.set('Available', 'True', 'Available', MSG_AVAILABLE);
