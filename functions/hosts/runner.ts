@@ -7,9 +7,11 @@
  */
 import { setMaxListeners } from 'node:events';
 import { API_VERSION, KINDS, LABEL_CACHE } from '../../shared/api/constants.js';
-import { controllerOf, isRecord, parseKubeObject } from '../../shared/api/objects.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { controllerOf, isRecord, parseKubeObject, refOf } from '../../shared/api/objects.js';
+import { retryDelayMs, type Backoff } from '../../shared/retry.js';
 import { errorMessage, RetryableError } from '../../shared/errors.js';
-import { isKubeReason } from '../../shared/kube-errors.js';
+import { isKubeReason, KubeUnavailableError } from '../../shared/kube-errors.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { HANDLERS, runStep, type RunStepDeps, type RunStepResult } from '../steps/run-step.js';
@@ -33,7 +35,15 @@ export interface RunnerOptions {
   readonly onQueueDepth?: (depth: number) => void;
   /** This replica's share (`--shard I/N`): watch events and resyncs queue only the keys it owns. */
   readonly shard?: Shard;
+  /** The back-off of failed watches and lists (default 1 s doubling to 30 s, with jitter). */
+  readonly watchBackoff?: Backoff;
+  /** The jitter's randomness, in [0, 1) (default Math.random). */
+  readonly random?: () => number;
 }
+
+const WATCH_BACKOFF: Backoff = { baseMs: 1_000, capMs: 30_000 };
+/** A watch that ends sooner than this without an event counts as a failure. */
+const QUICK_WATCH_MS = 1_000;
 
 /** Gantry's cluster-scoped kinds (a namespaced object may be controlled by one: a ClusterObjectTemplate's output). */
 function clusterScoped(kind: string): boolean {
@@ -62,6 +72,8 @@ export class Runner {
   /** resourceVersions this process wrote, per object: their watch events are our own, not drift. */
   private readonly ownWrites = new Map<string, string>();
   private readonly known = new Set<string>();
+  /** The kind each watch path lists. */
+  private readonly kindOfPath = new Map<string, { apiVersion: string; kind: string }>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly running = new Set<string>();
   /**
@@ -146,6 +158,11 @@ export class Runner {
     }, this.options.resyncMs);
   }
 
+  /** How many Gantry objects the runner knows (resync runs each): bounded by what the cluster has, pruned on relist. */
+  public get knownObjects(): number {
+    return this.known.size;
+  }
+
   public get depth(): number {
     return this.queue.depth;
   }
@@ -211,8 +228,9 @@ export class Runner {
       this.options.log(`cannot watch ${kind}: ${errorMessage(error)}`);
       return;
     }
+    this.kindOfPath.set(path, { apiVersion, kind });
     const first = await this.listWithRetry(path, labelSelector);
-    for (const item of first.items) this.onEvent('ADDED', item, managed);
+    for (const item of this.withKind(path, first.items)) this.onEvent('ADDED', item, managed);
     this.watches.push(this.watchLoop(path, labelSelector, first.resourceVersion, managed));
   }
 
@@ -223,10 +241,13 @@ export class Runner {
     managed: boolean,
   ): Promise<void> {
     let rv = startRv;
+    /** Failures since the last event: the back-off grows with them. */
+    let failures = 0;
     const signal = this.abort.signal;
     while (!signal.aborted) {
+      const started = Date.now();
+      const seen = { events: 0 };
       try {
-        const seen = { events: 0 };
         await this.options.client.watch(
           {
             path,
@@ -242,17 +263,54 @@ export class Runner {
             if (type !== 'BOOKMARK') this.onEvent(type, object, managed);
           },
         );
-        // A watch that ended without a single event (not even a bookmark) may have missed some: list again.
-        if (seen.events === 0 && !this.stopping()) rv = await this.relist(path, labelSelector, managed);
+        if (seen.events > 0) failures = 0;
+        // A watch that ended without a single event (not even a bookmark) may have missed some: list again; one
+        // that ended at once with nothing counts as a failure (a server that hangs up at once is not hammered).
+        if (seen.events === 0 && !this.stopping()) {
+          if (Date.now() - started < QUICK_WATCH_MS) await this.backOff(path, failures++, undefined);
+          rv = await this.relist(path, labelSelector, managed);
+        }
       } catch (error) {
         if (this.stopping()) return;
-        if (isKubeReason(error, 'Gone')) rv = await this.relist(path, labelSelector, managed).catch(() => rv);
-        else {
-          this.options.log(`watch ${path}: ${errorMessage(error)}; retrying`);
-          await new Promise((r) => setTimeout(r, 1_000));
-        }
+        if (seen.events > 0) failures = 0;
+        rv = await this.recover(error, { path, labelSelector, managed, rv }, failures++);
       }
     }
+  }
+
+  /**
+   * After a failed watch: 410 / Expired lists again at once (after a back-off when it repeats without an event
+   * in between); anything else waits an exponential back-off with jitter (at least the server's Retry-After).
+   * Returns the resourceVersion to watch from.
+   */
+  private async recover(
+    error: unknown,
+    watch: { path: string; labelSelector: string | undefined; managed: boolean; rv: string },
+    failures: number,
+  ): Promise<string> {
+    const gone = isKubeReason(error, 'Gone');
+    if (!gone || failures > 0) await this.backOff(watch.path, failures, error);
+    if (this.stopping()) return watch.rv;
+    if (!gone) return watch.rv;
+    try {
+      return await this.relist(watch.path, watch.labelSelector, watch.managed);
+    } catch (listError) {
+      this.options.log(`list ${watch.path}: ${errorMessage(listError)}`);
+      return watch.rv;
+    }
+  }
+
+  private async backOff(path: string, failures: number, error: unknown): Promise<void> {
+    const retryAfter = error instanceof KubeUnavailableError && error.serverAsked ? error.retryAfterMs : 0;
+    const delay = retryDelayMs(
+      failures,
+      this.options.watchBackoff ?? WATCH_BACKOFF,
+      (this.options.random ?? Math.random)(),
+      retryAfter,
+    );
+    if (error !== undefined)
+      this.options.log(`watch ${path}: ${errorMessage(error)}; retrying in ${(delay / 1000).toFixed(1)} s`);
+    await sleep(delay, undefined, { signal: this.abort.signal }).catch(() => undefined);
   }
 
   /** The first LIST of a watch; the API server answers 429/503 while its caches initialize: wait and retry. */
@@ -265,16 +323,41 @@ export class Runner {
         return await this.options.client.listWithVersion(path, labelSelector);
       } catch (error) {
         if (!(error instanceof RetryableError) || attempt >= 30 || this.stopping()) throw error;
-        this.options.log(`list ${path}: ${errorMessage(error)}; retrying`);
-        await new Promise((r) => setTimeout(r, Math.min(error.retryAfterMs, 2_000)));
+        await this.backOff(path, Math.min(attempt, 2), error);
       }
     }
   }
 
+  /** A fresh LIST: every object run as changed, and the Gantry objects the list no longer has forgotten. */
   private async relist(path: string, labelSelector: string | undefined, managed: boolean): Promise<string> {
     const list = await this.options.client.listWithVersion(path, labelSelector);
-    for (const item of list.items) this.onEvent('MODIFIED', item, managed);
+    const listed = new Set<string>();
+    for (const item of this.withKind(path, list.items)) {
+      const object = parseKubeObject(item);
+      if (object !== undefined) listed.add(keyOf(refOf(object)));
+      this.onEvent('MODIFIED', item, managed);
+    }
+    if (!managed) this.forgetMissing(path, listed);
     return list.resourceVersion;
+  }
+
+  /** The items of a LIST with their kind (a LIST of built-in kinds leaves apiVersion and kind out of its items). */
+  private withKind(path: string, items: readonly unknown[]): unknown[] {
+    const kind = this.kindOfPath.get(path);
+    return items.map((item) => (isRecord(item) && kind !== undefined ? { ...kind, ...item } : item));
+  }
+
+  /** Known objects of the kind a watch path lists that its fresh LIST does not have (a DELETED event missed). */
+  private forgetMissing(path: string, listed: ReadonlySet<string>): void {
+    const kind = this.kindOfPath.get(path);
+    if (kind === undefined) return;
+    for (const key of this.known) {
+      if (listed.has(key)) continue;
+      const ref = refOfKey(key);
+      if (ref.apiVersion !== kind.apiVersion || ref.kind !== kind.kind) continue;
+      this.known.delete(key);
+      this.forgetReader(key);
+    }
   }
 
   /** An event of a Gantry object itself: remember it, and run it unless this process wrote it. */
