@@ -7,7 +7,8 @@
  */
 import { LRUCache } from 'lru-cache';
 import { API_VERSION, KINDS } from '../../shared/api/constants.js';
-import { controllerOf, field, refOf } from '../../shared/api/objects.js';
+import { controllerOf, field, isRecord, refOf } from '../../shared/api/objects.js';
+import { retryDelayMs } from '../../shared/retry.js';
 import { errorMessage } from '../../shared/errors.js';
 import { isConflict, isNotFound } from '../../shared/kube-errors.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
@@ -77,6 +78,9 @@ const CREATE_RETRIES = 5;
 /** A pushed tag that does not name the pushed digest yet is read again this often, this many times. */
 const TAG_SETTLE_MS = 250;
 const TAG_SETTLE_ATTEMPTS = 12;
+/** A reset of `unpackedHash` that meets a concurrent writer is tried this often, backing off from 20 ms. */
+const RESET_ATTEMPTS = 8;
+const RESET_BACKOFF = { baseMs: 20, capMs: 1_000 };
 /** Package pulls admission may have in flight at once (each capped in size by the package source). */
 const MAX_ADMISSION_FETCHES = 4;
 
@@ -240,14 +244,37 @@ export class TriggerCore {
   private async reresolve(pkg: KubeObject, image: string, expected: string | undefined): Promise<void> {
     const digest = await this.resolveUntil(image, expected);
     if (digest === resolvedDigest(pkg)) return;
-    const status = typeof pkg['status'] === 'object' && pkg['status'] !== null ? { ...pkg['status'] } : {};
-    if ('unpackedHash' in status) delete status.unpackedHash;
-    try {
-      await this.options.deps.kube.updateStatus({ ...pkg, status });
-    } catch (error) {
-      if (!isConflict(error) && !isNotFound(error)) throw error;
-    }
+    await this.forgetUnpacked(pkg, digest);
     this.queue.add(keyOf(refOf(pkg)));
+  }
+
+  /**
+   * Drop the Package's `unpackedHash`, so its next step pulls `digest`: a status write guarded by resourceVersion
+   * that, when another writer (a step) changed the Package since it was read, reads it again and retries, until the
+   * hash is gone, the Package has `digest` already, or it is deleted. Never lost to a 409.
+   */
+  private async forgetUnpacked(pkg: KubeObject, digest: string): Promise<void> {
+    const kube = this.options.deps.kube;
+    let current = pkg;
+    for (let attempt = 0; ; attempt++) {
+      const status = isRecord(current['status']) ? { ...current['status'] } : {};
+      if (!('unpackedHash' in status) || resolvedDigest(current) === digest) return;
+      delete status['unpackedHash'];
+      try {
+        await kube.updateStatus({ ...current, status });
+        return;
+      } catch (error) {
+        if (isNotFound(error)) return;
+        if (!isConflict(error) || attempt + 1 >= RESET_ATTEMPTS) throw error;
+      }
+      await new Promise((r) => setTimeout(r, retryDelayMs(attempt, RESET_BACKOFF, Math.random())));
+      try {
+        current = await kube.get(refOf(pkg));
+      } catch (error) {
+        if (isNotFound(error)) return;
+        throw error;
+      }
+    }
   }
 
   /**
