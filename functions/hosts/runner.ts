@@ -6,18 +6,18 @@
  * rate-limited queue with timers for requeues, re-lists on 410 and on a silent watch, and stops cleanly on SIGTERM.
  */
 import { setMaxListeners } from 'node:events';
-import { API_VERSION, KINDS, LABEL_CACHE } from '../../shared/api/constants.js';
+import { API_VERSION, isReconciledKind, LABEL_CACHE, RECONCILED_KINDS } from '../../shared/api/constants.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { controllerOf, isRecord, parseKubeObject, refOf } from '../../shared/api/objects.js';
+import { isRecord, parseKubeObject, refOf } from '../../shared/api/objects.js';
 import { retryDelayMs, type Backoff } from '../../shared/retry.js';
 import { errorMessage, RetryableError } from '../../shared/errors.js';
 import { isKubeReason, KubeUnavailableError } from '../../shared/kube-errors.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
-import { HANDLERS, runStep, type RunStepDeps, type RunStepResult } from '../steps/run-step.js';
-import { owns, type Shard } from '../../shared/triggers/index.js';
+import { runStep, type RunStepDeps, type RunStepResult } from '../steps/run-step.js';
+import { controllerKeyOf, owns, type Shard } from '../../shared/triggers/index.js';
 import { WorkQueue } from './queue.js';
-import { GANTRY_KINDS, keyOf, refOfKey } from './triggers.js';
+import { keyOf, refOfKey } from './triggers.js';
 
 export interface RunnerOptions {
   readonly client: RawKubeClient;
@@ -45,22 +45,10 @@ const WATCH_BACKOFF: Backoff = { baseMs: 1_000, capMs: 30_000 };
 /** A watch that ends sooner than this without an event counts as a failure. */
 const QUICK_WATCH_MS = 1_000;
 
-/** Gantry's cluster-scoped kinds (a namespaced object may be controlled by one: a ClusterObjectTemplate's output). */
-function clusterScoped(kind: string): boolean {
-  const entry = Object.entries(KINDS).find(([k]) => k === kind);
-  return entry !== undefined && !entry[1].namespaced;
-}
-
-/** The key of an object's controller when that is a Gantry kind (cluster-scoped owners have no namespace). */
+/** The key of an object's controller when that is a Gantry kind the engine reconciles. */
 function gantryOwnerKey(object: KubeObject): string | undefined {
-  const owner = controllerOf(object.metadata);
-  if (owner === undefined || HANDLERS[owner.kind] === undefined) return undefined;
-  return keyOf({
-    apiVersion: owner.apiVersion,
-    kind: owner.kind,
-    namespace: clusterScoped(owner.kind) ? '' : (object.metadata.namespace ?? ''),
-    name: owner.name,
-  });
+  const owner = controllerKeyOf(object);
+  return owner === undefined ? undefined : keyOf(owner);
 }
 
 /** The local runner. */
@@ -152,7 +140,7 @@ export class Runner {
 
   /** Start the watches; resolves once the initial lists are queued. */
   public async start(): Promise<void> {
-    for (const kind of GANTRY_KINDS) await this.startWatch(API_VERSION, kind, undefined);
+    for (const kind of RECONCILED_KINDS) await this.startWatch(API_VERSION, kind, undefined);
     this.resyncTimer = setInterval(() => {
       for (const key of this.known) if (owns(this.options.shard, key)) this.queue.add(key);
     }, this.options.resyncMs);
@@ -385,7 +373,7 @@ export class Runner {
     const own = this.ownWrites.get(key) === object.metadata.resourceVersion;
     const ownerKey = gantryOwnerKey(object);
     if (!own) for (const reader of this.readers.get(key) ?? []) this.queue.add(reader);
-    if (!managed && HANDLERS[ref.kind] !== undefined) this.onGantryEvent(type, key, own);
+    if (!managed && isReconciledKind(ref.kind)) this.onGantryEvent(type, key, own);
     if (ownerKey === undefined || (managed && own) || !owns(this.options.shard, ownerKey)) return;
     if (managed && this.running.has(ownerKey)) {
       const seen = this.seenWhileRunning.get(ownerKey) ?? new Map<string, string | undefined>();

@@ -6,15 +6,22 @@
  * re-resolves tags, and the package lookup admission uses within its time budget.
  */
 import { LRUCache } from 'lru-cache';
-import { API_VERSION, KINDS } from '../../shared/api/constants.js';
-import { controllerOf, field, isRecord, refOf } from '../../shared/api/objects.js';
+import { API_VERSION, RECONCILED_KINDS } from '../../shared/api/constants.js';
+import { field, isRecord, refOf } from '../../shared/api/objects.js';
 import { retryDelayMs } from '../../shared/retry.js';
 import { errorMessage } from '../../shared/errors.js';
 import { isConflict, isNotFound } from '../../shared/kube-errors.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
 import { loadPackage, selectComponent } from '../../shared/packages/structure.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
-import { imageMatches, isDue, owns, resolvedDigest, type Shard } from '../../shared/triggers/index.js';
+import {
+  controllerKeyOf,
+  imageMatches,
+  isDue,
+  owns,
+  resolvedDigest,
+  type Shard,
+} from '../../shared/triggers/index.js';
 import type { DispatchReason, ManifestLookup } from '../../webhooks/admission.js';
 import type { ImagePush } from '../../webhooks/registry-events.js';
 import type { RouterDeps } from '../../webhooks/router.js';
@@ -22,19 +29,6 @@ import type { EventsAuth } from '../../shared/triggers/events-auth.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { runStep, type RunStepDeps } from '../steps/run-step.js';
 import { WorkQueue } from './queue.js';
-
-export const GANTRY_KINDS = [
-  'Package',
-  'ClusterPackage',
-  'ObjectDeployment',
-  'ClusterObjectDeployment',
-  'ObjectSet',
-  'ClusterObjectSet',
-  'ObjectSetPhase',
-  'ClusterObjectSetPhase',
-  'ObjectTemplate',
-  'ClusterObjectTemplate',
-] as const;
 
 /** Who this host is to the API server (SelfSubjectReview), so its own status writes do not re-trigger it. */
 export async function whoAmI(client: RawKubeClient): Promise<string | undefined> {
@@ -52,11 +46,6 @@ export async function whoAmI(client: RawKubeClient): Promise<string | undefined>
   } catch {
     return undefined;
   }
-}
-
-function namespacedKind(kind: string): boolean {
-  const entry = Object.entries(KINDS).find(([k]) => k === kind);
-  return entry?.[1].namespaced ?? true;
 }
 
 export function keyOf(ref: ObjectRef): string {
@@ -133,17 +122,8 @@ export class TriggerCore {
     const result = await runStep(refOfKey(key), this.options.deps);
     this.options.onQueueDepth?.(this.queue.depth);
     // No watch tells a controller that its child changed: a child whose status changed runs its controller next.
-    const owner = result.object === undefined ? undefined : controllerOf(result.object.metadata);
-    if (result.wroteStatus === true && owner !== undefined && owner.apiVersion === API_VERSION)
-      this.queue.add(
-        keyOf({
-          apiVersion: API_VERSION,
-          kind: owner.kind,
-          namespace: namespacedKind(owner.kind) ? (result.object?.metadata.namespace ?? '') : '',
-          name: owner.name,
-        }),
-        CREATE_DELAY_MS,
-      );
+    const owner = result.object === undefined ? undefined : controllerKeyOf(result.object);
+    if (result.wroteStatus === true && owner !== undefined) this.queue.add(keyOf(owner), CREATE_DELAY_MS);
     const retries = this.createRetries.get(key);
     if (result.outcome === 'gone' && retries !== undefined && retries > 0) {
       this.createRetries.set(key, retries - 1);
@@ -181,7 +161,7 @@ export class TriggerCore {
     const full = now.getTime() - this.lastFull >= this.options.fullResyncMs;
     if (full) this.lastFull = now.getTime();
     let dispatched = 0;
-    for (const kind of GANTRY_KINDS) {
+    for (const kind of RECONCILED_KINDS) {
       for (const object of await this.listKind(kind, false)) {
         const key = keyOf(refOf(object));
         if (!owns(this.options.shard, key) || !isDue(object, now, full)) continue;

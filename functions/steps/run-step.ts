@@ -5,6 +5,7 @@
  * `status.progress`, and map errors to back-off: terminal errors wait for a spec change, retryable ones
  * back off exponentially with a cap. Any host (runner, webhook server, Lambda) calls this.
  */
+import { isReconciledKind, type ReconciledKind } from '../../shared/api/constants.js';
 import { isRecord } from '../../shared/api/objects.js';
 import { errorMessage, RetryableError, TerminalError } from '../../shared/errors.js';
 import { isConflict, isKubeReason, isNotFound, KubeApiError } from '../../shared/kube-errors.js';
@@ -30,8 +31,8 @@ import type { StepDeps, StepResult } from './types.js';
 /** A kind's step; undefined when the object is not this host's to reconcile (an ObjectSetPhase of another class). */
 export type StepHandler = (object: KubeObject, deps: StepDeps) => Promise<StepResult | undefined>;
 
-/** The kinds the engine reconciles, and their step. */
-export const HANDLERS: Readonly<Record<string, StepHandler>> = {
+/** The step of every kind the registry says the engine reconciles (the type requires one for each, no other). */
+const HANDLERS: Readonly<Record<ReconciledKind, StepHandler>> = {
   Package: reconcilePackage,
   ClusterPackage: reconcilePackage,
   ObjectDeployment: reconcileObjectDeployment,
@@ -177,8 +178,8 @@ async function recordEvents(
 
 /** Run one step for a key. Never throws for problems of the object; the result says when to run again. */
 export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunStepResult> {
+  if (!isReconciledKind(key.kind)) return { outcome: 'ignored' };
   const handler = HANDLERS[key.kind];
-  if (handler === undefined) return { outcome: 'ignored' };
   const started = deps.clock.now().getTime();
   let object: KubeObject;
   try {
