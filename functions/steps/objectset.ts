@@ -34,7 +34,7 @@ import {
 } from './phase.js';
 import { reconcileRemotePhase, reportRemotePaused, teardownRemotePhase } from './remote-phase.js';
 import { Conditions, ensureFinalizer, removeFinalizer } from './status.js';
-import type { StepDeps, StepResult } from './types.js';
+import { inStep, type StepDeps, type StepResult } from './types.js';
 
 export const MSG_SUCCEEDED = 'ObjectSet rolled out all objects successfully and was Available at least once.';
 export const MSG_IN_TRANSITION = 'ObjectSet is still rolling out or is being replaced by a newer version.';
@@ -129,7 +129,7 @@ async function deletionOrArchival(
   conds: Conditions,
 ): Promise<StepResult> {
   const archiving = os.metadata.deletionTimestamp === undefined;
-  const done = await teardown(os, raw, deps);
+  const done = await inStep('teardown', () => teardown(os, raw, deps));
   conds.remove('Available');
   if (!done) {
     if (archiving) conds.set('Archived', 'False', 'ArchivalInProgress', MSG_TEARDOWN);

@@ -28,7 +28,7 @@ import {
   previousUids,
 } from './phase.js';
 import { Conditions, ensureFinalizer, removeFinalizer } from './status.js';
-import type { StepDeps, StepResult } from './types.js';
+import { inStep, type StepDeps, type StepResult } from './types.js';
 
 /** UIDs an object may be handed over from: the previous ObjectSets, the siblings, and their phase objects. */
 async function handoverUids(osp: ApiObjectSetPhase, deps: StepDeps): Promise<Set<string>> {
@@ -76,7 +76,8 @@ export async function reconcileObjectSetPhase(
   const osp = parseResource(objectSetPhaseSchema, input);
   const phaseClass = osp.metadata.labels?.[LABEL_PHASE_CLASS] ?? '';
   if (!(deps.phaseClasses ?? [DEFAULT_PHASE_CLASS]).includes(phaseClass)) return undefined;
-  if (osp.metadata.deletionTimestamp !== undefined) return deletion(osp, input, deps);
+  if (osp.metadata.deletionTimestamp !== undefined)
+    return inStep('teardown', () => deletion(osp, input, deps));
   const raw = await ensureFinalizer(deps.kube, input, FINALIZER_CACHED);
   deps.wrote?.(raw);
   const phase = phaseNameOf(raw);
