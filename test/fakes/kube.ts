@@ -6,7 +6,7 @@
  * `beforeWrite` to act between a step's read and its write (a 409 race), and `failNext` to make one call fail.
  */
 import { KINDS } from '../../shared/api/constants.js';
-import { isRecord } from '../../shared/api/objects.js';
+import { isRecord, refOf } from '../../shared/api/objects.js';
 import { KubeApiError } from '../../shared/kube-errors.js';
 import type {
   DeletePreconditions,
@@ -30,21 +30,21 @@ function keyOf(ref: ObjectRef): string {
   return `${ref.apiVersion}|${ref.kind}|${ref.namespace}|${ref.name}`;
 }
 
-export function refOf(o: KubeObject): ObjectRef {
-  return {
-    apiVersion: o.apiVersion,
-    kind: o.kind,
-    namespace: o.metadata.namespace ?? '',
-    name: o.metadata.name,
-  };
-}
-
 /** RFC 7386: objects merge, null deletes, anything else replaces. */
 export function mergePatchOf(target: unknown, patch: unknown): unknown {
   if (!isRecord(patch)) return patch;
   const out: Record<string, unknown> = isRecord(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) out[k] = v === null ? undefined : mergePatchOf(out[k], v);
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
+}
+
+/** A synchronous body as a promise: its value, or its throw as a rejection. */
+function attempt<T>(body: () => T): Promise<T> {
+  try {
+    return Promise.resolve(body());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }
 
 function notFound(ref: ObjectRef): KubeApiError {
@@ -185,7 +185,7 @@ export class FakeKube implements KubeApi {
     options: { readonly force?: boolean; readonly dryRun?: boolean } = {},
   ): Promise<KubeObject> {
     const ref = refOf(object);
-    try {
+    return attempt(() => {
       this.write('apply', ref);
       const live = this.objects.get(keyOf(ref));
       const rv = object.metadata.resourceVersion;
@@ -198,15 +198,13 @@ export class FakeKube implements KubeApi {
         metadata: { ...live?.metadata, ...metadata },
         ...(live?.['status'] !== undefined ? { status: live['status'] } : {}),
       };
-      return Promise.resolve(options.dryRun === true ? merged : this.put(merged));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+      return options.dryRun === true ? merged : this.put(merged);
+    });
   }
 
   public create(object: KubeObject): Promise<KubeObject> {
     const ref = refOf(object);
-    try {
+    return attempt(() => {
       this.write('create', ref);
       if (this.objects.has(keyOf(ref)))
         throw new KubeApiError(
@@ -214,38 +212,30 @@ export class FakeKube implements KubeApi {
           409,
           'AlreadyExists',
         );
-      return Promise.resolve(this.put(object));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+      return this.put(object);
+    });
   }
 
   public update(object: KubeObject): Promise<KubeObject> {
     const ref = refOf(object);
-    try {
+    return attempt(() => {
       this.write('update', ref);
       const live = this.current(ref, object.metadata.resourceVersion);
-      return Promise.resolve(
-        this.put({ ...object, ...(live['status'] !== undefined ? { status: live['status'] } : {}) }),
-      );
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+      return this.put({ ...object, ...(live['status'] !== undefined ? { status: live['status'] } : {}) });
+    });
   }
 
   public updateStatus(object: KubeObject): Promise<KubeObject> {
     const ref = refOf(object);
-    try {
+    return attempt(() => {
       this.write('status', ref);
       const live = this.current(ref, object.metadata.resourceVersion);
-      return Promise.resolve(this.put({ ...live, status: object['status'] }));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+      return this.put({ ...live, status: object['status'] });
+    });
   }
 
   public mergePatch(ref: ObjectRef, patch: unknown): Promise<KubeObject> {
-    try {
+    return attempt(() => {
       this.write('patch', ref);
       const meta = isRecord(patch) && isRecord(patch['metadata']) ? patch['metadata'] : {};
       const rv = typeof meta['resourceVersion'] === 'string' ? meta['resourceVersion'] : undefined;
@@ -257,10 +247,8 @@ export class FakeKube implements KubeApi {
         ...merged,
         metadata: { ...live.metadata, ...merged['metadata'], name: ref.name },
       };
-      return Promise.resolve(this.finish(next));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+      return this.finish(next);
+    });
   }
 
   /** Store a change; an object being deleted goes once its last finalizer has. */
@@ -277,7 +265,7 @@ export class FakeKube implements KubeApi {
     ref: ObjectRef,
     options: { readonly preconditions?: DeletePreconditions; readonly propagationPolicy?: string } = {},
   ): Promise<void> {
-    try {
+    return attempt(() => {
       this.write('delete', ref);
       const live = this.current(ref, options.preconditions?.resourceVersion);
       if (options.preconditions?.uid !== undefined && options.preconditions.uid !== live.metadata.uid)
@@ -287,10 +275,8 @@ export class FakeKube implements KubeApi {
           ...live,
           metadata: { ...live.metadata, deletionTimestamp: this.clock().toISOString() },
         });
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+      return;
+    });
   }
 
   public serverVersion(): Promise<string> {

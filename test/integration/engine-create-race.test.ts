@@ -8,12 +8,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
 import {
-  conditions,
   conditionsReach,
   configMap,
   eventually,
   manifest,
   pkgRef,
+  preventedCollision,
   pushPackage,
   startEngine,
   type TestEngine,
@@ -93,18 +93,8 @@ describe('an object created between the read and the create', () => {
       'cm.yaml': configMap('taken', 'only', { owner: 'package' }),
     });
     await createPackage(ns, 'collide', image);
-    const message = `object /taken kind:ConfigMap: refusing adoption, object /v1, Kind=ConfigMap ${ns}/taken not owned by previous revision`;
-    const progressing = {
-      status: 'True',
-      reason: 'LatestRevisionPendingSuccess',
-      message: `Latest Revision is Unavailable: ${message}`,
-    };
-    const c = await conditionsReach(kube, pkgRef(ns, 'collide'), { Progressing: progressing });
-    expect(c['Progressing']).toEqual(progressing);
+    const live = await preventedCollision(kube, ns, 'collide', 'taken');
     expect(racedAt).toContain(`${ns}/taken`);
-    const [set] = await kube.list('package-operator.run/v1alpha1', 'ObjectSet', ns);
-    expect(conditions(set!)['Available']).toEqual({ status: 'False', reason: 'CollisionDetected', message });
-    const live = await kube.get(cm(ns, 'taken'));
     expect(live['data']).toEqual({ owner: 'someone' });
     expect(live.metadata.ownerReferences).toBeUndefined();
     expect(managers(live)).toEqual([{ manager: 'someone', operation: 'Update' }]);

@@ -11,6 +11,7 @@ import { inject } from 'vitest';
 import {
   conditions,
   conditionsReach,
+  preventedCollision,
   configMap,
   eventually,
   manifest,
@@ -243,17 +244,7 @@ describe('collision protection', () => {
       data: { owner: 'someone' },
     });
     await createPackage(ns, 'collide', await pushPackage('collide-prevent', pkgFiles()));
-    const message = `object /taken kind:ConfigMap: refusing adoption, object /v1, Kind=ConfigMap ${ns}/taken not owned by previous revision`;
-    const progressing = {
-      status: 'True',
-      reason: 'LatestRevisionPendingSuccess',
-      message: `Latest Revision is Unavailable: ${message}`,
-    };
-    const c = await conditionsReach(kube, pkgRef(ns, 'collide'), { Progressing: progressing });
-    expect(c['Progressing']).toEqual(progressing);
-    const [set] = await objectSets(ns);
-    expect(conditions(set!)['Available']).toEqual({ status: 'False', reason: 'CollisionDetected', message });
-    const live = await kube.get(cm(ns, 'taken'));
+    const live = await preventedCollision(kube, ns, 'collide', 'taken');
     expect(live['data']).toEqual({ owner: 'someone' });
     expect(live.metadata.ownerReferences).toBeUndefined();
   });

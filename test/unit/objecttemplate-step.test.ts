@@ -8,6 +8,7 @@ import { runStep } from '../../functions/steps/run-step.js';
 import { reconcileObjectTemplate } from '../../functions/steps/objecttemplate.js';
 import type { StepDeps } from '../../functions/steps/types.js';
 import type { GoTemplateEngine, GoTemplateRequest, KubeObject } from '../../shared/ports.js';
+import { fakeStepDeps } from '../fakes/deps.js';
 import { FakeKube } from '../fakes/kube.js';
 import { TemplateError } from '../../shared/render/errors.js';
 
@@ -24,18 +25,10 @@ function engine(result: string | TemplateError, seen: GoTemplateRequest[] = []):
 }
 
 function deps(kube: FakeKube, gotmpl: GoTemplateEngine, phaseClasses?: string[]): StepDeps {
-  return {
-    kube,
-    clock: { now: () => new Date('2026-01-01T00:00:00Z') },
-    images: {
-      pull: () => Promise.reject(new Error('no')),
-      resolveDigest: () => Promise.reject(new Error('no')),
-    },
+  return fakeStepDeps(kube, {
     engines: { gotmpl, handlebars: { render: () => Promise.reject(new Error('no')) } },
-    prefixOverrides: [],
-    forceAdoption: false,
     ...(phaseClasses !== undefined ? { phaseClasses } : {}),
-  };
+  });
 }
 
 function template(kube: FakeKube, sources: unknown[]): KubeObject {

@@ -9,6 +9,7 @@ import { runStep, type RunStepDeps, type StepRecord } from '../../functions/step
 import { reconcileObjectSet } from '../../functions/steps/objectset.js';
 import { KubeUnavailableError } from '../../shared/kube-errors.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
+import { fakeStepDeps } from '../fakes/deps.js';
 import { FakeKube } from '../fakes/kube.js';
 import { WorkQueue } from '../../functions/hosts/queue.js';
 import { TriggerCore } from '../../functions/hosts/triggers.js';
@@ -18,18 +19,7 @@ const SET: ObjectRef = { apiVersion: API, kind: 'ObjectSet', namespace: 'ns', na
 const CM: ObjectRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', name: 'cm' };
 
 function deps(kube: FakeKube, records: StepRecord[] = []): RunStepDeps {
-  return {
-    kube,
-    clock: { now: () => new Date('2026-01-01T00:00:00Z') },
-    images: {
-      pull: () => Promise.reject(new Error('no')),
-      resolveDigest: () => Promise.reject(new Error('no')),
-    },
-    engines: { gotmpl: { render: () => Promise.reject(new Error('no')) } },
-    prefixOverrides: [],
-    forceAdoption: false,
-    record: (r) => records.push(r),
-  };
+  return fakeStepDeps(kube, { record: (r) => records.push(r) });
 }
 
 function configMap(protection?: string): Record<string, unknown> {

@@ -5,7 +5,7 @@
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { isNotFound } from '../../../shared/kube-errors.js';
 import type { KubeApi } from '../../../shared/ports.js';
 import { createNamespace, deleteNamespace, testClient } from './namespace.js';
@@ -197,6 +197,33 @@ export async function conditionsReach(
       `${error instanceof Error ? error.message : String(error)}; last seen ${JSON.stringify(last)}`,
     );
   });
+}
+
+/**
+ * Wait for the Package `pkg` of `ns` to report that its ObjectSet refused the unowned ConfigMap `name` under
+ * `Prevent`, in PKO's words, and check its ObjectSet says so too; the ConfigMap as it is then.
+ */
+export async function preventedCollision(
+  kube: KubeApi,
+  ns: string,
+  pkg: string,
+  name: string,
+): Promise<KubeObject> {
+  const message = `object /${name} kind:ConfigMap: refusing adoption, object /v1, Kind=ConfigMap ${ns}/${name} not owned by previous revision`;
+  const progressing = {
+    status: 'True',
+    reason: 'LatestRevisionPendingSuccess',
+    message: `Latest Revision is Unavailable: ${message}`,
+  };
+  const c = await conditionsReach(kube, pkgRef(ns, pkg), { Progressing: progressing });
+  expect(c['Progressing']).toEqual(progressing);
+  const [set] = await kube.list('package-operator.run/v1alpha1', 'ObjectSet', ns);
+  expect(set && conditions(set)['Available']).toEqual({
+    status: 'False',
+    reason: 'CollisionDetected',
+    message,
+  });
+  return kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name });
 }
 
 /** The object, or undefined when the API server says NotFound. */

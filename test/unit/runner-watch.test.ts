@@ -5,10 +5,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RawKubeClient, WatchDecoder } from '../adapters/kube/client.js';
+import { RawKubeClient, WatchDecoder } from '../../functions/adapters/kube/client.js';
 import { KubeApiError, KubeUnavailableError } from '../../shared/kube-errors.js';
-import type { RunStepDeps } from '../steps/run-step.js';
-import { Runner } from './runner.js';
+import { fakeStepDeps } from '../fakes/deps.js';
+import { Runner } from '../../functions/hosts/runner.js';
 
 const API = 'package-operator.run/v1alpha1';
 const PACKAGES = `/apis/${API}/packages`;
@@ -98,20 +98,9 @@ afterEach(async () => {
 
 async function startRunner(fake: Fake, logs: string[] = []): Promise<Runner> {
   const client = new RawKubeClient({ server: fake.url, auth: () => Promise.resolve({}) });
-  const deps: RunStepDeps = {
-    kube: client,
-    clock: { now: () => new Date() },
-    images: {
-      pull: () => Promise.reject(new Error('no')),
-      resolveDigest: () => Promise.reject(new Error('no')),
-    },
-    engines: { gotmpl: { render: () => Promise.reject(new Error('no')) } },
-    prefixOverrides: [],
-    forceAdoption: false,
-  };
   const runner = new Runner({
     client,
-    deps,
+    deps: fakeStepDeps(client, { clock: { now: () => new Date() } }),
     concurrency: 1,
     namespace: '',
     resyncMs: 3_600_000,
