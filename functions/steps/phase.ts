@@ -262,9 +262,12 @@ async function applyExisting(
       message: collisionMessage(o.spec, decision.message),
     };
   if (decision.kind === 'skip') return { kind: 'observed', object: await deps.kube.get(o.ref) };
-  // An object the engine controls keeps other client-side managers' fields; only its own create is migrated.
-  const from = decision.kind === 'adopt' ? [FIELD_MANAGER, ...CLIENT_SIDE_MANAGERS] : [FIELD_MANAGER];
-  const live = await migrateManagers(o, existing, from, deps);
+  // Only adoption migrates: on an object the engine controls already, an Update entry is someone's later edit
+  // (its own create was migrated right after the POST), and the fields it set are not the engine's to prune.
+  const live =
+    decision.kind === 'adopt'
+      ? await migrateManagers(o, existing, [FIELD_MANAGER, ...CLIENT_SIDE_MANAGERS], deps)
+      : existing;
   const built = desiredObject(
     o.spec,
     owner,
