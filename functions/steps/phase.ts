@@ -2,7 +2,9 @@
  * @module steps/phase
  * One phase of objects, as an ObjectSet and an ObjectSetPhase both reconcile it (pko-behaviour §4.4, §4.7):
  * preflight, a read of what exists (a GET each for a few objects of a kind and namespace, one metadata LIST for
- * many), adoption or refusal, server-side apply, condition mapping and probes; and the teardown of one object.
+ * many), a POST for what is missing (adoption decided from the object if someone created it since the read),
+ * adoption or refusal, server-side apply guarded by the resourceVersion read, condition mapping and probes; and
+ * the teardown of one object.
  */
 import { FIELD_MANAGER, LABEL_CACHE } from '../../shared/api/constants.js';
 import { controllerOf, field, groupOf, isRecord, versionOf } from '../../shared/api/objects.js';
