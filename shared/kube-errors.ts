@@ -37,6 +37,17 @@ export class KubeApiError extends GantryError {
 /** The server is overloaded or unreachable (429, 5xx, network): retry after `retryAfterMs`. */
 export class KubeUnavailableError extends RetryableError {
   public override readonly name: string = 'KubeUnavailableError';
+  /** The server named the delay (`Retry-After`); otherwise `retryAfterMs` is a default and a back-off may differ. */
+  public readonly serverAsked: boolean;
+
+  public constructor(
+    message: string,
+    retryAfterMs: number,
+    options?: ErrorOptions & { readonly serverAsked?: boolean },
+  ) {
+    super(message, retryAfterMs, options);
+    this.serverAsked = options?.serverAsked === true;
+  }
 }
 
 export function isKubeReason(error: unknown, reason: KubeReason): error is KubeApiError {

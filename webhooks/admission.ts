@@ -12,8 +12,9 @@
  * Mutating: the finalizers the steps would add, set at creation, so the first step needs no extra write.
  */
 import { z } from 'zod';
-import { API_VERSION, FINALIZER_CACHED, FINALIZER_METRICS, GROUP, KINDS } from '../shared/api/constants.js';
-import { controllerOf, isRecord, parseMeta } from '../shared/api/objects.js';
+import { API_VERSION, GROUP, isKindName, kindEntry, type KindName } from '../shared/api/constants.js';
+import { controllerKeyOf } from '../shared/triggers/index.js';
+import { isRecord, parseMeta } from '../shared/api/objects.js';
 import { compileCel } from '../shared/cel/index.js';
 import { errorMessage } from '../shared/errors.js';
 import { parseReference } from '../shared/oci/reference.js';
@@ -88,7 +89,7 @@ function parseReview(request: HttpRequest): AdmissionRequest | HttpResponse {
   return parsed.data.request;
 }
 
-function servedKind(req: AdmissionRequest): keyof typeof KINDS | undefined {
+function servedKind(req: AdmissionRequest): KindName | undefined {
   if (req.kind.group !== GROUP) return undefined;
   const kind = req.kind.kind;
   return isKindName(kind) ? kind : undefined;
@@ -292,12 +293,9 @@ export function triggered(
           : 'update';
   if (!(own && req.subResource === 'status')) out.push([ref, reason]);
   const meta = parseMeta(isRecord(object) ? object['metadata'] : undefined);
-  const owner = meta === undefined ? undefined : controllerOf(meta);
-  if (owner !== undefined && owner.apiVersion === API_VERSION && Object.hasOwn(KINDS, owner.kind))
-    out.push([
-      { apiVersion: API_VERSION, kind: owner.kind, namespace: ref.namespace, name: owner.name },
-      'owner',
-    ]);
+  const owner =
+    meta === undefined ? undefined : controllerKeyOf({ metadata: { ...meta, namespace: ref.namespace } });
+  if (owner !== undefined) out.push([owner, 'owner']);
   return out;
 }
 
@@ -324,20 +322,9 @@ export async function handleValidate(request: HttpRequest, deps: AdmissionDeps):
   });
 }
 
-const FINALIZERS: Readonly<Record<string, string>> = {
-  Package: FINALIZER_METRICS,
-  ClusterPackage: FINALIZER_METRICS,
-  ObjectSet: FINALIZER_CACHED,
-  ClusterObjectSet: FINALIZER_CACHED,
-  ObjectSetPhase: FINALIZER_CACHED,
-  ClusterObjectSetPhase: FINALIZER_CACHED,
-  ObjectTemplate: FINALIZER_CACHED,
-  ClusterObjectTemplate: FINALIZER_CACHED,
-};
-
 /** The JSON Patch that adds a kind's finalizer at creation; empty when there is nothing to add. */
 export function finalizerPatch(kind: string, object: unknown): unknown[] {
-  const finalizer = FINALIZERS[kind];
+  const finalizer = kindEntry(kind)?.finalizer;
   if (finalizer === undefined || !isRecord(object) || !isRecord(object['metadata'])) return [];
   const current = object['metadata']['finalizers'];
   if (!Array.isArray(current)) return [{ op: 'add', path: '/metadata/finalizers', value: [finalizer] }];
@@ -359,8 +346,4 @@ export function handleMutate(request: HttpRequest): HttpResponse {
     patchType: 'JSONPatch',
     patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
   });
-}
-
-function isKindName(kind: string): kind is keyof typeof KINDS {
-  return Object.hasOwn(KINDS, kind);
 }

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Outcome } from '../../shared/steps/outcome.js';
 
 export class EngineMetrics {
   public readonly registry = new Registry();
@@ -55,8 +56,8 @@ export class EngineMetrics {
     this.refusedEvents.inc({ source, code: String(code) });
   }
 
-  public step(kind: string, step: string, outcome: string, ms: number): void {
-    this.steps.inc({ kind, step, outcome: outcome.split(':')[0] ?? outcome });
+  public step(kind: string, step: string, outcome: Outcome, ms: number): void {
+    this.steps.inc({ kind, step, outcome });
     this.duration.observe({ kind, step }, ms / 1000);
   }
 

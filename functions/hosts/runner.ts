@@ -6,16 +6,18 @@
  * rate-limited queue with timers for requeues, re-lists on 410 and on a silent watch, and stops cleanly on SIGTERM.
  */
 import { setMaxListeners } from 'node:events';
-import { API_VERSION, KINDS, LABEL_CACHE } from '../../shared/api/constants.js';
-import { controllerOf, isRecord, parseKubeObject } from '../../shared/api/objects.js';
+import { API_VERSION, isReconciledKind, LABEL_CACHE, RECONCILED_KINDS } from '../../shared/api/constants.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRecord, parseKubeObject, refOf } from '../../shared/api/objects.js';
+import { retryDelayMs, type Backoff } from '../../shared/retry.js';
 import { errorMessage, RetryableError } from '../../shared/errors.js';
-import { isKubeReason } from '../../shared/kube-errors.js';
+import { isKubeReason, KubeUnavailableError } from '../../shared/kube-errors.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
-import { HANDLERS, runStep, type RunStepDeps, type RunStepResult } from '../steps/run-step.js';
-import { owns, type Shard } from '../../shared/triggers/index.js';
+import { runStep, type RunStepDeps, type RunStepResult } from '../steps/run-step.js';
+import { controllerKeyOf, owns, type Shard } from '../../shared/triggers/index.js';
 import { WorkQueue } from './queue.js';
-import { GANTRY_KINDS, keyOf, refOfKey } from './triggers.js';
+import { keyOf, refOfKey } from './triggers.js';
 
 export interface RunnerOptions {
   readonly client: RawKubeClient;
@@ -33,24 +35,20 @@ export interface RunnerOptions {
   readonly onQueueDepth?: (depth: number) => void;
   /** This replica's share (`--shard I/N`): watch events and resyncs queue only the keys it owns. */
   readonly shard?: Shard;
+  /** The back-off of failed watches and lists (default 1 s doubling to 30 s, with jitter). */
+  readonly watchBackoff?: Backoff;
+  /** The jitter's randomness, in [0, 1) (default Math.random). */
+  readonly random?: () => number;
 }
 
-/** Gantry's cluster-scoped kinds (a namespaced object may be controlled by one: a ClusterObjectTemplate's output). */
-function clusterScoped(kind: string): boolean {
-  const entry = Object.entries(KINDS).find(([k]) => k === kind);
-  return entry !== undefined && !entry[1].namespaced;
-}
+const WATCH_BACKOFF: Backoff = { baseMs: 1_000, capMs: 30_000 };
+/** A watch that ends sooner than this without an event counts as a failure. */
+const QUICK_WATCH_MS = 1_000;
 
-/** The key of an object's controller when that is a Gantry kind (cluster-scoped owners have no namespace). */
+/** The key of an object's controller when that is a Gantry kind the engine reconciles. */
 function gantryOwnerKey(object: KubeObject): string | undefined {
-  const owner = controllerOf(object.metadata);
-  if (owner === undefined || HANDLERS[owner.kind] === undefined) return undefined;
-  return keyOf({
-    apiVersion: owner.apiVersion,
-    kind: owner.kind,
-    namespace: clusterScoped(owner.kind) ? '' : (object.metadata.namespace ?? ''),
-    name: owner.name,
-  });
+  const owner = controllerKeyOf(object);
+  return owner === undefined ? undefined : keyOf(owner);
 }
 
 /** The local runner. */
@@ -62,6 +60,8 @@ export class Runner {
   /** resourceVersions this process wrote, per object: their watch events are our own, not drift. */
   private readonly ownWrites = new Map<string, string>();
   private readonly known = new Set<string>();
+  /** The kind each watch path lists. */
+  private readonly kindOfPath = new Map<string, { apiVersion: string; kind: string }>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly running = new Set<string>();
   /**
@@ -93,8 +93,6 @@ export class Runner {
         this.running.add(key);
         try {
           const result = await runStep(ref, deps);
-          if (result.object !== undefined && (ref.kind === 'ObjectSet' || ref.kind === 'ClusterObjectSet'))
-            await this.watchManagedKinds(result.object);
           await this.watchFor(key, result.watch);
           options.onQueueDepth?.(this.queue.depth);
           return result.requeueAfterMs;
@@ -142,10 +140,15 @@ export class Runner {
 
   /** Start the watches; resolves once the initial lists are queued. */
   public async start(): Promise<void> {
-    for (const kind of GANTRY_KINDS) await this.startWatch(API_VERSION, kind, undefined);
+    for (const kind of RECONCILED_KINDS) await this.startWatch(API_VERSION, kind, undefined);
     this.resyncTimer = setInterval(() => {
       for (const key of this.known) if (owns(this.options.shard, key)) this.queue.add(key);
     }, this.options.resyncMs);
+  }
+
+  /** How many Gantry objects the runner knows (resync runs each): bounded by what the cluster has, pruned on relist. */
+  public get knownObjects(): number {
+    return this.known.size;
   }
 
   public get depth(): number {
@@ -163,20 +166,6 @@ export class Runner {
     this.abort.abort();
     await this.queue.stop();
     await Promise.allSettled(this.watches);
-  }
-
-  /** Watch the kinds an ObjectSet manages (so drift and status changes of its objects reach it). */
-  private async watchManagedKinds(object: KubeObject): Promise<void> {
-    const phases = isRecord(object['spec']) ? object['spec']['phases'] : undefined;
-    if (!Array.isArray(phases)) return;
-    for (const phase of phases) {
-      const objects = isRecord(phase) && Array.isArray(phase['objects']) ? phase['objects'] : [];
-      for (const o of objects) {
-        const inner = isRecord(o) ? o['object'] : undefined;
-        if (isRecord(inner) && typeof inner['apiVersion'] === 'string' && typeof inner['kind'] === 'string')
-          await this.startWatch(inner['apiVersion'], inner['kind'], `${LABEL_CACHE}=True`);
-      }
-    }
   }
 
   /** Watch what a step named: the kinds it manages, its sources (remembered, so their events run the key). */
@@ -227,8 +216,9 @@ export class Runner {
       this.options.log(`cannot watch ${kind}: ${errorMessage(error)}`);
       return;
     }
+    this.kindOfPath.set(path, { apiVersion, kind });
     const first = await this.listWithRetry(path, labelSelector);
-    for (const item of first.items) this.onEvent('ADDED', item, managed);
+    for (const item of this.withKind(path, first.items)) this.onEvent('ADDED', item, managed);
     this.watches.push(this.watchLoop(path, labelSelector, first.resourceVersion, managed));
   }
 
@@ -239,10 +229,13 @@ export class Runner {
     managed: boolean,
   ): Promise<void> {
     let rv = startRv;
+    /** Failures since the last event: the back-off grows with them. */
+    let failures = 0;
     const signal = this.abort.signal;
     while (!signal.aborted) {
+      const started = Date.now();
+      const seen = { events: 0 };
       try {
-        const seen = { events: 0 };
         await this.options.client.watch(
           {
             path,
@@ -258,17 +251,54 @@ export class Runner {
             if (type !== 'BOOKMARK') this.onEvent(type, object, managed);
           },
         );
-        // A watch that ended without a single event (not even a bookmark) may have missed some: list again.
-        if (seen.events === 0 && !this.stopping()) rv = await this.relist(path, labelSelector, managed);
+        if (seen.events > 0) failures = 0;
+        // A watch that ended without a single event (not even a bookmark) may have missed some: list again; one
+        // that ended at once with nothing counts as a failure (a server that hangs up at once is not hammered).
+        if (seen.events === 0 && !this.stopping()) {
+          if (Date.now() - started < QUICK_WATCH_MS) await this.backOff(path, failures++, undefined);
+          rv = await this.relist(path, labelSelector, managed);
+        }
       } catch (error) {
         if (this.stopping()) return;
-        if (isKubeReason(error, 'Gone')) rv = await this.relist(path, labelSelector, managed).catch(() => rv);
-        else {
-          this.options.log(`watch ${path}: ${errorMessage(error)}; retrying`);
-          await new Promise((r) => setTimeout(r, 1_000));
-        }
+        if (seen.events > 0) failures = 0;
+        rv = await this.recover(error, { path, labelSelector, managed, rv }, failures++);
       }
     }
+  }
+
+  /**
+   * After a failed watch: 410 / Expired lists again at once (after a back-off when it repeats without an event
+   * in between); anything else waits an exponential back-off with jitter (at least the server's Retry-After).
+   * Returns the resourceVersion to watch from.
+   */
+  private async recover(
+    error: unknown,
+    watch: { path: string; labelSelector: string | undefined; managed: boolean; rv: string },
+    failures: number,
+  ): Promise<string> {
+    const gone = isKubeReason(error, 'Gone');
+    if (!gone || failures > 0) await this.backOff(watch.path, failures, error);
+    if (this.stopping()) return watch.rv;
+    if (!gone) return watch.rv;
+    try {
+      return await this.relist(watch.path, watch.labelSelector, watch.managed);
+    } catch (listError) {
+      this.options.log(`list ${watch.path}: ${errorMessage(listError)}`);
+      return watch.rv;
+    }
+  }
+
+  private async backOff(path: string, failures: number, error: unknown): Promise<void> {
+    const retryAfter = error instanceof KubeUnavailableError && error.serverAsked ? error.retryAfterMs : 0;
+    const delay = retryDelayMs(
+      failures,
+      this.options.watchBackoff ?? WATCH_BACKOFF,
+      (this.options.random ?? Math.random)(),
+      retryAfter,
+    );
+    if (error !== undefined)
+      this.options.log(`watch ${path}: ${errorMessage(error)}; retrying in ${(delay / 1000).toFixed(1)} s`);
+    await sleep(delay, undefined, { signal: this.abort.signal }).catch(() => undefined);
   }
 
   /** The first LIST of a watch; the API server answers 429/503 while its caches initialize: wait and retry. */
@@ -281,16 +311,41 @@ export class Runner {
         return await this.options.client.listWithVersion(path, labelSelector);
       } catch (error) {
         if (!(error instanceof RetryableError) || attempt >= 30 || this.stopping()) throw error;
-        this.options.log(`list ${path}: ${errorMessage(error)}; retrying`);
-        await new Promise((r) => setTimeout(r, Math.min(error.retryAfterMs, 2_000)));
+        await this.backOff(path, Math.min(attempt, 2), error);
       }
     }
   }
 
+  /** A fresh LIST: every object run as changed, and the Gantry objects the list no longer has forgotten. */
   private async relist(path: string, labelSelector: string | undefined, managed: boolean): Promise<string> {
     const list = await this.options.client.listWithVersion(path, labelSelector);
-    for (const item of list.items) this.onEvent('MODIFIED', item, managed);
+    const listed = new Set<string>();
+    for (const item of this.withKind(path, list.items)) {
+      const object = parseKubeObject(item);
+      if (object !== undefined) listed.add(keyOf(refOf(object)));
+      this.onEvent('MODIFIED', item, managed);
+    }
+    if (!managed) this.forgetMissing(path, listed);
     return list.resourceVersion;
+  }
+
+  /** The items of a LIST with their kind (a LIST of built-in kinds leaves apiVersion and kind out of its items). */
+  private withKind(path: string, items: readonly unknown[]): unknown[] {
+    const kind = this.kindOfPath.get(path);
+    return items.map((item) => (isRecord(item) && kind !== undefined ? { ...kind, ...item } : item));
+  }
+
+  /** Known objects of the kind a watch path lists that its fresh LIST does not have (a DELETED event missed). */
+  private forgetMissing(path: string, listed: ReadonlySet<string>): void {
+    const kind = this.kindOfPath.get(path);
+    if (kind === undefined) return;
+    for (const key of this.known) {
+      if (listed.has(key)) continue;
+      const ref = refOfKey(key);
+      if (ref.apiVersion !== kind.apiVersion || ref.kind !== kind.kind) continue;
+      this.known.delete(key);
+      this.forgetReader(key);
+    }
   }
 
   /** An event of a Gantry object itself: remember it, and run it unless this process wrote it. */
@@ -318,7 +373,7 @@ export class Runner {
     const own = this.ownWrites.get(key) === object.metadata.resourceVersion;
     const ownerKey = gantryOwnerKey(object);
     if (!own) for (const reader of this.readers.get(key) ?? []) this.queue.add(reader);
-    if (!managed && HANDLERS[ref.kind] !== undefined) this.onGantryEvent(type, key, own);
+    if (!managed && isReconciledKind(ref.kind)) this.onGantryEvent(type, key, own);
     if (ownerKey === undefined || (managed && own) || !owns(this.options.shard, ownerKey)) return;
     if (managed && this.running.has(ownerKey)) {
       const seen = this.seenWhileRunning.get(ownerKey) ?? new Map<string, string | undefined>();

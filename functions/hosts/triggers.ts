@@ -6,14 +6,22 @@
  * re-resolves tags, and the package lookup admission uses within its time budget.
  */
 import { LRUCache } from 'lru-cache';
-import { API_VERSION, KINDS } from '../../shared/api/constants.js';
-import { controllerOf, field, refOf } from '../../shared/api/objects.js';
+import { API_VERSION, RECONCILED_KINDS } from '../../shared/api/constants.js';
+import { field, isRecord, refOf } from '../../shared/api/objects.js';
+import { retryDelayMs } from '../../shared/retry.js';
 import { errorMessage } from '../../shared/errors.js';
 import { isConflict, isNotFound } from '../../shared/kube-errors.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
 import { loadPackage, selectComponent } from '../../shared/packages/structure.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
-import { imageMatches, isDue, owns, resolvedDigest, type Shard } from '../../shared/triggers/index.js';
+import {
+  controllerKeyOf,
+  imageMatches,
+  isDue,
+  owns,
+  resolvedDigest,
+  type Shard,
+} from '../../shared/triggers/index.js';
 import type { DispatchReason, ManifestLookup } from '../../webhooks/admission.js';
 import type { ImagePush } from '../../webhooks/registry-events.js';
 import type { AdmissionAuth } from '../../webhooks/admission-auth.js';
@@ -22,19 +30,6 @@ import type { EventsAuth } from '../../shared/triggers/events-auth.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { runStep, type RunStepDeps } from '../steps/run-step.js';
 import { WorkQueue } from './queue.js';
-
-export const GANTRY_KINDS = [
-  'Package',
-  'ClusterPackage',
-  'ObjectDeployment',
-  'ClusterObjectDeployment',
-  'ObjectSet',
-  'ClusterObjectSet',
-  'ObjectSetPhase',
-  'ClusterObjectSetPhase',
-  'ObjectTemplate',
-  'ClusterObjectTemplate',
-] as const;
 
 /** Who this host is to the API server (SelfSubjectReview), so its own status writes do not re-trigger it. */
 export async function whoAmI(client: RawKubeClient): Promise<string | undefined> {
@@ -52,11 +47,6 @@ export async function whoAmI(client: RawKubeClient): Promise<string | undefined>
   } catch {
     return undefined;
   }
-}
-
-function namespacedKind(kind: string): boolean {
-  const entry = Object.entries(KINDS).find(([k]) => k === kind);
-  return entry?.[1].namespaced ?? true;
 }
 
 export function keyOf(ref: ObjectRef): string {
@@ -78,6 +68,9 @@ const CREATE_RETRIES = 5;
 /** A pushed tag that does not name the pushed digest yet is read again this often, this many times. */
 const TAG_SETTLE_MS = 250;
 const TAG_SETTLE_ATTEMPTS = 12;
+/** A reset of `unpackedHash` that meets a concurrent writer is tried this often, backing off from 20 ms. */
+const RESET_ATTEMPTS = 8;
+const RESET_BACKOFF = { baseMs: 20, capMs: 1_000 };
 /** Package pulls admission may have in flight at once (each capped in size by the package source). */
 const MAX_ADMISSION_FETCHES = 4;
 
@@ -130,17 +123,8 @@ export class TriggerCore {
     const result = await runStep(refOfKey(key), this.options.deps);
     this.options.onQueueDepth?.(this.queue.depth);
     // No watch tells a controller that its child changed: a child whose status changed runs its controller next.
-    const owner = result.object === undefined ? undefined : controllerOf(result.object.metadata);
-    if (result.wroteStatus === true && owner !== undefined && owner.apiVersion === API_VERSION)
-      this.queue.add(
-        keyOf({
-          apiVersion: API_VERSION,
-          kind: owner.kind,
-          namespace: namespacedKind(owner.kind) ? (result.object?.metadata.namespace ?? '') : '',
-          name: owner.name,
-        }),
-        CREATE_DELAY_MS,
-      );
+    const owner = result.object === undefined ? undefined : controllerKeyOf(result.object);
+    if (result.wroteStatus === true && owner !== undefined) this.queue.add(keyOf(owner), CREATE_DELAY_MS);
     const retries = this.createRetries.get(key);
     if (result.outcome === 'gone' && retries !== undefined && retries > 0) {
       this.createRetries.set(key, retries - 1);
@@ -178,7 +162,7 @@ export class TriggerCore {
     const full = now.getTime() - this.lastFull >= this.options.fullResyncMs;
     if (full) this.lastFull = now.getTime();
     let dispatched = 0;
-    for (const kind of GANTRY_KINDS) {
+    for (const kind of RECONCILED_KINDS) {
       for (const object of await this.listKind(kind, false)) {
         const key = keyOf(refOf(object));
         if (!owns(this.options.shard, key) || !isDue(object, now, full)) continue;
@@ -241,14 +225,37 @@ export class TriggerCore {
   private async reresolve(pkg: KubeObject, image: string, expected: string | undefined): Promise<void> {
     const digest = await this.resolveUntil(image, expected);
     if (digest === resolvedDigest(pkg)) return;
-    const status = typeof pkg['status'] === 'object' && pkg['status'] !== null ? { ...pkg['status'] } : {};
-    if ('unpackedHash' in status) delete status.unpackedHash;
-    try {
-      await this.options.deps.kube.updateStatus({ ...pkg, status });
-    } catch (error) {
-      if (!isConflict(error) && !isNotFound(error)) throw error;
-    }
+    await this.forgetUnpacked(pkg, digest);
     this.queue.add(keyOf(refOf(pkg)));
+  }
+
+  /**
+   * Drop the Package's `unpackedHash`, so its next step pulls `digest`: a status write guarded by resourceVersion
+   * that, when another writer (a step) changed the Package since it was read, reads it again and retries, until the
+   * hash is gone, the Package has `digest` already, or it is deleted. Never lost to a 409.
+   */
+  private async forgetUnpacked(pkg: KubeObject, digest: string): Promise<void> {
+    const kube = this.options.deps.kube;
+    let current = pkg;
+    for (let attempt = 0; ; attempt++) {
+      const status = isRecord(current['status']) ? { ...current['status'] } : {};
+      if (!('unpackedHash' in status) || resolvedDigest(current) === digest) return;
+      delete status['unpackedHash'];
+      try {
+        await kube.updateStatus({ ...current, status });
+        return;
+      } catch (error) {
+        if (isNotFound(error)) return;
+        if (!isConflict(error) || attempt + 1 >= RESET_ATTEMPTS) throw error;
+      }
+      await new Promise((r) => setTimeout(r, retryDelayMs(attempt, RESET_BACKOFF, Math.random())));
+      try {
+        current = await kube.get(refOf(pkg));
+      } catch (error) {
+        if (isNotFound(error)) return;
+        throw error;
+      }
+    }
   }
 
   /**

@@ -2,8 +2,9 @@
  * @module steps/objectset
  * The (Cluster)ObjectSet steps (pko-behaviour §4): `apply-phase` / `probe` through the phases in order,
  * stopping at the first phase whose probes fail; `teardown` in reverse phase order on deletion or archival.
- * Objects are read with one metadata LIST per kind and namespace of a phase (not one GET each), applied with
- * server-side apply, and probed on what the apply returned, so a phase of N objects costs about N requests.
+ * Objects are read with a GET each for a few of a kind and namespace, one metadata LIST for many, created with a
+ * POST when missing or applied with server-side apply, and probed on what the write returned, so a phase of N
+ * objects costs about N requests. The step names the kinds it manages (slices included) for a watching host.
  */
 import { FINALIZER_CACHED } from '../../shared/api/constants.js';
 import { groupOf, refOf } from '../../shared/api/objects.js';
@@ -21,6 +22,7 @@ import type { KubeObject } from '../../shared/ports.js';
 import {
   TEARDOWN_POLL_MS,
   failedPhase,
+  managedKindsOf,
   MSG_AVAILABLE,
   MSG_PAUSED,
   reconcilePhase,
@@ -32,7 +34,7 @@ import {
 } from './phase.js';
 import { reconcileRemotePhase, reportRemotePaused, teardownRemotePhase } from './remote-phase.js';
 import { Conditions, ensureFinalizer, removeFinalizer } from './status.js';
-import type { StepDeps, StepResult } from './types.js';
+import { inStep, type StepDeps, type StepResult } from './types.js';
 
 export const MSG_SUCCEEDED = 'ObjectSet rolled out all objects successfully and was Available at least once.';
 export const MSG_IN_TRANSITION = 'ObjectSet is still rolling out or is being replaced by a newer version.';
@@ -127,7 +129,7 @@ async function deletionOrArchival(
   conds: Conditions,
 ): Promise<StepResult> {
   const archiving = os.metadata.deletionTimestamp === undefined;
-  const done = await teardown(os, raw, deps);
+  const done = await inStep('teardown', () => teardown(os, raw, deps));
   conds.remove('Available');
   if (!done) {
     if (archiving) conds.set('Archived', 'False', 'ArchivalInProgress', MSG_TEARDOWN);
@@ -308,9 +310,11 @@ export async function reconcileObjectSet(input: KubeObject, deps: StepDeps): Pro
     controllerOf: walk.controlled,
     conditions: conds.toJSON(),
   });
+  // Slices included: a kind that only a slice holds is watched too, so its drift is seen at once.
+  const managedKinds = managedKindsOf([...phases.values()].flat());
   if (walk.failure !== undefined) {
     conds.set('Available', 'False', walk.failure.reason, walk.failure.message);
-    return { ...failedResult(os, walk, status()), object: raw };
+    return { ...failedResult(os, walk, status()), object: raw, managedKinds };
   }
   conds.set('Available', 'True', 'Available', MSG_AVAILABLE);
   const requeueAfterMs = succeeded(os, conds, inTransition, now);
@@ -318,6 +322,7 @@ export async function reconcileObjectSet(input: KubeObject, deps: StepDeps): Pro
     step: 'probe',
     outcome: requeueAfterMs === undefined ? 'done' : 'waiting',
     object: raw,
+    managedKinds,
     status: status(),
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
   };

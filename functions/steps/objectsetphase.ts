@@ -18,6 +18,7 @@ import type { KubeObject } from '../../shared/ports.js';
 import {
   TEARDOWN_POLL_MS,
   failedPhase,
+  managedKindsOf,
   MSG_AVAILABLE,
   MSG_PAUSED,
   reconcilePhase,
@@ -27,7 +28,7 @@ import {
   previousUids,
 } from './phase.js';
 import { Conditions, ensureFinalizer, removeFinalizer } from './status.js';
-import type { StepDeps, StepResult } from './types.js';
+import { inStep, type StepDeps, type StepResult } from './types.js';
 
 /** UIDs an object may be handed over from: the previous ObjectSets, the siblings, and their phase objects. */
 async function handoverUids(osp: ApiObjectSetPhase, deps: StepDeps): Promise<Set<string>> {
@@ -75,7 +76,8 @@ export async function reconcileObjectSetPhase(
   const osp = parseResource(objectSetPhaseSchema, input);
   const phaseClass = osp.metadata.labels?.[LABEL_PHASE_CLASS] ?? '';
   if (!(deps.phaseClasses ?? [DEFAULT_PHASE_CLASS]).includes(phaseClass)) return undefined;
-  if (osp.metadata.deletionTimestamp !== undefined) return deletion(osp, input, deps);
+  if (osp.metadata.deletionTimestamp !== undefined)
+    return inStep('teardown', () => deletion(osp, input, deps));
   const raw = await ensureFinalizer(deps.kube, input, FINALIZER_CACHED);
   deps.wrote?.(raw);
   const phase = phaseNameOf(raw);
@@ -91,11 +93,7 @@ export async function reconcileObjectSetPhase(
   for (const m of outcome.mapped) conds.set(m.type, m.status, m.reason, m.message);
   if (osp.spec.paused === true) conds.set('Paused', 'True', 'Paused', MSG_PAUSED);
   else conds.remove('Paused');
-  const managedKinds = osp.spec.objects.flatMap((o) => {
-    const { apiVersion, kind } = o.object;
-    return typeof apiVersion === 'string' && typeof kind === 'string' ? [{ apiVersion, kind }] : [];
-  });
-  const base = { object: raw, managedKinds, phase };
+  const base = { object: raw, managedKinds: managedKindsOf(specsOf(osp, phase)), phase };
   const failure = outcome.failure;
   if (failure === undefined) {
     conds.set('Available', 'True', 'Available', MSG_AVAILABLE);

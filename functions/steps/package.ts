@@ -22,7 +22,7 @@ import {
   type ApiObjectDeployment,
   type ApiPackage,
 } from '../../shared/api/resources.js';
-import { errorMessage, RetryableError, TerminalError } from '../../shared/errors.js';
+import { errorMessage, TerminalError } from '../../shared/errors.js';
 import { isNotFound } from '../../shared/kube-errors.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
 import { renderPackage, type RenderedPackage } from '../../shared/packages/render.js';
@@ -38,7 +38,7 @@ import {
   changeCauseKey,
 } from '../../shared/rollout/history.js';
 import { Conditions, backoffMs, ensureFinalizer, removeFinalizer } from './status.js';
-import type { StepDeps, StepResult } from './types.js';
+import { inStep, StepError, type StepDeps, type StepResult } from './types.js';
 
 const PULL_BACKOFF_BASE_MS = 10_000;
 const PULL_BACKOFF_CAP_MS = 300_000;
@@ -284,7 +284,7 @@ async function unpackAndRender(
   } catch (error) {
     conds.set('Unpacked', 'False', 'ImagePullBackOff', errorMessage(error));
     const attempt = pkg.status.progress?.step === 'unpack' ? (pkg.status.progress.attempt ?? 0) : 0;
-    const retry = !(error instanceof TerminalError) || error instanceof RetryableError;
+    const retry = !(error instanceof TerminalError);
     return {
       od: odRaw,
       status: {},
@@ -300,7 +300,7 @@ async function unpackAndRender(
     conds.set('Unpacked', 'True', 'UnpackSuccess', MSG_UNPACKED);
     return { od, status: { unpackedHash: hash, resolvedImage: pulled.resolved }, step: 'render' };
   } catch (error) {
-    if (!(error instanceof TerminalError)) throw error;
+    if (!(error instanceof TerminalError)) throw new StepError('render', error);
     const message = errorMessage(error);
     conds.set(
       'Invalid',
@@ -323,7 +323,7 @@ export async function reconcilePackage(input: KubeObject, deps: StepDeps): Promi
   let raw = input;
   const pkg = parseResource(packageSchema, raw);
   if (pkg.metadata.deletionTimestamp !== undefined) {
-    await removeFinalizer(deps.kube, raw, FINALIZER_METRICS);
+    await inStep('delete', () => removeFinalizer(deps.kube, raw, FINALIZER_METRICS));
     return { step: 'delete', outcome: 'done' };
   }
   raw = await ensureFinalizer(deps.kube, raw, FINALIZER_METRICS);

@@ -2,12 +2,15 @@
  * @module steps/phase
  * One phase of objects, as an ObjectSet and an ObjectSetPhase both reconcile it (pko-behaviour §4.4, §4.7):
  * preflight, a read of what exists (a GET each for a few objects of a kind and namespace, one metadata LIST for
- * many), adoption or refusal, server-side apply, condition mapping and probes; and the teardown of one object.
+ * many), a POST for what is missing (adoption decided from the object if someone created it since the read),
+ * adoption or refusal, server-side apply guarded by the resourceVersion read, condition mapping and probes; and
+ * the teardown of one object.
  */
-import { LABEL_CACHE } from '../../shared/api/constants.js';
+import { FIELD_MANAGER, LABEL_CACHE } from '../../shared/api/constants.js';
 import { controllerOf, field, groupOf, isRecord, versionOf } from '../../shared/api/objects.js';
 import type { ApiControlledRef, ApiSetObject } from '../../shared/api/resources.js';
-import { KubeApiError, isConflict, isNotFound } from '../../shared/kube-errors.js';
+import { KubeApiError, isConflict, isKubeReason, isNotFound } from '../../shared/kube-errors.js';
+import { CLIENT_SIDE_MANAGERS, migratedManagedFields } from '../../shared/phases/managed-fields.js';
 import {
   collisionMessage,
   decideAdoption,
@@ -212,6 +215,101 @@ function existingOwners(meta: KubeMeta | undefined): readonly KubeOwnerReference
   return meta?.ownerReferences ?? [];
 }
 
+/** A refusal of the API server as the phase reports it (PreflightError with the server's words); others rethrown. */
+function refusedBy(o: PhaseObject, error: unknown): ApplyResult {
+  if (error instanceof KubeApiError)
+    return {
+      kind: 'error',
+      reason: 'PreflightError',
+      message: preflightMessage(o.spec.phase, o.spec, error.message),
+    };
+  throw error;
+}
+
+/**
+ * Client-side field managers of the object folded into the engine's server-side apply entry (a merge patch of
+ * `metadata.managedFields` guarded by the resourceVersion read); the object unchanged when there are none.
+ */
+async function migrateManagers(
+  o: PhaseObject,
+  live: KubeObject,
+  from: readonly string[],
+  deps: StepDeps,
+): Promise<KubeObject> {
+  const managedFields = migratedManagedFields(live.metadata, FIELD_MANAGER, o.ref.apiVersion, from);
+  if (managedFields === undefined) return live;
+  const migrated = await deps.kube.mergePatch(o.ref, {
+    metadata: { managedFields, resourceVersion: live.metadata.resourceVersion },
+  });
+  deps.wrote?.(migrated);
+  return migrated;
+}
+
+/**
+ * An object that exists: adoption decided from it as read, then applied guarded by the resourceVersion the
+ * decision read (a compare-and-swap: an object changed in between, say taken over by another revision's step,
+ * makes the apply a 409 and this step runs again). Adopting migrates client-side managers to server-side apply.
+ */
+async function applyExisting(
+  o: PhaseObject,
+  existing: KubeObject,
+  owner: PhaseOwner,
+  deps: StepDeps,
+): Promise<ApplyResult> {
+  const decision = decideAdoption(existing, o.ref, o.spec.collisionProtection, owner, deps.forceAdoption);
+  if (decision.kind === 'refuse')
+    return {
+      kind: 'error',
+      reason: 'CollisionDetected',
+      message: collisionMessage(o.spec, decision.message),
+    };
+  if (decision.kind === 'skip') return { kind: 'observed', object: await deps.kube.get(o.ref) };
+  // Only adoption migrates: on an object the engine controls already, an Update entry is someone's later edit
+  // (its own create was migrated right after the POST), and the fields it set are not the engine's to prune.
+  const live =
+    decision.kind === 'adopt'
+      ? await migrateManagers(o, existing, [FIELD_MANAGER, ...CLIENT_SIDE_MANAGERS], deps)
+      : existing;
+  const built = desiredObject(
+    o.spec,
+    owner,
+    o.info.namespaced,
+    ownerReferencesFor(existingOwners(live.metadata), owner),
+  );
+  const rv = live.metadata.resourceVersion;
+  const desired =
+    rv === undefined ? built : { ...built, metadata: { ...built.metadata, resourceVersion: rv } };
+  try {
+    const applied = await deps.kube.apply(desired, { force: true });
+    deps.wrote?.(applied);
+    return { kind: 'applied', object: applied };
+  } catch (error) {
+    if (isConflict(error)) throw error;
+    return refusedBy(o, error);
+  }
+}
+
+/**
+ * An object the read did not find: created with a POST, which fails with AlreadyExists when someone created it
+ * since the read, so adoption is then decided from what exists instead of the object being taken over. The
+ * create's fields (an `Update` entry) move to the engine's server-side apply entry at once.
+ */
+async function createMissing(o: PhaseObject, owner: PhaseOwner, deps: StepDeps): Promise<ApplyResult> {
+  await deps.beforeCreate?.(o.ref);
+  let created: KubeObject;
+  try {
+    created = await deps.kube.create(
+      desiredObject(o.spec, owner, o.info.namespaced, [ownerReference(owner)]),
+    );
+  } catch (error) {
+    if (isKubeReason(error, 'AlreadyExists'))
+      return applyExisting(o, await deps.kube.get(o.ref), owner, deps);
+    return refusedBy(o, error);
+  }
+  deps.wrote?.(created);
+  return { kind: 'applied', object: await migrateManagers(o, created, [FIELD_MANAGER], deps) };
+}
+
 async function applyOne(
   o: PhaseObject,
   existing: KubeObject | undefined,
@@ -223,38 +321,7 @@ async function applyOne(
     if (existing === undefined) return { kind: 'missing' };
     return { kind: 'observed', object: await deps.kube.get(o.ref) };
   }
-  let owners = [ownerReference(owner)];
-  if (existing !== undefined) {
-    const decision = decideAdoption(existing, o.ref, o.spec.collisionProtection, owner, deps.forceAdoption);
-    if (decision.kind === 'refuse')
-      return {
-        kind: 'error',
-        reason: 'CollisionDetected',
-        message: collisionMessage(o.spec, decision.message),
-      };
-    if (decision.kind === 'skip') return { kind: 'observed', object: await deps.kube.get(o.ref) };
-    owners = ownerReferencesFor(existingOwners(existing.metadata), owner);
-  }
-  const built = desiredObject(o.spec, owner, o.info.namespaced, owners);
-  // The adoption decision holds for the object as read: its resourceVersion makes the apply a compare-and-swap,
-  // so another revision's step that took the object over in between wins, and this step runs again (409).
-  const rv = existing?.metadata.resourceVersion;
-  const desired =
-    rv === undefined ? built : { ...built, metadata: { ...built.metadata, resourceVersion: rv } };
-  try {
-    const applied = await deps.kube.apply(desired, { force: existing !== undefined });
-    deps.wrote?.(applied);
-    return { kind: 'applied', object: applied };
-  } catch (error) {
-    if (isConflict(error) && rv !== undefined) throw error;
-    if (error instanceof KubeApiError)
-      return {
-        kind: 'error',
-        reason: 'PreflightError',
-        message: preflightMessage(o.spec.phase, o.spec, error.message),
-      };
-    throw error;
-  }
+  return existing === undefined ? createMissing(o, owner, deps) : applyExisting(o, existing, owner, deps);
 }
 
 function mappedConditions(object: KubeObject, spec: SpecObject): PhaseOutcome['mapped'] {
@@ -345,6 +412,16 @@ export function specObjects(phases: Map<string, ApiSetObject[]>): Map<string, Sp
     );
   }
   return out;
+}
+
+/** The kinds of the given objects, each once: what a watching host watches for an ObjectSet or phase. */
+export function managedKindsOf(
+  specs: Iterable<SpecObject>,
+): { readonly apiVersion: string; readonly kind: string }[] {
+  const kinds = new Map<string, { apiVersion: string; kind: string }>();
+  for (const { object } of specs)
+    kinds.set(`${object.apiVersion}|${object.kind}`, { apiVersion: object.apiVersion, kind: object.kind });
+  return [...kinds.values()];
 }
 
 /** Tear down one object: true when it is gone or released (delete with uid and resourceVersion preconditions). */

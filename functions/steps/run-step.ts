@@ -5,9 +5,10 @@
  * `status.progress`, and map errors to back-off: terminal errors wait for a spec change, retryable ones
  * back off exponentially with a cap. Any host (runner, webhook server, Lambda) calls this.
  */
+import { isReconciledKind, KINDS, type ReconciledKind } from '../../shared/api/constants.js';
 import { isRecord } from '../../shared/api/objects.js';
 import { errorMessage, RetryableError, TerminalError } from '../../shared/errors.js';
-import { isConflict, isKubeReason, isNotFound, KubeApiError } from '../../shared/kube-errors.js';
+import { isConflict, isKubeReason, isNotFound } from '../../shared/kube-errors.js';
 import {
   conditionsOf,
   conditionTransitions,
@@ -25,13 +26,13 @@ import { reconcileObjectSetPhase } from './objectsetphase.js';
 import { reconcileObjectTemplate } from './objecttemplate.js';
 import { reconcilePackage } from './package.js';
 import { backoffMs } from './status.js';
-import type { StepDeps, StepResult } from './types.js';
+import { StepError, type Outcome, type StepDeps, type StepResult } from './types.js';
 
 /** A kind's step; undefined when the object is not this host's to reconcile (an ObjectSetPhase of another class). */
 export type StepHandler = (object: KubeObject, deps: StepDeps) => Promise<StepResult | undefined>;
 
-/** The kinds the engine reconciles, and their step. */
-export const HANDLERS: Readonly<Record<string, StepHandler>> = {
+/** The step of every kind the registry says the engine reconciles (the type requires one for each, no other). */
+const HANDLERS: Readonly<Record<ReconciledKind, StepHandler>> = {
   Package: reconcilePackage,
   ClusterPackage: reconcilePackage,
   ObjectDeployment: reconcileObjectDeployment,
@@ -50,7 +51,7 @@ const ERROR_BACKOFF_CAP_MS = 300_000;
 export interface StepRecord {
   readonly key: ObjectRef;
   readonly step: string;
-  readonly outcome: string;
+  readonly outcome: Outcome;
   readonly durationMs: number;
   readonly requeueAfterMs?: number;
   readonly error?: string;
@@ -64,7 +65,7 @@ export interface RunStepDeps extends StepDeps {
 export interface RunStepResult {
   /** Run the key again after this delay; undefined: wait for a change. */
   readonly requeueAfterMs?: number;
-  readonly outcome: string;
+  readonly outcome: Outcome;
   /** The object the step worked on (as read at its start): hosts read its spec without another GET. */
   readonly object?: KubeObject;
   /** The step changed the object's status (a watch-less host then runs its controller's step). */
@@ -107,16 +108,19 @@ function progress(
   };
 }
 
-/** What an error means for the key: a step result with its back-off. */
-function resultOfError(object: KubeObject, error: unknown): StepResult {
+/**
+ * What an error means for the key: a step result with its back-off, under the step that threw (a StepError's), or
+ * the kind's first step. A conflict runs again at once; a retryable error after its delay; a terminal one waits for
+ * a change of the object; anything else backs off exponentially.
+ */
+function resultOfError(object: KubeObject, kind: ReconciledKind, thrown: unknown): StepResult {
+  const name = thrown instanceof StepError ? thrown.step : KINDS[kind].step;
+  const error = thrown instanceof StepError ? thrown.cause : thrown;
   const message = errorMessage(error);
-  const step = progressOf(object['status'])['step'];
-  const name = typeof step === 'string' && step !== 'done' ? step : 'reconcile';
   if (isConflict(error)) return { step: name, outcome: 'progressing', requeueAfterMs: 0 };
   if (error instanceof RetryableError)
     return { step: name, outcome: 'failed', requeueAfterMs: error.retryAfterMs, error: message };
-  if (error instanceof TerminalError && !(error instanceof KubeApiError))
-    return { step: name, outcome: 'failed', error: message };
+  if (error instanceof TerminalError) return { step: name, outcome: 'failed', error: message };
   const attempt = attemptOf(object['status'], name);
   return {
     step: name,
@@ -177,8 +181,8 @@ async function recordEvents(
 
 /** Run one step for a key. Never throws for problems of the object; the result says when to run again. */
 export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunStepResult> {
+  if (!isReconciledKind(key.kind)) return { outcome: 'ignored' };
   const handler = HANDLERS[key.kind];
-  if (handler === undefined) return { outcome: 'ignored' };
   const started = deps.clock.now().getTime();
   let object: KubeObject;
   try {
@@ -193,26 +197,28 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
     if (handled === undefined) return { outcome: 'ignored', object };
     result = handled;
   } catch (error) {
-    result = resultOfError(object, error);
+    result = resultOfError(object, key.kind, error);
   }
   const latest = result.object ?? object;
   const now = deps.clock.now();
   const base = result.status ?? (isRecord(latest['status']) ? latest['status'] : {});
   let requeueAfterMs = result.requeueAfterMs;
-  let outcome: string = result.outcome;
+  let outcome: Outcome = result.outcome;
+  let error = result.error;
   let wroteStatus = false;
   if (latest.metadata.deletionTimestamp === undefined || result.status !== undefined) {
     const written = await writeStatus(
       latest,
       { ...base, progress: progress(latest, result, now) },
       deps,
-    ).catch((error: unknown) => {
+    ).catch((writeError: unknown) => {
       requeueAfterMs = backoffMs(
         attemptOf(latest['status'], result.step),
         ERROR_BACKOFF_BASE_MS,
         ERROR_BACKOFF_CAP_MS,
       );
-      outcome = `status write failed: ${errorMessage(error)}`;
+      outcome = 'status-write-failed';
+      error = `status write: ${errorMessage(writeError)}`;
       return 'failed' as const;
     });
     wroteStatus = written === 'written';
@@ -228,7 +234,7 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
     outcome,
     durationMs: deps.clock.now().getTime() - started,
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
-    ...(result.error !== undefined ? { error: result.error } : {}),
+    ...(error !== undefined ? { error } : {}),
   });
   const watch = {
     ...(result.sources ? { sources: result.sources } : {}),

@@ -2,7 +2,11 @@
  * @module steps/types
  * What every step gets (ports only: steps never import adapters) and what it returns.
  */
+import { errorMessage, GantryError } from '../../shared/errors.js';
 import type { PackageEngines } from '../../shared/packages/render.js';
+import type { Outcome, StepOutcome } from '../../shared/steps/outcome.js';
+
+export type { Outcome, StepOutcome };
 import type { ImagePrefixOverride } from '../../shared/packages/images.js';
 import type { Clock, ImageSource, KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
 
@@ -20,13 +24,18 @@ export interface StepDeps {
   readonly phaseClasses?: readonly string[];
   /** Called with every object the step wrote, so a watching host can tell its own writes from drift. */
   readonly wrote?: (object: KubeObject) => void;
+  /**
+   * Called between a phase's read that found an object missing and its create: a seam for tests that create the
+   * object in that moment (the race a create must win or lose cleanly). Hosts leave it unset.
+   */
+  readonly beforeCreate?: (ref: ObjectRef) => Promise<void>;
 }
 
 /** The outcome of one step: the status to write (undefined: unchanged), and when to run again. */
 export interface StepResult {
   /** Which step ran (`unpack`, `render`, `rollout`, `apply-phase`, `probe`, `teardown`, `status`, …). */
   readonly step: string;
-  readonly outcome: 'done' | 'progressing' | 'waiting' | 'failed';
+  readonly outcome: StepOutcome;
   /** The whole new status; undefined leaves status as it is. */
   readonly status?: Record<string, unknown>;
   /** Run this key again after this delay (persisted as progress.nextAttemptTime). */
@@ -40,4 +49,25 @@ export interface StepResult {
   readonly sources?: readonly ObjectRef[];
   /** Kinds of objects the step manages (labelled `package-operator.run/cache=True`): a watching host watches them. */
   readonly managedKinds?: readonly { readonly apiVersion: string; readonly kind: string }[];
+}
+
+/** A failure inside a step, naming the step that threw (`render`, `teardown`, …); the cause says what failed. */
+export class StepError extends GantryError {
+  public override readonly name: string = 'StepError';
+
+  public constructor(
+    public readonly step: string,
+    cause: unknown,
+  ) {
+    super(errorMessage(cause), { cause });
+  }
+}
+
+/** Run `work` as step `step`: what it throws is a StepError naming the step (the innermost step wins). */
+export async function inStep<T>(step: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw error instanceof StepError ? error : new StepError(step, error);
+  }
 }

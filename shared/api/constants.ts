@@ -48,20 +48,109 @@ export const RENDER_ANNOTATIONS: readonly string[] = [
 export type CollisionProtection = 'Prevent' | 'IfNoController' | 'None';
 export type Scope = 'Namespaced' | 'Cluster';
 
-/** The twelve kinds, their scope and plural resource name. */
+/** What the engine knows of one of its kinds. */
+export interface KindEntry {
+  readonly plural: string;
+  readonly namespaced: boolean;
+  /** The engine runs a step for it (ObjectSlices are data an ObjectSet reads). */
+  readonly reconciled: boolean;
+  /** Added by the mutating webhook at creation; the step removes it when the object goes. */
+  readonly finalizer?: string;
+  /** The step a failure is recorded under when no step named itself. */
+  readonly step?: string;
+}
+
+/**
+ * The kind registry, the one table every host, the runner, the triggers, admission and the CLI read: the twelve
+ * kinds, their scope, plural, whether the engine reconciles them, their finalizer and first step.
+ */
 export const KINDS = {
-  Package: { plural: 'packages', namespaced: true },
-  ClusterPackage: { plural: 'clusterpackages', namespaced: false },
-  ObjectDeployment: { plural: 'objectdeployments', namespaced: true },
-  ClusterObjectDeployment: { plural: 'clusterobjectdeployments', namespaced: false },
-  ObjectSet: { plural: 'objectsets', namespaced: true },
-  ClusterObjectSet: { plural: 'clusterobjectsets', namespaced: false },
-  ObjectSetPhase: { plural: 'objectsetphases', namespaced: true },
-  ClusterObjectSetPhase: { plural: 'clusterobjectsetphases', namespaced: false },
-  ObjectSlice: { plural: 'objectslices', namespaced: true },
-  ClusterObjectSlice: { plural: 'clusterobjectslices', namespaced: false },
-  ObjectTemplate: { plural: 'objecttemplates', namespaced: true },
-  ClusterObjectTemplate: { plural: 'clusterobjecttemplates', namespaced: false },
-} as const;
+  Package: {
+    plural: 'packages',
+    namespaced: true,
+    reconciled: true,
+    finalizer: FINALIZER_METRICS,
+    step: 'unpack',
+  },
+  ClusterPackage: {
+    plural: 'clusterpackages',
+    namespaced: false,
+    reconciled: true,
+    finalizer: FINALIZER_METRICS,
+    step: 'unpack',
+  },
+  ObjectDeployment: { plural: 'objectdeployments', namespaced: true, reconciled: true, step: 'rollout' },
+  ClusterObjectDeployment: {
+    plural: 'clusterobjectdeployments',
+    namespaced: false,
+    reconciled: true,
+    step: 'rollout',
+  },
+  ObjectSet: {
+    plural: 'objectsets',
+    namespaced: true,
+    reconciled: true,
+    finalizer: FINALIZER_CACHED,
+    step: 'apply-phase',
+  },
+  ClusterObjectSet: {
+    plural: 'clusterobjectsets',
+    namespaced: false,
+    reconciled: true,
+    finalizer: FINALIZER_CACHED,
+    step: 'apply-phase',
+  },
+  ObjectSetPhase: {
+    plural: 'objectsetphases',
+    namespaced: true,
+    reconciled: true,
+    finalizer: FINALIZER_CACHED,
+    step: 'apply-phase',
+  },
+  ClusterObjectSetPhase: {
+    plural: 'clusterobjectsetphases',
+    namespaced: false,
+    reconciled: true,
+    finalizer: FINALIZER_CACHED,
+    step: 'apply-phase',
+  },
+  ObjectSlice: { plural: 'objectslices', namespaced: true, reconciled: false },
+  ClusterObjectSlice: { plural: 'clusterobjectslices', namespaced: false, reconciled: false },
+  ObjectTemplate: {
+    plural: 'objecttemplates',
+    namespaced: true,
+    reconciled: true,
+    finalizer: FINALIZER_CACHED,
+    step: 'template',
+  },
+  ClusterObjectTemplate: {
+    plural: 'clusterobjecttemplates',
+    namespaced: false,
+    reconciled: true,
+    finalizer: FINALIZER_CACHED,
+    step: 'template',
+  },
+} as const satisfies Readonly<Record<string, KindEntry>>;
 
 export type KindName = keyof typeof KINDS;
+
+/** The kinds the engine runs a step for. */
+export type ReconciledKind = {
+  [K in KindName]: (typeof KINDS)[K]['reconciled'] extends true ? K : never;
+}[KindName];
+
+export function isKindName(kind: string): kind is KindName {
+  return Object.hasOwn(KINDS, kind);
+}
+
+export function isReconciledKind(kind: string): kind is ReconciledKind {
+  return isKindName(kind) && KINDS[kind].reconciled;
+}
+
+/** The registry's entry of a kind; undefined for kinds that are not Gantry's. */
+export function kindEntry(kind: string): KindEntry | undefined {
+  return isKindName(kind) ? KINDS[kind] : undefined;
+}
+
+/** The reconciled kinds, in the registry's order (what a runner watches and a tick lists). */
+export const RECONCILED_KINDS: readonly ReconciledKind[] = Object.keys(KINDS).filter(isReconciledKind);

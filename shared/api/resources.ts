@@ -5,6 +5,7 @@
  * step trusts a shape it has not checked.
  */
 import { z } from 'zod';
+import { TerminalError } from '../errors.js';
 import type { KubeObject } from '../ports.js';
 
 const condition = z.object({
@@ -219,6 +220,11 @@ export const objectSliceSchema = z
 export type ApiObjectSlice = z.infer<typeof objectSliceSchema>;
 
 /** Parse with a schema; the error names the object and the first problems. */
+/** An object (or one embedded in it: a slice, a child) that does not match its schema: terminal until it changes. */
+export class MalformedObjectError extends TerminalError {
+  public override readonly name: string = 'MalformedObjectError';
+}
+
 export function parseResource<T>(schema: z.ZodType<T>, object: KubeObject): T {
   const result = schema.safeParse(object);
   if (result.success) return result.data;
@@ -226,7 +232,7 @@ export function parseResource<T>(schema: z.ZodType<T>, object: KubeObject): T {
     .slice(0, 3)
     .map((i) => `${i.path.join('.')}: ${i.message}`)
     .join('; ');
-  throw new Error(
+  throw new MalformedObjectError(
     `${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name} is malformed: ${problems}`,
   );
 }

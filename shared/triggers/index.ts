@@ -4,9 +4,10 @@
  * runs, and whether a registry push names a Package's image.
  */
 import { createHash } from 'node:crypto';
-import { isRecord } from '../api/objects.js';
+import { API_VERSION, isReconciledKind, KINDS } from '../api/constants.js';
+import { controllerOf, isRecord } from '../api/objects.js';
 import { parseReference } from '../oci/reference.js';
-import type { KubeObject } from '../ports.js';
+import type { KubeMeta, KubeObject, ObjectRef } from '../ports.js';
 
 export interface Shard {
   readonly index: number;
@@ -86,4 +87,22 @@ export function resolvedDigest(object: KubeObject): string | undefined {
   if (typeof resolved !== 'string') return undefined;
   const at = resolved.lastIndexOf('@');
   return at < 0 ? undefined : resolved.slice(at + 1);
+}
+
+/**
+ * The Gantry object that controls `child` (its controller reference, when that is a kind the engine reconciles):
+ * in the child's namespace for a namespaced controller, in none ('') for a cluster-scoped one (a
+ * ClusterObjectTemplate's output Package). Admission, the runner and the triggers all key controllers with it, so
+ * one object never has two queue keys.
+ */
+export function controllerKeyOf(child: { readonly metadata: KubeMeta }): ObjectRef | undefined {
+  const owner = controllerOf(child.metadata);
+  if (owner === undefined || owner.apiVersion !== API_VERSION || !isReconciledKind(owner.kind))
+    return undefined;
+  return {
+    apiVersion: API_VERSION,
+    kind: owner.kind,
+    namespace: KINDS[owner.kind].namespaced ? (child.metadata.namespace ?? '') : '',
+    name: owner.name,
+  };
 }

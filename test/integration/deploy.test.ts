@@ -21,7 +21,7 @@ import { lambdaEnv } from '../../functions/config.js';
 import { createEngine } from '../../functions/hosts/engine.js';
 import { Runner } from '../../functions/hosts/runner.js';
 import { startServe } from '../../functions/hosts/serve.js';
-import { GANTRY_KINDS } from '../../functions/hosts/triggers.js';
+import { RECONCILED_KINDS } from '../../shared/api/constants.js';
 import type { KubeApi } from '../../shared/ports.js';
 import { webhookConfigurations } from '../../shared/triggers/webhook-config.js';
 import { parseTemplate, samValidator } from './setup/cloudformation.js';
@@ -254,7 +254,7 @@ describe('deploy/knative and deploy/cert-manager, against the projects’ own CR
     const api = sources.find((s) => s.kind === 'ApiServerSource')!;
     const spec = api['spec'] as { mode: string; resources: { kind: string }[] };
     expect(spec.mode).toBe('Resource');
-    expect(spec.resources.map((r) => r.kind).sort()).toEqual([...GANTRY_KINDS].sort());
+    expect(spec.resources.map((r) => r.kind).sort()).toEqual([...RECONCILED_KINDS].sort());
     const sinks = sources.map((s) => {
       const sSpec = s['spec'] as { sink?: unknown; subscriber?: unknown };
       return sSpec.sink ?? sSpec.subscriber;

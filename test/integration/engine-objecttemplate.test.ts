@@ -544,10 +544,14 @@ spec:
       });
 
       await kube.mergePatch(cmRef(ns, 'settings'), { data: { greeting: 'bonjour' } });
-      await eventually('revision 2 Available', async () => {
+      await eventually('revision 2 Available and idle', async () => {
         const p = await kube.get(pkgRef(ns, 'app'));
-        const s = statusOf(p);
-        return s['revision'] === 2 && conditions(p)['Available']?.status === 'True' ? p : undefined;
+        const c = conditions(p);
+        return statusOf(p)['revision'] === 2 &&
+          c['Available']?.status === 'True' &&
+          c['Progressing']?.reason === 'Idle'
+          ? p
+          : undefined;
       });
       expect(dataOf(await kube.get(cmRef(ns, 'greeting')))).toEqual({
         greeting: 'bonjour',

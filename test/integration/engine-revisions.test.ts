@@ -114,6 +114,9 @@ describe('big packages', () => {
       'a.yaml': configMap('big-a', 'only', { v: big }),
       'b.yaml': configMap('big-b', 'only', { v: big }),
       'c.yaml': configMap('big-c', 'only', { v: big }),
+      // A kind that only a slice holds (no inline object of this file's packages is a Secret): it is watched too.
+      'd.yaml':
+        'apiVersion: v1\nkind: Secret\nmetadata:\n  name: small\n  annotations:\n    package-operator.run/phase: only\ndata:\n  k: dg==\n',
     });
     await kube.create({
       apiVersion: API,
@@ -140,6 +143,23 @@ describe('big packages', () => {
           }
         ).v,
       ).toHaveLength(400_000);
+
+    // Drift of an object that lives in a slice is put back at once, not at the next resync (an hour here).
+    const secret: ObjectRef = { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'small' };
+    expect((await kube.get(secret))['data']).toEqual({ k: 'dg==' });
+    await suite.admin.request(
+      'PATCH',
+      `/api/v1/namespaces/${ns}/secrets/small?fieldManager=someone`,
+      { data: { k: 'ZHJpZnQ=' } },
+      'application/merge-patch+json',
+    );
+    const started = Date.now();
+    await eventually(
+      'the sliced Secret put back',
+      async () => (((await kube.get(secret))['data'] as { k: string }).k === 'dg==' ? true : undefined),
+      5_000,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
 
@@ -196,14 +216,18 @@ describe('collisions and failed revisions', () => {
         template: template(withProbe('bad', "self.data.value == 'good' || self.data.value == 'better'")),
       },
     });
-    await eventually('revision 2 failing its probe', async () => {
+    const [first] = await eventually('revision 2 failing its probe', async () => {
       const list = await sets(ns);
       return list.length === 2 && conditions(list[1]!)['Available']?.reason === 'ProbeFailure'
-        ? true
+        ? list
         : undefined;
     });
-    const c = conditions(await kube.get(odRef));
-    expect(c['Available']?.message).toMatch(/^Previous Revision 'od-.*' is still Available\.$/);
+    // The ObjectDeployment reports it a step later: wait for its words, not for the ObjectSet's.
+    const c = await eventually('the ObjectDeployment to name the previous revision', async () => {
+      const od = conditions(await kube.get(odRef));
+      return od['Available']?.message.startsWith('Previous Revision') === true ? od : undefined;
+    });
+    expect(c['Available']?.message).toBe(`Previous Revision '${first!.metadata.name}' is still Available.`);
     await kube.mergePatch(odRef, {
       spec: {
         template: template(withProbe('better', "self.data.value == 'good' || self.data.value == 'better'")),

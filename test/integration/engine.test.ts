@@ -10,6 +10,8 @@ import { runGantry } from '../run-cli.js';
 import { inject } from 'vitest';
 import {
   conditions,
+  conditionsReach,
+  preventedCollision,
   configMap,
   eventually,
   manifest,
@@ -82,13 +84,11 @@ describe('installing the templated example', () => {
     const built = await runGantry(['build', folder, '-t', image, '--push', '--insecure'], { cwd: folder });
     expect(built.code).toBe(0);
     await createPackage(ns, 'web', image, { greeting: 'hi', replicas: 2 });
-    const c = await conditionOf(pkgRef(ns, 'web'), 'Available', 'True');
-    expect(c['Available']).toEqual({
-      status: 'True',
-      reason: 'Available',
-      message: 'Latest Revision is Available.',
-    });
-    expect(c['Progressing']).toEqual({ status: 'False', reason: 'Idle', message: 'Update concluded.' });
+    const available = { status: 'True', reason: 'Available', message: 'Latest Revision is Available.' };
+    const idle = { status: 'False', reason: 'Idle', message: 'Update concluded.' };
+    const c = await conditionsReach(kube, pkgRef(ns, 'web'), { Available: available, Progressing: idle });
+    expect(c['Available']).toEqual(available);
+    expect(c['Progressing']).toEqual(idle);
     expect(c['Unpacked']).toEqual({
       status: 'True',
       reason: 'UnpackSuccess',
@@ -244,16 +244,7 @@ describe('collision protection', () => {
       data: { owner: 'someone' },
     });
     await createPackage(ns, 'collide', await pushPackage('collide-prevent', pkgFiles()));
-    const message = `object /taken kind:ConfigMap: refusing adoption, object /v1, Kind=ConfigMap ${ns}/taken not owned by previous revision`;
-    const c = await conditionOf(pkgRef(ns, 'collide'), 'Progressing', 'True');
-    expect(c['Progressing']).toEqual({
-      status: 'True',
-      reason: 'LatestRevisionPendingSuccess',
-      message: `Latest Revision is Unavailable: ${message}`,
-    });
-    const [set] = await objectSets(ns);
-    expect(conditions(set!)['Available']).toEqual({ status: 'False', reason: 'CollisionDetected', message });
-    const live = await kube.get(cm(ns, 'taken'));
+    const live = await preventedCollision(kube, ns, 'collide', 'taken');
     expect(live['data']).toEqual({ owner: 'someone' });
     expect(live.metadata.ownerReferences).toBeUndefined();
   });

@@ -7,115 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { runStep } from '../../functions/steps/run-step.js';
 import { reconcileObjectTemplate } from '../../functions/steps/objecttemplate.js';
 import type { StepDeps } from '../../functions/steps/types.js';
-import { KubeApiError } from '../../shared/kube-errors.js';
-import type {
-  GoTemplateEngine,
-  GoTemplateRequest,
-  KubeApi,
-  KubeObject,
-  ObjectRef,
-  ResourceInfo,
-} from '../../shared/ports.js';
+import type { GoTemplateEngine, GoTemplateRequest, KubeObject } from '../../shared/ports.js';
+import { fakeStepDeps } from '../fakes/deps.js';
+import { FakeKube } from '../fakes/kube.js';
 import { TemplateError } from '../../shared/render/errors.js';
 
 const API = 'package-operator.run/v1alpha1';
-
-/** A KubeApi over a map; every write is counted. */
-class FakeKube implements KubeApi {
-  public readonly objects = new Map<string, KubeObject>();
-  public readonly writes: string[] = [];
-  private rv = 1;
-
-  private static key(ref: ObjectRef): string {
-    return `${ref.apiVersion}|${ref.kind}|${ref.namespace}|${ref.name}`;
-  }
-
-  private static refOf(o: KubeObject): ObjectRef {
-    return {
-      apiVersion: o.apiVersion,
-      kind: o.kind,
-      namespace: o.metadata.namespace ?? '',
-      name: o.metadata.name,
-    };
-  }
-
-  public put(o: KubeObject): KubeObject {
-    const stored = {
-      ...o,
-      metadata: { uid: `uid-${o.metadata.name}`, ...o.metadata, resourceVersion: String(this.rv++) },
-    };
-    this.objects.set(FakeKube.key(FakeKube.refOf(o)), stored);
-    return stored;
-  }
-
-  public resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
-    const known: Record<string, ResourceInfo> = {
-      'v1|ConfigMap': { plural: 'configmaps', namespaced: true },
-      'v1|Secret': { plural: 'secrets', namespaced: true },
-      [`${API}|ObjectSetPhase`]: { plural: 'objectsetphases', namespaced: true },
-    };
-    return Promise.resolve(known[`${apiVersion}|${kind}`]);
-  }
-
-  public get(ref: ObjectRef): Promise<KubeObject> {
-    const o = this.objects.get(FakeKube.key(ref));
-    if (o === undefined)
-      return Promise.reject(
-        new KubeApiError(`${ref.kind.toLowerCase()}s "${ref.name}" not found`, 404, 'NotFound'),
-      );
-    return Promise.resolve(o);
-  }
-
-  public list(): Promise<KubeObject[]> {
-    return Promise.resolve([]);
-  }
-
-  public apply(object: KubeObject): Promise<KubeObject> {
-    this.writes.push(`apply ${object.kind}/${object.metadata.name}`);
-    return Promise.resolve(this.put(object));
-  }
-
-  public create(object: KubeObject): Promise<KubeObject> {
-    this.writes.push(`create ${object.kind}/${object.metadata.name}`);
-    return Promise.resolve(this.put(object));
-  }
-
-  public update(object: KubeObject): Promise<KubeObject> {
-    this.writes.push(`update ${object.kind}/${object.metadata.name}`);
-    return Promise.resolve(this.put(object));
-  }
-
-  public updateStatus(object: KubeObject): Promise<KubeObject> {
-    this.writes.push(`status ${object.kind}/${object.metadata.name}`);
-    return Promise.resolve(this.put(object));
-  }
-
-  public async mergePatch(ref: ObjectRef, patch: unknown): Promise<KubeObject> {
-    this.writes.push(`patch ${ref.kind}/${ref.name}`);
-    const current = await this.get(ref);
-    const meta = typeof patch === 'object' && patch !== null && 'metadata' in patch ? patch.metadata : {};
-    const m = typeof meta === 'object' && meta !== null ? meta : {};
-    const labels = 'labels' in m && typeof m.labels === 'object' ? m.labels : {};
-    const finalizers =
-      'finalizers' in m && Array.isArray(m.finalizers) ? m.finalizers.map(String) : undefined;
-    return this.put({
-      ...current,
-      metadata: {
-        ...current.metadata,
-        labels: { ...(current.metadata.labels ?? {}), ...(labels as Record<string, string>) },
-        ...(finalizers !== undefined ? { finalizers } : {}),
-      },
-    });
-  }
-
-  public delete(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  public serverVersion(): Promise<string> {
-    return Promise.resolve('v1.37.2');
-  }
-}
 
 /** A Go engine that renders a fixed text (and records the context) or fails as Go would. */
 function engine(result: string | TemplateError, seen: GoTemplateRequest[] = []): GoTemplateEngine {
@@ -128,18 +25,10 @@ function engine(result: string | TemplateError, seen: GoTemplateRequest[] = []):
 }
 
 function deps(kube: FakeKube, gotmpl: GoTemplateEngine, phaseClasses?: string[]): StepDeps {
-  return {
-    kube,
-    clock: { now: () => new Date('2026-01-01T00:00:00Z') },
-    images: {
-      pull: () => Promise.reject(new Error('no')),
-      resolveDigest: () => Promise.reject(new Error('no')),
-    },
+  return fakeStepDeps(kube, {
     engines: { gotmpl, handlebars: { render: () => Promise.reject(new Error('no')) } },
-    prefixOverrides: [],
-    forceAdoption: false,
     ...(phaseClasses !== undefined ? { phaseClasses } : {}),
-  };
+  });
 }
 
 function template(kube: FakeKube, sources: unknown[]): KubeObject {

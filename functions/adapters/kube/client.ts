@@ -54,10 +54,14 @@ const METADATA_LIST_ACCEPT =
   'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 const DISCOVERY_MISS_REFRESH_MS = 5_000;
 
-function retryAfterMs(headers: IncomingMessage['headers']): number {
+/** The server's `Retry-After` (seconds or an HTTP date) in ms; 1 s when it names none. */
+export function retryAfterMs(headers: IncomingMessage['headers'], now = Date.now()): number {
   const value = headers['retry-after'];
-  const seconds = typeof value === 'string' ? Number.parseInt(value, 10) : Number.NaN;
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000;
+  if (typeof value !== 'string') return 1000;
+  const seconds = /^\d+$/.test(value.trim()) ? Number.parseInt(value, 10) : Number.NaN;
+  if (Number.isFinite(seconds)) return seconds > 0 ? seconds * 1000 : 1000;
+  const at = Date.parse(value);
+  return Number.isFinite(at) && at > now ? at - now : 1000;
 }
 
 function statusOf(text: string): { message?: string; reason?: string } {
@@ -79,7 +83,9 @@ export function errorFor(method: string, path: string, response: RawResponse): E
   const message =
     status.message ?? `${method} ${path}: HTTP ${response.status}: ${response.text.slice(0, 300)}`;
   if (response.status === 429 || response.status >= 500)
-    return new KubeUnavailableError(message, retryAfterMs(response.headers));
+    return new KubeUnavailableError(message, retryAfterMs(response.headers), {
+      serverAsked: response.headers['retry-after'] !== undefined,
+    });
   return new KubeApiError(message, response.status, reasonOf(response.status, status.reason));
 }
 
@@ -96,6 +102,66 @@ function headersOf(auth: Pick<RequestOptions, 'headers'>): Record<string, string
   if (h === undefined || Array.isArray(h)) return out;
   for (const [k, v] of Object.entries(h)) if (typeof v === 'string') out[k] = v;
   return out;
+}
+
+/** Most characters one watch event line may have (an object is at most about 1.5 MiB in etcd, JSON escapes add). */
+export const MAX_WATCH_LINE = 8 * 1024 * 1024;
+
+/** The error an ERROR event of a watch carries (a `Status`): 410 / Expired is Gone (relist), the rest by code. */
+function watchError(status: unknown, path: string): Error {
+  const s = isRecord(status) ? status : {};
+  const code = typeof s['code'] === 'number' ? s['code'] : 500;
+  if (code === 410 || s['reason'] === 'Expired' || s['reason'] === 'Gone')
+    return new KubeApiError(
+      typeof s['message'] === 'string' ? s['message'] : `WATCH ${path}: expired`,
+      410,
+      'Gone',
+    );
+  return errorFor('WATCH', path, { status: code, text: JSON.stringify(s), headers: {} });
+}
+
+/**
+ * The events of a watch stream, one JSON object a line, from chunks as they arrive. Throws the error of an ERROR
+ * event, and KubeUnavailableError for a line that is not an event or is longer than {@link MAX_WATCH_LINE}
+ * (never echoing what was received).
+ */
+export class WatchDecoder {
+  private buffer = '';
+
+  public constructor(private readonly path: string) {}
+
+  /** Feed a chunk; `onEvent` gets every complete event in order, until the first bad line throws. */
+  public push(chunk: string, onEvent: (type: string, object: unknown) => void): void {
+    this.buffer += chunk;
+    let nl = this.buffer.indexOf('\n');
+    while (nl >= 0) {
+      const line = this.buffer.slice(0, nl).trim();
+      this.buffer = this.buffer.slice(nl + 1);
+      if (line !== '') {
+        const event = this.decode(line);
+        onEvent(event.type, event.object);
+      }
+      nl = this.buffer.indexOf('\n');
+    }
+    if (this.buffer.length > MAX_WATCH_LINE)
+      throw new KubeUnavailableError(
+        `WATCH ${this.path}: an event longer than ${MAX_WATCH_LINE} characters`,
+        1000,
+      );
+  }
+
+  private decode(line: string): { type: string; object: unknown } {
+    let event: unknown;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      throw new KubeUnavailableError(`WATCH ${this.path}: a line that is not JSON`, 1000);
+    }
+    if (!isRecord(event) || typeof event['type'] !== 'string')
+      throw new KubeUnavailableError(`WATCH ${this.path}: an event without a type`, 1000);
+    if (event['type'] === 'ERROR') throw watchError(event['object'], this.path);
+    return { type: event['type'], object: event['object'] };
+  }
 }
 
 /** What a watch needs besides the collection path. */
@@ -377,7 +443,8 @@ export class RawKubeClient implements KubeApi {
 
   /**
    * A watch stream of a collection from `resourceVersion`: calls `onEvent` per event, resolves when the
-   * server ends the stream (or `signal` aborts). A 410 surfaces as KubeApiError reason Gone.
+   * server ends the stream (or `signal` aborts). An ERROR event rejects with the error it carries (a 410 / Expired
+   * as KubeApiError reason Gone); a malformed or oversized line rejects with KubeUnavailableError (retry).
    */
   public async watch(watch: WatchRequest, onEvent: (type: string, object: unknown) => void): Promise<void> {
     const { path, resourceVersion, labelSelector, timeoutSeconds, signal } = watch;
@@ -392,13 +459,16 @@ export class RawKubeClient implements KubeApi {
       })}`,
       this.connection.server,
     );
+    const send = url.protocol === 'http:' ? httpRequest : request;
     await new Promise<void>((resolve, reject) => {
-      const req = request(
+      let failed = false;
+      const req = send(
         url,
         {
           ...auth,
           method: 'GET',
           signal,
+          ...(url.protocol === 'https:' ? { agent: this.agent } : {}),
           headers: { ...headersOf(auth), accept: 'application/json', 'user-agent': USER_AGENT },
         },
         (res) => {
@@ -419,20 +489,20 @@ export class RawKubeClient implements KubeApi {
             return;
           }
           this.options.observe?.('WATCH', 200, 0);
-          let buffer = '';
+          const decoder = new WatchDecoder(url.pathname);
+          const fail = (error: Error): void => {
+            if (failed) return;
+            failed = true;
+            req.destroy();
+            reject(error);
+          };
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => {
-            buffer += chunk;
-            let nl = buffer.indexOf('\n');
-            while (nl >= 0) {
-              const line = buffer.slice(0, nl).trim();
-              buffer = buffer.slice(nl + 1);
-              if (line !== '') {
-                const event: unknown = JSON.parse(line);
-                if (isRecord(event) && typeof event['type'] === 'string')
-                  onEvent(event['type'], event['object']);
-              }
-              nl = buffer.indexOf('\n');
+            if (failed) return;
+            try {
+              decoder.push(chunk, onEvent);
+            } catch (error) {
+              fail(error instanceof Error ? error : new Error(String(error)));
             }
           });
           res.on('end', () => {
@@ -448,8 +518,9 @@ export class RawKubeClient implements KubeApi {
         },
       );
       req.on('error', (error) => {
-        if (signal.aborted) resolve();
-        else reject(error);
+        if (signal.aborted || failed) resolve();
+        else
+          reject(new KubeUnavailableError(`WATCH ${url.pathname}: ${error.message}`, 1000, { cause: error }));
       });
       req.end();
     });

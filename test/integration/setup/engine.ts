@@ -5,12 +5,13 @@
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { isNotFound } from '../../../shared/kube-errors.js';
 import type { KubeApi } from '../../../shared/ports.js';
 import { createNamespace, deleteNamespace, testClient } from './namespace.js';
 import { createEngine, type Engine } from '../../../functions/hosts/engine.js';
 import { Runner } from '../../../functions/hosts/runner.js';
+import type { StepDeps } from '../../../functions/steps/types.js';
 import type { KubeObject, ObjectRef } from '../../../shared/ports.js';
 import { runGantry } from '../../run-cli.js';
 
@@ -20,10 +21,14 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-/** Start a runner against the test control plane (serving the given ObjectSetPhase classes, `default` if none). */
+/**
+ * Start a runner against the test control plane (serving the given ObjectSetPhase classes, `default` if none),
+ * with the test's seams in the step deps (`beforeCreate`).
+ */
 export async function startEngine(
   env: Record<string, string> = {},
   phaseClasses?: readonly string[],
+  seams: Pick<StepDeps, 'beforeCreate'> = {},
 ): Promise<TestEngine> {
   const engine = await createEngine({
     kubeconfig: inject('kube').kubeconfigPath,
@@ -40,7 +45,7 @@ export async function startEngine(
   });
   const runner = new Runner({
     client: engine.client,
-    deps: engine.deps,
+    deps: { ...engine.deps, ...seams },
     concurrency: 4,
     namespace: '',
     resyncMs: 3_600_000,
@@ -160,6 +165,65 @@ export function conditions(object: KubeObject): Record<string, ConditionView> {
   return Object.fromEntries(
     list.map((c) => [c.type, { status: c.status, reason: c.reason, message: c.message }]),
   );
+}
+
+/**
+ * Wait until the object shows every given condition exactly (status, reason and message), and return all its
+ * conditions. A wait for a condition's status alone can return on the first change, while the reason or message
+ * the test asserts is still an earlier step's (Progressing=True says "Progressing to a new ObjectSet." before it
+ * says why the revision is unavailable).
+ */
+export async function conditionsReach(
+  kube: KubeApi,
+  ref: ObjectRef,
+  expected: Readonly<Record<string, ConditionView>>,
+  timeoutMs = 60_000,
+): Promise<Record<string, ConditionView>> {
+  let last: Record<string, ConditionView> = {};
+  const matches = (c: Record<string, ConditionView>): boolean =>
+    Object.entries(expected).every(
+      ([type, want]) =>
+        c[type]?.status === want.status && c[type].reason === want.reason && c[type].message === want.message,
+    );
+  return eventually(
+    `${ref.kind} ${ref.name} to show ${JSON.stringify(expected)}`,
+    async () => {
+      last = conditions(await kube.get(ref));
+      return matches(last) ? last : undefined;
+    },
+    timeoutMs,
+  ).catch((error: unknown) => {
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}; last seen ${JSON.stringify(last)}`,
+    );
+  });
+}
+
+/**
+ * Wait for the Package `pkg` of `ns` to report that its ObjectSet refused the unowned ConfigMap `name` under
+ * `Prevent`, in PKO's words, and check its ObjectSet says so too; the ConfigMap as it is then.
+ */
+export async function preventedCollision(
+  kube: KubeApi,
+  ns: string,
+  pkg: string,
+  name: string,
+): Promise<KubeObject> {
+  const message = `object /${name} kind:ConfigMap: refusing adoption, object /v1, Kind=ConfigMap ${ns}/${name} not owned by previous revision`;
+  const progressing = {
+    status: 'True',
+    reason: 'LatestRevisionPendingSuccess',
+    message: `Latest Revision is Unavailable: ${message}`,
+  };
+  const c = await conditionsReach(kube, pkgRef(ns, pkg), { Progressing: progressing });
+  expect(c['Progressing']).toEqual(progressing);
+  const [set] = await kube.list('package-operator.run/v1alpha1', 'ObjectSet', ns);
+  expect(set && conditions(set)['Available']).toEqual({
+    status: 'False',
+    reason: 'CollisionDetected',
+    message,
+  });
+  return kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name });
 }
 
 /** The object, or undefined when the API server says NotFound. */

@@ -1,0 +1,21 @@
+/**
+ * Step deps for tests of steps and hosts: the given KubeApi, a fixed clock, an image source and a Go engine that
+ * refuse (a test that needs them passes its own through `overrides`).
+ */
+import type { RunStepDeps } from '../../functions/steps/run-step.js';
+import type { KubeApi } from '../../shared/ports.js';
+
+export function fakeStepDeps(kube: KubeApi, overrides: Partial<RunStepDeps> = {}): RunStepDeps {
+  return {
+    kube,
+    clock: { now: () => new Date('2026-01-01T00:00:00Z') },
+    images: {
+      pull: () => Promise.reject(new Error('no image source in this test')),
+      resolveDigest: () => Promise.reject(new Error('no image source in this test')),
+    },
+    engines: { gotmpl: { render: () => Promise.reject(new Error('no template engine in this test')) } },
+    prefixOverrides: [],
+    forceAdoption: false,
+    ...overrides,
+  };
+}

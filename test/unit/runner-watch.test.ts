@@ -1,0 +1,252 @@
+/**
+ * The runner's watches against recorded streams: a real HTTP server on 127.0.0.1 answers discovery, LISTs and
+ * chunked watch streams as kube-apiserver does, scripted per watch request.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RawKubeClient, WatchDecoder } from '../../functions/adapters/kube/client.js';
+import { KubeApiError, KubeUnavailableError } from '../../shared/kube-errors.js';
+import { fakeStepDeps } from '../fakes/deps.js';
+import { Runner } from '../../functions/hosts/runner.js';
+
+const API = 'package-operator.run/v1alpha1';
+const PACKAGES = `/apis/${API}/packages`;
+
+function pkg(name: string, rv: string): Record<string, unknown> {
+  return { apiVersion: API, kind: 'Package', metadata: { name, namespace: 'ns', resourceVersion: rv } };
+}
+
+/** One scripted answer to a watch request: status, headers, and the lines of its body (then it ends), or hold. */
+type WatchAnswer =
+  | { readonly status?: number; readonly headers?: Record<string, string>; readonly lines: readonly string[] }
+  | 'hold';
+
+interface Fake {
+  readonly url: string;
+  readonly watches: { at: number; resourceVersion: string | null }[];
+  readonly lists: number[];
+  close(): Promise<void>;
+}
+
+/** The server: discovery of Package only, LISTs from `lists` in turn (the last repeats), watches from `watches`. */
+async function fakeApiServer(
+  lists: readonly { items: unknown[]; resourceVersion: string }[],
+  watches: (n: number) => WatchAnswer,
+): Promise<Fake> {
+  const seenWatches: Fake['watches'] = [];
+  const seenLists: number[] = [];
+  const held: ServerResponse[] = [];
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const json = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname === `/apis/${API}`) {
+      json(200, { resources: [{ name: 'packages', kind: 'Package', namespaced: true }] });
+      return;
+    }
+    if (url.pathname.startsWith('/apis/') && url.pathname.split('/').length === 4) {
+      json(404, {});
+      return;
+    }
+    if (url.pathname !== PACKAGES) {
+      json(404, { kind: 'Status', code: 404, reason: 'NotFound' });
+      return;
+    }
+    if (url.searchParams.get('watch') !== '1') {
+      seenLists.push(Date.now());
+      const list = lists[Math.min(seenLists.length - 1, lists.length - 1)]!;
+      json(200, { items: list.items, metadata: { resourceVersion: list.resourceVersion } });
+      return;
+    }
+    seenWatches.push({ at: Date.now(), resourceVersion: url.searchParams.get('resourceVersion') });
+    const answer = watches(seenWatches.length - 1);
+    if (answer === 'hold') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      held.push(res);
+      return;
+    }
+    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
+    for (const line of answer.lines) res.write(`${line}\n`);
+    res.end();
+  };
+  const server: Server = createServer(handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    watches: seenWatches,
+    lists: seenLists,
+    close: async () => {
+      for (const r of held) r.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+let running: { runner: Runner; fake: Fake; client: RawKubeClient } | undefined;
+afterEach(async () => {
+  if (running === undefined) return;
+  await running.runner.stop();
+  running.client.close();
+  await running.fake.close();
+  running = undefined;
+});
+
+async function startRunner(fake: Fake, logs: string[] = []): Promise<Runner> {
+  const client = new RawKubeClient({ server: fake.url, auth: () => Promise.resolve({}) });
+  const runner = new Runner({
+    client,
+    deps: fakeStepDeps(client, { clock: { now: () => new Date() } }),
+    concurrency: 1,
+    namespace: '',
+    resyncMs: 3_600_000,
+    watchBackoff: { baseMs: 40, capMs: 160 },
+    random: () => 0,
+    log: (m) => logs.push(m),
+  });
+  running = { runner, fake, client };
+  await runner.start();
+  return runner;
+}
+
+const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const expired = JSON.stringify({
+  type: 'ERROR',
+  object: {
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    message: 'too old resource version: 5 (9)',
+    reason: 'Expired',
+    code: 410,
+  },
+});
+
+describe('watch streams', () => {
+  it('an ERROR 410 / Expired inside a 200 stream relists once and watches from the new resourceVersion', async () => {
+    const fake = await fakeApiServer(
+      [
+        { items: [pkg('a', '3'), pkg('b', '4')], resourceVersion: '5' },
+        { items: [pkg('a', '3')], resourceVersion: '9' },
+      ],
+      (n) => (n === 0 ? { lines: [expired] } : 'hold'),
+    );
+    const runner = await startRunner(fake);
+    expect(runner.knownObjects).toBe(2);
+    await wait(400);
+    expect(fake.watches.map((w) => w.resourceVersion)).toEqual(['5', '9']);
+    expect(fake.lists).toHaveLength(2);
+    // b was deleted while the watch could not see it: the relist forgets it.
+    expect(runner.knownObjects).toBe(1);
+  });
+
+  it('other errors back off exponentially (capped, with jitter), and the resourceVersion is kept', async () => {
+    const failure = { status: 500, lines: ['{"kind":"Status","code":500,"message":"etcd is sad"}'] };
+    const fake = await fakeApiServer([{ items: [], resourceVersion: '7' }], (n) =>
+      n < 6 ? failure : 'hold',
+    );
+    const logs: string[] = [];
+    await startRunner(fake, logs);
+    await wait(900);
+    const gaps = fake.watches.slice(1).map((w, i) => w.at - fake.watches[i]!.at);
+    // random() = 0: half of 40·2^n ms, capped at 160 ms: 20, 40, 80, 80, 80 (plus scheduling).
+    expect(gaps).toHaveLength(6);
+    const floors = [20, 40, 80, 80, 80, 80];
+    gaps.forEach((g, i) => {
+      expect(g).toBeGreaterThanOrEqual(floors[i]! - 2);
+    });
+    expect(fake.watches.every((w) => w.resourceVersion === '7')).toBe(true);
+    expect(fake.lists).toHaveLength(1);
+    expect(logs[0]).toBe(`watch ${PACKAGES}: etcd is sad; retrying in 0.0 s`);
+  });
+
+  it('honours Retry-After: a 429 asking for 1 s is not retried sooner', async () => {
+    const fake = await fakeApiServer([{ items: [], resourceVersion: '7' }], (n) =>
+      n === 0
+        ? { status: 429, headers: { 'retry-after': '1' }, lines: ['{"kind":"Status","code":429}'] }
+        : 'hold',
+    );
+    await startRunner(fake);
+    await wait(1_300);
+    expect(fake.watches).toHaveLength(2);
+    expect(fake.watches[1]!.at - fake.watches[0]!.at).toBeGreaterThanOrEqual(990);
+  });
+
+  it('a malformed line does not crash the process: the watch resumes from the last good event', async () => {
+    const fake = await fakeApiServer([{ items: [], resourceVersion: '7' }], (n) =>
+      n === 0
+        ? { lines: [JSON.stringify({ type: 'ADDED', object: pkg('a', '8') }), '{"type":"ADDED","object":{'] }
+        : 'hold',
+    );
+    const logs: string[] = [];
+    const runner = await startRunner(fake, logs);
+    await wait(300);
+    expect(fake.watches.map((w) => w.resourceVersion)).toEqual(['7', '8']);
+    expect(runner.knownObjects).toBe(1);
+    expect(logs[0]).toBe(`watch ${PACKAGES}: WATCH ${PACKAGES}: a line that is not JSON; retrying in 0.0 s`);
+  });
+
+  it('a server that ends every watch at once without an event is not hammered', async () => {
+    const fake = await fakeApiServer([{ items: [], resourceVersion: '7' }], () => ({ lines: [] }));
+    await startRunner(fake);
+    await wait(700);
+    // 20, 40, 80, 80, … ms apart (plus a LIST each): at most 10 in 700 ms, where a tight loop makes hundreds.
+    expect(fake.watches.length).toBeGreaterThan(2);
+    expect(fake.watches.length).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('WatchDecoder', () => {
+  const decode = (chunks: readonly string[]): { events: string[]; error?: unknown } => {
+    const d = new WatchDecoder('/p');
+    const events: string[] = [];
+    try {
+      for (const c of chunks) d.push(c, (type) => events.push(type));
+      return { events };
+    } catch (error) {
+      return { events, error };
+    }
+  };
+
+  it('joins lines split across chunks, skips blank lines', () => {
+    expect(decode(['{"type":"ADD', 'ED","object":{}}\n\n{"type":"BOOKMARK"}\n'])).toEqual({
+      events: ['ADDED', 'BOOKMARK'],
+    });
+  });
+
+  it('an ERROR event with 410 is Gone; another code is typed by it; events before it are delivered', () => {
+    const gone = decode([`{"type":"ADDED"}\n${expired}\n`]);
+    expect(gone.events).toEqual(['ADDED']);
+    expect(gone.error).toBeInstanceOf(KubeApiError);
+    expect(gone.error).toMatchObject({
+      code: 410,
+      reason: 'Gone',
+      message: 'too old resource version: 5 (9)',
+    });
+    const forbidden = decode([
+      '{"type":"ERROR","object":{"kind":"Status","code":403,"reason":"Forbidden","message":"no"}}\n',
+    ]);
+    expect(forbidden.error).toMatchObject({ code: 403, reason: 'Forbidden', message: 'no' });
+    const internal = decode(['{"type":"ERROR","object":{"kind":"Status","code":500,"message":"boom"}}\n']);
+    expect(internal.error).toBeInstanceOf(KubeUnavailableError);
+  });
+
+  it('a line that is not an event is an error that does not echo it; so is an endless line', () => {
+    expect(String(decode(['not json secret\n']).error)).toBe(
+      'KubeUnavailableError: WATCH /p: a line that is not JSON',
+    );
+    expect(String(decode(['{"object":{}}\n']).error)).toBe(
+      'KubeUnavailableError: WATCH /p: an event without a type',
+    );
+    const long = 'x'.repeat(1024 * 1024);
+    const d = new WatchDecoder('/p');
+    expect(() => {
+      for (let i = 0; i < 9; i++) d.push(long, () => undefined);
+    }).toThrow('WATCH /p: an event longer than 8388608 characters');
+  });
+});
