@@ -114,8 +114,8 @@ describe('token realms and redirects (no server-side request forgery)', () => {
     });
     const digest = `sha256:${'a'.repeat(64)}`;
     const registry = await serve((req, res) => {
-      if (req.headers.authorization !== 'Bearer t') return bearer(`http://${realm.host}/token`)(req, res);
-      res.writeHead(200, { 'docker-content-digest': digest }).end();
+      if (req.headers.authorization !== 'Bearer t') bearer(`http://${realm.host}/token`)(req, res);
+      else res.writeHead(200, { 'docker-content-digest': digest }).end();
     });
     expect(await client().resolve(ref(registry.host))).toBe(digest);
     expect(realm.seen.map((s) => s.url)).toEqual(['/token?service=svc&scope=repository%3Arepo%3Apull']);
@@ -204,8 +204,8 @@ describe('the token cache', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"t"}');
     });
     const registry = await serve((req, res) => {
-      if (req.headers.authorization !== 'Bearer t') return bearer(`http://${realm.host}/token`)(req, res);
-      res.writeHead(200, { 'docker-content-digest': `sha256:${'b'.repeat(64)}` }).end();
+      if (req.headers.authorization !== 'Bearer t') bearer(`http://${realm.host}/token`)(req, res);
+      else res.writeHead(200, { 'docker-content-digest': `sha256:${'b'.repeat(64)}` }).end();
     });
     const c = client({ tokenCacheMax: 8 });
     for (let i = 0; i < 30; i++) await c.resolve(ref(registry.host, `attacker/repo-${i}`));
