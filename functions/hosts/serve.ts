@@ -114,6 +114,7 @@ async function handBack(
     const body = JSON.stringify({
       specversion: '1.0',
       id: randomUUID(),
+      time: new Date().toISOString(), // signed run.gantry.* events must be fresh
       source: 'gantry-serve',
       type: RECONCILE_EVENT,
       datacontenttype: 'application/json',

@@ -18,9 +18,11 @@ import type { DispatchReason, ManifestLookup } from '../../webhooks/admission.js
 import type { ImagePush } from '../../webhooks/registry-events.js';
 import type { RouterDeps } from '../../webhooks/router.js';
 import type { EventsAuth } from '../../shared/triggers/events-auth.js';
+import { ReplayGuard } from '../../webhooks/replay.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { runStep, type RunStepDeps } from '../steps/run-step.js';
 import { WorkQueue } from './queue.js';
+import { TickGate } from './tick-gate.js';
 
 export const GANTRY_KINDS = [
   'Package',
@@ -77,6 +79,8 @@ const CREATE_RETRIES = 5;
 /** A pushed tag that does not name the pushed digest yet is read again this often, this many times. */
 const TAG_SETTLE_MS = 250;
 const TAG_SETTLE_ATTEMPTS = 12;
+/** A tick asked for within this long of the last one's start runs nothing (pings coalesce). */
+const MIN_TICK_INTERVAL_MS = 1_000;
 /** Package pulls admission may have in flight at once (each capped in size by the package source). */
 const MAX_ADMISSION_FETCHES = 4;
 
@@ -106,6 +110,7 @@ export class TriggerCore {
   /** Tags admission resolved lately: a burst of requests for one image reads its tag once every few seconds. */
   private readonly digests = new LRUCache<string, string>({ max: 1024, ttl: 5_000 });
   private lastFull = Date.now();
+  private readonly ticks = new TickGate(MIN_TICK_INTERVAL_MS);
   private readonly manifests = new LRUCache<string, ManifestLookup>({ max: 256, ttl: 10 * 60_000 });
 
   public constructor(private readonly options: TriggerCoreOptions) {
@@ -171,8 +176,12 @@ export class TriggerCore {
     });
   }
 
-  /** The schedule tick: dispatch this shard's objects that are due; resolves to how many. */
+  /** The schedule tick: dispatch this shard's objects that are due; resolves to how many (one at a time). */
   public async tick(): Promise<number> {
+    return this.ticks.run(async () => this.tickOnce());
+  }
+
+  private async tickOnce(): Promise<number> {
     const now = this.options.deps.clock.now();
     const full = now.getTime() - this.lastFull >= this.options.fullResyncMs;
     if (full) this.lastFull = now.getTime();
@@ -362,6 +371,7 @@ export function routerDeps(
       refused: (source, code) => {
         engine.metrics.eventRefused(source, code);
       },
+      replays: new ReplayGuard(),
     },
     ready: options.ready,
   };

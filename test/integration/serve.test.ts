@@ -4,7 +4,7 @@
  * anywhere in this file: admission, events and the schedule tick are the only triggers.
  */
 import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { promisify } from 'node:util';
@@ -439,7 +439,7 @@ describe('admission webhooks called by the real kube-apiserver over TLS', () => 
         'no token',
         await post('/events', JSON.stringify({ events: [] }), json),
         401,
-        'unauthenticated distribution event',
+        'unauthenticated event',
       ],
       [
         'forged HMAC',
@@ -545,14 +545,15 @@ describe('admission webhooks called by the real kube-apiserver over TLS', () => 
     });
     const metrics = await post('/metrics', '', {}, 'GET');
     expect(metrics.body).toContain('gantry_events_refused_total{source="cloudevents",code="401"} 1');
-    expect(metrics.body).toContain('gantry_events_refused_total{source="distribution",code="401"} 1');
+    expect(metrics.body).toContain('gantry_events_refused_total{source="unknown",code="401"} 1');
   });
 });
 
 function gantryPush(repository: string): string {
   return JSON.stringify({
     specversion: '1.0',
-    id: 'push-1',
+    id: `push-${randomUUID()}`,
+    time: new Date().toISOString(),
     source: '/ci',
     type: 'run.gantry.image.pushed',
     datacontenttype: 'application/json',
