@@ -402,3 +402,29 @@ describe('signed run.gantry.* events are fresh and never replayed', () => {
     expect(guard.check('/s', '9', time)).toBe('event "9" was received already (a replay)');
   });
 });
+
+describe('back-pressure', () => {
+  it('answers 429 with Retry-After while the queue is full, after authentication, dispatching nothing', async () => {
+    let full = true;
+    const deps = Object.assign(fakeDeps({ knative: { token: 'a-token-of-16-chars' } }), { busy: () => full });
+    const ping = (auth: string): HttpRequest =>
+      req('', {
+        'ce-specversion': '1.0',
+        'ce-id': 'p',
+        'ce-source': '/ping',
+        'ce-type': 'dev.knative.sources.ping',
+        authorization: auth,
+      });
+    const busy = await handleEvents(ping('Bearer a-token-of-16-chars'), deps);
+    expect([busy.status, busy.headers['retry-after'], busy.body]).toEqual([
+      429,
+      '5',
+      '{"error":"the work queue is full; retry after 5 s"}',
+    ]);
+    const forged = await handleEvents(ping('Bearer wrong'), deps);
+    expect(forged.status).toBe(401);
+    full = false;
+    const ok = await handleEvents(ping('Bearer a-token-of-16-chars'), deps);
+    expect([ok.status, deps.ticks, deps.refusals]).toEqual([202, 1, ['knative 429', 'knative 401']]);
+  });
+});

@@ -46,11 +46,15 @@ export interface EventsDeps {
   readonly registryPush: (pushes: readonly ImagePush[]) => Promise<number>;
   /** Counted by the host's metrics. */
   readonly refused?: (source: EventSource | 'unknown', status: number) => void;
+  /** The host's queue is full: events are answered 429 with Retry-After until it drains. */
+  readonly busy?: () => boolean;
   /** Refuses stale and replayed HMAC-signed `run.gantry.*` events. */
   readonly replays: ReplayGuard;
 }
 
 const CE_BATCH = 'application/cloudevents-batch+json';
+/** What a sender is asked to wait when the queue is full. */
+const BUSY_RETRY_SECONDS = 5;
 /** Events in one batch, and distinct pushes in one request, at most. */
 const MAX_EVENTS = 100;
 /** A key handed back by a host that had to stop (`gantry serve --handback-url`), or sent by anyone to run it now. */
@@ -311,6 +315,11 @@ export async function handleEvents(request: HttpRequest, deps: EventsDeps): Prom
   if (sources.size === 0) {
     const claimed = claimedSource(request);
     return refuse(deps, claimed, 401, `unauthenticated ${claimed === 'unknown' ? '' : `${claimed} `}event`);
+  }
+  if (deps.busy?.() === true) {
+    deps.refused?.(claimedSource(request), 429);
+    const answer = problem(429, `the work queue is full; retry after ${BUSY_RETRY_SECONDS} s`);
+    return { ...answer, headers: { ...answer.headers, 'retry-after': String(BUSY_RETRY_SECONDS) } };
   }
   if (isCloudEvents(request)) return handleCloudEvents(request, sources, deps);
   const type = mediaType(request.headers);

@@ -156,6 +156,9 @@ export async function startServe(options: ServeOptions): Promise<ServeHost> {
     onQueueDepth: (d) => {
       engine.metrics.queueDepth(d);
     },
+    onQueueFull: () => {
+      engine.metrics.queueRefused();
+    },
   });
   const http = await startHttpHost(engine, core, options);
   const tick = (): void => {

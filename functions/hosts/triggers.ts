@@ -74,8 +74,12 @@ export function refOfKey(key: string): ObjectRef {
 
 /** How long a key dispatched by a CREATE admission waits: the object is stored only after admission. */
 const CREATE_DELAY_MS = 150;
-/** A key dispatched at creation whose object is not there yet is tried this many times more. */
-const CREATE_RETRIES = 5;
+/**
+ * A key dispatched by a CREATE admission runs once, after this long (the API server stores the object right
+ * after admission): a key whose object does not exist costs one GET, however many forged reviews name it. A
+ * creation stored later than that is found by the schedule tick.
+ */
+const CREATE_FIRST_DELAY_MS = 500;
 /** A pushed tag that does not name the pushed digest yet is read again this often, this many times. */
 const TAG_SETTLE_MS = 250;
 const TAG_SETTLE_ATTEMPTS = 12;
@@ -96,6 +100,8 @@ export interface TriggerCoreOptions {
   readonly admissionBudgetMs: number;
   readonly log: (message: string) => void;
   readonly onQueueDepth?: (depth: number) => void;
+  /** A key was refused: the queue is full. */
+  readonly onQueueFull?: () => void;
   /** Run keys in this queue (a runner's, `gantry run --serve`) instead of one of the core's own. */
   readonly queue?: WorkQueue;
 }
@@ -103,7 +109,6 @@ export interface TriggerCoreOptions {
 /** The dispatcher, tick, registry trigger and admission lookup of a watch-less host. */
 export class TriggerCore {
   private readonly queue: WorkQueue;
-  private readonly createRetries = new Map<string, number>();
   private readonly pending = new Set<Promise<void>>();
   private readonly resolving = new Set<string>();
   private fetching = 0;
@@ -123,11 +128,17 @@ export class TriggerCore {
         onError: (key, error) => {
           options.log(`step of ${key} failed: ${errorMessage(error)}`);
         },
+        onRefused: () => options.onQueueFull?.(),
       });
   }
 
   public get depth(): number {
     return this.queue.depth;
+  }
+
+  /** The queue takes no new keys: event senders are answered 429 (admission never waits for it). */
+  public get full(): boolean {
+    return this.queue.full;
   }
 
   private async run(key: string): Promise<number | undefined> {
@@ -145,12 +156,6 @@ export class TriggerCore {
         }),
         CREATE_DELAY_MS,
       );
-    const retries = this.createRetries.get(key);
-    if (result.outcome === 'gone' && retries !== undefined && retries > 0) {
-      this.createRetries.set(key, retries - 1);
-      return CREATE_DELAY_MS * 2;
-    }
-    this.createRetries.delete(key);
     return result.requeueAfterMs;
   }
 
@@ -158,8 +163,7 @@ export class TriggerCore {
   public dispatch(ref: ObjectRef, reason: DispatchReason): void {
     const key = keyOf(ref);
     if (reason === 'create') {
-      this.createRetries.set(key, CREATE_RETRIES);
-      this.queue.add(key, CREATE_DELAY_MS);
+      this.queue.add(key, CREATE_FIRST_DELAY_MS);
       return;
     }
     this.queue.add(
@@ -372,6 +376,7 @@ export function routerDeps(
         engine.metrics.eventRefused(source, code);
       },
       replays: new ReplayGuard(),
+      busy: () => core.full,
     },
     ready: options.ready,
   };
