@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KubeApiError } from '../../shared/kube-errors.js';
-import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
+import type { ImageSource, KubeApi, KubeObject, ObjectRef, PulledPackage } from '../../shared/ports.js';
 import type { RunStepDeps } from '../steps/run-step.js';
 import { TriggerCore } from './triggers.js';
 
@@ -29,11 +29,15 @@ class EmptyKube implements KubeApi {
   }
 }
 
-function core(kube: KubeApi): TriggerCore {
+function core(
+  kube: KubeApi,
+  images: ImageSource = { pull: unused, resolveDigest: unused },
+  budgetMs = 0,
+): TriggerCore {
   const deps: RunStepDeps = {
     kube,
     clock: { now: () => new Date() },
-    images: { pull: unused, resolveDigest: unused },
+    images,
     engines: { gotmpl: { render: unused } },
     prefixOverrides: [],
     forceAdoption: false,
@@ -43,7 +47,7 @@ function core(kube: KubeApi): TriggerCore {
     concurrency: 4,
     namespace: '',
     fullResyncMs: 3_600_000,
-    admissionBudgetMs: 0,
+    admissionBudgetMs: budgetMs,
     log: () => undefined,
   });
 }
@@ -63,6 +67,55 @@ describe('trigger core under forged keys', () => {
     await new Promise((r) => setTimeout(r, 2_500));
     expect(kube.gets).toBe(6);
     expect(c.depth).toBe(0);
+    await c.stop();
+  });
+});
+
+describe('admission lookups', () => {
+  const manifest = `apiVersion: manifests.package-operator.run/v1alpha1
+kind: PackageManifest
+metadata:
+  name: app
+spec:
+  scopes: [Namespaced]
+  phases: [{ name: deploy }]
+`;
+  const pulled: PulledPackage = {
+    files: new Map([['manifest.yaml', new TextEncoder().encode(manifest)]]),
+    labels: {},
+    resolved: 'fast.example/app@sha256:1',
+    digest: 'sha256:1',
+  };
+  /** A registry that never answers (until the request is aborted) and one that answers at once. */
+  const hangUntilAborted = (signal: AbortSignal | undefined): Promise<never> =>
+    new Promise((_, reject) => {
+      signal?.addEventListener('abort', () => {
+        reject(new Error('aborted'));
+      });
+    });
+  const images: ImageSource = {
+    resolveDigest: (ref, options) =>
+      ref.startsWith('slow.example/') ? hangUntilAborted(options?.signal) : Promise.resolve('sha256:1'),
+    pull: (ref, options) =>
+      ref.startsWith('slow.example/') ? hangUntilAborted(options?.signal) : Promise.resolve(pulled),
+  };
+
+  it('a registry that never answers cannot switch schema checks off for the others', async () => {
+    const c = core(new EmptyKube(), images, 300);
+    const slow = Array.from({ length: 40 }, async (_, i) =>
+      c.lookupManifest(`slow.example/app-${i}:v1`, undefined),
+    );
+    const fast = await Promise.all(
+      Array.from({ length: 5 }, async (_, i) => c.lookupManifest(`fast.example/app-${i}:v1`, undefined)),
+    );
+    expect(fast.map((l) => l.kind)).toEqual(['found', 'found', 'found', 'found', 'found']);
+    expect((await Promise.all(slow)).map((l) => (l.kind === 'unavailable' ? l.reason : l.kind))).toEqual(
+      Array.from({ length: 40 }, (_, i) =>
+        i < 10
+          ? `fetching slow.example/app-${i}:v1 took longer than 300 ms`
+          : `resolving slow.example/app-${i}:v1: 8 outbound requests to slow.example are waiting already`,
+      ),
+    );
     await c.stop();
   });
 });

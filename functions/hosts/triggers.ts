@@ -10,6 +10,7 @@ import { API_VERSION, KINDS } from '../../shared/api/constants.js';
 import { controllerOf, field, refOf } from '../../shared/api/objects.js';
 import { errorMessage } from '../../shared/errors.js';
 import { isConflict, isNotFound } from '../../shared/kube-errors.js';
+import { parseReference } from '../../shared/oci/reference.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
 import { loadPackage, selectComponent } from '../../shared/packages/structure.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
@@ -21,6 +22,7 @@ import type { EventsAuth } from '../../shared/triggers/events-auth.js';
 import { ReplayGuard } from '../../webhooks/replay.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { runStep, type RunStepDeps } from '../steps/run-step.js';
+import { OutboundPool } from './outbound-pool.js';
 import { WorkQueue } from './queue.js';
 import { TickGate } from './tick-gate.js';
 
@@ -85,8 +87,24 @@ const TAG_SETTLE_MS = 250;
 const TAG_SETTLE_ATTEMPTS = 12;
 /** A tick asked for within this long of the last one's start runs nothing (pings coalesce). */
 const MIN_TICK_INTERVAL_MS = 1_000;
-/** Package pulls admission may have in flight at once (each capped in size by the package source). */
-const MAX_ADMISSION_FETCHES = 4;
+/**
+ * Admission's requests to registries (tag reads and pulls, each capped in size by the package source): at most
+ * 8 in flight, 2 per registry, 64 waiting and 8 for one registry, each aborted after 30 s.
+ */
+const ADMISSION_POOL = {
+  concurrency: 8,
+  perHost: 2,
+  maxWaiting: 64,
+  maxWaitingPerHost: 8,
+  deadlineMs: 30_000,
+} as const;
+
+/** The host a package location names (a registry, an https or s3 host): the unit of fairness. */
+function sourceHost(image: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//.test(image) && URL.canParse(image)) return new URL(image).host;
+  const ref = parseReference(image);
+  return ref.ok && ref.value.registry !== '' ? ref.value.registry : 'index.docker.io';
+}
 
 export interface TriggerCoreOptions {
   readonly deps: RunStepDeps;
@@ -111,7 +129,7 @@ export class TriggerCore {
   private readonly queue: WorkQueue;
   private readonly pending = new Set<Promise<void>>();
   private readonly resolving = new Set<string>();
-  private fetching = 0;
+  private readonly outbound = new OutboundPool(ADMISSION_POOL);
   /** Tags admission resolved lately: a burst of requests for one image reads its tag once every few seconds. */
   private readonly digests = new LRUCache<string, string>({ max: 1024, ttl: 5_000 });
   private lastFull = Date.now();
@@ -285,10 +303,13 @@ export class TriggerCore {
   }
 
   private async loadManifest(image: string, component: string | undefined): Promise<ManifestLookup> {
+    const host = sourceHost(image);
     let digest = this.digests.get(image);
     if (digest === undefined) {
       try {
-        digest = await this.options.deps.images.resolveDigest(image);
+        digest = await this.outbound.run(host, async (signal) =>
+          this.options.deps.images.resolveDigest(image, { signal }),
+        );
       } catch (error) {
         return { kind: 'unavailable', reason: `resolving ${image}: ${errorMessage(error)}` };
       }
@@ -297,20 +318,17 @@ export class TriggerCore {
     const cacheKey = `${image}|${digest}|${component ?? ''}`;
     const cached = this.manifests.get(cacheKey);
     if (cached !== undefined) return cached;
-    // Anyone allowed to dry-run a Package names an image: a burst of distinct ones must not start a pull each.
-    if (this.fetching >= MAX_ADMISSION_FETCHES)
-      return { kind: 'unavailable', reason: `${this.fetching} package fetches are in flight already` };
-    this.fetching += 1;
+    // Anyone allowed to dry-run a Package names an image: pulls share the bounded, per-registry fair pool.
     try {
-      const pulled = await this.options.deps.images.pull(image);
+      const pulled = await this.outbound.run(host, async (signal) =>
+        this.options.deps.images.pull(image, { signal }),
+      );
       const loaded = loadPackage({ files: pulled.files, labels: pulled.labels });
       const found: ManifestLookup = { kind: 'found', manifest: selectComponent(loaded, component).manifest };
       this.manifests.set(cacheKey, found);
       return found;
     } catch (error) {
       return { kind: 'unavailable', reason: `fetching ${image}: ${errorMessage(error)}` };
-    } finally {
-      this.fetching -= 1;
     }
   }
 
