@@ -334,10 +334,10 @@ export class TriggerCore {
 
   /**
    * Run until nothing is running or due within the next second, or until `deadline` (ms since the epoch); resolves
-   * to the keys still due by then (a host that must stop hands them back to its dispatcher). Requeues further out
-   * are kept in status, where the schedule tick finds them.
+   * to the keys due within a second of then, with their due times (a host that must stop hands them back to its
+   * dispatcher). Requeues further out are kept in status, where the schedule tick finds them.
    */
-  public async drain(deadline: number): Promise<string[]> {
+  public async drain(deadline: number): Promise<[string, number][]> {
     for (;;) {
       const now = Date.now();
       const { running, due } = this.queue.snapshot();
@@ -346,8 +346,13 @@ export class TriggerCore {
       await new Promise((r) => setTimeout(r, 20));
     }
     await this.settled();
-    const left = this.queue.snapshot().due.filter(([, at]) => at <= deadline + 1_000);
-    return left.map(([key]) => key);
+    const horizon = Date.now() + 1_000;
+    return this.queue.snapshot().due.filter(([, at]) => at <= horizon);
+  }
+
+  /** Run a key no earlier than `at` (ms since the epoch): a key handed back with its due time. */
+  public dispatchAt(ref: ObjectRef, at: number): void {
+    this.queue.add(keyOf(ref), Math.max(0, at - Date.now()));
   }
 
   /** Keys waiting in this core's queue (not running): what a stopping host hands back. */
