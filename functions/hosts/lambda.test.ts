@@ -120,11 +120,11 @@ function simulation(handBack?: (keys: readonly DueKey[]) => Promise<void>): Sim 
 /** One invocation with `timeoutMs` to run, the fake clock advanced until it returns. */
 async function invoke(sim: Sim, event: unknown, timeoutMs = 60_000): Promise<unknown> {
   const end = Date.now() + timeoutMs;
-  let done = false;
+  const state = { done: false };
   const result = sim.handle(event, { getRemainingTimeInMillis: () => end - Date.now() }).finally(() => {
-    done = true;
+    state.done = true;
   });
-  while (!done) await vi.advanceTimersByTimeAsync(20);
+  while (!state.done) await vi.advanceTimersByTimeAsync(20);
   return result;
 }
 
