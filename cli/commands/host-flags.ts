@@ -168,6 +168,7 @@ export const SERVE_FLAGS = {
   'admission-budget': { type: 'string' },
   'events-config': { type: 'string' },
   shard: { type: 'string' },
+  'drain-period': { type: 'string' },
 } as const;
 
 export interface ServeFlagValues {
@@ -181,6 +182,7 @@ export interface ServeFlagValues {
   'admission-budget'?: string;
   'events-config'?: string;
   shard?: string;
+  'drain-period'?: string;
 }
 
 export interface ServeSettings {
@@ -192,6 +194,8 @@ export interface ServeSettings {
   readonly eventsAuth: EventsAuth;
   readonly shard: Shard | undefined;
   readonly register: boolean;
+  /** On SIGTERM: readiness fails at once, requests are served this long more, then the listener closes. */
+  readonly drainMs: number;
 }
 
 /** Parse the shared serving flags (certificates made or read here). */
@@ -214,6 +218,7 @@ export async function serveSettings(values: ServeFlagValues): Promise<ServeSetti
     eventsAuth,
     shard,
     register,
+    drainMs: durationMs(values['drain-period'], 'drain-period', 10_000),
   };
 }
 

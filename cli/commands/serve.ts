@@ -38,6 +38,7 @@ Flags:
   --events-config FILE              YAML: how each event source authenticates (see README "Events")
   --shard I/N                       this replica's share of the tick's work (keys split by a stable hash)
   --handback-url URL                on stop, POST the keys still waiting to URL as run.gantry.reconcile CloudEvents
+  --drain-period DURATION           on SIGTERM, fail /readyz and keep serving this long before closing (default 10s)
                                     (a Knative broker, another instance's /events)
   -n, --namespace NS                only namespaced objects of this namespace (default: all namespaces)
   --concurrency N                   keys reconciled at once (default 8)
@@ -46,7 +47,8 @@ Flags:
   -h, --help                        help
 
 Durations: 500ms, 10s, 5m, 1h, or plain seconds. Endpoints: /webhooks/validate, /webhooks/mutate, /events,
-/healthz, /readyz, /metrics. Stops on SIGTERM or SIGINT after the steps in flight finish.
+/healthz, /readyz, /metrics. On SIGTERM or SIGINT: /readyz fails at once, requests are served for the drain
+period, then the listener closes and the host stops after the steps in flight finish.
 `;
 
 export const serveCommand: Command = {
@@ -83,6 +85,7 @@ export const serveCommand: Command = {
       eventsAuth: settings.eventsAuth,
       ...(settings.shard !== undefined ? { shard: settings.shard } : {}),
       ...(values['handback-url'] !== undefined ? { handbackUrl: values['handback-url'] } : {}),
+      drainMs: settings.drainMs,
       log: (m) => {
         io.stderr(`${m}\n`);
       },
