@@ -53,6 +53,7 @@ function client(
     lookup?: (hostname: string) => Promise<readonly string[]>;
     allowed?: AddressClass[];
     tokenCacheMax?: number;
+    tokenCacheChars?: number;
   } = {},
 ): RegistryClient {
   const http = new HttpClient({
@@ -66,6 +67,7 @@ function client(
     http,
     credentials: () => options.credentials,
     ...(options.tokenCacheMax !== undefined ? { tokenCacheMax: options.tokenCacheMax } : {}),
+    ...(options.tokenCacheChars !== undefined ? { tokenCacheChars: options.tokenCacheChars } : {}),
   });
 }
 
@@ -211,5 +213,19 @@ describe('the token cache', () => {
     for (let i = 0; i < 30; i++) await c.resolve(ref(registry.host, `attacker/repo-${i}`));
     expect(c.cachedAuthorizations).toBe(8);
     expect(realm.seen).toHaveLength(30);
+  });
+
+  it('keeps at most tokenCacheChars characters of tokens (a hostile realm answers large tokens)', async () => {
+    const big = 'x'.repeat(12_000); // what a Node server takes in a header
+    const realm = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: big }));
+    });
+    const registry = await serve((req, res) => {
+      if (req.headers.authorization !== `Bearer ${big}`) bearer(`http://${realm.host}/token`)(req, res);
+      else res.writeHead(200, { 'docker-content-digest': `sha256:${'c'.repeat(64)}` }).end();
+    });
+    const c = client({ tokenCacheChars: 3 * 12_007 + 100 });
+    for (let i = 0; i < 12; i++) await c.resolve(ref(registry.host, `attacker/big-${i}`));
+    expect(c.cachedAuthorizations).toBe(3);
   });
 });

@@ -34,11 +34,14 @@ export interface RegistryClientOptions {
   readonly credentials: (host: string) => Credentials | undefined;
   /** Authorizations kept (one per registry, repository and access), least recently used dropped first. */
   readonly tokenCacheMax?: number;
+  /** Characters of authorizations kept in all (a token may be up to 64 KiB). */
+  readonly tokenCacheChars?: number;
 }
 
 /** Registry tokens are short-lived (docker's default is 5 minutes); one is kept at most this long. */
 const TOKEN_TTL_MS = 4 * 60_000;
 const TOKEN_CACHE_MAX = 512;
+const TOKEN_CACHE_CHARS = 4 * 1024 * 1024;
 
 export interface FetchedManifest {
   /** sha256 of the exact bytes the registry returned. */
@@ -126,7 +129,12 @@ export class RegistryClient {
   private readonly authorizations: LRUCache<string, string>;
 
   public constructor(private readonly options: RegistryClientOptions) {
-    this.authorizations = new LRUCache({ max: options.tokenCacheMax ?? TOKEN_CACHE_MAX, ttl: TOKEN_TTL_MS });
+    this.authorizations = new LRUCache({
+      max: options.tokenCacheMax ?? TOKEN_CACHE_MAX,
+      maxSize: options.tokenCacheChars ?? TOKEN_CACHE_CHARS,
+      sizeCalculation: (value) => Math.max(1, value.length),
+      ttl: TOKEN_TTL_MS,
+    });
   }
 
   /** How many authorizations are cached (bounded by `tokenCacheMax`). */
