@@ -225,23 +225,22 @@ describe('gantry serve as a process', () => {
         req.end(body);
       });
     const answers: string[] = [];
-    let notReadyAt: number | undefined;
-    let terminated = false;
+    const state: { notReadyAt?: number; terminated: boolean } = { terminated: false };
     // The endpoints controller takes a not-ready pod out of the Service within about a second here.
     const sending = (async () => {
-      while (notReadyAt === undefined || Date.now() - notReadyAt < 1_000) {
+      while (state.notReadyAt === undefined || Date.now() - state.notReadyAt < 1_000) {
         answers.push(await call('POST', '/webhooks/validate', review));
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
     const probing = (async () => {
-      while (notReadyAt === undefined) {
-        if ((await call('GET', '/readyz')) === '503' && terminated) notReadyAt = Date.now();
+      while (state.notReadyAt === undefined) {
+        if ((await call('GET', '/readyz')) === '503' && state.terminated) state.notReadyAt = Date.now();
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
     await new Promise((r) => setTimeout(r, 1_000));
-    terminated = serve.child.kill('SIGTERM');
+    state.terminated = serve.child.kill('SIGTERM');
     await Promise.all([sending, probing]);
     expect(await serve.exited).toBe(0);
     agent.destroy();

@@ -435,12 +435,7 @@ describe('admission webhooks called by the real kube-apiserver over TLS', () => 
         413,
         'the body is over 1048576 bytes',
       ],
-      [
-        'no token',
-        await post('/events', JSON.stringify({ events: [] }), json),
-        401,
-        'unauthenticated event',
-      ],
+      ['no token', await post('/events', JSON.stringify({ events: [] }), json), 401, 'unauthenticated event'],
       [
         'forged HMAC',
         await post('/events', gantryPush('x'), {
