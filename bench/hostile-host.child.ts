@@ -6,39 +6,17 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { EngineMetrics } from '../functions/adapters/metrics.js';
 import { createPackageSource } from '../functions/adapters/package-source.js';
+import { FakeCluster, unusedPort } from '../functions/hosts/fake-cluster.js';
 import { createApp, listen } from '../functions/hosts/http-app.js';
 import { routerDeps, TriggerCore } from '../functions/hosts/triggers.js';
-import { KubeApiError } from '../shared/kube-errors.js';
-import type { KubeApi, KubeObject, ObjectRef } from '../shared/ports.js';
 
 setFlagsFromString('--expose-gc');
 const collect: unknown = runInNewContext('gc');
 
-function unused(): Promise<never> {
-  return Promise.reject(new Error('not used'));
-}
-
-/** A cluster without objects. */
-class EmptyKube implements KubeApi {
-  public gets = 0;
-  public resource = (): Promise<{ plural: string; namespaced: boolean }> =>
-    Promise.resolve({ plural: 'x', namespaced: true });
-  public list = (): Promise<KubeObject[]> => Promise.resolve([]);
-  public get = (ref: ObjectRef): Promise<KubeObject> => {
-    this.gets += 1;
-    return Promise.reject(new KubeApiError(`${ref.name} not found`, 404, 'NotFound'));
-  };
-  public apply = unused;
-  public create = unused;
-  public update = unused;
-  public updateStatus = unused;
-  public mergePatch = unused;
-  public delete = unused;
-  public serverVersion = unused;
-}
+const unused = unusedPort;
 
 const budgetMs = Number(process.argv[2] ?? '0');
-const kube = new EmptyKube();
+const kube = new FakeCluster();
 const metrics = new EngineMetrics();
 const core = new TriggerCore({
   deps: {

@@ -251,39 +251,21 @@ async function memoryGrowth(): Promise<BenchResult> {
   const h = await host(2_000);
   const port = h.port;
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
-  const forge = async (prefix: string, n: number, dryRun: boolean): Promise<void> => {
-    for (let i = 0; i < n; i += 100)
+  /** `n` reviews, `size` at a time. */
+  const reviews = async (n: number, size: number, body: (i: number) => string): Promise<void> => {
+    for (let i = 0; i < n; i += size)
       await Promise.all(
-        Array.from({ length: 100 }, async (_, j) =>
-          post(
-            agent,
-            port,
-            '/webhooks/validate',
-            review('ObjectDeployment', `${prefix}-${i + j}`, {}, dryRun),
-            JSON_HEADERS,
-          ),
+        Array.from({ length: size }, async (_, j) =>
+          post(agent, port, '/webhooks/validate', body(i + j), JSON_HEADERS),
         ),
       );
   };
-  const repositories = async (prefix: string, n: number): Promise<void> => {
-    for (let i = 0; i < n; i += 50)
-      await Promise.all(
-        Array.from({ length: 50 }, async (_, j) =>
-          post(
-            agent,
-            port,
-            '/webhooks/validate',
-            review(
-              'Package',
-              `${prefix}-${i + j}`,
-              { image: `${registry.host}/${prefix}/r${i + j}:v1` },
-              true,
-            ),
-            JSON_HEADERS,
-          ),
-        ),
-      );
-  };
+  const forge = async (prefix: string, n: number, dryRun: boolean): Promise<void> =>
+    reviews(n, 100, (i) => review('ObjectDeployment', `${prefix}-${i}`, {}, dryRun));
+  const repositories = async (prefix: string, n: number): Promise<void> =>
+    reviews(n, 50, (i) =>
+      review('Package', `${prefix}-${i}`, { image: `${registry.host}/${prefix}/r${i}:v1` }, true),
+    );
   // Warm-up with the same traffic that leaves nothing behind (dry runs, a few repositories): a Node process's
   // RSS grows by some 60 MiB over its first 10,000 requests whatever they are (heap and allocator growth).
   await forge('warm', 10_000, true);

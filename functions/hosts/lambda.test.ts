@@ -4,26 +4,22 @@
  * becomes another invocation. Also: admission is answered whatever happens to the hand-back.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KubeApiError } from '../../shared/kube-errors.js';
-import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
 import type { RunStepDeps } from '../steps/run-step.js';
+import { FakeCluster, unusedPort } from './fake-cluster.js';
 import { invocationHandler, type DueKey } from './lambda.js';
 import { WorkQueue } from './queue.js';
 import { routerDeps, TriggerCore } from './triggers.js';
 
 const API = 'package-operator.run/v1alpha1';
 
-function unused(): Promise<never> {
-  return Promise.reject(new Error('not used by this test'));
-}
+const unused = unusedPort;
 
 /** One Package; its `nextAttemptTime` is what the (fake) step wrote last. */
-class OnePackage implements KubeApi {
+class OnePackage extends FakeCluster {
   public next = 0;
-  public resource = (): Promise<{ plural: string; namespaced: boolean }> =>
-    Promise.resolve({ plural: 'x', namespaced: true });
-  public list = (_apiVersion: string, kind: string): Promise<KubeObject[]> =>
-    Promise.resolve(
+
+  public constructor() {
+    super((kind) =>
       kind === 'Package'
         ? [
             {
@@ -35,15 +31,7 @@ class OnePackage implements KubeApi {
           ]
         : [],
     );
-  public get = (ref: ObjectRef): Promise<KubeObject> =>
-    Promise.reject(new KubeApiError(`${ref.name} not found`, 404, 'NotFound'));
-  public apply = unused;
-  public create = unused;
-  public update = unused;
-  public updateStatus = unused;
-  public mergePatch = unused;
-  public delete = unused;
-  public serverVersion = unused;
+  }
 }
 
 interface Sim {

@@ -2,32 +2,12 @@
  * The trigger core against a small in-memory KubeApi that has no objects at all: what forged keys cost.
  */
 import { describe, expect, it } from 'vitest';
-import { KubeApiError } from '../../shared/kube-errors.js';
-import type { ImageSource, KubeApi, KubeObject, ObjectRef, PulledPackage } from '../../shared/ports.js';
+import type { ImageSource, KubeApi, ObjectRef, PulledPackage } from '../../shared/ports.js';
 import type { RunStepDeps } from '../steps/run-step.js';
+import { FakeCluster, unusedPort } from './fake-cluster.js';
 import { TriggerCore } from './triggers.js';
 
-function unused(): Promise<never> {
-  return Promise.reject(new Error('not used by this test'));
-}
-
-/** A cluster without objects: every GET is counted and answered NotFound. */
-class EmptyKube implements KubeApi {
-  public gets = 0;
-  public resource = unused;
-  public list = (): Promise<KubeObject[]> => Promise.resolve([]);
-  public apply = unused;
-  public create = unused;
-  public update = unused;
-  public updateStatus = unused;
-  public mergePatch = unused;
-  public delete = unused;
-  public serverVersion = unused;
-  public get(ref: ObjectRef): Promise<KubeObject> {
-    this.gets += 1;
-    return Promise.reject(new KubeApiError(`packages "${ref.name}" not found`, 404, 'NotFound'));
-  }
-}
+const unused = unusedPort;
 
 function core(
   kube: KubeApi,
@@ -54,7 +34,7 @@ function core(
 
 describe('trigger core under forged keys', () => {
   it('a key whose object does not exist costs one GET, however many forged creations name it', async () => {
-    const kube = new EmptyKube();
+    const kube = new FakeCluster();
     const c = core(kube);
     const ref = (name: string): ObjectRef => ({
       apiVersion: 'package-operator.run/v1alpha1',
@@ -101,7 +81,7 @@ spec:
   };
 
   it('a registry that never answers cannot switch schema checks off for the others', async () => {
-    const c = core(new EmptyKube(), images, 300);
+    const c = core(new FakeCluster(), images, 300);
     const slow = Array.from({ length: 40 }, async (_, i) =>
       c.lookupManifest(`slow.example/app-${i}:v1`, undefined),
     );
