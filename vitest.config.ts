@@ -28,6 +28,16 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // The README's main job on an empty Gantry cache (slow: links every binary). Runs after the other
+        // projects, so its builds never compete with their timings.
+        test: {
+          name: 'firstrun',
+          include: ['test/firstrun/**/*.test.ts'],
+          testTimeout: 1_500_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

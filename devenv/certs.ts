@@ -12,6 +12,9 @@ import { promisify } from 'node:util';
 
 const execFile = promisify(execFileCb);
 
+/** The common name of the client certificate the local API server presents to admission webhooks. */
+export const ADMISSION_CLIENT_NAME = 'kube-apiserver-admission';
+
 export interface CertFiles {
   readonly caCert: string;
   readonly caKey: string;
@@ -19,6 +22,9 @@ export interface CertFiles {
   readonly serverKey: string;
   readonly adminCert: string;
   readonly adminKey: string;
+  /** The client certificate kube-apiserver presents to admission webhooks (CN `ADMISSION_CLIENT_NAME`). */
+  readonly admissionCert: string;
+  readonly admissionKey: string;
   readonly saKey: string;
   readonly saPub: string;
 }
@@ -99,6 +105,12 @@ export async function makeCertificates(dir: string): Promise<CertFiles> {
     '/O=system:masters/CN=gantry-admin',
     'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
   );
+  await signed(
+    dir,
+    'admission',
+    `/CN=${ADMISSION_CLIENT_NAME}`,
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+  );
   await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], dir);
   await openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
   const f = (n: string): string => join(dir, n);
@@ -109,6 +121,8 @@ export async function makeCertificates(dir: string): Promise<CertFiles> {
     serverKey: f('server.key'),
     adminCert: f('admin.crt'),
     adminKey: f('admin.key'),
+    admissionCert: f('admission.crt'),
+    admissionKey: f('admission.key'),
     saKey: f('sa.key'),
     saPub: f('sa.pub'),
   };

@@ -116,8 +116,47 @@ function auditArgs(policyFile: string | undefined, logPath: string | undefined):
   ];
 }
 
-function apiserverArgs(etcdUrl: string, port: number, certs: CertFiles): string[] {
+/**
+ * How the API server authenticates itself to admission webhooks: its AdmissionConfiguration names a kubeconfig
+ * whose user `*` (every webhook) presents the admission client certificate. Gantry's hosts verify it
+ * (`--admission-client-ca`), so tests run webhooks exactly as a self-managed control plane would.
+ */
+async function admissionConfig(dir: string, certs: CertFiles): Promise<string> {
+  const kubeconfigFile = join(dir, 'admission-kubeconfig.yaml');
+  await writeFile(
+    kubeconfigFile,
+    `apiVersion: v1
+kind: Config
+users:
+  - name: '*'
+    user:
+      client-certificate: ${certs.admissionCert}
+      client-key: ${certs.admissionKey}
+`,
+  );
+  const webhook = `      apiVersion: apiserver.config.k8s.io/v1
+      kind: WebhookAdmissionConfiguration
+      kubeConfigFile: ${kubeconfigFile}`;
+  const file = join(dir, 'admission-config.yaml');
+  await writeFile(
+    file,
+    `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+  - name: ValidatingAdmissionWebhook
+    configuration:
+${webhook}
+  - name: MutatingAdmissionWebhook
+    configuration:
+${webhook}
+`,
+  );
+  return file;
+}
+
+function apiserverArgs(etcdUrl: string, port: number, certs: CertFiles, admissionFile: string): string[] {
   return [
+    `--admission-control-config-file=${admissionFile}`,
     `--etcd-servers=${etcdUrl}`,
     '--bind-address=127.0.0.1',
     '--advertise-address=127.0.0.1',
@@ -295,7 +334,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const apiserver = startProcess(
       'kube-apiserver',
       bins['kube-apiserver'],
-      [...apiserverArgs(etcd.url, port, certs), ...auditArgs(policyFile, options.auditLogPath)],
+      [
+        ...apiserverArgs(etcd.url, port, certs, await admissionConfig(dir, certs)),
+        ...auditArgs(policyFile, options.auditLogPath),
+      ],
       join(dir, 'kube-apiserver.log'),
     );
     processes.push(apiserver);

@@ -70,6 +70,13 @@ const lambdaSchema = z
     /** PKO's --registry-host-overrides and --image-prefix-overrides, as `from=to,…`. */
     GANTRY_REGISTRY_HOST_OVERRIDES: z.string().optional(),
     GANTRY_IMAGE_PREFIX_OVERRIDES: z.string().optional(),
+    /** Bearer tokens (comma-separated) the API server presents to the admission webhooks (its kubeConfigFile). */
+    GANTRY_ADMISSION_TOKEN: z
+      .string()
+      .refine((v) => v.split(',').every((t) => t.trim().length >= 16), {
+        message: 'each token (comma-separated) must be at least 16 characters long',
+      })
+      .optional(),
     AWS_REGION: z.string().optional(),
     AWS_ACCESS_KEY_ID: z.string().optional(),
     AWS_SECRET_ACCESS_KEY: z.string().optional(),
@@ -102,6 +109,8 @@ export interface LambdaEnv {
   readonly kubeconfig: KubeconfigSource;
   readonly eksCluster?: string;
   readonly eventsAuth: EventsAuth;
+  /** Bearer tokens an admission caller must present (empty: admission is open; see the README's trust model). */
+  readonly admissionTokens: readonly string[];
   readonly admissionBudgetMs: number;
   readonly fullResyncMs: number;
   readonly namespace: string;
@@ -171,6 +180,10 @@ export function lambdaEnv(env: Readonly<Record<string, string | undefined>> = pr
     kubeconfig,
     ...(e.GANTRY_EKS_CLUSTER !== undefined ? { eksCluster: e.GANTRY_EKS_CLUSTER } : {}),
     eventsAuth,
+    admissionTokens: (e.GANTRY_ADMISSION_TOKEN ?? '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== ''),
     admissionBudgetMs: e.GANTRY_ADMISSION_FETCH === 'true' ? Number(e.GANTRY_ADMISSION_BUDGET_MS) : 0,
     fullResyncMs: Number(e.GANTRY_FULL_RESYNC_MS),
     namespace: e.GANTRY_NAMESPACE,

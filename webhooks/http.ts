@@ -9,6 +9,11 @@ export interface HttpRequest {
   /** Lower-case header names; repeated headers joined with `, `. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Uint8Array;
+  /**
+   * The TLS client certificate the caller presented, as the host's TLS server saw it: `verified` when its chain
+   * ends at the host's admission client CA; `names` its common name and DNS/IP SANs.
+   */
+  readonly clientCertificate?: { readonly verified: boolean; readonly names: readonly string[] };
 }
 
 export interface HttpResponse {

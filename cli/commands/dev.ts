@@ -9,7 +9,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { cacheRoot } from '../../devenv/binaries.js';
+import { binaryPath, cacheRoot, ensureBinaries, type BinaryName } from '../../devenv/binaries.js';
+import { buildProgress } from '../../devenv/build-progress.js';
 import { startControlPlane } from '../../devenv/control-plane.js';
 import { startRegistry } from '../../devenv/registry.js';
 import {
@@ -37,10 +38,13 @@ Usage:
   gantry dev down          stop every component by pid and remove its data
 
 Examples:
-  gantry dev up --full
+  gantry dev up --full        (prints the kubeconfig and the kubectl it built)
   export KUBECONFIG=$(gantry dev status --kubeconfig)
-  kubectl get crd
+  ~/.cache/gantry/bin/kubectl-v1.37.2/kubectl get crd
   gantry dev down
+
+The first \`up\` builds the binaries from their Go modules (about 15 minutes on 2 cores with --full): it says how
+long it expects at the start and shows each step's progress on stderr.
 `;
 
 const stateSchema = z.object({
@@ -145,6 +149,37 @@ interface UpOptions {
   readonly s3: boolean;
 }
 
+/** The binaries an environment of these options runs, kubectl included (the commands printed use it). */
+export function environmentBinaries(options: UpOptions): BinaryName[] {
+  return [
+    'etcd',
+    'kube-apiserver',
+    'kubectl',
+    ...(options.full ? (['kube-controller-manager', 'kube-scheduler', 'kwok'] as const) : []),
+    ...(options.registry ? (['registry'] as const) : []),
+    ...(options.s3 ? (['minio'] as const) : []),
+  ];
+}
+
+/**
+ * Build what the environment needs before anything starts, as one plan: the whole set-up's expected time is said
+ * once, then each step shows its progress on stderr (a status line on a terminal, a line per step otherwise).
+ */
+export async function prepareBinaries(options: UpOptions, io: CliIO): Promise<void> {
+  const progress = buildProgress({
+    write: io.stderr,
+    isTTY: io.stderrIsTTY === true,
+    ...(process.stderr.columns > 0 ? { columns: process.stderr.columns } : {}),
+  });
+  await ensureBinaries(
+    environmentBinaries(options),
+    (l) => {
+      io.stderr(`${l}\n`);
+    },
+    { progress },
+  );
+}
+
 async function extras(options: UpOptions, state: DevState, io: CliIO): Promise<DevState> {
   let next = state;
   if (options.registry) {
@@ -218,6 +253,7 @@ async function up(io: CliIO, options: UpOptions): Promise<number> {
       await down({ ...io, stdout: () => undefined });
     }
   }
+  await prepareBinaries(options, io);
   const dir = join(devDir(), 'run');
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -242,7 +278,7 @@ async function up(io: CliIO, options: UpOptions): Promise<number> {
   const state = await extras(options, base, io);
   await writeFile(statePath(), `${JSON.stringify(state, null, 2)}\n`);
   io.stdout(
-    `Local control plane ready in ${(cp.startMs / 1000).toFixed(1)} s (${options.full ? 'full' : 'plain'} mode).\nkubeconfig: ${cp.kubeconfigPath}\n`,
+    `Local control plane ready in ${(cp.startMs / 1000).toFixed(1)} s (${options.full ? 'full' : 'plain'} mode).\nkubeconfig: ${cp.kubeconfigPath}\nkubectl:    ${binaryPath('kubectl')}\n`,
   );
   if (state.registry !== undefined)
     io.stdout(

@@ -11,6 +11,7 @@ import type { KubeObject } from '../../shared/ports.js';
 import { eventsAuthSchema, type EventsAuth } from '../../shared/triggers/events-auth.js';
 import { parseShard, type Shard } from '../../shared/triggers/index.js';
 import { webhookConfigurations } from '../../shared/triggers/webhook-config.js';
+import { admissionAuth, type AdmissionAuth } from '../../webhooks/admission-auth.js';
 import type { EngineOptions } from '../../functions/hosts/engine.js';
 import type { StepRecord } from '../../functions/steps/run-step.js';
 import type { CliIO } from '../command.js';
@@ -156,6 +157,50 @@ export function shardFlag(value: string | undefined): Shard | undefined {
   return shard;
 }
 
+async function readFlagFile(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--${flag} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * `--admission-client-ca FILE [--admission-client-names a,b]` and/or `--admission-token-file FILE` (one token per
+ * line): how the API server authenticates itself to the admission webhooks (its AdmissionConfiguration's
+ * kubeConfigFile). A client CA needs TLS.
+ */
+async function admissionAuthFlags(
+  values: ServeFlagValues,
+  tls: boolean,
+): Promise<{ auth: AdmissionAuth | undefined; clientCA?: string }> {
+  const caFile = values['admission-client-ca'];
+  const tokenFile = values['admission-token-file'];
+  if (values['admission-client-names'] !== undefined && caFile === undefined)
+    throw new UsageError('--admission-client-names needs --admission-client-ca');
+  if (caFile !== undefined && !tls)
+    throw new UsageError('--admission-client-ca needs TLS on this listener (not --plain-http)');
+  if (caFile === undefined && tokenFile === undefined) return { auth: undefined };
+  const clientCA = caFile !== undefined ? await readFlagFile(caFile, 'admission-client-ca') : undefined;
+  if (clientCA !== undefined && !clientCA.includes('-----BEGIN CERTIFICATE-----'))
+    throw new UsageError(`--admission-client-ca ${caFile ?? ''}: no PEM certificate in the file`);
+  const tokens =
+    tokenFile !== undefined ? (await readFlagFile(tokenFile, 'admission-token-file')).split('\n') : [];
+  try {
+    const auth = admissionAuth({
+      clientCertificate: clientCA !== undefined,
+      clientNames: (values['admission-client-names'] ?? '').split(',').filter((n) => n !== ''),
+      tokens,
+    });
+    if (tokenFile !== undefined && auth.tokenDigests.length === 0)
+      throw new UsageError(`--admission-token-file ${tokenFile}: no token in the file`);
+    return { auth, ...(clientCA !== undefined ? { clientCA } : {}) };
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`--admission-token-file: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 /** The flags `gantry serve` and `gantry run --serve` share. */
 export const SERVE_FLAGS = {
   addr: { type: 'string' },
@@ -169,6 +214,9 @@ export const SERVE_FLAGS = {
   'events-config': { type: 'string' },
   shard: { type: 'string' },
   'drain-period': { type: 'string' },
+  'admission-client-ca': { type: 'string' },
+  'admission-client-names': { type: 'string' },
+  'admission-token-file': { type: 'string' },
 } as const;
 
 export interface ServeFlagValues {
@@ -183,12 +231,16 @@ export interface ServeFlagValues {
   'events-config'?: string;
   shard?: string;
   'drain-period'?: string;
+  'admission-client-ca'?: string;
+  'admission-client-names'?: string;
+  'admission-token-file'?: string;
 }
 
 export interface ServeSettings {
   readonly host: string;
   readonly port: number;
-  readonly tls: { cert: string; key: string } | undefined;
+  readonly tls: { cert: string; key: string; clientCA?: string } | undefined;
+  readonly admissionAuth: AdmissionAuth | undefined;
   readonly ca: string | undefined;
   readonly admissionBudgetMs: number;
   readonly eventsAuth: EventsAuth;
@@ -209,10 +261,19 @@ export async function serveSettings(values: ServeFlagValues): Promise<ServeSetti
   if (register && values['dev-cert'] === undefined)
     throw new UsageError('--register-webhooks needs --dev-cert (the CA the API server must trust)');
   const files = await tlsFiles(values);
+  const auth = await admissionAuthFlags(values, files !== undefined);
   return {
     host,
     port,
-    tls: files === undefined ? undefined : { cert: files.cert, key: files.key },
+    tls:
+      files === undefined
+        ? undefined
+        : {
+            cert: files.cert,
+            key: files.key,
+            ...(auth.clientCA !== undefined ? { clientCA: auth.clientCA } : {}),
+          },
+    admissionAuth: auth.auth,
     ca: files?.ca,
     admissionBudgetMs: fetch ? budgetMs : 0,
     eventsAuth,

@@ -79,6 +79,7 @@ async function serveRunner(
     tls: settings.tls,
     eventsAuth: settings.eventsAuth,
     admissionBudgetMs: settings.admissionBudgetMs,
+    ...(settings.admissionAuth !== undefined ? { admissionAuth: settings.admissionAuth } : {}),
     log: (m) => {
       io.stderr(`${m}\n`);
     },

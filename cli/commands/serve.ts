@@ -35,6 +35,13 @@ Flags:
   --full-resync-interval DURATION   run every object this often, to correct drift nobody reported (default 1h)
   --admission-fetch true|false      fetch the package at admission to check its config schema (default true)
   --admission-budget DURATION       time allowed for that fetch; past it the request is admitted with a warning (default 2s)
+  --admission-client-ca FILE        only callers with a client certificate signed by this CA reach the admission
+                                    endpoints (the API server's, from its AdmissionConfiguration kubeConfigFile);
+                                    others get 401 and cause no work
+  --admission-client-names LIST     ... and whose CN or SAN is one of these (comma-separated)
+  --admission-token-file FILE       ... or that present one of these bearer tokens (one per line, >= 16 characters)
+  --metrics-addr HOST:PORT          Prometheus metrics on /metrics on a listener of its own (default: off; never on
+                                    the webhook listener)
   --events-config FILE              YAML: how each event source authenticates (see README "Events")
   --shard I/N                       this replica's share of the tick's work (keys split by a stable hash)
   --handback-url URL                on stop, POST the keys still waiting to URL as run.gantry.reconcile CloudEvents
@@ -47,8 +54,8 @@ Flags:
   -h, --help                        help
 
 Durations: 500ms, 10s, 5m, 1h, or plain seconds. Endpoints: /webhooks/validate, /webhooks/mutate, /events,
-/healthz, /readyz, /metrics. On SIGTERM or SIGINT: /readyz fails at once, requests are served for the drain
-period, then the listener closes and the host stops after the steps in flight finish.
+/healthz, /readyz. On SIGTERM or SIGINT: /readyz fails at once, requests are served for the drain period, then
+the listener closes and the host stops after the steps in flight finish.
 `;
 
 export const serveCommand: Command = {
@@ -66,6 +73,7 @@ export const serveCommand: Command = {
         'image-prefix-overrides': { type: 'string' },
         'registry-host-overrides': { type: 'string' },
         'handback-url': { type: 'string' },
+        'metrics-addr': { type: 'string' },
       },
     });
     const tickMs = durationMs(values['resync-interval'], 'resync-interval', 10_000);
@@ -83,6 +91,7 @@ export const serveCommand: Command = {
       fullResyncMs,
       admissionBudgetMs: settings.admissionBudgetMs,
       eventsAuth: settings.eventsAuth,
+      ...(settings.admissionAuth !== undefined ? { admissionAuth: settings.admissionAuth } : {}),
       ...(settings.shard !== undefined ? { shard: settings.shard } : {}),
       ...(values['handback-url'] !== undefined ? { handbackUrl: values['handback-url'] } : {}),
       drainMs: settings.drainMs,
@@ -90,10 +99,15 @@ export const serveCommand: Command = {
         io.stderr(`${m}\n`);
       },
     });
+    const metrics =
+      values['metrics-addr'] !== undefined
+        ? await serve.engine.metrics.serve(values['metrics-addr'])
+        : undefined;
     await announce(settings, serve.port, (o) => serve.engine.client.apply(o, { force: true }), io);
     await untilSignal();
     io.stderr('stopping: waiting for the steps in flight\n');
     await serve.stop();
+    metrics?.close();
     return 0;
   },
 };

@@ -5,7 +5,9 @@
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:https';
+import { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { refuseAdmissionCaller } from '../../webhooks/admission-auth.js';
 import { normaliseHeaders, MAX_BODY_BYTES, type HttpRequest } from '../../webhooks/http.js';
 import { handleRequest, type RouterDeps } from '../../webhooks/router.js';
 import type { EngineMetrics } from '../adapters/metrics.js';
@@ -13,30 +15,75 @@ import type { EngineMetrics } from '../adapters/metrics.js';
 export interface TlsFiles {
   readonly cert: string;
   readonly key: string;
+  /**
+   * PEM of the CA that signs the API server's admission client certificate: clients are asked for a certificate,
+   * and one that chains to this CA is `verified` (none is refused at the TLS level: a token may still pass).
+   */
+  readonly clientCA?: string;
 }
 
-function toRequest(req: Request): HttpRequest {
-  const body: unknown = req.body;
+/** The client certificate of a TLS connection: whether it chains to the client CA, its CN and SANs. */
+function clientCertificate(req: Request): HttpRequest['clientCertificate'] {
+  const socket = req.socket;
+  if (!(socket instanceof TLSSocket)) return undefined;
+  const cert = socket.getPeerCertificate();
+  if (Object.keys(cert).length === 0) return undefined;
+  const cn = cert.subject.CN;
+  const sans = (cert.subjectaltname ?? '')
+    .split(', ')
+    .map((s) => s.replace(/^(DNS|IP Address):/, ''))
+    .filter((s) => s !== '');
+  return { verified: socket.authorized, names: [...(typeof cn === 'string' ? [cn] : []), ...sans] };
+}
+
+function toRequest(req: Request, body: Uint8Array = new Uint8Array()): HttpRequest {
+  const cert = clientCertificate(req);
   return {
     method: req.method,
     path: req.path,
     headers: normaliseHeaders(req.headers),
-    body: body instanceof Uint8Array ? body : new Uint8Array(),
+    body,
+    ...(cert !== undefined ? { clientCertificate: cert } : {}),
   };
 }
 
-/** The app: core routes plus `/metrics`. */
-export function createApp(deps: RouterDeps, metrics: EngineMetrics): express.Express {
+export interface AppOptions {
+  /** Serve `/metrics` on this listener too (default false: the webhook listener is reachable by callers). */
+  readonly metrics?: boolean;
+}
+
+/** The app: core routes, and `/metrics` when asked for. */
+export function createApp(
+  deps: RouterDeps,
+  metrics: EngineMetrics,
+  options: AppOptions = {},
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.get('/metrics', (_req, res) => {
-    void metrics.registry.metrics().then((text) => {
-      res.type(metrics.registry.contentType).send(text);
+  if (options.metrics === true)
+    app.get('/metrics', (_req, res) => {
+      void metrics.registry.metrics().then((text) => {
+        res.type(metrics.registry.contentType).send(text);
+      });
     });
+  // An admission caller without the configured credentials is refused before its body is read.
+  app.use((req, res, next) => {
+    const auth = deps.admissionAuth;
+    const refused =
+      auth !== undefined && req.path.startsWith('/webhooks/')
+        ? refuseAdmissionCaller(toRequest(req), auth)
+        : undefined;
+    if (refused === undefined) {
+      next();
+      return;
+    }
+    metrics.httpRequest(req.path, 401);
+    res.status(401).set('connection', 'close').json({ error: refused });
   });
   app.use(express.raw({ type: () => true, limit: MAX_BODY_BYTES }));
   app.use((req, res, next) => {
-    handleRequest(toRequest(req), deps).then(
+    const body: unknown = req.body;
+    handleRequest(toRequest(req, body instanceof Uint8Array ? body : undefined), deps).then(
       (answer) => {
         metrics.httpRequest(req.path, answer.status);
         res.status(answer.status).set(answer.headers).send(answer.body);
@@ -77,7 +124,17 @@ export async function listen(
   const server: Server =
     tls === undefined
       ? createHttpServer(app)
-      : createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, app);
+      : createServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            minVersion: 'TLSv1.2',
+            ...(tls.clientCA !== undefined
+              ? { ca: tls.clientCA, requestCert: true, rejectUnauthorized: false }
+              : {}),
+          },
+          app,
+        );
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {

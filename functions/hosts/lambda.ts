@@ -34,6 +34,7 @@ import { lambdaEnv, type LambdaEnv } from '../config.js';
 import { createEngine, type Engine } from './engine.js';
 import { keyOf, refOfKey, routerDeps, TriggerCore, whoAmI } from './triggers.js';
 import type { RouterDeps } from '../../webhooks/router.js';
+import { admissionAuth } from '../../webhooks/admission-auth.js';
 
 export interface LambdaContext {
   getRemainingTimeInMillis(): number;
@@ -137,6 +138,10 @@ export async function createLambdaHost(env: LambdaEnv): Promise<LambdaHost> {
       admissionKeys.push(keyOf(ref));
     },
     ready: () => true,
+    // The Function URL is public: with tokens configured, only the API server's requests reach admission.
+    ...(env.admissionTokens.length > 0
+      ? { admissionAuth: admissionAuth({ clientCertificate: false, tokens: env.admissionTokens }) }
+      : {}),
   });
   const target =
     env.functionName !== undefined && env.region !== undefined && env.credentials !== undefined

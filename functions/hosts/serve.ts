@@ -8,6 +8,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { errorMessage } from '../../shared/errors.js';
 import type { EventsAuth } from '../../shared/triggers/events-auth.js';
+import type { AdmissionAuth } from '../../webhooks/admission-auth.js';
 import type { Shard } from '../../shared/triggers/index.js';
 import { RECONCILE_EVENT } from '../../webhooks/events.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
@@ -23,6 +24,10 @@ export interface HttpHostOptions {
   /** 0: admission does not fetch packages. */
   readonly admissionBudgetMs: number;
   readonly log: (message: string) => void;
+  /** Who may call the admission endpoints (default: anyone; the TLS files then carry the client CA). */
+  readonly admissionAuth?: AdmissionAuth;
+  /** Serve `/metrics` on the webhook listener too (default: not; `--metrics-addr` is a listener of its own). */
+  readonly metricsOnListener?: boolean;
 }
 
 export interface HttpHost {
@@ -55,8 +60,10 @@ export async function startHttpHost(
     admissionBudgetMs: options.admissionBudgetMs,
     selfUsername,
     ready: () => isReady,
+    ...(options.admissionAuth !== undefined ? { admissionAuth: options.admissionAuth } : {}),
   });
-  const server = await listen(createApp(deps, engine.metrics), options.tls, options.host, options.port);
+  const app = createApp(deps, engine.metrics, { metrics: options.metricsOnListener === true });
+  const server = await listen(app, options.tls, options.host, options.port);
   let draining = false;
   server.prependListener('request', (_req, res) => {
     if (draining) res.setHeader('connection', 'close');

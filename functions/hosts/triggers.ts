@@ -17,6 +17,7 @@ import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import { imageMatches, isDue, owns, resolvedDigest, type Shard } from '../../shared/triggers/index.js';
 import type { DispatchReason, ManifestLookup } from '../../webhooks/admission.js';
 import type { ImagePush } from '../../webhooks/registry-events.js';
+import type { AdmissionAuth } from '../../webhooks/admission-auth.js';
 import type { RouterDeps } from '../../webhooks/router.js';
 import type { EventsAuth } from '../../shared/triggers/events-auth.js';
 import { ReplayGuard } from '../../webhooks/replay.js';
@@ -377,6 +378,8 @@ export function routerDeps(
     /** Where admission triggers go (default: the core's dispatcher). */
     readonly admissionDispatch?: (ref: ObjectRef, reason: DispatchReason) => void;
     readonly ready: () => boolean;
+    /** Who may call the admission endpoints (default: anyone). */
+    readonly admissionAuth?: AdmissionAuth;
   },
 ): RouterDeps {
   const dispatch = (ref: ObjectRef, reason: DispatchReason): void => {
@@ -402,5 +405,6 @@ export function routerDeps(
       busy: () => core.full,
     },
     ready: options.ready,
+    ...(options.admissionAuth !== undefined ? { admissionAuth: options.admissionAuth } : {}),
   };
 }

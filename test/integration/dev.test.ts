@@ -38,8 +38,11 @@ describe('gantry dev', () => {
     const up = await gantry('up');
     expect(up.code).toBe(0);
     expect(up.stdout).toMatch(
-      /^Local control plane ready in \d+\.\d s \(plain mode\)\.\nkubeconfig: .*\/run\/kubeconfig\n$/,
+      /^Local control plane ready in \d+\.\d s \(plain mode\)\.\nkubeconfig: .*\/run\/kubeconfig\nkubectl: {4}(\/.*\/kubectl)\n$/,
     );
+    // The kubectl it prints was built with the environment and runs against it.
+    const kubectl = /\nkubectl: {4}(\S+)\n/.exec(up.stdout)?.[1] ?? '';
+    expect(existsSync(kubectl)).toBe(true);
     const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as {
       processes: { name: string; pid: number }[];
       ports: number[];

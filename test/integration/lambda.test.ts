@@ -63,13 +63,21 @@ data:
   };
 }
 
-function functionUrl(method: string, path: string, body: unknown): unknown {
+/** The token the API server presents to the admission webhook (its kubeConfigFile): the Function URL is public. */
+const ADMISSION_TOKEN = 'admission-token-0123456789abcdef';
+
+function functionUrl(
+  method: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = { authorization: `Bearer ${ADMISSION_TOKEN}` },
+): unknown {
   return {
     version: '2.0',
     routeKey: '$default',
     rawPath: path,
     rawQueryString: '',
-    headers: { 'content-type': 'application/json', host: 'abc.lambda-url.eu-west-1.on.aws' },
+    headers: { 'content-type': 'application/json', host: 'abc.lambda-url.eu-west-1.on.aws', ...headers },
     requestContext: {
       http: { method, path, protocol: 'HTTP/1.1', sourceIp: '10.0.0.1', userAgent: 'kube-apiserver' },
     },
@@ -118,18 +126,53 @@ beforeAll(async () => {
   bundleEntry = bundle.entry;
   process.env['GANTRY_KUBECONFIG'] = await inlineKubeconfig();
   process.env['GANTRY_NAMESPACE'] = ns;
+  process.env['GANTRY_ADMISSION_TOKEN'] = ADMISSION_TOKEN;
   process.env['GANTRY_REGISTRY_HOST_OVERRIDES'] = `${ECR}=${inject('registry').host}`;
   const mod = (await import(pathToFileURL(bundle.entry).href)) as { handler: Handler };
   handler = mod.handler;
 });
 
 afterAll(async () => {
-  for (const k of ['GANTRY_KUBECONFIG', 'GANTRY_NAMESPACE', 'GANTRY_REGISTRY_HOST_OVERRIDES'])
+  for (const k of [
+    'GANTRY_KUBECONFIG',
+    'GANTRY_NAMESPACE',
+    'GANTRY_REGISTRY_HOST_OVERRIDES',
+    'GANTRY_ADMISSION_TOKEN',
+  ])
     Reflect.deleteProperty(process.env, k);
   await deleteNamespace(admin, ns);
 });
 
 describe('the bundled Lambda handler', () => {
+  it('refuses admission requests without the configured token (401) before reading them', async () => {
+    const review = {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: 'forged',
+        kind: { group: 'package-operator.run', version: 'v1alpha1', kind: 'Package' },
+        operation: 'CREATE',
+        namespace: ns,
+        name: 'forged',
+        userInfo: { username: 'mallory' },
+        object: { spec: { image: '127.0.0.1:1/forged:v1' } },
+      },
+    };
+    const reason = '{"error":"admission requests must present a bearer token configured for this webhook"}';
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer wrong-token-0123456789abcdef' },
+      { authorization: ADMISSION_TOKEN },
+    ];
+    for (const headers of attempts) {
+      const answer = (await handler(functionUrl('POST', '/webhooks/validate', review, headers), context)) as {
+        statusCode: number;
+        body: string;
+      };
+      expect([headers, answer.statusCode, answer.body]).toEqual([headers, 401, reason]);
+    }
+  });
+
   it('installs on a Function URL admission request and schedule ticks, and upgrades on an ECR push', async () => {
     await pushPackage('lambda', files('one'), 'stable');
     const image = `${ECR}/engine-test/lambda:stable`;

@@ -5,7 +5,9 @@
  */
 import { execFile } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:https';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,6 +16,8 @@ import { startRegistry, type Registry } from '../../devenv/registry.js';
 import { startServe, type ServeHost } from '../../functions/hosts/serve.js';
 import type { KubeObject } from '../../shared/ports.js';
 import { webhookConfigurations } from '../../shared/triggers/webhook-config.js';
+import { admissionAuth } from '../../webhooks/admission-auth.js';
+import { ADMISSION_CLIENT_NAME, makeServingCertificates } from '../../devenv/certs.js';
 import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
 import { conditions, eventually, manifest, pkgRef, pushPackage } from './setup/engine.js';
 
@@ -57,11 +61,15 @@ interface Answer {
   readonly body: string;
 }
 
+/** The API server's admission client certificate, which `post` presents unless told not to. */
+let admissionClient: { cert: string; key: string } | undefined;
+
 async function post(
   path: string,
   body: string | Buffer,
   headers: Record<string, string>,
   method = 'POST',
+  client: { cert: string; key: string } | undefined = admissionClient,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -71,6 +79,7 @@ async function post(
         path,
         method,
         ca,
+        ...(client !== undefined ? { cert: client.cert, key: client.key } : {}),
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
       },
       (res) => {
@@ -120,6 +129,8 @@ let ca = '';
 let ns = '';
 let serve: ServeHost;
 const logs: string[] = [];
+/** `Kind ns/name` of every step this file's hosts ran. */
+const records: string[] = [];
 
 async function startHost(tickMs: number, handbackUrl?: string): Promise<ServeHost> {
   const kube = inject('kube');
@@ -130,7 +141,10 @@ async function startHost(tickMs: number, handbackUrl?: string): Promise<ServeHos
     tls: {
       cert: await readFile(kube.serverCertFile, 'utf8'),
       key: await readFile(kube.serverKeyFile, 'utf8'),
+      // The local API server presents its admission client certificate (signed by the test CA) to every webhook.
+      clientCA: await readFile(kube.caFile, 'utf8'),
     },
+    admissionAuth: admissionAuth({ clientCertificate: true, clientNames: [ADMISSION_CLIENT_NAME] }),
     concurrency: 4,
     namespace: ns,
     tickMs,
@@ -143,15 +157,13 @@ async function startHost(tickMs: number, handbackUrl?: string): Promise<ServeHos
       cloudevents: { hmacSecret: HMAC_SECRET },
     },
     log: (m) => logs.push(m),
-    ...(process.env['GANTRY_TEST_LOG'] === '1'
-      ? {
-          record: (r) => {
-            process.stderr.write(
-              `${r.key.kind} ${r.key.namespace}/${r.key.name} ${r.step} ${r.outcome} ${r.requeueAfterMs ?? ''} ${r.error ?? ''}\n`,
-            );
-          },
-        }
-      : {}),
+    record: (r) => {
+      records.push(`${r.key.kind} ${r.key.namespace}/${r.key.name}`);
+      if (process.env['GANTRY_TEST_LOG'] === '1')
+        process.stderr.write(
+          `${r.key.kind} ${r.key.namespace}/${r.key.name} ${r.step} ${r.outcome} ${r.requeueAfterMs ?? ''} ${r.error ?? ''}\n`,
+        );
+    },
   });
 }
 
@@ -181,6 +193,10 @@ async function configMapValue(name: string): Promise<string | undefined> {
 
 beforeAll(async () => {
   ca = await readFile(inject('kube').caFile, 'utf8');
+  admissionClient = {
+    cert: await readFile(inject('kube').admissionCertFile, 'utf8'),
+    key: await readFile(inject('kube').admissionKeyFile, 'utf8'),
+  };
   ns = await createNamespace(admin, 'serve');
 });
 
@@ -406,6 +422,54 @@ describe('admission webhooks called by the real kube-apiserver over TLS', () => 
     }
   });
 
+  it('refuses admission callers without the API server client certificate (401) and does no work for them', async () => {
+    const review = (name: string): string =>
+      JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'forged',
+          kind: { group: 'package-operator.run', version: 'v1alpha1', kind: 'Package' },
+          resource: { group: 'package-operator.run', version: 'v1alpha1', resource: 'packages' },
+          operation: 'CREATE',
+          namespace: ns,
+          name,
+          userInfo: { username: 'mallory' },
+          object: {
+            apiVersion: 'package-operator.run/v1alpha1',
+            kind: 'Package',
+            metadata: { name, namespace: ns },
+            spec: { image: '127.0.0.1:1/forged/image:v1' },
+          },
+        },
+      });
+    const json = { 'content-type': 'application/json' };
+    const reason =
+      '{"error":"admission requests must present the API server client certificate configured for this webhook"}';
+    const selfSigned = await makeServingCertificates(await mkdtemp(join(tmpdir(), 'gantry-forged-')));
+    const other = {
+      cert: await readFile(selfSigned.serverCert, 'utf8'),
+      key: await readFile(selfSigned.serverKey, 'utf8'),
+    };
+    const before = records.length;
+    for (const [label, client] of [
+      ['no certificate', undefined],
+      ['a certificate of another CA', other],
+    ] as const) {
+      for (const path of ['/webhooks/validate', '/webhooks/mutate']) {
+        const answer = await post(path, review(`forged-${path.slice(10)}`), json, 'POST', client);
+        expect([label, path, answer.status, answer.body]).toEqual([label, path, 401, reason]);
+      }
+    }
+    // The same review with the API server's certificate is answered (the handler ran).
+    const real = await post('/webhooks/validate', review('forged-real'), json);
+    expect(real.status).toBe(200);
+    // No forged key ran: nothing was read or logged for it, and no such Package exists.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(records.slice(before).filter((r) => /forged-(validate|mutate)$/.test(r))).toEqual([]);
+    expect(await getPackageOrUndefined('forged-validate')).toBeUndefined();
+  });
+
   it('answers bad input correctly and changes nothing', async () => {
     const json = { 'content-type': 'application/json' };
     const before = await getPackageOrUndefined('pushed');
@@ -538,7 +602,12 @@ describe('admission webhooks called by the real kube-apiserver over TLS', () => 
       kind: 'AdmissionReview',
       response: { uid: 'u1', allowed: true, warnings: ['gantry does not validate apps/v1, Kind=Deployment'] },
     });
-    const metrics = await post('/metrics', '', {}, 'GET');
+    // Metrics are not on the webhook listener (anyone who reaches a webhook could read them there).
+    expect(await post('/metrics', '', {}, 'GET')).toEqual({
+      status: 404,
+      body: '{"error":"no route /metrics"}',
+    });
+    const metrics = { body: await serve.engine.metrics.registry.metrics() };
     expect(metrics.body).toContain('gantry_events_refused_total{source="cloudevents",code="401"} 1');
     expect(metrics.body).toContain('gantry_events_refused_total{source="unknown",code="401"} 1');
   });

@@ -16,6 +16,9 @@ export interface ProvidedKube {
   /** A serving certificate for 127.0.0.1 / localhost signed by `caFile` (for test HTTPS servers). */
   readonly serverCertFile: string;
   readonly serverKeyFile: string;
+  /** The client certificate the API server presents to admission webhooks (signed by `caFile`). */
+  readonly admissionCertFile: string;
+  readonly admissionKeyFile: string;
   readonly startMs: number;
 }
 
@@ -50,6 +53,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     keyFile: cp.certs.adminKey,
     serverCertFile: cp.certs.serverCert,
     serverKeyFile: cp.certs.serverKey,
+    admissionCertFile: cp.certs.admissionCert,
+    admissionKeyFile: cp.certs.admissionKey,
     startMs: cp.startMs,
   });
   // Test workers are forked after this and inherit it: Node then trusts the test CA (HTTPS tarball tests).
