@@ -105,15 +105,17 @@ export class HttpClient {
     return out;
   }
 
-  /** Refuse a hop to a non-public address the origin is not in and the operator did not allow. */
-  private async checkAddress(
-    url: URL,
-    method: string,
-    origin: ReadonlySet<AddressClass>,
-    originHost: string,
-  ): Promise<void> {
+  /**
+   * Refuse a hop to a non-public address the origin is not in and the operator did not allow. The origin itself
+   * needs no check, and its classes are looked up only when the hop is to some non-public address.
+   */
+  private async checkAddress(url: URL, method: string, originHost: string): Promise<void> {
+    if (url.host === originHost) return;
+    const target = await this.classesOf(url.host, method);
+    if ([...target.keys()].every((cls) => cls === 'public')) return;
+    const origin = new Set((await this.classesOf(originHost, method)).keys());
     const allowed = this.options.allowedNetworks ?? new Set<AddressClass>();
-    for (const [cls, address] of await this.classesOf(url.host, method))
+    for (const [cls, address] of target)
       if (!reachable(cls, origin, allowed))
         throw new RetryableError(
           `${method} to ${url.host} refused: it is a ${cls} address (${address}), named on behalf of ${originHost}, which is not; an operator can allow the class with GANTRY_REGISTRY_NETWORKS=${cls}`,
@@ -146,9 +148,8 @@ export class HttpClient {
     let url = new URL(request.url);
     const authorizationHost = request.authorizationHost ?? url.host;
     const originHost = request.originHost ?? url.host;
-    const origin = new Set((await this.classesOf(originHost, method)).keys());
     for (let hop = 0; ; hop++) {
-      await this.checkAddress(url, method, origin, originHost);
+      await this.checkAddress(url, method, originHost);
       this.checkScheme(url, method);
       const response = await this.once(method, url, request, url.host === authorizationHost);
       const location = response.headers.get('location');
