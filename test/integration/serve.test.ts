@@ -499,7 +499,12 @@ describe('admission webhooks called by the real kube-apiserver over TLS', () => 
         413,
         'the body is over 1048576 bytes',
       ],
-      ['no token', await post('/events', JSON.stringify({ events: [] }), json), 401, 'unauthenticated event'],
+      [
+        'no token',
+        await post('/events', JSON.stringify({ events: [] }), json),
+        401,
+        'unauthenticated distribution event',
+      ],
       [
         'forged HMAC',
         await post('/events', gantryPush('x'), {
@@ -609,7 +614,7 @@ describe('admission webhooks called by the real kube-apiserver over TLS', () => 
     });
     const metrics = { body: await serve.engine.metrics.registry.metrics() };
     expect(metrics.body).toContain('gantry_events_refused_total{source="cloudevents",code="401"} 1');
-    expect(metrics.body).toContain('gantry_events_refused_total{source="unknown",code="401"} 1');
+    expect(metrics.body).toContain('gantry_events_refused_total{source="distribution",code="401"} 1');
   });
 });
 
