@@ -69,7 +69,8 @@ async function post(
   body: string | Buffer,
   headers: Record<string, string>,
   method = 'POST',
-  client: { cert: string; key: string } | undefined = admissionClient,
+  // null: no client certificate (an explicit undefined would take the default).
+  client: { cert: string; key: string } | null = admissionClient ?? null,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -79,7 +80,7 @@ async function post(
         path,
         method,
         ca,
-        ...(client !== undefined ? { cert: client.cert, key: client.key } : {}),
+        ...(client !== null ? { cert: client.cert, key: client.key } : {}),
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
       },
       (res) => {
@@ -453,7 +454,7 @@ describe('admission webhooks called by the real kube-apiserver over TLS', () => 
     };
     const before = records.length;
     for (const [label, client] of [
-      ['no certificate', undefined],
+      ['no certificate', null],
       ['a certificate of another CA', other],
     ] as const) {
       for (const path of ['/webhooks/validate', '/webhooks/mutate']) {
