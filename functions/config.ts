@@ -3,6 +3,7 @@
  * The only reader of process.env (design.md §4): the engine's environment, parsed once with zod.
  */
 import { z } from 'zod';
+import { parseNetworkClasses, type AddressClass } from '../shared/oci/network.js';
 import { parseOverrideList } from '../shared/oci/reference.js';
 import { eventsAuthSchema, type EventsAuth } from '../shared/triggers/events-auth.js';
 
@@ -15,6 +16,11 @@ const schema = z.object({
   /** The namespace and service account whose imagePullSecrets authenticate pulls (in-cluster). */
   POD_NAMESPACE: z.string().optional(),
   GANTRY_SERVICE_ACCOUNT: z.string().optional(),
+  /** Non-public address classes a token realm or redirect may reach for any registry: `loopback,link-local,private`. */
+  GANTRY_REGISTRY_NETWORKS: z
+    .string()
+    .refine((s) => parseNetworkClasses(s).ok, 'a comma-separated list of loopback, link-local, private')
+    .optional(),
 });
 
 export interface EngineEnv {
@@ -22,6 +28,12 @@ export interface EngineEnv {
   readonly hashModifier?: number;
   readonly podNamespace?: string;
   readonly serviceAccount: string;
+  readonly registryNetworks: ReadonlySet<AddressClass>;
+}
+
+function networks(text: string): Set<AddressClass> {
+  const parsed = parseNetworkClasses(text);
+  return parsed.ok ? parsed.value : new Set();
 }
 
 /** Parse the environment; an invalid value is an error naming the variable. */
@@ -39,6 +51,7 @@ export function engineEnv(env: Readonly<Record<string, string | undefined>> = pr
       : {}),
     ...(e.POD_NAMESPACE !== undefined ? { podNamespace: e.POD_NAMESPACE } : {}),
     serviceAccount: e.GANTRY_SERVICE_ACCOUNT ?? 'gantry',
+    registryNetworks: networks(e.GANTRY_REGISTRY_NETWORKS ?? ''),
   };
 }
 

@@ -233,3 +233,65 @@ describe('mutating webhook', () => {
     ]);
   });
 });
+
+describe('bounded CEL at admission', () => {
+  function objectSet(rules: readonly string[]): HttpRequest {
+    return review({
+      kind: { ...GVK, kind: 'ObjectSet' },
+      operation: 'CREATE',
+      object: {
+        metadata: { name: 's', namespace: 'ns' },
+        spec: {
+          phases: [],
+          availabilityProbes: [{ probes: rules.map((rule) => ({ cel: { rule, message: 'm' } })) }],
+        },
+      },
+    });
+  }
+  const expensive = (i: number, size: number): string => {
+    let rule = `self.x${i} == 1`;
+    while (rule.length < size - 40) rule += ` && self.f${i}.g${rule.length} > ${rule.length}`;
+    return rule;
+  };
+
+  it('refuses the 1 MiB review with 100 distinct ~10 KB rules within 50 ms, compiling nothing', async () => {
+    const rules = Array.from({ length: 100 }, (_, i) => expensive(i, 10_200));
+    const request = objectSet(rules);
+    expect(request.body.byteLength).toBeGreaterThan(1_000_000);
+    const started = performance.now();
+    const r = await answer(request, deps());
+    const elapsed = performance.now() - started;
+    const at = (i: number): string => `spec.availabilityProbes[0].probes[${i}].cel.rule`;
+    const total = rules.reduce((n, rule) => n + rule.length, 0);
+    expect(r['allowed']).toBe(false);
+    expect((r['status'] as { message: string }).message).toBe(
+      [
+        ...rules.map((_, i) => `${at(i)}: Too long: may not be more than 4096 bytes`),
+        'spec.availabilityProbes: Too many: 100: must have at most 64 CEL rules',
+        `spec.availabilityProbes: Invalid value: "object": CEL rules of ${total} bytes in all; the limit is 16384 bytes per object`,
+      ].join(', '),
+    );
+    expect(elapsed).toBeLessThan(50);
+  });
+
+  it('refuses more than 64 rules, and more than 16 KiB of rules in all', async () => {
+    const many = await answer(objectSet(Array.from({ length: 65 }, (_, i) => `self.a == ${i}`)), deps());
+    expect((many['status'] as { message: string }).message).toBe(
+      'spec.availabilityProbes: Too many: 65: must have at most 64 CEL rules',
+    );
+    const big = await answer(objectSet(Array.from({ length: 5 }, (_, i) => expensive(i, 4000))), deps());
+    const total = Array.from({ length: 5 }, (_, i) => expensive(i, 4000).length).reduce((a, b) => a + b, 0);
+    expect((big['status'] as { message: string }).message).toBe(
+      `spec.availabilityProbes: Invalid value: "object": CEL rules of ${total} bytes in all; the limit is 16384 bytes per object`,
+    );
+  });
+
+  it('admits with a warning the rules it had no time to compile', async () => {
+    const rules = Array.from({ length: 3 }, (_, i) => expensive(i, 4000));
+    const r = await answer(objectSet(rules), { ...deps(), celBudgetMs: 0 });
+    expect(r['allowed']).toBe(true);
+    expect(r['warnings']).toEqual([
+      '3 CEL rules not compiled within 0 ms at admission; they are checked when the object is reconciled',
+    ]);
+  });
+});

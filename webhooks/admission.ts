@@ -62,6 +62,8 @@ export interface AdmissionDeps {
   readonly lookupManifest?: (image: string, component: string | undefined) => Promise<ManifestLookup>;
   /** The host's own user: its status writes trigger only their owner, never themselves again. */
   readonly selfUsername?: string;
+  /** Time for compiling an object's CEL rules (default CEL_ADMISSION_LIMITS.compileBudgetMs). */
+  readonly celBudgetMs?: number;
 }
 
 interface Verdict {
@@ -146,8 +148,23 @@ function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
-function probeErrors(probes: unknown, path: string): string[] {
-  const errors: string[] = [];
+/** Bounds on the CEL one object may carry: every rule is compiled at admission, on the API server's clock. */
+export const CEL_ADMISSION_LIMITS = {
+  maxRules: 64,
+  maxRuleBytes: 4096,
+  maxTotalBytes: 16 * 1024,
+  /** Rules are compiled one at a time, yielding between them, until this much time has passed. */
+  compileBudgetMs: 50,
+} as const;
+
+/** A CEL rule to compile, in its place among the other errors of its probe. */
+interface CelSlot {
+  readonly at: string;
+  readonly rule: string;
+}
+
+function probeEntries(probes: unknown, path: string): (string | CelSlot)[] {
+  const entries: (string | CelSlot)[] = [];
   list(probes).forEach((entry, i) => {
     const inner = isRecord(entry) ? entry['probes'] : undefined;
     list(inner).forEach((probe, j) => {
@@ -155,27 +172,76 @@ function probeErrors(probes: unknown, path: string): string[] {
       if (!isRecord(probe)) return;
       const types = ['condition', 'fieldsEqual', 'cel'].filter((t) => probe[t] !== undefined);
       if (types.length !== 1)
-        errors.push(
+        entries.push(
           `${at}: Invalid value: "object": exactly one of condition, fieldsEqual or cel must be set`,
         );
       const cel = probe['cel'];
-      if (isRecord(cel) && typeof cel['rule'] === 'string') {
-        try {
-          compileCel(cel['rule'], 'probe');
-        } catch (error) {
-          errors.push(`${at}.cel.rule: Invalid value: ${quote(cel['rule'])}: ${errorMessage(error)}`);
-        }
-      }
+      if (isRecord(cel) && typeof cel['rule'] === 'string')
+        entries.push({ at: `${at}.cel.rule`, rule: cel['rule'] });
       const fe = probe['fieldsEqual'];
       if (isRecord(fe))
         for (const f of ['fieldA', 'fieldB'])
           if (typeof fe[f] !== 'string' || !FIELD_PATH.test(fe[f]))
-            errors.push(
+            entries.push(
               `${at}.fieldsEqual.${f}: Invalid value: ${quote(fe[f])}: must be a dot-separated field path`,
             );
     });
   });
+  return entries;
+}
+
+/** The size limits on an object's CEL, checked before anything is compiled. */
+function celLimitErrors(slots: readonly CelSlot[], path: string): string[] {
+  const { maxRules, maxRuleBytes, maxTotalBytes } = CEL_ADMISSION_LIMITS;
+  const bytes = slots.map((s) => Buffer.byteLength(s.rule));
+  const errors = slots
+    .filter((_, i) => (bytes[i] ?? 0) > maxRuleBytes)
+    .map((s) => `${s.at}: Too long: may not be more than ${maxRuleBytes} bytes`);
+  if (slots.length > maxRules)
+    errors.push(`${path}: Too many: ${slots.length}: must have at most ${maxRules} CEL rules`);
+  const total = bytes.reduce((a, b) => a + b, 0);
+  if (total > maxTotalBytes)
+    errors.push(
+      `${path}: Invalid value: "object": CEL rules of ${total} bytes in all; the limit is ${maxTotalBytes} bytes per object`,
+    );
   return errors;
+}
+
+/**
+ * The probe errors of an object, its CEL compiled within the budget (one rule at a time, the event loop free
+ * between rules). Rules left when the budget runs out are a warning: the step checks them when it runs.
+ */
+async function probeErrors(probes: unknown, path: string, budgetMs: number): Promise<Verdict> {
+  const entries = probeEntries(probes, path);
+  const slots = entries.filter((e): e is CelSlot => typeof e !== 'string');
+  const limits = celLimitErrors(slots, path);
+  if (limits.length > 0) return { errors: limits, warnings: [] };
+  const deadline = performance.now() + budgetMs;
+  const errors: string[] = [];
+  let unchecked = 0;
+  for (const entry of entries) {
+    if (typeof entry === 'string') {
+      errors.push(entry);
+      continue;
+    }
+    if (performance.now() >= deadline) {
+      unchecked += 1;
+      continue;
+    }
+    try {
+      compileCel(entry.rule, 'probe');
+    } catch (error) {
+      errors.push(`${entry.at}: Invalid value: ${quote(entry.rule)}: ${errorMessage(error)}`);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const warnings =
+    unchecked > 0
+      ? [
+          `${unchecked} CEL rules not compiled within ${budgetMs} ms at admission; they are checked when the object is reconciled`,
+        ]
+      : [];
+  return { errors, warnings };
 }
 
 function phaseErrors(phases: unknown, path: string): string[] {
@@ -224,16 +290,19 @@ function immutabilityErrors(kind: string, object: unknown, old: unknown): string
   return errors;
 }
 
-function validateObjectSetLike(kind: string, req: AdmissionRequest): Verdict {
+async function validateObjectSetLike(
+  kind: string,
+  req: AdmissionRequest,
+  deps: AdmissionDeps,
+): Promise<Verdict> {
   const { spec, path } = templateSpecOf(kind, req.object);
-  const errors = [
-    ...phaseErrors(spec['phases'], `${path}.phases`),
-    ...probeErrors(spec['availabilityProbes'], `${path}.availabilityProbes`),
-  ];
+  const budget = deps.celBudgetMs ?? CEL_ADMISSION_LIMITS.compileBudgetMs;
+  const probes = await probeErrors(spec['availabilityProbes'], `${path}.availabilityProbes`, budget);
+  const errors = [...phaseErrors(spec['phases'], `${path}.phases`), ...probes.errors];
   const isSet = kind.endsWith('ObjectSet') || kind.endsWith('ObjectSetPhase');
   if (isSet && req.operation === 'UPDATE' && req.subResource === undefined)
     errors.push(...immutabilityErrors(kind, req.object, req.oldObject));
-  return { errors, warnings: [] };
+  return { errors, warnings: probes.warnings };
 }
 
 function validateObjectTemplate(req: AdmissionRequest): Verdict {
@@ -256,7 +325,7 @@ async function verdictFor(kind: string, req: AdmissionRequest, deps: AdmissionDe
   if (req.operation === 'DELETE' || req.operation === 'CONNECT' || req.subResource !== undefined) return ok;
   if (kind === 'Package' || kind === 'ClusterPackage') return validatePackage(req, deps);
   if (kind.endsWith('ObjectDeployment') || kind.endsWith('ObjectSet') || kind.endsWith('ObjectSetPhase'))
-    return validateObjectSetLike(kind, req);
+    return validateObjectSetLike(kind, req, deps);
   if (kind.endsWith('ObjectTemplate')) return validateObjectTemplate(req);
   return ok;
 }

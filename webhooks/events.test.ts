@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ObjectRef } from '../shared/ports.js';
 import { handleEvents, type EventsDeps } from './events.js';
 import type { HttpRequest } from './http.js';
+import { ReplayGuard } from './replay.js';
 import {
   fromDistribution,
   fromEcr,
@@ -40,6 +41,7 @@ function fakeDeps(auth: EventsDeps['auth']): EventsDeps & {
     refused: (source: string, code: number) => {
       state.refusals.push(`${source} ${code}`);
     },
+    replays: new ReplayGuard(),
   });
 }
 
@@ -222,7 +224,7 @@ describe('POST /events', () => {
     expect([noToken.status, wrong.status, right.status, forged.status, signed.status, ce.status]).toEqual([
       401, 401, 202, 401, 202, 401,
     ]);
-    expect(deps.refusals).toEqual(['distribution 401', 'distribution 401', 'github 401', 'knative 401']);
+    expect(deps.refusals).toEqual(['unknown 401', 'unknown 401', 'github 401', 'knative 401']);
   });
 
   it('answers malformed input with a reason', async () => {
@@ -308,5 +310,121 @@ describe('limits on what one request makes the host do', () => {
     );
     expect([r.status, JSON.parse(r.body)]).toEqual([202, { dispatched: 0, pushes: 1, packagesMatched: 1 }]);
     expect(deps.pushes).toEqual([{ registry: 'r', repository: 'a/b', tag: 'v1', digest: 'sha256:1' }]);
+  });
+});
+
+describe('before authentication nothing is parsed; batches are counted on the raw JSON', () => {
+  it('answers 401 to an unauthenticated body without parsing it', async () => {
+    const deps = fakeDeps({
+      distribution: { token: 'a-token-of-16-chars' },
+      cloudevents: { hmacSecret: 'x'.repeat(16) },
+    });
+    const plain = await handleEvents(req('{not json', { 'content-type': 'application/json' }), deps);
+    const structured = await handleEvents(
+      req('{not json', {
+        'content-type': 'application/cloudevents+json',
+        'x-gantry-signature-256': 'sha256=00',
+      }),
+      deps,
+    );
+    expect([plain.status, plain.body, structured.status, structured.body]).toEqual([
+      401,
+      '{"error":"unauthenticated event"}',
+      401,
+      '{"error":"unauthenticated cloudevents event"}',
+    ]);
+    expect(deps.refusals).toEqual(['unknown 401', 'cloudevents 401']);
+  });
+
+  it('refuses a batch over 100 events by its raw length, before building any CloudEvent', async () => {
+    const deps = fakeDeps({ knative: { none: true } });
+    // 13,795 entries, none of them a valid CloudEvent: building them would fail on the first.
+    const body = JSON.stringify(Array.from({ length: 13_795 }, () => ({})));
+    const r = await handleEvents(req(body, { 'content-type': 'application/cloudevents-batch+json' }), deps);
+    expect([r.status, r.body]).toEqual([400, '{"error":"a batch of 13795 events; the limit is 100"}']);
+  });
+});
+
+describe('signed run.gantry.* events are fresh and never replayed', () => {
+  const secret = 'hmac-secret-of-16+';
+  const signed = (event: Record<string, unknown>): HttpRequest => {
+    const body = JSON.stringify({
+      specversion: '1.0',
+      source: '/h',
+      type: 'run.gantry.reconcile',
+      ...event,
+      data: {
+        apiVersion: 'package-operator.run/v1alpha1',
+        kind: 'Package',
+        namespace: 'ns',
+        name: 'p',
+      },
+    });
+    return req(body, {
+      'content-type': 'application/cloudevents+json',
+      'x-gantry-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+    });
+  };
+
+  it('refuses a replayed id, a stale or future time, and a missing time', async () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    const deps = {
+      ...fakeDeps({ cloudevents: { hmacSecret: secret } }),
+      replays: new ReplayGuard({ now: () => now }),
+    };
+    const at = (ms: number): string => new Date(now + ms).toISOString();
+    const answers = [];
+    for (const event of [
+      { id: 'a', time: at(-1_000) },
+      { id: 'a', time: at(-1_000) },
+      { id: 'b', time: at(-301_000) },
+      { id: 'c', time: at(301_000) },
+      { id: 'd' },
+    ]) {
+      const r = await handleEvents(signed(event), deps);
+      answers.push([r.status, (JSON.parse(r.body) as { error?: string }).error]);
+    }
+    expect(answers).toEqual([
+      [202, undefined],
+      [409, 'event "a" was received already (a replay)'],
+      [409, 'event "b" is stale: its time is more than 300 s from now'],
+      [409, 'event "c" is from the future: its time is more than 300 s from now'],
+      [409, 'event "d" has no time; signed events need one'],
+    ]);
+    expect(deps.dispatched).toHaveLength(1);
+  });
+
+  it('remembers a bounded number of ids', () => {
+    const guard = new ReplayGuard({ maxIds: 3 });
+    const time = new Date().toISOString();
+    for (let i = 0; i < 10; i++) expect(guard.check('/s', String(i), time)).toBeUndefined();
+    expect(guard.size).toBe(3);
+    expect(guard.check('/s', '9', time)).toBe('event "9" was received already (a replay)');
+  });
+});
+
+describe('back-pressure', () => {
+  it('answers 429 with Retry-After while the queue is full, after authentication, dispatching nothing', async () => {
+    let full = true;
+    const deps = Object.assign(fakeDeps({ knative: { token: 'a-token-of-16-chars' } }), { busy: () => full });
+    const ping = (auth: string): HttpRequest =>
+      req('', {
+        'ce-specversion': '1.0',
+        'ce-id': 'p',
+        'ce-source': '/ping',
+        'ce-type': 'dev.knative.sources.ping',
+        authorization: auth,
+      });
+    const busy = await handleEvents(ping('Bearer a-token-of-16-chars'), deps);
+    expect([busy.status, busy.headers['retry-after'], busy.body]).toEqual([
+      429,
+      '5',
+      '{"error":"the work queue is full; retry after 5 s"}',
+    ]);
+    const forged = await handleEvents(ping('Bearer wrong'), deps);
+    expect(forged.status).toBe(401);
+    full = false;
+    const ok = await handleEvents(ping('Bearer a-token-of-16-chars'), deps);
+    expect([ok.status, deps.ticks, deps.refusals]).toEqual([202, 1, ['knative 429', 'knative 401']]);
   });
 });

@@ -6,18 +6,22 @@
  * webhooks of registries (CNCF distribution, Harbor, GitHub, ECR through an EventBridge API destination).
  *
  * Each source is authenticated as configured for it (a shared token in `Authorization`, or an HMAC-SHA256 of
- * the body); a source without configuration is refused. Events are hints: a key is re-read by its step, a push
+ * the body); a source without configuration is refused. The credentials are checked before the body is parsed
+ * (a request that satisfies no configured source costs no parsing), a batch is counted on its raw JSON before
+ * any CloudEvent is built, and HMAC-signed `run.gantry.*` events must be fresh and not seen before (see
+ * {@link ReplayGuard}). Events are hints: a key is re-read by its step, a push
  * is re-resolved against the registry, so a forged or replayed event that passed authentication changes nothing.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
-import type { EventSource, EventsAuth } from '../shared/triggers/events-auth.js';
+import { EVENT_SOURCES, type EventSource, type EventsAuth } from '../shared/triggers/events-auth.js';
 import { API_VERSION, KINDS } from '../shared/api/constants.js';
 import { controllerOf, isRecord, parseMeta } from '../shared/api/objects.js';
 import { errorMessage } from '../shared/errors.js';
 import type { ObjectRef } from '../shared/ports.js';
 import type { DispatchReason } from './admission.js';
 import { json, mediaType, parseJson, problem, type HttpRequest, type HttpResponse } from './http.js';
+import type { ReplayGuard } from './replay.js';
 import {
   fromDistribution,
   fromEcr,
@@ -42,9 +46,15 @@ export interface EventsDeps {
   readonly registryPush: (pushes: readonly ImagePush[]) => Promise<number>;
   /** Counted by the host's metrics. */
   readonly refused?: (source: EventSource | 'unknown', status: number) => void;
+  /** The host's queue is full: events are answered 429 with Retry-After until it drains. */
+  readonly busy?: () => boolean;
+  /** Refuses stale and replayed HMAC-signed `run.gantry.*` events. */
+  readonly replays: ReplayGuard;
 }
 
 const CE_BATCH = 'application/cloudevents-batch+json';
+/** What a sender is asked to wait when the queue is full. */
+const BUSY_RETRY_SECONDS = 5;
 /** Events in one batch, and distinct pushes in one request, at most. */
 const MAX_EVENTS = 100;
 /** A key handed back by a host that had to stop (`gantry serve --handback-url`), or sent by anyone to run it now. */
@@ -70,8 +80,25 @@ function authenticated(source: EventSource, request: HttpRequest, auth: EventsAu
   }
   const header =
     request.headers[source === 'github' ? 'x-hub-signature-256' : 'x-gantry-signature-256'] ?? '';
+  if (header === '') return false; // no signature: no hashing of the body
   const expected = `sha256=${createHmac('sha256', config.hmacSecret).update(request.body).digest('hex')}`;
   return equalSecret(header, expected);
+}
+
+/** The sources whose configured proof this request carries, checked before its body is parsed. */
+function authenticatedSources(request: HttpRequest, auth: EventsAuth): Set<EventSource> {
+  return new Set(EVENT_SOURCES.filter((source) => authenticated(source, request, auth)));
+}
+
+/** The source a request claims by its headers alone (for the refusal and its metric). */
+function claimedSource(request: HttpRequest): EventSource | 'unknown' {
+  if (request.headers['x-github-event'] !== undefined) return 'github';
+  const ceType = request.headers['ce-type'];
+  if (ceType !== undefined) return sourceOfType(ceType);
+  const type = mediaType(request.headers);
+  if (type === CE_STRUCTURED || type === CE_BATCH) return 'cloudevents';
+  if (DISTRIBUTION.test(type)) return 'distribution';
+  return 'unknown';
 }
 
 function isCloudEvents(request: HttpRequest): boolean {
@@ -83,6 +110,14 @@ function sourceOfType(type: string): EventSource {
   if (type.startsWith('dev.knative.')) return 'knative';
   if (type.startsWith('harbor.')) return 'harbor';
   return 'cloudevents';
+}
+
+/** A batch's length read from its raw JSON, before any CloudEvent is built. */
+function rawBatchProblem(request: HttpRequest): string | undefined {
+  if (mediaType(request.headers) !== CE_BATCH) return undefined;
+  const raw = parseJson(request.body);
+  if (!Array.isArray(raw)) return 'not a valid CloudEvent batch: the body is not a JSON array';
+  return raw.length > MAX_EVENTS ? `a batch of ${raw.length} events; the limit is ${MAX_EVENTS}` : undefined;
 }
 
 function parseCloudEvents(request: HttpRequest): CloudEvent[] | string {
@@ -217,14 +252,50 @@ async function finish(outcome: Outcome, deps: EventsDeps): Promise<HttpResponse>
   });
 }
 
-async function handleCloudEvents(request: HttpRequest, deps: EventsDeps): Promise<HttpResponse> {
+/**
+ * The context attributes of each event as sent (the SDK fills a missing `time` with now, so freshness is judged
+ * on the raw attributes): the `ce-*` headers in binary mode, the JSON object(s) otherwise.
+ */
+function rawAttributes(request: HttpRequest): Record<string, unknown>[] {
+  if (request.headers['ce-specversion'] !== undefined)
+    return [
+      {
+        id: request.headers['ce-id'],
+        source: request.headers['ce-source'],
+        type: request.headers['ce-type'],
+        time: request.headers['ce-time'],
+      },
+    ];
+  const raw = parseJson(request.body);
+  return (Array.isArray(raw) ? raw : [raw]).filter(isRecord);
+}
+
+/** Why an HMAC-signed `run.gantry.*` event is refused (stale or replayed); undefined when it is not. */
+function replayProblem(request: HttpRequest, deps: EventsDeps): string | undefined {
+  const config = deps.auth.cloudevents;
+  if (config === undefined || !('hmacSecret' in config)) return undefined;
+  for (const e of rawAttributes(request)) {
+    const text = (name: string): string | undefined => (typeof e[name] === 'string' ? e[name] : undefined);
+    if (!(text('type') ?? '').startsWith('run.gantry.')) continue;
+    const problem = deps.replays.check(text('source') ?? '', text('id') ?? '', text('time'));
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+async function handleCloudEvents(
+  request: HttpRequest,
+  sources: ReadonlySet<EventSource>,
+  deps: EventsDeps,
+): Promise<HttpResponse> {
+  const batch = rawBatchProblem(request);
+  if (batch !== undefined) return refuse(deps, 'unknown', 400, batch);
   const events = parseCloudEvents(request);
   if (typeof events === 'string') return refuse(deps, 'unknown', 400, events);
-  if (events.length > MAX_EVENTS)
-    return refuse(deps, 'unknown', 400, `a batch of ${events.length} events; the limit is ${MAX_EVENTS}`);
   for (const source of new Set(events.map((e) => sourceOfType(e.type))))
-    if (!authenticated(source, request, deps.auth))
-      return refuse(deps, source, 401, `unauthenticated ${source} event`);
+    if (!sources.has(source)) return refuse(deps, source, 401, `unauthenticated ${source} event`);
+  const replay = replayProblem(request, deps);
+  if (replay !== undefined) return refuse(deps, 'cloudevents', 409, replay);
   const outcome: Outcome = { dispatched: 0, ticks: 0, pushes: [], ignored: [] };
   const problems: string[] = [];
   for (const event of events) {
@@ -240,7 +311,17 @@ async function handleCloudEvents(request: HttpRequest, deps: EventsDeps): Promis
 /** `POST /events`. */
 export async function handleEvents(request: HttpRequest, deps: EventsDeps): Promise<HttpResponse> {
   if (request.method !== 'POST') return problem(405, 'events are POSTed');
-  if (isCloudEvents(request)) return handleCloudEvents(request, deps);
+  const sources = authenticatedSources(request, deps.auth);
+  if (sources.size === 0) {
+    const claimed = claimedSource(request);
+    return refuse(deps, claimed, 401, `unauthenticated ${claimed === 'unknown' ? '' : `${claimed} `}event`);
+  }
+  if (deps.busy?.() === true) {
+    deps.refused?.(claimedSource(request), 429);
+    const answer = problem(429, `the work queue is full; retry after ${BUSY_RETRY_SECONDS} s`);
+    return { ...answer, headers: { ...answer.headers, 'retry-after': String(BUSY_RETRY_SECONDS) } };
+  }
+  if (isCloudEvents(request)) return handleCloudEvents(request, sources, deps);
   const type = mediaType(request.headers);
   if (type !== 'application/json' && !DISTRIBUTION.test(type))
     return refuse(deps, 'unknown', 415, `unsupported content type ${JSON.stringify(type)}`);
@@ -249,7 +330,7 @@ export async function handleEvents(request: HttpRequest, deps: EventsDeps): Prom
   const hook = plainWebhook(request, body);
   if (hook === undefined)
     return refuse(deps, 'unknown', 400, 'not an event Gantry knows (CloudEvent or registry webhook)');
-  if (!authenticated(hook.source, request, deps.auth))
+  if (!sources.has(hook.source))
     return refuse(deps, hook.source, 401, `unauthenticated ${hook.source} event`);
   if ('error' in hook.parsed) return refuse(deps, hook.source, 400, hook.parsed.error);
   return finish({ dispatched: 0, ticks: 0, pushes: [...hook.parsed.pushes], ignored: [] }, deps);

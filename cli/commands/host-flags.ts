@@ -213,6 +213,7 @@ export const SERVE_FLAGS = {
   'admission-budget': { type: 'string' },
   'events-config': { type: 'string' },
   shard: { type: 'string' },
+  'drain-period': { type: 'string' },
   'admission-client-ca': { type: 'string' },
   'admission-client-names': { type: 'string' },
   'admission-token-file': { type: 'string' },
@@ -229,6 +230,7 @@ export interface ServeFlagValues {
   'admission-budget'?: string;
   'events-config'?: string;
   shard?: string;
+  'drain-period'?: string;
   'admission-client-ca'?: string;
   'admission-client-names'?: string;
   'admission-token-file'?: string;
@@ -244,6 +246,8 @@ export interface ServeSettings {
   readonly eventsAuth: EventsAuth;
   readonly shard: Shard | undefined;
   readonly register: boolean;
+  /** On SIGTERM: readiness fails at once, requests are served this long more, then the listener closes. */
+  readonly drainMs: number;
 }
 
 /** Parse the shared serving flags (certificates made or read here). */
@@ -275,6 +279,7 @@ export async function serveSettings(values: ServeFlagValues): Promise<ServeSetti
     eventsAuth,
     shard,
     register,
+    drainMs: durationMs(values['drain-period'], 'drain-period', 10_000),
   };
 }
 

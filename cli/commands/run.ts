@@ -37,7 +37,7 @@ Flags:
   --serve                           also serve the admission webhooks and /events (one in-cluster Deployment);
                                     takes the serving flags of \`gantry serve\` (--addr, --tls-cert/--tls-key or
                                     --dev-cert or --plain-http, --register-webhooks, --events-config,
-                                    --admission-fetch, --admission-budget)
+                                    --admission-fetch, --admission-budget, --drain-period)
   --phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default");
                                     phases of other classes are left to the runner that serves them
   -h, --help                        help
@@ -45,7 +45,8 @@ Flags:
 Environment: PKO_FORCE_ADOPTION (non-empty: adopt every object), PKO_PACKAGE_HASH_MODIFIER (integer: force
 re-unpack), POD_NAMESPACE and GANTRY_SERVICE_ACCOUNT (whose imagePullSecrets authenticate pulls).
 
-Stops on SIGTERM or SIGINT after the steps in flight finish; progress lives in each object's status, so a new
+Stops on SIGTERM or SIGINT after the steps in flight finish (with --serve: /readyz fails at once and requests
+are served for the drain period first); progress lives in each object's status, so a new
 runner resumes where this one stopped.
 `;
 
@@ -87,7 +88,7 @@ async function serveRunner(
   await announce(settings, http.port, (o) => engine.client.apply(o, { force: true }), io);
   return {
     stop: async () => {
-      await http.stop();
+      await http.stop(settings.drainMs);
       await core.stop();
     },
   };

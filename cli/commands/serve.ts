@@ -45,6 +45,7 @@ Flags:
   --events-config FILE              YAML: how each event source authenticates (see README "Events")
   --shard I/N                       this replica's share of the tick's work (keys split by a stable hash)
   --handback-url URL                on stop, POST the keys still waiting to URL as run.gantry.reconcile CloudEvents
+  --drain-period DURATION           on SIGTERM, fail /readyz and keep serving this long before closing (default 10s)
                                     (a Knative broker, another instance's /events)
   -n, --namespace NS                only namespaced objects of this namespace (default: all namespaces)
   --concurrency N                   keys reconciled at once (default 8)
@@ -53,7 +54,8 @@ Flags:
   -h, --help                        help
 
 Durations: 500ms, 10s, 5m, 1h, or plain seconds. Endpoints: /webhooks/validate, /webhooks/mutate, /events,
-/healthz, /readyz. Stops on SIGTERM or SIGINT after the steps in flight finish.
+/healthz, /readyz. On SIGTERM or SIGINT: /readyz fails at once, requests are served for the drain period, then
+the listener closes and the host stops after the steps in flight finish.
 `;
 
 export const serveCommand: Command = {
@@ -92,12 +94,15 @@ export const serveCommand: Command = {
       ...(settings.admissionAuth !== undefined ? { admissionAuth: settings.admissionAuth } : {}),
       ...(settings.shard !== undefined ? { shard: settings.shard } : {}),
       ...(values['handback-url'] !== undefined ? { handbackUrl: values['handback-url'] } : {}),
+      drainMs: settings.drainMs,
       log: (m) => {
         io.stderr(`${m}\n`);
       },
     });
     const metrics =
-      values['metrics-addr'] !== undefined ? await serve.engine.metrics.serve(values['metrics-addr']) : undefined;
+      values['metrics-addr'] !== undefined
+        ? await serve.engine.metrics.serve(values['metrics-addr'])
+        : undefined;
     await announce(settings, serve.port, (o) => serve.engine.client.apply(o, { force: true }), io);
     await untilSignal();
     io.stderr('stopping: waiting for the steps in flight\n');

@@ -34,6 +34,12 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  private readonly queueRefusals = new Counter({
+    name: 'gantry_queue_refused_total',
+    help: 'Keys refused because the work queue was full (their objects are found again by the tick or a resync).',
+    registers: [this.registry],
+  });
+
   private readonly http = new Counter({
     name: 'gantry_http_requests_total',
     help: 'Requests to the webhook and event endpoints, by path and HTTP status.',
@@ -63,6 +69,10 @@ export class EngineMetrics {
 
   public request(verb: string, code: number): void {
     this.requests.inc({ verb, code: String(code) });
+  }
+
+  public queueRefused(): void {
+    this.queueRefusals.inc();
   }
 
   public queueDepth(depth: number): void {

@@ -11,6 +11,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { refusal, RetryableError, TerminalError, errorMessage } from '../../shared/errors.js';
 import { credentialsFor, type DockerConfig } from '../../shared/oci/auth.js';
 import type { PackageImage } from '../../shared/oci/image.js';
+import type { AddressClass } from '../../shared/oci/network.js';
 import { DEFAULT_SOURCE_LIMITS, limitText, type SourceLimits } from '../../shared/oci/limits.js';
 import {
   formatReference,
@@ -43,6 +44,8 @@ export interface PackageSourceOptions {
   readonly insecureHosts?: readonly string[];
   /** Plain http to registries on localhost, 127.0.0.1 or ::1 (the engine's default, as PKO's). */
   readonly plainHttpLoopback?: boolean;
+  /** Non-public address classes token realms and redirects may reach for any registry (see oci/network). */
+  readonly allowedNetworks?: ReadonlySet<AddressClass>;
   /** Docker configs (config.json, pull secrets), searched in order. */
   readonly dockerConfigs?: readonly DockerConfig[];
   /** PKO's `--image-prefix-overrides`. */
@@ -134,6 +137,7 @@ class Sources implements PackageSource {
       limits: this.limits,
       insecureHosts: new Set(options.insecureHosts ?? []),
       ...(options.plainHttpLoopback === true ? { plainHttpLoopback: true } : {}),
+      ...(options.allowedNetworks !== undefined ? { allowedNetworks: options.allowedNetworks } : {}),
     });
     const configs = options.dockerConfigs ?? [];
     this.registry = new RegistryClient({

@@ -62,6 +62,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const prefixOverrides = options.prefixOverrides ?? [];
   const images = createPackageSource({
     plainHttpLoopback: true,
+    allowedNetworks: env.registryNetworks,
     dockerConfigs,
     prefixOverrides,
     ...(options.registryHostOverrides !== undefined

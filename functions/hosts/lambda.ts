@@ -7,8 +7,11 @@
  * token minted with the function's role. `@kubernetes/client-node` is never loaded; the Go template WASM only by
  * packages that have `.gotmpl` files.
  *
- * Steps triggered by an admission request are handed back (async invoke) so the API server gets its answer at
- * once; other triggers run their steps in this invocation while time is left, and hand back the rest.
+ * An admission request is answered first and never fails because of other work: its keys are handed back
+ * (async invoke; a failed invoke is logged, the keys are in status for the tick) and the invocation ends. Other
+ * triggers run their steps in this invocation while time is left, waiting for requeues due within a second;
+ * keys due later stay in status for the schedule tick, so an object in a 30 s back-off costs the tick's
+ * invocations and no self-invoking chain. Keys handed back carry their due time and run no earlier.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +33,7 @@ import { connectionFromKubeconfig } from '../adapters/kube/lite-kubeconfig.js';
 import { lambdaEnv, type LambdaEnv } from '../config.js';
 import { createEngine, type Engine } from './engine.js';
 import { keyOf, refOfKey, routerDeps, TriggerCore, whoAmI } from './triggers.js';
+import type { RouterDeps } from '../../webhooks/router.js';
 import { admissionAuth } from '../../webhooks/admission-auth.js';
 
 export interface LambdaContext {
@@ -53,7 +57,16 @@ const scheduledEvent = z.object({
   source: z.literal('aws.events'),
   'detail-type': z.literal('Scheduled Event'),
 });
-const handBackEvent = z.object({ gantry: z.literal('run'), keys: z.array(z.string()).max(10_000) });
+const handBackEvent = z.object({
+  gantry: z.literal('run'),
+  keys: z
+    .array(z.union([z.string(), z.object({ key: z.string(), at: z.number().int().nonnegative() })]))
+    .max(10_000),
+});
+/** Keys handed back: each with the time (ms since the epoch) it is due. */
+export type DueKey = { readonly key: string; readonly at: number };
+/** A key admission triggers runs this long after the answer (the API server stores the object after it). */
+const ADMISSION_KEY_DELAY_MS = 500;
 
 export interface LambdaHost {
   readonly engine: Engine;
@@ -130,24 +143,58 @@ export async function createLambdaHost(env: LambdaEnv): Promise<LambdaHost> {
       ? { admissionAuth: admissionAuth({ clientCertificate: false, tokens: env.admissionTokens }) }
       : {}),
   });
+  const target =
+    env.functionName !== undefined && env.region !== undefined && env.credentials !== undefined
+      ? { name: env.functionName, aws: awsTarget(env.region, env.credentials, env.endpoints.lambda) }
+      : undefined;
+  const handBack =
+    target === undefined
+      ? undefined
+      : async (keys: readonly DueKey[]): Promise<void> => {
+          await invokeAsync(target.name, { gantry: 'run', keys }, target.aws);
+        };
+  const handle = invocationHandler({ core, router, admissionKeys, log, ...(handBack ? { handBack } : {}) });
+  return { engine, core, handle };
+}
 
-  const handBack = async (keys: readonly string[]): Promise<void> => {
+export interface InvocationDeps {
+  readonly core: TriggerCore;
+  readonly router: RouterDeps;
+  /** Where the router's admission dispatch puts its keys (filled while a request is answered). */
+  readonly admissionKeys: string[];
+  /** An async invoke of this function with keys; undefined: none can be made (keys wait for the tick). */
+  readonly handBack?: (keys: readonly DueKey[]) => Promise<void>;
+  readonly log: (message: string) => void;
+  readonly now?: () => number;
+}
+
+/** The invocation logic of the Lambda host, over a trigger core (what `createLambdaHost` wires). */
+export function invocationHandler(
+  deps: InvocationDeps,
+): (event: unknown, context?: LambdaContext) => Promise<unknown> {
+  const { core, router, admissionKeys, log } = deps;
+  const now = deps.now ?? Date.now;
+
+  /** Hand keys back; a failure (a throttled invoke) is logged, never thrown: the keys are in status. */
+  const handBack = async (keys: readonly DueKey[]): Promise<void> => {
     if (keys.length === 0) return;
-    if (env.functionName === undefined || env.region === undefined || env.credentials === undefined) {
+    if (deps.handBack === undefined) {
       log(`${keys.length} keys left for the schedule tick (no function to hand them back to)`);
       return;
     }
-    await invokeAsync(
-      env.functionName,
-      { gantry: 'run', keys },
-      awsTarget(env.region, env.credentials, env.endpoints.lambda),
-    );
+    try {
+      await deps.handBack(keys);
+    } catch (error) {
+      log(
+        `handing ${keys.length} keys back failed, they are left for the schedule tick: ${errorMessage(error)}`,
+      );
+    }
   };
 
   const finish = async (context: LambdaContext | undefined): Promise<void> => {
     const remaining = context?.getRemainingTimeInMillis() ?? 60_000;
-    const left = await core.drain(Date.now() + Math.max(0, remaining - HANDBACK_MARGIN_MS));
-    await handBack(left);
+    const left = await core.drain(now() + Math.max(0, remaining - HANDBACK_MARGIN_MS));
+    await handBack(left.map(([key, at]) => ({ key, at })));
   };
 
   const http = async (
@@ -165,41 +212,43 @@ export async function createLambdaHost(env: LambdaEnv): Promise<LambdaHost> {
     admissionKeys.length = 0;
     const answer = await handleRequest(request, router);
     const keys = admissionKeys.splice(0);
-    // The API server waits for admission answers: their keys run in another invocation when one can be made.
-    if (keys.length > 0 && env.functionName !== undefined) await handBack(keys);
-    else for (const key of keys) core.dispatch(refOfKey(key), 'create');
+    const response = { statusCode: answer.status, headers: answer.headers, body: answer.body };
+    // The API server waits for admission answers: nothing else runs in this invocation.
+    if (request.path.startsWith('/webhooks/')) {
+      const at = now() + ADMISSION_KEY_DELAY_MS;
+      await handBack(keys.map((key) => ({ key, at })));
+      return response;
+    }
     await finish(context);
-    return { statusCode: answer.status, headers: answer.headers, body: answer.body };
+    return response;
   };
 
-  return {
-    engine,
-    core,
-    async handle(event, context) {
-      const url = functionUrlEvent.safeParse(event);
-      if (url.success) return http(url.data, context);
-      if (scheduledEvent.safeParse(event).success) {
-        const dispatched = await core.tick();
-        await finish(context);
-        return { ticked: dispatched };
+  return async (event, context) => {
+    const url = functionUrlEvent.safeParse(event);
+    if (url.success) return http(url.data, context);
+    if (scheduledEvent.safeParse(event).success) {
+      const dispatched = await core.tick();
+      await finish(context);
+      return { ticked: dispatched };
+    }
+    const ecr = fromEcr(event);
+    if (!('error' in ecr)) {
+      const matched = await core.registryPush(ecr.pushes);
+      await finish(context);
+      return { pushes: ecr.pushes.length, packagesMatched: matched };
+    }
+    const back = handBackEvent.safeParse(event);
+    if (back.success) {
+      for (const entry of back.data.keys) {
+        const { key, at } = typeof entry === 'string' ? { key: entry, at: 0 } : entry;
+        core.dispatchAt(refOfKey(key), at);
       }
-      const ecr = fromEcr(event);
-      if (!('error' in ecr)) {
-        const matched = await core.registryPush(ecr.pushes);
-        await finish(context);
-        return { pushes: ecr.pushes.length, packagesMatched: matched };
-      }
-      const back = handBackEvent.safeParse(event);
-      if (back.success) {
-        for (const key of back.data.keys) core.dispatch(refOfKey(key), 'event');
-        await finish(context);
-        return { ran: back.data.keys.length };
-      }
-      return {
-        error:
-          'not an event this function handles (Function URL v2, EventBridge schedule or ECR Image Action)',
-      };
-    },
+      await finish(context);
+      return { ran: back.data.keys.length };
+    }
+    return {
+      error: 'not an event this function handles (Function URL v2, EventBridge schedule or ECR Image Action)',
+    };
   };
 }
 

@@ -71,3 +71,51 @@ describe('work queue', () => {
     await q.stop();
   });
 });
+
+describe('work queue under floods', () => {
+  const idle = (): Promise<number | undefined> => Promise.resolve(undefined);
+
+  it('adds 20,000 keys due later in well under a second (the due map was sorted on every add)', async () => {
+    const q = new WorkQueue({ concurrency: 1, ratePerSecond: 1000, run: idle });
+    const started = performance.now();
+    for (let i = 0; i < 20_000; i++) q.add(`k${i}`, 60_000 + ((i * 7919) % 10_000));
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(q.depth).toBe(20_000);
+    await q.stop();
+  });
+
+  it('runs keys in due order, an earlier due time winning over a later one', async () => {
+    const runs: string[] = [];
+    const q = new WorkQueue({
+      concurrency: 1,
+      ratePerSecond: 1000,
+      run: (key) => {
+        runs.push(key);
+        return Promise.resolve(undefined);
+      },
+    });
+    q.add('c', 60);
+    q.add('a', 20);
+    q.add('b', 40);
+    q.add('c', 10); // earlier now
+    q.add('a', 500); // later: ignored
+    await new Promise((r) => setTimeout(r, 150));
+    expect(runs).toEqual(['c', 'a', 'b']);
+    await q.stop();
+  });
+
+  it('refuses new keys beyond maxKeys, counts them, and takes keys it already holds', async () => {
+    const refused: string[] = [];
+    const q = new WorkQueue({
+      concurrency: 1,
+      ratePerSecond: 1000,
+      run: idle,
+      maxKeys: 3,
+      onRefused: (key) => refused.push(key),
+    });
+    expect(['a', 'b', 'c', 'd'].map((k) => q.add(k, 60_000))).toEqual([true, true, true, false]);
+    expect([q.full, q.depth, refused]).toEqual([true, 3, ['d']]);
+    expect(q.add('a', 10_000)).toBe(true);
+    await q.stop();
+  });
+});

@@ -3,20 +3,96 @@
  * The runner's work queue: one entry per key (de-duplicated), a due time per key (timers for requeues), at
  * most `concurrency` keys in flight, never the same key twice at once (a key triggered while running runs
  * again right after), a token-bucket rate limit, and a clean drain on stop.
+ *
+ * Scheduling is O(log n): the due times live in a binary min-heap beside the map of keys (an entry whose key was
+ * rescheduled earlier or started is skipped when it surfaces, and the heap is rebuilt when such entries pile
+ * up). The queue holds at most `maxKeys` waiting keys: a new key beyond that is refused (`add` returns false,
+ * `onRefused` counts it) and the host answers event senders 429 while {@link WorkQueue.full}; a refused key is
+ * not lost, its object's status keeps what is due and the schedule tick or a resync finds it.
  */
+/** Waiting keys at most, by default. */
+export const MAX_QUEUED_KEYS = 100_000;
+
 export interface QueueOptions {
   readonly concurrency: number;
   /** Steps started per second at most (a burst of `concurrency` allowed). */
   readonly ratePerSecond: number;
   readonly run: (key: string) => Promise<number | undefined>;
   readonly onError?: (key: string, error: unknown) => void;
+  /** Waiting keys at most (default MAX_QUEUED_KEYS). */
+  readonly maxKeys?: number;
+  /** A key was refused because the queue was full. */
+  readonly onRefused?: (key: string) => void;
+}
+
+/** A binary min-heap of [due time, key]. */
+class DueHeap {
+  private items: [number, string][] = [];
+
+  public get size(): number {
+    return this.items.length;
+  }
+
+  public peek(): [number, string] | undefined {
+    return this.items[0];
+  }
+
+  public push(at: number, key: string): void {
+    const items = this.items;
+    items.push([at, key]);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = items[parent];
+      const c = items[i];
+      if (p === undefined || c === undefined || p[0] <= c[0]) break;
+      items[parent] = c;
+      items[i] = p;
+      i = parent;
+    }
+  }
+
+  public pop(): [number, string] | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    items[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if ((items[l]?.[0] ?? Infinity) < (items[m]?.[0] ?? Infinity)) m = l;
+      if ((items[r]?.[0] ?? Infinity) < (items[m]?.[0] ?? Infinity)) m = r;
+      if (m === i) return top;
+      const a = items[i];
+      const b = items[m];
+      if (a === undefined || b === undefined) return top;
+      items[i] = b;
+      items[m] = a;
+      i = m;
+    }
+  }
+
+  /** Rebuild from the live entries only. */
+  public rebuild(live: ReadonlyMap<string, number>): void {
+    this.items = [];
+    for (const [key, at] of live) this.push(at, key);
+  }
+
+  public clear(): void {
+    this.items = [];
+  }
 }
 
 export class WorkQueue {
   private readonly due = new Map<string, number>();
+  private readonly heap = new DueHeap();
   private readonly running = new Set<string>();
   private readonly again = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
   private stopped = false;
   private tokens: number;
   private lastRefill = Date.now();
@@ -36,22 +112,40 @@ export class WorkQueue {
     return { running: this.running.size, due: [...this.due] };
   }
 
-  /** Run `key` after `delayMs` (0: now); an earlier due time wins. */
-  public add(key: string, delayMs = 0): void {
-    if (this.stopped) return;
-    if (this.running.has(key)) {
-      if (delayMs <= 0) this.again.add(key);
-      else this.schedule(key, delayMs);
-      return;
-    }
-    this.schedule(key, delayMs);
+  /** Whether a new key would be refused now (hosts answer event senders 429 then). */
+  public get full(): boolean {
+    return this.due.size >= (this.options.maxKeys ?? MAX_QUEUED_KEYS);
   }
 
-  private schedule(key: string, delayMs: number): void {
+  /**
+   * Run `key` after `delayMs` (0: now); an earlier due time wins. False when the key was refused: it is not
+   * waiting yet and the queue is full.
+   */
+  public add(key: string, delayMs = 0): boolean {
+    if (this.stopped) return true;
+    if (this.running.has(key) && delayMs <= 0) {
+      this.again.add(key);
+      return true;
+    }
+    return this.schedule(key, delayMs);
+  }
+
+  private schedule(key: string, delayMs: number): boolean {
     const at = Date.now() + Math.max(0, delayMs);
     const current = this.due.get(key);
-    if (current === undefined || at < current) this.due.set(key, at);
+    if (current === undefined && this.full) {
+      this.options.onRefused?.(key);
+      return false;
+    }
+    if (current === undefined || at < current) {
+      this.due.set(key, at);
+      this.heap.push(at, key);
+      if (this.heap.size > 2 * this.due.size + 1024) this.heap.rebuild(this.due);
+      // Nothing new is due before the timer already set: no need to look again.
+      if (this.timer !== undefined && at > this.timerAt) return true;
+    }
     this.pump();
+    return true;
   }
 
   private refill(): void {
@@ -74,30 +168,51 @@ export class WorkQueue {
     }
     const now = Date.now();
     this.refill();
-    let next = Number.POSITIVE_INFINITY;
-    for (const [key, at] of [...this.due].sort((a, b) => a[1] - b[1])) {
-      if (this.running.size >= this.options.concurrency) break;
-      if (this.running.has(key)) continue;
-      if (at > now) {
-        next = Math.min(next, at);
-        continue;
-      }
-      if (this.tokens < 1) {
-        next = Math.min(next, now + 1000 / this.options.ratePerSecond);
-        break;
-      }
-      this.tokens -= 1;
-      this.due.delete(key);
-      this.start(key);
-    }
-    if (Number.isFinite(next))
+    const next = this.startDue(now);
+    if (Number.isFinite(next)) {
+      this.timerAt = next;
       this.timer = setTimeout(
         () => {
+          this.timer = undefined;
           this.pump();
         },
         Math.max(1, next - now),
       );
+    }
     this.notifyIdle();
+  }
+
+  /** Start the keys due by `now` while slots and tokens last; returns when to look again (Infinity: never). */
+  private startDue(now: number): number {
+    const busy: [number, string][] = []; // due, but running already: back in the heap afterwards
+    let next = Number.POSITIVE_INFINITY;
+    while (this.running.size < this.options.concurrency) {
+      const top = this.heap.peek();
+      if (top === undefined) break;
+      const [at, key] = top;
+      if (this.due.get(key) !== at) {
+        this.heap.pop(); // rescheduled earlier, or started: a stale entry
+        continue;
+      }
+      if (at > now) {
+        next = at;
+        break;
+      }
+      if (this.running.has(key)) {
+        busy.push(this.heap.pop() ?? top);
+        continue;
+      }
+      if (this.tokens < 1) {
+        next = now + 1000 / this.options.ratePerSecond;
+        break;
+      }
+      this.heap.pop();
+      this.tokens -= 1;
+      this.due.delete(key);
+      this.start(key);
+    }
+    for (const [at, key] of busy) this.heap.push(at, key);
+    return next;
   }
 
   private start(key: string): void {
@@ -132,6 +247,7 @@ export class WorkQueue {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.due.clear();
+    this.heap.clear();
     if (this.running.size === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }

@@ -36,8 +36,16 @@ export interface HttpHost {
   readonly selfUsername: string | undefined;
   /** Mark ready (after the first tick or list). */
   ready(value: boolean): void;
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: readiness fails at once (`/readyz` 503, so the Service takes this pod out), requests are
+   * served for `drainMs` more (answered with `Connection: close`, so clients reconnect elsewhere), then the
+   * listener closes and requests in flight get up to 5 s to finish.
+   */
+  stop(drainMs?: number): Promise<void>;
 }
+
+/** Requests still in flight when the listener closes get this long to finish. */
+const IN_FLIGHT_GRACE_MS = 5_000;
 
 /** Serve the core router for an engine and its trigger core. */
 export async function startHttpHost(
@@ -56,6 +64,10 @@ export async function startHttpHost(
   });
   const app = createApp(deps, engine.metrics, { metrics: options.metricsOnListener === true });
   const server = await listen(app, options.tls, options.host, options.port);
+  let draining = false;
+  server.prependListener('request', (_req, res) => {
+    if (draining) res.setHeader('connection', 'close');
+  });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   return {
@@ -65,13 +77,24 @@ export async function startHttpHost(
     ready: (value) => {
       isReady = value;
     },
-    stop: async () => {
-      await new Promise<void>((resolve) => {
+    stop: async (drainMs = 0) => {
+      isReady = false;
+      draining = true;
+      if (drainMs > 0) {
+        options.log(`draining: not ready, serving for ${drainMs} ms more`);
+        await new Promise((resolve) => setTimeout(resolve, drainMs));
+      }
+      const closed = new Promise<void>((resolve) => {
         server.close(() => {
           resolve();
         });
-        server.closeAllConnections();
       });
+      server.closeIdleConnections();
+      const grace = setTimeout(() => {
+        server.closeAllConnections();
+      }, IN_FLIGHT_GRACE_MS);
+      await closed;
+      clearTimeout(grace);
     },
   };
 }
@@ -86,6 +109,8 @@ export interface ServeOptions extends EngineOptions, HttpHostOptions {
   readonly shard?: Shard;
   /** On stop, keys still waiting are POSTed here as `run.gantry.reconcile` CloudEvents (a broker, another host). */
   readonly handbackUrl?: string;
+  /** On stop, requests are served this long after readiness fails (see {@link HttpHost.stop}). */
+  readonly drainMs?: number;
 }
 
 export interface ServeHost {
@@ -121,6 +146,7 @@ async function handBack(
     const body = JSON.stringify({
       specversion: '1.0',
       id: randomUUID(),
+      time: new Date().toISOString(), // signed run.gantry.* events must be fresh
       source: 'gantry-serve',
       type: RECONCILE_EVENT,
       datacontenttype: 'application/json',
@@ -162,6 +188,9 @@ export async function startServe(options: ServeOptions): Promise<ServeHost> {
     onQueueDepth: (d) => {
       engine.metrics.queueDepth(d);
     },
+    onQueueFull: () => {
+      engine.metrics.queueRefused();
+    },
   });
   const http = await startHttpHost(engine, core, options);
   const tick = (): void => {
@@ -184,10 +213,11 @@ export async function startServe(options: ServeOptions): Promise<ServeHost> {
     port: http.port,
     selfUsername: http.selfUsername,
     stop: async () => {
+      // Admission keeps being answered (and its keys run) while the Service takes this pod out.
+      await http.stop(options.drainMs ?? 0);
       clearInterval(timer);
       const pending = core.pendingKeys();
       await core.stop();
-      await http.stop();
       if (options.handbackUrl !== undefined && pending.length > 0)
         await handBack(options.handbackUrl, pending, options.eventsAuth, options.log);
       engine.close();

@@ -11,6 +11,7 @@ import { field, isRecord, refOf } from '../../shared/api/objects.js';
 import { retryDelayMs } from '../../shared/retry.js';
 import { errorMessage } from '../../shared/errors.js';
 import { isConflict, isNotFound } from '../../shared/kube-errors.js';
+import { parseReference } from '../../shared/oci/reference.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
 import { loadPackage, selectComponent } from '../../shared/packages/structure.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
@@ -27,9 +28,12 @@ import type { ImagePush } from '../../webhooks/registry-events.js';
 import type { AdmissionAuth } from '../../webhooks/admission-auth.js';
 import type { RouterDeps } from '../../webhooks/router.js';
 import type { EventsAuth } from '../../shared/triggers/events-auth.js';
+import { ReplayGuard } from '../../webhooks/replay.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { runStep, type RunStepDeps } from '../steps/run-step.js';
+import { OutboundPool } from './outbound-pool.js';
 import { WorkQueue } from './queue.js';
+import { TickGate } from './tick-gate.js';
 
 /** Who this host is to the API server (SelfSubjectReview), so its own status writes do not re-trigger it. */
 export async function whoAmI(client: RawKubeClient): Promise<string | undefined> {
@@ -63,16 +67,38 @@ export function refOfKey(key: string): ObjectRef {
 
 /** How long a key dispatched by a CREATE admission waits: the object is stored only after admission. */
 const CREATE_DELAY_MS = 150;
-/** A key dispatched at creation whose object is not there yet is tried this many times more. */
-const CREATE_RETRIES = 5;
+/**
+ * A key dispatched by a CREATE admission runs once, after this long (the API server stores the object right
+ * after admission): a key whose object does not exist costs one GET, however many forged reviews name it. A
+ * creation stored later than that is found by the schedule tick.
+ */
+const CREATE_FIRST_DELAY_MS = 500;
 /** A pushed tag that does not name the pushed digest yet is read again this often, this many times. */
 const TAG_SETTLE_MS = 250;
 const TAG_SETTLE_ATTEMPTS = 12;
 /** A reset of `unpackedHash` that meets a concurrent writer is tried this often, backing off from 20 ms. */
 const RESET_ATTEMPTS = 8;
 const RESET_BACKOFF = { baseMs: 20, capMs: 1_000 };
-/** Package pulls admission may have in flight at once (each capped in size by the package source). */
-const MAX_ADMISSION_FETCHES = 4;
+/** A tick asked for within this long of the last one's start runs nothing (pings coalesce). */
+const MIN_TICK_INTERVAL_MS = 1_000;
+/**
+ * Admission's requests to registries (tag reads and pulls, each capped in size by the package source): at most
+ * 8 in flight, 2 per registry, 64 waiting and 8 for one registry, each aborted after 30 s.
+ */
+const ADMISSION_POOL = {
+  concurrency: 8,
+  perHost: 2,
+  maxWaiting: 64,
+  maxWaitingPerHost: 8,
+  deadlineMs: 30_000,
+} as const;
+
+/** The host a package location names (a registry, an https or s3 host): the unit of fairness. */
+function sourceHost(image: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//.test(image) && URL.canParse(image)) return new URL(image).host;
+  const ref = parseReference(image);
+  return ref.ok && ref.value.registry !== '' ? ref.value.registry : 'index.docker.io';
+}
 
 export interface TriggerCoreOptions {
   readonly deps: RunStepDeps;
@@ -86,6 +112,8 @@ export interface TriggerCoreOptions {
   readonly admissionBudgetMs: number;
   readonly log: (message: string) => void;
   readonly onQueueDepth?: (depth: number) => void;
+  /** A key was refused: the queue is full. */
+  readonly onQueueFull?: () => void;
   /** Run keys in this queue (a runner's, `gantry run --serve`) instead of one of the core's own. */
   readonly queue?: WorkQueue;
 }
@@ -93,13 +121,13 @@ export interface TriggerCoreOptions {
 /** The dispatcher, tick, registry trigger and admission lookup of a watch-less host. */
 export class TriggerCore {
   private readonly queue: WorkQueue;
-  private readonly createRetries = new Map<string, number>();
   private readonly pending = new Set<Promise<void>>();
   private readonly resolving = new Set<string>();
-  private fetching = 0;
+  private readonly outbound = new OutboundPool(ADMISSION_POOL);
   /** Tags admission resolved lately: a burst of requests for one image reads its tag once every few seconds. */
   private readonly digests = new LRUCache<string, string>({ max: 1024, ttl: 5_000 });
   private lastFull = Date.now();
+  private readonly ticks = new TickGate(MIN_TICK_INTERVAL_MS);
   private readonly manifests = new LRUCache<string, ManifestLookup>({ max: 256, ttl: 10 * 60_000 });
 
   public constructor(private readonly options: TriggerCoreOptions) {
@@ -112,11 +140,17 @@ export class TriggerCore {
         onError: (key, error) => {
           options.log(`step of ${key} failed: ${errorMessage(error)}`);
         },
+        onRefused: () => options.onQueueFull?.(),
       });
   }
 
   public get depth(): number {
     return this.queue.depth;
+  }
+
+  /** The queue takes no new keys: event senders are answered 429 (admission never waits for it). */
+  public get full(): boolean {
+    return this.queue.full;
   }
 
   private async run(key: string): Promise<number | undefined> {
@@ -125,12 +159,6 @@ export class TriggerCore {
     // No watch tells a controller that its child changed: a child whose status changed runs its controller next.
     const owner = result.object === undefined ? undefined : controllerKeyOf(result.object);
     if (result.wroteStatus === true && owner !== undefined) this.queue.add(keyOf(owner), CREATE_DELAY_MS);
-    const retries = this.createRetries.get(key);
-    if (result.outcome === 'gone' && retries !== undefined && retries > 0) {
-      this.createRetries.set(key, retries - 1);
-      return CREATE_DELAY_MS * 2;
-    }
-    this.createRetries.delete(key);
     return result.requeueAfterMs;
   }
 
@@ -138,8 +166,7 @@ export class TriggerCore {
   public dispatch(ref: ObjectRef, reason: DispatchReason): void {
     const key = keyOf(ref);
     if (reason === 'create') {
-      this.createRetries.set(key, CREATE_RETRIES);
-      this.queue.add(key, CREATE_DELAY_MS);
+      this.queue.add(key, CREATE_FIRST_DELAY_MS);
       return;
     }
     this.queue.add(
@@ -156,8 +183,12 @@ export class TriggerCore {
     });
   }
 
-  /** The schedule tick: dispatch this shard's objects that are due; resolves to how many. */
+  /** The schedule tick: dispatch this shard's objects that are due; resolves to how many (one at a time). */
   public async tick(): Promise<number> {
+    return this.ticks.run(async () => this.tickOnce());
+  }
+
+  private async tickOnce(): Promise<number> {
     const now = this.options.deps.clock.now();
     const full = now.getTime() - this.lastFull >= this.options.fullResyncMs;
     if (full) this.lastFull = now.getTime();
@@ -280,10 +311,13 @@ export class TriggerCore {
   }
 
   private async loadManifest(image: string, component: string | undefined): Promise<ManifestLookup> {
+    const host = sourceHost(image);
     let digest = this.digests.get(image);
     if (digest === undefined) {
       try {
-        digest = await this.options.deps.images.resolveDigest(image);
+        digest = await this.outbound.run(host, async (signal) =>
+          this.options.deps.images.resolveDigest(image, { signal }),
+        );
       } catch (error) {
         return { kind: 'unavailable', reason: `resolving ${image}: ${errorMessage(error)}` };
       }
@@ -292,29 +326,26 @@ export class TriggerCore {
     const cacheKey = `${image}|${digest}|${component ?? ''}`;
     const cached = this.manifests.get(cacheKey);
     if (cached !== undefined) return cached;
-    // Anyone allowed to dry-run a Package names an image: a burst of distinct ones must not start a pull each.
-    if (this.fetching >= MAX_ADMISSION_FETCHES)
-      return { kind: 'unavailable', reason: `${this.fetching} package fetches are in flight already` };
-    this.fetching += 1;
+    // Anyone allowed to dry-run a Package names an image: pulls share the bounded, per-registry fair pool.
     try {
-      const pulled = await this.options.deps.images.pull(image);
+      const pulled = await this.outbound.run(host, async (signal) =>
+        this.options.deps.images.pull(image, { signal }),
+      );
       const loaded = loadPackage({ files: pulled.files, labels: pulled.labels });
       const found: ManifestLookup = { kind: 'found', manifest: selectComponent(loaded, component).manifest };
       this.manifests.set(cacheKey, found);
       return found;
     } catch (error) {
       return { kind: 'unavailable', reason: `fetching ${image}: ${errorMessage(error)}` };
-    } finally {
-      this.fetching -= 1;
     }
   }
 
   /**
    * Run until nothing is running or due within the next second, or until `deadline` (ms since the epoch); resolves
-   * to the keys still due by then (a host that must stop hands them back to its dispatcher). Requeues further out
-   * are kept in status, where the schedule tick finds them.
+   * to the keys due within a second of then, with their due times (a host that must stop hands them back to its
+   * dispatcher). Requeues further out are kept in status, where the schedule tick finds them.
    */
-  public async drain(deadline: number): Promise<string[]> {
+  public async drain(deadline: number): Promise<[string, number][]> {
     for (;;) {
       const now = Date.now();
       const { running, due } = this.queue.snapshot();
@@ -323,8 +354,13 @@ export class TriggerCore {
       await new Promise((r) => setTimeout(r, 20));
     }
     await this.settled();
-    const left = this.queue.snapshot().due.filter(([, at]) => at <= deadline + 1_000);
-    return left.map(([key]) => key);
+    const horizon = Date.now() + 1_000;
+    return this.queue.snapshot().due.filter(([, at]) => at <= horizon);
+  }
+
+  /** Run a key no earlier than `at` (ms since the epoch): a key handed back with its due time. */
+  public dispatchAt(ref: ObjectRef, at: number): void {
+    this.queue.add(keyOf(ref), Math.max(0, at - Date.now()));
   }
 
   /** Keys waiting in this core's queue (not running): what a stopping host hands back. */
@@ -372,6 +408,8 @@ export function routerDeps(
       refused: (source, code) => {
         engine.metrics.eventRefused(source, code);
       },
+      replays: new ReplayGuard(),
+      busy: () => core.full,
     },
     ready: options.ready,
     ...(options.admissionAuth !== undefined ? { admissionAuth: options.admissionAuth } : {}),

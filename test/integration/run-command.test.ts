@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { get as httpsGet } from 'node:https';
+import { Agent, get as httpsGet, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -173,6 +173,80 @@ describe('gantry serve as a process', () => {
     }
     expect(await serve.exited).toBe(0);
     expect(serve.stderr()).toContain('stopping: waiting for the steps in flight');
+  });
+
+  it('keeps answering admission across a SIGTERM: readiness fails first, the listener closes after the drain period', async () => {
+    const certDir = await mkdtemp(join(tmpdir(), 'gantry-drain-cert-'));
+    const serve = gantryProcess([
+      'serve',
+      '--kubeconfig',
+      inject('kube').kubeconfigPath,
+      '--dev-cert',
+      certDir,
+      '--addr',
+      '127.0.0.1:0',
+      '--drain-period',
+      '2s',
+      '-n',
+      'gantry-drain-none',
+    ]);
+    const url = await eventually('the serving line', () =>
+      Promise.resolve(/serving on (https:\/\/127\.0\.0\.1:\d+)/.exec(serve.stderr())?.[1]),
+    );
+    const ca = await readFile(join(certDir, 'ca.crt'), 'utf8');
+    // Like the API server: keep-alive connections, requests one after another.
+    const agent = new Agent({ keepAlive: true, ca });
+    const review = JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: 'u',
+        kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
+        operation: 'CREATE',
+        userInfo: { username: 'x' },
+        object: {},
+      },
+    });
+    const call = (method: string, path: string, body?: string): Promise<string> =>
+      new Promise((resolve) => {
+        const req = httpsRequest(
+          `${url}${path}`,
+          { method, agent, headers: { 'content-type': 'application/json' } },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              resolve(String(res.statusCode ?? 0));
+            });
+          },
+        );
+        req.on('error', (error) => {
+          resolve(error.message);
+        });
+        req.end(body);
+      });
+    const answers: string[] = [];
+    const state: { notReadyAt?: number; terminated: boolean } = { terminated: false };
+    // The endpoints controller takes a not-ready pod out of the Service within about a second here.
+    const sending = (async () => {
+      while (state.notReadyAt === undefined || Date.now() - state.notReadyAt < 1_000) {
+        answers.push(await call('POST', '/webhooks/validate', review));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const probing = (async () => {
+      while (state.notReadyAt === undefined) {
+        if ((await call('GET', '/readyz')) === '503' && state.terminated) state.notReadyAt = Date.now();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 1_000));
+    state.terminated = serve.child.kill('SIGTERM');
+    await Promise.all([sending, probing]);
+    expect(await serve.exited).toBe(0);
+    agent.destroy();
+    expect(answers.length).toBeGreaterThan(50);
+    expect(answers.filter((a) => a !== '200')).toEqual([]);
+    expect(serve.stderr()).toContain('draining: not ready, serving for 2000 ms more');
   });
 
   it('refuses to serve without TLS, and names a bad events config', async () => {

@@ -4,7 +4,7 @@
  * anywhere in this file: admission, events and the schedule tick are the only triggers.
  */
 import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +69,7 @@ async function post(
   body: string | Buffer,
   headers: Record<string, string>,
   method = 'POST',
-  // null: present no client certificate (undefined would take the default)
+  // null: no client certificate (an explicit undefined would take the default).
   client: { cert: string; key: string } | null = admissionClient ?? null,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
@@ -622,7 +622,8 @@ describe('admission webhooks called by the real kube-apiserver over TLS', () => 
 function gantryPush(repository: string): string {
   return JSON.stringify({
     specversion: '1.0',
-    id: 'push-1',
+    id: `push-${randomUUID()}`,
+    time: new Date().toISOString(),
     source: '/ci',
     type: 'run.gantry.image.pushed',
     datacontenttype: 'application/json',

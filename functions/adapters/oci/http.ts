@@ -4,11 +4,16 @@
  * timeout while the body streams and an overall deadline for the whole body (a server dripping a byte a
  * second is cut off too), redirects followed by hand (at most `maxRedirects`, never to plain http unless
  * that host is marked insecure), the Authorization header sent only to the host it was issued for on every
- * hop, and bodies read with a byte cap. Failures are RetryableErrors whose message names the method, the URL and
+ * hop, bodies read with a byte cap, and no hop (a redirect, a token realm) to a loopback, link-local or private
+ * address unless the registry itself is in that class or the operator allows it (names are resolved and every
+ * address they resolve to is checked; the connection itself resolves again, so a name that changes its
+ * answer between the two lookups is not caught). Failures are RetryableErrors whose message names the method, the URL and
  * the limit that was hit.
  */
+import { lookup as dnsLookup } from 'node:dns/promises';
 import { RetryableError, errorMessage } from '../../../shared/errors.js';
 import { limitText, type SourceLimits } from '../../../shared/oci/limits.js';
+import { addressClass, reachable, type AddressClass } from '../../../shared/oci/network.js';
 
 /** The back-off an unreachable or failing source asks for (PKO's initial pull back-off). */
 export const PULL_RETRY_MS = 10_000;
@@ -20,6 +25,10 @@ export interface HttpClientOptions {
   /** Plain http to loopback hosts (`localhost`, `127.0.0.1`, `[::1]`, any port), as PKO and container runtimes allow. */
   readonly plainHttpLoopback?: boolean;
   readonly userAgent?: string;
+  /** Address classes reachable on behalf of any registry (`GANTRY_REGISTRY_NETWORKS`); public always is. */
+  readonly allowedNetworks?: ReadonlySet<AddressClass>;
+  /** Resolve a host name to its addresses (default: the system resolver, every address). */
+  readonly lookup?: (hostname: string) => Promise<readonly string[]>;
 }
 
 export interface HttpRequest {
@@ -30,6 +39,11 @@ export interface HttpRequest {
   readonly authorization?: string;
   /** The host (`host[:port]`, as URL.host spells it) the authorization was issued for; default: `url`'s host. */
   readonly authorizationHost?: string;
+  /**
+   * The host (`host[:port]`) this request is made on behalf of (a registry, for its token realm): its address
+   * classes decide which non-public addresses may be reached; default: `url`'s host.
+   */
+  readonly originHost?: string;
   readonly body?: Uint8Array;
   readonly signal?: AbortSignal;
 }
@@ -62,8 +76,52 @@ function timeoutError(method: string, url: string, what: string): RetryableError
   return new RetryableError(`${method} ${url}: ${what}`, PULL_RETRY_MS);
 }
 
+async function systemLookup(hostname: string): Promise<readonly string[]> {
+  return (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
+}
+
 export class HttpClient {
   public constructor(private readonly options: HttpClientOptions) {}
+
+  /** The address classes of a host (`host[:port]`): its literal, or every address its name resolves to. */
+  private async classesOf(host: string, method: string): Promise<Map<AddressClass, string>> {
+    const hostname = new URL(`http://${host}`).hostname;
+    const literal = addressClass(hostname);
+    if (literal !== undefined) return new Map([[literal, hostname.replace(/^\[(.*)\]$/, '$1')]]);
+    let addresses: readonly string[];
+    try {
+      addresses = await (this.options.lookup ?? systemLookup)(hostname);
+    } catch (error) {
+      throw new RetryableError(
+        `${method} ${host}: cannot resolve ${hostname}: ${errorMessage(error)}`,
+        PULL_RETRY_MS,
+        {
+          cause: error,
+        },
+      );
+    }
+    const out = new Map<AddressClass, string>();
+    for (const address of addresses) out.set(addressClass(address) ?? 'public', address);
+    return out;
+  }
+
+  /**
+   * Refuse a hop to a non-public address the origin is not in and the operator did not allow. The origin itself
+   * needs no check, and its classes are looked up only when the hop is to some non-public address.
+   */
+  private async checkAddress(url: URL, method: string, originHost: string): Promise<void> {
+    if (url.host === originHost) return;
+    const target = await this.classesOf(url.host, method);
+    if ([...target.keys()].every((cls) => cls === 'public')) return;
+    const origin = new Set((await this.classesOf(originHost, method)).keys());
+    const allowed = this.options.allowedNetworks ?? new Set<AddressClass>();
+    for (const [cls, address] of target)
+      if (!reachable(cls, origin, allowed))
+        throw new RetryableError(
+          `${method} to ${url.host} refused: it is a ${cls} address (${address}), named on behalf of ${originHost}, which is not; an operator can allow the class with GANTRY_REGISTRY_NETWORKS=${cls}`,
+          PULL_RETRY_MS,
+        );
+  }
 
   public get limits(): SourceLimits {
     return this.options.limits;
@@ -89,7 +147,9 @@ export class HttpClient {
     const { limits } = this.options;
     let url = new URL(request.url);
     const authorizationHost = request.authorizationHost ?? url.host;
+    const originHost = request.originHost ?? url.host;
     for (let hop = 0; ; hop++) {
+      await this.checkAddress(url, method, originHost);
       this.checkScheme(url, method);
       const response = await this.once(method, url, request, url.host === authorizationHost);
       const location = response.headers.get('location');
@@ -100,7 +160,14 @@ export class HttpClient {
           `${method} ${shownUrl(request.url)}: more than ${limits.maxRedirects} redirects (${limitText('maxRedirects', limits)})`,
           PULL_RETRY_MS,
         );
-      url = new URL(location, url);
+      const next = new URL(location, url);
+      // A body (a refresh token, an upload) goes only where it was addressed.
+      if (request.body !== undefined && next.host !== url.host)
+        throw new RetryableError(
+          `${method} ${shownUrl(url)}: refusing to send the request body on to another host (${next.host}) named by a redirect`,
+          PULL_RETRY_MS,
+        );
+      url = next;
     }
   }
 

@@ -6,6 +6,7 @@
  * anonymous or with credentials, tokens cached per repository scope) or Basic.
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { refusal, RetryableError, TerminalError } from '../../../shared/errors.js';
 import {
@@ -31,7 +32,16 @@ export interface RegistryClientOptions {
   readonly http: HttpClient;
   /** Credentials for a registry host, if any are configured. */
   readonly credentials: (host: string) => Credentials | undefined;
+  /** Authorizations kept (one per registry, repository and access), least recently used dropped first. */
+  readonly tokenCacheMax?: number;
+  /** Characters of authorizations kept in all (a token may be up to 64 KiB). */
+  readonly tokenCacheChars?: number;
 }
+
+/** Registry tokens are short-lived (docker's default is 5 minutes); one is kept at most this long. */
+const TOKEN_TTL_MS = 4 * 60_000;
+const TOKEN_CACHE_MAX = 512;
+const TOKEN_CACHE_CHARS = 4 * 1024 * 1024;
 
 export interface FetchedManifest {
   /** sha256 of the exact bytes the registry returned. */
@@ -50,17 +60,34 @@ const errorBody = z.object({
   errors: z.array(z.object({ code: z.string().optional(), message: z.string().optional() })).optional(),
 });
 
-/** The registry's own error text (`MANIFEST_UNKNOWN: manifest unknown`), if it sent one. */
-function registryErrorText(bytes: Uint8Array): string {
+/**
+ * The registry's structured error code (`MANIFEST_UNKNOWN`), if it sent one. Nothing else of a body is ever
+ * shown: a registry (or a token realm) is anyone's server, and what it answers must not reach warnings, status,
+ * Events or logs.
+ */
+function registryErrorCode(bytes: Uint8Array): string {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    return new TextDecoder().decode(bytes.slice(0, 200)).trim();
+    return '';
   }
   const parsed = errorBody.safeParse(json);
-  const first = parsed.success ? parsed.data.errors?.[0] : undefined;
-  return first === undefined ? '' : `${first.code ?? ''}: ${first.message ?? ''}`;
+  const code = parsed.success ? parsed.data.errors?.[0]?.code : undefined;
+  return code !== undefined && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : '';
+}
+
+/** The token of a token endpoint's answer; undefined when there is none (the body itself is never shown). */
+function tokenOf(bytes: Uint8Array): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+  const parsed = tokenResponse.safeParse(body);
+  const token = parsed.success ? (parsed.data.token ?? parsed.data.access_token) : undefined;
+  return token === '' ? undefined : token;
 }
 
 function retryAfterMs(response: HttpResponse): number {
@@ -99,9 +126,21 @@ function tokenRequest(
 }
 
 export class RegistryClient {
-  private readonly authorizations = new Map<string, string>();
+  private readonly authorizations: LRUCache<string, string>;
 
-  public constructor(private readonly options: RegistryClientOptions) {}
+  public constructor(private readonly options: RegistryClientOptions) {
+    this.authorizations = new LRUCache({
+      max: options.tokenCacheMax ?? TOKEN_CACHE_MAX,
+      maxSize: options.tokenCacheChars ?? TOKEN_CACHE_CHARS,
+      sizeCalculation: (value) => Math.max(1, value.length),
+      ttl: TOKEN_TTL_MS,
+    });
+  }
+
+  /** How many authorizations are cached (bounded by `tokenCacheMax`). */
+  public get cachedAuthorizations(): number {
+    return this.authorizations.size;
+  }
 
   private baseUrl(ref: QualifiedReference): string {
     const scheme = this.options.http.isInsecure(ref.registry) ? 'http' : 'https';
@@ -119,18 +158,35 @@ export class RegistryClient {
     const cached = this.authorizations.get(key);
     // Credentials belong to the registry's host: never to an upload Location or redirect on another host.
     const authorizationHost = new URL(this.baseUrl(ref)).host;
+    const originHost = ref.registry;
     let response = await this.options.http.request({
       ...request,
       authorizationHost,
+      originHost,
       ...(cached !== undefined ? { authorization: cached } : {}),
     });
+    if (response.status === 401 && new URL(response.url).host !== authorizationHost) {
+      // A challenge from the host a redirect named: its realm is not the registry's to name.
+      await response.discard();
+      return this.fail(
+        ref,
+        request,
+        response,
+        `the challenge came from ${new URL(response.url).host} after a redirect; not authenticating there`,
+      );
+    }
     if (response.status === 401) {
       const challenge = parseChallenge(response.headers.get('www-authenticate'));
       await response.discard();
       const authorization = await this.authorize(ref, access, challenge, request.signal);
       if (authorization !== undefined) {
         this.authorizations.set(key, authorization);
-        response = await this.options.http.request({ ...request, authorization, authorizationHost });
+        response = await this.options.http.request({
+          ...request,
+          authorization,
+          authorizationHost,
+          originHost,
+        });
       } else {
         return this.fail(
           ref,
@@ -156,7 +212,7 @@ export class RegistryClient {
     const text =
       response.status === 401 && hint !== ''
         ? ''
-        : registryErrorText(
+        : registryErrorCode(
             await response.bytes(64 * 1024, 'maxManifestBytes').catch(() => new Uint8Array()),
           );
     const what = `${request.method ?? 'GET'} ${shownUrl(request.url)}: ${response.status}${text !== '' ? ` ${text}` : ''}${hint !== '' ? ` (${hint})` : ''}`;
@@ -190,24 +246,23 @@ export class RegistryClient {
     const service = challenge.params['service'];
     if (service !== undefined) url.searchParams.set('service', service);
     url.searchParams.set('scope', `repository:${ref.repository}:${access}`);
-    const response = await this.options.http.request(tokenRequest(url, credentials, signal));
+    // The realm is reached on behalf of the registry: only addresses of the registry's own class (or allowed).
+    const response = await this.options.http.request({
+      ...tokenRequest(url, credentials, signal),
+      originHost: ref.registry,
+    });
     if (response.status !== 200) {
-      const text = registryErrorText(await response.bytes(64 * 1024, 'maxManifestBytes'));
+      const code = registryErrorCode(
+        await response.bytes(64 * 1024, 'maxManifestBytes').catch(() => new Uint8Array()),
+      );
       throw refusal(
         response.status,
-        `unauthorized for ${ref.registry}/${ref.repository}: token endpoint ${url.origin}${url.pathname} answered ${response.status}${text !== '' ? ` ${text}` : ''}`,
+        `unauthorized for ${ref.registry}/${ref.repository}: token endpoint on ${url.host} answered ${response.status}${code !== '' ? ` ${code}` : ''}`,
       );
     }
-    const body: unknown = JSON.parse(
-      new TextDecoder().decode(await response.bytes(256 * 1024, 'maxManifestBytes')),
-    );
-    const parsed = tokenResponse.safeParse(body);
-    const token = parsed.success ? (parsed.data.token ?? parsed.data.access_token) : undefined;
-    if (token === undefined || token === '')
-      throw new RetryableError(
-        `token endpoint ${url.origin}${url.pathname} returned no token`,
-        PULL_RETRY_MS,
-      );
+    const token = tokenOf(await response.bytes(256 * 1024, 'maxManifestBytes'));
+    if (token === undefined)
+      throw new RetryableError(`token endpoint on ${url.host} returned no token`, PULL_RETRY_MS);
     return `Bearer ${token}`;
   }
 

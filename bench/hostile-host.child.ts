@@ -1,0 +1,54 @@
+// The host of `npm run bench -- hostile`, in its own process so that only its memory and its event loop are
+// measured: the trigger core over an in-memory cluster without objects (every GET NotFound, every LIST empty),
+// the router on plain HTTP on 127.0.0.1. Argument: the admission fetch budget (ms). Over IPC it sends
+// `{port}` once it listens, and answers `memory` with `{rss, heapUsed, gets, depth}` after a full collection.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { EngineMetrics } from '../functions/adapters/metrics.js';
+import { createPackageSource } from '../functions/adapters/package-source.js';
+import { FakeCluster, unusedPort } from '../functions/hosts/fake-cluster.js';
+import { createApp, listen } from '../functions/hosts/http-app.js';
+import { routerDeps, TriggerCore } from '../functions/hosts/triggers.js';
+
+setFlagsFromString('--expose-gc');
+const collect: unknown = runInNewContext('gc');
+
+const unused = unusedPort;
+
+const budgetMs = Number(process.argv[2] ?? '0');
+const kube = new FakeCluster();
+const metrics = new EngineMetrics();
+const core = new TriggerCore({
+  deps: {
+    kube,
+    clock: { now: () => new Date() },
+    images: createPackageSource({ plainHttpLoopback: true }),
+    engines: { gotmpl: { render: unused } },
+    prefixOverrides: [],
+    forceAdoption: false,
+  },
+  concurrency: 8,
+  namespace: '',
+  fullResyncMs: 3_600_000,
+  admissionBudgetMs: budgetMs,
+  log: () => undefined,
+});
+const deps = routerDeps({ metrics }, core, {
+  eventsAuth: { knative: { token: 'knative-token-0123456789' }, cloudevents: { hmacSecret: 'x'.repeat(32) } },
+  admissionBudgetMs: budgetMs,
+  selfUsername: undefined,
+  ready: () => true,
+});
+const server = await listen(createApp(deps, metrics), undefined, '127.0.0.1', 0);
+const address = server.address();
+process.send?.({ port: typeof address === 'object' && address !== null ? address.port : 0 });
+process.on('message', (message) => {
+  if (message !== 'memory') return;
+  if (typeof collect === 'function') Reflect.apply(collect, undefined, []);
+  const { rss, heapUsed } = process.memoryUsage();
+  process.send?.({ rss, heapUsed, gets: kube.gets, depth: core.depth });
+});
+process.on('disconnect', () => {
+  server.close();
+  void core.stop().then(() => process.exit(0));
+});

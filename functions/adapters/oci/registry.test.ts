@@ -1,0 +1,231 @@
+/**
+ * A hostile registry, for real: small HTTP servers on 127.0.0.1 play the registry, its token realm and the hosts
+ * a redirect names. Nothing here leaves loopback: the refused addresses are refused before any connection.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Credentials } from '../../../shared/oci/auth.js';
+import { DEFAULT_SOURCE_LIMITS } from '../../../shared/oci/limits.js';
+import type { AddressClass } from '../../../shared/oci/network.js';
+import { HttpClient } from './http.js';
+import { RegistryClient } from './registry.js';
+
+interface Seen {
+  readonly url: string;
+  readonly authorization: string | undefined;
+}
+
+const servers: Server[] = [];
+
+async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ host: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
+    req.resume();
+    handler(req, res);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return { host: `127.0.0.1:${port}`, seen };
+}
+
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map(
+      async (s) =>
+        new Promise<void>((resolve) => {
+          s.close(() => {
+            resolve();
+          });
+          s.closeAllConnections();
+        }),
+    ),
+  );
+});
+
+function client(
+  options: {
+    credentials?: Credentials;
+    lookup?: (hostname: string) => Promise<readonly string[]>;
+    allowed?: AddressClass[];
+    tokenCacheMax?: number;
+    tokenCacheChars?: number;
+  } = {},
+): RegistryClient {
+  const http = new HttpClient({
+    limits: DEFAULT_SOURCE_LIMITS,
+    insecureHosts: new Set(),
+    plainHttpLoopback: true,
+    ...(options.lookup !== undefined ? { lookup: options.lookup } : {}),
+    ...(options.allowed !== undefined ? { allowedNetworks: new Set(options.allowed) } : {}),
+  });
+  return new RegistryClient({
+    http,
+    credentials: () => options.credentials,
+    ...(options.tokenCacheMax !== undefined ? { tokenCacheMax: options.tokenCacheMax } : {}),
+    ...(options.tokenCacheChars !== undefined ? { tokenCacheChars: options.tokenCacheChars } : {}),
+  });
+}
+
+const bearer = (realm: string) => (_req: IncomingMessage, res: ServerResponse) => {
+  res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="svc"` }).end();
+};
+
+async function failure(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  throw new Error('expected a failure');
+}
+
+const ref = (registry: string, repository = 'repo') => ({ registry, repository, tag: 'v1' });
+
+describe('token realms and redirects (no server-side request forgery)', () => {
+  it.each([
+    ['http://169.254.169.254/latest/meta-data', 'link-local', '169.254.169.254', '169.254.169.254'],
+    ['http://[fe80::1]:8080/token', 'link-local', 'fe80::1', '[fe80::1]:8080'],
+    ['http://10.0.0.1/token', 'private', '10.0.0.1', '10.0.0.1'],
+    ['https://[fd00::5]/token', 'private', 'fd00::5', '[fd00::5]'],
+  ])('refuses the realm %s of a loopback registry (%s)', async (realm, cls, address, host) => {
+    const registry = await serve(bearer(realm));
+    const message = await failure(client().resolve(ref(registry.host)));
+    expect(message).toBe(
+      `GET to ${host} refused: it is a ${cls} address (${address}), named on behalf of ${registry.host}, which is not; an operator can allow the class with GANTRY_REGISTRY_NETWORKS=${cls}`,
+    );
+  });
+
+  it('checks the addresses a realm name resolves to, not only literals', async () => {
+    const registry = await serve(bearer('http://metadata.internal/token'));
+    const lookup = (name: string): Promise<readonly string[]> =>
+      Promise.resolve(name === 'metadata.internal' ? ['203.0.113.9', '169.254.169.254'] : []);
+    const message = await failure(client({ lookup }).resolve(ref(registry.host)));
+    expect(message).toBe(
+      `GET to metadata.internal refused: it is a link-local address (169.254.169.254), named on behalf of ${registry.host}, which is not; an operator can allow the class with GANTRY_REGISTRY_NETWORKS=link-local`,
+    );
+  });
+
+  it('reaches a realm in the registry’s own class (a loopback registry, a loopback realm)', async () => {
+    const realm = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"t"}');
+    });
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const registry = await serve((req, res) => {
+      if (req.headers.authorization !== 'Bearer t') bearer(`http://${realm.host}/token`)(req, res);
+      else res.writeHead(200, { 'docker-content-digest': digest }).end();
+    });
+    expect(await client().resolve(ref(registry.host))).toBe(digest);
+    expect(realm.seen.map((s) => s.url)).toEqual(['/token?service=svc&scope=repository%3Arepo%3Apull']);
+  });
+
+  it('never authenticates at a realm named by a host a redirect led to', async () => {
+    const realm = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"t"}');
+    });
+    const other = await serve(bearer(`http://${realm.host}/token`));
+    const registry = await serve((req, res) => {
+      res.writeHead(307, { location: `http://${other.host}${req.url ?? ''}` }).end();
+    });
+    const message = await failure(
+      client({ credentials: { username: 'u', password: 'secret' } }).resolve(ref(registry.host)),
+    );
+    expect(message).toBe(
+      `unauthorized for ${registry.host}/repo: HEAD http://${registry.host}/v2/repo/manifests/v1: 401 (the challenge came from ${other.host} after a redirect; not authenticating there)`,
+    );
+    expect(realm.seen).toEqual([]);
+    expect(other.seen.map((s) => s.authorization)).toEqual([undefined]);
+  });
+
+  it('does not send a refresh token on to another host a realm redirects to', async () => {
+    const elsewhere = await serve((_req, res) => {
+      res.writeHead(200).end('{"token":"t"}');
+    });
+    const realm = await serve((_req, res) => {
+      res.writeHead(307, { location: `http://${elsewhere.host}/steal` }).end();
+    });
+    const registry = await serve(bearer(`http://${realm.host}/token`));
+    const message = await failure(
+      client({ credentials: { identityToken: 'refresh-secret' } }).resolve(ref(registry.host)),
+    );
+    expect(message).toBe(
+      `POST http://${realm.host}/token: refusing to send the request body on to another host (${elsewhere.host}) named by a redirect`,
+    );
+    expect(elsewhere.seen).toEqual([]);
+  });
+});
+
+describe('nothing fetched is echoed', () => {
+  it('shows the status and a fixed reason for a registry error, never its body', async () => {
+    const registry = await serve((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html' }).end('<html>internal admin page: secret=42</html>');
+    });
+    const message = await failure(client().manifest(ref(registry.host), 'v1'));
+    expect(message).toBe(
+      `not found: GET http://${registry.host}/v2/repo/manifests/v1: 404 (the repository has no such tag or digest)`,
+    );
+  });
+
+  it('keeps a structured error code but not its message', async () => {
+    const registry = await serve((_req, res) => {
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"secret=42"}]}');
+    });
+    const message = await failure(client().manifest(ref(registry.host), 'v1'));
+    expect(message).toBe(
+      `not found: GET http://${registry.host}/v2/repo/manifests/v1: 404 MANIFEST_UNKNOWN (the repository has no such tag or digest)`,
+    );
+  });
+
+  it('shows only the host and status of a token endpoint that refuses or answers garbage', async () => {
+    const refusing = await serve((_req, res) => {
+      res.writeHead(403).end('root:x:0:0:root:/root:/bin/bash');
+    });
+    const garbage = await serve((_req, res) => {
+      res.writeHead(200).end('ami-id\nhostname\niam/security-credentials/');
+    });
+    const first = await serve(bearer(`http://${refusing.host}/secret/path`));
+    const second = await serve(bearer(`http://${garbage.host}/latest`));
+    expect(await failure(client().resolve(ref(first.host)))).toBe(
+      `unauthorized for ${first.host}/repo: token endpoint on ${refusing.host} answered 403`,
+    );
+    expect(await failure(client().resolve(ref(second.host)))).toBe(
+      `token endpoint on ${garbage.host} returned no token`,
+    );
+  });
+});
+
+describe('the token cache', () => {
+  it('keeps at most tokenCacheMax authorizations however many repositories are named', async () => {
+    const realm = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"t"}');
+    });
+    const registry = await serve((req, res) => {
+      if (req.headers.authorization !== 'Bearer t') bearer(`http://${realm.host}/token`)(req, res);
+      else res.writeHead(200, { 'docker-content-digest': `sha256:${'b'.repeat(64)}` }).end();
+    });
+    const c = client({ tokenCacheMax: 8 });
+    for (let i = 0; i < 30; i++) await c.resolve(ref(registry.host, `attacker/repo-${i}`));
+    expect(c.cachedAuthorizations).toBe(8);
+    expect(realm.seen).toHaveLength(30);
+  });
+
+  it('keeps at most tokenCacheChars characters of tokens (a hostile realm answers large tokens)', async () => {
+    const big = 'x'.repeat(12_000); // what a Node server takes in a header
+    const realm = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: big }));
+    });
+    const registry = await serve((req, res) => {
+      if (req.headers.authorization !== `Bearer ${big}`) bearer(`http://${realm.host}/token`)(req, res);
+      else res.writeHead(200, { 'docker-content-digest': `sha256:${'c'.repeat(64)}` }).end();
+    });
+    const c = client({ tokenCacheChars: 3 * 12_007 + 100 });
+    for (let i = 0; i < 12; i++) await c.resolve(ref(registry.host, `attacker/big-${i}`));
+    expect(c.cachedAuthorizations).toBe(3);
+  });
+});

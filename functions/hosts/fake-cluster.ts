@@ -1,0 +1,44 @@
+/**
+ * @module hosts/fake-cluster
+ * An in-memory KubeApi for the hosts' tests and benchmarks (never wired by a host): LISTs answer what `listed`
+ * gives for a kind, every GET is counted and answered NotFound, writes are refused.
+ */
+import { KubeApiError } from '../../shared/kube-errors.js';
+import type { KubeApi, KubeObject, ObjectRef, ResourceInfo } from '../../shared/ports.js';
+
+function unused(): Promise<never> {
+  return Promise.reject(new Error('not used by the fake cluster'));
+}
+
+export class FakeCluster implements KubeApi {
+  /** GETs made so far. */
+  public gets = 0;
+
+  public constructor(private readonly listed: (kind: string) => KubeObject[] = () => []) {}
+
+  public resource(): Promise<ResourceInfo | undefined> {
+    return Promise.resolve({ plural: 'x', namespaced: true });
+  }
+
+  public list(_apiVersion: string, kind: string): Promise<KubeObject[]> {
+    return Promise.resolve(this.listed(kind));
+  }
+
+  public get(ref: ObjectRef): Promise<KubeObject> {
+    this.gets += 1;
+    return Promise.reject(new KubeApiError(`${ref.name} not found`, 404, 'NotFound'));
+  }
+
+  public apply = unused;
+  public create = unused;
+  public update = unused;
+  public updateStatus = unused;
+  public mergePatch = unused;
+  public delete = unused;
+  public serverVersion = unused;
+}
+
+/** Engines and images for a host that never renders nor pulls. */
+export function unusedPort(): Promise<never> {
+  return unused();
+}

@@ -1,0 +1,89 @@
+/**
+ * @module oci/network
+ * Which addresses a package source may reach on behalf of a registry (server-side request forgery): a token
+ * realm or a redirect names any URL it likes, so every address is classed (loopback, link-local, private,
+ * public) and one outside the public Internet is reached only when the registry itself is in that class, or
+ * when the operator allows the class (`GANTRY_REGISTRY_NETWORKS`).
+ */
+export type AddressClass = 'loopback' | 'link-local' | 'private' | 'public';
+export const NON_PUBLIC_CLASSES: readonly AddressClass[] = ['loopback', 'link-local', 'private'];
+
+function ipv4Class(ip: string): AddressClass {
+  const [a = 0, b = 0] = ip.split('.').map(Number);
+  if (a === 127 || a === 0) return 'loopback'; // 0.0.0.0 reaches the host itself
+  if (a === 169 && b === 254) return 'link-local';
+  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return 'private';
+  if (a === 100 && b >= 64 && b <= 127) return 'private'; // carrier-grade NAT (RFC 6598)
+  return 'public';
+}
+
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, an embedded IPv4 tail converted). */
+function ipv6Groups(ip: string): number[] {
+  let text = ip.toLowerCase().split('%')[0] ?? '';
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4?.[1] !== undefined) {
+    const [a = 0, b = 0, c = 0, d = 0] = v4[1].split('.').map(Number);
+    text = `${text.slice(0, -v4[1].length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const parse = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => Number.parseInt(g, 16)));
+  const h = parse(head);
+  const t = tail === undefined ? [] : parse(tail);
+  return [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+}
+
+function ipv6Class(ip: string): AddressClass {
+  const g = ipv6Groups(ip);
+  const first = g[0] ?? 0;
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
+    const [hi = 0, lo = 0] = g.slice(6);
+    return ipv4Class(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+  }
+  if (g.slice(0, 7).every((x) => x === 0) && (g[7] === 1 || g[7] === 0)) return 'loopback';
+  if ((first & 0xffc0) === 0xfe80) return 'link-local';
+  if ((first & 0xfe00) === 0xfc00) return 'private';
+  return 'public';
+}
+
+/** The class of an IP address literal (IPv4 or IPv6, brackets allowed); undefined when it is not one. */
+export function addressClass(address: string): AddressClass | undefined {
+  const ip = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ip))
+    return ip.split('.').every((x) => Number(x) <= 255) ? ipv4Class(ip) : undefined;
+  // WHATWG URL parsing validates an IPv6 literal (and writes it in its canonical form).
+  const bare = ip.split('%')[0] ?? '';
+  if (!bare.includes(':') || !URL.canParse(`http://[${bare}]/`)) return undefined;
+  return ipv6Class(new URL(`http://[${bare}]/`).hostname.slice(1, -1));
+}
+
+/**
+ * Whether a request may reach `target` (a class) on behalf of a registry whose own addresses are of the
+ * `origin` classes: public always, another class only when the registry is there too or the operator allows it.
+ */
+export function reachable(
+  target: AddressClass,
+  origin: ReadonlySet<AddressClass>,
+  allowed: ReadonlySet<AddressClass>,
+): boolean {
+  return target === 'public' || origin.has(target) || allowed.has(target);
+}
+
+/** Parse the operator's list (`loopback,link-local,private`); an unknown name is an error naming it. */
+export function parseNetworkClasses(
+  text: string,
+): { ok: true; value: Set<AddressClass> } | { ok: false; error: string } {
+  const out = new Set<AddressClass>();
+  for (const item of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
+    const known = NON_PUBLIC_CLASSES.find((c) => c === item);
+    if (known === undefined)
+      return {
+        ok: false,
+        error: `unknown network class "${item}" (one of ${NON_PUBLIC_CLASSES.join(', ')})`,
+      };
+    out.add(known);
+  }
+  return { ok: true, value: out };
+}
