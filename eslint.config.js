@@ -1,5 +1,5 @@
 // ESLint flat config: typescript-eslint strict rules, style limits after Pepr's, and the layer rule of
-// design.md §4 enforced with eslint-plugin-boundaries.
+// docs/architecture.md, "Layers" enforced with eslint-plugin-boundaries.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import boundaries from 'eslint-plugin-boundaries';
@@ -35,7 +35,7 @@ const ioModules = [
   'child_process',
 ];
 
-// design.md §4: which layer may import which. Anything not listed is refused.
+// docs/architecture.md, "Layers": which layer may import which. Anything not listed is refused.
 const allowed = {
   shared: ['shared'],
   webhooks: ['shared', 'webhooks'],
@@ -132,7 +132,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ioModules, message: 'I/O belongs in functions/adapters (design.md §4).' }] },
+        {
+          patterns: [
+            {
+              group: ioModules,
+              message: 'I/O belongs in functions/adapters (docs/architecture.md, "Layers").',
+            },
+          ],
+        },
       ],
       'no-restricted-properties': [
         'error',

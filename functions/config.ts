@@ -1,6 +1,6 @@
 /**
  * @module config
- * The only reader of process.env (design.md §4): the engine's environment, parsed once with zod.
+ * The only reader of process.env (docs/architecture.md, "Layers"): the engine's environment, parsed once with zod.
  */
 import { z } from 'zod';
 import { parseNetworkClasses, type AddressClass } from '../shared/oci/network.js';

@@ -1,6 +1,6 @@
 /**
  * @module errors
- * Errors typed by their retry meaning (style.md rule 7). A step that throws a TerminalError records the
+ * Errors typed by their retry meaning (docs/architecture.md, "Errors"). A step that throws a TerminalError records the
  * problem in status and is not retried until the input changes; a RetryableError asks to run again after
  * `retryAfterMs`; anything else is retried with exponential backoff by the host.
  */

@@ -10,7 +10,7 @@ export interface Clock {
   now(): Date;
 }
 
-/** Which of PKO's function sets a template gets (pko-behaviour §1.10 and §5.2). */
+/** Which of PKO's function sets a template gets (docs/pko-compatibility.md §1.10 and §5.2). */
 export type TemplateFunctionSet = 'package' | 'objectTemplate';
 
 /** One Go `text/template` render: every template parsed into one set, then the named ones executed. */

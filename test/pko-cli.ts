@@ -68,8 +68,8 @@ export function runBinary(
 }
 
 /**
- * PKO chains some error prefixes twice (`loading package from files: loading package from files: …`, pko-behaviour
- * §11); Gantry says them once. Collapse PKO's repetition before comparing.
+ * PKO chains some error prefixes twice (`loading package from files: loading package from files: …`,
+ * docs/pko-compatibility.md §11); Gantry says them once. Collapse PKO's repetition before comparing.
  */
 export function collapseRepeatedPrefixes(text: string): string {
   return text.replaceAll(

@@ -271,7 +271,7 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** pko-behaviour §6.2: the CRD CEL immutability rules, for API servers that do not run them. */
+/** docs/pko-compatibility.md §6.2: the CRD CEL immutability rules, for API servers that do not run them. */
 function immutabilityErrors(kind: string, object: unknown, old: unknown): string[] {
   const now = templateSpecOf(kind, object).spec;
   const before = templateSpecOf(kind, old).spec;

@@ -2,7 +2,7 @@
  * @module cli/commands/build
  * `gantry build <folder> --tag T [--output f.tar] [--label k=v]`: validate the package (generating missing
  * template-test fixtures, as PKO does) and write a PKO-compatible package image as an OCI image-layout tarball
- * (pko-behaviour §1.1, §7), and push it to the tags' registries (`--push`) or to S3 (`--push s3://bucket/key`,
+ * (docs/pko-compatibility.md §1.1, §7), and push it to the tags' registries (`--push`) or to S3 (`--push s3://bucket/key`,
  * the image's single layer: a tar.gz with the files under `package/`).
  */
 import { writeFile } from 'node:fs/promises';

@@ -1,7 +1,7 @@
 /**
  * @module cli/commands/clustertree
  * `gantry clustertree <package|clusterpackage> <name> [-n NS]`: the phases and objects of the live ObjectSet of
- * a (Cluster)Package, in PKO's format and with its errors (pko-behaviour §7). Beyond PKO: phases kept in
+ * a (Cluster)Package, in PKO's format and with its errors (docs/pko-compatibility.md §7). Beyond PKO: phases kept in
  * ObjectSlices (big packages) list their objects too, where PKO's prints them empty.
  */
 import { parseArgs } from 'node:util';

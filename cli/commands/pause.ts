@@ -1,6 +1,6 @@
 /**
  * @module cli/commands/pause
- * `gantry pause|unpause <package|clusterpackage> <name> [-n NS] [-m MESSAGE]`, as PKO's (pko-behaviour §2.8, §7):
+ * `gantry pause|unpause <package|clusterpackage> <name> [-n NS] [-m MESSAGE]`, as PKO's (docs/pko-compatibility.md §2.8, §7):
  * sets `spec.paused` and writes (or removes) the `package-operator.run/pause-message` annotation in one update,
  * then waits up to 60 s for `Paused=True` (pause) or `Available=True` (unpause). Prints nothing on success.
  */

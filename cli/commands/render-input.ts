@@ -67,7 +67,7 @@ export interface RenderFlagsResult {
   readonly values: Readonly<Record<string, string | boolean | undefined>>;
 }
 
-/** Where in PKO's `tree` pipeline an error happened, for its error prefix (pko-behaviour §7). */
+/** Where in PKO's `tree` pipeline an error happened, for its error prefix (docs/pko-compatibility.md §7). */
 type Stage = 'structure' | 'config' | 'checks' | 'render';
 
 class StageError extends Error {

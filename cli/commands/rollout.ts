@@ -1,6 +1,6 @@
 /**
  * @module cli/commands/rollout
- * `gantry rollout history` (PKO's, pko-behaviour §7: the `REVISION  SUCCESSFUL  CHANGE-CAUSE` table, `-o
+ * `gantry rollout history` (PKO's, docs/pko-compatibility.md §7: the `REVISION  SUCCESSFUL  CHANGE-CAUSE` table, `-o
  * json|yaml`, `--revision N` and their errors) and `gantry rollout undo` (Gantry's own: PKO has no rollback
  * command, §9 item 4): set a (Cluster)Package's image and config back to those of a revision, read from its
  * ObjectSet's annotations, record `kubernetes.io/change-cause: Rolled back to revision N.` and wait until the

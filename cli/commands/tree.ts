@@ -1,7 +1,7 @@
 /**
  * @module cli/commands/tree
  * `gantry tree <folder>`: the phases and objects a package renders to, in PKO's tree format byte for byte
- * (pko-behaviour §7, §11). Unlike PKO, `--component` really selects the component.
+ * (docs/pko-compatibility.md §7, §11). Unlike PKO, `--component` really selects the component.
  */
 import type { Command } from '../command.js';
 import { renderFromFlags, treeOptions, TREE_FLAGS_HELP } from './render-input.js';

@@ -1,7 +1,7 @@
 /**
  * @module cli/commands/validate
  * `gantry validate <folder>`: every component validated; template test cases rendered against their
- * fixtures (missing fixtures are generated). Prints `Package validated successfully!` (pko-behaviour §7).
+ * fixtures (missing fixtures are generated). Prints `Package validated successfully!` (docs/pko-compatibility.md §7).
  */
 import { normalize, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -65,7 +65,7 @@ export const validateCommand: Command = {
     try {
       pkg = loadPackage(raw);
     } catch (error) {
-      // PKO's structural loader errors carry no `loading package from files:` (pko-behaviour §7).
+      // PKO's structural loader errors carry no `loading package from files:` (docs/pko-compatibility.md §7).
       if (error instanceof ViolationError)
         throw new Error(`validating package: ${error.message}`, { cause: error });
       throw error;

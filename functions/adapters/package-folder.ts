@@ -1,6 +1,6 @@
 /**
  * @module adapters/package-folder
- * Reads a package folder into a file map with PKO's rules (pko-behaviour §1.1): hidden paths and symlinks
+ * Reads a package folder into a file map with PKO's rules (docs/pko-compatibility.md §1.1): hidden paths and symlinks
  * skipped, sizes and counts limited. Reads and writes template-test fixtures.
  */
 import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';

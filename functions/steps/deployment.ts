@@ -1,6 +1,6 @@
 /**
  * @module steps/deployment
- * The (Cluster)ObjectDeployment `rollout` step (pko-behaviour §3): template hash and collision count, a new
+ * The (Cluster)ObjectDeployment `rollout` step (docs/pko-compatibility.md §3): template hash and collision count, a new
  * ObjectSet revision with `previous`, pause propagation, archival (pause first, then archive, oldest first),
  * history GC counting archived revisions only, and the conditions of §3.5.
  */

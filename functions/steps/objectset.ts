@@ -1,6 +1,6 @@
 /**
  * @module steps/objectset
- * The (Cluster)ObjectSet steps (pko-behaviour §4): `apply-phase` / `probe` through the phases in order,
+ * The (Cluster)ObjectSet steps (docs/pko-compatibility.md §4): `apply-phase` / `probe` through the phases in order,
  * stopping at the first phase whose probes fail; `teardown` in reverse phase order on deletion or archival.
  * Objects are read with a GET each for a few of a kind and namespace, one metadata LIST for many, created with a
  * POST when missing or applied with server-side apply, and probed on what the write returned, so a phase of N

@@ -1,6 +1,6 @@
 /**
  * @module steps/objectsetphase
- * The (Cluster)ObjectSetPhase steps for the classes this host serves (pko-behaviour §4.10; `default` unless
+ * The (Cluster)ObjectSetPhase steps for the classes this host serves (docs/pko-compatibility.md §4.10; `default` unless
  * told otherwise): its one phase applied and probed with the ObjectSet's phase code, adoption from previous
  * revisions and siblings (ObjectSets of the same ObjectDeployment and their phases), teardown on deletion.
  * A phase of a class this host does not serve is left as it is, status included, for the host that does.

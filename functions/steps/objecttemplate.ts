@@ -1,6 +1,6 @@
 /**
  * @module steps/objecttemplate
- * The (Cluster)ObjectTemplate step `template` (pko-behaviour §5.2): read the sources (labelling them so a
+ * The (Cluster)ObjectTemplate step `template` (docs/pko-compatibility.md §5.2): read the sources (labelling them so a
  * watching host sees their changes), collect their items into `.config`, render the Go template, and create
  * the one object it yields with a controller reference (or update it in place). Bad sources and templates set
  * `package-operator.run/Invalid` and leave the output as it was.

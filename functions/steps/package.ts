@@ -1,6 +1,6 @@
 /**
  * @module steps/package
- * The (Cluster)Package steps (pko-behaviour §2): `unpack` (pull the image, digest-verified), `render` (admit
+ * The (Cluster)Package steps (docs/pko-compatibility.md §2): `unpack` (pull the image, digest-verified), `render` (admit
  * config, render, build and server-side-apply the ObjectDeployment and its ObjectSlices, garbage-collect
  * unreferenced slices) and `status` (mirror the ObjectDeployment's conditions). Unlike PKO, every validation
  * failure is persisted as `Invalid=True` and not retried until the spec changes.

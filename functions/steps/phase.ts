@@ -1,6 +1,6 @@
 /**
  * @module steps/phase
- * One phase of objects, as an ObjectSet and an ObjectSetPhase both reconcile it (pko-behaviour §4.4, §4.7):
+ * One phase of objects, as an ObjectSet and an ObjectSetPhase both reconcile it (docs/pko-compatibility.md §4.4, §4.7):
  * preflight, a read of what exists (a GET each for a few objects of a kind and namespace, one metadata LIST for
  * many), a POST for what is missing (adoption decided from the object if someone created it since the read),
  * adoption or refusal, server-side apply guarded by the resourceVersion read, condition mapping and probes; and

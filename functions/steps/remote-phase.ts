@@ -1,6 +1,6 @@
 /**
  * @module steps/remote-phase
- * An ObjectSet's side of a phase with a `class` (pko-behaviour §4.10, §4.7): create the (Cluster)ObjectSetPhase
+ * An ObjectSet's side of a phase with a `class` (docs/pko-compatibility.md §4.10, §4.7): create the (Cluster)ObjectSetPhase
  * `<objectset>-<phase>`, pass pause through, read back its availability, controlled objects and mapped
  * conditions; on teardown delete it and wait until it is gone.
  */

@@ -1,6 +1,6 @@
 /**
  * @module api/constants
- * Exact strings of Package Operator's API (pko-behaviour.md §0): groups, labels, annotations, finalizers.
+ * Exact strings of Package Operator's API (docs/pko-compatibility.md §0): groups, labels, annotations, finalizers.
  */
 export const GROUP = 'package-operator.run';
 export const VERSION = 'v1alpha1';
@@ -34,10 +34,10 @@ export const FINALIZER_METRICS = 'package-operator.run/metrics';
 
 export const FIELD_MANAGER = 'package-operator';
 
-/** Every `.images.X` in template tests and `tree` (pko-behaviour §0). */
+/** Every `.images.X` in template tests and `tree` (docs/pko-compatibility.md §0). */
 export const STATIC_TEST_IMAGE = 'registry.package-operator.run/static-image';
 
-/** The PKO annotations consumed at render time and stripped from objects (pko-behaviour §1.5). */
+/** The PKO annotations consumed at render time and stripped from objects (docs/pko-compatibility.md §1.5). */
 export const RENDER_ANNOTATIONS: readonly string[] = [
   ANNOTATION_PHASE,
   ANNOTATION_CONDITION_MAP,

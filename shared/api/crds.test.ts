@@ -45,7 +45,7 @@ describe('deploy/crds', () => {
     }
   });
 
-  it('uses the short names of pko-behaviour §0 (ObjectSlice has none)', () => {
+  it('uses the short names of docs/pko-compatibility.md §0 (ObjectSlice has none)', () => {
     const short = (kind: string): unknown => ((byKind(kind).spec as Node).names as Node).shortNames;
     expect(short('Package')).toEqual(['pkg']);
     expect(short('ClusterPackage')).toEqual(['clpkg']);
@@ -69,7 +69,7 @@ describe('deploy/crds', () => {
     }
   });
 
-  it('prints the columns of pko-behaviour §0', () => {
+  it('prints the columns of docs/pko-compatibility.md §0', () => {
     const cols = (kind: string): string[] =>
       ((version(kind).additionalPrinterColumns as Node[] | undefined) ?? []).map(
         (c) => `${String(c.name)}${c.priority ? '*' : ''}=${String(c.jsonPath)}`,
@@ -138,7 +138,7 @@ describe('deploy/crds', () => {
     expect(probe.default).toBe('True');
   });
 
-  it('carries the CEL immutability rules with their exact messages (pko-behaviour §6.2)', () => {
+  it('carries the CEL immutability rules with their exact messages (docs/pko-compatibility.md §6.2)', () => {
     for (const kind of ['ObjectSet', 'ClusterObjectSet']) {
       const rules = schemaAt(kind, ['spec'])['x-kubernetes-validations'] as Node[];
       expect(rules.map((r) => r.message)).toEqual([

@@ -1,6 +1,6 @@
 /**
  * @module cel
- * One CEL module for package filters (pko-behaviour §1.6), probes (§4.5) and CRD rules (§6.2), built on
+ * One CEL module for package filters (docs/pko-compatibility.md §1.6), probes (§4.5) and CRD rules (§6.2), built on
  * @marcbachmann/cel-js with the Kubernetes libraries PKO enables: strings ext, lists, regex (RE2 semantics
  * through re2js) and URLs. Integral JSON numbers become CEL ints. Programs are compiled once and cached;
  * an expression whose static type is not bool is refused when compiling.
@@ -42,7 +42,7 @@ export const CEL_LIMITS = {
 } as const;
 
 const variablesOf: Record<CelEnvKind, readonly string[]> = {
-  // `package` is a reserved word in CEL: it is in the context but no expression can name it (pko-behaviour §11).
+  // `package` is a reserved word in CEL: it is in the context but no expression can name it (docs/pko-compatibility.md §11).
   package: ['config', 'images', 'dependencies', 'environment', 'cond'],
   probe: ['self'],
   rule: ['self', 'oldSelf'],

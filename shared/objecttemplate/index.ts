@@ -1,6 +1,6 @@
 /**
  * @module objecttemplate
- * The pure decisions of a (Cluster)ObjectTemplate (pko-behaviour §5.2): where a source is, its preflight
+ * The pure decisions of a (Cluster)ObjectTemplate (docs/pko-compatibility.md §5.2): where a source is, its preflight
  * violations, the config collected from the sources' items, the one object a render must yield, how the output
  * is created or updated, which of its conditions are copied, and PKO's messages.
  */
@@ -203,7 +203,7 @@ export function outputForUpdate(desired: KubeObject, existing: KubeObject): Kube
 /**
  * The output's conditions the template reports: those observed at the object's current generation, none when
  * the object's `status.observedGeneration` lags its generation. (PKO compares that field with the template's
- * generation, pko-behaviour §9; Gantry compares it with the object's own.)
+ * generation, docs/pko-compatibility.md §9; Gantry compares it with the object's own.)
  */
 export function conditionsToCopy(existing: KubeObject): ApiCondition[] {
   const status = existing['status'];

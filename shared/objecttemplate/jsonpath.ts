@@ -1,6 +1,6 @@
 /**
  * @module objecttemplate/jsonpath
- * ObjectTemplate source keys (pko-behaviour §5.2): kubectl's relaxed JSONPath (`a.b`, `.a.b`, `{a.b}`, `{.a.b}`,
+ * ObjectTemplate source keys (docs/pko-compatibility.md §5.2): kubectl's relaxed JSONPath (`a.b`, `.a.b`, `{a.b}`, `{.a.b}`,
  * indexes, slices, `*`, `..`, quoted names, `[?(@.k == "v")]` filters) translated to RFC 9535 and evaluated with
  * `jsonpath-rfc9535` (no eval). Results as client-go's JSON output gives them: numbers stay numbers, a single
  * result is unwrapped, a missing field of a plain path is `<field> is not found`.
@@ -11,7 +11,7 @@ import { isRecord } from '../api/objects.js';
 export type JsonPathResult<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
-/** Keys are short paths; a longer one is refused before it is parsed (untrusted input, design.md §7). */
+/** Keys are short paths; a longer one is refused before it is parsed (untrusted input, docs/architecture.md, "Untrusted input"). */
 export const MAX_KEY_LENGTH = 1024;
 
 /** PKO's RelaxedJSONPathExpression pattern: one `{…}` around the whole key, or none. */

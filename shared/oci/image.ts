@@ -1,6 +1,6 @@
 /**
  * @module oci/image
- * A PKO-compatible package image (pko-behaviour §1.1): one layer holding the package files under `package/`,
+ * A PKO-compatible package image (docs/pko-compatibility.md §1.1): one layer holding the package files under `package/`,
  * an image config with `os: linux`, `architecture: amd64` and the labels, as an OCI image-layout tarball that
  * also carries Docker's `manifest.json` (so both `docker load` and OCI tools read it). Deterministic: fixed
  * mtimes, uid/gid 0, sorted entries, gzip without a timestamp — the same files give the same digests.

@@ -81,7 +81,7 @@ export function parseManifest(
     : { ok: false, error: `invalid image manifest: ${parsed.error.issues[0]?.message ?? ''}` };
 }
 
-/** linux/amd64 from an index, or its only entry (pko-behaviour: PKO pulls the default platform). */
+/** linux/amd64 from an index, or its only entry (docs/pko-compatibility.md: PKO pulls the default platform). */
 export function choosePlatform(manifests: readonly Descriptor[]): Descriptor | undefined {
   return (
     manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === 'amd64') ??

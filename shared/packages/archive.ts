@@ -1,6 +1,6 @@
 /**
  * @module packages/archive
- * Tarballs (plain or gzip) → a package file map, with PKO's image-layer rules (pko-behaviour §1.1: only files
+ * Tarballs (plain or gzip) → a package file map, with PKO's image-layer rules (docs/pko-compatibility.md §1.1: only files
  * under `package/`, later entries win, directories and hidden paths skipped) and Gantry's stricter safety:
  * absolute paths, `..` segments, symbolic and hard links, device files and oversized archives are refused
  * with a message naming the entry and the limit.

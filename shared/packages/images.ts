@@ -1,6 +1,6 @@
 /**
  * @module packages/images
- * Image references as go-containerregistry reads them (pko-behaviour §1.7): Docker Hub normalisation
+ * Image references as go-containerregistry reads them (docs/pko-compatibility.md §1.7): Docker Hub normalisation
  * (`nginx:1.23.3` → `index.docker.io/library/nginx`), digest pinning from the lock, prefix overrides.
  */
 import type { PackageManifestLock } from '../api/generated/packagemanifestlock.js';

@@ -1,6 +1,6 @@
 /**
  * @module packages/lock
- * `manifest.lock.yaml` generation for `gantry update` (pko-behaviour §1.4, §7): every `spec.images[]` entry
+ * `manifest.lock.yaml` generation for `gantry update` (docs/pko-compatibility.md §1.4, §7): every `spec.images[]` entry
  * with the digest its reference resolves to, in manifest order; unchanged when the images are the same.
  */
 import { stringify } from 'yaml';

@@ -1,6 +1,6 @@
 /**
  * @module packages/manifest-validation
- * PKO's semantic checks of a PackageManifest and its lock file (pko-behaviour §1.3, §1.4), as Kubernetes
+ * PKO's semantic checks of a PackageManifest and its lock file (docs/pko-compatibility.md §1.3, §1.4), as Kubernetes
  * field errors (`spec.phases: Required value`), and the lock-file consistency violations.
  */
 import semver from 'semver';
@@ -107,7 +107,7 @@ const MISSING =
 const MISMATCH =
   'Image specified in manifest does not match with lockfile. Try running: kubectl package update';
 
-/** Lock-file consistency with the manifest's `spec.images` (pko-behaviour §1.4). */
+/** Lock-file consistency with the manifest's `spec.images` (docs/pko-compatibility.md §1.4). */
 export function lockConsistency(
   manifest: PackageManifest,
   lock: PackageManifestLock | undefined,

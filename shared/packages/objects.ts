@@ -1,6 +1,6 @@
 /**
  * @module packages/objects
- * Rendered YAML files → Kubernetes objects with PKO's object validators (pko-behaviour §1.13) and the render-time
+ * Rendered YAML files → Kubernetes objects with PKO's object validators (docs/pko-compatibility.md §1.13) and the render-time
  * annotations (§1.5): phase, condition-map, collision-protection, condition (CEL, §1.6).
  */
 import {
@@ -198,7 +198,7 @@ function phaseCheck(phases: readonly string[]): ObjectCheck {
 }
 
 /**
- * Default object validators (pko-behaviour §1.13) in PKO's order, each over every object before the next:
+ * Default object validators (docs/pko-compatibility.md §1.13) in PKO's order, each over every object before the next:
  * duplicates, GroupVersionKind, labels, phase annotation.
  */
 export function validateObjects(
@@ -209,7 +209,7 @@ export function validateObjects(
   return checks.flatMap((check) => objects.flatMap((o) => check(o) ?? []));
 }
 
-/** Parse `package-operator.run/condition-map` (pko-behaviour §1.5). */
+/** Parse `package-operator.run/condition-map` (docs/pko-compatibility.md §1.5). */
 export function parseConditionMap(text: string): { mappings: ConditionMapping[]; error?: string } {
   const mappings: ConditionMapping[] = [];
   const lines = text.trim().split('\n');

@@ -1,6 +1,6 @@
 /**
  * @module packages/render
- * PackageComponent + context → rendered phases (pko-behaviour §1.5–§1.10, §2.4): config admission, images,
+ * PackageComponent + context → rendered phases (docs/pko-compatibility.md §1.5–§1.10, §2.4): config admission, images,
  * scope and constraints, template rendering (`.gotmpl` through Go's text/template, `.hbs` through handlebars),
  * path filters, objects, validators, CEL object conditions, grouping into the manifest's phases.
  */
@@ -99,7 +99,7 @@ function fail(violations: ViolationFields | readonly ViolationFields[]): never {
   throw new ViolationError(violations);
 }
 
-/** Config admission (pko-behaviour §1.8): errors become one violation with Kubernetes' aggregate text. */
+/** Config admission (docs/pko-compatibility.md §1.8): errors become one violation with Kubernetes' aggregate text. */
 export function admit(
   manifest: PackageManifest,
   config: unknown,
@@ -120,7 +120,7 @@ function checkScope(manifest: PackageManifest, scope: 'Namespaced' | 'Cluster', 
     fail({ reason: 'Package unsupported scope', path: 'manifest.yaml', component });
 }
 
-/** Constraints (pko-behaviour §1.14, the recommended behaviour: a failed constraint blocks). */
+/** Constraints (docs/pko-compatibility.md §1.14, the recommended behaviour: a failed constraint blocks). */
 export function checkConstraints(manifest: PackageManifest, environment: Environment): string[] {
   const failures: string[] = [];
   const isOpenShift = environment.openShift !== undefined;
@@ -284,7 +284,7 @@ export async function renderTemplates(
   return out;
 }
 
-/** `spec.filter.conditions` → the `cond` map (pko-behaviour §1.6). */
+/** `spec.filter.conditions` → the `cond` map (docs/pko-compatibility.md §1.6). */
 export function evaluateConditions(
   manifest: PackageManifest,
   variables: Readonly<Record<string, unknown>>,

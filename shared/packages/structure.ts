@@ -1,7 +1,7 @@
 /**
  * @module packages/structure
  * RawPackage (a file map) → LoadedPackage: manifest and lock found and parsed, components split out
- * (pko-behaviour §1.2, §1.11). Hidden paths (a segment starting with `.`) are ignored.
+ * (docs/pko-compatibility.md §1.2, §1.11). Hidden paths (a segment starting with `.`) are ignored.
  */
 import { MANIFESTS_API_VERSION } from '../api/constants.js';
 import type { PackageManifest } from '../api/generated/packagemanifest.js';
@@ -31,7 +31,7 @@ export interface LoadedPackage {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-/** Any path segment starting with `.` is ignored (pko-behaviour §1.1). */
+/** Any path segment starting with `.` is ignored (docs/pko-compatibility.md §1.1). */
 export function isHiddenPath(path: string): boolean {
   return path.split('/').some((segment) => segment.startsWith('.'));
 }
@@ -182,7 +182,7 @@ export function loadRootComponent(raw: RawPackage): LoadedPackage {
   return { root, components: new Map(), labels: raw.labels };
 }
 
-/** The component a (Cluster)Package selects with `spec.component` (pko-behaviour §1.11). */
+/** The component a (Cluster)Package selects with `spec.component` (docs/pko-compatibility.md §1.11). */
 export function selectComponent(pkg: LoadedPackage, component?: string): PackageComponent {
   if (component === undefined || component === '') return pkg.root;
   if (!componentsEnabled(pkg.root.manifest)) throw new ViolationError({ reason: 'Components not enabled' });

@@ -2,7 +2,7 @@
  * @module packages/validate
  * `gantry validate`: every component's manifest and lock checked, and either its template test cases
  * rendered and compared with `.test-fixtures/<case>/` (generated when missing), or — without test cases —
- * its static files rendered with an empty context and object-validated (pko-behaviour §1.12, §7, §11).
+ * its static files rendered with an empty context and object-validated (docs/pko-compatibility.md §1.12, §7, §11).
  */
 import { createTwoFilesPatch } from 'diff';
 import type { PackageManifest } from '../api/generated/packagemanifest.js';
@@ -218,7 +218,7 @@ export interface PackageCheckOptions {
 }
 
 /**
- * PKO's DefaultPackageValidators (pko-behaviour §1.3, §1.4, §1.12) in its order, each reporting at most one
+ * PKO's DefaultPackageValidators (docs/pko-compatibility.md §1.3, §1.4, §1.12) in its order, each reporting at most one
  * error: manifest and lock fields (every component), lock-file consistency of the root, and — when the root has
  * no template test cases — its static files, which PKO prefixes `loading package from files: `.
  */
@@ -257,7 +257,7 @@ async function templateTests(
  * Validate a package as PKO's `validate` does (never throws for problems with the package itself): its default
  * validators, then the template tests of every component (components first; the first failing test case ends
  * a component's check). Gantry adds one stricter check: a component without test cases has its static files
- * validated too (PKO only checks the root's, pko-behaviour §11).
+ * validated too (PKO only checks the root's, docs/pko-compatibility.md §11).
  */
 export async function validatePackage(
   pkg: LoadedPackage,

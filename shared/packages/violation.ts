@@ -1,6 +1,6 @@
 /**
  * @module packages/violation
- * PKO's ViolationError (pko-behaviour §1.13): `<Reason>[ in <path>[ idx <n>]][ [<component>]][: <details>][\n<subject>]`.
+ * PKO's ViolationError (docs/pko-compatibility.md §1.13): `<Reason>[ in <path>[ idx <n>]][ [<component>]][: <details>][\n<subject>]`.
  * A violation is a terminal problem with the package itself: it is shown to the user and never retried.
  */
 import { TerminalError } from '../errors.js';

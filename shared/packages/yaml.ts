@@ -2,7 +2,7 @@
  * @module packages/yaml
  * YAML as the Go decoder Kubernetes uses reads it: YAML 1.1 (`yes` → true, `0777` → 511), timestamps stay
  * strings, a repeated map key is accepted and its last value wins (as `sigs.k8s.io/yaml` does), aliases bounded. Multi-document files are split as PKO splits them
- * (pko-behaviour §1.2): trim leading/trailing `-` and newlines, split on lines that are exactly `---`, drop
+ * (docs/pko-compatibility.md §1.2): trim leading/trailing `-` and newlines, split on lines that are exactly `---`, drop
  * empty documents.
  */
 import { parseDocument, type ScalarTag, type Tags } from 'yaml';

@@ -38,7 +38,7 @@ const ctrl = (
   controller: true,
 });
 
-describe('adoption table (pko-behaviour §4.4.1)', () => {
+describe('adoption table (docs/pko-compatibility.md §4.4.1)', () => {
   it.each([
     ['already ours', existing({ ownerReferences: [ctrl('new')] }), 'Prevent', { kind: 'controlled' }],
     [

@@ -1,6 +1,6 @@
 /**
  * @module phases
- * What an ObjectSet does with one object of a phase (pko-behaviour §4.3, §4.4, §4.7), as pure decisions: the
+ * What an ObjectSet does with one object of a phase (docs/pko-compatibility.md §4.3, §4.4, §4.7), as pure decisions: the
  * desired object (namespace, labels, revision annotation, controller reference), the per-object preflight
  * checks, the adoption / collision-protection table, and PKO's messages.
  */

@@ -1,6 +1,6 @@
 /**
  * @module phases/remote
- * Phases with a `class` (pko-behaviour §4.10): the (Cluster)ObjectSetPhase an ObjectSet hands such a phase to,
+ * Phases with a `class` (docs/pko-compatibility.md §4.10): the (Cluster)ObjectSetPhase an ObjectSet hands such a phase to,
  * what its status means for the ObjectSet (probe result, mapped conditions, controlled objects) and the
  * ObjectSet's `Paused` condition over its phases (§4.9). Pure.
  */

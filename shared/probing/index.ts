@@ -1,6 +1,6 @@
 /**
  * @module probing
- * Availability probes (pko-behaviour §4.5, boxcutter's probing as PKO v1.19.0 runs it): `condition`,
+ * Availability probes (docs/pko-compatibility.md §4.5, boxcutter's probing as PKO v1.19.0 runs it): `condition`,
  * `fieldsEqual` and `cel` probes, each entry wrapped in an observedGeneration check and scoped by a
  * GroupKind and label selector; AND semantics where Unknown wins over False; PKO's messages.
  */

@@ -2,7 +2,7 @@
  * @module render/errors
  * The error every template engine throws for a bad template (syntax, missing key, forbidden function, `fail`,
  * include recursion, …). The message is the engine's own text — for `.gotmpl` files Go's `text/template` message
- * exactly as PKO shows it (pko-behaviour.md §11), e.g.
+ * exactly as PKO shows it (docs/pko-compatibility.md §11), e.g.
  * `template: cm.yaml.gotmpl:8: function "env" not defined`. Callers that want PKO's wrapping add it themselves:
  * `parsing template from <path>: …` (phase `parse`) or `executing template from <path> …` (phase `execute`).
  */

@@ -1,7 +1,7 @@
 /**
  * @module render/handlebars
  * Gantry's second template engine for `.hbs` files (pure, synchronous), hardened for untrusted package templates
- * (design.md §5, dependency-notes "Templates"):
+ * (docs/architecture.md, "Dependencies"):
  * - its own Handlebars environment; `noEscape` (YAML, not HTML); `knownHelpersOnly` with a fixed helper set
  *   (HANDLEBARS_HELPERS, docs/templates.md) — `log` removed, unknown helpers are compile errors;
  * - strict lookups everywhere, like Go's `missingkey=error`: every segment of every path must exist, also in helper

@@ -1,6 +1,6 @@
 /**
  * @module render/hash
- * The name hashes PKO uses (pko-behaviour §3.2, §5.1): 32-bit FNV-1a, its decimal string mapped through
+ * The name hashes PKO uses (docs/pko-compatibility.md §3.2, §5.1): 32-bit FNV-1a, its decimal string mapped through
  * apimachinery's SafeEncodeString alphabet. PKO hashes Go `spew` output, which cannot be reproduced in
  * TypeScript; Gantry hashes canonical JSON, so the *shape* (`<od>-<9 or 10 safe chars>`) matches, not the value.
  */

@@ -1,7 +1,7 @@
 /**
  * @module render/object-deployment
  * RenderedPackage → the (Cluster)ObjectDeployment and its (Cluster)ObjectSlices exactly as Package Operator
- * builds them (pko-behaviour §2.5, §5.1) and as the API server stores them (§11: CRD defaults applied).
+ * builds them (docs/pko-compatibility.md §2.5, §5.1) and as the API server stores them (§11: CRD defaults applied).
  * Deterministic: the same input gives byte-identical output.
  */
 import {
@@ -19,7 +19,7 @@ import { canonicalJson, computeHash } from './hash.js';
 
 export type ChunkingStrategy = 'NoOp' | 'EachObject' | 'BinpackNextFit';
 
-/** 1 MiB bins (pko-behaviour §5.1). */
+/** 1 MiB bins (docs/pko-compatibility.md §5.1). */
 export const SLICE_BIN_BYTES = 1_048_576;
 
 export interface BuildOptions {

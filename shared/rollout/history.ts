@@ -1,6 +1,6 @@
 /**
  * @module rollout/history
- * The pure part of the cluster commands of the CLI (pko-behaviour §7): resource arguments (`kind/name` or
+ * The pure part of the cluster commands of the CLI (docs/pko-compatibility.md §7): resource arguments (`kind/name` or
  * `kind name`), the revisions of a (Cluster)Package or (Cluster)ObjectDeployment read from its ObjectSets, PKO's
  * `REVISION  SUCCESSFUL  CHANGE-CAUSE` table, and the revision `rollout undo` goes back to (Gantry's own).
  */

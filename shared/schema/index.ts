@@ -1,6 +1,6 @@
 /**
  * @module schema
- * Kubernetes structural-schema admission for package configuration (pko-behaviour §1.8): prune unknown
+ * Kubernetes structural-schema admission for package configuration (docs/pko-compatibility.md §1.8): prune unknown
  * fields → apply defaults → validate, with the API server's field-error strings, e.g.
  * `spec.config.replicas: Invalid value: 0: replicas in body should be greater than or equal to 1`.
  * Validation runs on ajv 8 over a transformed copy of the schema; pruning, defaulting and

@@ -1,6 +1,6 @@
 /**
  * @module steps/deployment
- * Pure decisions of the ObjectDeployment rollout (pko-behaviour §3): the template hash, which ObjectSet is
+ * Pure decisions of the ObjectDeployment rollout (docs/pko-compatibility.md §3): the template hash, which ObjectSet is
  * current, which older revisions may be archived, and the conditions table of §3.5.
  */
 import { ANNOTATION_HASH } from '../api/constants.js';

@@ -1,5 +1,5 @@
 /**
- * Classed phases end to end (pko-behaviour §4.10, §4.9, §4.7): an ObjectSet hands a phase with a `class` to an
+ * Classed phases end to end (docs/pko-compatibility.md §4.10, §4.9, §4.7): an ObjectSet hands a phase with a `class` to an
  * ObjectSetPhase `<objectset>-<phase>`; a runner serving that class applies and probes it, a runner that does
  * not leaves it pending; pause passes through; teardown deletes the phase object and waits for it.
  */

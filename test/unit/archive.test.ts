@@ -228,7 +228,7 @@ describe('package image', () => {
   });
 });
 
-describe('gantry build messages (pko-behaviour §7)', () => {
+describe('gantry build messages (docs/pko-compatibility.md §7)', () => {
   async function build(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     const { main } = await import('../../cli/main.js');
     let stdout = '';

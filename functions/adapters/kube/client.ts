@@ -1,6 +1,6 @@
 /**
  * @module adapters/kube/client
- * Gantry's raw-JSON Kubernetes client (design.md §5): `@kubernetes/client-node` only loads the kubeconfig and
+ * Gantry's raw-JSON Kubernetes client (docs/architecture.md, "Dependencies"): `@kubernetes/client-node` only loads the kubeconfig and
  * supplies auth and TLS; requests go over node:https with a keep-alive agent, bodies stay raw JSON (no
  * generated models that drop unknown fields). Discovery with a REST-mapping cache refreshed on a miss,
  * server-side apply with field manager `package-operator`, status writes, deletes with preconditions, typed

@@ -2,7 +2,7 @@
  * @module adapters/oci/pull
  * Pull a package image: resolve the reference to a manifest (an index resolves to linux/amd64 or its only
  * entry), read the config's labels, stream every layer through its digest check, decompression and PKO's
- * layer rules (pko-behaviour §1.1) into one file map. Push: blobs first, then the manifest under every tag.
+ * layer rules (docs/pko-compatibility.md §1.1) into one file map. Push: blobs first, then the manifest under every tag.
  */
 import { Readable, Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
@@ -22,7 +22,7 @@ import { newArchiveBudget, readTarball, type ArchiveBudget } from '../../../shar
 import { PULL_RETRY_MS } from './http.js';
 import type { RegistryClient } from './registry.js';
 
-/** PKO's message for an image without package files (pko-behaviour §1.1); a pull error, so retried. */
+/** PKO's message for an image without package files (docs/pko-compatibility.md §1.1); a pull error, so retried. */
 export const EMPTY_IMAGE_MESSAGE = 'Package image contains no files. Might be corrupted.';
 
 export interface PulledImage {

@@ -1,7 +1,7 @@
 package main
 
 // allowedSprig is PKO's exact sprig allow-list (package-operator internal/transform/transformfiles_funcs.go
-// `allowedFuncNames`, pko-behaviour.md §1.10). The function map is BUILT from this list: a name that sprig does
+// `allowedFuncNames`, docs/pko-compatibility.md §1.10). The function map is BUILT from this list: a name that sprig does
 // not provide is a build error caught by the unit tests (missingSprigFunctions), and nothing outside the list is
 // ever reachable from a template. Not available on purpose: date/time, random, crypto, env/expandenv, network,
 // OS file paths.
