@@ -178,10 +178,13 @@ describe('collisions and failed revisions', () => {
       spec: { revision: 7, phases: [{ name: 'x', objects: [] }] },
     });
     await kube.mergePatch(odRef, { spec: { paused: false } });
-    const status = await eventually('collisionCount 1 and a revision available', async () => {
-      const s = (await kube.get(odRef))['status'] as
-        { collisionCount?: number; revision?: number } | undefined;
-      return s?.collisionCount === 1 && conditions(await kube.get(odRef))['Available']?.status === 'True'
+    // Wait for the whole state asserted below (collisionCount, Available and the revision come in separate steps).
+    const status = await eventually('collisionCount 1 and revision 1 available', async () => {
+      const od = await kube.get(odRef);
+      const s = od['status'] as { collisionCount?: number; revision?: number } | undefined;
+      return s?.collisionCount === 1 &&
+        s.revision !== undefined &&
+        conditions(od)['Available']?.status === 'True'
         ? s
         : undefined;
     });
@@ -233,12 +236,15 @@ describe('collisions and failed revisions', () => {
         template: template(withProbe('better', "self.data.value == 'good' || self.data.value == 'better'")),
       },
     });
+    // The lifecycle state is set first, the Archived condition by the ObjectSet's own teardown step after it:
+    // wait for the condition asserted, not for the first change.
     const left = await eventually('revisions 1 and 2 archived, 3 Available', async () => {
       const list = await sets(ns);
       const states = list.map((s) => (s['spec'] as { lifecycleState: string }).lifecycleState);
       return list.length === 3 &&
         states[0] === 'Archived' &&
         states[1] === 'Archived' &&
+        conditions(list[1]!)['Archived']?.status === 'True' &&
         conditions(list[2]!)['Available']?.status === 'True'
         ? list
         : undefined;
