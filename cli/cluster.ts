@@ -7,7 +7,7 @@
  */
 import { RawKubeClient } from '../functions/adapters/kube/client.js';
 import { loadConnection } from '../functions/adapters/kube/kubeconfig.js';
-import { API_VERSION, LABEL_INSTANCE } from '../shared/api/constants.js';
+import { API_VERSION, LABEL_INSTANCE, scopedKind } from '../shared/api/constants.js';
 import {
   objectDeploymentSchema,
   objectSliceSchema,
@@ -88,7 +88,7 @@ export async function listObjectSets(
   namespace: string,
   labels: Readonly<Record<string, string>>,
 ): Promise<KubeObject[]> {
-  const kind = cluster ? 'ClusterObjectSet' : 'ObjectSet';
+  const kind = scopedKind('ObjectSet', cluster);
   let items: KubeObject[];
   try {
     items = await kube.list(API_VERSION, kind, cluster ? '' : namespace, {
@@ -105,7 +105,7 @@ export async function objectSetPhases(
   kube: KubeApi,
   set: ApiObjectSet,
 ): Promise<{ readonly name: string; readonly objects: ApiSetObject[] }[]> {
-  const sliceKind = set.kind === 'ClusterObjectSet' ? 'ClusterObjectSlice' : 'ObjectSlice';
+  const sliceKind = scopedKind('ObjectSlice', set.kind === 'ClusterObjectSet');
   const phases: { name: string; objects: ApiSetObject[] }[] = [];
   for (const phase of set.spec.phases) {
     const objects = [...(phase.objects ?? [])];

@@ -5,6 +5,7 @@
  * ObjectSlices (big packages) list their objects too, where PKO's prints them empty.
  */
 import { parseArgs } from 'node:util';
+import { scopedKind } from '../../shared/api/constants.js';
 import { objectSetSchema, parseResource, type ApiObjectSet } from '../../shared/api/resources.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { KubeApi } from '../../shared/ports.js';
@@ -55,7 +56,7 @@ export const clustertreeCommand: Command = {
       throw new CommandError('invalid resource type');
     if (arg.kind === 'package' && namespace === '')
       throw new CommandError('--namespace is required as its a namespaced Resource type');
-    const kind = arg.kind === 'package' ? 'Package' : 'ClusterPackage';
+    const kind = scopedKind('Package', arg.kind === 'clusterpackage');
     const text = await withClient(io, values.kubeconfig, async (kube) => {
       const { pkg } = await getPackage(kube, packageRef(kind, namespace, arg.name));
       const set = liveObjectSet(

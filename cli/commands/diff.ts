@@ -8,7 +8,7 @@
  * (as `kubectl diff`); 2: an error.
  */
 import { parseArgs } from 'node:util';
-import { API_VERSION } from '../../shared/api/constants.js';
+import { API_VERSION, scopedKind } from '../../shared/api/constants.js';
 import {
   objectDeploymentSchema,
   objectSetSchema,
@@ -125,7 +125,7 @@ async function diffs(
   if (set === undefined) throw new CommandError('ObjectSet could not be found');
   const odRef = {
     apiVersion: API_VERSION,
-    kind: pkg.kind === 'ClusterPackage' ? 'ClusterObjectDeployment' : 'ObjectDeployment',
+    kind: scopedKind('ObjectDeployment', pkg.kind === 'ClusterPackage'),
     namespace: pkg.metadata.namespace ?? '',
     name: pkg.metadata.name,
   };

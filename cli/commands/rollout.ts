@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { API_VERSION, ANNOTATION_CHANGE_CAUSE } from '../../shared/api/constants.js';
+import { API_VERSION, ANNOTATION_CHANGE_CAUSE, scopedKind } from '../../shared/api/constants.js';
 import { isRecord } from '../../shared/api/objects.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { KubeApi, KubeObject } from '../../shared/ports.js';
@@ -134,7 +134,7 @@ async function historyOf(kube: KubeApi, arg: ResourceArgument, namespace: string
     const cluster = arg.kind === 'clusterobjectdeployment' || namespace === '';
     const od = await getObjectDeployment(kube, {
       apiVersion: API_VERSION,
-      kind: cluster ? 'ClusterObjectDeployment' : 'ObjectDeployment',
+      kind: scopedKind('ObjectDeployment', cluster),
       namespace: cluster ? '' : namespace,
       name: arg.name,
     }).catch((e: unknown) => {

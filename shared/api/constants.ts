@@ -134,6 +134,15 @@ export const KINDS = {
 
 export type KindName = keyof typeof KINDS;
 
+/** The namespaced kinds that have a cluster-scoped twin named `Cluster<Kind>`. */
+export type ScopedKind =
+  'Package' | 'ObjectDeployment' | 'ObjectSet' | 'ObjectSetPhase' | 'ObjectSlice' | 'ObjectTemplate';
+
+/** `kind` or its cluster-scoped twin, as the registry names them (`scopedKind('ObjectSet', true)`: `ClusterObjectSet`). */
+export function scopedKind<K extends ScopedKind>(kind: K, cluster: boolean): K | `Cluster${K}` {
+  return cluster ? `Cluster${kind}` : kind;
+}
+
 /** The kinds the engine runs a step for. */
 export type ReconciledKind = {
   [K in KindName]: (typeof KINDS)[K]['reconciled'] extends true ? K : never;

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { KINDS } from './constants.js';
+import { KINDS, scopedKind } from './constants.js';
 
 const dir = join(import.meta.dirname, '../../deploy/crds');
 type Node = Record<string, unknown>;
@@ -170,5 +170,21 @@ describe('deploy/crds', () => {
   it('requires spec.image on (Cluster)Package', () => {
     expect(schemaAt('ClusterPackage', ['spec']).required).toEqual(['image']);
     expect(schemaAt('Package', ['spec', 'config'])['x-kubernetes-preserve-unknown-fields']).toBe(true);
+  });
+});
+
+describe('scopedKind', () => {
+  it('names a kind of the registry with the scope asked for, for every kind that has a cluster twin', () => {
+    for (const kind of [
+      'Package',
+      'ObjectDeployment',
+      'ObjectSet',
+      'ObjectSetPhase',
+      'ObjectSlice',
+      'ObjectTemplate',
+    ] as const) {
+      expect([kind, KINDS[scopedKind(kind, false)].namespaced]).toEqual([kind, true]);
+      expect([kind, KINDS[scopedKind(kind, true)].namespaced]).toEqual([kind, false]);
+    }
   });
 });
