@@ -40,11 +40,11 @@ import type { StepDeps, StepResult } from './types.js';
 
 const STEP = 'template';
 
-/** Why the template cannot be applied now: the Invalid condition's reason and message, and when to retry. */
 /** Each source is a GET per step and each item a JSONPath evaluation: bounded (PKO has no limit; Gantry's own). */
 const MAX_SOURCES = 64;
 const MAX_ITEMS = 1024;
 
+/** Why the template cannot be applied now: the Invalid condition's reason and message, and when to retry. */
 interface Problem {
   readonly reason: 'SourceError' | 'TemplateError';
   readonly message: string;

@@ -116,7 +116,6 @@ function revisionAnnotations(pkg: ApiPackage, image: string): Record<string, str
   };
 }
 
-/** Render the package and apply the ObjectDeployment and its slices; returns the applied ObjectDeployment. */
 /** What a render of a Package gives: the rendered package and the ObjectDeployment (and slices) built from it. */
 export interface PackageRender {
   readonly rendered: RenderedPackage;
@@ -175,6 +174,7 @@ export async function renderForPackage(
   return { rendered, built };
 }
 
+/** Render the package and apply the ObjectDeployment and its slices; returns the applied ObjectDeployment. */
 async function deploy(
   pkg: ApiPackage,
   pulled: PulledPackage,

@@ -219,12 +219,12 @@ export const objectSliceSchema = z
   .loose();
 export type ApiObjectSlice = z.infer<typeof objectSliceSchema>;
 
-/** Parse with a schema; the error names the object and the first problems. */
 /** An object (or one embedded in it: a slice, a child) that does not match its schema: terminal until it changes. */
 export class MalformedObjectError extends TerminalError {
   public override readonly name: string = 'MalformedObjectError';
 }
 
+/** Parse with a schema; the error names the object and the first problems. */
 export function parseResource<T>(schema: z.ZodType<T>, object: KubeObject): T {
   const result = schema.safeParse(object);
   if (result.success) return result.data;
