@@ -24,7 +24,7 @@ Usage:
 
 Starts (or reuses) the local environment of \`gantry dev up --full --with-registry\`: etcd, kube-apiserver,
 kube-controller-manager, kube-scheduler, kwok with a fake node, and a CNCF distribution registry, all on
-loopback (binaries are built from their Go modules on first use, ~15 minutes on 2 cores, then cached; the
+loopback (binaries are built from their Go modules on first use, ~17 minutes on 2 cores (measured cold: 16 min 53 s), then cached; the
 expected time is said at the start and each step's progress shown). Builds examples/templated, pushes it to the
 registry, creates Package gantry-demo/web, runs the engine and prints each change of its progress until the
 Package is Available. Exit code 0 then; 1 with the condition message when it fails or does not become
@@ -187,7 +187,7 @@ export const demoCommand: Command = {
     });
     try {
       await createPackage(engine.client, image);
-      // The timeout is the install's: set-up (a first run builds binaries for ~15 minutes) is not counted.
+      // The timeout is the install's: set-up (a first run builds binaries for ~17 minutes) is not counted.
       const started = Date.now();
       io.stdout(`Created Package ${NAMESPACE}/${NAME} (spec.image ${image}); running the engine:\n`);
       await runner.start();

@@ -43,7 +43,7 @@ Examples:
   ~/.cache/gantry/bin/kubectl-v1.37.2/kubectl get crd
   gantry dev down
 
-The first \`up\` builds the binaries from their Go modules (about 15 minutes on 2 cores with --full): it says how
+The first \`up\` builds the binaries from their Go modules (about 17 minutes on 2 cores with --full): it says how
 long it expects at the start and shows each step's progress on stderr.
 `;
 
