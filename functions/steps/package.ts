@@ -13,6 +13,8 @@ import {
   ANNOTATION_PACKAGE_SOURCE_IMAGE,
   API_VERSION,
   FINALIZER_METRICS,
+  LABEL_INSTANCE,
+  LABEL_PACKAGE,
   LABEL_SLICE_OWNER,
 } from '../../shared/api/constants.js';
 import {
@@ -27,6 +29,7 @@ import { isNotFound } from '../../shared/kube-errors.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
 import { renderPackage, type RenderedPackage } from '../../shared/packages/render.js';
 import { loadPackage, selectComponent } from '../../shared/packages/structure.js';
+import type { PackageManifest } from '../../shared/api/generated/packagemanifest.js';
 import type { KubeObject, ObjectRef, PulledPackage } from '../../shared/ports.js';
 import { canonicalJson } from '../../shared/render/hash.js';
 import { buildObjectDeployment, type BuiltDeployment } from '../../shared/render/object-deployment.js';
@@ -116,6 +119,27 @@ function revisionAnnotations(pkg: ApiPackage, image: string): Record<string, str
   };
 }
 
+/**
+ * For a manifest with a `uniqueInScope` constraint: whether another (Cluster)Package in the same scope already
+ * uses it, seen from the ObjectDeployments of the scope (each carries its manifest's name and its Package's name in
+ * PKO's labels). PKO looks for a label on Packages that it never sets, so it never finds one; Gantry enforces it.
+ */
+async function usedElsewhere(
+  pkg: ApiPackage,
+  manifest: PackageManifest,
+  deps: Pick<StepDeps, 'kube'>,
+): Promise<boolean> {
+  if (!(manifest.spec?.constraints ?? []).some((c) => c.uniqueInScope !== undefined)) return false;
+  const cluster = pkg.kind === 'ClusterPackage';
+  const deployments = await deps.kube.list(
+    API_VERSION,
+    cluster ? 'ClusterObjectDeployment' : 'ObjectDeployment',
+    cluster ? '' : (pkg.metadata.namespace ?? ''),
+    { labelSelector: `${LABEL_PACKAGE}=${manifest.metadata?.name ?? ''}`, metadataOnly: true },
+  );
+  return deployments.some((od) => od.metadata.labels?.[LABEL_INSTANCE] !== pkg.metadata.name);
+}
+
 /** What a render of a Package gives: the rendered package and the ObjectDeployment (and slices) built from it. */
 export interface PackageRender {
   readonly rendered: RenderedPackage;
@@ -137,6 +161,7 @@ export async function renderForPackage(
     pkg.spec.component,
   );
   const cluster = pkg.kind === 'ClusterPackage';
+  const manifestUsedElsewhere = await usedElsewhere(pkg, component.manifest, deps);
   const rendered = await renderPackage(
     {
       component,
@@ -153,6 +178,7 @@ export async function renderForPackage(
       config: pkg.spec.config,
       environment: { kubernetes: { version: await deps.kube.serverVersion() } },
       imagePrefixOverrides: deps.prefixOverrides,
+      manifestUsedElsewhere,
     },
     deps.engines,
   );
