@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { goTags } from '../../shared/packages/yaml.js';
 import { API_VERSION, ANNOTATION_CHANGE_CAUSE, scopedKind } from '../../shared/api/constants.js';
 import { isRecord } from '../../shared/api/objects.js';
 import { errorMessage } from '../../shared/errors.js';
@@ -106,6 +107,7 @@ function toYaml(value: unknown): string {
     sortMapEntries: true,
     aliasDuplicateObjects: false,
     version: '1.1',
+    customTags: goTags,
     indentSeq: false,
   });
 }
