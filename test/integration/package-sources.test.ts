@@ -495,6 +495,60 @@ describe('gantry update', () => {
   });
 });
 
+describe('PKO_REPOSITORY_HOST and the lock digest lookup of build', () => {
+  it('update resolves on the override host and keeps the image as named; build refuses a pinned digest that is gone', async () => {
+    const { host } = inject('registry');
+    const dir = await mkdtemp(join(tmpdir(), 'gantry-repohost-'));
+    await writeFile(
+      join(dir, 'manifest.yaml'),
+      [
+        'apiVersion: manifests.package-operator.run/v1alpha1',
+        'kind: PackageManifest',
+        'metadata: {name: mirrored}',
+        'spec:',
+        '  scopes: [Namespaced]',
+        '  phases: [{name: deploy}]',
+        '  availabilityProbes: []',
+        '  images: [{name: app, image: "quay.example/team/mirrored-app:v1"}]',
+        '',
+      ].join('\n'),
+    );
+    const source = createPackageSource({ insecureHosts: [host] });
+    const app = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'mirrored: 1\n' }));
+    await source.push(app, [`${host}/team/mirrored-app:v1`]);
+    const env = { PKO_REPOSITORY_HOST: host };
+
+    expect(await gantry(['update', dir, '--insecure'], env)).toEqual({
+      code: 0,
+      stdout: 'Package updated successfully!\n',
+      stderr: '',
+    });
+    const lock = await readFile(join(dir, 'manifest.lock.yaml'), 'utf8');
+    expect(lock).toContain('      image: quay.example/team/mirrored-app:v1\n');
+    expect(lock).toContain(`      digest: ${app.manifest.digest}\n`);
+    expect(await gantry(['build', dir, '--insecure'], env)).toEqual({
+      code: 0,
+      stdout: 'Package built successfully!',
+      stderr: '',
+    });
+
+    // The pinned digest is gone from the registry (the tag moved and the old manifest was deleted).
+    const gone = `sha256:${'0'.repeat(64)}`;
+    await writeFile(join(dir, 'manifest.lock.yaml'), lock.replace(app.manifest.digest, gone));
+    expect(await gantry(['build', dir, '--insecure'], env)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: building from source: loading package from files: not found: HEAD http://${host}/v2/team/mirrored-app/manifests/${gone}: 404 (the repository has no such tag or digest): image "app" digest error ("${gone}")\n`,
+    });
+    expect(await gantry(['update', dir, '--insecure'], { PKO_REPOSITORY_HOST: 'https://mirror' })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'Error: generating lock data: resolving lock image for "quay.example/team/mirrored-app:v1": resolving image URL: image registry override: registries must be valid RFC 3986 URI authorities: https://mirror\n',
+    });
+  });
+});
+
 describe('PKO image overrides', () => {
   it('applies image prefix and registry host overrides before pulling', async () => {
     const { host } = inject('registry');

@@ -303,10 +303,12 @@ export class RegistryClient {
     return { digest, mediaType, bytes, parsed: parsed.value };
   }
 
-  /** The digest a tag points at now: HEAD with the manifest Accept list, a GET when HEAD gives no digest. */
+  /**
+   * The digest a tag points at now: HEAD with the manifest Accept list, a GET when HEAD gives no digest. A digest
+   * reference is confirmed to exist still (one HEAD, as crane.Digest does it).
+   */
   public async resolve(ref: QualifiedReference, signal?: AbortSignal): Promise<string> {
-    if (ref.digest !== undefined) return ref.digest;
-    const tag = ref.tag ?? 'latest';
+    const tag = ref.digest ?? ref.tag ?? 'latest';
     const request: HttpRequest = {
       url: `${this.baseUrl(ref)}/manifests/${tag}`,
       method: 'HEAD',
@@ -315,6 +317,7 @@ export class RegistryClient {
     };
     const head = await this.send(ref, 'pull', request, [200]);
     await head.discard();
+    if (ref.digest !== undefined) return ref.digest;
     const digest = head.headers.get('docker-content-digest');
     if (digest !== null && /^sha256:[a-f0-9]{64}$/.test(digest)) return digest;
     return (await this.manifest(ref, tag, signal)).digest;
