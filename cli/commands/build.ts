@@ -18,6 +18,7 @@ import {
   validatePackage,
   ViolationError,
   type LoadedPackage,
+  type RawPackage,
 } from '../../shared/packages/index.js';
 import type { CliIO, Command } from '../command.js';
 import { environmentFor, packageEngines, readPackageArgument, UsageError } from '../package-input.js';
@@ -41,6 +42,7 @@ Flags:
       --push [s3://B/KEY]    push the image to the registries of its tags; with an s3:// location, also upload
                              the package (a tar.gz, files under package/) to that S3 object (repeatable)
       --insecure             allow plain http to the registries of the tags
+      --skip-lock-check      do not check that the lock's digests still exist (offline builds; beyond PKO)
   -h, --help                 help for build
 
 Examples:
@@ -123,6 +125,34 @@ async function checkLockDigests(io: CliIO, pkg: LoadedPackage, insecure: boolean
   }
 }
 
+/** Validate the package as `build` does: lock digests, template tests (writing missing fixtures), the rest. */
+async function validateForBuild(
+  io: CliIO,
+  raw: RawPackage,
+  dir: string,
+  options: { readonly lockCheck: boolean; readonly insecure: boolean; readonly kubernetesVersion?: string },
+): Promise<void> {
+  try {
+    const pkg = loadPackage(raw);
+    if (options.lockCheck) await checkLockDigests(io, pkg, options.insecure);
+    const result = await validatePackage(pkg, packageEngines(), {
+      fixtures: await readFixtures(dir),
+      ...(options.kubernetesVersion !== undefined
+        ? { environment: environmentFor(options.kubernetesVersion) }
+        : {}),
+    });
+    if (result.violations.length > 0)
+      throw new Error(`building from source: loading package from files: ${result.violations.join('\n')}`);
+    await writeFixtures(dir, result.fixturesToWrite);
+  } catch (error) {
+    if (error instanceof ViolationError)
+      throw new Error(`building from source: loading package from files: ${error.message}`, {
+        cause: error,
+      });
+    throw error;
+  }
+}
+
 export const buildCommand: Command = {
   usage,
   async run(argv, io) {
@@ -137,6 +167,7 @@ export const buildCommand: Command = {
         'output-format': { type: 'string' },
         push: { type: 'boolean' },
         insecure: { type: 'boolean' },
+        'skip-lock-check': { type: 'boolean' },
         'kubernetes-version': { type: 'string' },
       },
     });
@@ -153,26 +184,13 @@ export const buildCommand: Command = {
     const labels = parseLabels(values.label ?? []);
     const folder = positionals[0];
     const raw = await readPackageArgument(io.cwd, folder);
-    const dir = resolve(io.cwd, folder ?? '.');
-    try {
-      const pkg = loadPackage(raw);
-      await checkLockDigests(io, pkg, values.insecure === true);
-      const result = await validatePackage(pkg, packageEngines(), {
-        fixtures: await readFixtures(dir),
-        ...(values['kubernetes-version'] !== undefined
-          ? { environment: environmentFor(values['kubernetes-version']) }
-          : {}),
-      });
-      if (result.violations.length > 0)
-        throw new Error(`building from source: loading package from files: ${result.violations.join('\n')}`);
-      await writeFixtures(dir, result.fixturesToWrite);
-    } catch (error) {
-      if (error instanceof ViolationError)
-        throw new Error(`building from source: loading package from files: ${error.message}`, {
-          cause: error,
-        });
-      throw error;
-    }
+    await validateForBuild(io, raw, resolve(io.cwd, folder ?? '.'), {
+      lockCheck: values['skip-lock-check'] !== true,
+      insecure: values.insecure === true,
+      ...(values['kubernetes-version'] !== undefined
+        ? { kubernetesVersion: values['kubernetes-version'] }
+        : {}),
+    });
     const image = await buildPackageImage(raw.files, labels);
     if (values.output !== undefined)
       await writeFile(resolve(io.cwd, values.output), await imageLayoutTarball(image, tags));
