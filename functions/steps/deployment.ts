@@ -27,6 +27,7 @@ import {
   deploymentConditions,
   isTrue,
   splitRevisions,
+  templateOf,
   templateHash,
   type Revisions,
 } from '../../shared/steps/deployment.js';
@@ -178,6 +179,7 @@ async function rollout(
   const revisions = splitRevisions(
     sets.map((s) => s.set),
     hash,
+    templateOf(od),
   );
   if (revisions.current === undefined) {
     if (od.spec.template.spec.phases.length === 0) return undefined;
@@ -247,6 +249,7 @@ export async function reconcileObjectDeployment(raw: KubeObject, deps: StepDeps)
   const revisions = splitRevisions(
     sets.map((s) => s.set),
     hash,
+    templateOf(od),
   );
   const { status, done } = deploymentStatus(od, hash, conds, revisions);
   return {

@@ -32,7 +32,11 @@ import { loadPackage, selectComponent } from '../../shared/packages/structure.js
 import type { PackageManifest } from '../../shared/api/generated/packagemanifest.js';
 import type { KubeObject, ObjectRef, PulledPackage } from '../../shared/ports.js';
 import { canonicalJson } from '../../shared/render/hash.js';
-import { buildObjectDeployment, type BuiltDeployment } from '../../shared/render/object-deployment.js';
+import {
+  buildObjectDeployment,
+  reuseSlices,
+  type BuiltDeployment,
+} from '../../shared/render/object-deployment.js';
 import { parseKubeObject } from '../../shared/api/objects.js';
 import {
   ANNOTATION_CHANGE_CAUSE_FOR,
@@ -207,7 +211,11 @@ async function deploy(
   existing: ApiObjectDeployment | undefined,
   deps: StepDeps,
 ): Promise<KubeObject> {
-  const { built } = await renderForPackage(pkg, pulled, existing, deps);
+  const rendered = await renderForPackage(pkg, pulled, existing, deps);
+  const { deployment: built, toWrite } =
+    rendered.built.slices.length === 0
+      ? { deployment: rendered.built, toWrite: [] }
+      : reuseSlices(rendered.built, await existingSlices(pkg, deps));
   const od = parseKubeObject(built.objectDeployment);
   if (od === undefined) throw new TerminalError('the built ObjectDeployment has no name');
   let uid = existing?.metadata.uid;
@@ -227,8 +235,11 @@ async function deploy(
   const sliceNames = new Set<string>();
   for (const s of built.slices) {
     const slice = parseKubeObject(s);
+    if (slice !== undefined) sliceNames.add(slice.metadata.name);
+  }
+  for (const s of toWrite) {
+    const slice = parseKubeObject(s);
     if (slice === undefined) continue;
-    sliceNames.add(slice.metadata.name);
     await deps.kube.apply(
       {
         ...slice,
@@ -252,6 +263,14 @@ async function deploy(
   const applied = await deps.kube.apply(od, { force: true });
   await collectSlices(pkg, sliceNames, deps);
   return applied;
+}
+
+/** This package's slices as they are (a slice that already holds the same objects is kept by its name). */
+async function existingSlices(pkg: ApiPackage, deps: StepDeps): Promise<KubeObject[]> {
+  const kind = pkg.kind === 'ClusterPackage' ? 'ClusterObjectSlice' : 'ObjectSlice';
+  return deps.kube.list(API_VERSION, kind, pkg.metadata.namespace ?? '', {
+    labelSelector: `${LABEL_SLICE_OWNER}=${pkg.metadata.name}`,
+  });
 }
 
 /** Delete this package's slices that the ObjectDeployment no longer references. */
