@@ -11,6 +11,7 @@ import type { Runner } from '../../functions/hosts/runner.js';
 import {
   announce,
   engineFlags,
+  IMPERSONATION_FLAGS,
   positiveInt,
   SERVE_FLAGS,
   serveSettings,
@@ -40,6 +41,10 @@ Flags:
                                     --admission-fetch, --admission-budget, --drain-period)
   --phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default");
                                     phases of other classes are left to the runner that serves them
+  --default-service-account NAME    manage the objects of a namespaced Package (ObjectSet, ObjectTemplate) as the
+                                    ServiceAccount NAME of its namespace (impersonation), unless its annotation
+                                    gantry.run/service-account names another
+  --require-impersonation           a namespaced object that names no ServiceAccount (and no default) is not applied
   -h, --help                        help
 
 Environment: PKO_FORCE_ADOPTION (non-empty: adopt every object), PKO_PACKAGE_HASH_MODIFIER (integer: force
@@ -110,6 +115,7 @@ export const runCommand: Command = {
       args: [...argv],
       options: {
         ...SERVE_FLAGS,
+        ...IMPERSONATION_FLAGS,
         serve: { type: 'boolean' },
         kubeconfig: { type: 'string' },
         concurrency: { type: 'string' },
