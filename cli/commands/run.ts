@@ -130,15 +130,14 @@ export const runCommand: Command = {
     const serving = values.serve === true ? await serveSettings(values) : undefined;
     const shard = serving?.shard ?? shardFlag(values.shard);
     const classes = phaseClasses(values['phase-class']);
+    const options = await engineFlags(values, io);
     // The engine (Kubernetes client, AWS SDK, metrics) loads only when the runner really starts: `--help` and
     // flag errors stay fast.
     const [{ createEngine }, { Runner }] = await Promise.all([
       import('../../functions/hosts/engine.js'),
       import('../../functions/hosts/runner.js'),
     ]);
-    const engine = await createEngine({
-      ...(await engineFlags(values, io)),
-    });
+    const engine = await createEngine(options);
     const server =
       values['metrics-addr'] !== undefined ? await engine.metrics.serve(values['metrics-addr']) : undefined;
     const runner = new Runner({

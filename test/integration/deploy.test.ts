@@ -444,7 +444,14 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
   async function can(
     user: string,
     groups: readonly string[],
-    attributes: { verb: string; resource: string; group?: string; namespace?: string; subresource?: string },
+    attributes: {
+      verb: string;
+      resource: string;
+      group?: string;
+      namespace?: string;
+      subresource?: string;
+      name?: string;
+    },
   ): Promise<boolean> {
     const r = await client.create('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
       apiVersion: 'authorization.k8s.io/v1',
@@ -476,22 +483,29 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
         namespace: 'x',
       }),
     ).toBe(true);
-    expect(await can(run, [], { verb: 'get', resource: 'secrets', namespace: 'gantry-system' })).toBe(true);
+    const registrySecret = { verb: 'get', resource: 'secrets', namespace: 'gantry-system' };
+    expect(await can(run, [], { ...registrySecret, name: 'gantry-registry' })).toBe(true);
+    expect(await can(run, [], { ...registrySecret, name: 'gantry-serving-tls' })).toBe(false);
     expect(await can(run, [], { verb: 'get', resource: 'secrets', namespace: 'default' })).toBe(false);
     expect(await can(run, [], { verb: 'list', resource: 'secrets', namespace: 'gantry-system' })).toBe(false);
     expect(await can(run, [], { verb: 'create', resource: 'events', namespace: 'default' })).toBe(true);
     expect(await can(run, [], { verb: 'update', resource: 'events', namespace: 'default' })).toBe(true);
     expect(await can(run, [], { verb: 'list', resource: 'events', namespace: 'default' })).toBe(false);
     expect(await can(run, [], { verb: 'create', resource: 'secrets', namespace: 'default' })).toBe(false);
+    // Impersonation of ServiceAccounts only (their groups come with them), never of users or groups.
+    const impersonate = { verb: 'impersonate', namespace: 'tenant-a', name: 'tenant' };
+    for (const [user, groups] of [[run, []], [serve, []], lambda] as const) {
+      expect(await can(user, groups, { ...impersonate, resource: 'serviceaccounts' })).toBe(true);
+      expect(await can(user, groups, { ...impersonate, resource: 'users', namespace: '' })).toBe(false);
+      expect(await can(user, groups, { ...impersonate, resource: 'groups', namespace: '' })).toBe(false);
+    }
     for (const [user, groups] of [[serve, []], lambda] as const) {
       expect(await can(user, groups, { ...pkgs, verb: 'list' })).toBe(true);
       expect(await can(user, groups, { ...pkgs, verb: 'watch' })).toBe(false);
       expect(await can(user, groups, { verb: 'patch', resource: 'configmaps', namespace: 'default' })).toBe(
         true,
       );
-      expect(await can(user, groups, { verb: 'get', resource: 'secrets', namespace: 'gantry-system' })).toBe(
-        true,
-      );
+      expect(await can(user, groups, { ...registrySecret, name: 'gantry-registry' })).toBe(true);
     }
     expect(await can(source, [], { ...pkgs, verb: 'watch' })).toBe(true);
     expect(await can(source, [], { ...pkgs, verb: 'update' })).toBe(false);
@@ -522,14 +536,44 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
     return file;
   }
 
-  /** Install a one-ConfigMap package in a fresh namespace, wait for Available, delete it, wait until all is gone. */
+  /** ServiceAccount `tenant` of `ns`, which may manage ConfigMaps there and nothing else. */
+  async function tenant(ns: string): Promise<void> {
+    const made = [
+      await client.create(`/api/v1/namespaces/${ns}/serviceaccounts`, {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'tenant' },
+      }),
+      await client.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'tenant' },
+        rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch', 'delete'] }],
+      }),
+      await client.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'tenant' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'tenant' },
+        subjects: [{ kind: 'ServiceAccount', name: 'tenant', namespace: ns }],
+      }),
+    ];
+    expect(made.map((r) => r.status)).toEqual([201, 201, 201]);
+  }
+
+  /**
+   * Install a one-ConfigMap package in a fresh namespace (with `withTenant`, whose ServiceAccount `tenant` may
+   * manage ConfigMaps), wait for Available, delete it, wait until all is gone.
+   */
   async function installAndRemove(
     engineKube: KubeApi,
     failures: readonly string[],
     prefix: string,
+    withTenant = false,
   ): Promise<void> {
     const ns = await createNamespace(client, prefix);
     try {
+      if (withTenant) await tenant(ns);
       const image = await pushPackage(prefix, {
         'manifest.yaml': manifest(prefix, ['config']),
         'cm.yaml': configMap(`${prefix}-cm`, 'config', { granted: 'by deploy/rbac' }),
@@ -604,6 +648,35 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
     try {
       await runner.start();
       await installAndRemove(engine.deps.kube, failures, 'deploy-run');
+    } finally {
+      await runner.stop();
+      engine.close();
+    }
+  });
+
+  it('`gantry run --default-service-account tenant` as gantry-system/gantry: the package installed as the tenant', async () => {
+    // The engine's role grants `impersonate` on serviceaccounts: every object of the package is read, written
+    // and deleted as system:serviceaccount:<ns>:tenant (a request it may not impersonate would be Forbidden).
+    const failures: string[] = [];
+    const engine = await createEngine({
+      kubeconfig: await kubeconfigFor('gantry'),
+      env: { POD_NAMESPACE: NAMESPACE, GANTRY_SERVICE_ACCOUNT: 'gantry' },
+      impersonation: { defaultServiceAccount: 'tenant', required: true },
+      record: (r) => {
+        if (r.error !== undefined) failures.push(`${r.key.kind} ${r.key.name} ${r.step}: ${r.error}`);
+      },
+    });
+    const runner = new Runner({
+      client: engine.client,
+      deps: engine.deps,
+      concurrency: 4,
+      namespace: '',
+      resyncMs: 3_600_000,
+      log: () => undefined,
+    });
+    try {
+      await runner.start();
+      await installAndRemove(engine.deps.kube, failures, 'deploy-tenant', true);
     } finally {
       await runner.stop();
       engine.close();
