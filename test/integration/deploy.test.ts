@@ -18,7 +18,7 @@ import { readEventsConfig } from '../../cli/commands/host-flags.js';
 import { ensureBinaries } from '../../devenv/binaries.js';
 import type { KubeClient } from '../../devenv/kube.js';
 import { lambdaEnv } from '../../functions/config.js';
-import { createEngine } from '../../functions/hosts/engine.js';
+import { createEngine, type EngineOptions } from '../../functions/hosts/engine.js';
 import { Runner } from '../../functions/hosts/runner.js';
 import { startServe } from '../../functions/hosts/serve.js';
 import { RECONCILED_KINDS } from '../../shared/api/constants.js';
@@ -628,11 +628,13 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
     }
   }
 
-  it('`gantry run` as ServiceAccount gantry-system/gantry installs and removes a package', async () => {
+  /** `gantry run` as ServiceAccount gantry-system/gantry (with the given impersonation) runs {@link installAndRemove}. */
+  async function runAsGantry(prefix: string, impersonation?: EngineOptions['impersonation']): Promise<void> {
     const failures: string[] = [];
     const engine = await createEngine({
       kubeconfig: await kubeconfigFor('gantry'),
       env: { POD_NAMESPACE: NAMESPACE, GANTRY_SERVICE_ACCOUNT: 'gantry' },
+      ...(impersonation !== undefined ? { impersonation } : {}),
       record: (r) => {
         if (r.error !== undefined) failures.push(`${r.key.kind} ${r.key.name} ${r.step}: ${r.error}`);
       },
@@ -647,40 +649,21 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
     });
     try {
       await runner.start();
-      await installAndRemove(engine.deps.kube, failures, 'deploy-run');
+      await installAndRemove(engine.deps.kube, failures, prefix, impersonation !== undefined);
     } finally {
       await runner.stop();
       engine.close();
     }
+  }
+
+  it('`gantry run` as ServiceAccount gantry-system/gantry installs and removes a package', async () => {
+    await runAsGantry('deploy-run');
   });
 
   it('`gantry run --default-service-account tenant` as gantry-system/gantry: the package installed as the tenant', async () => {
     // The engine's role grants `impersonate` on serviceaccounts: every object of the package is read, written
     // and deleted as system:serviceaccount:<ns>:tenant (a request it may not impersonate would be Forbidden).
-    const failures: string[] = [];
-    const engine = await createEngine({
-      kubeconfig: await kubeconfigFor('gantry'),
-      env: { POD_NAMESPACE: NAMESPACE, GANTRY_SERVICE_ACCOUNT: 'gantry' },
-      impersonation: { defaultServiceAccount: 'tenant', required: true },
-      record: (r) => {
-        if (r.error !== undefined) failures.push(`${r.key.kind} ${r.key.name} ${r.step}: ${r.error}`);
-      },
-    });
-    const runner = new Runner({
-      client: engine.client,
-      deps: engine.deps,
-      concurrency: 4,
-      namespace: '',
-      resyncMs: 3_600_000,
-      log: () => undefined,
-    });
-    try {
-      await runner.start();
-      await installAndRemove(engine.deps.kube, failures, 'deploy-tenant', true);
-    } finally {
-      await runner.stop();
-      engine.close();
-    }
+    await runAsGantry('deploy-tenant', { defaultServiceAccount: 'tenant', required: true });
   });
 
   it('`gantry serve` as ServiceAccount gantry-system/gantry-serve (no watch permission) does the same', async () => {

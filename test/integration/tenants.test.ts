@@ -4,9 +4,8 @@
  * server's Forbidden message and nothing applied; the same package under an identity that may bind it installs;
  * a host that requires impersonation refuses a Package that names no ServiceAccount.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
-import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
 import {
   conditions,
   conditionsReach,
@@ -16,33 +15,18 @@ import {
   configMap,
   pkgRef,
   pushPackage,
-  startEngine,
-  type TestEngine,
+  useEngine,
 } from './setup/engine.js';
 
 const API = 'package-operator.run/v1alpha1';
 const RBAC = 'rbac.authorization.k8s.io/v1';
-const admin = testClient();
-const namespaces: string[] = [];
-let engine: TestEngine;
+// Required, no default: only Packages that name a ServiceAccount are applied.
+const suite = useEngine({ impersonation: { required: true } });
+const { namespace } = suite;
 let kube: KubeApi;
-
-beforeAll(async () => {
-  // Required, no default: only Packages that name a ServiceAccount are applied.
-  engine = await startEngine({}, undefined, {}, { impersonation: { required: true } });
-  kube = engine.engine.client;
+beforeAll(() => {
+  kube = suite.kube();
 });
-
-afterAll(async () => {
-  await engine.stop();
-  for (const ns of namespaces) await deleteNamespace(admin, ns);
-});
-
-async function namespace(prefix: string): Promise<string> {
-  const ns = await createNamespace(admin, prefix);
-  namespaces.push(ns);
-  return ns;
-}
 
 /** ServiceAccount `name` of `ns`, bound in `ns` to the ClusterRole or Role `role`. */
 async function serviceAccount(ns: string, name: string, role: { kind: string; name: string }): Promise<void> {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { runStep } from '../../functions/steps/run-step.js';
 import type { RunStepDeps } from '../../functions/steps/run-step.js';
-import { isRecord } from '../../shared/api/objects.js';
+import { isRecord, refOf } from '../../shared/api/objects.js';
 import { KubeApiError } from '../../shared/kube-errors.js';
 import type {
   DeletePreconditions,
@@ -55,15 +55,6 @@ class AsUser implements KubeApi {
     return call();
   }
 
-  private static refOf(o: KubeObject): ObjectRef {
-    return {
-      apiVersion: o.apiVersion,
-      kind: o.kind,
-      namespace: o.metadata.namespace ?? '',
-      name: o.metadata.name,
-    };
-  }
-
   public resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
     return this.kube.resource(apiVersion, kind);
   }
@@ -80,16 +71,16 @@ class AsUser implements KubeApi {
     return this.run('list', ref, () => this.kube.list(apiVersion, kind, namespace, options));
   }
   public apply(object: KubeObject, options?: { readonly force?: boolean }): Promise<KubeObject> {
-    return this.run('patch', AsUser.refOf(object), () => this.kube.apply(object, options));
+    return this.run('patch', refOf(object), () => this.kube.apply(object, options));
   }
   public create(object: KubeObject): Promise<KubeObject> {
-    return this.run('create', AsUser.refOf(object), () => this.kube.create(object));
+    return this.run('create', refOf(object), () => this.kube.create(object));
   }
   public update(object: KubeObject): Promise<KubeObject> {
-    return this.run('update', AsUser.refOf(object), () => this.kube.update(object));
+    return this.run('update', refOf(object), () => this.kube.update(object));
   }
   public updateStatus(object: KubeObject): Promise<KubeObject> {
-    return this.run('update-status', AsUser.refOf(object), () => this.kube.updateStatus(object));
+    return this.run('update-status', refOf(object), () => this.kube.updateStatus(object));
   }
   public mergePatch(ref: ObjectRef, patch: unknown): Promise<KubeObject> {
     return this.run('patch', ref, () => this.kube.mergePatch(ref, patch));
@@ -348,30 +339,31 @@ describe('an ObjectTemplate acting as a ServiceAccount', () => {
     ]);
   });
 
-  it('a source the ServiceAccount may not read: SourceError with the server’s words, no output, again in 30 s', async () => {
-    const t = tenancy({ required: false }, ['get Secret'], engines);
-    template(t.kube, NAMED);
-    expect(await runStep(OT, t.deps)).toMatchObject({ outcome: 'waiting', requeueAfterMs: 30_000 });
-    expect(condition(t.kube, OT, 'package-operator.run/Invalid')).toEqual({
-      type: 'package-operator.run/Invalid',
-      status: 'True',
-      reason: 'SourceError',
-      message: `for source Secret ns/db: secrets "db" is forbidden: User "${TENANT}" cannot get resource "secrets" in API group "" in the namespace "ns"`,
-    });
-    expect(t.kube.objects.has('v1|ConfigMap|ns|out')).toBe(false);
-  });
-
-  it('an output the ServiceAccount may not write: ApplyError with the server’s words, again in 30 s', async () => {
-    const t = tenancy({ required: false }, ['create ConfigMap'], engines);
-    template(t.kube, NAMED);
-    expect(await runStep(OT, t.deps)).toMatchObject({ outcome: 'waiting', requeueAfterMs: 30_000 });
-    expect(condition(t.kube, OT, 'package-operator.run/Invalid')).toEqual({
-      type: 'package-operator.run/Invalid',
-      status: 'True',
-      reason: 'ApplyError',
-      message: `for output ConfigMap ns/out: configmaps "out" is forbidden: User "${TENANT}" cannot create resource "configmaps" in API group "" in the namespace "ns"`,
-    });
-  });
+  it.each([
+    ['a source it may not read', 'get Secret', 'SourceError', 'for source Secret ns/db: secrets "db"', 'get'],
+    [
+      'an output it may not write',
+      'create ConfigMap',
+      'ApplyError',
+      'for output ConfigMap ns/out: configmaps "out"',
+      'create',
+    ],
+  ])(
+    '%s: %s refused, the server’s words as %s, no output, again in 30 s',
+    async (_name, denied, reason, what, verb) => {
+      const t = tenancy({ required: false }, [denied], engines);
+      template(t.kube, NAMED);
+      expect(await runStep(OT, t.deps)).toMatchObject({ outcome: 'waiting', requeueAfterMs: 30_000 });
+      const plural = denied === 'get Secret' ? 'secrets' : 'configmaps';
+      expect(condition(t.kube, OT, 'package-operator.run/Invalid')).toEqual({
+        type: 'package-operator.run/Invalid',
+        status: 'True',
+        reason,
+        message: `${what} is forbidden: User "${TENANT}" cannot ${verb} resource "${plural}" in API group "" in the namespace "ns"`,
+      });
+      expect(t.kube.objects.has('v1|ConfigMap|ns|out')).toBe(false);
+    },
+  );
 
   it('required, no annotation, no default: IdentityError, no source read', async () => {
     const t = tenancy({ required: true }, [], engines);

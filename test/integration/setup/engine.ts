@@ -251,13 +251,16 @@ export interface EngineSuite {
   readonly admin: ReturnType<typeof testClient>;
 }
 
-/** One running engine for a test file (started before its tests, stopped after), and its namespaces. */
-export function useEngine(): EngineSuite {
+/**
+ * One running engine for a test file (started before its tests, stopped after, with the given host options), and
+ * its namespaces.
+ */
+export function useEngine(options: Pick<EngineOptions, 'impersonation'> = {}): EngineSuite {
   let engine: TestEngine | undefined;
   const namespaces: string[] = [];
   const admin = testClient();
   beforeAll(async () => {
-    engine = await startEngine();
+    engine = await startEngine({}, undefined, {}, options);
   });
   afterAll(async () => {
     await engine?.stop();
