@@ -2,7 +2,8 @@
  * Tenants get only their rights, against the real API server (RBAC on): a Package's objects are applied as a
  * ServiceAccount of its namespace (impersonation). A tenant's package that binds `cluster-admin` ends with the API
  * server's Forbidden message and nothing applied; the same package under an identity that may bind it installs;
- * a host that requires impersonation refuses a Package that names no ServiceAccount.
+ * `collisionProtection: None` takes over nothing the tenant may not write; an ObjectTemplate copies nothing the
+ * tenant may not read; a host that requires impersonation refuses a Package that names no ServiceAccount.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
@@ -174,6 +175,48 @@ describe('tenants confined to their rights', () => {
       name: 'cluster-admin',
     });
     expect((await kube.get(cmRef(ns)))['data']).toEqual({ a: 'b' });
+  });
+
+  it('collisionProtection None does not let a tenant take over an admin’s NetworkPolicy', async () => {
+    const ns = await namespace('takeover');
+    await tenantRole(ns);
+    await serviceAccount(ns, 'tenant', { kind: 'Role', name: 'tenant' });
+    const policy: ObjectRef = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      namespace: ns,
+      name: 'deny-all',
+    };
+    await kube.create({
+      ...policy,
+      metadata: { name: 'deny-all', namespace: ns },
+      spec: { podSelector: {}, policyTypes: ['Ingress'] },
+    });
+    const takeOver = await pushPackage('take-over-policy', {
+      'manifest.yaml': manifest('take-over-policy', ['deploy']),
+      'policy.yaml': `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: deny-all
+  annotations:
+    package-operator.run/phase: deploy
+    package-operator.run/collision-protection: None
+spec:
+  podSelector: {}
+  ingress: [{}]
+`,
+    });
+    await createPackage(ns, 'open', takeOver, 'tenant');
+    const set = await eventually('the refusal', async () => {
+      const s = await objectSetOf(ns, 'open');
+      return conditions(s)['Available']?.reason === 'PreflightError' ? s : undefined;
+    });
+    expect(conditions(set)['Available']?.message).toBe(
+      `Phase "deploy": networkpolicies.networking.k8s.io "deny-all" is forbidden: User "system:serviceaccount:${ns}:tenant" cannot get resource "networkpolicies" in API group "networking.k8s.io" in the namespace "${ns}"`,
+    );
+    const live = await kube.get(policy);
+    expect(live['spec']).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
+    expect(live.metadata.ownerReferences).toBeUndefined();
   });
 
   it('an ObjectTemplate cannot copy a Secret its ServiceAccount may not read', async () => {
