@@ -391,7 +391,7 @@ describe('deploy/lambda/template.yaml, against AWS SAM’s schema', () => {
       if (ref !== undefined)
         return ref === 'AWS::NoValue' ? undefined : (sample[ref] ?? params[ref]?.Default);
       const cond = (v as { 'Fn::If'?: [string, unknown, unknown] })['Fn::If'];
-      // HasEksCluster is false at the defaults (EksClusterName "").
+      // HasEksCluster and HasDefaultServiceAccount are false at the defaults (their parameters "").
       if (cond !== undefined) return value(cond[2]);
       throw new Error(`unexpected value ${JSON.stringify(v)}`);
     };
@@ -407,6 +407,7 @@ describe('deploy/lambda/template.yaml, against AWS SAM’s schema', () => {
     expect(parsed.eksCluster).toBeUndefined();
     expect(parsed.admissionBudgetMs).toBe(2000);
     expect(parsed.engine.podNamespace).toBe('gantry-system');
+    expect(parsed.impersonation).toEqual({ required: false });
   });
 });
 
