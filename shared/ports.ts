@@ -156,3 +156,13 @@ export interface KubeApi {
   /** The server's version (`gitVersion`), for `.environment.kubernetes.version`. */
   serverVersion(): Promise<string>;
 }
+
+/**
+ * The host's impersonation: its policy (shared/identity.ts) and a client per identity. `as(user)` sends every
+ * request with `Impersonate-User: user`, so the API server authorizes it as that user; cheap (shares connections).
+ */
+export interface Impersonation {
+  readonly defaultServiceAccount?: string;
+  readonly required: boolean;
+  as(user: string): KubeApi;
+}

@@ -6,6 +6,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { serviceAccountNameProblem, type ImpersonationPolicy } from '../../shared/identity.js';
 import { parseOverrideList } from '../../shared/oci/reference.js';
 import type { KubeObject } from '../../shared/ports.js';
 import { eventsAuthSchema, type EventsAuth } from '../../shared/triggers/events-auth.js';
@@ -309,13 +310,41 @@ export async function untilSignal(): Promise<void> {
   });
 }
 
+/** The flags of every host command (`gantry run`, `gantry serve`) that say whose rights package objects get. */
+export const IMPERSONATION_FLAGS = {
+  'default-service-account': { type: 'string' },
+  'require-impersonation': { type: 'boolean' },
+} as const;
+
+/** `--default-service-account NAME`, `--require-impersonation`. */
+export function impersonationFlags(values: {
+  'default-service-account'?: string;
+  'require-impersonation'?: boolean;
+}): ImpersonationPolicy {
+  const name = values['default-service-account'];
+  const problem = name === undefined ? undefined : serviceAccountNameProblem(name);
+  if (problem !== undefined)
+    throw new UsageError(`--default-service-account ${JSON.stringify(name)}: ${problem}`);
+  return {
+    required: values['require-impersonation'] === true,
+    ...(name !== undefined ? { defaultServiceAccount: name } : {}),
+  };
+}
+
 /** The engine options every host command takes from its flags. */
 export async function engineFlags(
-  values: { kubeconfig?: string; 'image-prefix-overrides'?: string; 'registry-host-overrides'?: string },
+  values: {
+    kubeconfig?: string;
+    'image-prefix-overrides'?: string;
+    'registry-host-overrides'?: string;
+    'default-service-account'?: string;
+    'require-impersonation'?: boolean;
+  },
   io: CliIO,
 ): Promise<EngineOptions> {
   return {
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+    impersonation: impersonationFlags(values),
     prefixOverrides: overrides(values['image-prefix-overrides'], 'image-prefix-overrides'),
     registryHostOverrides: new Map(
       overrides(values['registry-host-overrides'], 'registry-host-overrides').map((o) => [o.from, o.to]),

@@ -11,6 +11,7 @@ import type { Runner } from '../../functions/hosts/runner.js';
 import {
   announce,
   engineFlags,
+  IMPERSONATION_FLAGS,
   positiveInt,
   SERVE_FLAGS,
   serveSettings,
@@ -40,6 +41,10 @@ Flags:
                                     --admission-fetch, --admission-budget, --drain-period)
   --phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default");
                                     phases of other classes are left to the runner that serves them
+  --default-service-account NAME    manage the objects of a namespaced Package (ObjectSet, ObjectTemplate) as the
+                                    ServiceAccount NAME of its namespace (impersonation), unless its annotation
+                                    gantry.run/service-account names another
+  --require-impersonation           a namespaced object that names no ServiceAccount (and no default) is not applied
   -h, --help                        help
 
 Environment: PKO_FORCE_ADOPTION (non-empty: adopt every object), PKO_PACKAGE_HASH_MODIFIER (integer: force
@@ -110,6 +115,7 @@ export const runCommand: Command = {
       args: [...argv],
       options: {
         ...SERVE_FLAGS,
+        ...IMPERSONATION_FLAGS,
         serve: { type: 'boolean' },
         kubeconfig: { type: 'string' },
         concurrency: { type: 'string' },
@@ -124,15 +130,14 @@ export const runCommand: Command = {
     const serving = values.serve === true ? await serveSettings(values) : undefined;
     const shard = serving?.shard ?? shardFlag(values.shard);
     const classes = phaseClasses(values['phase-class']);
+    const options = await engineFlags(values, io);
     // The engine (Kubernetes client, AWS SDK, metrics) loads only when the runner really starts: `--help` and
     // flag errors stay fast.
     const [{ createEngine }, { Runner }] = await Promise.all([
       import('../../functions/hosts/engine.js'),
       import('../../functions/hosts/runner.js'),
     ]);
-    const engine = await createEngine({
-      ...(await engineFlags(values, io)),
-    });
+    const engine = await createEngine(options);
     const server =
       values['metrics-addr'] !== undefined ? await engine.metrics.serve(values['metrics-addr']) : undefined;
     const runner = new Runner({

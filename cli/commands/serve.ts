@@ -8,6 +8,7 @@ import {
   announce,
   durationMs,
   engineFlags,
+  IMPERSONATION_FLAGS,
   positiveInt,
   SERVE_FLAGS,
   serveSettings,
@@ -51,6 +52,8 @@ Flags:
   --concurrency N                   keys reconciled at once (default 8)
   --image-prefix-overrides LIST     PKO's from=to,… image prefix rewrites
   --registry-host-overrides LIST    PKO's host=otherhost,… registry host rewrites
+  --default-service-account NAME, --require-impersonation
+                                    as for \`gantry run\`: whose rights package objects are managed with
   -h, --help                        help
 
 Durations: 500ms, 10s, 5m, 1h, or plain seconds. Endpoints: /webhooks/validate, /webhooks/mutate, /events,
@@ -65,6 +68,7 @@ export const serveCommand: Command = {
       args: [...argv],
       options: {
         ...SERVE_FLAGS,
+        ...IMPERSONATION_FLAGS,
         kubeconfig: { type: 'string' },
         'resync-interval': { type: 'string' },
         'full-resync-interval': { type: 'string' },

@@ -9,6 +9,7 @@ import { EngineMetrics } from '../adapters/metrics.js';
 import { pullSecretConfigs } from '../adapters/oci/credentials.js';
 import { createPackageSource } from '../adapters/package-source.js';
 import { engineEnv, type EngineEnv } from '../config.js';
+import type { ImpersonationPolicy } from '../../shared/identity.js';
 import type { PackageEngines } from '../../shared/packages/render.js';
 import type { ImagePrefixOverride } from '../../shared/packages/images.js';
 import type { RunStepDeps, StepRecord } from '../steps/run-step.js';
@@ -24,6 +25,8 @@ export interface EngineOptions {
   readonly prefixOverrides?: readonly ImagePrefixOverride[];
   readonly registryHostOverrides?: ReadonlyMap<string, string>;
   readonly record?: (record: StepRecord) => void;
+  /** Whose rights package objects are managed with (`--default-service-account`, `--require-impersonation`). */
+  readonly impersonation?: ImpersonationPolicy;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -89,6 +92,10 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     engines,
     prefixOverrides,
     forceAdoption: env.forceAdoption,
+    impersonation: {
+      ...(options.impersonation ?? { required: false }),
+      as: (user) => client.impersonating(user),
+    },
     ...(env.hashModifier !== undefined ? { hashModifier: env.hashModifier } : {}),
     record: (r) => {
       metrics.step(r.key.kind, r.step, r.outcome, r.durationMs);

@@ -11,6 +11,7 @@ import {
   ANNOTATION_CHUNKING_STRATEGY,
   ANNOTATION_PACKAGE_CONFIG,
   ANNOTATION_PACKAGE_SOURCE_IMAGE,
+  ANNOTATION_SERVICE_ACCOUNT,
   API_VERSION,
   FINALIZER_METRICS,
   LABEL_INSTANCE,
@@ -112,10 +113,13 @@ function changeCause(
 
 /**
  * What `gantry rollout undo` needs besides PKO's annotations to set a Package back to a revision: the image as
- * the Package names it (when prefix overrides rewrote it) and the component it selects.
+ * the Package names it (when prefix overrides rewrote it) and the component it selects; and the ServiceAccount
+ * the Package's objects are managed as, which the ObjectDeployment passes on to its ObjectSets.
  */
 function revisionAnnotations(pkg: ApiPackage, image: string): Record<string, string> {
+  const serviceAccount = pkg.metadata.annotations?.[ANNOTATION_SERVICE_ACCOUNT];
   return {
+    ...(serviceAccount !== undefined ? { [ANNOTATION_SERVICE_ACCOUNT]: serviceAccount } : {}),
     ...(image !== pkg.spec.image ? { [ANNOTATION_PACKAGE_IMAGE]: pkg.spec.image } : {}),
     ...(pkg.spec.component !== undefined && pkg.spec.component !== ''
       ? { [ANNOTATION_PACKAGE_COMPONENT]: pkg.spec.component }

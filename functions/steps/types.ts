@@ -8,7 +8,14 @@ import type { Outcome, StepOutcome } from '../../shared/steps/outcome.js';
 
 export type { Outcome, StepOutcome };
 import type { ImagePrefixOverride } from '../../shared/packages/images.js';
-import type { Clock, ImageSource, KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
+import type {
+  Clock,
+  ImageSource,
+  Impersonation,
+  KubeApi,
+  KubeObject,
+  ObjectRef,
+} from '../../shared/ports.js';
 
 export interface StepDeps {
   readonly kube: KubeApi;
@@ -20,6 +27,11 @@ export interface StepDeps {
   readonly forceAdoption: boolean;
   /** PKO_PACKAGE_HASH_MODIFIER. */
   readonly hashModifier?: number;
+  /**
+   * Whose rights package objects (and ObjectTemplate sources and outputs) are managed with; undefined: the
+   * engine's own, and an object that names a ServiceAccount is refused.
+   */
+  readonly impersonation?: Impersonation;
   /** The ObjectSetPhase classes this host serves (`--phase-class`); undefined: `default` only. */
   readonly phaseClasses?: readonly string[];
   /** Called with every object the step wrote, so a watching host can tell its own writes from drift. */
