@@ -35,7 +35,7 @@ export function locatePkoManager(env: NodeJS.ProcessEnv = process.env): PkoManag
   return {
     missing:
       `PKO's manager (package-operator-manager ${PKO_MANAGER_VERSION}) is not at ${path}: build it with ` +
-      '`bash scripts/build-pko.sh` (README.md, Migrating from PKO) or set PKO_MANAGER; the PKO migration tests are SKIPPED',
+      '`PKO_REPOS=DIR bash scripts/build-pko.sh` (README.md, Migrating from PKO) or set PKO_MANAGER; the PKO migration tests are SKIPPED',
   };
 }
 
