@@ -48,13 +48,24 @@ export interface PkoManager {
 }
 
 /**
- * Start PKO's manager against a cluster (no leader election, no metrics or health listeners), running as the
+ * Start PKO's manager against a cluster (no leader election, no health listener, metrics on `metricsAddr` or
+ * none), running as the
  * ServiceAccount `package-operator` of `namespace` for its image pull secrets (the account must exist).
  */
-export function startPkoManager(binary: string, kubeconfig: string, namespace: string): PkoManager {
+export function startPkoManager(
+  binary: string,
+  kubeconfig: string,
+  namespace: string,
+  metricsAddr = '0',
+): PkoManager {
   const child: ChildProcess = spawn(
     binary,
-    ['--enable-leader-election=false', '--metrics-addr=0', '--health-probe-bind-address=0', '--log-level=0'],
+    [
+      '--enable-leader-election=false',
+      `--metrics-addr=${metricsAddr}`,
+      '--health-probe-bind-address=0',
+      '--log-level=0',
+    ],
     {
       env: {
         PATH: process.env['PATH'],

@@ -5,6 +5,7 @@
  * of another; it is stopped and PKO started again: PKO carries on without churn. Needs PKO's manager (see
  * test/pko-manager.ts); without it the test is skipped and says so.
  */
+import { createServer } from 'node:net';
 import { inject } from 'vitest';
 import { describe, expect, it } from 'vitest';
 import { API_VERSION } from '../../shared/api/constants.js';
@@ -190,6 +191,26 @@ async function allSettled(
   );
 }
 
+/** `name{label names}` of every `package_operator_*` series in a Prometheus text exposition. */
+function pkoSeriesShapes(text: string): string[] {
+  const shapes = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = /^(package_operator_\w+)(?:\{(.*)\})? /.exec(line);
+    if (m === null) continue;
+    const labels = [...(m[2] ?? '').matchAll(/(\w+)="(?:[^"\\]|\\.)*"/g)].map((l) => l[1] ?? '').sort();
+    shapes.add(`${m[1] ?? ''}{${labels.join(',')}}`);
+  }
+  return [...shapes].sort();
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  await new Promise((r) => server.close(r));
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
 /** Until the engine has had nothing running and nothing due within a second for three seconds. */
 async function gantryQuiet(engine: TestEngine): Promise<void> {
   let quietSince: number | undefined;
@@ -227,7 +248,8 @@ describe.skipIf('missing' in located)('migration between PKO v1.19.0 and Gantry'
         kind: 'ServiceAccount',
         metadata: { name: 'package-operator', namespace: pkoNs },
       });
-      pko = startPkoManager(binary, kubeconfig, pkoNs);
+      const metricsPort = await freePort();
+      pko = startPkoManager(binary, kubeconfig, pkoNs, `127.0.0.1:${metricsPort}`);
 
       // 1. PKO installs everything.
       await kube.create({
@@ -296,6 +318,9 @@ spec:
         return conditions(od)['Paused']?.status === 'True' ? true : undefined;
       });
       expect(await kube.list(API_VERSION, 'ObjectSlice', ns)).not.toHaveLength(0);
+      const pkoShapes = pkoSeriesShapes(
+        await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
+      );
       await pko.stop();
       pko = undefined;
       const byPko = await snapshot(kube, [ns], clusterName);
@@ -332,6 +357,9 @@ spec:
       });
       await allSettled(kube, ns, clusterName, names);
       await gantryQuiet(engine);
+      // PKO's metrics, as PKO's manager showed them after the install: the same names and labels.
+      expect(pkoSeriesShapes(await engine.engine.metrics.registry.metrics())).toEqual(pkoShapes);
+      expect(pkoShapes).toHaveLength(8);
       await engine.stop();
       engine = undefined;
       const afterGantry = await snapshot(kube, [ns], clusterName);
