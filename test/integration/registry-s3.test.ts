@@ -91,7 +91,7 @@ describe('S3 (MinIO) failures, typed by what the engine should do', () => {
     const source = createPackageSource({ s3: options('wrong-secret-key') });
     await expect(source.pull(`s3://${s3().bucket}/anything.tar.gz`)).rejects.toMatchObject({
       name: 'TerminalError',
-      message: `HEAD s3://${s3().bucket}/anything.tar.gz: UnknownError (HTTP 403 Forbidden)`,
+      message: `HEAD s3://${s3().bucket}/anything.tar.gz: HTTP 403 Forbidden`,
     });
   });
 
@@ -99,7 +99,7 @@ describe('S3 (MinIO) failures, typed by what the engine should do', () => {
     const source = createPackageSource({ s3: options() });
     await expect(source.pull(`s3://${s3().bucket}/not-there.tar.gz`)).rejects.toMatchObject({
       name: 'RetryableError',
-      message: `HEAD s3://${s3().bucket}/not-there.tar.gz: NotFound: UnknownError (HTTP 404 Not Found)`,
+      message: `HEAD s3://${s3().bucket}/not-there.tar.gz: NotFound (HTTP 404 Not Found)`,
     });
   });
 
