@@ -93,6 +93,8 @@ function s3Status(error: unknown): number | undefined {
   return typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
 }
 
+const SDK_PLACEHOLDERS = new Set(['Error', 'Unknown', 'UnknownError']);
+
 /**
  * An S3 failure typed by what it means: a refusal (AccessDenied, a bad request) is terminal, a missing object,
  * throttling, a server error or a network error is retried. An answer is shown as its S3 error code (`<Code>`)
@@ -106,8 +108,8 @@ function s3Error(action: string, location: string, error: unknown): Error {
     });
   const name = error instanceof Error ? error.name : '';
   const http = `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trim();
-  // `Error` and `UnknownError` are the SDK's words for an answer without a code (a HEAD has no body).
-  const shown = isErrorCode(name) && name !== 'Error' && name !== 'UnknownError' ? `${name} (${http})` : http;
+  // The SDK's words for an answer without a code (a HEAD has no body) are not codes either.
+  const shown = isErrorCode(name) && !SDK_PLACEHOLDERS.has(name) ? `${name} (${http})` : http;
   return refusal(status, `${action} ${location}: ${shown}`, { cause: error, retryAfterMs: PULL_RETRY_MS });
 }
 
