@@ -1,5 +1,15 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { OutboundPool, PoolBusyError } from './outbound-pool.js';
+
+/** The heap bytes in use after a full collection. */
+function heapUsed(): number {
+  setFlagsFromString('--expose-gc');
+  const gc: unknown = runInNewContext('gc');
+  if (typeof gc === 'function') Reflect.apply(gc, undefined, []);
+  return process.memoryUsage().heapUsed;
+}
 
 /** A task that never answers by itself: it ends when its signal aborts. */
 function hang(signal: AbortSignal): Promise<string> {
@@ -68,5 +78,26 @@ describe('outbound pool', () => {
     );
     await Promise.all(held);
     expect(await pool.run('b', () => Promise.resolve(1))).toBe(1);
+  });
+
+  it('finished and refused work leaves nothing behind (no deadline timer outlives its task)', async () => {
+    const pool = new OutboundPool({
+      concurrency: 8,
+      perHost: 2,
+      maxWaiting: 64,
+      maxWaitingPerHost: 8,
+      deadlineMs: 60_000,
+    });
+    await pool.run('warm.example', () => Promise.resolve(0));
+    const before = heapUsed();
+    for (let i = 0; i < 200; i++)
+      await Promise.all(
+        Array.from({ length: 100 }, async (_, j) =>
+          pool.run(`host-${j % 20}.example`, () => Promise.resolve(j)).catch((e: unknown) => e),
+        ),
+      );
+    const perTask = (heapUsed() - before) / 20_000;
+    // AbortSignal.timeout per task (its timer, kept for the whole 60 s, even when refused) took 1,100 bytes each.
+    expect(perTask).toBeLessThan(30);
   });
 });

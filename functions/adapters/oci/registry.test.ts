@@ -228,4 +228,17 @@ describe('the token cache', () => {
     for (let i = 0; i < 12; i++) await c.resolve(ref(registry.host, `attacker/big-${i}`));
     expect(c.cachedAuthorizations).toBe(3);
   });
+  it('by default holds 1 Mi characters of tokens: 17 of a hostile realm’s 60,000-character tokens', async () => {
+    const big = 'x'.repeat(60_000);
+    const realm = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: big }));
+    });
+    // The registry refuses every token (a Node server refuses a 60 KB header anyway): each is cached first.
+    const registry = await serve(bearer(`http://${realm.host}/token`));
+    const c = client();
+    for (let i = 0; i < 30; i++)
+      await c.resolve(ref(registry.host, `attacker/huge-${i}`)).catch(() => undefined);
+    expect(realm.seen).toHaveLength(30);
+    expect(c.cachedAuthorizations).toBe(17);
+  });
 });
