@@ -1,15 +1,6 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { heapUsedAfterCollection } from './heap.js';
 import { OutboundPool, PoolBusyError } from './outbound-pool.js';
-
-/** The heap bytes in use after a full collection. */
-function heapUsed(): number {
-  setFlagsFromString('--expose-gc');
-  const gc: unknown = runInNewContext('gc');
-  if (typeof gc === 'function') Reflect.apply(gc, undefined, []);
-  return process.memoryUsage().heapUsed;
-}
 
 /** A task that never answers by itself: it ends when its signal aborts. */
 function hang(signal: AbortSignal): Promise<string> {
@@ -89,14 +80,14 @@ describe('outbound pool', () => {
       deadlineMs: 60_000,
     });
     await pool.run('warm.example', () => Promise.resolve(0));
-    const before = heapUsed();
+    const before = heapUsedAfterCollection();
     for (let i = 0; i < 200; i++)
       await Promise.all(
         Array.from({ length: 100 }, async (_, j) =>
           pool.run(`host-${j % 20}.example`, () => Promise.resolve(j)).catch((e: unknown) => e),
         ),
       );
-    const perTask = (heapUsed() - before) / 20_000;
+    const perTask = (heapUsedAfterCollection() - before) / 20_000;
     // AbortSignal.timeout per task (its timer, kept for the whole 60 s, even when refused) took 1,100 bytes each.
     expect(perTask).toBeLessThan(30);
   });

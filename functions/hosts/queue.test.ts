@@ -1,15 +1,6 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { heapUsedAfterCollection } from './heap.js';
 import { WorkQueue } from './queue.js';
-
-/** The heap bytes in use after a full collection. */
-function heapUsed(): number {
-  setFlagsFromString('--expose-gc');
-  const gc: unknown = runInNewContext('gc');
-  if (typeof gc === 'function') Reflect.apply(gc, undefined, []);
-  return process.memoryUsage().heapUsed;
-}
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve = (): void => undefined;
@@ -143,9 +134,9 @@ describe('work queue under floods', () => {
       { length: 50_000 },
       (_, i) => `["package-operator.run/v1alpha1","ObjectSet","ns","k-${i}"]`,
     );
-    const before = heapUsed();
+    const before = heapUsedAfterCollection();
     for (const key of keys) q.add(key, 60_000);
-    const perKey = (heapUsed() - before) / keys.length;
+    const perKey = (heapUsedAfterCollection() - before) / keys.length;
     expect(q.depth).toBe(50_000);
     expect(perKey).toBeLessThan(80); // a [time, key] pair and a boxed time per key took 125 bytes
     await q.stop();
