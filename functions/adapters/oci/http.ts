@@ -137,6 +137,8 @@ export class HttpClient {
         { cause: error },
       );
     }
+    // Only addresses: a name among them would be resolved again by the connection, unchecked.
+    addresses = addresses.filter((a) => isIP(a) !== 0);
     if (addresses.length === 0)
       throw new RetryableError(
         `${method} ${url.host}: cannot resolve ${hostname}: no address`,

@@ -315,12 +315,13 @@ describe('connections go to the checked addresses (DNS rebinding)', () => {
     expect(loopback.seen).toEqual([]);
   });
 
-  it('connects by the resolved address with the name as Host, trying the next address when one refuses', async () => {
+  it('connects by a resolved address with the name as Host, trying the next address when one refuses', async () => {
     const server = await serve((_req, res) => {
       res.writeHead(200).end('ok');
     });
-    // ::1 first: nothing listens there (the server is on 127.0.0.1 only), so the second address is used.
-    const resolver = rebinding('localhost', ['::1', '127.0.0.1'], ['203.0.113.9']);
+    // A name in the answer is dropped (connecting would resolve it, unchecked); nothing listens on ::1 (the
+    // server is on 127.0.0.1 only), so the last address is used.
+    const resolver = rebinding('localhost', ['unchecked.invalid', '::1', '127.0.0.1'], ['203.0.113.9']);
     const response = await httpClient(resolver.lookup).request({
       url: `http://localhost:${server.port}/v2/`,
     });
