@@ -1,8 +1,8 @@
 /**
  * @module adapters/oci/registry
- * A small OCI distribution client on fetch (docs/architecture.md, "Dependencies"): manifests by tag or digest with the Accept list of
- * OCI and Docker v2 media types, blobs streamed with their sha256 and size verified, monolithic blob upload
- * and manifest push. Auth: the registry's `WWW-Authenticate` challenge decides — Bearer (the token flow,
+ * A small OCI distribution client over HttpClient (node:http/https; docs/architecture.md, "Dependencies"):
+ * manifests by tag or digest with the Accept list of OCI and Docker v2 media types, blobs streamed with their
+ * sha256 and size verified, monolithic blob upload and manifest push. Auth: the registry's `WWW-Authenticate` challenge decides — Bearer (the token flow,
  * anonymous or with credentials, tokens cached per repository scope) or Basic.
  */
 import { createHash } from 'node:crypto';
