@@ -96,6 +96,17 @@ const CONNECT_ERRORS = new Set([
   'EAFNOSUPPORT',
 ]);
 
+/** How often a request is sent again after a kept-alive connection turned out closed (Node's reusedSocket). */
+const MAX_STALE_RETRIES = 2;
+
+class StaleConnectionError extends Error {
+  public override readonly name = 'StaleConnectionError';
+
+  public constructor(cause: Error) {
+    super(cause.message, { cause });
+  }
+}
+
 function errorCode(error: unknown): string {
   const code: unknown = typeof error === 'object' && error !== null && 'code' in error ? error.code : '';
   return typeof code === 'string' ? code : '';
@@ -260,18 +271,11 @@ export class HttpClient {
     if (sendAuth && request.authorization !== undefined) headers['authorization'] = request.authorization;
     if (request.body !== undefined) headers['content-length'] = String(request.body.length);
     try {
-      for (let i = 0; ; i++) {
-        try {
-          return await this.connect(method, url, addresses[i] ?? '', {
-            headers,
-            body: request.body,
-            signal: controller.signal,
-          });
-        } catch (error) {
-          if (i + 1 >= addresses.length || !CONNECT_ERRORS.has(errorCode(error)) || controller.signal.aborted)
-            throw error;
-        }
-      }
+      return await this.connectAny(method, url, addresses, {
+        headers,
+        body: request.body,
+        signal: controller.signal,
+      });
     } catch (error) {
       const reason: unknown = controller.signal.reason;
       if (reason instanceof RetryableError) throw reason;
@@ -288,6 +292,28 @@ export class HttpClient {
     } finally {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Send to the addresses in order: the next one when a connection is refused, the same one again (twice at most)
+   * when a kept-alive connection turns out closed.
+   */
+  private async connectAny(
+    method: string,
+    url: URL,
+    addresses: readonly string[],
+    send: { headers: Record<string, string>; body: Uint8Array | undefined; signal: AbortSignal },
+  ): Promise<IncomingMessage> {
+    let stale = 0;
+    for (let i = 0; ; i++) {
+      try {
+        return await this.connect(method, url, addresses[i] ?? '', send);
+      } catch (error) {
+        if (send.signal.aborted) throw error;
+        if (error instanceof StaleConnectionError && stale++ < MAX_STALE_RETRIES) i -= 1;
+        else if (i + 1 >= addresses.length || !CONNECT_ERRORS.has(errorCode(error))) throw error;
+      }
     }
   }
 
@@ -312,7 +338,12 @@ export class HttpClient {
     };
     return new Promise((resolve, reject) => {
       const req = (https ? httpsRequest : httpRequest)(options, resolve);
-      req.on('error', reject);
+      req.on('error', (error) => {
+        // A kept-alive connection the server closed as it was reused: nothing was answered, send again.
+        reject(
+          req.reusedSocket && errorCode(error) === 'ECONNRESET' ? new StaleConnectionError(error) : error,
+        );
+      });
       req.end(send.body);
     });
   }

@@ -330,4 +330,24 @@ describe('connections go to the checked addresses (DNS rebinding)', () => {
     expect(resolver.calls).toEqual(['localhost']);
     expect(server.seen.map((h) => h.host)).toEqual([`localhost:${server.port}`]);
   });
+
+  it('sends again when a kept-alive connection was closed by the server as it was reused', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      // The second request on a connection: the server drops the connection without an answer.
+      const socket = req.socket as typeof req.socket & { served?: number };
+      socket.served = (socket.served ?? 0) + 1;
+      if (socket.served > 1) socket.destroy();
+      else res.writeHead(200, { 'content-length': '2' }).end('ok');
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/v2/`;
+    const c = httpClient(() => Promise.resolve([]));
+    for (let i = 0; i < 3; i++) {
+      const response = await c.request({ url });
+      expect(new TextDecoder().decode(await response.bytes(100, 'maxManifestBytes'))).toBe('ok');
+    }
+  });
 });
