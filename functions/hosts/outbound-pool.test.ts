@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { heapUsedAfterCollection } from './heap.js';
 import { OutboundPool, PoolBusyError } from './outbound-pool.js';
+import { ADMISSION_POOL } from './triggers.js';
 
 /** A task that never answers by itself: it ends when its signal aborts. */
 function hang(signal: AbortSignal): Promise<string> {
@@ -72,13 +73,8 @@ describe('outbound pool', () => {
   });
 
   it('finished and refused work leaves nothing behind (no deadline timer outlives its task)', async () => {
-    const pool = new OutboundPool({
-      concurrency: 8,
-      perHost: 2,
-      maxWaiting: 64,
-      maxWaitingPerHost: 8,
-      deadlineMs: 60_000,
-    });
+    // The admission pool's shape (8 in flight, 2 per registry), with a deadline no task reaches.
+    const pool = new OutboundPool({ ...ADMISSION_POOL, deadlineMs: 60_000 });
     await pool.run('warm.example', () => Promise.resolve(0));
     const before = heapUsedAfterCollection();
     for (let i = 0; i < 200; i++)
