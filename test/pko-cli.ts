@@ -14,6 +14,16 @@ export const PKO_CLI_VERSION = 'v1.19.0';
 
 export type PkoCliLocation = { readonly path: string } | { readonly missing: string };
 
+/** Whether a path is an executable file. */
+export function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false; // not there or not executable
+  }
+}
+
 /** Where PKO's CLI is, or why it is not there. */
 export function locatePkoCli(env: NodeJS.ProcessEnv = process.env): PkoCliLocation {
   const fromEnv = env.PKO_KUBECTL_PACKAGE;
@@ -21,12 +31,7 @@ export function locatePkoCli(env: NodeJS.ProcessEnv = process.env): PkoCliLocati
     fromEnv !== undefined && fromEnv !== ''
       ? fromEnv
       : join(homedir(), '.cache', 'gantry', 'bin', `kubectl-package-${PKO_CLI_VERSION}`, 'kubectl-package');
-  try {
-    accessSync(path, constants.X_OK);
-    if (statSync(path).isFile()) return { path };
-  } catch {
-    // not there or not executable: said below
-  }
+  if (isExecutableFile(path)) return { path };
   return {
     missing:
       `PKO's CLI (kubectl-package ${PKO_CLI_VERSION}) is not at ${path}: build it from PKO's repository ` +

@@ -4,9 +4,9 @@
  * PKO's repository, or `PKO_MANAGER` points at one. Without it, the migration tests skip and say why.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { isExecutableFile } from './pko-cli.js';
 
 export const PKO_MANAGER_VERSION = 'v1.19.0';
 
@@ -26,12 +26,7 @@ export function locatePkoManager(env: NodeJS.ProcessEnv = process.env): PkoManag
           `package-operator-manager-${PKO_MANAGER_VERSION}`,
           'package-operator-manager',
         );
-  try {
-    accessSync(path, constants.X_OK);
-    if (statSync(path).isFile()) return { path };
-  } catch {
-    // not there or not executable: said below
-  }
+  if (isExecutableFile(path)) return { path };
   return {
     missing:
       `PKO's manager (package-operator-manager ${PKO_MANAGER_VERSION}) is not at ${path}: build it with ` +

@@ -159,17 +159,9 @@ describe('rollout history and undo', () => {
     const back = await gantry(['rollout', 'undo', 'package', 'app', '-n', ns]);
     expect(back).toEqual({ code: 0, stdout: 'package/app rolled back to revision 3\n', stderr: '' });
     expect(await data(ns, 'settings')).toEqual({ v: 'three' });
-    const five = await gantry([
-      'rollout',
-      'history',
-      'package/app',
-      '-n',
-      ns,
-      '--revision',
-      '5',
-      '-o',
-      'json',
-    ]);
+    const revision5 = (output: string): Promise<CliResult> =>
+      gantry(['rollout', 'history', 'package/app', '-n', ns, '--revision', '5', '-o', output]);
+    const five = await revision5('json');
     expect(five.code).toBe(0);
     const set = JSON.parse(five.stdout) as KubeObject;
     expect(Object.keys(set).slice(0, 3)).toEqual(['kind', 'apiVersion', 'metadata']);
@@ -180,17 +172,7 @@ describe('rollout history and undo', () => {
     });
 
     // -o yaml as PKO writes it: managedFields' `.` keys plain (`.: {}`), never quoted
-    const yaml = await gantry([
-      'rollout',
-      'history',
-      'package/app',
-      '-n',
-      ns,
-      '--revision',
-      '5',
-      '-o',
-      'yaml',
-    ]);
+    const yaml = await revision5('yaml');
     expect(yaml.code).toBe(0);
     expect(yaml.stdout).toMatch(/^ +\.: \{\}$/m);
     expect(yaml.stdout).not.toContain('".":');
