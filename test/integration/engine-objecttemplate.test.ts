@@ -414,6 +414,10 @@ data:
       spec: { template: good, sources: goodSources },
     });
     const before = await outputData(cmRef(ns, 'kept'), { v: 'one' });
+    // The output is applied before the step's status write records it: wait for the state asserted below.
+    await eventually('controllerOf recorded', async () =>
+      statusOf(await kube.get(otRef(ns, 't')))['controllerOf'] !== undefined ? true : undefined,
+    );
     await kube.mergePatch(otRef(ns, 't'), { spec: change });
     const c = await eventually(`Invalid ${reason}`, async () => {
       const i = await invalidOf(otRef(ns, 't'));
