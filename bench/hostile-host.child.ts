@@ -9,6 +9,7 @@ import { createPackageSource } from '../functions/adapters/package-source.js';
 import { FakeCluster, unusedPort } from '../functions/hosts/fake-cluster.js';
 import { createApp, listen } from '../functions/hosts/http-app.js';
 import { routerDeps, TriggerCore } from '../functions/hosts/triggers.js';
+import { admissionAuth } from '../webhooks/admission-auth.js';
 
 setFlagsFromString('--expose-gc');
 const collect: unknown = runInNewContext('gc');
@@ -22,7 +23,7 @@ const core = new TriggerCore({
   deps: {
     kube,
     clock: { now: () => new Date() },
-    images: createPackageSource({ plainHttpLoopback: true }),
+    images: createPackageSource({ plainHttp: new Set(['loopback']) }),
     engines: { gotmpl: { render: unused } },
     prefixOverrides: [],
     forceAdoption: false,
@@ -38,6 +39,8 @@ const deps = routerDeps({ metrics }, core, {
   admissionBudgetMs: budgetMs,
   selfUsername: undefined,
   ready: () => true,
+  // The API server's token (the bench presents it): admission fetches only for a caller proven to be the API server.
+  admissionAuth: admissionAuth({ clientCertificate: false, tokens: ['bench-admission-token-0123456789'] }),
 });
 const server = await listen(createApp(deps, metrics), undefined, '127.0.0.1', 0);
 const address = server.address();

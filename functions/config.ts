@@ -3,7 +3,13 @@
  * The only reader of process.env (docs/architecture.md, "Layers"): the engine's environment, parsed once with zod.
  */
 import { z } from 'zod';
-import { parseNetworkClasses, type AddressClass } from '../shared/oci/network.js';
+import {
+  parseNetworkClasses,
+  parsePlainHttpRules,
+  PLAIN_HTTP_RULES,
+  type AddressClass,
+  type PlainHttpRule,
+} from '../shared/oci/network.js';
 import { parseOverrideList } from '../shared/oci/reference.js';
 import { eventsAuthSchema, type EventsAuth } from '../shared/triggers/events-auth.js';
 
@@ -21,6 +27,11 @@ const schema = z.object({
     .string()
     .refine((s) => parseNetworkClasses(s).ok, 'a comma-separated list of loopback, link-local, private')
     .optional(),
+  /** Which of PKO's plain-http rules the engine's pulls follow (default: all, as PKO v1.19.0). */
+  GANTRY_PLAIN_HTTP_REGISTRIES: z
+    .string()
+    .refine((s) => parsePlainHttpRules(s).ok, 'a comma-separated list of loopback, local, private, or none')
+    .optional(),
 });
 
 export interface EngineEnv {
@@ -29,10 +40,17 @@ export interface EngineEnv {
   readonly podNamespace?: string;
   readonly serviceAccount: string;
   readonly registryNetworks: ReadonlySet<AddressClass>;
+  /** Registries the engine reaches over plain http (PKO's rules, narrowed by `GANTRY_PLAIN_HTTP_REGISTRIES`). */
+  readonly plainHttp: ReadonlySet<PlainHttpRule>;
 }
 
 function networks(text: string): Set<AddressClass> {
   const parsed = parseNetworkClasses(text);
+  return parsed.ok ? parsed.value : new Set();
+}
+
+function plainHttpRules(text: string | undefined): Set<PlainHttpRule> {
+  const parsed = parsePlainHttpRules(text ?? PLAIN_HTTP_RULES.join(','));
   return parsed.ok ? parsed.value : new Set();
 }
 
@@ -52,6 +70,7 @@ export function engineEnv(env: Readonly<Record<string, string | undefined>> = pr
     ...(e.POD_NAMESPACE !== undefined ? { podNamespace: e.POD_NAMESPACE } : {}),
     serviceAccount: e.GANTRY_SERVICE_ACCOUNT ?? 'gantry',
     registryNetworks: networks(e.GANTRY_REGISTRY_NETWORKS ?? ''),
+    plainHttp: plainHttpRules(e.GANTRY_PLAIN_HTTP_REGISTRIES),
   };
 }
 

@@ -1,8 +1,8 @@
 /**
  * @module hosts/engine
  * Composition root of the engine: the Kubernetes client (kubeconfig or in-cluster), the package source
- * (registry credentials from the runner's ServiceAccount pull secrets, PKO's override flags, plain http to
- * loopback registries), the template engines, the clock, metrics.
+ * (registry credentials from the runner's ServiceAccount pull secrets, PKO's override flags, PKO's plain-http
+ * rules), the template engines, the clock, metrics.
  */
 import { RawKubeClient, type KubeConnection } from '../adapters/kube/client.js';
 import { EngineMetrics } from '../adapters/metrics.js';
@@ -61,7 +61,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       : [];
   const prefixOverrides = options.prefixOverrides ?? [];
   const images = createPackageSource({
-    plainHttpLoopback: true,
+    plainHttp: env.plainHttp,
     allowedNetworks: env.registryNetworks,
     dockerConfigs,
     prefixOverrides,
