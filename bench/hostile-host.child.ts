@@ -24,6 +24,7 @@ const core = new TriggerCore({
     kube,
     clock: { now: () => new Date() },
     images: createPackageSource({ plainHttp: new Set(['loopback']) }),
+    environment: { environment: unused },
     engines: { gotmpl: { render: unused } },
     prefixOverrides: [],
     forceAdoption: false,

@@ -5,6 +5,7 @@
  * rules), the template engines, the clock, metrics.
  */
 import { RawKubeClient, type KubeConnection } from '../adapters/kube/client.js';
+import { EnvironmentProbe } from '../adapters/kube/environment.js';
 import { EngineMetrics } from '../adapters/metrics.js';
 import { pullSecretConfigs } from '../adapters/oci/credentials.js';
 import { createPackageSource } from '../adapters/package-source.js';
@@ -86,6 +87,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     kube: client,
     clock: { now: () => new Date() },
     images,
+    environment: new EnvironmentProbe(client),
     engines,
     prefixOverrides,
     forceAdoption: env.forceAdoption,

@@ -19,6 +19,7 @@ function core(
     kube,
     clock: { now: () => new Date() },
     images,
+    environment: { environment: unused },
     engines: { gotmpl: { render: unused } },
     prefixOverrides: [],
     forceAdoption: false,

@@ -165,7 +165,7 @@ async function render(
     const out = await deps.engines.gotmpl.render({
       templates: new Map([['', ot.spec.template]]),
       execute: [''],
-      context: { config, environment: { kubernetes: { version: await deps.kube.serverVersion() } } },
+      context: { config, environment: await deps.environment.environment(ot.metadata.namespace ?? '') },
       files: new Map(),
       functionSet: 'objectTemplate',
     });

@@ -8,12 +8,21 @@ import type { Outcome, StepOutcome } from '../../shared/steps/outcome.js';
 
 export type { Outcome, StepOutcome };
 import type { ImagePrefixOverride } from '../../shared/packages/images.js';
-import type { Clock, ImageSource, KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
+import type {
+  Clock,
+  EnvironmentSource,
+  ImageSource,
+  KubeApi,
+  KubeObject,
+  ObjectRef,
+} from '../../shared/ports.js';
 
 export interface StepDeps {
   readonly kube: KubeApi;
   readonly clock: Clock;
   readonly images: ImageSource;
+  /** `.environment` as PKO probes it (Kubernetes, OpenShift, proxy, HyperShift). */
+  readonly environment: EnvironmentSource;
   readonly engines: PackageEngines;
   readonly prefixOverrides: readonly ImagePrefixOverride[];
   /** PKO_FORCE_ADOPTION. */
