@@ -11,7 +11,11 @@ import type { Runner } from '../../functions/hosts/runner.js';
 import {
   announce,
   engineFlags,
+  goBoolArgs,
+  listenerAddress,
+  PKO_FLAGS,
   positiveInt,
+  printedVersion,
   SERVE_FLAGS,
   serveSettings,
   shardFlag,
@@ -42,8 +46,22 @@ Flags:
                                     phases of other classes are left to the runner that serves them
   -h, --help                        help
 
+PKO's manager flags (same meaning; see the README's "PKO's knobs"):
+  --version                         print the version and exit
+  --health-probe-bind-address ADDR  /healthz and /readyz on a listener of their own (default: off; 0: off)
+  --service-account-namespace NS    whose ServiceAccount's imagePullSecrets authenticate pulls (PKO_SERVICE_ACCOUNT_NAMESPACE)
+  --service-account-name NAME       ... and that ServiceAccount (PKO_SERVICE_ACCOUNT_NAME)
+  --package-hash-modifier N         an integer mixed into each Package's unpackedHash (PKO_PACKAGE_HASH_MODIFIER)
+  --log-level N                     -1: only failed steps; 0 (default) and above: every step (LOG_LEVEL)
+  --object-template-resource-retry-interval D            an ObjectTemplate with a missing source runs again after D (30s)
+  --object-template-optional-resource-retry-interval D   ... with a missing optional source (60s)
+  Refused, with the reason: --enable-leader-election[=true], --pprof-addr, --package-operator-package-image,
+  --sub-component-affinity, --sub-component-tolerations, --self-bootstrap, --self-bootstrap-config
+
 Environment: PKO_FORCE_ADOPTION (non-empty: adopt every object), PKO_PACKAGE_HASH_MODIFIER (integer: force
-re-unpack), POD_NAMESPACE and GANTRY_SERVICE_ACCOUNT (whose imagePullSecrets authenticate pulls).
+re-unpack), POD_NAMESPACE and GANTRY_SERVICE_ACCOUNT (or PKO_SERVICE_ACCOUNT_NAMESPACE, PKO_SERVICE_ACCOUNT_NAME:
+whose imagePullSecrets authenticate pulls), PKO_IMAGE_PREFIX_OVERRIDES, PKO_REGISTRY_HOST_OVERRIDES, LOG_LEVEL,
+GANTRY_REGISTRY_NETWORKS, GANTRY_PLAIN_HTTP_REGISTRIES.
 
 Stops on SIGTERM or SIGINT after the steps in flight finish (with --serve: /readyz fails at once and requests
 are served for the drain period first); progress lives in each object's status, so a new
@@ -107,9 +125,10 @@ export const runCommand: Command = {
   usage,
   async run(argv, io) {
     const { values } = parseArgs({
-      args: [...argv],
+      args: goBoolArgs(argv),
       options: {
         ...SERVE_FLAGS,
+        ...PKO_FLAGS,
         serve: { type: 'boolean' },
         kubeconfig: { type: 'string' },
         concurrency: { type: 'string' },
@@ -121,6 +140,8 @@ export const runCommand: Command = {
         'phase-class': { type: 'string' },
       },
     });
+    if (printedVersion(values, io)) return 0;
+    const options = await engineFlags(values, io);
     const serving = values.serve === true ? await serveSettings(values) : undefined;
     const shard = serving?.shard ?? shardFlag(values.shard);
     const classes = phaseClasses(values['phase-class']);
@@ -130,11 +151,9 @@ export const runCommand: Command = {
       import('../../functions/hosts/engine.js'),
       import('../../functions/hosts/runner.js'),
     ]);
-    const engine = await createEngine({
-      ...(await engineFlags(values, io)),
-    });
-    const server =
-      values['metrics-addr'] !== undefined ? await engine.metrics.serve(values['metrics-addr']) : undefined;
+    const engine = await createEngine(options);
+    const metricsAddr = listenerAddress(values['metrics-addr']);
+    const server = metricsAddr !== undefined ? await engine.metrics.serve(metricsAddr) : undefined;
     const runner = new Runner({
       client: engine.client,
       deps: engine.deps,
@@ -151,6 +170,11 @@ export const runCommand: Command = {
       ...(shard !== undefined ? { shard } : {}),
     });
     await runner.start();
+    const probeAddr = listenerAddress(values['health-probe-bind-address']);
+    const probes =
+      probeAddr !== undefined
+        ? await (await import('../../functions/adapters/metrics.js')).serveHealthProbes(probeAddr)
+        : undefined;
     const http =
       serving === undefined
         ? undefined
@@ -160,6 +184,7 @@ export const runCommand: Command = {
     await http?.stop();
     await runner.stop();
     server?.close();
+    probes?.close();
     engine.close();
     return 0;
   },

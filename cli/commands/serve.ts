@@ -8,6 +8,10 @@ import {
   announce,
   durationMs,
   engineFlags,
+  goBoolArgs,
+  listenerAddress,
+  PKO_FLAGS,
+  printedVersion,
   positiveInt,
   SERVE_FLAGS,
   serveSettings,
@@ -53,6 +57,18 @@ Flags:
   --registry-host-overrides LIST    PKO's host=otherhost,… registry host rewrites
   -h, --help                        help
 
+PKO's manager flags (same meaning; see the README's "PKO's knobs"):
+  --version                         print the version and exit
+  --health-probe-bind-address ADDR  /healthz and /readyz on a listener of their own (default: off; 0: off)
+  --service-account-namespace NS    whose ServiceAccount's imagePullSecrets authenticate pulls (PKO_SERVICE_ACCOUNT_NAMESPACE)
+  --service-account-name NAME       ... and that ServiceAccount (PKO_SERVICE_ACCOUNT_NAME)
+  --package-hash-modifier N         an integer mixed into each Package's unpackedHash (PKO_PACKAGE_HASH_MODIFIER)
+  --log-level N                     -1: only failed steps; 0 (default) and above: every step (LOG_LEVEL)
+  --object-template-resource-retry-interval D            an ObjectTemplate with a missing source runs again after D (30s)
+  --object-template-optional-resource-retry-interval D   ... with a missing optional source (60s)
+  Refused, with the reason: --enable-leader-election[=true], --pprof-addr, --package-operator-package-image,
+  --sub-component-affinity, --sub-component-tolerations, --self-bootstrap, --self-bootstrap-config
+
 Durations: 500ms, 10s, 5m, 1h, or plain seconds. Endpoints: /webhooks/validate, /webhooks/mutate, /events,
 /healthz, /readyz. On SIGTERM or SIGINT: /readyz fails at once, requests are served for the drain period, then
 the listener closes and the host stops after the steps in flight finish.
@@ -62,9 +78,10 @@ export const serveCommand: Command = {
   usage,
   async run(argv, io: CliIO) {
     const { values } = parseArgs({
-      args: [...argv],
+      args: goBoolArgs(argv),
       options: {
         ...SERVE_FLAGS,
+        ...PKO_FLAGS,
         kubeconfig: { type: 'string' },
         'resync-interval': { type: 'string' },
         'full-resync-interval': { type: 'string' },
@@ -76,12 +93,14 @@ export const serveCommand: Command = {
         'metrics-addr': { type: 'string' },
       },
     });
+    if (printedVersion(values, io)) return 0;
+    const options = await engineFlags(values, io);
     const tickMs = durationMs(values['resync-interval'], 'resync-interval', 10_000);
     const fullResyncMs = durationMs(values['full-resync-interval'], 'full-resync-interval', 3_600_000);
     const settings = await serveSettings(values);
     const { startServe } = await import('../../functions/hosts/serve.js');
     const serve = await startServe({
-      ...(await engineFlags(values, io)),
+      ...options,
       host: settings.host,
       port: settings.port,
       tls: settings.tls,
@@ -99,15 +118,19 @@ export const serveCommand: Command = {
         io.stderr(`${m}\n`);
       },
     });
-    const metrics =
-      values['metrics-addr'] !== undefined
-        ? await serve.engine.metrics.serve(values['metrics-addr'])
+    const metricsAddr = listenerAddress(values['metrics-addr']);
+    const metrics = metricsAddr !== undefined ? await serve.engine.metrics.serve(metricsAddr) : undefined;
+    const probeAddr = listenerAddress(values['health-probe-bind-address']);
+    const probes =
+      probeAddr !== undefined
+        ? await (await import('../../functions/adapters/metrics.js')).serveHealthProbes(probeAddr)
         : undefined;
     await announce(settings, serve.port, (o) => serve.engine.client.apply(o, { force: true }), io);
     await untilSignal();
     io.stderr('stopping: waiting for the steps in flight\n');
     await serve.stop();
     metrics?.close();
+    probes?.close();
     return 0;
   },
 };

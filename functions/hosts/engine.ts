@@ -25,6 +25,8 @@ export interface EngineOptions {
   readonly prefixOverrides?: readonly ImagePrefixOverride[];
   readonly registryHostOverrides?: ReadonlyMap<string, string>;
   readonly record?: (record: StepRecord) => void;
+  /** PKO's ObjectTemplate retry intervals (see StepDeps). */
+  readonly objectTemplateRetryMs?: { readonly source?: number; readonly optional?: number };
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -60,15 +62,15 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
           )
         ).configs
       : [];
-  const prefixOverrides = options.prefixOverrides ?? [];
+  // A host's flags win over PKO_IMAGE_PREFIX_OVERRIDES / PKO_REGISTRY_HOST_OVERRIDES, as PKO's flags over its env.
+  const prefixOverrides = options.prefixOverrides ?? env.prefixOverrides;
+  const registryHostOverrides = options.registryHostOverrides ?? env.registryHostOverrides;
   const images = createPackageSource({
     plainHttp: env.plainHttp,
     allowedNetworks: env.registryNetworks,
     dockerConfigs,
     prefixOverrides,
-    ...(options.registryHostOverrides !== undefined
-      ? { registryHostOverrides: options.registryHostOverrides }
-      : {}),
+    registryHostOverrides,
   });
   // Templates render in a worker thread with a deadline and a memory cap: one package's template cannot stall the
   // host that serves every other package.
@@ -92,6 +94,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     prefixOverrides,
     forceAdoption: env.forceAdoption,
     ...(env.hashModifier !== undefined ? { hashModifier: env.hashModifier } : {}),
+    ...(options.objectTemplateRetryMs !== undefined
+      ? { objectTemplateRetryMs: options.objectTemplateRetryMs }
+      : {}),
     record: (r) => {
       metrics.step(r.key.kind, r.step, r.outcome, r.durationMs);
       options.record?.(r);

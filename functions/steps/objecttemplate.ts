@@ -110,7 +110,13 @@ async function oneSource(
   const object = await readSource(ref, deps);
   if (typeof object === 'string') {
     if (source.optional === true) return { ok: true, value: { ref, found: false } };
-    return { ok: false, problem: { ...sourceProblem(ref, object), requeueAfterMs: SOURCE_RETRY_MS } };
+    return {
+      ok: false,
+      problem: {
+        ...sourceProblem(ref, object),
+        requeueAfterMs: deps.objectTemplateRetryMs?.source ?? SOURCE_RETRY_MS,
+      },
+    };
   }
   const copied = copyItems(source, object, config);
   if (!copied.ok) return { ok: false, problem: sourceProblem(ref, copied.error) };
@@ -266,6 +272,8 @@ export async function reconcileObjectTemplate(input: KubeObject, deps: StepDeps)
     object: raw,
     sources: refs,
     managedKinds: [{ apiVersion: written.apiVersion, kind: written.kind }],
-    ...(sources.value.missingOptional ? { requeueAfterMs: OPTIONAL_SOURCE_RETRY_MS } : {}),
+    ...(sources.value.missingOptional
+      ? { requeueAfterMs: deps.objectTemplateRetryMs?.optional ?? OPTIONAL_SOURCE_RETRY_MS }
+      : {}),
   };
 }

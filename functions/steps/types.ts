@@ -29,6 +29,11 @@ export interface StepDeps {
   readonly forceAdoption: boolean;
   /** PKO_PACKAGE_HASH_MODIFIER. */
   readonly hashModifier?: number;
+  /**
+   * PKO's `--object-template-resource-retry-interval` and `--object-template-optional-resource-retry-interval`:
+   * when an ObjectTemplate runs again after a missing source (default 30 s) or a missing optional one (60 s).
+   */
+  readonly objectTemplateRetryMs?: { readonly source?: number; readonly optional?: number };
   /** The ObjectSetPhase classes this host serves (`--phase-class`); undefined: `default` only. */
   readonly phaseClasses?: readonly string[];
   /** Called with every object the step wrote, so a watching host can tell its own writes from drift. */
