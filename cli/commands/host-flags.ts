@@ -325,6 +325,20 @@ export async function untilSignal(): Promise<void> {
   });
 }
 
+/** The help of PKO's manager flags, in `gantry run --help` and `gantry serve --help`. */
+export const PKO_FLAGS_HELP = `PKO's manager flags (same meaning; see the README's "PKO's knobs"):
+  --version                         print the version and exit
+  --health-probe-bind-address ADDR  /healthz and /readyz on a listener of their own (default: off; 0: off)
+  --service-account-namespace NS    whose ServiceAccount's imagePullSecrets authenticate pulls (PKO_SERVICE_ACCOUNT_NAMESPACE)
+  --service-account-name NAME       ... and that ServiceAccount (PKO_SERVICE_ACCOUNT_NAME)
+  --package-hash-modifier N         an integer mixed into each Package's unpackedHash (PKO_PACKAGE_HASH_MODIFIER)
+  --log-level N                     -1: only failed steps; 0 (default) and above: every step (LOG_LEVEL)
+  --object-template-resource-retry-interval D            an ObjectTemplate with a missing source runs again after D (30s)
+  --object-template-optional-resource-retry-interval D   ... with a missing optional source (60s)
+  Refused, with the reason: --enable-leader-election[=true], --pprof-addr, --package-operator-package-image,
+  --sub-component-affinity, --sub-component-tolerations, --self-bootstrap, --self-bootstrap-config
+`;
+
 /** PKO's manager flags that `gantry run` and `gantry serve` take besides their own (see the README's table). */
 export const PKO_FLAGS = {
   'service-account-namespace': { type: 'string' },

@@ -14,6 +14,7 @@ import {
   goBoolArgs,
   listenerAddress,
   PKO_FLAGS,
+  PKO_FLAGS_HELP,
   positiveInt,
   printedVersion,
   SERVE_FLAGS,
@@ -46,18 +47,7 @@ Flags:
                                     phases of other classes are left to the runner that serves them
   -h, --help                        help
 
-PKO's manager flags (same meaning; see the README's "PKO's knobs"):
-  --version                         print the version and exit
-  --health-probe-bind-address ADDR  /healthz and /readyz on a listener of their own (default: off; 0: off)
-  --service-account-namespace NS    whose ServiceAccount's imagePullSecrets authenticate pulls (PKO_SERVICE_ACCOUNT_NAMESPACE)
-  --service-account-name NAME       ... and that ServiceAccount (PKO_SERVICE_ACCOUNT_NAME)
-  --package-hash-modifier N         an integer mixed into each Package's unpackedHash (PKO_PACKAGE_HASH_MODIFIER)
-  --log-level N                     -1: only failed steps; 0 (default) and above: every step (LOG_LEVEL)
-  --object-template-resource-retry-interval D            an ObjectTemplate with a missing source runs again after D (30s)
-  --object-template-optional-resource-retry-interval D   ... with a missing optional source (60s)
-  Refused, with the reason: --enable-leader-election[=true], --pprof-addr, --package-operator-package-image,
-  --sub-component-affinity, --sub-component-tolerations, --self-bootstrap, --self-bootstrap-config
-
+${PKO_FLAGS_HELP}
 Environment: PKO_FORCE_ADOPTION (non-empty: adopt every object), PKO_PACKAGE_HASH_MODIFIER (integer: force
 re-unpack), POD_NAMESPACE and GANTRY_SERVICE_ACCOUNT (or PKO_SERVICE_ACCOUNT_NAMESPACE, PKO_SERVICE_ACCOUNT_NAME:
 whose imagePullSecrets authenticate pulls), PKO_IMAGE_PREFIX_OVERRIDES, PKO_REGISTRY_HOST_OVERRIDES, LOG_LEVEL,

@@ -11,6 +11,7 @@ import {
   goBoolArgs,
   listenerAddress,
   PKO_FLAGS,
+  PKO_FLAGS_HELP,
   printedVersion,
   positiveInt,
   SERVE_FLAGS,
@@ -57,18 +58,7 @@ Flags:
   --registry-host-overrides LIST    PKO's host=otherhost,… registry host rewrites
   -h, --help                        help
 
-PKO's manager flags (same meaning; see the README's "PKO's knobs"):
-  --version                         print the version and exit
-  --health-probe-bind-address ADDR  /healthz and /readyz on a listener of their own (default: off; 0: off)
-  --service-account-namespace NS    whose ServiceAccount's imagePullSecrets authenticate pulls (PKO_SERVICE_ACCOUNT_NAMESPACE)
-  --service-account-name NAME       ... and that ServiceAccount (PKO_SERVICE_ACCOUNT_NAME)
-  --package-hash-modifier N         an integer mixed into each Package's unpackedHash (PKO_PACKAGE_HASH_MODIFIER)
-  --log-level N                     -1: only failed steps; 0 (default) and above: every step (LOG_LEVEL)
-  --object-template-resource-retry-interval D            an ObjectTemplate with a missing source runs again after D (30s)
-  --object-template-optional-resource-retry-interval D   ... with a missing optional source (60s)
-  Refused, with the reason: --enable-leader-election[=true], --pprof-addr, --package-operator-package-image,
-  --sub-component-affinity, --sub-component-tolerations, --self-bootstrap, --self-bootstrap-config
-
+${PKO_FLAGS_HELP}
 Durations: 500ms, 10s, 5m, 1h, or plain seconds. Endpoints: /webhooks/validate, /webhooks/mutate, /events,
 /healthz, /readyz. On SIGTERM or SIGINT: /readyz fails at once, requests are served for the drain period, then
 the listener closes and the host stops after the steps in flight finish.

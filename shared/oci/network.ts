@@ -68,24 +68,35 @@ export function reachable(
   return target === 'public' || origin.has(target) || allowed.has(target);
 }
 
-/** Parse the operator's list (`loopback,link-local,private`); an unknown name is an error naming it. */
-export function parseNetworkClasses(
+/** Parse an operator's comma-separated list of names from `known`; an unknown name is an error naming it. */
+function parseNames<T extends string>(
   text: string,
-): { ok: true; value: Set<AddressClass> } | { ok: false; error: string } {
-  const out = new Set<AddressClass>();
+  known: readonly T[],
+  what: string,
+  none: boolean,
+): { ok: true; value: Set<T> } | { ok: false; error: string } {
+  const out = new Set<T>();
+  if (none && text.trim() === 'none') return { ok: true, value: out };
   for (const item of text
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '')) {
-    const known = NON_PUBLIC_CLASSES.find((c) => c === item);
-    if (known === undefined)
+    const name = known.find((k) => k === item);
+    if (name === undefined)
       return {
         ok: false,
-        error: `unknown network class "${item}" (one of ${NON_PUBLIC_CLASSES.join(', ')})`,
+        error: `unknown ${what} "${item}" (one of ${known.join(', ')}${none ? ', or none' : ''})`,
       };
-    out.add(known);
+    out.add(name);
   }
   return { ok: true, value: out };
+}
+
+/** Parse the operator's list (`loopback,link-local,private`); an unknown name is an error naming it. */
+export function parseNetworkClasses(
+  text: string,
+): { ok: true; value: Set<AddressClass> } | { ok: false; error: string } {
+  return parseNames(text, NON_PUBLIC_CLASSES, 'network class', false);
 }
 
 /**
@@ -122,19 +133,5 @@ export function plainHttpRegistry(registry: string, rules: ReadonlySet<PlainHttp
 export function parsePlainHttpRules(
   text: string,
 ): { ok: true; value: Set<PlainHttpRule> } | { ok: false; error: string } {
-  const out = new Set<PlainHttpRule>();
-  if (text.trim() === 'none') return { ok: true, value: out };
-  for (const item of text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')) {
-    const known = PLAIN_HTTP_RULES.find((r) => r === item);
-    if (known === undefined)
-      return {
-        ok: false,
-        error: `unknown plain-http rule "${item}" (one of ${PLAIN_HTTP_RULES.join(', ')}, or none)`,
-      };
-    out.add(known);
-  }
-  return { ok: true, value: out };
+  return parseNames(text, PLAIN_HTTP_RULES, 'plain-http rule', true);
 }
