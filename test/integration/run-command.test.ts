@@ -93,6 +93,64 @@ describe('gantry run as a process', () => {
   });
 });
 
+describe("gantry run with PKO's manager knobs", () => {
+  it('serves /healthz and /readyz on --health-probe-bind-address and, at LOG_LEVEL=-1, prints no step that did not fail', async () => {
+    const ns = await namespace('run-knobs');
+    const image = await pushPackage('run-knobs', {
+      'manifest.yaml': manifest('runknobs', ['only']),
+      'a.yaml': configMap('a', 'only', { k: 'v' }),
+    });
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const child = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, '..', '..', 'bin', 'gantry.mjs'),
+        'run',
+        '--kubeconfig',
+        inject('kube').kubeconfigPath,
+        '--health-probe-bind-address',
+        `127.0.0.1:${port}`,
+        '--enable-leader-election=false',
+        '--service-account-name',
+        'package-operator',
+        '-n',
+        ns,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: '-1' } },
+    );
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => {
+        resolve(code);
+      }),
+    );
+    try {
+      const probe = async (path: string): Promise<[number, string]> => {
+        const r = await fetch(`http://127.0.0.1:${port}${path}`);
+        return [r.status, await r.text()];
+      };
+      expect(
+        await eventually('the health probe listener', async () => probe('/healthz').catch(() => undefined)),
+      ).toEqual([200, 'ok']);
+      expect(await probe('/readyz')).toEqual([200, 'ok']);
+      await kube.create({
+        apiVersion: API,
+        kind: 'Package',
+        metadata: { name: 'p', namespace: ns },
+        spec: { image },
+      });
+      await eventually('Available under gantry run', async () =>
+        conditions(await kube.get(pkgRef(ns, 'p')))['Available']?.status === 'True' ? true : undefined,
+      );
+      expect(stdout).toBe('');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});
+
 function gantryProcess(args: readonly string[]): {
   child: ReturnType<typeof spawn>;
   stderr: () => string;
