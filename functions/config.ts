@@ -3,6 +3,7 @@
  * The only reader of process.env (docs/architecture.md, "Layers"): the engine's environment, parsed once with zod.
  */
 import { z } from 'zod';
+import { serviceAccountNameProblem, type ImpersonationPolicy } from '../shared/identity.js';
 import {
   parseNetworkClasses,
   parsePlainHttpRules,
@@ -118,6 +119,14 @@ const lambdaSchema = z
     GANTRY_ADMISSION_BUDGET_MS: z.string().regex(/^\d+$/, 'must be a number of milliseconds').default('2000'),
     GANTRY_FULL_RESYNC_MS: z.string().regex(/^\d+$/, 'must be a number of milliseconds').default('3600000'),
     GANTRY_NAMESPACE: z.string().default(''),
+    /** As `--default-service-account` and `--require-impersonation` (tenants confined to their rights). */
+    GANTRY_DEFAULT_SERVICE_ACCOUNT: z
+      .string()
+      .refine((v) => serviceAccountNameProblem(v) === undefined, {
+        message: 'a ServiceAccount name must be a lowercase RFC 1123 subdomain of at most 253 characters',
+      })
+      .optional(),
+    GANTRY_REQUIRE_IMPERSONATION: z.enum(['true', 'false']).default('false'),
     GANTRY_GOTMPL_WASM_DIR: z.string().optional(),
     /** PKO's --registry-host-overrides and --image-prefix-overrides, as `from=to,…`. */
     GANTRY_REGISTRY_HOST_OVERRIDES: z.string().optional(),
@@ -166,6 +175,7 @@ export interface LambdaEnv {
   readonly admissionBudgetMs: number;
   readonly fullResyncMs: number;
   readonly namespace: string;
+  readonly impersonation: ImpersonationPolicy;
   readonly wasmDir?: string;
   readonly registryHostOverrides: ReadonlyMap<string, string>;
   readonly prefixOverrides: readonly { from: string; to: string }[];
@@ -256,6 +266,12 @@ export function lambdaEnv(env: Readonly<Record<string, string | undefined>> = pr
     admissionBudgetMs: e.GANTRY_ADMISSION_FETCH === 'true' ? Number(e.GANTRY_ADMISSION_BUDGET_MS) : 0,
     fullResyncMs: Number(e.GANTRY_FULL_RESYNC_MS),
     namespace: e.GANTRY_NAMESPACE,
+    impersonation: {
+      required: e.GANTRY_REQUIRE_IMPERSONATION === 'true',
+      ...(e.GANTRY_DEFAULT_SERVICE_ACCOUNT !== undefined
+        ? { defaultServiceAccount: e.GANTRY_DEFAULT_SERVICE_ACCOUNT }
+        : {}),
+    },
     ...(e.GANTRY_GOTMPL_WASM_DIR !== undefined ? { wasmDir: e.GANTRY_GOTMPL_WASM_DIR } : {}),
     ...lambdaOverrides(
       engine,

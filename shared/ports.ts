@@ -163,3 +163,13 @@ export interface EnvironmentSource {
   /** The environment of an object in `namespace` ('' for cluster-scoped ones). Throws RetryableError. */
   environment(namespace: string): Promise<Environment>;
 }
+
+/**
+ * The host's impersonation: its policy (shared/identity.ts) and a client per identity. `as(user)` sends every
+ * request with `Impersonate-User: user`, so the API server authorizes it as that user; cheap (shares connections).
+ */
+export interface Impersonation {
+  readonly defaultServiceAccount?: string;
+  readonly required: boolean;
+  as(user: string): KubeApi;
+}

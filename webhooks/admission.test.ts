@@ -128,6 +128,36 @@ describe('validating webhook', () => {
     });
   });
 
+  it('denies a ServiceAccount annotation that cannot name a ServiceAccount, before any fetch', async () => {
+    const named = (value: string): HttpRequest =>
+      review({
+        ...pkg({ image: 'reg.example.com/app:v1' }),
+        object: {
+          apiVersion: 'package-operator.run/v1alpha1',
+          kind: 'Package',
+          metadata: { name: 'p', namespace: 'ns', annotations: { 'gantry.run/service-account': value } },
+          spec: { image: 'reg.example.com/app:v1' },
+        },
+      });
+    const lookups: string[] = [];
+    const d: AdmissionDeps = {
+      ...deps(),
+      lookupManifest: (image) => {
+        lookups.push(image);
+        return Promise.resolve(schemaManifest);
+      },
+    };
+    expect((await answer(named('kube-system:admin'), d))['status']).toEqual({
+      code: 422,
+      reason: 'Invalid',
+      message:
+        'metadata.annotations[gantry.run/service-account]: Invalid value: "kube-system:admin": a ServiceAccount name must be a lowercase RFC 1123 subdomain of at most 253 characters',
+    });
+    expect(lookups).toEqual([]);
+    expect(await answer(named('deployer'), d)).toEqual({ uid: 'u-1', allowed: true });
+    expect(lookups).toEqual(['reg.example.com/app:v1']);
+  });
+
   it('checks phases, probes and CEL of ObjectDeployments, and ObjectSet immutability on update', async () => {
     const template = {
       phases: [{ name: 'a' }, { name: 'a' }],

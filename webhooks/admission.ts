@@ -12,7 +12,15 @@
  * Mutating: the finalizers the steps would add, set at creation, so the first step needs no extra write.
  */
 import { z } from 'zod';
-import { API_VERSION, GROUP, isKindName, kindEntry, type KindName } from '../shared/api/constants.js';
+import {
+  ANNOTATION_SERVICE_ACCOUNT,
+  API_VERSION,
+  GROUP,
+  isKindName,
+  kindEntry,
+  type KindName,
+} from '../shared/api/constants.js';
+import { serviceAccountNameProblem } from '../shared/identity.js';
 import { controllerKeyOf } from '../shared/triggers/index.js';
 import { isRecord, parseMeta } from '../shared/api/objects.js';
 import { compileCel } from '../shared/cel/index.js';
@@ -321,8 +329,26 @@ function validateObjectTemplate(req: AdmissionRequest): Verdict {
   return { errors, warnings: [] };
 }
 
+/** The ServiceAccount annotation (tenants confined to their rights) names one that can exist. */
+function identityErrors(object: unknown): string[] {
+  const name = parseMeta(isRecord(object) ? object['metadata'] : undefined)?.annotations?.[
+    ANNOTATION_SERVICE_ACCOUNT
+  ];
+  const problem = name === undefined ? undefined : serviceAccountNameProblem(name);
+  if (name === undefined || problem === undefined) return [];
+  return [
+    `metadata.annotations[${ANNOTATION_SERVICE_ACCOUNT}]: Invalid value: ${quote(name.slice(0, 253))}: ${problem}`,
+  ];
+}
+
 async function verdictFor(kind: string, req: AdmissionRequest, deps: AdmissionDeps): Promise<Verdict> {
   if (req.operation === 'DELETE' || req.operation === 'CONNECT' || req.subResource !== undefined) return ok;
+  const identity = identityErrors(req.object);
+  if (identity.length > 0) return { errors: identity, warnings: [] };
+  return kindVerdict(kind, req, deps);
+}
+
+async function kindVerdict(kind: string, req: AdmissionRequest, deps: AdmissionDeps): Promise<Verdict> {
   if (kind === 'Package' || kind === 'ClusterPackage') return validatePackage(req, deps);
   if (kind.endsWith('ObjectDeployment') || kind.endsWith('ObjectSet') || kind.endsWith('ObjectSetPhase'))
     return validateObjectSetLike(kind, req, deps);

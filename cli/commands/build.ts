@@ -11,8 +11,16 @@ import { parseArgs } from 'node:util';
 import { readFixtures, writeFixtures } from '../../functions/adapters/package-folder.js';
 import { buildPackageImage, imageLayoutTarball } from '../../shared/oci/image.js';
 import { parseReference } from '../../shared/oci/reference.js';
-import { loadPackage, validatePackage, ViolationError } from '../../shared/packages/index.js';
-import type { Command } from '../command.js';
+import { errorMessage } from '../../shared/errors.js';
+import { withRepositoryHost } from '../../shared/oci/repository-host.js';
+import {
+  loadPackage,
+  validatePackage,
+  ViolationError,
+  type LoadedPackage,
+  type RawPackage,
+} from '../../shared/packages/index.js';
+import type { CliIO, Command } from '../command.js';
 import { environmentFor, packageEngines, readPackageArgument, UsageError } from '../package-input.js';
 import { cliPackageSource } from '../sources.js';
 
@@ -23,7 +31,8 @@ Usage:
 
 The image has one layer with the package files under package/ and an image config with os linux,
 architecture amd64 and the given labels, as PKO's \`kubectl package build\` makes it. The package is
-validated first (missing template-test fixtures are generated).
+validated first (missing template-test fixtures are generated), and every digest its lock files pin must still
+exist on its registry (PKO_REPOSITORY_HOST=host[:port] checks them on that registry instead).
 
 Flags:
   -t, --tag REF              image reference to tag the image with (repeatable)
@@ -33,6 +42,7 @@ Flags:
       --push [s3://B/KEY]    push the image to the registries of its tags; with an s3:// location, also upload
                              the package (a tar.gz, files under package/) to that S3 object (repeatable)
       --insecure             allow plain http to the registries of the tags
+      --skip-lock-check      do not check that the lock's digests still exist (offline builds; beyond PKO)
   -h, --help                 help for build
 
 Examples:
@@ -75,6 +85,74 @@ function parseLabels(labels: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** The images a package's lock files pin: name, image as locked, digest. */
+function lockedImages(pkg: LoadedPackage): { name: string; image: string; digest: string }[] {
+  return [pkg.root, ...pkg.components.values()]
+    .flatMap((c) => c.lock?.spec?.images ?? [])
+    .map((i) => ({ name: i.name ?? '', image: i.image ?? '', digest: i.digest ?? '' }));
+}
+
+/**
+ * PKO's lock digest lookup: every digest a lock file pins must still exist on its registry (on
+ * `PKO_REPOSITORY_HOST` when set), or the package is not built.
+ */
+async function checkLockDigests(io: CliIO, pkg: LoadedPackage, insecure: boolean): Promise<void> {
+  const host = io.env?.['PKO_REPOSITORY_HOST'] ?? '';
+  const checks = lockedImages(pkg).map(({ name, image, digest }) => {
+    const fail = (message: string): Error =>
+      new Error(
+        `building from source: loading package from files: ${message}: image "${name}" digest error ("${digest}")`,
+      );
+    const overridden = withRepositoryHost(image, host);
+    if (!overridden.ok) throw fail(`${overridden.error}: can't parse image "${name}" reference "${image}"`);
+    const ref = parseReference(overridden.value);
+    if (!ref.ok) throw fail(`${ref.error}: can't parse image "${name}" reference "${image}"`);
+    const repo = `${ref.value.registry === '' ? '' : `${ref.value.registry}/`}${ref.value.repository}`;
+    return { pinned: `${repo}@${digest}`, fail };
+  });
+  if (checks.length === 0) return;
+  const source = await cliPackageSource(
+    io,
+    checks.map((c) => c.pinned),
+    insecure,
+  );
+  for (const check of checks) {
+    try {
+      await source.resolveDigest(check.pinned);
+    } catch (error) {
+      throw check.fail(errorMessage(error));
+    }
+  }
+}
+
+/** Validate the package as `build` does: lock digests, template tests (writing missing fixtures), the rest. */
+async function validateForBuild(
+  io: CliIO,
+  raw: RawPackage,
+  dir: string,
+  options: { readonly lockCheck: boolean; readonly insecure: boolean; readonly kubernetesVersion?: string },
+): Promise<void> {
+  try {
+    const pkg = loadPackage(raw);
+    if (options.lockCheck) await checkLockDigests(io, pkg, options.insecure);
+    const result = await validatePackage(pkg, packageEngines(), {
+      fixtures: await readFixtures(dir),
+      ...(options.kubernetesVersion !== undefined
+        ? { environment: environmentFor(options.kubernetesVersion) }
+        : {}),
+    });
+    if (result.violations.length > 0)
+      throw new Error(`building from source: loading package from files: ${result.violations.join('\n')}`);
+    await writeFixtures(dir, result.fixturesToWrite);
+  } catch (error) {
+    if (error instanceof ViolationError)
+      throw new Error(`building from source: loading package from files: ${error.message}`, {
+        cause: error,
+      });
+    throw error;
+  }
+}
+
 export const buildCommand: Command = {
   usage,
   async run(argv, io) {
@@ -89,6 +167,7 @@ export const buildCommand: Command = {
         'output-format': { type: 'string' },
         push: { type: 'boolean' },
         insecure: { type: 'boolean' },
+        'skip-lock-check': { type: 'boolean' },
         'kubernetes-version': { type: 'string' },
       },
     });
@@ -105,25 +184,13 @@ export const buildCommand: Command = {
     const labels = parseLabels(values.label ?? []);
     const folder = positionals[0];
     const raw = await readPackageArgument(io.cwd, folder);
-    const dir = resolve(io.cwd, folder ?? '.');
-    try {
-      const pkg = loadPackage(raw);
-      const result = await validatePackage(pkg, packageEngines(), {
-        fixtures: await readFixtures(dir),
-        ...(values['kubernetes-version'] !== undefined
-          ? { environment: environmentFor(values['kubernetes-version']) }
-          : {}),
-      });
-      if (result.violations.length > 0)
-        throw new Error(`building from source: loading package from files: ${result.violations.join('\n')}`);
-      await writeFixtures(dir, result.fixturesToWrite);
-    } catch (error) {
-      if (error instanceof ViolationError)
-        throw new Error(`building from source: loading package from files: ${error.message}`, {
-          cause: error,
-        });
-      throw error;
-    }
+    await validateForBuild(io, raw, resolve(io.cwd, folder ?? '.'), {
+      lockCheck: values['skip-lock-check'] !== true,
+      insecure: values.insecure === true,
+      ...(values['kubernetes-version'] !== undefined
+        ? { kubernetesVersion: values['kubernetes-version'] }
+        : {}),
+    });
     const image = await buildPackageImage(raw.files, labels);
     if (values.output !== undefined)
       await writeFile(resolve(io.cwd, values.output), await imageLayoutTarball(image, tags));

@@ -137,6 +137,7 @@ async function diffs(
   const pulled = await source.pull(newSpec.image);
   const next: ApiPackage = { ...pkg, spec: newSpec };
   const { rendered } = await renderForPackage(next, pulled, existing, {
+    kube,
     environment: new EnvironmentProbe(kube),
     engines: packageEngines(),
     prefixOverrides: [],

@@ -6,6 +6,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { serviceAccountNameProblem, type ImpersonationPolicy } from '../../shared/identity.js';
 import { parseOverrideList } from '../../shared/oci/reference.js';
 import { goBool, goDurationMs, REFUSED_FLAGS, refusal } from '../../shared/pko-knobs.js';
 import type { KubeObject } from '../../shared/ports.js';
@@ -446,12 +447,35 @@ export function listenerAddress(value: string | undefined): string | undefined {
   return value === undefined || value === '' || value === '0' ? undefined : value;
 }
 
+/** The flags of every host command (`gantry run`, `gantry serve`) that say whose rights package objects get. */
+export const IMPERSONATION_FLAGS = {
+  'default-service-account': { type: 'string' },
+  'require-impersonation': { type: 'boolean' },
+} as const;
+
+/** `--default-service-account NAME`, `--require-impersonation`. */
+export function impersonationFlags(values: {
+  'default-service-account'?: string;
+  'require-impersonation'?: boolean;
+}): ImpersonationPolicy {
+  const name = values['default-service-account'];
+  const problem = name === undefined ? undefined : serviceAccountNameProblem(name);
+  if (problem !== undefined)
+    throw new UsageError(`--default-service-account ${JSON.stringify(name)}: ${problem}`);
+  return {
+    required: values['require-impersonation'] === true,
+    ...(name !== undefined ? { defaultServiceAccount: name } : {}),
+  };
+}
+
 /** The engine options every host command takes from its flags (PKO's among them). */
 export async function engineFlags(
   values: {
     kubeconfig?: string;
     'image-prefix-overrides'?: string;
     'registry-host-overrides'?: string;
+    'default-service-account'?: string;
+    'require-impersonation'?: boolean;
   } & PkoFlagValues,
   io: CliIO,
 ): Promise<EngineOptions> {
@@ -471,6 +495,7 @@ export async function engineFlags(
         }
       : {}),
     objectTemplateRetryMs: objectTemplateRetry(values),
+    impersonation: impersonationFlags(values),
     record: await stepPrinter(io, parsedEnv.logLevel ?? 0),
     parsedEnv,
     env,

@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { goTags } from '../../shared/packages/yaml.js';
 import { API_VERSION, ANNOTATION_CHANGE_CAUSE, scopedKind } from '../../shared/api/constants.js';
 import { isRecord } from '../../shared/api/objects.js';
 import { errorMessage } from '../../shared/errors.js';
@@ -57,6 +58,7 @@ the new revision is Available. Records "kubernetes.io/change-cause: Rolled back 
   -n, --namespace NS       the Package's namespace (default "default")
   --to-revision N          the revision to go back to (default: the one before the current revision)
   --timeout SECONDS        how long to wait for Available (default 60)
+  --force                  go back to a revision that never succeeded (refused without it)
 
 Flags of both:
   --kubeconfig FILE        kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, then in-cluster)
@@ -105,6 +107,7 @@ function toYaml(value: unknown): string {
     sortMapEntries: true,
     aliasDuplicateObjects: false,
     version: '1.1',
+    customTags: goTags,
     indentSeq: false,
   });
 }
@@ -223,6 +226,7 @@ async function undo(argv: readonly string[], io: CliIO): Promise<number> {
       namespace: { type: 'string', short: 'n' },
       'to-revision': { type: 'string' },
       timeout: { type: 'string' },
+      force: { type: 'boolean' },
       kubeconfig: { type: 'string' },
     },
   });
@@ -235,7 +239,7 @@ async function undo(argv: readonly string[], io: CliIO): Promise<number> {
     const { raw, pkg } = await getPackage(kube, ref);
     const list = revisions(await packageObjectSets(kube, pkg));
     const current = pkg.status.revision ?? list[list.length - 1]?.revision ?? 0;
-    const chosen = undoTarget(list, current, toRevision);
+    const chosen = undoTarget(list, current, toRevision, values.force === true);
     try {
       // One resourceVersion-guarded PUT: the config is replaced as a whole (a merge patch would merge maps).
       await kube.update(rolledBack(raw, chosen));

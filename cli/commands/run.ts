@@ -15,6 +15,7 @@ import {
   listenerAddress,
   PKO_FLAGS,
   PKO_FLAGS_HELP,
+  IMPERSONATION_FLAGS,
   positiveInt,
   printedVersion,
   SERVE_FLAGS,
@@ -45,6 +46,10 @@ Flags:
                                     --admission-fetch, --admission-budget, --drain-period)
   --phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default");
                                     phases of other classes are left to the runner that serves them
+  --default-service-account NAME    manage the objects of a namespaced Package (ObjectSet, ObjectTemplate) as the
+                                    ServiceAccount NAME of its namespace (impersonation), unless its annotation
+                                    gantry.run/service-account names another
+  --require-impersonation           a namespaced object that names no ServiceAccount (and no default) is not applied
   -h, --help                        help
 
 ${PKO_FLAGS_HELP}
@@ -119,6 +124,7 @@ export const runCommand: Command = {
       options: {
         ...SERVE_FLAGS,
         ...PKO_FLAGS,
+        ...IMPERSONATION_FLAGS,
         serve: { type: 'boolean' },
         kubeconfig: { type: 'string' },
         concurrency: { type: 'string' },

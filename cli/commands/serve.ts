@@ -13,6 +13,7 @@ import {
   PKO_FLAGS,
   PKO_FLAGS_HELP,
   printedVersion,
+  IMPERSONATION_FLAGS,
   positiveInt,
   SERVE_FLAGS,
   serveSettings,
@@ -56,6 +57,8 @@ Flags:
   --concurrency N                   keys reconciled at once (default 8)
   --image-prefix-overrides LIST     PKO's from=to,… image prefix rewrites
   --registry-host-overrides LIST    PKO's host=otherhost,… registry host rewrites
+  --default-service-account NAME, --require-impersonation
+                                    as for \`gantry run\`: whose rights package objects are managed with
   -h, --help                        help
 
 ${PKO_FLAGS_HELP}
@@ -72,6 +75,7 @@ export const serveCommand: Command = {
       options: {
         ...SERVE_FLAGS,
         ...PKO_FLAGS,
+        ...IMPERSONATION_FLAGS,
         kubeconfig: { type: 'string' },
         'resync-interval': { type: 'string' },
         'full-resync-interval': { type: 'string' },

@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../../shared/errors.js';
+import { withRepositoryHost } from '../../shared/oci/repository-host.js';
 import { loadPackage, ViolationError, type PackageComponent } from '../../shared/packages/index.js';
 import { lockFileText, lockUpToDate, manifestImages, type LockImage } from '../../shared/packages/lock.js';
 import type { Command } from '../command.js';
@@ -28,6 +29,7 @@ Flags:
   -h, --help                 help for update
 
 Registry credentials come from $DOCKER_CONFIG/config.json (default ~/.docker/config.json).
+PKO_REPOSITORY_HOST=host[:port] resolves every image on that registry instead (the lock keeps the image as named).
 
 Examples:
   gantry update examples/templated
@@ -36,16 +38,23 @@ Examples:
 async function resolveImages(
   images: readonly { name: string; image: string }[],
   resolveDigest: (image: string) => Promise<string>,
+  repositoryHost: string,
 ): Promise<LockImage[]> {
   const out: LockImage[] = [];
   for (const { name, image } of images) {
-    try {
-      out.push({ name, image, digest: await resolveDigest(image) });
-    } catch (error) {
-      throw new Error(
-        `generating lock data: resolving lock image for "${image}": resolving image digest: ${errorMessage(error)}`,
-        { cause: error },
+    const fail = (what: string, error: unknown): Error =>
+      new Error(
+        `generating lock data: resolving lock image for "${image}": ${what}: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
       );
+    const overridden = withRepositoryHost(image, repositoryHost);
+    if (!overridden.ok) throw fail('resolving image URL', overridden.error);
+    try {
+      out.push({ name, image, digest: await resolveDigest(overridden.value) });
+    } catch (error) {
+      throw fail('resolving image digest', error);
     }
   }
   return out;
@@ -71,13 +80,19 @@ export const updateCommand: Command = {
         throw new Error(`loading package from files: ${error.message}`, { cause: error });
       throw error;
     }
-    const all = components.flatMap((c) => manifestImages(c.manifest).map((i) => i.image));
+    const repositoryHost = io.env?.['PKO_REPOSITORY_HOST'] ?? '';
+    const all = components.flatMap((c) =>
+      manifestImages(c.manifest).map((i) => {
+        const o = withRepositoryHost(i.image, repositoryHost);
+        return o.ok ? o.value : i.image;
+      }),
+    );
     const source = await cliPackageSource(io, all, values.insecure === true);
     const writes: { path: string; text: string }[] = [];
     for (const component of components) {
       const images = manifestImages(component.manifest);
       if (images.length === 0 && component.lock === undefined) continue;
-      const locked = await resolveImages(images, (image) => source.resolveDigest(image));
+      const locked = await resolveImages(images, (image) => source.resolveDigest(image), repositoryHost);
       if (lockUpToDate(component.lock, locked)) continue;
       const prefix = component.name === '' ? '' : `components/${component.name}/`;
       const name = raw.files.has(`${prefix}manifest.lock.yml`) ? 'manifest.lock.yml' : 'manifest.lock.yaml';

@@ -197,7 +197,8 @@ class Sources implements PackageSource {
   }
 
   private async pullOci(ref: QualifiedReference, signal: AbortSignal | undefined): Promise<PulledPackage> {
-    const digest = await this.registry.resolve(ref, signal);
+    // A pinned reference needs no request before the cache is asked (its content is checked as it is pulled).
+    const digest = ref.digest ?? (await this.registry.resolve(ref, signal));
     const pinned: QualifiedReference = { registry: ref.registry, repository: ref.repository, digest };
     const resolved = formatReference(pinned);
     return this.cache.getOrLoad(resolved, async () => {

@@ -10,6 +10,7 @@ import { EngineMetrics } from '../adapters/metrics.js';
 import { pullSecretConfigs } from '../adapters/oci/credentials.js';
 import { createPackageSource } from '../adapters/package-source.js';
 import { engineEnv, type EngineEnv } from '../config.js';
+import type { ImpersonationPolicy } from '../../shared/identity.js';
 import type { PackageEngines } from '../../shared/packages/render.js';
 import type { ImagePrefixOverride } from '../../shared/packages/images.js';
 import type { RunStepDeps, StepRecord } from '../steps/run-step.js';
@@ -27,6 +28,8 @@ export interface EngineOptions {
   readonly record?: (record: StepRecord) => void;
   /** PKO's ObjectTemplate retry intervals (see StepDeps). */
   readonly objectTemplateRetryMs?: { readonly source?: number; readonly optional?: number };
+  /** Whose rights package objects are managed with (`--default-service-account`, `--require-impersonation`). */
+  readonly impersonation?: ImpersonationPolicy;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -93,6 +96,10 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     engines,
     prefixOverrides,
     forceAdoption: env.forceAdoption,
+    impersonation: {
+      ...(options.impersonation ?? { required: false }),
+      as: (user) => client.impersonating(user),
+    },
     ...(env.hashModifier !== undefined ? { hashModifier: env.hashModifier } : {}),
     ...(options.objectTemplateRetryMs !== undefined
       ? { objectTemplateRetryMs: options.objectTemplateRetryMs }

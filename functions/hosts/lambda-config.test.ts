@@ -40,6 +40,23 @@ describe('the Lambda host configuration', () => {
     );
   });
 
+  it('takes the impersonation settings: off by default, a default ServiceAccount, required; a bad name refused', () => {
+    expect(lambdaEnv({ GANTRY_KUBECONFIG: 'x' }).impersonation).toEqual({ required: false });
+    expect(
+      lambdaEnv({
+        GANTRY_KUBECONFIG: 'x',
+        GANTRY_DEFAULT_SERVICE_ACCOUNT: 'gantry-tenant',
+        GANTRY_REQUIRE_IMPERSONATION: 'true',
+      }).impersonation,
+    ).toEqual({ required: true, defaultServiceAccount: 'gantry-tenant' });
+    expect(() => lambdaEnv({ GANTRY_KUBECONFIG: 'x', GANTRY_DEFAULT_SERVICE_ACCOUNT: 'Tenant_1' })).toThrow(
+      'environment variable GANTRY_DEFAULT_SERVICE_ACCOUNT: a ServiceAccount name must be a lowercase RFC 1123 subdomain of at most 253 characters',
+    );
+    expect(() => lambdaEnv({ GANTRY_KUBECONFIG: 'x', GANTRY_REQUIRE_IMPERSONATION: 'yes' })).toThrow(
+      'environment variable GANTRY_REQUIRE_IMPERSONATION',
+    );
+  });
+
   it('reads a kubeconfig without client-node: server, CA, token; a minted token wins', async () => {
     const plain = connectionFromKubeconfig(kubeconfig);
     expect(plain.server).toBe('https://10.0.0.1:6443');

@@ -115,6 +115,7 @@ export async function createLambdaHost(env: LambdaEnv): Promise<LambdaHost> {
     parsedEnv: env.engine,
     registryHostOverrides: env.registryHostOverrides,
     prefixOverrides: env.prefixOverrides,
+    impersonation: env.impersonation,
     engines: { gotmpl: createGoTemplateEngine({ wasmDir: env.wasmDir ?? defaultWasmDir() }) },
   });
   const log = (m: string): void => {

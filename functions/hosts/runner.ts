@@ -16,6 +16,7 @@ import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { runStep, type RunStepDeps, type RunStepResult } from '../steps/run-step.js';
 import { controllerKeyOf, owns, type Shard } from '../../shared/triggers/index.js';
+import { OwnWrites } from './own-writes.js';
 import { WorkQueue } from './queue.js';
 import { keyOf, refOfKey } from './triggers.js';
 
@@ -58,17 +59,12 @@ export class Runner {
   private readonly watched = new Set<string>();
   private readonly watches: Promise<void>[] = [];
   /** resourceVersions this process wrote, per object: their watch events are our own, not drift. */
-  private readonly ownWrites = new Map<string, string>();
+  private readonly ownWrites = new OwnWrites();
   private readonly known = new Set<string>();
   /** The kind each watch path lists. */
   private readonly kindOfPath = new Map<string, { apiVersion: string; kind: string }>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly running = new Set<string>();
-  /**
-   * Managed-object events that arrived while their ObjectSet's step ran: the step's own applies race their
-   * watch events, so they are judged when the step is done (drift only if the object is not as we wrote it).
-   */
-  private readonly seenWhileRunning = new Map<string, Map<string, string | undefined>>();
   /** Source object key -> the ObjectTemplates that read it (sources are not owned by the template). */
   private readonly readers = new Map<string, Set<string>>();
   /** ObjectTemplate key -> the source keys it read on its last step. */
@@ -110,8 +106,7 @@ export class Runner {
   private rememberWrite(object: KubeObject): void {
     const rv = object.metadata.resourceVersion;
     if (rv === undefined) return;
-    if (this.ownWrites.size > 100_000) this.ownWrites.clear();
-    this.ownWrites.set(
+    this.ownWrites.remember(
       keyOf({
         apiVersion: object.apiVersion,
         kind: object.kind,
@@ -122,16 +117,12 @@ export class Runner {
     );
   }
 
-  /** After a step: run its key again only if an object changed after the step last wrote it. */
+  /**
+   * After a step: run its key again only if an event held while it ran (of the object itself or of an object it
+   * manages) shows a change by someone else; the step's own writes race their watch events.
+   */
   private settleSeen(key: string): void {
-    const seen = this.seenWhileRunning.get(key);
-    if (seen === undefined) return;
-    this.seenWhileRunning.delete(key);
-    for (const [objectKey, rv] of seen)
-      if (this.ownWrites.get(objectKey) !== rv) {
-        this.queue.add(key);
-        return;
-      }
+    if (this.ownWrites.settle(key)) this.queue.add(key);
   }
 
   private stopping(): boolean {
@@ -348,15 +339,20 @@ export class Runner {
     }
   }
 
-  /** An event of a Gantry object itself: remember it, and run it unless this process wrote it. */
-  private onGantryEvent(type: string, key: string, own: boolean): void {
+  /**
+   * An event of a Gantry object itself: remember it, and run it unless this process wrote it. While its own step
+   * runs, the event is held and judged when the step is done (it may be the step's status write coming back).
+   */
+  private onGantryEvent(type: string, key: string, own: boolean, resourceVersion: string | undefined): void {
     if (type === 'DELETED') {
       this.known.delete(key);
       this.forgetReader(key);
       return;
     }
     this.known.add(key);
-    if (!own && owns(this.options.shard, key)) this.queue.add(key);
+    if (own || !owns(this.options.shard, key)) return;
+    if (this.running.has(key)) this.ownWrites.hold(key, key, resourceVersion);
+    else this.queue.add(key);
   }
 
   private onEvent(type: string, raw: unknown, managed: boolean): void {
@@ -370,15 +366,14 @@ export class Runner {
     };
     const key = keyOf(ref);
     // An object as this process last wrote it (seen by a watch or a fresh LIST) has not changed since: not drift.
-    const own = this.ownWrites.get(key) === object.metadata.resourceVersion;
+    const own = this.ownWrites.isOwn(key, object.metadata.resourceVersion);
     const ownerKey = gantryOwnerKey(object);
     if (!own) for (const reader of this.readers.get(key) ?? []) this.queue.add(reader);
-    if (!managed && isReconciledKind(ref.kind)) this.onGantryEvent(type, key, own);
+    if (!managed && isReconciledKind(ref.kind))
+      this.onGantryEvent(type, key, own, object.metadata.resourceVersion);
     if (ownerKey === undefined || (managed && own) || !owns(this.options.shard, ownerKey)) return;
     if (managed && this.running.has(ownerKey)) {
-      const seen = this.seenWhileRunning.get(ownerKey) ?? new Map<string, string | undefined>();
-      seen.set(key, object.metadata.resourceVersion);
-      this.seenWhileRunning.set(ownerKey, seen);
+      this.ownWrites.hold(ownerKey, key, object.metadata.resourceVersion);
       return;
     }
     this.queue.add(ownerKey);

@@ -18,6 +18,7 @@ import {
   type ApiObjectDeployment,
   type ApiObjectSet,
 } from '../../shared/api/resources.js';
+import { identityAnnotationPatch } from '../../shared/identity.js';
 import { isKubeReason } from '../../shared/kube-errors.js';
 import { selectorString } from '../../shared/probing/selector.js';
 import { deepEqual } from '../../shared/probing/index.js';
@@ -27,6 +28,7 @@ import {
   deploymentConditions,
   isTrue,
   splitRevisions,
+  templateOf,
   templateHash,
   type Revisions,
 } from '../../shared/steps/deployment.js';
@@ -132,6 +134,22 @@ async function propagatePause(
   }
 }
 
+/**
+ * The ObjectDeployment's ServiceAccount annotation onto its ObjectSets that are not archived (changing whose rights
+ * a Package's objects are managed with is no new revision).
+ */
+async function propagateIdentity(
+  od: ApiObjectDeployment,
+  sets: readonly { raw: KubeObject; set: ApiObjectSet }[],
+  deps: StepDeps,
+): Promise<void> {
+  for (const { raw, set } of sets) {
+    if (set.spec.lifecycleState === 'Archived') continue;
+    const annotations = identityAnnotationPatch(od.metadata.annotations, set.metadata.annotations);
+    if (annotations !== undefined) await deps.kube.mergePatch(refOf(raw), { metadata: { annotations } });
+  }
+}
+
 /** Archival: pause candidates first; once they report Paused, archive them oldest first; then history GC. */
 async function archive(
   od: ApiObjectDeployment,
@@ -178,6 +196,7 @@ async function rollout(
   const revisions = splitRevisions(
     sets.map((s) => s.set),
     hash,
+    templateOf(od),
   );
   if (revisions.current === undefined) {
     if (od.spec.template.spec.phases.length === 0) return undefined;
@@ -235,6 +254,7 @@ export async function reconcileObjectDeployment(raw: KubeObject, deps: StepDeps)
   if (sets.some((s) => s.set.spec.revision === 0))
     return { step: 'rollout', outcome: 'waiting', requeueAfterMs: 5_000 };
   await propagatePause(od, sets, deps);
+  await propagateIdentity(od, sets, deps);
   const next = await rollout(od, hash, sets, deps);
   if (next === 'collision')
     return {
@@ -247,6 +267,7 @@ export async function reconcileObjectDeployment(raw: KubeObject, deps: StepDeps)
   const revisions = splitRevisions(
     sets.map((s) => s.set),
     hash,
+    templateOf(od),
   );
   const { status, done } = deploymentStatus(od, hash, conds, revisions);
   return {

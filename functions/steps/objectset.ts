@@ -32,6 +32,7 @@ import {
   type PhaseOptions,
   type PhaseOutcome,
 } from './phase.js';
+import { objectsDeps, teardownAs } from './identity.js';
 import { reconcileRemotePhase, reportRemotePaused, teardownRemotePhase } from './remote-phase.js';
 import { Conditions, ensureFinalizer, removeFinalizer } from './status.js';
 import { inStep, type StepDeps, type StepResult } from './types.js';
@@ -104,12 +105,15 @@ async function teardown(os: ApiObjectSet, raw: KubeObject, deps: StepDeps): Prom
   const phases = specObjects(
     await phaseObjects(os, raw, deps).catch(() => new Map<string, ApiSetObject[]>()),
   );
+  const tenant = objectsDeps(os, deps);
+  const deleted = os.metadata.deletionTimestamp !== undefined;
   for (const phase of [...os.spec.phases].reverse()) {
     if (phase.class !== undefined && phase.class !== '') {
       if (!(await teardownRemotePhase(os, phase.name, deps))) return false;
       continue;
     }
-    if (!(await teardownPhase(phases.get(phase.name) ?? [], owner, deps))) return false;
+    const specs = phases.get(phase.name) ?? [];
+    if (!(await teardownAs(tenant, deleted, (as) => teardownPhase(specs, owner, as)))) return false;
   }
   return true;
 }
@@ -176,7 +180,10 @@ async function walkRemotePhase(
   return { ...walk, failure: { reason: 'ProbeFailure', message }, failedPhase: phase.name };
 }
 
-/** The phases in order until the first that fails (preflight, collision or probes). */
+/**
+ * The phases in order until the first that fails (identity, preflight, collision or probes). Local phases act
+ * as the ObjectSet's identity (shared/identity.ts); classed phases are the engine's own ObjectSetPhases.
+ */
 async function walkPhases(
   input: {
     readonly os: ApiObjectSet;
@@ -189,6 +196,8 @@ async function walkPhases(
 ): Promise<Walk> {
   const { os, phases, raw, owner } = input;
   const walk: Walk = { controlled: [], remote: new Map() };
+  const tenant = objectsDeps(os, deps);
+  if (!tenant.ok) return { ...walk, failure: { reason: 'PreflightError', message: tenant.message } };
   const dup = duplicates(phases, owner);
   if (dup.length > 0) return { ...walk, failure: { reason: 'PreflightError', message: dup.join(', ') } };
   for (const phase of os.spec.phases) {
@@ -208,7 +217,7 @@ async function walkPhases(
       phases.get(phase.name) ?? [],
       owner,
       phaseOptions(os),
-      deps,
+      tenant.deps,
     );
     walk.controlled.push(...outcome.controlled);
     for (const m of outcome.mapped) conds.set(m.type, m.status, m.reason, m.message);

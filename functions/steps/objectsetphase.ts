@@ -26,7 +26,9 @@ import {
   teardownPhase,
   ownAndPhaseUids,
   previousUids,
+  type PhaseOutcome,
 } from './phase.js';
+import { objectsDeps, teardownAs } from './identity.js';
 import { Conditions, ensureFinalizer, removeFinalizer } from './status.js';
 import { inStep, type StepDeps, type StepResult } from './types.js';
 
@@ -58,7 +60,8 @@ async function deletion(osp: ApiObjectSetPhase, raw: KubeObject, deps: StepDeps)
   const finalizers = osp.metadata.finalizers ?? [];
   if (finalizers.includes(FINALIZER_CACHED) && !finalizers.includes('orphan')) {
     const owner = phaseOwnerOf(osp, new Set());
-    if (!(await teardownPhase(specsOf(osp, phaseNameOf(raw)), owner, deps)))
+    const specs = specsOf(osp, phaseNameOf(raw));
+    if (!(await teardownAs(objectsDeps(osp, deps), true, (as) => teardownPhase(specs, owner, as))))
       return { step: 'teardown', outcome: 'waiting', requeueAfterMs: TEARDOWN_POLL_MS };
   }
   await removeFinalizer(deps.kube, raw, FINALIZER_CACHED);
@@ -83,13 +86,16 @@ export async function reconcileObjectSetPhase(
   const phase = phaseNameOf(raw);
   const conds = new Conditions(osp.status.conditions, osp.metadata.generation, deps.clock.now());
   conds.removeMapped();
-  const outcome = await reconcilePhase(
-    phase,
-    specsOf(osp, phase),
-    phaseOwnerOf(osp, await handoverUids(osp, deps)),
-    { paused: osp.spec.paused === true, probes: osp.spec.availabilityProbes ?? [] },
-    deps,
-  );
+  const tenant = objectsDeps(osp, deps);
+  const outcome: PhaseOutcome = tenant.ok
+    ? await reconcilePhase(
+        phase,
+        specsOf(osp, phase),
+        phaseOwnerOf(osp, await handoverUids(osp, deps)),
+        { paused: osp.spec.paused === true, probes: osp.spec.availabilityProbes ?? [] },
+        tenant.deps,
+      )
+    : { controlled: [], mapped: [], failure: { reason: 'PreflightError', message: tenant.message } };
   for (const m of outcome.mapped) conds.set(m.type, m.status, m.reason, m.message);
   if (osp.spec.paused === true) conds.set('Paused', 'True', 'Paused', MSG_PAUSED);
   else conds.remove('Paused');

@@ -13,7 +13,7 @@ import {
   type ApiObjectTemplate,
   type ApiTemplateSource,
 } from '../../shared/api/resources.js';
-import { isNotFound } from '../../shared/kube-errors.js';
+import { isKubeReason, isNotFound } from '../../shared/kube-errors.js';
 import {
   CONDITION_INVALID,
   OPTIONAL_SOURCE_RETRY_MS,
@@ -35,6 +35,7 @@ import {
 } from '../../shared/objecttemplate/index.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import { isTemplateError } from '../../shared/render/errors.js';
+import { objectsDeps } from './identity.js';
 import { Conditions, ensureFinalizer, removeFinalizer } from './status.js';
 import type { StepDeps, StepResult } from './types.js';
 
@@ -46,7 +47,8 @@ const MAX_ITEMS = 1024;
 
 /** Why the template cannot be applied now: the Invalid condition's reason and message, and when to retry. */
 interface Problem {
-  readonly reason: 'SourceError' | 'TemplateError';
+  /** PKO's SourceError and TemplateError; Gantry's IdentityError (no identity to act as), ApplyError (output refused). */
+  readonly reason: 'SourceError' | 'TemplateError' | 'IdentityError' | 'ApplyError';
   readonly message: string;
   readonly requeueAfterMs?: number;
 }
@@ -107,7 +109,14 @@ async function oneSource(
   if (violations !== undefined || info === undefined)
     return { ok: false, problem: sourceProblem(written, violations ?? '') };
   const ref = sourceRef(source, owner, info);
-  const object = await readSource(ref, deps);
+  let object: KubeObject | string;
+  try {
+    object = await readSource(ref, deps);
+  } catch (error) {
+    // The template's identity may not read (or label) it: the server's words, looked at again later.
+    if (!isKubeReason(error, 'Forbidden')) throw error;
+    return { ok: false, problem: { ...sourceProblem(ref, error.message), requeueAfterMs: SOURCE_RETRY_MS } };
+  }
   if (typeof object === 'string') {
     if (source.optional === true) return { ok: true, value: { ref, found: false } };
     return {
@@ -186,7 +195,7 @@ async function render(
 }
 
 /** Create the output, or update it in place keeping its owners and finalizers; returns what was written. */
-async function applyOutput(
+async function writeOutput(
   desired: KubeObject,
   owner: TemplateOwner,
   conds: Conditions,
@@ -206,6 +215,23 @@ async function applyOutput(
   // Not reported as the step's own write: an output of a kind the engine reconciles (a Package) must still be
   // picked up by a watching host; for other kinds the event costs one more (no-op) step.
   return written;
+}
+
+/** {@link writeOutput}; a write the template's identity may not make is an ApplyError with the server's words. */
+async function applyOutput(
+  desired: KubeObject,
+  owner: TemplateOwner,
+  conds: Conditions,
+  deps: StepDeps,
+): Promise<Outcome<KubeObject>> {
+  try {
+    return { ok: true, value: await writeOutput(desired, owner, conds, deps) };
+  } catch (error) {
+    if (!isKubeReason(error, 'Forbidden')) throw error;
+    const where = `${desired.kind} ${desired.metadata.namespace ?? ''}/${desired.metadata.name}`;
+    const message = `for output ${where}: ${error.message}`;
+    return { ok: false, problem: { reason: 'ApplyError', message, requeueAfterMs: SOURCE_RETRY_MS } };
+  }
 }
 
 function invalid(
@@ -238,7 +264,14 @@ export async function reconcileObjectTemplate(input: KubeObject, deps: StepDeps)
   deps.wrote?.(raw);
   const owner = ownerOf(ot);
   const conds = new Conditions(ot.status.conditions, ot.metadata.generation, deps.clock.now());
-  const { refs, result: sources } = await readSources(ot, owner, deps);
+  // Sources are read and the output written as the template's identity (tenants confined to their rights).
+  const tenant = objectsDeps(ot, deps);
+  if (!tenant.ok) {
+    const refs = ot.spec.sources.map((s) => watchedSourceRef(s, owner));
+    return invalid(ot, raw, conds, { reason: 'IdentityError', message: tenant.message }, refs);
+  }
+  const as = tenant.deps;
+  const { refs, result: sources } = await readSources(ot, owner, as);
   if (!sources.ok) return invalid(ot, raw, conds, sources.problem, refs);
   const rendered = await render(ot, sources.value.config, deps);
   if (!rendered.ok) return invalid(ot, raw, conds, rendered.problem, refs);
@@ -254,7 +287,7 @@ export async function reconcileObjectTemplate(input: KubeObject, deps: StepDeps)
         : {}),
     },
     owner,
-    await deps.kube.resource(output.apiVersion, output.kind),
+    await as.kube.resource(output.apiVersion, output.kind),
   );
   if (violations !== undefined) {
     const problem = sourceProblem(
@@ -263,7 +296,9 @@ export async function reconcileObjectTemplate(input: KubeObject, deps: StepDeps)
     );
     return invalid(ot, raw, conds, problem, refs);
   }
-  const written = await applyOutput(desiredOutput(output, owner), owner, conds, deps);
+  const applied = await applyOutput(desiredOutput(output, owner), owner, conds, as);
+  if (!applied.ok) return invalid(ot, raw, conds, applied.problem, refs);
+  const written = applied.value;
   conds.remove(CONDITION_INVALID);
   return {
     step: STEP,

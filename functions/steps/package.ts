@@ -11,8 +11,11 @@ import {
   ANNOTATION_CHUNKING_STRATEGY,
   ANNOTATION_PACKAGE_CONFIG,
   ANNOTATION_PACKAGE_SOURCE_IMAGE,
+  ANNOTATION_SERVICE_ACCOUNT,
   API_VERSION,
   FINALIZER_METRICS,
+  LABEL_INSTANCE,
+  LABEL_PACKAGE,
   LABEL_SLICE_OWNER,
 } from '../../shared/api/constants.js';
 import {
@@ -27,9 +30,14 @@ import { isNotFound } from '../../shared/kube-errors.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
 import { renderPackage, type RenderedPackage } from '../../shared/packages/render.js';
 import { loadPackage, selectComponent } from '../../shared/packages/structure.js';
+import type { PackageManifest } from '../../shared/api/generated/packagemanifest.js';
 import type { KubeObject, ObjectRef, PulledPackage } from '../../shared/ports.js';
 import { canonicalJson } from '../../shared/render/hash.js';
-import { buildObjectDeployment, type BuiltDeployment } from '../../shared/render/object-deployment.js';
+import {
+  buildObjectDeployment,
+  reuseSlices,
+  type BuiltDeployment,
+} from '../../shared/render/object-deployment.js';
 import { parseKubeObject } from '../../shared/api/objects.js';
 import {
   ANNOTATION_CHANGE_CAUSE_FOR,
@@ -105,15 +113,39 @@ function changeCause(
 
 /**
  * What `gantry rollout undo` needs besides PKO's annotations to set a Package back to a revision: the image as
- * the Package names it (when prefix overrides rewrote it) and the component it selects.
+ * the Package names it (when prefix overrides rewrote it) and the component it selects; and the ServiceAccount
+ * the Package's objects are managed as, which the ObjectDeployment passes on to its ObjectSets.
  */
 function revisionAnnotations(pkg: ApiPackage, image: string): Record<string, string> {
+  const serviceAccount = pkg.metadata.annotations?.[ANNOTATION_SERVICE_ACCOUNT];
   return {
+    ...(serviceAccount !== undefined ? { [ANNOTATION_SERVICE_ACCOUNT]: serviceAccount } : {}),
     ...(image !== pkg.spec.image ? { [ANNOTATION_PACKAGE_IMAGE]: pkg.spec.image } : {}),
     ...(pkg.spec.component !== undefined && pkg.spec.component !== ''
       ? { [ANNOTATION_PACKAGE_COMPONENT]: pkg.spec.component }
       : {}),
   };
+}
+
+/**
+ * For a manifest with a `uniqueInScope` constraint: whether another (Cluster)Package in the same scope already
+ * uses it, seen from the ObjectDeployments of the scope (each carries its manifest's name and its Package's name in
+ * PKO's labels). PKO looks for a label on Packages that it never sets, so it never finds one; Gantry enforces it.
+ */
+async function usedElsewhere(
+  pkg: ApiPackage,
+  manifest: PackageManifest,
+  deps: Pick<StepDeps, 'kube'>,
+): Promise<boolean> {
+  if (!(manifest.spec?.constraints ?? []).some((c) => c.uniqueInScope !== undefined)) return false;
+  const cluster = pkg.kind === 'ClusterPackage';
+  const deployments = await deps.kube.list(
+    API_VERSION,
+    cluster ? 'ClusterObjectDeployment' : 'ObjectDeployment',
+    cluster ? '' : (pkg.metadata.namespace ?? ''),
+    { labelSelector: `${LABEL_PACKAGE}=${manifest.metadata?.name ?? ''}`, metadataOnly: true },
+  );
+  return deployments.some((od) => od.metadata.labels?.[LABEL_INSTANCE] !== pkg.metadata.name);
 }
 
 /** What a render of a Package gives: the rendered package and the ObjectDeployment (and slices) built from it. */
@@ -130,13 +162,14 @@ export async function renderForPackage(
   pkg: ApiPackage,
   pulled: PulledPackage,
   existing: ApiObjectDeployment | undefined,
-  deps: Pick<StepDeps, 'environment' | 'engines' | 'prefixOverrides'>,
+  deps: Pick<StepDeps, 'kube' | 'environment' | 'engines' | 'prefixOverrides'>,
 ): Promise<PackageRender> {
   const component = selectComponent(
     loadPackage({ files: pulled.files, labels: pulled.labels }),
     pkg.spec.component,
   );
   const cluster = pkg.kind === 'ClusterPackage';
+  const manifestUsedElsewhere = await usedElsewhere(pkg, component.manifest, deps);
   const rendered = await renderPackage(
     {
       component,
@@ -153,6 +186,7 @@ export async function renderForPackage(
       config: pkg.spec.config,
       environment: await deps.environment.environment(pkg.metadata.namespace ?? ''),
       imagePrefixOverrides: deps.prefixOverrides,
+      manifestUsedElsewhere,
     },
     deps.engines,
   );
@@ -181,7 +215,11 @@ async function deploy(
   existing: ApiObjectDeployment | undefined,
   deps: StepDeps,
 ): Promise<KubeObject> {
-  const { built } = await renderForPackage(pkg, pulled, existing, deps);
+  const rendered = await renderForPackage(pkg, pulled, existing, deps);
+  const { deployment: built, toWrite } =
+    rendered.built.slices.length === 0
+      ? { deployment: rendered.built, toWrite: [] }
+      : reuseSlices(rendered.built, await existingSlices(pkg, deps));
   const od = parseKubeObject(built.objectDeployment);
   if (od === undefined) throw new TerminalError('the built ObjectDeployment has no name');
   let uid = existing?.metadata.uid;
@@ -201,8 +239,11 @@ async function deploy(
   const sliceNames = new Set<string>();
   for (const s of built.slices) {
     const slice = parseKubeObject(s);
+    if (slice !== undefined) sliceNames.add(slice.metadata.name);
+  }
+  for (const s of toWrite) {
+    const slice = parseKubeObject(s);
     if (slice === undefined) continue;
-    sliceNames.add(slice.metadata.name);
     await deps.kube.apply(
       {
         ...slice,
@@ -226,6 +267,14 @@ async function deploy(
   const applied = await deps.kube.apply(od, { force: true });
   await collectSlices(pkg, sliceNames, deps);
   return applied;
+}
+
+/** This package's slices as they are (a slice that already holds the same objects is kept by its name). */
+async function existingSlices(pkg: ApiPackage, deps: StepDeps): Promise<KubeObject[]> {
+  const kind = pkg.kind === 'ClusterPackage' ? 'ClusterObjectSlice' : 'ObjectSlice';
+  return deps.kube.list(API_VERSION, kind, pkg.metadata.namespace ?? '', {
+    labelSelector: `${LABEL_SLICE_OWNER}=${pkg.metadata.name}`,
+  });
 }
 
 /** Delete this package's slices that the ObjectDeployment no longer references. */

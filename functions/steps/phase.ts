@@ -362,7 +362,18 @@ export async function reconcilePhase(
       mapped: [],
       failure: { reason: 'PreflightError', message: violations.join(', ') },
     };
-  const existing = await existingObjects(objects, deps);
+  let existing: Map<string, KubeObject>;
+  try {
+    existing = await existingObjects(objects, deps);
+  } catch (error) {
+    // A read the identity may not make (tenants confined to their rights): the server's words, nothing applied.
+    if (!isKubeReason(error, 'Forbidden')) throw error;
+    return {
+      controlled: [],
+      mapped: [],
+      failure: { reason: 'PreflightError', message: `Phase "${phase}": ${error.message}` },
+    };
+  }
   const paused = options.paused;
   const results = await mapLimit(objects, APPLY_CONCURRENCY, (o) =>
     applyOne(o, existing.get(`${groupKey(o.ref)}|${o.ref.name}`), owner, paused, deps),

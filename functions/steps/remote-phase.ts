@@ -6,6 +6,7 @@
  */
 import { refOf } from '../../shared/api/objects.js';
 import type { ApiControlledRef, ApiObjectSet, ApiSetObject } from '../../shared/api/resources.js';
+import { identityAnnotationPatch } from '../../shared/identity.js';
 import { isNotFound } from '../../shared/kube-errors.js';
 import {
   desiredPhaseObject,
@@ -96,6 +97,11 @@ export async function reconcileRemotePhase(
     // Not reported as the step's own write: a watching host must run the new phase object's own step.
     current = await deps.kube.create(desired);
   }
+  const annotations = identityAnnotationPatch(os.metadata.annotations, current.metadata.annotations);
+  if (annotations !== undefined)
+    current = await deps.kube.mergePatch(refOf(current), {
+      metadata: { annotations, resourceVersion: current.metadata.resourceVersion },
+    });
   const spec = current['spec'];
   const currentPaused = typeof spec === 'object' && spec !== null && 'paused' in spec && spec.paused === true;
   if (currentPaused !== paused) {

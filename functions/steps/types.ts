@@ -12,6 +12,7 @@ import type {
   Clock,
   EnvironmentSource,
   ImageSource,
+  Impersonation,
   KubeApi,
   KubeObject,
   ObjectRef,
@@ -34,6 +35,11 @@ export interface StepDeps {
    * when an ObjectTemplate runs again after a missing source (default 30 s) or a missing optional one (60 s).
    */
   readonly objectTemplateRetryMs?: { readonly source?: number; readonly optional?: number };
+  /**
+   * Whose rights package objects (and ObjectTemplate sources and outputs) are managed with; undefined: the
+   * engine's own, and an object that names a ServiceAccount is refused.
+   */
+  readonly impersonation?: Impersonation;
   /** The ObjectSetPhase classes this host serves (`--phase-class`); undefined: `default` only. */
   readonly phaseClasses?: readonly string[];
   /** Called with every object the step wrote, so a watching host can tell its own writes from drift. */

@@ -21,6 +21,12 @@ export const ANNOTATION_PAUSED_BY_PARENT = 'package-operator.run/paused-by-paren
 export const ANNOTATION_CHUNKING_STRATEGY = 'packages.package-operator.run/chunking-strategy';
 export const ANNOTATION_PAUSE_MESSAGE = 'package-operator.run/pause-message';
 export const ANNOTATION_OWNERS = 'package-operator.run/owners';
+/**
+ * Gantry's own (beyond PKO): the ServiceAccount of the object's namespace whose rights the engine applies, probes
+ * and deletes the object's package objects with (impersonation); copied from a Package to its ObjectDeployment,
+ * ObjectSets and ObjectSetPhases.
+ */
+export const ANNOTATION_SERVICE_ACCOUNT = 'gantry.run/service-account';
 
 export const LABEL_PACKAGE = 'package-operator.run/package';
 export const LABEL_INSTANCE = 'package-operator.run/instance';

@@ -4,6 +4,11 @@
  */
 const NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A lowercase RFC 1123 subdomain of at most 253 characters (the names of most kinds, ServiceAccounts included). */
+export function isDns1123Subdomain(value: string): boolean {
+  return value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
+}
 const NAME_MESSAGE =
   "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
 const VALUE_MESSAGE =
@@ -18,7 +23,7 @@ function keyErrors(key: string): string[] {
     const prefix = parts[0] ?? '';
     if (prefix === '')
       errors.push(`metadata.labels: Invalid value: ${JSON.stringify(key)}: prefix part must be non-empty`);
-    else if (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix)) {
+    else if (!isDns1123Subdomain(prefix)) {
       errors.push(
         `metadata.labels: Invalid value: ${JSON.stringify(key)}: prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
       );

@@ -67,6 +67,11 @@ export interface RenderInput {
   readonly skipScopeCheck?: boolean;
   /** `tree`, as PKO's, renders without checking `spec.constraints` (a cluster's concern). */
   readonly skipConstraints?: boolean;
+  /**
+   * Another package in the same scope (namespace, or the cluster for ClusterPackages) already uses this manifest:
+   * a `uniqueInScope` constraint fails. The deployer finds this out (it lists the scope's ObjectDeployments).
+   */
+  readonly manifestUsedElsewhere?: boolean;
 }
 
 export interface RenderedPhase {
@@ -113,28 +118,48 @@ function checkScope(manifest: PackageManifest, scope: 'Namespaced' | 'Cluster', 
     fail({ reason: 'Package unsupported scope', path: 'manifest.yaml', component });
 }
 
-/** Constraints (docs/pko-compatibility.md §1.14, the recommended behaviour: a failed constraint blocks). */
-export function checkConstraints(manifest: PackageManifest, environment: Environment): string[] {
+/** `uniqueInScope` failed (PKO's words, which say "namespace" for ClusterPackages too). */
+export const MSG_NOT_UNIQUE_IN_SCOPE =
+  'package has unique constraint set but another package in the same namespace uses the same manifest';
+
+/**
+ * Constraints (docs/pko-compatibility.md §1.14, the recommended behaviour: a failed constraint blocks): the ones a
+ * package does not meet, in its manifest's order, in PKO's words.
+ */
+export function checkConstraints(
+  manifest: PackageManifest,
+  environment: Environment,
+  manifestUsedElsewhere = false,
+): string[] {
   const failures: string[] = [];
   const isOpenShift = environment.openShift !== undefined;
   for (const constraint of manifest.spec?.constraints ?? []) {
-    const pv = constraint.platformVersion;
-    if (pv !== undefined) {
-      const version =
-        pv.name === 'OpenShift'
-          ? environment.openShift?.version
-          : pv.name === 'Kubernetes'
-            ? environment.kubernetes.version
-            : undefined;
-      const coerced = version === undefined ? null : semver.coerce(version);
-      if (version !== undefined && coerced !== null && !semver.satisfies(coerced, pv.range ?? '*')) {
-        failures.push(`${pv.name ?? ''} ${coerced.version} does not meet constraint ${pv.range ?? ''}`);
-      }
-    }
+    const version = platformVersionFailure(constraint.platformVersion, environment);
+    if (version !== undefined) failures.push(version);
     if (constraint.platform?.includes('OpenShift') === true && !isOpenShift)
       failures.push('OpenShift platform');
+    if (constraint.uniqueInScope !== undefined && manifestUsedElsewhere)
+      failures.push(MSG_NOT_UNIQUE_IN_SCOPE);
   }
   return failures;
+}
+
+/** A `platformVersion` constraint the environment does not meet (ignored on another platform). */
+function platformVersionFailure(
+  pv: { readonly name?: string; readonly range?: string } | undefined,
+  environment: Environment,
+): string | undefined {
+  if (pv === undefined) return undefined;
+  const version =
+    pv.name === 'OpenShift'
+      ? environment.openShift?.version
+      : pv.name === 'Kubernetes'
+        ? environment.kubernetes.version
+        : undefined;
+  const coerced = version === undefined ? null : semver.coerce(version);
+  if (version === undefined || coerced === null || semver.satisfies(coerced, pv.range ?? '*'))
+    return undefined;
+  return `${pv.name ?? ''} ${coerced.version} does not meet constraint ${pv.range ?? ''}`;
 }
 
 interface TemplateContext {
@@ -399,7 +424,9 @@ export async function renderPackage(input: RenderInput, engines: PackageEngines)
   }
   if (input.skipScopeCheck !== true) checkScope(manifest, input.scope, name);
   const constraintFailures =
-    input.skipConstraints === true ? [] : checkConstraints(manifest, input.environment);
+    input.skipConstraints === true
+      ? []
+      : checkConstraints(manifest, input.environment, input.manifestUsedElsewhere);
   if (constraintFailures.length > 0)
     fail({ reason: `Constraints not met: ${constraintFailures.join(', ')}`, component: name });
   const context = buildContext(input, config);

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { fileMapFromText } from './files.js';
 import { parseObjects } from './objects.js';
 import { formatViolation } from './violation.js';
-import { goJson, parseYaml } from './yaml.js';
+import { stringify } from 'yaml';
+import { goJson, goTags, parseYaml } from './yaml.js';
 
 function value(text: string): unknown {
   const parsed = parseYaml(text);
@@ -26,6 +27,10 @@ describe('parseYaml reads YAML as go-yaml does', () => {
     ['1_000', 1000],
     ['1:20', '1:20'],
     ['1.0e+3', 1000],
+    ['.', '.'],
+    ['-.', '-.'],
+    ['.5', 0.5],
+    ['2.', 2],
     ['Null', null],
     ['2001-12-14t21:59:43.10-05:00', '2001-12-14t21:59:43.10-05:00'],
     ['2002-12-14', '2002-12-14'],
@@ -37,6 +42,15 @@ describe('parseYaml reads YAML as go-yaml does', () => {
       expect(value(`v: ${text}\n`)).toEqual({ v: expected });
     });
   }
+
+  it('writes `.` plain, as go-yaml does (managedFields `.: {}`), and reads it back as a string', () => {
+    const text = stringify(
+      { 'f:data': { '.': {}, 'f:a': {} }, v: '.', num: 1.5, s: '1.5', b: 'yes' },
+      { version: '1.1', customTags: goTags },
+    );
+    expect(text).toBe('f:data:\n  .: {}\n  f:a: {}\nv: .\nnum: 1.5\ns: "1.5"\nb: "yes"\n');
+    expect(value(text)).toEqual({ 'f:data': { '.': {}, 'f:a': {} }, v: '.', num: 1.5, s: '1.5', b: 'yes' });
+  });
 
   it('keeps the last value of a repeated key', () => {
     expect(value('a: {x: 1}\nb: 2\na: {y: 3}\n')).toEqual({ a: { true: 3 }, b: 2 });

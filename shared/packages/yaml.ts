@@ -106,11 +106,15 @@ const goBinary: ScalarTag = {
     new TextDecoder().decode(Uint8Array.from(atob(text.replace(/\s/g, '')), (c) => c.charCodeAt(0))),
 };
 
+/** YAML 1.1's plain decimal float, which also matches `.` alone (read as NaN, written quoted). */
+const DOT_FLOAT = /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/.source;
+
 /**
- * YAML 1.1 as go-yaml (behind sigs.k8s.io/yaml) reads it: timestamps and sexagesimal numbers (`1:20`) stay
- * strings, `0o17` is octal, `!!binary` is a string.
+ * YAML 1.1 as go-yaml (behind sigs.k8s.io/yaml) reads and writes it: timestamps and sexagesimal numbers (`1:20`)
+ * stay strings, `0o17` is octal, `!!binary` is a string, and a float needs a digit (`.` is a string, written plain:
+ * managedFields' `.: {}`).
  */
-function goTags(tags: Tags): Tags {
+export function goTags(tags: Tags): Tags {
   const kept = tags.filter(
     (t) =>
       typeof t === 'string' ||
@@ -120,7 +124,14 @@ function goTags(tags: Tags): Tags {
         ((t.tag === INT_TAG || t.tag === FLOAT_TAG) && t.format === 'TIME')
       ),
   );
-  return [...kept, goOctal, goBinary];
+  const floats = kept.map((t) => (isDotFloat(t) ? { ...t, test: GO_FLOAT } : t));
+  return [...floats, goOctal, goBinary];
+}
+
+const GO_FLOAT = /^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)$/;
+
+function isDotFloat(t: Tags[number]): t is ScalarTag {
+  return typeof t !== 'string' && t.tag === FLOAT_TAG && !('collection' in t) && t.test?.source === DOT_FLOAT;
 }
 
 /** Split a multi-document file as PKO does; returns the non-empty documents in order. */

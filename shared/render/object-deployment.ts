@@ -214,3 +214,68 @@ export function buildObjectDeployment(rendered: RenderedPackage, opts: BuildOpti
   };
   return { objectDeployment, slices };
 }
+
+/** A slice's name and the objects it holds. */
+function sliceParts(slice: Record<string, unknown>): { name: string; objects: string } | undefined {
+  const meta = slice['metadata'];
+  const name = typeof meta === 'object' && meta !== null && 'name' in meta ? meta.name : undefined;
+  return typeof name === 'string' ? { name, objects: canonicalJson(slice['objects'] ?? []) } : undefined;
+}
+
+/**
+ * Keep the names of slices that already exist with the same objects: PKO names slices by a hash of its Go structs
+ * that Gantry cannot reproduce, so a slice PKO made is reused by content (taking over from PKO then changes no
+ * template and makes no new revision). Returns the deployment with those names, and the slices still to write.
+ */
+export function reuseSlices(
+  built: BuiltDeployment,
+  existing: readonly Record<string, unknown>[],
+): { deployment: BuiltDeployment; toWrite: readonly Record<string, unknown>[] } {
+  const byContent = new Map<string, Record<string, unknown>>();
+  for (const s of existing) {
+    const parts = sliceParts(s);
+    if (parts !== undefined && !byContent.has(parts.objects)) byContent.set(parts.objects, s);
+  }
+  const renamed = new Map<string, string>();
+  const toWrite: Record<string, unknown>[] = [];
+  const slices: Record<string, unknown>[] = [];
+  for (const s of built.slices) {
+    const parts = sliceParts(s);
+    const reuse = parts === undefined ? undefined : byContent.get(parts.objects);
+    const reusedName = reuse === undefined ? undefined : sliceParts(reuse)?.name;
+    if (parts !== undefined && reuse !== undefined && reusedName !== undefined) {
+      renamed.set(parts.name, reusedName);
+      slices.push(reuse);
+    } else {
+      toWrite.push(s);
+      slices.push(s);
+    }
+  }
+  if (renamed.size === 0) return { deployment: built, toWrite };
+  return {
+    deployment: { objectDeployment: renameSliceRefs(built.objectDeployment, renamed), slices },
+    toWrite,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The deployment with `spec.template.spec.phases[].slices` renamed. */
+function renameSliceRefs(
+  od: Record<string, unknown>,
+  renamed: ReadonlyMap<string, string>,
+): Record<string, unknown> {
+  const spec = od['spec'];
+  const template = isRecord(spec) ? spec['template'] : undefined;
+  const tspec = isRecord(template) ? template['spec'] : undefined;
+  const phases = isRecord(tspec) ? tspec['phases'] : undefined;
+  if (!isRecord(spec) || !isRecord(template) || !isRecord(tspec) || !Array.isArray(phases)) return od;
+  const newPhases = phases.map((p: unknown) => {
+    if (!isRecord(p) || !Array.isArray(p['slices'])) return p;
+    const slices: unknown[] = p['slices'];
+    return { ...p, slices: slices.map((n) => (typeof n === 'string' ? (renamed.get(n) ?? n) : n)) };
+  });
+  return { ...od, spec: { ...spec, template: { ...template, spec: { ...tspec, phases: newPhases } } } };
+}

@@ -76,10 +76,17 @@ describe('history', () => {
     );
   });
   it('undo goes to the revision before the current one, or the one asked for', () => {
-    expect(undoTarget(list, 3).revision).toBe(2);
+    expect(undoTarget(list, 3, undefined, true).revision).toBe(2);
     expect(undoTarget(list, 3, 1).revision).toBe(1);
     expect(() => undoTarget(list, 3, 7)).toThrow('unable to find specified revision 7 in history');
     expect(() => undoTarget(list, 1)).toThrow('no rollout history found: no revision before the current one');
+  });
+  it('undo to a revision that never succeeded is refused without force', () => {
+    expect(() => undoTarget(list, 3)).toThrow(
+      'revision 2 never succeeded (its ObjectSet was never Succeeded): rolling back to it needs --force',
+    );
+    expect(() => undoTarget(list, 3, 2)).toThrow('revision 2 never succeeded');
+    expect(undoTarget(list, 3, 2, true).revision).toBe(2);
   });
 });
 

@@ -163,9 +163,23 @@ export function revisionSource(r: Revision): RevisionSource {
 
 /**
  * The revision `rollout undo` goes back to: `--to-revision N`, else the newest revision before the current one
- * (as `kubectl rollout undo`).
+ * (as `kubectl rollout undo`); one that never succeeded only with `force`.
  */
-export function undoTarget(list: readonly Revision[], current: number, toRevision?: number): Revision {
+export function undoTarget(
+  list: readonly Revision[],
+  current: number,
+  toRevision?: number,
+  force = false,
+): Revision {
+  const chosen = chooseTarget(list, current, toRevision);
+  if (!chosen.successful && !force)
+    throw new CommandError(
+      `revision ${chosen.revision} never succeeded (its ObjectSet was never Succeeded): rolling back to it needs --force`,
+    );
+  return chosen;
+}
+
+function chooseTarget(list: readonly Revision[], current: number, toRevision?: number): Revision {
   if (toRevision !== undefined && toRevision > 0) {
     const found = list.find((r) => r.revision === toRevision);
     if (found === undefined)

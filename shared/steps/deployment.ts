@@ -5,7 +5,7 @@
  */
 import { ANNOTATION_HASH } from '../api/constants.js';
 import type { ApiCondition, ApiObjectDeployment, ApiObjectSet } from '../api/resources.js';
-import { computeHash } from '../render/hash.js';
+import { canonicalJson, computeHash } from '../render/hash.js';
 
 /** `templateHash` of an ObjectDeployment (labels and spec of its template, plus the collision count). */
 export function templateHash(od: ApiObjectDeployment): string {
@@ -21,11 +21,58 @@ export interface Revisions {
   readonly previous: readonly ApiObjectSet[];
 }
 
-/** Sort by revision; the current one is the newest whose hash annotation is the template hash. */
-export function splitRevisions(sets: readonly ApiObjectSet[], hash: string): Revisions {
+/** What an ObjectSet is made from: the template's labels and spec. */
+export interface SetTemplate {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly spec: ApiObjectDeployment['spec']['template']['spec'];
+}
+
+export function templateOf(od: ApiObjectDeployment): SetTemplate {
+  return { labels: od.spec.template.metadata.labels ?? {}, spec: od.spec.template.spec };
+}
+
+/** The spec fields an ObjectSet takes from its template, with the API's defaults made explicit. */
+function comparable(spec: {
+  readonly phases?: unknown;
+  readonly availabilityProbes?: unknown;
+  readonly successDelaySeconds?: number;
+}): string {
+  return canonicalJson({
+    phases: spec.phases ?? [],
+    availabilityProbes: spec.availabilityProbes ?? [],
+    successDelaySeconds: spec.successDelaySeconds ?? 0,
+  });
+}
+
+/**
+ * Whether an ObjectSet was made from this template, whatever hash named it: PKO names ObjectSets by a hash of its
+ * Go structs that Gantry cannot reproduce, so an ObjectSet PKO made is recognised by its content (taking over
+ * from PKO then makes no new revision).
+ */
+export function madeFrom(set: ApiObjectSet, template: SetTemplate): boolean {
+  const labels = set.metadata.labels ?? {};
+  return (
+    Object.entries(template.labels).every(([k, v]) => labels[k] === v) &&
+    comparable(set.spec) === comparable(template.spec)
+  );
+}
+
+/**
+ * Sort by revision; the current one is the newest, when its hash annotation is the template hash or (given the
+ * template) its content is the template's.
+ */
+export function splitRevisions(
+  sets: readonly ApiObjectSet[],
+  hash: string,
+  template?: SetTemplate,
+): Revisions {
   const sorted = [...sets].sort((a, b) => a.spec.revision - b.spec.revision);
   const last = sorted.at(-1);
-  if (last !== undefined && last.metadata.annotations?.[ANNOTATION_HASH] === hash)
+  if (
+    last !== undefined &&
+    (last.metadata.annotations?.[ANNOTATION_HASH] === hash ||
+      (template !== undefined && madeFrom(last, template)))
+  )
     return { current: last, previous: sorted.slice(0, -1) };
   return { current: undefined, previous: sorted };
 }

@@ -179,6 +179,22 @@ describe('rollout history and undo', () => {
       'package-operator.run/package-source-image': image,
     });
 
+    // -o yaml as PKO writes it: managedFields' `.` keys plain (`.: {}`), never quoted
+    const yaml = await gantry([
+      'rollout',
+      'history',
+      'package/app',
+      '-n',
+      ns,
+      '--revision',
+      '5',
+      '-o',
+      'yaml',
+    ]);
+    expect(yaml.code).toBe(0);
+    expect(yaml.stdout).toMatch(/^ +\.: \{\}$/m);
+    expect(yaml.stdout).not.toContain('".":');
+
     // a later ordinary change says what PKO says again
     await setConfig(ns, { v: 'six' });
     await settled(ns, 6);

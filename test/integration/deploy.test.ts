@@ -18,7 +18,7 @@ import { readEventsConfig } from '../../cli/commands/host-flags.js';
 import { ensureBinaries } from '../../devenv/binaries.js';
 import type { KubeClient } from '../../devenv/kube.js';
 import { lambdaEnv } from '../../functions/config.js';
-import { createEngine } from '../../functions/hosts/engine.js';
+import { createEngine, type EngineOptions } from '../../functions/hosts/engine.js';
 import { Runner } from '../../functions/hosts/runner.js';
 import { startServe } from '../../functions/hosts/serve.js';
 import { RECONCILED_KINDS } from '../../shared/api/constants.js';
@@ -391,7 +391,7 @@ describe('deploy/lambda/template.yaml, against AWS SAM’s schema', () => {
       if (ref !== undefined)
         return ref === 'AWS::NoValue' ? undefined : (sample[ref] ?? params[ref]?.Default);
       const cond = (v as { 'Fn::If'?: [string, unknown, unknown] })['Fn::If'];
-      // HasEksCluster is false at the defaults (EksClusterName "").
+      // HasEksCluster and HasDefaultServiceAccount are false at the defaults (their parameters "").
       if (cond !== undefined) return value(cond[2]);
       throw new Error(`unexpected value ${JSON.stringify(v)}`);
     };
@@ -407,6 +407,7 @@ describe('deploy/lambda/template.yaml, against AWS SAM’s schema', () => {
     expect(parsed.eksCluster).toBeUndefined();
     expect(parsed.admissionBudgetMs).toBe(2000);
     expect(parsed.engine.podNamespace).toBe('gantry-system');
+    expect(parsed.impersonation).toEqual({ required: false });
   });
 });
 
@@ -444,7 +445,14 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
   async function can(
     user: string,
     groups: readonly string[],
-    attributes: { verb: string; resource: string; group?: string; namespace?: string; subresource?: string },
+    attributes: {
+      verb: string;
+      resource: string;
+      group?: string;
+      namespace?: string;
+      subresource?: string;
+      name?: string;
+    },
   ): Promise<boolean> {
     const r = await client.create('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
       apiVersion: 'authorization.k8s.io/v1',
@@ -476,22 +484,29 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
         namespace: 'x',
       }),
     ).toBe(true);
-    expect(await can(run, [], { verb: 'get', resource: 'secrets', namespace: 'gantry-system' })).toBe(true);
+    const registrySecret = { verb: 'get', resource: 'secrets', namespace: 'gantry-system' };
+    expect(await can(run, [], { ...registrySecret, name: 'gantry-registry' })).toBe(true);
+    expect(await can(run, [], { ...registrySecret, name: 'gantry-serving-tls' })).toBe(false);
     expect(await can(run, [], { verb: 'get', resource: 'secrets', namespace: 'default' })).toBe(false);
     expect(await can(run, [], { verb: 'list', resource: 'secrets', namespace: 'gantry-system' })).toBe(false);
     expect(await can(run, [], { verb: 'create', resource: 'events', namespace: 'default' })).toBe(true);
     expect(await can(run, [], { verb: 'update', resource: 'events', namespace: 'default' })).toBe(true);
     expect(await can(run, [], { verb: 'list', resource: 'events', namespace: 'default' })).toBe(false);
     expect(await can(run, [], { verb: 'create', resource: 'secrets', namespace: 'default' })).toBe(false);
+    // Impersonation of ServiceAccounts only (their groups come with them), never of users or groups.
+    const impersonate = { verb: 'impersonate', namespace: 'tenant-a', name: 'tenant' };
+    for (const [user, groups] of [[run, []], [serve, []], lambda] as const) {
+      expect(await can(user, groups, { ...impersonate, resource: 'serviceaccounts' })).toBe(true);
+      expect(await can(user, groups, { ...impersonate, resource: 'users', namespace: '' })).toBe(false);
+      expect(await can(user, groups, { ...impersonate, resource: 'groups', namespace: '' })).toBe(false);
+    }
     for (const [user, groups] of [[serve, []], lambda] as const) {
       expect(await can(user, groups, { ...pkgs, verb: 'list' })).toBe(true);
       expect(await can(user, groups, { ...pkgs, verb: 'watch' })).toBe(false);
       expect(await can(user, groups, { verb: 'patch', resource: 'configmaps', namespace: 'default' })).toBe(
         true,
       );
-      expect(await can(user, groups, { verb: 'get', resource: 'secrets', namespace: 'gantry-system' })).toBe(
-        true,
-      );
+      expect(await can(user, groups, { ...registrySecret, name: 'gantry-registry' })).toBe(true);
     }
     expect(await can(source, [], { ...pkgs, verb: 'watch' })).toBe(true);
     expect(await can(source, [], { ...pkgs, verb: 'update' })).toBe(false);
@@ -522,14 +537,44 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
     return file;
   }
 
-  /** Install a one-ConfigMap package in a fresh namespace, wait for Available, delete it, wait until all is gone. */
+  /** ServiceAccount `tenant` of `ns`, which may manage ConfigMaps there and nothing else. */
+  async function tenant(ns: string): Promise<void> {
+    const made = [
+      await client.create(`/api/v1/namespaces/${ns}/serviceaccounts`, {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'tenant' },
+      }),
+      await client.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'tenant' },
+        rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch', 'delete'] }],
+      }),
+      await client.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'tenant' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'tenant' },
+        subjects: [{ kind: 'ServiceAccount', name: 'tenant', namespace: ns }],
+      }),
+    ];
+    expect(made.map((r) => r.status)).toEqual([201, 201, 201]);
+  }
+
+  /**
+   * Install a one-ConfigMap package in a fresh namespace (with `withTenant`, whose ServiceAccount `tenant` may
+   * manage ConfigMaps), wait for Available, delete it, wait until all is gone.
+   */
   async function installAndRemove(
     engineKube: KubeApi,
     failures: readonly string[],
     prefix: string,
+    withTenant = false,
   ): Promise<void> {
     const ns = await createNamespace(client, prefix);
     try {
+      if (withTenant) await tenant(ns);
       const image = await pushPackage(prefix, {
         'manifest.yaml': manifest(prefix, ['config']),
         'cm.yaml': configMap(`${prefix}-cm`, 'config', { granted: 'by deploy/rbac' }),
@@ -584,11 +629,13 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
     }
   }
 
-  it('`gantry run` as ServiceAccount gantry-system/gantry installs and removes a package', async () => {
+  /** `gantry run` as ServiceAccount gantry-system/gantry (with the given impersonation) runs {@link installAndRemove}. */
+  async function runAsGantry(prefix: string, impersonation?: EngineOptions['impersonation']): Promise<void> {
     const failures: string[] = [];
     const engine = await createEngine({
       kubeconfig: await kubeconfigFor('gantry'),
       env: { POD_NAMESPACE: NAMESPACE, GANTRY_SERVICE_ACCOUNT: 'gantry' },
+      ...(impersonation !== undefined ? { impersonation } : {}),
       record: (r) => {
         if (r.error !== undefined) failures.push(`${r.key.kind} ${r.key.name} ${r.step}: ${r.error}`);
       },
@@ -603,11 +650,21 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
     });
     try {
       await runner.start();
-      await installAndRemove(engine.deps.kube, failures, 'deploy-run');
+      await installAndRemove(engine.deps.kube, failures, prefix, impersonation !== undefined);
     } finally {
       await runner.stop();
       engine.close();
     }
+  }
+
+  it('`gantry run` as ServiceAccount gantry-system/gantry installs and removes a package', async () => {
+    await runAsGantry('deploy-run');
+  });
+
+  it('`gantry run --default-service-account tenant` as gantry-system/gantry: the package installed as the tenant', async () => {
+    // The engine's role grants `impersonate` on serviceaccounts: every object of the package is read, written
+    // and deleted as system:serviceaccount:<ns>:tenant (a request it may not impersonate would be Forbidden).
+    await runAsGantry('deploy-tenant', { defaultServiceAccount: 'tenant', required: true });
   });
 
   it('`gantry serve` as ServiceAccount gantry-system/gantry-serve (no watch permission) does the same', async () => {

@@ -81,7 +81,12 @@ describe('installing the templated example', () => {
     const ns = await namespace('engine-install');
     const folder = join(import.meta.dirname, '..', '..', 'examples', 'templated');
     const image = `${inject('registry').host}/engine-test/templated:v1`;
-    const built = await runGantry(['build', folder, '-t', image, '--push', '--insecure'], { cwd: folder });
+    const built = await runGantry(
+      ['build', folder, '--skip-lock-check', '-t', image, '--push', '--insecure'],
+      {
+        cwd: folder,
+      },
+    );
     expect(built.code).toBe(0);
     await createPackage(ns, 'web', image, { greeting: 'hi', replicas: 2 });
     const available = { status: 'True', reason: 'Available', message: 'Latest Revision is Available.' };

@@ -70,9 +70,11 @@ describe('round trip through the registry', () => {
     it(`${c.example}: build --push, then render/tree/validate --pull by tag and by digest equal the folder's`, async () => {
       const { host } = inject('registry');
       const tag = `${host}/examples/${c.example}:v1`;
+      // examples/templated's lock pins registry.k8s.io/pause, which this machine cannot reach.
       const built = await gantry([
         'build',
         c.example,
+        '--skip-lock-check',
         '-t',
         tag,
         '-t',
@@ -126,7 +128,9 @@ describe('round trip through the registry', () => {
       env: { HOME: '/nonexistent' },
     };
     const ref = `${host}/progress/templated:v1`;
-    expect((await gantry(['build', 'templated', '-t', ref, '--push', '--insecure'])).code).toBe(0);
+    expect(
+      (await gantry(['build', 'templated', '--skip-lock-check', '-t', ref, '--push', '--insecure'])).code,
+    ).toBe(0);
     expect(await gantry(['validate', '--pull', ref, '--insecure'])).toEqual({
       code: 0,
       stdout: 'Package validated successfully!',
@@ -313,7 +317,7 @@ describe('S3', () => {
   it('build --push s3://… and render --pull s3://… round-trip the example', async () => {
     const { bucket } = inject('s3');
     const location = `s3://${bucket}/packages/templated.tar.gz`;
-    const built = await gantry(['build', 'templated', '--push', location], s3Env());
+    const built = await gantry(['build', 'templated', '--skip-lock-check', '--push', location], s3Env());
     expect(built).toEqual({ code: 0, stdout: 'Package built successfully!', stderr: '' });
     const args = ['--config-testcase', 'prod', '--image', 'registry.example.com/templated:v1'];
     const pulled = await gantry(['render', '--pull', location, ...args], s3Env());
@@ -489,9 +493,63 @@ describe('gantry update', () => {
     expect(await gantry(['update', dir, '--insecure'])).toEqual({
       code: 1,
       stdout: '',
-      stderr: `Error: generating lock data: resolving lock image for "${host}/images/missing:v1": resolving image digest: not found: HEAD http://${host}/v2/images/missing/manifests/v1: 404 (the repository has no such tag or digest)\n`,
+      stderr: `Error: generating lock data: resolving lock image for "${host}/images/missing:v1": resolving image digest: not found: GET http://${host}/v2/images/missing/manifests/v1: MANIFEST_UNKNOWN: manifest unknown\n`,
     });
     expect(await readFile(join(dir, 'manifest.lock.yaml'), 'utf8')).toBe(before);
+  });
+});
+
+describe('PKO_REPOSITORY_HOST and the lock digest lookup of build', () => {
+  it('update resolves on the override host and keeps the image as named; build refuses a pinned digest that is gone', async () => {
+    const { host } = inject('registry');
+    const dir = await mkdtemp(join(tmpdir(), 'gantry-repohost-'));
+    await writeFile(
+      join(dir, 'manifest.yaml'),
+      [
+        'apiVersion: manifests.package-operator.run/v1alpha1',
+        'kind: PackageManifest',
+        'metadata: {name: mirrored}',
+        'spec:',
+        '  scopes: [Namespaced]',
+        '  phases: [{name: deploy}]',
+        '  availabilityProbes: []',
+        '  images: [{name: app, image: "quay.example/team/mirrored-app:v1"}]',
+        '',
+      ].join('\n'),
+    );
+    const source = createPackageSource({ insecureHosts: [host] });
+    const app = await buildPackageImage(fileMapFromText({ 'manifest.yaml': 'mirrored: 1\n' }));
+    await source.push(app, [`${host}/team/mirrored-app:v1`]);
+    const env = { PKO_REPOSITORY_HOST: host };
+
+    expect(await gantry(['update', dir, '--insecure'], env)).toEqual({
+      code: 0,
+      stdout: 'Package updated successfully!\n',
+      stderr: '',
+    });
+    const lock = await readFile(join(dir, 'manifest.lock.yaml'), 'utf8');
+    expect(lock).toContain('      image: quay.example/team/mirrored-app:v1\n');
+    expect(lock).toContain(`      digest: ${app.manifest.digest}\n`);
+    expect(await gantry(['build', dir, '--insecure'], env)).toEqual({
+      code: 0,
+      stdout: 'Package built successfully!',
+      stderr: '',
+    });
+
+    // The pinned digest is gone from the registry (the tag moved and the old manifest was deleted).
+    const gone = `sha256:${'0'.repeat(64)}`;
+    await writeFile(join(dir, 'manifest.lock.yaml'), lock.replace(app.manifest.digest, gone));
+    expect(await gantry(['build', dir, '--insecure'], env)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: building from source: loading package from files: not found: GET http://${host}/v2/team/mirrored-app/manifests/${gone}: MANIFEST_UNKNOWN: manifest unknown: image "app" digest error ("${gone}")\n`,
+    });
+    expect(await gantry(['update', dir, '--insecure'], { PKO_REPOSITORY_HOST: 'https://mirror' })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'Error: generating lock data: resolving lock image for "quay.example/team/mirrored-app:v1": resolving image URL: image registry override: registries must be valid RFC 3986 URI authorities: https://mirror\n',
+    });
   });
 });
 

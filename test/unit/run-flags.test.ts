@@ -23,6 +23,33 @@ describe('gantry run --phase-class', () => {
   });
 });
 
+describe('gantry run and gantry serve --default-service-account', () => {
+  it.each(['run', 'serve'])('%s refuses a name that cannot be a ServiceAccount’s', async (command) => {
+    const r = await runGantry(
+      [command, '--default-service-account', 'Tenant_1', ...(command === 'serve' ? ['--plain-http'] : [])],
+      { cwd: '/' },
+    );
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'Error: --default-service-account "Tenant_1": a ServiceAccount name must be a lowercase RFC 1123 subdomain of at most 253 characters\n',
+    });
+  });
+
+  it('is documented in the help of both', async () => {
+    const run = await runGantry(['run', '--help'], { cwd: '/' });
+    expect(run.stdout).toContain(
+      '--default-service-account NAME    manage the objects of a namespaced Package (ObjectSet, ObjectTemplate) as the',
+    );
+    expect(run.stdout).toContain(
+      '--require-impersonation           a namespaced object that names no ServiceAccount (and no default) is not applied',
+    );
+    const serve = await runGantry(['serve', '--help'], { cwd: '/' });
+    expect(serve.stdout).toContain('--default-service-account NAME, --require-impersonation');
+  });
+});
+
 const VERSION = `gantry\t0.1.0\npko\tv1.19.0\napi\tpackage-operator.run/v1alpha1\napi\tmanifests.package-operator.run/v1alpha1\nnode\t${process.version}\n`;
 
 describe("PKO's manager flags on gantry run and gantry serve", () => {

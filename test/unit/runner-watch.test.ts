@@ -24,6 +24,8 @@ type WatchAnswer =
 
 interface Fake {
   readonly url: string;
+  /** Write an event line to every held watch. */
+  push(line: string): void;
   readonly watches: { at: number; resourceVersion: string | null }[];
   readonly lists: number[];
   close(): Promise<void>;
@@ -33,6 +35,7 @@ interface Fake {
 async function fakeApiServer(
   lists: readonly { items: unknown[]; resourceVersion: string }[],
   watches: (n: number) => WatchAnswer,
+  other?: (req: IncomingMessage, res: ServerResponse, push: (line: string) => void) => boolean,
 ): Promise<Fake> {
   const seenWatches: Fake['watches'] = [];
   const seenLists: number[] = [];
@@ -51,6 +54,7 @@ async function fakeApiServer(
       json(404, {});
       return;
     }
+    if (other?.(req, res, push) === true) return;
     if (url.pathname !== PACKAGES) {
       json(404, { kind: 'Status', code: 404, reason: 'NotFound' });
       return;
@@ -73,10 +77,14 @@ async function fakeApiServer(
     for (const line of answer.lines) res.write(`${line}\n`);
     res.end();
   };
+  const push = (line: string): void => {
+    for (const r of held) r.write(`${line}\n`);
+  };
   const server: Server = createServer(handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    push,
     watches: seenWatches,
     lists: seenLists,
     close: async () => {
@@ -198,6 +206,57 @@ describe('watch streams', () => {
     // 20, 40, 80, 80, … ms apart (plus a LIST each): at most 10 in 700 ms, where a tight loop makes hundreds.
     expect(fake.watches.length).toBeGreaterThan(2);
     expect(fake.watches.length).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('own writes racing their watch events', () => {
+  it('a failing step whose status write comes back on the watch before its response runs once, not again at once', async () => {
+    const path = `/apis/${API}/namespaces/ns/packages/a`;
+    let object: Record<string, unknown> = {
+      ...pkg('a', '3'),
+      metadata: { name: 'a', namespace: 'ns', resourceVersion: '3', generation: 1, uid: 'u1' },
+      spec: { image: 'registry.example/pkg:v1' },
+    };
+    let rv = 5;
+    const writes: string[] = [];
+    const fake = await fakeApiServer(
+      [{ items: [object], resourceVersion: '5' }],
+      () => 'hold',
+      (req, res, push) => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        if (!url.pathname.startsWith(path)) return false;
+        const answer = (body: unknown): void => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(body));
+        };
+        if (req.method === 'GET') {
+          answer(object);
+          return true;
+        }
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          writes.push(`${req.method ?? ''} ${url.pathname.slice(path.length) || '/'}`);
+          const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          const next = typeof body === 'object' && body !== null ? { ...object, ...body } : object;
+          rv += 1;
+          object = { ...next, metadata: { ...(next['metadata'] as object), resourceVersion: String(rv) } };
+          // The event reaches the watch before the write's response reaches the writer.
+          push(JSON.stringify({ type: 'MODIFIED', object }));
+          setTimeout(() => {
+            answer(object);
+          }, 50);
+        });
+        return true;
+      },
+    );
+    await startRunner(fake);
+    await wait(1_000);
+    // One step: its writes (the finalizer, the status with the pull error) and nothing more; the retry is due
+    // after the pull back-off (10 s), not at once.
+    expect(writes.filter((w) => w.endsWith('/status'))).toHaveLength(1);
+    const progress = (object['status'] as { progress: { attempt: number; step: string } }).progress;
+    expect(progress).toMatchObject({ step: 'unpack', attempt: 1 });
   });
 });
 

@@ -277,3 +277,95 @@ describe("the registry trigger's reset over FakeKube", () => {
     expect(kube.writes.filter((w) => w.startsWith('status'))).toHaveLength(rivals + 1);
   });
 });
+
+describe('the Package step over FakeKube: uniqueInScope', () => {
+  const enc = (text: string): Uint8Array => new TextEncoder().encode(text);
+  const unique: RunStepDeps['images'] = {
+    pull: () =>
+      Promise.resolve({
+        files: new Map([
+          [
+            'manifest.yaml',
+            enc(
+              [
+                'apiVersion: manifests.package-operator.run/v1alpha1',
+                'kind: PackageManifest',
+                'metadata: {name: only-one}',
+                'spec:',
+                '  scopes: [Namespaced]',
+                '  phases: [{name: deploy}]',
+                '  constraints: [{uniqueInScope: {}}]',
+              ].join('\n'),
+            ),
+          ],
+          [
+            'cm.yaml',
+            enc(
+              'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, annotations: {package-operator.run/phase: deploy}}\n',
+            ),
+          ],
+        ]),
+        labels: {},
+        resolved: `registry.example/only-one@sha256:${'c'.repeat(64)}`,
+        digest: `sha256:${'c'.repeat(64)}`,
+      }),
+    resolveDigest: () => Promise.reject(new Error('not used')),
+  };
+
+  function setUp(otherInstance?: string): FakeKube {
+    const kube = new FakeKube();
+    kube.put({
+      apiVersion: API,
+      kind: 'Package',
+      metadata: { name: 'second', namespace: 'ns', generation: 1, uid: 'u2' },
+      spec: { image: 'registry.example/only-one:v1' },
+    });
+    if (otherInstance !== undefined)
+      kube.put({
+        apiVersion: API,
+        kind: 'ObjectDeployment',
+        metadata: {
+          name: otherInstance,
+          namespace: 'ns',
+          labels: {
+            'package-operator.run/package': 'only-one',
+            'package-operator.run/instance': otherInstance,
+          },
+        },
+        spec: {},
+      });
+    return kube;
+  }
+  const ref: ObjectRef = { apiVersion: API, kind: 'Package', namespace: 'ns', name: 'second' };
+  const conditionsOf = (o: KubeObject): Record<string, { status: string; reason: string; message: string }> =>
+    Object.fromEntries(
+      (
+        (o['status'] as { conditions?: { type: string; status: string; reason: string; message: string }[] })
+          .conditions ?? []
+      ).map((c) => [c.type, c]),
+    );
+
+  it('another Package of the namespace uses the manifest: Invalid ConstraintsFailed, nothing deployed', async () => {
+    const kube = setUp('first');
+    await runStep(ref, fakeStepDeps(kube, { images: unique }));
+    const c = conditionsOf(await kube.get(ref));
+    expect(c['Invalid']).toMatchObject({
+      status: 'True',
+      reason: 'ConstraintsFailed',
+      message:
+        'Constraints not met: package has unique constraint set but another package in the same namespace uses the same manifest',
+    });
+    await expect(kube.get({ ...ref, kind: 'ObjectDeployment' })).rejects.toThrow();
+  });
+
+  it('its own ObjectDeployment (an upgrade) or none at all: deployed', async () => {
+    for (const kube of [setUp(), setUp('second')]) {
+      // A conflict (the finalizer's write moved the resourceVersion) runs the step again, as a host does.
+      for (let i = 0; i < 3; i++)
+        if ((await runStep(ref, fakeStepDeps(kube, { images: unique }))).outcome !== 'conflict') break;
+      expect(conditionsOf(await kube.get(ref))['Invalid']).toBeUndefined();
+      const od = await kube.get({ ...ref, kind: 'ObjectDeployment' });
+      expect(od.metadata.labels?.['package-operator.run/package']).toBe('only-one');
+    }
+  });
+});

@@ -178,29 +178,65 @@ function query(params: Readonly<Record<string, string | undefined>>): string {
   return entries.length === 0 ? '' : `?${new URLSearchParams(entries).toString()}`;
 }
 
+/** What a client and the clients derived from it for other identities share: connections, auth, discovery. */
+interface ClientState {
+  readonly agent: Agent;
+  authCache: { value: Awaited<ReturnType<KubeConnection['auth']>>; at: number } | undefined;
+  readonly discovery: Map<string, { at: number; resources: Map<string, ResourceInfo> }>;
+  version: string | undefined;
+}
+
 /** The raw client. */
 export class RawKubeClient implements KubeApi {
-  private readonly agent: Agent;
-  private authCache: { value: Awaited<ReturnType<KubeConnection['auth']>>; at: number } | undefined;
-  private readonly discovery = new Map<string, { at: number; resources: Map<string, ResourceInfo> }>();
-  private version: string | undefined;
+  private readonly state: ClientState;
+  /** The user every request impersonates (`Impersonate-User`); undefined: the connection's own identity. */
+  private readonly user: string | undefined;
 
+  /** `derived` is for {@link RawKubeClient.impersonating} only. */
   public constructor(
     private readonly connection: KubeConnection,
     private readonly options: KubeClientOptions = {},
+    derived?: { readonly state: ClientState; readonly user: string },
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16 });
+    this.state = derived?.state ?? {
+      agent: new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16 }),
+      authCache: undefined,
+      discovery: new Map(),
+      version: undefined,
+    };
+    this.user = derived?.user;
   }
 
+  /**
+   * A client whose requests the API server authorizes as `user` (the `Impersonate-User` header; for a ServiceAccount
+   * the server adds its groups and `system:authenticated` itself, so the engine needs `impersonate` on
+   * `serviceaccounts` only). Cheap: connections, auth and discovery are this client's.
+   */
+  public impersonating(user: string): RawKubeClient {
+    return new RawKubeClient(this.connection, this.options, { state: this.state, user });
+  }
+
+  /** Closes the connections (of the derived clients too); a derived client leaves them to its origin. */
   public close(): void {
-    this.agent.destroy();
+    if (this.user === undefined) this.state.agent.destroy();
+  }
+
+  private get agent(): Agent {
+    return this.state.agent;
+  }
+
+  private identityHeaders(): Record<string, string> {
+    return this.user === undefined ? {} : { 'impersonate-user': this.user };
   }
 
   private async authOptions(): Promise<Awaited<ReturnType<KubeConnection['auth']>>> {
     const now = Date.now();
-    if (this.authCache === undefined || now - this.authCache.at > (this.options.authRefreshMs ?? 60_000))
-      this.authCache = { value: await this.connection.auth(), at: now };
-    return this.authCache.value;
+    let cached = this.state.authCache;
+    if (cached === undefined || now - cached.at > (this.options.authRefreshMs ?? 60_000)) {
+      cached = { value: await this.connection.auth(), at: now };
+      this.state.authCache = cached;
+    }
+    return cached.value;
   }
 
   /** One request; resolves with any HTTP status, rejects only on network failure (as KubeUnavailableError). */
@@ -231,6 +267,7 @@ export class RawKubeClient implements KubeApi {
                 ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }
                 : {}),
               ...headers,
+              ...this.identityHeaders(),
             },
             timeout: this.options.requestTimeoutMs ?? 30_000,
           },
@@ -302,12 +339,12 @@ export class RawKubeClient implements KubeApi {
   }
 
   public async resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
-    const cached = this.discovery.get(apiVersion);
+    const cached = this.state.discovery.get(apiVersion);
     const hit = cached?.resources.get(kind);
     if (hit !== undefined) return hit;
     if (cached !== undefined && Date.now() - cached.at < DISCOVERY_MISS_REFRESH_MS) return undefined;
     const resources = await this.loadGroupVersion(apiVersion);
-    this.discovery.set(apiVersion, { at: Date.now(), resources });
+    this.state.discovery.set(apiVersion, { at: Date.now(), resources });
     return resources.get(kind);
   }
 
@@ -434,10 +471,10 @@ export class RawKubeClient implements KubeApi {
   }
 
   public async serverVersion(): Promise<string> {
-    if (this.version !== undefined) return this.version;
+    if (this.state.version !== undefined) return this.state.version;
     const body: unknown = JSON.parse(await this.call('GET', '/version'));
     const v = isRecord(body) && typeof body['gitVersion'] === 'string' ? body['gitVersion'] : 'v0.0.0';
-    this.version = v;
+    this.state.version = v;
     return v;
   }
 
@@ -469,7 +506,12 @@ export class RawKubeClient implements KubeApi {
           method: 'GET',
           signal,
           ...(url.protocol === 'https:' ? { agent: this.agent } : {}),
-          headers: { ...headersOf(auth), accept: 'application/json', 'user-agent': USER_AGENT },
+          headers: {
+            ...headersOf(auth),
+            accept: 'application/json',
+            'user-agent': USER_AGENT,
+            ...this.identityHeaders(),
+          },
         },
         (res) => {
           if ((res.statusCode ?? 0) !== 200) {

@@ -204,16 +204,43 @@ describe('nothing fetched is echoed', () => {
     );
   });
 
-  it('keeps a structured error code but not its message', async () => {
+  it("keeps a structured error code, with the distribution spec's words for it, not the registry's", async () => {
     const registry = await serve((_req, res) => {
       res
         .writeHead(404, { 'content-type': 'application/json' })
-        .end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"secret=42"}]}');
+        .end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"secret=42","detail":"secret=43"}]}');
     });
     const message = await failure(client().manifest(ref(registry.host), 'v1'));
     expect(message).toBe(
-      `not found: GET http://${registry.host}/v2/repo/manifests/v1: 404 MANIFEST_UNKNOWN (the repository has no such tag or digest)`,
+      `not found: GET http://${registry.host}/v2/repo/manifests/v1: MANIFEST_UNKNOWN: manifest unknown`,
     );
+  });
+
+  it('a code the spec does not name is shown with the status, still without the text', async () => {
+    const registry = await serve((_req, res) => {
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"errors":[{"code":"QUOTA_GONE","message":"secret=42"}]}');
+    });
+    const message = await failure(client().manifest(ref(registry.host), 'v1'));
+    expect(message).toBe(
+      `not found: GET http://${registry.host}/v2/repo/manifests/v1: 404 QUOTA_GONE (the repository has no such tag or digest)`,
+    );
+  });
+
+  it('a tag HEAD answers 404 to: the GET after it names the error code (a HEAD has no body)', async () => {
+    const seen: string[] = [];
+    const registry = await serve((req, res) => {
+      seen.push(req.method ?? '');
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
+    });
+    const message = await failure(client().resolve(ref(registry.host)));
+    expect(message).toBe(
+      `not found: GET http://${registry.host}/v2/repo/manifests/v1: MANIFEST_UNKNOWN: manifest unknown`,
+    );
+    expect(seen).toEqual(['HEAD', 'GET']);
   });
 
   it('shows only the host and status of a token endpoint that refuses or answers garbage', async () => {

@@ -77,6 +77,34 @@ function registryErrorCode(bytes: Uint8Array): string {
   return code !== undefined && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : '';
 }
 
+/**
+ * The OCI distribution spec's messages for its error codes: a registry's code is shown with the spec's words for
+ * it (as PKO shows `MANIFEST_UNKNOWN: manifest unknown`), never with the registry's own text.
+ */
+const SPEC_MESSAGES: Readonly<Record<string, string>> = {
+  BLOB_UNKNOWN: 'blob unknown to registry',
+  BLOB_UPLOAD_INVALID: 'blob upload invalid',
+  BLOB_UPLOAD_UNKNOWN: 'blob upload unknown to registry',
+  DIGEST_INVALID: 'provided digest did not match uploaded content',
+  MANIFEST_BLOB_UNKNOWN: 'manifest references a manifest or blob unknown to registry',
+  MANIFEST_INVALID: 'manifest invalid',
+  MANIFEST_UNKNOWN: 'manifest unknown',
+  NAME_INVALID: 'invalid repository name',
+  NAME_UNKNOWN: 'repository name not known to registry',
+  SIZE_INVALID: 'provided length did not match content length',
+  UNAUTHORIZED: 'authentication required',
+  DENIED: 'requested access to the resource is denied',
+  UNSUPPORTED: 'the operation is unsupported',
+  TOOMANYREQUESTS: 'too many requests',
+};
+
+/** `CODE: the spec's message` for a known code, `<status> CODE` for another, `<status>` without one. */
+function describeStatus(status: number, code: string): string {
+  if (code === '') return String(status);
+  const message = SPEC_MESSAGES[code];
+  return message === undefined ? `${status} ${code}` : `${code}: ${message}`;
+}
+
 /** The token of a token endpoint's answer; undefined when there is none (the body itself is never shown). */
 function tokenOf(bytes: Uint8Array): string | undefined {
   let body: unknown;
@@ -215,7 +243,8 @@ export class RegistryClient {
         : registryErrorCode(
             await response.bytes(64 * 1024, 'maxManifestBytes').catch(() => new Uint8Array()),
           );
-    const what = `${request.method ?? 'GET'} ${shownUrl(request.url)}: ${response.status}${text !== '' ? ` ${text}` : ''}${hint !== '' ? ` (${hint})` : ''}`;
+    const hinted = hint !== '' && (text === '' || SPEC_MESSAGES[text] === undefined);
+    const what = `${request.method ?? 'GET'} ${shownUrl(request.url)}: ${describeStatus(response.status, text)}${hinted ? ` (${hint})` : ''}`;
     const status = response.status;
     const kind =
       status === 401 || status === 403
@@ -303,18 +332,23 @@ export class RegistryClient {
     return { digest, mediaType, bytes, parsed: parsed.value };
   }
 
-  /** The digest a tag points at now: HEAD with the manifest Accept list, a GET when HEAD gives no digest. */
+  /**
+   * The digest a tag points at now: HEAD with the manifest Accept list, a GET when HEAD gives no digest. A digest
+   * reference is confirmed to exist still (one HEAD, as crane.Digest does it).
+   */
   public async resolve(ref: QualifiedReference, signal?: AbortSignal): Promise<string> {
-    if (ref.digest !== undefined) return ref.digest;
-    const tag = ref.tag ?? 'latest';
+    const tag = ref.digest ?? ref.tag ?? 'latest';
     const request: HttpRequest = {
       url: `${this.baseUrl(ref)}/manifests/${tag}`,
       method: 'HEAD',
       headers: { accept: MANIFEST_ACCEPT },
       ...(signal !== undefined ? { signal } : {}),
     };
-    const head = await this.send(ref, 'pull', request, [200]);
+    const head = await this.send(ref, 'pull', request, [200, 404]);
     await head.discard();
+    // A HEAD answer has no body: the GET says why (the registry's error code), or serves what HEAD did not.
+    if (head.status === 404) return (await this.manifest(ref, tag, signal)).digest;
+    if (ref.digest !== undefined) return ref.digest;
     const digest = head.headers.get('docker-content-digest');
     if (digest !== null && /^sha256:[a-f0-9]{64}$/.test(digest)) return digest;
     return (await this.manifest(ref, tag, signal)).digest;

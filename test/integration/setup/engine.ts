@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { isNotFound } from '../../../shared/kube-errors.js';
 import type { KubeApi } from '../../../shared/ports.js';
 import { createNamespace, deleteNamespace, testClient } from './namespace.js';
-import { createEngine, type Engine } from '../../../functions/hosts/engine.js';
+import { createEngine, type Engine, type EngineOptions } from '../../../functions/hosts/engine.js';
 import { Runner } from '../../../functions/hosts/runner.js';
 import type { StepDeps } from '../../../functions/steps/types.js';
 import type { KubeObject, ObjectRef } from '../../../shared/ports.js';
@@ -23,16 +23,18 @@ export interface TestEngine {
 
 /**
  * Start a runner against the test control plane (serving the given ObjectSetPhase classes, `default` if none),
- * with the test's seams in the step deps (`beforeCreate`).
+ * with the test's seams in the step deps (`beforeCreate`) and host options (`impersonation`).
  */
 export async function startEngine(
   env: Record<string, string> = {},
   phaseClasses?: readonly string[],
   seams: Pick<StepDeps, 'beforeCreate'> = {},
+  options: Pick<EngineOptions, 'impersonation'> = {},
 ): Promise<TestEngine> {
   const engine = await createEngine({
     kubeconfig: inject('kube').kubeconfigPath,
     env,
+    ...options,
     ...(process.env['GANTRY_TEST_LOG'] === '1'
       ? {
           record: (r) => {
@@ -249,13 +251,16 @@ export interface EngineSuite {
   readonly admin: ReturnType<typeof testClient>;
 }
 
-/** One running engine for a test file (started before its tests, stopped after), and its namespaces. */
-export function useEngine(): EngineSuite {
+/**
+ * One running engine for a test file (started before its tests, stopped after, with the given host options), and
+ * its namespaces.
+ */
+export function useEngine(options: Pick<EngineOptions, 'impersonation'> = {}): EngineSuite {
   let engine: TestEngine | undefined;
   const namespaces: string[] = [];
   const admin = testClient();
   beforeAll(async () => {
-    engine = await startEngine();
+    engine = await startEngine({}, undefined, {}, options);
   });
   afterAll(async () => {
     await engine?.stop();
