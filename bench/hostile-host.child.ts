@@ -1,18 +1,15 @@
 // The host of `npm run bench -- hostile`, in its own process so that only its memory and its event loop are
 // measured: the trigger core over an in-memory cluster without objects (every GET NotFound, every LIST empty),
 // the router on plain HTTP on 127.0.0.1. Argument: the admission fetch budget (ms). Over IPC it sends
-// `{port}` once it listens, and answers `memory` with `{rss, heapUsed, gets, depth}` after a full collection.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+// `{port}` once it listens, and answers `memory` with `{rss, heapUsed, heapTotal, external, arrayBuffers, gets, depth}`
+// after a full collection.
 import { EngineMetrics } from '../functions/adapters/metrics.js';
 import { createPackageSource } from '../functions/adapters/package-source.js';
 import { FakeCluster, unusedPort } from '../functions/hosts/fake-cluster.js';
+import { collectGarbage } from '../functions/hosts/heap.js';
 import { createApp, listen } from '../functions/hosts/http-app.js';
 import { routerDeps, TriggerCore } from '../functions/hosts/triggers.js';
 import { admissionAuth } from '../webhooks/admission-auth.js';
-
-setFlagsFromString('--expose-gc');
-const collect: unknown = runInNewContext('gc');
 
 const unused = unusedPort;
 
@@ -48,9 +45,9 @@ const address = server.address();
 process.send?.({ port: typeof address === 'object' && address !== null ? address.port : 0 });
 process.on('message', (message) => {
   if (message !== 'memory') return;
-  if (typeof collect === 'function') Reflect.apply(collect, undefined, []);
-  const { rss, heapUsed } = process.memoryUsage();
-  process.send?.({ rss, heapUsed, gets: kube.gets, depth: core.depth });
+  collectGarbage();
+  const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+  process.send?.({ rss, heapUsed, heapTotal, external, arrayBuffers, gets: kube.gets, depth: core.depth });
 });
 process.on('disconnect', () => {
   server.close();

@@ -28,6 +28,9 @@ const portMessage = z.object({ port: z.number() });
 const memoryMessage = z.object({
   rss: z.number(),
   heapUsed: z.number(),
+  heapTotal: z.number(),
+  external: z.number(),
+  arrayBuffers: z.number(),
   gets: z.number(),
   depth: z.number(),
 });
@@ -249,6 +252,8 @@ async function hostileRegistry(): Promise<{ server: Server; host: string }> {
   return { server, host };
 }
 
+const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+
 async function memoryGrowth(): Promise<BenchResult> {
   const registry = await hostileRegistry();
   const h = await host(2_000);
@@ -291,7 +296,7 @@ async function memoryGrowth(): Promise<BenchResult> {
     meanMs: (seconds * 1000) / 11_500,
     p95Ms: 0,
     memoryBytes: growth,
-    note: `RSS growth ${(growth / 1024 / 1024).toFixed(1)} MiB (target ≤ 30 MiB), heap ${((after.heapUsed - before.heapUsed) / 1024 / 1024).toFixed(1)} MiB; ${after.gets} GETs so far for 10,000 forged keys, ${after.depth} still queued`,
+    note: `RSS growth ${mib(growth)} MiB (target ≤ 30 MiB), heap used ${mib(after.heapUsed - before.heapUsed)} of ${mib(after.heapTotal - before.heapTotal)} committed, external ${mib(after.external - before.external)} (array buffers ${mib(after.arrayBuffers - before.arrayBuffers)}) MiB; ${after.gets} GETs so far for 10,000 forged keys, ${after.depth} still queued`,
   };
 }
 

@@ -28,6 +28,15 @@ export class RetryableError extends GantryError {
   }
 }
 
+/**
+ * Whether `code` looks like a service's structured error code (`NoSuchKey`, `ResourceNotFoundException`: words
+ * in PascalCase, at most 64 characters) rather than free text, a key or a token. Only such a code of a remote
+ * answer is ever shown; the rest of a body never reaches a message.
+ */
+export function isErrorCode(code: string): boolean {
+  return code.length <= 64 && /^(?:[A-Z][a-z0-9]+)+$/.test(code);
+}
+
 /** The message of any thrown value, for logs and conditions. */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -35,7 +35,7 @@ export function locatePkoManager(env: NodeJS.ProcessEnv = process.env): PkoManag
   return {
     missing:
       `PKO's manager (package-operator-manager ${PKO_MANAGER_VERSION}) is not at ${path}: build it with ` +
-      '`bash scripts/build-pko.sh` (README.md, Migrating from PKO) or set PKO_MANAGER; the PKO migration tests are SKIPPED',
+      '`PKO_REPOS=DIR bash scripts/build-pko.sh` (README.md, Migrating from PKO) or set PKO_MANAGER; the PKO migration tests are SKIPPED',
   };
 }
 
@@ -48,13 +48,24 @@ export interface PkoManager {
 }
 
 /**
- * Start PKO's manager against a cluster (no leader election, no metrics or health listeners), running as the
+ * Start PKO's manager against a cluster (no leader election, no health listener, metrics on `metricsAddr` or
+ * none), running as the
  * ServiceAccount `package-operator` of `namespace` for its image pull secrets (the account must exist).
  */
-export function startPkoManager(binary: string, kubeconfig: string, namespace: string): PkoManager {
+export function startPkoManager(
+  binary: string,
+  kubeconfig: string,
+  namespace: string,
+  metricsAddr = '0',
+): PkoManager {
   const child: ChildProcess = spawn(
     binary,
-    ['--enable-leader-election=false', '--metrics-addr=0', '--health-probe-bind-address=0', '--log-level=0'],
+    [
+      '--enable-leader-election=false',
+      `--metrics-addr=${metricsAddr}`,
+      '--health-probe-bind-address=0',
+      '--log-level=0',
+    ],
     {
       env: {
         PATH: process.env['PATH'],

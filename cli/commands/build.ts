@@ -5,6 +5,7 @@
  * (docs/pko-compatibility.md §1.1, §7), and push it to the tags' registries (`--push`) or to S3 (`--push s3://bucket/key`,
  * the image's single layer: a tar.gz with the files under `package/`).
  */
+import { createSchemaLoader } from '../../functions/adapters/schema-loader.js';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -136,6 +137,7 @@ async function validateForBuild(
     const pkg = loadPackage(raw);
     if (options.lockCheck) await checkLockDigests(io, pkg, options.insecure);
     const result = await validatePackage(pkg, packageEngines(), {
+      schemaLoader: createSchemaLoader(),
       fixtures: await readFixtures(dir),
       ...(options.kubernetesVersion !== undefined
         ? { environment: environmentFor(options.kubernetesVersion) }

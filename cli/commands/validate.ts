@@ -3,6 +3,7 @@
  * `gantry validate <folder>`: every component validated; template test cases rendered against their
  * fixtures (missing fixtures are generated). Prints `Package validated successfully!` (docs/pko-compatibility.md §7).
  */
+import { createSchemaLoader } from '../../functions/adapters/schema-loader.js';
 import { normalize, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readFixtures, writeFixtures } from '../../functions/adapters/package-folder.js';
@@ -71,6 +72,7 @@ export const validateCommand: Command = {
       throw error;
     }
     const result = await validatePackage(pkg, packageEngines(), {
+      schemaLoader: createSchemaLoader(),
       fixtures: pulled ? new Map() : await readFixtures(dir),
       ...(values['kubernetes-version'] !== undefined
         ? { environment: environmentFor(values['kubernetes-version']) }

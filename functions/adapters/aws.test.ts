@@ -122,11 +122,36 @@ describe('AWS calls signed with SigV4', () => {
   it('types refusals by their retry meaning', async () => {
     answer = { status: 400, body: '{"__type":"ResourceNotFoundException"}' };
     await expect(secretString('missing', target)).rejects.toThrow(TerminalError);
-    await expect(secretString('missing', target)).rejects.toThrow(
-      'secretsmanager: HTTP 400: {"__type":"ResourceNotFoundException"}',
-    );
     answer = { status: 503, body: 'busy' };
     await expect(ssmParameter('x', target)).rejects.toThrow(RetryableError);
+  });
+
+  it('names the status, the host and AWS’s error code, never the text of an answer', async () => {
+    const host = new URL(target.endpoint ?? '').host;
+    const secret = 'AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG';
+    answer = {
+      status: 400,
+      body: JSON.stringify({
+        __type: 'com.amazonaws.secretsmanager#ResourceNotFoundException',
+        message: `no secret ${secret}`,
+      }),
+    };
+    await expect(secretString('missing', target)).rejects.toThrow(
+      new TerminalError(`secretsmanager on ${host}: HTTP 400 ResourceNotFoundException`),
+    );
+    answer = { status: 403, body: `<html>${secret}</html>` };
+    await expect(ssmParameter('x', target)).rejects.toThrow(
+      new TerminalError(`ssm on ${host}: HTTP 403 Forbidden`),
+    );
+    answer = { status: 503, body: `{"__type":"${secret}"}` };
+    await expect(invokeAsync('f', {}, target)).rejects.toThrow(
+      new RetryableError(`lambda on ${host}: HTTP 503 Service Unavailable`, 5_000),
+    );
+    // An answer that is not JSON: a fixed reason, not the parser's message (which quotes the text).
+    answer = { status: 200, body: `${secret} is not JSON` };
+    await expect(secretString('x', target)).rejects.toThrow(
+      new TerminalError('the AWS answer has no SecretString'),
+    );
   });
 
   it('mints an EKS token: a presigned STS GetCallerIdentity naming the cluster, valid 60 s', async () => {

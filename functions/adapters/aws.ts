@@ -6,10 +6,11 @@
  * kubeconfig, and an asynchronous invoke of the function itself (handing keys back when time runs out).
  */
 import { createHash, createHmac } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 
 type Digest = ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
 import { SignatureV4 } from '@smithy/signature-v4';
-import { RetryableError, TerminalError } from '../../shared/errors.js';
+import { isErrorCode, RetryableError, TerminalError } from '../../shared/errors.js';
 
 export interface AwsCredentials {
   readonly accessKeyId: string;
@@ -111,19 +112,45 @@ async function send(
     signal: AbortSignal.timeout(5_000),
   });
   const text = await response.text();
-  if (response.status >= 500 || response.status === 429)
-    throw new RetryableError(`${service}: HTTP ${response.status}: ${text.slice(0, 300)}`, 5_000);
-  if (response.status >= 300)
-    throw new TerminalError(`${service}: HTTP ${response.status}: ${text.slice(0, 300)}`);
-  return text;
+  if (response.status < 300) return text;
+  // Only the status, the host and AWS's structured error code: the rest of an answer is never shown.
+  const code = awsErrorCode(response.headers.get('x-amzn-errortype'), text);
+  const message = `${service} on ${base.host}: HTTP ${response.status} ${code !== '' ? code : (STATUS_CODES[response.status] ?? 'error')}`;
+  if (response.status >= 500 || response.status === 429) throw new RetryableError(message, 5_000);
+  throw new TerminalError(message);
 }
 
-function jsonField(text: string, name: string): string {
-  const body: unknown = JSON.parse(text);
-  if (typeof body === 'object' && body !== null && name in body) {
-    const value: unknown = Reflect.get(body, name);
-    if (typeof value === 'string') return value;
+/**
+ * AWS's error code (`ResourceNotFoundException`), from the `x-amzn-errortype` header or the JSON body's `__type`
+ * (`com.amazonaws…#Code` or `Code:http://…` trimmed to the code); '' when there is none that looks like one.
+ */
+function awsErrorCode(header: string | null, text: string): string {
+  let raw = header ?? '';
+  if (raw === '') {
+    const body = parseJson(text);
+    const type: unknown = isObject(body) ? Reflect.get(body, '__type') : undefined;
+    raw = typeof type === 'string' ? type : '';
   }
+  const code = raw.split(':')[0]?.split('#').pop() ?? '';
+  return isErrorCode(code) ? code : '';
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A string field of an AWS answer; a fixed reason when it is missing or the answer is not JSON (never the answer). */
+function jsonField(body: unknown, name: string): string {
+  const value: unknown = isObject(body) ? Reflect.get(body, name) : undefined;
+  if (typeof value === 'string') return value;
   throw new TerminalError(`the AWS answer has no ${name}`);
 }
 
@@ -137,7 +164,7 @@ export async function secretString(secretId: string, target: AwsTarget): Promise
     },
     body: JSON.stringify({ SecretId: secretId }),
   });
-  return jsonField(text, 'SecretString');
+  return jsonField(parseJson(text), 'SecretString');
 }
 
 /** An SSM parameter's (decrypted) value (a kubeconfig). */
@@ -147,10 +174,8 @@ export async function ssmParameter(name: string, target: AwsTarget): Promise<str
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParameter' },
     body: JSON.stringify({ Name: name, WithDecryption: true }),
   });
-  const body: unknown = JSON.parse(text);
-  const parameter: unknown =
-    typeof body === 'object' && body !== null ? Reflect.get(body, 'Parameter') : undefined;
-  return jsonField(JSON.stringify(parameter ?? {}), 'Value');
+  const body = parseJson(text);
+  return jsonField(isObject(body) ? Reflect.get(body, 'Parameter') : undefined, 'Value');
 }
 
 /** Invoke a function asynchronously (InvocationType Event) with a JSON payload. */

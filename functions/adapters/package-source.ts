@@ -8,7 +8,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { refusal, RetryableError, TerminalError, errorMessage } from '../../shared/errors.js';
+import { errorMessage, isErrorCode, refusal, RetryableError, TerminalError } from '../../shared/errors.js';
 import { credentialsFor, type DockerConfig } from '../../shared/oci/auth.js';
 import type { PackageImage } from '../../shared/oci/image.js';
 import type { AddressClass, PlainHttpRule } from '../../shared/oci/network.js';
@@ -93,21 +93,24 @@ function s3Status(error: unknown): number | undefined {
   return typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
 }
 
+const SDK_PLACEHOLDERS = new Set(['Error', 'Unknown', 'UnknownError']);
+
 /**
  * An S3 failure typed by what it means: a refusal (AccessDenied, a bad request) is terminal, a missing object,
- * throttling, a server error or a network error is retried. The message names the S3 error code and says so.
+ * throttling, a server error or a network error is retried. An answer is shown as its S3 error code (`<Code>`)
+ * and HTTP status only: the `<Message>` is the server's free text and never reaches a message.
  */
 function s3Error(action: string, location: string, error: unknown): Error {
-  const name = error instanceof Error ? error.name : '';
-  const prefix = name !== '' && name !== 'Error' && !errorMessage(error).startsWith(name) ? `${name}: ` : '';
   const status = s3Status(error);
-  const message = `${action} ${location}: ${prefix}${errorMessage(error)}`;
-  return status === undefined
-    ? new RetryableError(message, PULL_RETRY_MS, { cause: error })
-    : refusal(status, `${message} (HTTP ${status} ${STATUS_CODES[status] ?? ''})`.replace(' )', ')'), {
-        cause: error,
-        retryAfterMs: PULL_RETRY_MS,
-      });
+  if (status === undefined)
+    return new RetryableError(`${action} ${location}: ${errorMessage(error)}`, PULL_RETRY_MS, {
+      cause: error,
+    });
+  const name = error instanceof Error ? error.name : '';
+  const http = `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trim();
+  // The SDK's words for an answer without a code (a HEAD has no body) are not codes either.
+  const shown = isErrorCode(name) && !SDK_PLACEHOLDERS.has(name) ? `${name} (${http})` : http;
+  return refusal(status, `${action} ${location}: ${shown}`, { cause: error, retryAfterMs: PULL_RETRY_MS });
 }
 
 /** The next chunk of a body; a network failure in the middle of it is the world, not the package: retried. */

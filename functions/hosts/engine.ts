@@ -7,6 +7,7 @@
 import { RawKubeClient, type KubeConnection } from '../adapters/kube/client.js';
 import { EnvironmentProbe } from '../adapters/kube/environment.js';
 import { EngineMetrics } from '../adapters/metrics.js';
+import { PkoMetrics } from '../adapters/pko-metrics.js';
 import { pullSecretConfigs } from '../adapters/oci/credentials.js';
 import { createPackageSource } from '../adapters/package-source.js';
 import { engineEnv, type EngineEnv } from '../config.js';
@@ -44,6 +45,7 @@ export interface Engine {
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const env = options.parsedEnv ?? engineEnv(options.env);
   const metrics = new EngineMetrics();
+  const pkoMetrics = new PkoMetrics(metrics.registry);
   const connection =
     options.connection ?? (await import('../adapters/kube/kubeconfig.js')).loadConnection(options.kubeconfig);
   const client = new RawKubeClient(connection, {
@@ -107,6 +109,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     record: (r) => {
       metrics.step(r.key.kind, r.step, r.outcome, r.durationMs);
       options.record?.(r);
+    },
+    wrote: (object) => {
+      pkoMetrics.observe(object);
+    },
+    packageLoaded: (pkg, seconds) => {
+      pkoMetrics.packageLoaded(pkg.name, pkg.namespace, seconds);
     },
   };
   return {

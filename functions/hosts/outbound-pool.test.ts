@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { heapUsedAfterCollection } from './heap.js';
 import { OutboundPool, PoolBusyError } from './outbound-pool.js';
+import { ADMISSION_POOL } from './triggers.js';
 
 /** A task that never answers by itself: it ends when its signal aborts. */
 function hang(signal: AbortSignal): Promise<string> {
@@ -68,5 +70,21 @@ describe('outbound pool', () => {
     );
     await Promise.all(held);
     expect(await pool.run('b', () => Promise.resolve(1))).toBe(1);
+  });
+
+  it('finished and refused work leaves nothing behind (no deadline timer outlives its task)', async () => {
+    // The admission pool's shape (8 in flight, 2 per registry), with a deadline no task reaches.
+    const pool = new OutboundPool({ ...ADMISSION_POOL, deadlineMs: 60_000 });
+    await pool.run('warm.example', () => Promise.resolve(0));
+    const before = heapUsedAfterCollection();
+    for (let i = 0; i < 200; i++)
+      await Promise.all(
+        Array.from({ length: 100 }, async (_, j) =>
+          pool.run(`host-${j % 20}.example`, () => Promise.resolve(j)).catch((e: unknown) => e),
+        ),
+      );
+    const perTask = (heapUsedAfterCollection() - before) / 20_000;
+    // AbortSignal.timeout per task (its timer, kept for the whole 60 s, even when refused) took 1,100 bytes each.
+    expect(perTask).toBeLessThan(30);
   });
 });

@@ -36,37 +36,56 @@ export class OutboundPool {
     return this.inFlight.get(host) ?? 0;
   }
 
-  /** Run `task` for `host` when a slot is free; its signal aborts at the deadline. Throws PoolBusyError when full. */
+  /**
+   * Run `task` for `host` when a slot is free; its signal aborts at the deadline. Throws PoolBusyError when full.
+   * The deadline's timer exists only while the task waits or runs: work refused at once arms none, and a task
+   * that ends clears its own (a flood of lookups leaves no timers behind).
+   */
   public async run<T>(host: string, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const signal = AbortSignal.timeout(this.options.deadlineMs);
-    if (!this.canStart(host)) {
-      if (this.queued >= this.options.maxWaiting)
-        throw new PoolBusyError(`${this.queued} outbound requests are waiting already`);
-      const forHost = this.waiting.get(host)?.length ?? 0;
-      if (forHost >= this.options.maxWaitingPerHost)
-        throw new PoolBusyError(`${forHost} outbound requests to ${host} are waiting already`);
-      await new Promise<void>((resolve, reject) => {
-        const entry: Waiting = {
-          start: () => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          },
-        };
-        // Past its deadline while waiting: it leaves the line without taking a slot.
-        const onAbort = (): void => {
-          this.dequeue(host, entry);
-          reject(signal.reason instanceof Error ? signal.reason : new Error('deadline passed'));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.enqueue(host, entry);
-      });
-    } else this.take(host);
+    if (!this.canStart(host)) this.checkRoom(host);
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    }, this.options.deadlineMs);
     try {
-      signal.throwIfAborted();
-      return await task(signal);
+      if (this.canStart(host)) this.take(host);
+      else await this.wait(host, controller.signal);
+      try {
+        controller.signal.throwIfAborted();
+        return await task(controller.signal);
+      } finally {
+        this.release(host);
+      }
     } finally {
-      this.release(host);
+      clearTimeout(timer);
     }
+  }
+
+  private checkRoom(host: string): void {
+    if (this.queued >= this.options.maxWaiting)
+      throw new PoolBusyError(`${this.queued} outbound requests are waiting already`);
+    const forHost = this.waiting.get(host)?.length ?? 0;
+    if (forHost >= this.options.maxWaitingPerHost)
+      throw new PoolBusyError(`${forHost} outbound requests to ${host} are waiting already`);
+  }
+
+  /** Wait in `host`'s line until a slot is taken for it, or leave the line when `signal` aborts. */
+  private async wait(host: string, signal: AbortSignal): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const entry: Waiting = {
+        start: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      // Past its deadline while waiting: it leaves the line without taking a slot.
+      const onAbort = (): void => {
+        this.dequeue(host, entry);
+        reject(signal.reason instanceof Error ? signal.reason : new Error('deadline passed'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.enqueue(host, entry);
+    });
   }
 
   private canStart(host: string): boolean {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { heapUsedAfterCollection } from './heap.js';
 import { WorkQueue } from './queue.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -101,6 +102,42 @@ describe('work queue under floods', () => {
     q.add('a', 500); // later: ignored
     await new Promise((r) => setTimeout(r, 150));
     expect(runs).toEqual(['c', 'a', 'b']);
+    await q.stop();
+  });
+
+  it('runs 300 keys with random due times in due order (the heap keeps its order through pops and pushes)', async () => {
+    let dueOf = new Map<string, number>();
+    const runs: number[] = [];
+    const q = new WorkQueue({
+      concurrency: 1,
+      ratePerSecond: 100_000,
+      run: (key) => {
+        runs.push(dueOf.get(key) ?? -1);
+        return Promise.resolve(undefined);
+      },
+    });
+    for (let i = 0; i < 300; i++) q.add(`k${i}`, 5 + ((i * 7919) % 97));
+    // The queue's own due times (taken before anything can run: adding is synchronous).
+    dueOf = new Map(q.snapshot().due);
+    expect(dueOf.size).toBe(300);
+    for (let waited = 0; runs.length < 300 && waited < 5_000; waited += 20)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(runs).toHaveLength(300);
+    expect(runs).toEqual([...runs].sort((a, b) => a - b));
+    await q.stop();
+  });
+
+  it('a waiting key costs at most 80 bytes of heap besides its string (no object per entry)', async () => {
+    const q = new WorkQueue({ concurrency: 1, ratePerSecond: 1, run: idle });
+    const keys = Array.from(
+      { length: 50_000 },
+      (_, i) => `["package-operator.run/v1alpha1","ObjectSet","ns","k-${i}"]`,
+    );
+    const before = heapUsedAfterCollection();
+    for (const key of keys) q.add(key, 60_000);
+    const perKey = (heapUsedAfterCollection() - before) / keys.length;
+    expect(q.depth).toBe(50_000);
+    expect(perKey).toBeLessThan(80); // a [time, key] pair and a boxed time per key took 125 bytes
     await q.stop();
   });
 

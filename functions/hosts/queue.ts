@@ -25,68 +25,89 @@ export interface QueueOptions {
   readonly onRefused?: (key: string) => void;
 }
 
-/** A binary min-heap of [due time, key]. */
+/**
+ * A binary min-heap of due times and keys, kept in two parallel arrays (a Float64Array of times, an array of
+ * keys): an entry costs 8 bytes and a slot, no object of its own, which is what a flood of forged keys fills.
+ */
 class DueHeap {
-  private items: [number, string][] = [];
+  private times = new Float64Array(64);
+  private keys: string[] = [];
 
   public get size(): number {
-    return this.items.length;
+    return this.keys.length;
   }
 
-  public peek(): [number, string] | undefined {
-    return this.items[0];
+  /** The earliest due time (undefined: empty). */
+  public peekAt(): number | undefined {
+    return this.keys.length === 0 ? undefined : this.times[0];
+  }
+
+  /** The key of the earliest due time ('' when empty). */
+  public peekKey(): string {
+    return this.keys[0] ?? '';
   }
 
   public push(at: number, key: string): void {
-    const items = this.items;
-    items.push([at, key]);
-    let i = items.length - 1;
+    let i = this.keys.length;
+    if (i === this.times.length) {
+      const grown = new Float64Array(this.times.length * 2);
+      grown.set(this.times);
+      this.times = grown;
+    }
+    this.keys.push(key);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = items[parent];
-      const c = items[i];
-      if (p === undefined || c === undefined || p[0] <= c[0]) break;
-      items[parent] = c;
-      items[i] = p;
+      const p = this.times[parent] ?? 0;
+      if (p <= at) break;
+      this.times[i] = p;
+      this.keys[i] = this.keys[parent] ?? '';
       i = parent;
     }
+    this.times[i] = at;
+    this.keys[i] = key;
   }
 
-  public pop(): [number, string] | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (top === undefined || last === undefined || items.length === 0) return top;
-    items[0] = last;
+  /** Remove the earliest entry. */
+  public pop(): void {
+    const last = this.keys.length - 1;
+    if (last < 0) return;
+    const at = this.times[last] ?? 0;
+    const key = this.keys.pop() ?? '';
+    if (last === 0) return;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
-      let m = i;
-      if ((items[l]?.[0] ?? Infinity) < (items[m]?.[0] ?? Infinity)) m = l;
-      if ((items[r]?.[0] ?? Infinity) < (items[m]?.[0] ?? Infinity)) m = r;
-      if (m === i) return top;
-      const a = items[i];
-      const b = items[m];
-      if (a === undefined || b === undefined) return top;
-      items[i] = b;
-      items[m] = a;
+      let m = l;
+      if (l >= last) break;
+      if (r < last && (this.times[r] ?? 0) < (this.times[l] ?? 0)) m = r;
+      if ((this.times[m] ?? 0) >= at) break;
+      this.times[i] = this.times[m] ?? 0;
+      this.keys[i] = this.keys[m] ?? '';
       i = m;
     }
+    this.times[i] = at;
+    this.keys[i] = key;
   }
 
   /** Rebuild from the live entries only. */
   public rebuild(live: ReadonlyMap<string, number>): void {
-    this.items = [];
+    this.clear();
     for (const [key, at] of live) this.push(at, key);
   }
 
   public clear(): void {
-    this.items = [];
+    this.times = new Float64Array(64);
+    this.keys = [];
   }
 }
 
 export class WorkQueue {
+  /**
+   * Due times are kept in ms since this queue was made: small integers (V8 stores them in the map's slot, where
+   * an epoch time would take a heap number of its own per key).
+   */
+  private readonly epoch = Date.now();
   private readonly due = new Map<string, number>();
   private readonly heap = new DueHeap();
   private readonly running = new Set<string>();
@@ -109,7 +130,12 @@ export class WorkQueue {
 
   /** Keys running now, and keys waiting with their due times (ms since the epoch). */
   public snapshot(): { running: number; due: [string, number][] } {
-    return { running: this.running.size, due: [...this.due] };
+    return { running: this.running.size, due: [...this.due].map(([key, at]) => [key, at + this.epoch]) };
+  }
+
+  /** Now, in the queue's own time (ms since it was made). */
+  private now(): number {
+    return Date.now() - this.epoch;
   }
 
   /** Whether a new key would be refused now (hosts answer event senders 429 then). */
@@ -131,7 +157,7 @@ export class WorkQueue {
   }
 
   private schedule(key: string, delayMs: number): boolean {
-    const at = Date.now() + Math.max(0, delayMs);
+    const at = this.now() + Math.max(0, delayMs);
     const current = this.due.get(key);
     if (current === undefined && this.full) {
       this.options.onRefused?.(key);
@@ -166,7 +192,7 @@ export class WorkQueue {
       this.notifyIdle();
       return;
     }
-    const now = Date.now();
+    const now = this.now();
     this.refill();
     const next = this.startDue(now);
     if (Number.isFinite(next)) {
@@ -184,12 +210,12 @@ export class WorkQueue {
 
   /** Start the keys due by `now` while slots and tokens last; returns when to look again (Infinity: never). */
   private startDue(now: number): number {
-    const busy: [number, string][] = []; // due, but running already: back in the heap afterwards
+    const busy: string[] = []; // due, but running already: back in the heap afterwards
     let next = Number.POSITIVE_INFINITY;
     while (this.running.size < this.options.concurrency) {
-      const top = this.heap.peek();
-      if (top === undefined) break;
-      const [at, key] = top;
+      const at = this.heap.peekAt();
+      if (at === undefined) break;
+      const key = this.heap.peekKey();
       if (this.due.get(key) !== at) {
         this.heap.pop(); // rescheduled earlier, or started: a stale entry
         continue;
@@ -199,7 +225,8 @@ export class WorkQueue {
         break;
       }
       if (this.running.has(key)) {
-        busy.push(this.heap.pop() ?? top);
+        this.heap.pop();
+        busy.push(key);
         continue;
       }
       if (this.tokens < 1) {
@@ -211,7 +238,7 @@ export class WorkQueue {
       this.due.delete(key);
       this.start(key);
     }
-    for (const [at, key] of busy) this.heap.push(at, key);
+    for (const key of busy) this.heap.push(this.due.get(key) ?? now, key);
     return next;
   }
 

@@ -85,7 +85,7 @@ const MIN_TICK_INTERVAL_MS = 1_000;
  * Admission's requests to registries (tag reads and pulls, each capped in size by the package source): at most
  * 8 in flight, 2 per registry, 64 waiting and 8 for one registry, each aborted after 30 s.
  */
-const ADMISSION_POOL = {
+export const ADMISSION_POOL = {
   concurrency: 8,
   perHost: 2,
   maxWaiting: 64,

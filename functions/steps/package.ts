@@ -328,8 +328,18 @@ async function unpackAndRender(
     return { od: odRaw, status: {}, step: 'status' };
   }
   let pulled: PulledPackage;
+  const started = performance.now();
   try {
     pulled = await deps.images.pull(pkg.spec.image);
+    deps.packageLoaded?.(
+      {
+        apiVersion: API_VERSION,
+        kind: pkg.kind,
+        namespace: pkg.metadata.namespace ?? '',
+        name: pkg.metadata.name,
+      },
+      Math.round(performance.now() - started) / 1000,
+    );
   } catch (error) {
     conds.set('Unpacked', 'False', 'ImagePullBackOff', errorMessage(error));
     const attempt = pkg.status.progress?.step === 'unpack' ? (pkg.status.progress.attempt ?? 0) : 0;

@@ -44,6 +44,8 @@ export interface StepDeps {
   readonly phaseClasses?: readonly string[];
   /** Called with every object the step wrote, so a watching host can tell its own writes from drift. */
   readonly wrote?: (object: KubeObject) => void;
+  /** A package was pulled and parsed for a (Cluster)Package in this many seconds (PKO's load-duration metric). */
+  readonly packageLoaded?: (pkg: ObjectRef, seconds: number) => void;
   /**
    * Called between a phase's read that found an object missing and its create: a seam for tests that create the
    * object in that moment (the race a create must win or lose cleanly). Hosts leave it unset.

@@ -49,6 +49,8 @@ export type ParsedManifest =
   | { readonly kind: 'manifest'; readonly manifest: ImageManifest }
   | { readonly kind: 'index'; readonly manifests: readonly Descriptor[] };
 
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
+
 /** Parse a manifest document; `contentType` is the registry's Content-Type header. */
 export function parseManifest(
   json: unknown,
@@ -73,7 +75,9 @@ export function parseManifest(
     media !== MANIFEST_MEDIA_TYPES.dockerManifest &&
     media !== ''
   ) {
-    return { ok: false, error: `unsupported manifest media type "${media}"` };
+    // A registry's own text is not echoed: the media type is shown only when it is one (RFC 6838's form).
+    const shown = MEDIA_TYPE.test(media) ? `"${media}"` : '(not a media type)';
+    return { ok: false, error: `unsupported manifest media type ${shown}` };
   }
   const parsed = imageManifest.safeParse(json);
   return parsed.success

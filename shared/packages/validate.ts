@@ -14,6 +14,7 @@ import { renderPackage, type Environment, type PackageEngines, type RenderInput 
 import type { LoadedPackage, PackageComponent } from './structure.js';
 import { formatViolation, ViolationError } from './violation.js';
 import { aggregate } from '../schema/index.js';
+import { Kubeconform, type SchemaLoader } from './kubeconform.js';
 import { isYamlPath } from './yaml.js';
 
 function basename(path: string): string {
@@ -37,6 +38,8 @@ export interface ValidateOptions {
   readonly environment?: Environment;
   /** The package folder as the user named it; PKO names a fixture missing from it by its full path. */
   readonly folder?: string;
+  /** Where `test.kubeconform` finds its schemas; without it, kubeconform is not run. */
+  readonly schemaLoader?: SchemaLoader;
 }
 
 function prefixOf(component: PackageComponent): string {
@@ -148,6 +151,8 @@ async function runCase(
     const rendered = await renderPackage(caseInput(component, testCase, options), engines);
     const dir = `${prefixOf(component)}.test-fixtures/${caseName}`;
     const actual = new Map([...rendered.fixtureFiles].filter(([p, t]) => isYamlPath(p) && t.trim() !== ''));
+    const rejected = await kubeconformFiles(component, options, actual);
+    if (rejected.length > 0) return rejected.join('\n');
     const expected = options.fixtures.get(dir);
     if (expected === undefined) {
       for (const [file, text] of actual) write.set(`${dir}/${file}`, text);
@@ -250,7 +255,29 @@ async function templateTests(
     const error = await runCase(component, testCase, engines, options, write);
     if (error !== undefined) return error;
   }
-  return undefined;
+  const statics = new Map(
+    [...component.files].filter(([p]) => isYamlPath(p)).map(([p, b]) => [p, new TextDecoder().decode(b)]),
+  );
+  const rejected = await kubeconformFiles(component, options, statics);
+  return rejected.length > 0 ? rejected.join('\n') : undefined;
+}
+
+/** `test.kubeconform` over files (path → text), when the manifest asks for it and a schema loader is given. */
+async function kubeconformFiles(
+  component: PackageComponent,
+  options: ValidateOptions,
+  files: ReadonlyMap<string, string>,
+): Promise<string[]> {
+  const kc =
+    options.schemaLoader === undefined
+      ? undefined
+      : Kubeconform.forManifest(component.manifest, options.schemaLoader);
+  if (kc === undefined) return [];
+  for (const [path, text] of files) {
+    const rejected = await kc.validateFile(path, text);
+    if (rejected.length > 0) return rejected;
+  }
+  return [];
 }
 
 /**

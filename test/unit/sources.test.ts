@@ -218,6 +218,11 @@ describe('manifests', () => {
       ok: false,
       error: 'unsupported manifest media type "application/vnd.docker.distribution.manifest.v1+prettyjws"',
     });
+    // A registry's free text in place of a media type is not echoed.
+    expect(parseManifest({ mediaType: 'see http://10.0.0.1/admin token=s3cret', layers: [] }, '')).toEqual({
+      ok: false,
+      error: 'unsupported manifest media type (not a media type)',
+    });
   });
 
   it('chooses linux/amd64, or the only entry', () => {

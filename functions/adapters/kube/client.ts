@@ -80,8 +80,10 @@ function statusOf(text: string): { message?: string; reason?: string } {
 /** Turn a failed response into the typed error the steps act on. */
 export function errorFor(method: string, path: string, response: RawResponse): Error {
   const status = statusOf(response.text);
+  // The API server's own Status message; any other answer (a proxy's page, an aggregated API server's text) is
+  // named by its status only, never echoed.
   const message =
-    status.message ?? `${method} ${path}: HTTP ${response.status}: ${response.text.slice(0, 300)}`;
+    status.message ?? `${method} ${path}: HTTP ${response.status} (the answer is not a Kubernetes Status)`;
   if (response.status === 429 || response.status >= 500)
     return new KubeUnavailableError(message, retryAfterMs(response.headers), {
       serverAsked: response.headers['retry-after'] !== undefined,

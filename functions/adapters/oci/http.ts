@@ -1,16 +1,20 @@
 /**
  * @module adapters/oci/http
- * The one place package sources touch the network: fetch with a deadline for the response headers, an idle
+ * The one place package sources touch the network: a request with a deadline for the response headers, an idle
  * timeout while the body streams and an overall deadline for the whole body (a server dripping a byte a
  * second is cut off too), redirects followed by hand (at most `maxRedirects`, never to plain http unless
  * that host is marked insecure), the Authorization header sent only to the host it was issued for on every
  * hop, bodies read with a byte cap, and no hop (a redirect, a token realm) to a loopback, link-local or private
- * address unless the registry itself is in that class or the operator allows it (names are resolved and every
- * address they resolve to is checked; the connection itself resolves again, so a name that changes its
- * answer between the two lookups is not caught). Failures are RetryableErrors whose message names the method, the URL and
- * the limit that was hit.
+ * address unless the registry itself is in that class or the operator allows it. A host name is resolved once
+ * per hop: every address it resolves to is checked, and the connection goes to those addresses (by IP, with the
+ * name as Host and as TLS server name), never resolved again, so a name that changes its answer between the check
+ * and the connection (DNS rebinding) cannot lead it elsewhere. Failures are RetryableErrors whose message names
+ * the method, the URL and the limit that was hit.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import { RetryableError, errorMessage } from '../../../shared/errors.js';
 import { limitText, type SourceLimits } from '../../../shared/oci/limits.js';
 import {
@@ -33,7 +37,10 @@ export interface HttpClientOptions {
   readonly userAgent?: string;
   /** Address classes reachable on behalf of any registry (`GANTRY_REGISTRY_NETWORKS`); public always is. */
   readonly allowedNetworks?: ReadonlySet<AddressClass>;
-  /** Resolve a host name to its addresses (default: the system resolver, every address). */
+  /**
+   * Resolve a host name to its addresses (default: the system resolver, every address), once per hop: the
+   * connection goes to the addresses this answered, in order, and nothing resolves the name again.
+   */
   readonly lookup?: (hostname: string) => Promise<readonly string[]>;
 }
 
@@ -86,26 +93,79 @@ async function systemLookup(hostname: string): Promise<readonly string[]> {
   return (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 }
 
+/** Connection failures after which the next address of the name is tried (nothing was sent yet). */
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'EAFNOSUPPORT',
+]);
+
+/** How often a request is sent again after a kept-alive connection turned out closed (Node's reusedSocket). */
+const MAX_STALE_RETRIES = 2;
+
+class StaleConnectionError extends Error {
+  public override readonly name = 'StaleConnectionError';
+
+  public constructor(cause: Error) {
+    super(cause.message, { cause });
+  }
+}
+
+function errorCode(error: unknown): string {
+  const code: unknown = typeof error === 'object' && error !== null && 'code' in error ? error.code : '';
+  return typeof code === 'string' ? code : '';
+}
+
+/** A host's name without IPv6 brackets. */
+function bareHostname(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, '$1');
+}
+
+/** The response headers as fetch's Headers (a header fetch would refuse is left out). */
+function headersOf(response: IncomingMessage): Headers {
+  const headers = new Headers();
+  const raw = response.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    try {
+      headers.append(raw[i] ?? '', raw[i + 1] ?? '');
+    } catch {
+      // an invalid name or value: not used
+    }
+  }
+  return headers;
+}
+
 export class HttpClient {
   public constructor(private readonly options: HttpClientOptions) {}
 
-  /** The address classes of a host (`host[:port]`): its literal, or every address its name resolves to. */
-  private async classesOf(host: string, method: string): Promise<Map<AddressClass, string>> {
-    const hostname = new URL(`http://${host}`).hostname;
-    const literal = addressClass(hostname);
-    if (literal !== undefined) return new Map([[literal, hostname.replace(/^\[(.*)\]$/, '$1')]]);
+  /** The addresses of a URL's host: its literal, or every address its name resolves to (once). */
+  private async addressesOf(url: URL, method: string): Promise<readonly string[]> {
+    const hostname = bareHostname(url);
+    if (isIP(hostname) !== 0) return [hostname];
     let addresses: readonly string[];
     try {
       addresses = await (this.options.lookup ?? systemLookup)(hostname);
     } catch (error) {
       throw new RetryableError(
-        `${method} ${host}: cannot resolve ${hostname}: ${errorMessage(error)}`,
+        `${method} ${url.host}: cannot resolve ${hostname}: ${errorMessage(error)}`,
         PULL_RETRY_MS,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
+    // Only addresses: a name among them would be resolved again by the connection, unchecked.
+    addresses = addresses.filter((a) => isIP(a) !== 0);
+    if (addresses.length === 0)
+      throw new RetryableError(
+        `${method} ${url.host}: cannot resolve ${hostname}: no address`,
+        PULL_RETRY_MS,
+      );
+    return addresses;
+  }
+
+  /** The class of each address (one address named per class, for the message). */
+  private static classesOf(addresses: readonly string[]): Map<AddressClass, string> {
     const out = new Map<AddressClass, string>();
     for (const address of addresses) out.set(addressClass(address) ?? 'public', address);
     return out;
@@ -115,11 +175,17 @@ export class HttpClient {
    * Refuse a hop to a non-public address the origin is not in and the operator did not allow. The origin itself
    * needs no check, and its classes are looked up only when the hop is to some non-public address.
    */
-  private async checkAddress(url: URL, method: string, originHost: string): Promise<void> {
+  private async checkAddress(
+    url: URL,
+    addresses: readonly string[],
+    method: string,
+    originHost: string,
+  ): Promise<void> {
     if (url.host === originHost) return;
-    const target = await this.classesOf(url.host, method);
+    const target = HttpClient.classesOf(addresses);
     if ([...target.keys()].every((cls) => cls === 'public')) return;
-    const origin = new Set((await this.classesOf(originHost, method)).keys());
+    const originUrl = new URL(`http://${originHost}`);
+    const origin = new Set(HttpClient.classesOf(await this.addressesOf(originUrl, method)).keys());
     const allowed = this.options.allowedNetworks ?? new Set<AddressClass>();
     for (const [cls, address] of target)
       if (!reachable(cls, origin, allowed))
@@ -155,12 +221,15 @@ export class HttpClient {
     const authorizationHost = request.authorizationHost ?? url.host;
     const originHost = request.originHost ?? url.host;
     for (let hop = 0; ; hop++) {
-      await this.checkAddress(url, method, originHost);
+      const addresses = await this.addressesOf(url, method);
+      await this.checkAddress(url, addresses, method, originHost);
       this.checkScheme(url, method);
-      const response = await this.once(method, url, request, url.host === authorizationHost);
-      const location = response.headers.get('location');
-      if (!REDIRECTS.has(response.status) || location === null) return this.wrap(method, url, response);
-      await response.body?.cancel().catch(() => undefined);
+      const response = await this.once(method, url, addresses, request, url.host === authorizationHost);
+      const headers = headersOf(response);
+      const location = headers.get('location');
+      const status = response.statusCode ?? 0;
+      if (!REDIRECTS.has(status) || location === null) return this.wrap(method, url, response, headers);
+      response.destroy();
       if (hop >= limits.maxRedirects)
         throw new RetryableError(
           `${method} ${shownUrl(request.url)}: more than ${limits.maxRedirects} redirects (${limitText('maxRedirects', limits)})`,
@@ -177,7 +246,14 @@ export class HttpClient {
     }
   }
 
-  private async once(method: string, url: URL, request: HttpRequest, sendAuth: boolean): Promise<Response> {
+  /** One hop: connect to the checked addresses in order (the next one only when a connection is refused). */
+  private async once(
+    method: string,
+    url: URL,
+    addresses: readonly string[],
+    request: HttpRequest,
+    sendAuth: boolean,
+  ): Promise<IncomingMessage> {
     const { limits } = this.options;
     const controller = new AbortController();
     const onAbort = (): void => {
@@ -196,24 +272,27 @@ export class HttpClient {
     const headers: Record<string, string> = {
       'user-agent': this.options.userAgent ?? 'gantry',
       ...request.headers,
+      host: url.host,
     };
     if (sendAuth && request.authorization !== undefined) headers['authorization'] = request.authorization;
+    if (request.body !== undefined) headers['content-length'] = String(request.body.length);
     try {
-      const init: RequestInit = { method, headers, redirect: 'manual', signal: controller.signal };
-      if (request.body !== undefined) init.body = request.body;
-      return await fetch(url, init);
+      return await this.connectAny(method, url, addresses, {
+        headers,
+        body: request.body,
+        signal: controller.signal,
+      });
     } catch (error) {
       const reason: unknown = controller.signal.reason;
       if (reason instanceof RetryableError) throw reason;
       if (request.signal?.aborted === true) throw error;
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      if (url.protocol === 'https:' && cause.includes('wrong version number'))
+      if (url.protocol === 'https:' && errorMessage(error).includes('wrong version number'))
         throw new RetryableError(
           `${method} ${shownUrl(url)}: the server does not speak TLS; if it is a plain-http registry, mark it insecure (--insecure)`,
           PULL_RETRY_MS,
           { cause: error },
         );
-      throw new RetryableError(`${method} ${shownUrl(url)}: ${errorMessage(error)}${cause}`, PULL_RETRY_MS, {
+      throw new RetryableError(`${method} ${shownUrl(url)}: ${errorMessage(error)}`, PULL_RETRY_MS, {
         cause: error,
       });
     } finally {
@@ -222,14 +301,65 @@ export class HttpClient {
     }
   }
 
-  private wrap(method: string, url: URL, response: Response): HttpResponse {
+  /**
+   * Send to the addresses in order: the next one when a connection is refused, the same one again (twice at most)
+   * when a kept-alive connection turns out closed.
+   */
+  private async connectAny(
+    method: string,
+    url: URL,
+    addresses: readonly string[],
+    send: { headers: Record<string, string>; body: Uint8Array | undefined; signal: AbortSignal },
+  ): Promise<IncomingMessage> {
+    let stale = 0;
+    for (let i = 0; ; i++) {
+      try {
+        return await this.connect(method, url, addresses[i] ?? '', send);
+      } catch (error) {
+        if (send.signal.aborted) throw error;
+        if (error instanceof StaleConnectionError && stale++ < MAX_STALE_RETRIES) i -= 1;
+        else if (i + 1 >= addresses.length || !CONNECT_ERRORS.has(errorCode(error))) throw error;
+      }
+    }
+  }
+
+  /** Send to `address` (an IP), with the URL's host as Host and, over TLS, as the server name checked. */
+  private async connect(
+    method: string,
+    url: URL,
+    address: string,
+    send: { headers: Record<string, string>; body: Uint8Array | undefined; signal: AbortSignal },
+  ): Promise<IncomingMessage> {
+    const https = url.protocol === 'https:';
+    const hostname = bareHostname(url);
+    const options: RequestOptions & { servername?: string } = {
+      method,
+      host: address,
+      port: url.port !== '' ? Number(url.port) : https ? 443 : 80,
+      path: `${url.pathname}${url.search}`,
+      headers: send.headers,
+      signal: send.signal,
+      // A name is the TLS server name (SNI, and what the certificate must be for); an IP literal is checked as is.
+      ...(https && isIP(hostname) === 0 ? { servername: hostname } : {}),
+    };
+    return new Promise((resolve, reject) => {
+      const req = (https ? httpsRequest : httpRequest)(options, resolve);
+      req.on('error', (error) => {
+        // A kept-alive connection the server closed as it was reused: nothing was answered, send again.
+        reject(
+          req.reusedSocket && errorCode(error) === 'ECONNRESET' ? new StaleConnectionError(error) : error,
+        );
+      });
+      req.end(send.body);
+    });
+  }
+
+  private wrap(method: string, url: URL, response: IncomingMessage, headers: Headers): HttpResponse {
     const { limits } = this.options;
     const href = url.href;
     const shown = shownUrl(url);
     async function* chunks(maxBytes: number, limitName: keyof SourceLimits): AsyncIterable<Uint8Array> {
-      const body = response.body;
-      if (body === null) return;
-      const reader = body.getReader();
+      const reader: AsyncIterator<unknown> = response[Symbol.asyncIterator]();
       let total = 0;
       const deadline = Date.now() + limits.downloadTimeoutMs;
       try {
@@ -256,9 +386,9 @@ export class HttpClient {
               Math.max(0, Math.min(left, limits.idleTimeoutMs)),
             );
           });
-          let next: Awaited<ReturnType<typeof reader.read>>;
+          let next: IteratorResult<unknown>;
           try {
-            next = await Promise.race([reader.read(), idle]);
+            next = await Promise.race([reader.next(), idle]);
           } catch (error) {
             if (error instanceof RetryableError) throw error;
             throw new RetryableError(
@@ -271,7 +401,7 @@ export class HttpClient {
           } finally {
             clearTimeout(timer);
           }
-          if (next.done) return;
+          if (next.done === true) return;
           const value: unknown = next.value;
           if (!(value instanceof Uint8Array)) continue;
           total += value.length;
@@ -283,12 +413,13 @@ export class HttpClient {
           yield value;
         }
       } finally {
-        await reader.cancel().catch(() => undefined);
+        // Read to the end: the connection is kept for the next request; cut short: it is closed.
+        response.destroy();
       }
     }
     return {
-      status: response.status,
-      headers: response.headers,
+      status: response.statusCode ?? 0,
+      headers,
       url: href,
       chunks,
       async bytes(maxBytes, limitName) {
@@ -296,8 +427,9 @@ export class HttpClient {
         for await (const c of chunks(maxBytes, limitName)) parts.push(c);
         return new Uint8Array(Buffer.concat(parts));
       },
-      async discard() {
-        await response.body?.cancel().catch(() => undefined);
+      discard() {
+        response.destroy();
+        return Promise.resolve();
       },
     };
   }

@@ -1,10 +1,12 @@
 /**
  * A hostile registry, for real: small HTTP servers on 127.0.0.1 play the registry, its token realm and the hosts
- * a redirect names. Nothing here leaves loopback: the refused addresses are refused before any connection.
+ * a redirect names. Nothing here leaves loopback: the refused addresses are refused before any connection, and
+ * the DNS-rebinding cases connect to a documentation address (203.0.113.9) that nothing answers.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Credentials } from '../../../shared/oci/auth.js';
+import { RetryableError } from '../../../shared/errors.js';
 import { DEFAULT_SOURCE_LIMITS } from '../../../shared/oci/limits.js';
 import type { AddressClass, PlainHttpRule } from '../../../shared/oci/network.js';
 import { HttpClient } from './http.js';
@@ -13,16 +15,17 @@ import { RegistryClient } from './registry.js';
 interface Seen {
   readonly url: string;
   readonly authorization: string | undefined;
+  readonly host: string | undefined;
 }
 
 const servers: Server[] = [];
 
 async function serve(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<{ host: string; seen: Seen[] }> {
+): Promise<{ host: string; port: number; seen: Seen[] }> {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
-    seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
+    seen.push({ url: req.url ?? '', authorization: req.headers.authorization, host: req.headers.host });
     req.resume();
     handler(req, res);
   });
@@ -30,7 +33,7 @@ async function serve(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return { host: `127.0.0.1:${port}`, seen };
+  return { host: `127.0.0.1:${port}`, port, seen };
 }
 
 afterEach(async () => {
@@ -288,5 +291,124 @@ describe('the token cache', () => {
     const c = client({ tokenCacheChars: 3 * 12_007 + 100 });
     for (let i = 0; i < 12; i++) await c.resolve(ref(registry.host, `attacker/big-${i}`));
     expect(c.cachedAuthorizations).toBe(3);
+  });
+  it('by default holds 1 Mi characters of tokens: 17 of a hostile realm’s 60,000-character tokens', async () => {
+    const big = 'x'.repeat(60_000);
+    const realm = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: big }));
+    });
+    // The registry refuses every token (a Node server refuses a 60 KB header anyway): each is cached first.
+    const registry = await serve(bearer(`http://${realm.host}/token`));
+    const c = client();
+    for (let i = 0; i < 30; i++)
+      await c.resolve(ref(registry.host, `attacker/huge-${i}`)).catch(() => undefined);
+    expect(realm.seen).toHaveLength(30);
+    expect(c.cachedAuthorizations).toBe(17);
+  });
+});
+
+/** A resolver that answers `first` on its first call for `name` and `then` on every later one. */
+function rebinding(
+  name: string,
+  first: readonly string[],
+  then: readonly string[],
+): { lookup: (hostname: string) => Promise<readonly string[]>; calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    lookup: (hostname) => {
+      calls.push(hostname);
+      if (hostname === 'registry.test') return Promise.resolve(['198.51.100.7']);
+      if (hostname !== name) return Promise.reject(new Error(`unknown host ${hostname}`));
+      return Promise.resolve(calls.filter((c) => c === name).length === 1 ? first : then);
+    },
+  };
+}
+
+function httpClient(
+  lookup: (hostname: string) => Promise<readonly string[]>,
+  requestTimeoutMs = 1_000,
+): HttpClient {
+  return new HttpClient({
+    limits: { ...DEFAULT_SOURCE_LIMITS, requestTimeoutMs },
+    insecureHosts: new Set(),
+    plainHttp: new Set(['loopback']),
+    lookup,
+  });
+}
+
+describe('connections go to the checked addresses (DNS rebinding)', () => {
+  // `localhost` is the name: the system resolves it to loopback too, so a connection that resolved the name
+  // again (as fetch did) would reach the servers on 127.0.0.1.
+  it('a realm that resolves public for the check and 127.0.0.1 next never reaches loopback', async () => {
+    const loopback = await serve((_req, res) => {
+      res.writeHead(200).end('{"token":"stolen"}');
+    });
+    const resolver = rebinding('localhost', ['203.0.113.9'], ['127.0.0.1']);
+    const error: unknown = await httpClient(resolver.lookup, 500)
+      .request({ url: `http://localhost:${loopback.port}/token`, originHost: 'registry.test' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryableError);
+    // The one resolution was checked (public) and connected to; the server on loopback saw nothing.
+    expect(resolver.calls).toEqual(['localhost']);
+    expect(loopback.seen).toEqual([]);
+    expect(error instanceof Error ? error.message : '').toMatch(
+      new RegExp(
+        `^GET http://localhost:${loopback.port}/token: (no response within 500 ms|connect \\w+ 203\\.0\\.113\\.9:)`,
+      ),
+    );
+  });
+
+  it('a realm that resolves to loopback for the check is refused before any connection', async () => {
+    const loopback = await serve((_req, res) => {
+      res.writeHead(200).end();
+    });
+    const resolver = rebinding('localhost', ['127.0.0.1'], ['203.0.113.9']);
+    const error: unknown = await httpClient(resolver.lookup)
+      .request({ url: `http://localhost:${loopback.port}/token`, originHost: 'registry.test' })
+      .catch((e: unknown) => e);
+    expect(error).toEqual(
+      new RetryableError(
+        `GET to localhost:${loopback.port} refused: it is a loopback address (127.0.0.1), named on behalf of registry.test, which is not; an operator can allow the class with GANTRY_REGISTRY_NETWORKS=loopback`,
+        10_000,
+      ),
+    );
+    expect(loopback.seen).toEqual([]);
+  });
+
+  it('connects by a resolved address with the name as Host, trying the next address when one refuses', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200).end('ok');
+    });
+    // A name in the answer is dropped (connecting would resolve it, unchecked); nothing listens on ::1 (the
+    // server is on 127.0.0.1 only), so the last address is used.
+    const resolver = rebinding('localhost', ['unchecked.invalid', '::1', '127.0.0.1'], ['203.0.113.9']);
+    const response = await httpClient(resolver.lookup).request({
+      url: `http://localhost:${server.port}/v2/`,
+    });
+    expect(response.status).toBe(200);
+    expect(new TextDecoder().decode(await response.bytes(100, 'maxManifestBytes'))).toBe('ok');
+    expect(resolver.calls).toEqual(['localhost']);
+    expect(server.seen.map((h) => h.host)).toEqual([`localhost:${server.port}`]);
+  });
+
+  it('sends again when a kept-alive connection was closed by the server as it was reused', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      // The second request on a connection: the server drops the connection without an answer.
+      const socket = req.socket as typeof req.socket & { served?: number };
+      socket.served = (socket.served ?? 0) + 1;
+      if (socket.served > 1) socket.destroy();
+      else res.writeHead(200, { 'content-length': '2' }).end('ok');
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/v2/`;
+    const c = httpClient(() => Promise.resolve([]));
+    for (let i = 0; i < 3; i++) {
+      const response = await c.request({ url });
+      expect(new TextDecoder().decode(await response.bytes(100, 'maxManifestBytes'))).toBe('ok');
+    }
   });
 });

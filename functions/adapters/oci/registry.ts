@@ -1,8 +1,8 @@
 /**
  * @module adapters/oci/registry
- * A small OCI distribution client on fetch (docs/architecture.md, "Dependencies"): manifests by tag or digest with the Accept list of
- * OCI and Docker v2 media types, blobs streamed with their sha256 and size verified, monolithic blob upload
- * and manifest push. Auth: the registry's `WWW-Authenticate` challenge decides — Bearer (the token flow,
+ * A small OCI distribution client over HttpClient (node:http/https; docs/architecture.md, "Dependencies"):
+ * manifests by tag or digest with the Accept list of OCI and Docker v2 media types, blobs streamed with their
+ * sha256 and size verified, monolithic blob upload and manifest push. Auth: the registry's `WWW-Authenticate` challenge decides — Bearer (the token flow,
  * anonymous or with credentials, tokens cached per repository scope) or Basic.
  */
 import { createHash } from 'node:crypto';
@@ -41,7 +41,8 @@ export interface RegistryClientOptions {
 /** Registry tokens are short-lived (docker's default is 5 minutes); one is kept at most this long. */
 const TOKEN_TTL_MS = 4 * 60_000;
 const TOKEN_CACHE_MAX = 512;
-const TOKEN_CACHE_CHARS = 4 * 1024 * 1024;
+/** 512 tokens of the usual 2 KiB fit; a hostile realm's 64 KiB tokens are held 16 at a time. */
+const TOKEN_CACHE_CHARS = 1024 * 1024;
 
 export interface FetchedManifest {
   /** sha256 of the exact bytes the registry returned. */
