@@ -9,6 +9,7 @@ import { FakeCluster, unusedPort } from '../functions/hosts/fake-cluster.js';
 import { collectGarbage } from '../functions/hosts/heap.js';
 import { createApp, listen } from '../functions/hosts/http-app.js';
 import { routerDeps, TriggerCore } from '../functions/hosts/triggers.js';
+import { admissionAuth } from '../webhooks/admission-auth.js';
 
 const unused = unusedPort;
 
@@ -19,7 +20,8 @@ const core = new TriggerCore({
   deps: {
     kube,
     clock: { now: () => new Date() },
-    images: createPackageSource({ plainHttpLoopback: true }),
+    images: createPackageSource({ plainHttp: new Set(['loopback']) }),
+    environment: { environment: unused },
     engines: { gotmpl: { render: unused } },
     prefixOverrides: [],
     forceAdoption: false,
@@ -35,6 +37,8 @@ const deps = routerDeps({ metrics }, core, {
   admissionBudgetMs: budgetMs,
   selfUsername: undefined,
   ready: () => true,
+  // The API server's token (the bench presents it): admission fetches only for a caller proven to be the API server.
+  admissionAuth: admissionAuth({ clientCertificate: false, tokens: ['bench-admission-token-0123456789'] }),
 });
 const server = await listen(createApp(deps, metrics), undefined, '127.0.0.1', 0);
 const address = server.address();

@@ -116,7 +116,10 @@ function review(kind: string, name: string, spec: unknown, dryRun: boolean): str
   });
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
+const JSON_HEADERS = {
+  'content-type': 'application/json',
+  authorization: 'Bearer bench-admission-token-0123456789',
+};
 
 /** Run `send` every `everyMs` until `until`, without waiting for answers (open loop). */
 async function openLoop(

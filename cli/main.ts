@@ -66,6 +66,10 @@ export async function main(
     io.stdout(asInvoked(overview(list), program));
     return name === undefined ? 1 : 0;
   }
+  if (name === '--version') {
+    io.stdout((await import('./version.js')).versionText());
+    return 0;
+  }
   const entry = list.find((c) => c.name === name);
   if (entry === undefined) {
     io.stderr(`Error: unknown command "${name}" for "${program}"\nRun '${program} --help' for usage.\n`);

@@ -4,12 +4,36 @@
  */
 import { z } from 'zod';
 import { serviceAccountNameProblem, type ImpersonationPolicy } from '../shared/identity.js';
-import { parseNetworkClasses, type AddressClass } from '../shared/oci/network.js';
+import {
+  parseNetworkClasses,
+  parsePlainHttpRules,
+  PLAIN_HTTP_RULES,
+  type AddressClass,
+  type PlainHttpRule,
+} from '../shared/oci/network.js';
 import { parseOverrideList } from '../shared/oci/reference.js';
+import { REFUSED_ENV, refusal } from '../shared/pko-knobs.js';
 import { eventsAuthSchema, type EventsAuth } from '../shared/triggers/events-auth.js';
+
+const overrideList = z
+  .string()
+  .refine((s) => parseOverrideList(s).ok, 'a comma-separated list of from=to')
+  .optional();
 
 const schema = z.object({
   PKO_FORCE_ADOPTION: z.string().optional(),
+  /** PKO's own namespace (its leader-election lease, its self-bootstrap): accepted, nothing in Gantry uses it. */
+  PKO_NAMESPACE: z.string().optional(),
+  /** PKO's names for POD_NAMESPACE and GANTRY_SERVICE_ACCOUNT (they win when both are set). */
+  PKO_SERVICE_ACCOUNT_NAMESPACE: z.string().optional(),
+  PKO_SERVICE_ACCOUNT_NAME: z.string().optional(),
+  PKO_IMAGE_PREFIX_OVERRIDES: overrideList,
+  PKO_REGISTRY_HOST_OVERRIDES: overrideList,
+  /** PKO's log level: -1 warnings (failed steps) only, 0 and above every step. */
+  LOG_LEVEL: z
+    .string()
+    .regex(/^-?\d+$/, 'must be an integer')
+    .optional(),
   PKO_PACKAGE_HASH_MODIFIER: z
     .string()
     .regex(/^-?\d+$/, 'must be an integer')
@@ -22,14 +46,25 @@ const schema = z.object({
     .string()
     .refine((s) => parseNetworkClasses(s).ok, 'a comma-separated list of loopback, link-local, private')
     .optional(),
+  /** Which of PKO's plain-http rules the engine's pulls follow (default: all, as PKO v1.19.0). */
+  GANTRY_PLAIN_HTTP_REGISTRIES: z
+    .string()
+    .refine((s) => parsePlainHttpRules(s).ok, 'a comma-separated list of loopback, local, private, or none')
+    .optional(),
 });
 
 export interface EngineEnv {
   readonly forceAdoption: boolean;
+  /** PKO_IMAGE_PREFIX_OVERRIDES and PKO_REGISTRY_HOST_OVERRIDES (a host's flags win over them). */
+  readonly prefixOverrides: readonly { from: string; to: string }[];
+  readonly registryHostOverrides: ReadonlyMap<string, string>;
+  readonly logLevel?: number;
   readonly hashModifier?: number;
   readonly podNamespace?: string;
   readonly serviceAccount: string;
   readonly registryNetworks: ReadonlySet<AddressClass>;
+  /** Registries the engine reaches over plain http (PKO's rules, narrowed by `GANTRY_PLAIN_HTTP_REGISTRIES`). */
+  readonly plainHttp: ReadonlySet<PlainHttpRule>;
 }
 
 function networks(text: string): Set<AddressClass> {
@@ -37,22 +72,39 @@ function networks(text: string): Set<AddressClass> {
   return parsed.ok ? parsed.value : new Set();
 }
 
+function overridesOf(text: string | undefined): { from: string; to: string }[] {
+  const parsed = parseOverrideList(text ?? '');
+  return parsed.ok ? parsed.value : [];
+}
+
+function plainHttpRules(text: string | undefined): Set<PlainHttpRule> {
+  const parsed = parsePlainHttpRules(text ?? PLAIN_HTTP_RULES.join(','));
+  return parsed.ok ? parsed.value : new Set();
+}
+
 /** Parse the environment; an invalid value is an error naming the variable. */
 export function engineEnv(env: Readonly<Record<string, string | undefined>> = process.env): EngineEnv {
+  for (const [name, reason] of Object.entries(REFUSED_ENV))
+    if ((env[name] ?? '') !== '') throw new Error(`environment variable ${refusal(name, reason)}`);
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`environment variable ${String(issue?.path[0] ?? '')}: ${issue?.message ?? 'invalid'}`);
   }
   const e = parsed.data;
+  // As PKO: an unset or zero modifier is no modifier.
+  const modifier = Number.parseInt(e.PKO_PACKAGE_HASH_MODIFIER ?? '0', 10);
+  const podNamespace = e.PKO_SERVICE_ACCOUNT_NAMESPACE ?? e.POD_NAMESPACE;
   return {
     forceAdoption: (e.PKO_FORCE_ADOPTION ?? '') !== '',
-    ...(e.PKO_PACKAGE_HASH_MODIFIER !== undefined
-      ? { hashModifier: Number.parseInt(e.PKO_PACKAGE_HASH_MODIFIER, 10) }
-      : {}),
-    ...(e.POD_NAMESPACE !== undefined ? { podNamespace: e.POD_NAMESPACE } : {}),
-    serviceAccount: e.GANTRY_SERVICE_ACCOUNT ?? 'gantry',
+    ...(modifier !== 0 ? { hashModifier: modifier } : {}),
+    ...(podNamespace !== undefined ? { podNamespace } : {}),
+    prefixOverrides: overridesOf(e.PKO_IMAGE_PREFIX_OVERRIDES),
+    registryHostOverrides: new Map(overridesOf(e.PKO_REGISTRY_HOST_OVERRIDES).map((o) => [o.from, o.to])),
+    ...(e.LOG_LEVEL !== undefined ? { logLevel: Number.parseInt(e.LOG_LEVEL, 10) } : {}),
+    serviceAccount: e.PKO_SERVICE_ACCOUNT_NAME ?? e.GANTRY_SERVICE_ACCOUNT ?? 'gantry',
     registryNetworks: networks(e.GANTRY_REGISTRY_NETWORKS ?? ''),
+    plainHttp: plainHttpRules(e.GANTRY_PLAIN_HTTP_REGISTRIES),
   };
 }
 
@@ -149,6 +201,22 @@ function endpointsOf(e: z.infer<typeof lambdaSchema>): LambdaEnv['endpoints'] {
   };
 }
 
+/** Gantry's override lists win; PKO's (PKO_REGISTRY_HOST_OVERRIDES, PKO_IMAGE_PREFIX_OVERRIDES) otherwise. */
+function lambdaOverrides(
+  engine: EngineEnv,
+  e: { readonly hosts: boolean; readonly prefixes: boolean },
+  overrides: (
+    name: 'GANTRY_REGISTRY_HOST_OVERRIDES' | 'GANTRY_IMAGE_PREFIX_OVERRIDES',
+  ) => { from: string; to: string }[],
+): Pick<LambdaEnv, 'registryHostOverrides' | 'prefixOverrides'> {
+  return {
+    registryHostOverrides: e.hosts
+      ? new Map(overrides('GANTRY_REGISTRY_HOST_OVERRIDES').map((o) => [o.from, o.to]))
+      : engine.registryHostOverrides,
+    prefixOverrides: e.prefixes ? overrides('GANTRY_IMAGE_PREFIX_OVERRIDES') : engine.prefixOverrides,
+  };
+}
+
 /** The Lambda host's environment, parsed once at cold start; an invalid value names the variable. */
 export function lambdaEnv(env: Readonly<Record<string, string | undefined>> = process.env): LambdaEnv {
   const parsed = lambdaSchema.safeParse(env);
@@ -185,8 +253,9 @@ export function lambdaEnv(env: Readonly<Record<string, string | undefined>> = pr
       : e.GANTRY_KUBECONFIG_SECRET !== undefined
         ? { kind: 'secret', id: e.GANTRY_KUBECONFIG_SECRET }
         : { kind: 'parameter', name: e.GANTRY_KUBECONFIG_PARAMETER ?? '' };
+  const engine = engineEnv(env);
   return {
-    engine: engineEnv(env),
+    engine,
     kubeconfig,
     ...(e.GANTRY_EKS_CLUSTER !== undefined ? { eksCluster: e.GANTRY_EKS_CLUSTER } : {}),
     eventsAuth,
@@ -204,8 +273,14 @@ export function lambdaEnv(env: Readonly<Record<string, string | undefined>> = pr
         : {}),
     },
     ...(e.GANTRY_GOTMPL_WASM_DIR !== undefined ? { wasmDir: e.GANTRY_GOTMPL_WASM_DIR } : {}),
-    registryHostOverrides: new Map(overrides('GANTRY_REGISTRY_HOST_OVERRIDES').map((o) => [o.from, o.to])),
-    prefixOverrides: overrides('GANTRY_IMAGE_PREFIX_OVERRIDES'),
+    ...lambdaOverrides(
+      engine,
+      {
+        hosts: e.GANTRY_REGISTRY_HOST_OVERRIDES !== undefined,
+        prefixes: e.GANTRY_IMAGE_PREFIX_OVERRIDES !== undefined,
+      },
+      overrides,
+    ),
     ...(e.AWS_REGION !== undefined ? { region: e.AWS_REGION } : {}),
     ...(e.AWS_ACCESS_KEY_ID !== undefined && e.AWS_SECRET_ACCESS_KEY !== undefined
       ? {

@@ -3,6 +3,7 @@
  * Interfaces the outside world implements. Pure code in shared/, webhooks/ and functions/steps/ depends
  * on these only; adapters in functions/adapters/ implement them; hosts and the CLI wire them together.
  */
+import type { Environment } from './packages/environment.js';
 import type { FileMap } from './packages/files.js';
 
 /** The time, through a port, so pure code stays deterministic in tests. */
@@ -155,6 +156,12 @@ export interface KubeApi {
   ): Promise<void>;
   /** The server's version (`gitVersion`), for `.environment.kubernetes.version`. */
   serverVersion(): Promise<string>;
+}
+
+/** `.environment` as PKO's environment manager probes it (Kubernetes, OpenShift, proxy, HyperShift). */
+export interface EnvironmentSource {
+  /** The environment of an object in `namespace` ('' for cluster-scoped ones). Throws RetryableError. */
+  environment(namespace: string): Promise<Environment>;
 }
 
 /**

@@ -37,6 +37,7 @@ import {
   packageKindOf,
   parseResourceArgument,
 } from '../../shared/rollout/history.js';
+import { EnvironmentProbe } from '../../functions/adapters/kube/environment.js';
 import { renderForPackage } from '../../functions/steps/package.js';
 import { getPackage, objectSetPhases, packageObjectSets, packageRef, withClient } from '../cluster.js';
 import type { CliIO, Command } from '../command.js';
@@ -137,6 +138,7 @@ async function diffs(
   const next: ApiPackage = { ...pkg, spec: newSpec };
   const { rendered } = await renderForPackage(next, pulled, existing, {
     kube,
+    environment: new EnvironmentProbe(kube),
     engines: packageEngines(),
     prefixOverrides: [],
   });

@@ -8,15 +8,18 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { serviceAccountNameProblem, type ImpersonationPolicy } from '../../shared/identity.js';
 import { parseOverrideList } from '../../shared/oci/reference.js';
+import { goBool, goDurationMs, REFUSED_FLAGS, refusal } from '../../shared/pko-knobs.js';
 import type { KubeObject } from '../../shared/ports.js';
 import { eventsAuthSchema, type EventsAuth } from '../../shared/triggers/events-auth.js';
 import { parseShard, type Shard } from '../../shared/triggers/index.js';
 import { webhookConfigurations } from '../../shared/triggers/webhook-config.js';
 import { admissionAuth, type AdmissionAuth } from '../../webhooks/admission-auth.js';
+import { engineEnv } from '../../functions/config.js';
 import type { EngineOptions } from '../../functions/hosts/engine.js';
 import type { StepRecord } from '../../functions/steps/run-step.js';
 import type { CliIO } from '../command.js';
 import { UsageError } from '../package-input.js';
+import { versionText } from '../version.js';
 
 export function positiveInt(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -33,8 +36,21 @@ export function overrides(value: string | undefined, flag: string): { from: stri
   return parsed.value;
 }
 
-/** A step record as one line: readable on a terminal, JSON (pino, loaded only then) otherwise. */
-export async function stepPrinter(io: CliIO): Promise<(r: StepRecord) => void> {
+/** What PKO's log level -1 (warnings) still shows: steps that failed. */
+const FAILED_OUTCOMES: ReadonlySet<string> = new Set(['failed', 'status-write-failed']);
+
+/**
+ * A step record as one line: readable on a terminal, JSON (pino, loaded only then) otherwise. PKO's log level: below
+ * 0 only failed steps are printed, 0 and above every step.
+ */
+export async function stepPrinter(io: CliIO, logLevel = 0): Promise<(r: StepRecord) => void> {
+  const print = await linePrinter(io);
+  return (r) => {
+    if (logLevel >= 0 || FAILED_OUTCOMES.has(r.outcome)) print(r);
+  };
+}
+
+async function linePrinter(io: CliIO): Promise<(r: StepRecord) => void> {
   if (io.isTTY) {
     return (r) => {
       const ns = r.key.namespace === '' ? '' : `${r.key.namespace}/`;
@@ -310,6 +326,127 @@ export async function untilSignal(): Promise<void> {
   });
 }
 
+/** The help of PKO's manager flags, in `gantry run --help` and `gantry serve --help`. */
+export const PKO_FLAGS_HELP = `PKO's manager flags (same meaning; see the README's "PKO's knobs"):
+  --version                         print the version and exit
+  --health-probe-bind-address ADDR  /healthz and /readyz on a listener of their own (default: off; 0: off)
+  --service-account-namespace NS    whose ServiceAccount's imagePullSecrets authenticate pulls (PKO_SERVICE_ACCOUNT_NAMESPACE)
+  --service-account-name NAME       ... and that ServiceAccount (PKO_SERVICE_ACCOUNT_NAME)
+  --package-hash-modifier N         an integer mixed into each Package's unpackedHash (PKO_PACKAGE_HASH_MODIFIER)
+  --log-level N                     -1: only failed steps; 0 (default) and above: every step (LOG_LEVEL)
+  --object-template-resource-retry-interval D            an ObjectTemplate with a missing source runs again after D (30s)
+  --object-template-optional-resource-retry-interval D   ... with a missing optional source (60s)
+  Refused, with the reason: --enable-leader-election[=true], --pprof-addr, --package-operator-package-image,
+  --sub-component-affinity, --sub-component-tolerations, --self-bootstrap, --self-bootstrap-config
+`;
+
+/** PKO's manager flags that `gantry run` and `gantry serve` take besides their own (see the README's table). */
+export const PKO_FLAGS = {
+  'service-account-namespace': { type: 'string' },
+  'service-account-name': { type: 'string' },
+  'package-hash-modifier': { type: 'string' },
+  'log-level': { type: 'string' },
+  'health-probe-bind-address': { type: 'string' },
+  'object-template-resource-retry-interval': { type: 'string' },
+  'object-template-optional-resource-retry-interval': { type: 'string' },
+  version: { type: 'boolean' },
+  'enable-leader-election': { type: 'string' },
+  'pprof-addr': { type: 'string' },
+  'package-operator-package-image': { type: 'string' },
+  'sub-component-affinity': { type: 'string' },
+  'sub-component-tolerations': { type: 'string' },
+  'self-bootstrap': { type: 'string' },
+  'self-bootstrap-config': { type: 'string' },
+} as const;
+
+export interface PkoFlagValues {
+  'service-account-namespace'?: string;
+  'service-account-name'?: string;
+  'package-hash-modifier'?: string;
+  'log-level'?: string;
+  'health-probe-bind-address'?: string;
+  'object-template-resource-retry-interval'?: string;
+  'object-template-optional-resource-retry-interval'?: string;
+  version?: boolean;
+  'enable-leader-election'?: string;
+  'pprof-addr'?: string;
+  'package-operator-package-image'?: string;
+  'sub-component-affinity'?: string;
+  'sub-component-tolerations'?: string;
+  'self-bootstrap'?: string;
+  'self-bootstrap-config'?: string;
+}
+
+/** Go's boolean flag forms: `--enable-leader-election` alone is `--enable-leader-election=true`. */
+export function goBoolArgs(argv: readonly string[]): string[] {
+  return argv.map((a) => (a === '--enable-leader-election' ? '--enable-leader-election=true' : a));
+}
+
+/** Refuse PKO's flags that ask for something Gantry does not do; an empty value (PKO's default: off) passes. */
+export function refusePkoFlags(values: PkoFlagValues): void {
+  for (const [flag, reason] of Object.entries(REFUSED_FLAGS)) {
+    const value: unknown = Object.entries(values).find(([k]) => k === flag)?.[1];
+    if (typeof value !== 'string' || value === '') continue;
+    if (flag === 'enable-leader-election') {
+      const on = goBool(value);
+      if (on === undefined)
+        throw new UsageError(`--enable-leader-election must be true or false, got "${value}"`);
+      if (!on) continue;
+    }
+    throw new UsageError(refusal(`--${flag}`, reason));
+  }
+}
+
+function goDurationFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = goDurationMs(value);
+  if (ms === undefined || ms <= 0)
+    throw new UsageError(`--${flag} must be a positive Go duration such as 30s or 1m30s, got "${value}"`);
+  return ms;
+}
+
+function integerFlag(value: string | undefined, flag: string): string | undefined {
+  if (value !== undefined && !/^-?\d+$/.test(value))
+    throw new UsageError(`--${flag} must be an integer, got "${value}"`);
+  return value;
+}
+
+/** PKO's ObjectTemplate retry intervals; an interval not given keeps PKO's default (30 s, 60 s). */
+function objectTemplateRetry(values: PkoFlagValues): { source?: number; optional?: number } {
+  const source = goDurationFlag(
+    values['object-template-resource-retry-interval'],
+    'object-template-resource-retry-interval',
+  );
+  const optional = goDurationFlag(
+    values['object-template-optional-resource-retry-interval'],
+    'object-template-optional-resource-retry-interval',
+  );
+  return { ...(source !== undefined ? { source } : {}), ...(optional !== undefined ? { optional } : {}) };
+}
+
+/** PKO's flags that stand for its environment variables: the flag wins, as PKO's flags default to the variables. */
+function flagEnv(values: PkoFlagValues): Record<string, string> {
+  const pairs: [string, string | undefined][] = [
+    ['PKO_SERVICE_ACCOUNT_NAMESPACE', values['service-account-namespace']],
+    ['PKO_SERVICE_ACCOUNT_NAME', values['service-account-name']],
+    ['PKO_PACKAGE_HASH_MODIFIER', integerFlag(values['package-hash-modifier'], 'package-hash-modifier')],
+    ['LOG_LEVEL', integerFlag(values['log-level'], 'log-level')],
+  ];
+  return Object.fromEntries(pairs.filter((p): p is [string, string] => p[1] !== undefined));
+}
+
+/** `--version` on a host command: print and stop, as PKO's manager does. */
+export function printedVersion(values: PkoFlagValues, io: CliIO): boolean {
+  if (values.version !== true) return false;
+  io.stdout(versionText());
+  return true;
+}
+
+/** A listener address flag of PKO's: `0` (or empty) turns it off, as controller-runtime. */
+export function listenerAddress(value: string | undefined): string | undefined {
+  return value === undefined || value === '' || value === '0' ? undefined : value;
+}
+
 /** The flags of every host command (`gantry run`, `gantry serve`) that say whose rights package objects get. */
 export const IMPERSONATION_FLAGS = {
   'default-service-account': { type: 'string' },
@@ -331,7 +468,7 @@ export function impersonationFlags(values: {
   };
 }
 
-/** The engine options every host command takes from its flags. */
+/** The engine options every host command takes from its flags (PKO's among them). */
 export async function engineFlags(
   values: {
     kubeconfig?: string;
@@ -339,17 +476,28 @@ export async function engineFlags(
     'registry-host-overrides'?: string;
     'default-service-account'?: string;
     'require-impersonation'?: boolean;
-  },
+  } & PkoFlagValues,
   io: CliIO,
 ): Promise<EngineOptions> {
+  refusePkoFlags(values);
+  const env = { ...(io.env ?? {}), ...flagEnv(values) };
+  const parsedEnv = engineEnv(env);
+  const prefix = values['image-prefix-overrides'];
+  const hosts = values['registry-host-overrides'];
   return {
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+    ...(prefix !== undefined ? { prefixOverrides: overrides(prefix, 'image-prefix-overrides') } : {}),
+    ...(hosts !== undefined
+      ? {
+          registryHostOverrides: new Map(
+            overrides(hosts, 'registry-host-overrides').map((o) => [o.from, o.to]),
+          ),
+        }
+      : {}),
+    objectTemplateRetryMs: objectTemplateRetry(values),
     impersonation: impersonationFlags(values),
-    prefixOverrides: overrides(values['image-prefix-overrides'], 'image-prefix-overrides'),
-    registryHostOverrides: new Map(
-      overrides(values['registry-host-overrides'], 'registry-host-overrides').map((o) => [o.from, o.to]),
-    ),
-    record: await stepPrinter(io),
-    env: io.env ?? {},
+    record: await stepPrinter(io, parsedEnv.logLevel ?? 0),
+    parsedEnv,
+    env,
   };
 }

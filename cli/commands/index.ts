@@ -69,6 +69,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./serve.js')).serveCommand,
   },
   {
+    name: 'version',
+    summary: "Print Gantry's version, the PKO release it follows and the API versions it serves",
+    load: async () => (await import('./version.js')).versionCommand,
+  },
+  {
     name: 'demo',
     summary: 'Install the templated example on a local control plane and watch it become Available',
     load: async () => (await import('./demo.js')).demoCommand,

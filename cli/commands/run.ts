@@ -11,8 +11,13 @@ import type { Runner } from '../../functions/hosts/runner.js';
 import {
   announce,
   engineFlags,
+  goBoolArgs,
+  listenerAddress,
+  PKO_FLAGS,
+  PKO_FLAGS_HELP,
   IMPERSONATION_FLAGS,
   positiveInt,
+  printedVersion,
   SERVE_FLAGS,
   serveSettings,
   shardFlag,
@@ -47,8 +52,11 @@ Flags:
   --require-impersonation           a namespaced object that names no ServiceAccount (and no default) is not applied
   -h, --help                        help
 
+${PKO_FLAGS_HELP}
 Environment: PKO_FORCE_ADOPTION (non-empty: adopt every object), PKO_PACKAGE_HASH_MODIFIER (integer: force
-re-unpack), POD_NAMESPACE and GANTRY_SERVICE_ACCOUNT (whose imagePullSecrets authenticate pulls).
+re-unpack), POD_NAMESPACE and GANTRY_SERVICE_ACCOUNT (or PKO_SERVICE_ACCOUNT_NAMESPACE, PKO_SERVICE_ACCOUNT_NAME:
+whose imagePullSecrets authenticate pulls), PKO_IMAGE_PREFIX_OVERRIDES, PKO_REGISTRY_HOST_OVERRIDES, LOG_LEVEL,
+GANTRY_REGISTRY_NETWORKS, GANTRY_PLAIN_HTTP_REGISTRIES.
 
 Stops on SIGTERM or SIGINT after the steps in flight finish (with --serve: /readyz fails at once and requests
 are served for the drain period first); progress lives in each object's status, so a new
@@ -112,9 +120,10 @@ export const runCommand: Command = {
   usage,
   async run(argv, io) {
     const { values } = parseArgs({
-      args: [...argv],
+      args: goBoolArgs(argv),
       options: {
         ...SERVE_FLAGS,
+        ...PKO_FLAGS,
         ...IMPERSONATION_FLAGS,
         serve: { type: 'boolean' },
         kubeconfig: { type: 'string' },
@@ -127,10 +136,11 @@ export const runCommand: Command = {
         'phase-class': { type: 'string' },
       },
     });
+    if (printedVersion(values, io)) return 0;
+    const options = await engineFlags(values, io);
     const serving = values.serve === true ? await serveSettings(values) : undefined;
     const shard = serving?.shard ?? shardFlag(values.shard);
     const classes = phaseClasses(values['phase-class']);
-    const options = await engineFlags(values, io);
     // The engine (Kubernetes client, AWS SDK, metrics) loads only when the runner really starts: `--help` and
     // flag errors stay fast.
     const [{ createEngine }, { Runner }] = await Promise.all([
@@ -138,8 +148,8 @@ export const runCommand: Command = {
       import('../../functions/hosts/runner.js'),
     ]);
     const engine = await createEngine(options);
-    const server =
-      values['metrics-addr'] !== undefined ? await engine.metrics.serve(values['metrics-addr']) : undefined;
+    const metricsAddr = listenerAddress(values['metrics-addr']);
+    const server = metricsAddr !== undefined ? await engine.metrics.serve(metricsAddr) : undefined;
     const runner = new Runner({
       client: engine.client,
       deps: engine.deps,
@@ -156,6 +166,11 @@ export const runCommand: Command = {
       ...(shard !== undefined ? { shard } : {}),
     });
     await runner.start();
+    const probeAddr = listenerAddress(values['health-probe-bind-address']);
+    const probes =
+      probeAddr !== undefined
+        ? await (await import('../../functions/adapters/metrics.js')).serveHealthProbes(probeAddr)
+        : undefined;
     const http =
       serving === undefined
         ? undefined
@@ -165,6 +180,7 @@ export const runCommand: Command = {
     await http?.stop();
     await runner.stop();
     server?.close();
+    probes?.close();
     engine.close();
     return 0;
   },

@@ -8,6 +8,11 @@ import {
   announce,
   durationMs,
   engineFlags,
+  goBoolArgs,
+  listenerAddress,
+  PKO_FLAGS,
+  PKO_FLAGS_HELP,
+  printedVersion,
   IMPERSONATION_FLAGS,
   positiveInt,
   SERVE_FLAGS,
@@ -56,6 +61,7 @@ Flags:
                                     as for \`gantry run\`: whose rights package objects are managed with
   -h, --help                        help
 
+${PKO_FLAGS_HELP}
 Durations: 500ms, 10s, 5m, 1h, or plain seconds. Endpoints: /webhooks/validate, /webhooks/mutate, /events,
 /healthz, /readyz. On SIGTERM or SIGINT: /readyz fails at once, requests are served for the drain period, then
 the listener closes and the host stops after the steps in flight finish.
@@ -65,9 +71,10 @@ export const serveCommand: Command = {
   usage,
   async run(argv, io: CliIO) {
     const { values } = parseArgs({
-      args: [...argv],
+      args: goBoolArgs(argv),
       options: {
         ...SERVE_FLAGS,
+        ...PKO_FLAGS,
         ...IMPERSONATION_FLAGS,
         kubeconfig: { type: 'string' },
         'resync-interval': { type: 'string' },
@@ -80,12 +87,14 @@ export const serveCommand: Command = {
         'metrics-addr': { type: 'string' },
       },
     });
+    if (printedVersion(values, io)) return 0;
+    const options = await engineFlags(values, io);
     const tickMs = durationMs(values['resync-interval'], 'resync-interval', 10_000);
     const fullResyncMs = durationMs(values['full-resync-interval'], 'full-resync-interval', 3_600_000);
     const settings = await serveSettings(values);
     const { startServe } = await import('../../functions/hosts/serve.js');
     const serve = await startServe({
-      ...(await engineFlags(values, io)),
+      ...options,
       host: settings.host,
       port: settings.port,
       tls: settings.tls,
@@ -103,15 +112,19 @@ export const serveCommand: Command = {
         io.stderr(`${m}\n`);
       },
     });
-    const metrics =
-      values['metrics-addr'] !== undefined
-        ? await serve.engine.metrics.serve(values['metrics-addr'])
+    const metricsAddr = listenerAddress(values['metrics-addr']);
+    const metrics = metricsAddr !== undefined ? await serve.engine.metrics.serve(metricsAddr) : undefined;
+    const probeAddr = listenerAddress(values['health-probe-bind-address']);
+    const probes =
+      probeAddr !== undefined
+        ? await (await import('../../functions/adapters/metrics.js')).serveHealthProbes(probeAddr)
         : undefined;
     await announce(settings, serve.port, (o) => serve.engine.client.apply(o, { force: true }), io);
     await untilSignal();
     io.stderr('stopping: waiting for the steps in flight\n');
     await serve.stop();
     metrics?.close();
+    probes?.close();
     return 0;
   },
 };

@@ -79,11 +79,8 @@ export class EngineMetrics {
     this.queue.set(depth);
   }
 
-  /** Serve `/metrics` (and `/healthz`) on host:port. */
+  /** Serve `/metrics` (and `/healthz`) on `host:port` (`:port`: every interface, as Go's listeners). */
   public async serve(address: string): Promise<Server> {
-    const colon = address.lastIndexOf(':');
-    const host = colon > 0 ? address.slice(0, colon) : '127.0.0.1';
-    const port = Number.parseInt(address.slice(colon + 1), 10);
     const server = createServer((req, res) => {
       if (req.url === '/metrics') {
         void this.registry.metrics().then((text) => {
@@ -95,12 +92,37 @@ export class EngineMetrics {
       res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'text/plain' });
       res.end(req.url === '/healthz' ? 'ok\n' : 'not found\n');
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        resolve();
-      });
-    });
+    await listenAt(server, address);
     return server;
   }
+}
+
+/**
+ * PKO's health probe listener (`--health-probe-bind-address`): `/healthz` and `/readyz` answer 200 `ok` (controller-
+ * runtime's ping checks); `/readyz` answers 503 while `ready()` is false.
+ */
+export async function serveHealthProbes(address: string, ready: () => boolean = () => true): Promise<Server> {
+  const server = createServer((req, res) => {
+    const ok = req.url === '/healthz' || (req.url === '/readyz' && ready());
+    const known = req.url === '/healthz' || req.url === '/readyz';
+    res.writeHead(ok ? 200 : known ? 503 : 404, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(ok ? 'ok' : known ? 'not ready' : 'not found\n');
+  });
+  await listenAt(server, address);
+  return server;
+}
+
+/** Listen on `host:port`, `[v6]:port` or `:port` (every interface). */
+export async function listenAt(server: Server, address: string): Promise<void> {
+  const colon = address.lastIndexOf(':');
+  const host = colon > 0 ? address.slice(0, colon).replace(/^\[|\]$/g, '') : undefined;
+  const port = Number.parseInt(address.slice(colon + 1), 10);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    const done = (): void => {
+      resolve();
+    };
+    if (host === undefined) server.listen(port, done);
+    else server.listen(port, host, done);
+  });
 }

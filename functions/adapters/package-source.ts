@@ -11,7 +11,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { errorMessage, isErrorCode, refusal, RetryableError, TerminalError } from '../../shared/errors.js';
 import { credentialsFor, type DockerConfig } from '../../shared/oci/auth.js';
 import type { PackageImage } from '../../shared/oci/image.js';
-import type { AddressClass } from '../../shared/oci/network.js';
+import type { AddressClass, PlainHttpRule } from '../../shared/oci/network.js';
 import { DEFAULT_SOURCE_LIMITS, limitText, type SourceLimits } from '../../shared/oci/limits.js';
 import {
   formatReference,
@@ -42,8 +42,8 @@ export interface PackageSourceOptions {
   readonly limits?: Partial<SourceLimits>;
   /** Registry hosts (`host:port`) where plain http is allowed; tarball URLs over http too when listed. */
   readonly insecureHosts?: readonly string[];
-  /** Plain http to registries on localhost, 127.0.0.1 or ::1 (the engine's default, as PKO's). */
-  readonly plainHttpLoopback?: boolean;
+  /** Registries reached over plain http by PKO's rules (the engine's default: all of them, as PKO v1.19.0). */
+  readonly plainHttp?: ReadonlySet<PlainHttpRule>;
   /** Non-public address classes token realms and redirects may reach for any registry (see oci/network). */
   readonly allowedNetworks?: ReadonlySet<AddressClass>;
   /** Docker configs (config.json, pull secrets), searched in order. */
@@ -139,7 +139,7 @@ class Sources implements PackageSource {
     this.http = new HttpClient({
       limits: this.limits,
       insecureHosts: new Set(options.insecureHosts ?? []),
-      ...(options.plainHttpLoopback === true ? { plainHttpLoopback: true } : {}),
+      ...(options.plainHttp !== undefined ? { plainHttp: options.plainHttp } : {}),
       ...(options.allowedNetworks !== undefined ? { allowedNetworks: options.allowedNetworks } : {}),
     });
     const configs = options.dockerConfigs ?? [];

@@ -1,10 +1,11 @@
 /**
  * @module hosts/engine
  * Composition root of the engine: the Kubernetes client (kubeconfig or in-cluster), the package source
- * (registry credentials from the runner's ServiceAccount pull secrets, PKO's override flags, plain http to
- * loopback registries), the template engines, the clock, metrics.
+ * (registry credentials from the runner's ServiceAccount pull secrets, PKO's override flags, PKO's plain-http
+ * rules), the template engines, the clock, metrics.
  */
 import { RawKubeClient, type KubeConnection } from '../adapters/kube/client.js';
+import { EnvironmentProbe } from '../adapters/kube/environment.js';
 import { EngineMetrics } from '../adapters/metrics.js';
 import { PkoMetrics } from '../adapters/pko-metrics.js';
 import { pullSecretConfigs } from '../adapters/oci/credentials.js';
@@ -26,6 +27,8 @@ export interface EngineOptions {
   readonly prefixOverrides?: readonly ImagePrefixOverride[];
   readonly registryHostOverrides?: ReadonlyMap<string, string>;
   readonly record?: (record: StepRecord) => void;
+  /** PKO's ObjectTemplate retry intervals (see StepDeps). */
+  readonly objectTemplateRetryMs?: { readonly source?: number; readonly optional?: number };
   /** Whose rights package objects are managed with (`--default-service-account`, `--require-impersonation`). */
   readonly impersonation?: ImpersonationPolicy;
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -64,15 +67,15 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
           )
         ).configs
       : [];
-  const prefixOverrides = options.prefixOverrides ?? [];
+  // A host's flags win over PKO_IMAGE_PREFIX_OVERRIDES / PKO_REGISTRY_HOST_OVERRIDES, as PKO's flags over its env.
+  const prefixOverrides = options.prefixOverrides ?? env.prefixOverrides;
+  const registryHostOverrides = options.registryHostOverrides ?? env.registryHostOverrides;
   const images = createPackageSource({
-    plainHttpLoopback: true,
+    plainHttp: env.plainHttp,
     allowedNetworks: env.registryNetworks,
     dockerConfigs,
     prefixOverrides,
-    ...(options.registryHostOverrides !== undefined
-      ? { registryHostOverrides: options.registryHostOverrides }
-      : {}),
+    registryHostOverrides,
   });
   // Templates render in a worker thread with a deadline and a memory cap: one package's template cannot stall the
   // host that serves every other package.
@@ -91,6 +94,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     kube: client,
     clock: { now: () => new Date() },
     images,
+    environment: new EnvironmentProbe(client),
     engines,
     prefixOverrides,
     forceAdoption: env.forceAdoption,
@@ -99,6 +103,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       as: (user) => client.impersonating(user),
     },
     ...(env.hashModifier !== undefined ? { hashModifier: env.hashModifier } : {}),
+    ...(options.objectTemplateRetryMs !== undefined
+      ? { objectTemplateRetryMs: options.objectTemplateRetryMs }
+      : {}),
     record: (r) => {
       metrics.step(r.key.kind, r.step, r.outcome, r.durationMs);
       options.record?.(r);

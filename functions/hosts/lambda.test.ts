@@ -67,6 +67,7 @@ function simulation(handBack?: (keys: readonly DueKey[]) => Promise<void>): Sim 
     kube,
     clock: { now: () => new Date() },
     images: { pull: unused, resolveDigest: unused },
+    environment: { environment: unused },
     engines: { gotmpl: { render: unused } },
     prefixOverrides: [],
     forceAdoption: false,

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { ImageSource, KubeApi, ObjectRef, PulledPackage } from '../../shared/ports.js';
 import type { RunStepDeps } from '../steps/run-step.js';
 import { FakeCluster, unusedPort } from './fake-cluster.js';
-import { TriggerCore } from './triggers.js';
+import { admissionAuth } from '../../webhooks/admission-auth.js';
+import { routerDeps, TriggerCore } from './triggers.js';
 
 const unused = unusedPort;
 
@@ -18,6 +19,7 @@ function core(
     kube,
     clock: { now: () => new Date() },
     images,
+    environment: { environment: unused },
     engines: { gotmpl: { render: unused } },
     prefixOverrides: [],
     forceAdoption: false,
@@ -96,6 +98,26 @@ spec:
           : `resolving slow.example/app-${i}:v1: 8 outbound requests to slow.example are waiting already`,
       ),
     );
+    await c.stop();
+  });
+
+  it('fetches at admission only for a caller proven to be the API server, never for an unauthenticated one', async () => {
+    const pulls: string[] = [];
+    const counting: ImageSource = {
+      resolveDigest: () => Promise.resolve('sha256:1'),
+      pull: (ref) => {
+        pulls.push(ref);
+        return Promise.resolve(pulled);
+      },
+    };
+    const c = core(new FakeCluster(), counting, 2_000);
+    const options = { eventsAuth: {}, admissionBudgetMs: 2_000, selfUsername: undefined, ready: () => true };
+    const metrics = { metrics: { eventRefused: () => undefined } };
+    expect(routerDeps(metrics, c, options).admission.lookupManifest).toBeUndefined();
+    const auth = admissionAuth({ clientCertificate: false, tokens: ['a-token-of-at-least-16-chars'] });
+    const lookup = routerDeps(metrics, c, { ...options, admissionAuth: auth }).admission.lookupManifest;
+    expect((await lookup?.('fast.example/app:v1', undefined))?.kind).toBe('found');
+    expect(pulls).toEqual(['fast.example/app:v1']);
     await c.stop();
   });
 });

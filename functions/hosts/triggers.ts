@@ -395,7 +395,10 @@ export function routerDeps(
   return {
     admission: {
       dispatch: options.admissionDispatch ?? dispatch,
-      ...(options.admissionBudgetMs > 0
+      // The engine pulls by PKO's plain-http rules (private ranges, `*.local`): only a caller proven to be the API
+      // server (which relays users allowed to create the Package, whose image the engine pulls anyway) makes
+      // admission fetch; an unauthenticated caller never makes the host reach a registry.
+      ...(options.admissionBudgetMs > 0 && options.admissionAuth !== undefined
         ? { lookupManifest: async (image, component) => core.lookupManifest(image, component) }
         : {}),
       ...(options.selfUsername !== undefined ? { selfUsername: options.selfUsername } : {}),

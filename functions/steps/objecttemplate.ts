@@ -119,7 +119,13 @@ async function oneSource(
   }
   if (typeof object === 'string') {
     if (source.optional === true) return { ok: true, value: { ref, found: false } };
-    return { ok: false, problem: { ...sourceProblem(ref, object), requeueAfterMs: SOURCE_RETRY_MS } };
+    return {
+      ok: false,
+      problem: {
+        ...sourceProblem(ref, object),
+        requeueAfterMs: deps.objectTemplateRetryMs?.source ?? SOURCE_RETRY_MS,
+      },
+    };
   }
   const copied = copyItems(source, object, config);
   if (!copied.ok) return { ok: false, problem: sourceProblem(ref, copied.error) };
@@ -174,7 +180,7 @@ async function render(
     const out = await deps.engines.gotmpl.render({
       templates: new Map([['', ot.spec.template]]),
       execute: [''],
-      context: { config, environment: { kubernetes: { version: await deps.kube.serverVersion() } } },
+      context: { config, environment: await deps.environment.environment(ot.metadata.namespace ?? '') },
       files: new Map(),
       functionSet: 'objectTemplate',
     });
@@ -301,6 +307,8 @@ export async function reconcileObjectTemplate(input: KubeObject, deps: StepDeps)
     object: raw,
     sources: refs,
     managedKinds: [{ apiVersion: written.apiVersion, kind: written.kind }],
-    ...(sources.value.missingOptional ? { requeueAfterMs: OPTIONAL_SOURCE_RETRY_MS } : {}),
+    ...(sources.value.missingOptional
+      ? { requeueAfterMs: deps.objectTemplateRetryMs?.optional ?? OPTIONAL_SOURCE_RETRY_MS }
+      : {}),
   };
 }

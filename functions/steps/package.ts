@@ -162,7 +162,7 @@ export async function renderForPackage(
   pkg: ApiPackage,
   pulled: PulledPackage,
   existing: ApiObjectDeployment | undefined,
-  deps: Pick<StepDeps, 'kube' | 'engines' | 'prefixOverrides'>,
+  deps: Pick<StepDeps, 'kube' | 'environment' | 'engines' | 'prefixOverrides'>,
 ): Promise<PackageRender> {
   const component = selectComponent(
     loadPackage({ files: pulled.files, labels: pulled.labels }),
@@ -184,7 +184,7 @@ export async function renderForPackage(
         image: pkg.spec.image,
       },
       config: pkg.spec.config,
-      environment: { kubernetes: { version: await deps.kube.serverVersion() } },
+      environment: await deps.environment.environment(pkg.metadata.namespace ?? ''),
       imagePrefixOverrides: deps.prefixOverrides,
       manifestUsedElsewhere,
     },

@@ -10,6 +10,7 @@ export type { Outcome, StepOutcome };
 import type { ImagePrefixOverride } from '../../shared/packages/images.js';
 import type {
   Clock,
+  EnvironmentSource,
   ImageSource,
   Impersonation,
   KubeApi,
@@ -21,12 +22,19 @@ export interface StepDeps {
   readonly kube: KubeApi;
   readonly clock: Clock;
   readonly images: ImageSource;
+  /** `.environment` as PKO probes it (Kubernetes, OpenShift, proxy, HyperShift). */
+  readonly environment: EnvironmentSource;
   readonly engines: PackageEngines;
   readonly prefixOverrides: readonly ImagePrefixOverride[];
   /** PKO_FORCE_ADOPTION. */
   readonly forceAdoption: boolean;
   /** PKO_PACKAGE_HASH_MODIFIER. */
   readonly hashModifier?: number;
+  /**
+   * PKO's `--object-template-resource-retry-interval` and `--object-template-optional-resource-retry-interval`:
+   * when an ObjectTemplate runs again after a missing source (default 30 s) or a missing optional one (60 s).
+   */
+  readonly objectTemplateRetryMs?: { readonly source?: number; readonly optional?: number };
   /**
    * Whose rights package objects (and ObjectTemplate sources and outputs) are managed with; undefined: the
    * engine's own, and an object that names a ServiceAccount is refused.

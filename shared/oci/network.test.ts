@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { addressClass, parseNetworkClasses, reachable, type AddressClass } from './network.js';
+import {
+  addressClass,
+  parseNetworkClasses,
+  parsePlainHttpRules,
+  plainHttpRegistry,
+  plainHttpRulesOf,
+  reachable,
+  type AddressClass,
+} from './network.js';
 
 describe('address classes', () => {
   it.each([
@@ -55,6 +63,52 @@ describe('reachable', () => {
     expect(parseNetworkClasses('intranet')).toEqual({
       ok: false,
       error: 'unknown network class "intranet" (one of loopback, link-local, private)',
+    });
+  });
+});
+
+describe('plain http, as go-containerregistry v0.20.7 (PKO v1.19.0) decides Registry.Scheme()', () => {
+  it('names the rule each registry host matches', () => {
+    const cases: [string, string[]][] = [
+      ['localhost:5000', ['loopback']],
+      ['localhost', ['loopback']],
+      ['127.0.0.1:5000', ['loopback']],
+      ['127.0.0.1.nip.io', ['loopback']],
+      ['[::1]:5000', ['loopback']],
+      ['registry.local', ['local']],
+      ['registry.kube-system.svc.cluster.local:5000', ['local']],
+      ['app.localhost:80', ['local']],
+      ['registry.local:123456', []],
+      ['10.0.0.5:5000', ['private']],
+      ['172.16.3.4', ['private']],
+      ['172.32.0.1', []],
+      ['192.168.1.10:443', ['private']],
+      ['100.64.0.1', []],
+      ['169.254.169.254', []],
+      ['[fd00::1]:5000', ['loopback']], // go-containerregistry matches "::1" anywhere in the name
+      ['quay.io', []],
+      ['local.example.com', []],
+    ];
+    for (const [host, rules] of cases) expect([host, plainHttpRulesOf(host)]).toEqual([host, rules]);
+  });
+
+  it('uses plain http only where an allowed rule matches', () => {
+    const pko = new Set(['loopback', 'local', 'private'] as const);
+    expect(plainHttpRegistry('10.1.2.3:5000', pko)).toBe(true);
+    expect(plainHttpRegistry('10.1.2.3:5000', new Set(['loopback'] as const))).toBe(false);
+    expect(plainHttpRegistry('localhost:5000', new Set(['loopback'] as const))).toBe(true);
+    expect(plainHttpRegistry('quay.io', pko)).toBe(false);
+  });
+
+  it('parses the operator list, none, and refuses unknown names', () => {
+    expect(parsePlainHttpRules('loopback, local')).toEqual({
+      ok: true,
+      value: new Set(['loopback', 'local']),
+    });
+    expect(parsePlainHttpRules('none')).toEqual({ ok: true, value: new Set() });
+    expect(parsePlainHttpRules('loopback,public')).toEqual({
+      ok: false,
+      error: 'unknown plain-http rule "public" (one of loopback, local, private, or none)',
     });
   });
 });

@@ -68,22 +68,70 @@ export function reachable(
   return target === 'public' || origin.has(target) || allowed.has(target);
 }
 
-/** Parse the operator's list (`loopback,link-local,private`); an unknown name is an error naming it. */
-export function parseNetworkClasses(
+/** Parse an operator's comma-separated list of names from `known`; an unknown name is an error naming it. */
+function parseNames<T extends string>(
   text: string,
-): { ok: true; value: Set<AddressClass> } | { ok: false; error: string } {
-  const out = new Set<AddressClass>();
+  known: readonly T[],
+  what: string,
+  none: boolean,
+): { ok: true; value: Set<T> } | { ok: false; error: string } {
+  const out = new Set<T>();
+  if (none && text.trim() === 'none') return { ok: true, value: out };
   for (const item of text
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '')) {
-    const known = NON_PUBLIC_CLASSES.find((c) => c === item);
-    if (known === undefined)
+    const name = known.find((k) => k === item);
+    if (name === undefined)
       return {
         ok: false,
-        error: `unknown network class "${item}" (one of ${NON_PUBLIC_CLASSES.join(', ')})`,
+        error: `unknown ${what} "${item}" (one of ${known.join(', ')}${none ? ', or none' : ''})`,
       };
-    out.add(known);
+    out.add(name);
   }
   return { ok: true, value: out };
+}
+
+/** Parse the operator's list (`loopback,link-local,private`); an unknown name is an error naming it. */
+export function parseNetworkClasses(
+  text: string,
+): { ok: true; value: Set<AddressClass> } | { ok: false; error: string } {
+  return parseNames(text, NON_PUBLIC_CLASSES, 'network class', false);
+}
+
+/**
+ * The rules under which a registry is reached over plain http, as go-containerregistry v0.20.7 (PKO v1.19.0's) decides
+ * `Registry.Scheme()`: `loopback` (`localhost:PORT`, and a name containing `127.0.0.1` or `::1`; Gantry adds a bare
+ * `localhost`), `local` (a name ending in `.local` or `.localhost`, with or without a port) and `private` (an IPv4
+ * literal in `10/8`, `172.16/12` or `192.168/16`).
+ */
+export type PlainHttpRule = 'loopback' | 'local' | 'private';
+export const PLAIN_HTTP_RULES: readonly PlainHttpRule[] = ['loopback', 'local', 'private'];
+
+const RFC1918 = (a: number, b: number): boolean =>
+  a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+
+/** The rules a registry host (`host[:port]`, as an image reference names it) matches. */
+export function plainHttpRulesOf(registry: string): PlainHttpRule[] {
+  const out: PlainHttpRule[] = [];
+  const host = registry.toLowerCase();
+  if (/^localhost(:\d+)?$/.test(host) || host.includes('127.0.0.1') || host.includes('::1'))
+    out.push('loopback');
+  if (/\.local(?:host)?(?::\d{1,5})?$/.test(host)) out.push('local');
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host.split(':')[0] ?? '');
+  if (v4 !== null && v4.slice(1).every((x) => Number(x) <= 255) && RFC1918(Number(v4[1]), Number(v4[2])))
+    out.push('private');
+  return out;
+}
+
+/** Whether a registry is reached over plain http under the operator's rules (default: all of PKO's). */
+export function plainHttpRegistry(registry: string, rules: ReadonlySet<PlainHttpRule>): boolean {
+  return plainHttpRulesOf(registry).some((rule) => rules.has(rule));
+}
+
+/** Parse `GANTRY_PLAIN_HTTP_REGISTRIES` (`loopback,local,private`, or `none`); an unknown name is an error naming it. */
+export function parsePlainHttpRules(
+  text: string,
+): { ok: true; value: Set<PlainHttpRule> } | { ok: false; error: string } {
+  return parseNames(text, PLAIN_HTTP_RULES, 'plain-http rule', true);
 }

@@ -26,9 +26,14 @@ export function repositoryOf(reference: string): string {
   return `${registry}/${repository}`;
 }
 
-/** Apply the first matching prefix override. */
+/**
+ * Apply the most specific (longest) matching prefix override, as PKO's `imageprefix.Replace`: of equally long
+ * matches the first listed wins, and an empty prefix matches nothing.
+ */
 export function applyPrefixOverrides(image: string, overrides: readonly ImagePrefixOverride[] = []): string {
-  const match = overrides.find((o) => image.startsWith(o.from));
+  let match: ImagePrefixOverride | undefined;
+  for (const o of overrides)
+    if (o.from.length > (match?.from.length ?? 0) && image.startsWith(o.from)) match = o;
   return match === undefined ? image : match.to + image.slice(match.from.length);
 }
 

@@ -106,12 +106,15 @@ describe('images', () => {
     expect(repositoryOf('localhost/app')).toBe('localhost/app');
   });
 
-  it('applies the first matching prefix override', () => {
+  it('applies the most specific prefix override, as PKO (the longest match, not the first listed)', () => {
     const overrides = [
-      { from: 'quay.io/org/', to: 'mirror.local/org/' },
       { from: 'quay.io/', to: 'other/' },
+      { from: 'quay.io/org/', to: 'mirror.local/org/' },
+      { from: 'quay.io/org/', to: 'second.local/org/' },
+      { from: '', to: 'everything/' },
     ];
     expect(applyPrefixOverrides('quay.io/org/app:v1', overrides)).toBe('mirror.local/org/app:v1');
+    expect(applyPrefixOverrides('quay.io/team/app:v1', overrides)).toBe('other/team/app:v1');
     expect(applyPrefixOverrides('ghcr.io/x', overrides)).toBe('ghcr.io/x');
   });
 

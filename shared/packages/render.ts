@@ -17,6 +17,7 @@ import { errorMessage, TerminalError } from '../errors.js';
 import type { GoTemplateEngine, HandlebarsEngine } from '../ports.js';
 import { isTemplateError } from '../render/errors.js';
 import { aggregate, admitConfig } from '../schema/index.js';
+import type { Environment } from './environment.js';
 import { fileText, type FileMap } from './files.js';
 import { lockedDependencies, lockedImages, type ImagePrefixOverride } from './images.js';
 import { lockConsistency } from './manifest-validation.js';
@@ -38,15 +39,7 @@ export interface PackageEngines {
   readonly handlebars?: HandlebarsEngine;
 }
 
-export interface Environment {
-  readonly kubernetes: { readonly version: string };
-  readonly openShift?: {
-    readonly version?: string;
-    readonly managed?: { readonly data?: Readonly<Record<string, string>> };
-  };
-  readonly proxy?: { readonly httpProxy?: string; readonly httpsProxy?: string; readonly noProxy?: string };
-  readonly hyperShift?: Readonly<Record<string, unknown>>;
-}
+export type { Environment };
 
 export interface PackageMetadata {
   readonly name: string;

@@ -38,13 +38,31 @@ async function namespace(prefix: string): Promise<string> {
   return ns;
 }
 
+/** A package of one ConfigMap, pushed to the test registry. */
+async function pushOneConfigMap(name: string, manifestName: string): Promise<string> {
+  return pushPackage(name, {
+    'manifest.yaml': manifest(manifestName, ['only']),
+    'a.yaml': configMap('a', 'only', { k: 'v' }),
+  });
+}
+
+/** Create the Package `p` of `image` in `ns` and wait until the runner made it Available. */
+async function installAvailable(ns: string, image: string): Promise<void> {
+  await kube.create({
+    apiVersion: API,
+    kind: 'Package',
+    metadata: { name: 'p', namespace: ns },
+    spec: { image },
+  });
+  await eventually('Available under gantry run', async () =>
+    conditions(await kube.get(pkgRef(ns, 'p')))['Available']?.status === 'True' ? true : undefined,
+  );
+}
+
 describe('gantry run as a process', () => {
   it('serves metrics, reconciles, and stops cleanly on SIGTERM', async () => {
     const ns = await namespace('run-cli');
-    const image = await pushPackage('run-cli', {
-      'manifest.yaml': manifest('runcli', ['only']),
-      'a.yaml': configMap('a', 'only', { k: 'v' }),
-    });
+    const image = await pushOneConfigMap('run-cli', 'runcli');
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const child = spawn(
       process.execPath,
@@ -68,15 +86,7 @@ describe('gantry run as a process', () => {
       }),
     );
     try {
-      await kube.create({
-        apiVersion: API,
-        kind: 'Package',
-        metadata: { name: 'p', namespace: ns },
-        spec: { image },
-      });
-      await eventually('Available under gantry run', async () =>
-        conditions(await kube.get(pkgRef(ns, 'p')))['Available']?.status === 'True' ? true : undefined,
-      );
+      await installAvailable(ns, image);
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toMatch(/gantry_steps_total\{kind="ObjectSet",step="probe",outcome="done"\} [1-9]/);
       expect(metrics).toMatch(/gantry_api_requests_total\{verb="PATCH",code="200"\} [1-9]/);
@@ -93,7 +103,48 @@ describe('gantry run as a process', () => {
   });
 });
 
-function gantryProcess(args: readonly string[]): {
+describe("gantry run with PKO's manager knobs", () => {
+  it('serves /healthz and /readyz on --health-probe-bind-address and, at LOG_LEVEL=-1, prints no step that did not fail', async () => {
+    const ns = await namespace('run-knobs');
+    const image = await pushOneConfigMap('run-knobs', 'runknobs');
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const { child, stdout, exited } = gantryProcess(
+      [
+        'run',
+        '--kubeconfig',
+        inject('kube').kubeconfigPath,
+        '--health-probe-bind-address',
+        `127.0.0.1:${port}`,
+        '--enable-leader-election=false',
+        '--service-account-name',
+        'package-operator',
+        '-n',
+        ns,
+      ],
+      { LOG_LEVEL: '-1' },
+    );
+    try {
+      const probe = async (path: string): Promise<[number, string]> => {
+        const r = await fetch(`http://127.0.0.1:${port}${path}`);
+        return [r.status, await r.text()];
+      };
+      expect(
+        await eventually('the health probe listener', async () => probe('/healthz').catch(() => undefined)),
+      ).toEqual([200, 'ok']);
+      expect(await probe('/readyz')).toEqual([200, 'ok']);
+      await installAvailable(ns, image);
+      expect(stdout()).toBe('');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});
+
+function gantryProcess(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): {
   child: ReturnType<typeof spawn>;
   stderr: () => string;
   stdout: () => string;
@@ -104,6 +155,7 @@ function gantryProcess(args: readonly string[]): {
     [join(import.meta.dirname, '..', '..', 'bin', 'gantry.mjs'), ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     },
   );
   let stderr = '';

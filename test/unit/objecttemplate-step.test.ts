@@ -126,6 +126,27 @@ describe('the ObjectTemplate step', () => {
     expect(kube.writes).toEqual(['patch ObjectTemplate/t']);
   });
 
+  it("takes PKO's retry intervals for missing sources (--object-template-*-retry-interval)", async () => {
+    const kube = new FakeKube();
+    const retry = { objectTemplateRetryMs: { source: 5_000, optional: 7_000 } };
+    const missing = template(kube, [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'gone', items: [] }]);
+    expect(await reconcileObjectTemplate(missing, { ...deps(kube, engine(OUTPUT)), ...retry })).toMatchObject(
+      {
+        outcome: 'waiting',
+        requeueAfterMs: 5_000,
+      },
+    );
+    const optional = template(kube, [
+      { apiVersion: 'v1', kind: 'Secret', name: 'opt', optional: true, items: [] },
+    ]);
+    expect(
+      await reconcileObjectTemplate(optional, { ...deps(kube, engine(OUTPUT)), ...retry }),
+    ).toMatchObject({
+      outcome: 'waiting',
+      requeueAfterMs: 7_000,
+    });
+  });
+
   it('more than 64 sources: SourceError naming the limits, no source read, not retried', async () => {
     const kube = new FakeKube();
     const sources = Array.from({ length: 65 }, (_, i) => ({

@@ -1,5 +1,8 @@
 /** `gantry run` flags refused before anything starts (no cluster needed). */
 import { describe, expect, it } from 'vitest';
+import { engineFlags } from '../../cli/commands/host-flags.js';
+import { GANTRY_VERSION } from '../../cli/version.js';
+import type { StepRecord } from '../../functions/steps/run-step.js';
 import { runGantry } from '../run-cli.js';
 
 describe('gantry run --phase-class', () => {
@@ -44,5 +47,121 @@ describe('gantry run and gantry serve --default-service-account', () => {
     );
     const serve = await runGantry(['serve', '--help'], { cwd: '/' });
     expect(serve.stdout).toContain('--default-service-account NAME, --require-impersonation');
+  });
+});
+
+const VERSION = `gantry\t0.1.0\npko\tv1.19.0\napi\tpackage-operator.run/v1alpha1\napi\tmanifests.package-operator.run/v1alpha1\nnode\t${process.version}\n`;
+
+describe("PKO's manager flags on gantry run and gantry serve", () => {
+  it.each([
+    [
+      ['run', '--enable-leader-election'],
+      '--enable-leader-election is not supported: Gantry has no leader: every replica may run any key (each write is resourceVersion-guarded), and --shard I/N splits the keys between replicas; pass --enable-leader-election=false or leave it out',
+    ],
+    [
+      ['serve', '--enable-leader-election=true'],
+      '--enable-leader-election is not supported: Gantry has no leader: every replica may run any key (each write is resourceVersion-guarded), and --shard I/N splits the keys between replicas; pass --enable-leader-election=false or leave it out',
+    ],
+    [
+      ['serve', '--pprof-addr', ':6060'],
+      '--pprof-addr is not supported: Gantry serves no Go pprof endpoint; profile the Node.js process with node --cpu-prof or --inspect',
+    ],
+    [
+      ['run', '--self-bootstrap', 'quay.io/package-operator/package-operator-package:v1.19.0'],
+      '--self-bootstrap is not supported: Gantry does not install itself from a package image: deploy it from deploy/ (kustomize) or as the Lambda function',
+    ],
+    [
+      ['run', '--sub-component-tolerations', '[]'],
+      '--sub-component-tolerations is not supported: Gantry does not deploy PKO into HyperShift hosted clusters (no HostedCluster controller, no remote-phase-manager or hosted-cluster-manager sub-components); run a Gantry runner per hosted cluster, with --phase-class for remote phases',
+    ],
+    [
+      ['run', '--object-template-resource-retry-interval', '30'],
+      '--object-template-resource-retry-interval must be a positive Go duration such as 30s or 1m30s, got "30"',
+    ],
+    [['serve', '--package-hash-modifier', 'x'], '--package-hash-modifier must be an integer, got "x"'],
+    [
+      ['run', '--enable-leader-election=maybe'],
+      '--enable-leader-election must be true or false, got "maybe"',
+    ],
+  ])('%j is refused with the reason', async (args, message) => {
+    expect(await runGantry(args, { cwd: '/' })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: ${message}\n`,
+    });
+  });
+
+  it('accepts --enable-leader-election=false (and gets as far as the kubeconfig)', async () => {
+    const r = await runGantry(
+      ['run', '--enable-leader-election=false', '--pprof-addr=', '--kubeconfig', '/nonexistent/kubeconfig'],
+      { cwd: '/' },
+    );
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "Error: ENOENT: no such file or directory, open '/nonexistent/kubeconfig'\n",
+    });
+  });
+
+  it('refuses a PKO environment variable Gantry does not support before connecting', async () => {
+    const r = await runGantry(['serve', '--plain-http'], { cwd: '/', env: { PKO_CONFIG: '{}' } });
+    expect(r.stderr).toBe(
+      'Error: environment variable PKO_CONFIG is not supported: Gantry does not install itself from a package image: deploy it from deploy/ (kustomize) or as the Lambda function\n',
+    );
+  });
+
+  it('prints the version: gantry version, gantry --version, gantry run --version, gantry serve --version', async () => {
+    for (const args of [['version'], ['--version'], ['run', '--version'], ['serve', '--version']])
+      expect([args, await runGantry(args, { cwd: '/' })]).toEqual([
+        args,
+        { code: 0, stdout: VERSION, stderr: '' },
+      ]);
+  });
+
+  it("keeps Gantry's version equal to package.json's", async () => {
+    const { readFile } = await import('node:fs/promises');
+    const pkg: unknown = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(pkg).toMatchObject({ version: GANTRY_VERSION });
+  });
+});
+
+describe("PKO's flags that stand for its environment, and LOG_LEVEL", () => {
+  const record = (outcome: StepRecord['outcome']): StepRecord => ({
+    key: { apiVersion: 'package-operator.run/v1alpha1', kind: 'Package', namespace: 'ns', name: 'p' },
+    step: 'render',
+    outcome,
+    durationMs: 3,
+  });
+
+  it('maps the flags onto the engine (a flag wins over its variable) and prints only failed steps at -1', async () => {
+    let out = '';
+    const io = {
+      stdout: (t: string) => (out += t),
+      stderr: () => undefined,
+      cwd: '/',
+      isTTY: true,
+      env: { PKO_SERVICE_ACCOUNT_NAME: 'from-env', LOG_LEVEL: '0' },
+    };
+    const options = await engineFlags(
+      {
+        'service-account-name': 'package-operator',
+        'service-account-namespace': 'package-operator-system',
+        'package-hash-modifier': '7',
+        'log-level': '-1',
+        'object-template-optional-resource-retry-interval': '2m',
+      },
+      io,
+    );
+    expect(options.parsedEnv).toMatchObject({
+      serviceAccount: 'package-operator',
+      podNamespace: 'package-operator-system',
+      hashModifier: 7,
+      logLevel: -1,
+    });
+    expect(options.objectTemplateRetryMs).toEqual({ optional: 120_000 });
+    expect(options.prefixOverrides).toBeUndefined();
+    options.record?.(record('done'));
+    options.record?.(record('failed'));
+    expect(out).toBe('Package ns/p: render failed in 3 ms\n');
   });
 });

@@ -17,7 +17,13 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { RetryableError, errorMessage } from '../../../shared/errors.js';
 import { limitText, type SourceLimits } from '../../../shared/oci/limits.js';
-import { addressClass, reachable, type AddressClass } from '../../../shared/oci/network.js';
+import {
+  addressClass,
+  plainHttpRegistry,
+  reachable,
+  type AddressClass,
+  type PlainHttpRule,
+} from '../../../shared/oci/network.js';
 
 /** The back-off an unreachable or failing source asks for (PKO's initial pull back-off). */
 export const PULL_RETRY_MS = 10_000;
@@ -26,8 +32,8 @@ export interface HttpClientOptions {
   readonly limits: SourceLimits;
   /** Hosts (`host:port`) where plain http is allowed. */
   readonly insecureHosts: ReadonlySet<string>;
-  /** Plain http to loopback hosts (`localhost`, `127.0.0.1`, `[::1]`, any port), as PKO and container runtimes allow. */
-  readonly plainHttpLoopback?: boolean;
+  /** Registries reached over plain http by PKO's rules (see oci/network `plainHttpRulesOf`); default: none. */
+  readonly plainHttp?: ReadonlySet<PlainHttpRule>;
   readonly userAgent?: string;
   /** Address classes reachable on behalf of any registry (`GANTRY_REGISTRY_NETWORKS`); public always is. */
   readonly allowedNetworks?: ReadonlySet<AddressClass>;
@@ -196,7 +202,7 @@ export class HttpClient {
   /** Whether plain http may be used for `host`. */
   public isInsecure(host: string): boolean {
     if (this.options.insecureHosts.has(host)) return true;
-    return this.options.plainHttpLoopback === true && /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
+    return this.options.plainHttp !== undefined && plainHttpRegistry(host, this.options.plainHttp);
   }
 
   private checkScheme(url: URL, method: string): void {

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Credentials } from '../../../shared/oci/auth.js';
 import { RetryableError } from '../../../shared/errors.js';
 import { DEFAULT_SOURCE_LIMITS } from '../../../shared/oci/limits.js';
-import type { AddressClass } from '../../../shared/oci/network.js';
+import type { AddressClass, PlainHttpRule } from '../../../shared/oci/network.js';
 import { HttpClient } from './http.js';
 import { RegistryClient } from './registry.js';
 
@@ -55,6 +55,7 @@ function client(
     credentials?: Credentials;
     lookup?: (hostname: string) => Promise<readonly string[]>;
     allowed?: AddressClass[];
+    plainHttp?: PlainHttpRule[];
     tokenCacheMax?: number;
     tokenCacheChars?: number;
   } = {},
@@ -62,7 +63,7 @@ function client(
   const http = new HttpClient({
     limits: DEFAULT_SOURCE_LIMITS,
     insecureHosts: new Set(),
-    plainHttpLoopback: true,
+    plainHttp: new Set(options.plainHttp ?? ['loopback']),
     ...(options.lookup !== undefined ? { lookup: options.lookup } : {}),
     ...(options.allowed !== undefined ? { allowedNetworks: new Set(options.allowed) } : {}),
   });
@@ -88,6 +89,39 @@ async function failure(promise: Promise<unknown>): Promise<string> {
 }
 
 const ref = (registry: string, repository = 'repo') => ({ registry, repository, tag: 'v1' });
+
+describe('plain http by PKO v1.19.0 rules', () => {
+  it('reaches a loopback registry over plain http under the loopback rule, and says TLS is missing without it', async () => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    const registry = await serve((_req, res) => {
+      res.writeHead(200, { 'docker-content-digest': digest }).end();
+    });
+    expect(await client().resolve(ref(registry.host))).toBe(digest);
+    const message = await failure(client({ plainHttp: ['local', 'private'] }).resolve(ref(registry.host)));
+    expect(message).toBe(
+      `HEAD https://${registry.host}/v2/repo/manifests/v1: the server does not speak TLS; if it is a plain-http registry, mark it insecure (--insecure)`,
+    );
+    expect(registry.seen).toHaveLength(1);
+  });
+
+  it('marks *.local, *.localhost and RFC 1918 registries plain http under the default rules only', () => {
+    const all = new HttpClient({
+      limits: DEFAULT_SOURCE_LIMITS,
+      insecureHosts: new Set(),
+      plainHttp: new Set(['loopback', 'local', 'private']),
+    });
+    const narrowed = new HttpClient({
+      limits: DEFAULT_SOURCE_LIMITS,
+      insecureHosts: new Set(),
+      plainHttp: new Set(['loopback']),
+    });
+    for (const host of ['registry.kube-system.svc.cluster.local:5000', 'app.localhost', '192.168.0.9:5000']) {
+      expect([host, all.isInsecure(host)]).toEqual([host, true]);
+      expect([host, narrowed.isInsecure(host)]).toEqual([host, false]);
+    }
+    expect(all.isInsecure('quay.io')).toBe(false);
+  });
+});
 
 describe('token realms and redirects (no server-side request forgery)', () => {
   it.each([
@@ -298,7 +332,7 @@ function httpClient(
   return new HttpClient({
     limits: { ...DEFAULT_SOURCE_LIMITS, requestTimeoutMs },
     insecureHosts: new Set(),
-    plainHttpLoopback: true,
+    plainHttp: new Set(['loopback']),
     lookup,
   });
 }
