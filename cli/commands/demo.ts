@@ -130,7 +130,14 @@ async function prepare(io: CliIO): Promise<{ kubeconfig: string; image: string }
   io.stdout(`Control plane ready: kubeconfig ${state.kubeconfigPath}\n`);
   const image = `${state.registry}/gantry-demo/templated:v1`;
   const folder = join(import.meta.dirname, '..', '..', 'examples', 'templated');
-  if ((await buildCommand.run([folder, '-t', image, '--push', '--insecure'], quiet(io))) !== 0)
+  // The example's lock pins registry.k8s.io/pause, which the demo never pulls (kwok runs its pods): its digest is
+  // not checked, so the demo works on a machine that cannot reach registry.k8s.io.
+  if (
+    (await buildCommand.run(
+      [folder, '--skip-lock-check', '-t', image, '--push', '--insecure'],
+      quiet(io),
+    )) !== 0
+  )
     throw new Error(`building and pushing ${folder} failed`);
   io.stdout(`Built examples/templated and pushed it to ${image}\n`);
   return { kubeconfig: state.kubeconfigPath, image };
