@@ -24,7 +24,7 @@ import {
 
 export interface ControlPlaneOptions {
   readonly full?: boolean;
-  /** Folder of CRD YAML to install (default deploy/crds of this repository). */
+  /** Folder of CRD YAML to install (default deploy/crds and deploy/crds-gantry of this repository). */
   readonly crdDir?: string;
   readonly log?: (line: string) => void;
   /** Start the processes in their own session so they outlive this process (`gantry dev up`). */
@@ -356,7 +356,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     );
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeFile(kubeconfigPath, kubeconfig(server, certs));
-    const crds = await installCrds(client, options.crdDir ?? join(repoRoot, 'deploy', 'crds'));
+    const crds =
+      options.crdDir !== undefined
+        ? await installCrds(client, options.crdDir)
+        : [
+            ...(await installCrds(client, join(repoRoot, 'deploy', 'crds'))),
+            ...(await installCrds(client, join(repoRoot, 'deploy', 'crds-gantry'))),
+          ];
     await waitFor(
       'CRDs Established',
       async () => (await Promise.all(crds.map((n) => established(client, n)))).every(Boolean),

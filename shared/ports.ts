@@ -71,6 +71,19 @@ export interface ImageSource {
   pull(reference: string, options?: { readonly signal?: AbortSignal }): Promise<PulledPackage>;
   /** The manifest digest a reference names now (a tag resolved), without fetching layers. */
   resolveDigest(reference: string, options?: { readonly signal?: AbortSignal }): Promise<string>;
+  /** The tags of an OCI repository (`registry/path`, no tag), at most `max` of them. */
+  listTags(repository: string, options: ListTagsOptions): Promise<TagList>;
+}
+
+export interface ListTagsOptions {
+  readonly max: number;
+  readonly signal?: AbortSignal;
+}
+
+/** A repository's tags; `truncated` when it has more than were read. */
+export interface TagList {
+  readonly tags: readonly string[];
+  readonly truncated: boolean;
 }
 
 /** A Kubernetes object as JSON, with the metadata every object has. */

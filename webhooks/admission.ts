@@ -30,6 +30,8 @@ import type { PackageManifest } from '../shared/api/generated/packagemanifest.js
 import { admit } from '../shared/packages/render.js';
 import { ViolationError } from '../shared/packages/violation.js';
 import type { ObjectRef } from '../shared/ports.js';
+import { approvalErrors, type CatalogVersions } from './approval.js';
+import { followedRepository } from '../shared/catalog/model.js';
 import { json, parseJson, problem, type HttpRequest, type HttpResponse } from './http.js';
 
 const ADMISSION_API = 'admission.k8s.io/v1';
@@ -68,6 +70,8 @@ export interface AdmissionDeps {
    * host does not fetch packages at admission (`--admission-fetch=false`).
    */
   readonly lookupManifest?: (image: string, component: string | undefined) => Promise<ManifestLookup>;
+  /** The catalog's versions, to check an approval (`gantry.run/approved-version`) of a following Package. */
+  readonly catalogVersions?: CatalogVersions;
   /** The host's own user: its status writes trigger only their owner, never themselves again. */
   readonly selfUsername?: string;
   /** Time for compiling an object's CEL rules (default CEL_ADMISSION_LIMITS.compileBudgetMs). */
@@ -136,6 +140,10 @@ function packageSpecErrors(spec: Record<string, unknown>): string[] {
 async function validatePackage(req: AdmissionRequest, deps: AdmissionDeps): Promise<Verdict> {
   const spec = isRecord(req.object) && isRecord(req.object['spec']) ? req.object['spec'] : {};
   const errors = packageSpecErrors(spec);
+  if (errors.length === 0)
+    errors.push(
+      ...(await approvalErrors(req.object, req.oldObject, req.namespace ?? '', deps.catalogVersions)),
+    );
   if (errors.length > 0 || deps.lookupManifest === undefined) return { errors, warnings: [] };
   const image = String(spec['image']);
   const component = typeof spec['component'] === 'string' ? spec['component'] : undefined;
@@ -391,6 +399,17 @@ export function triggered(
   const owner =
     meta === undefined ? undefined : controllerKeyOf({ metadata: { ...meta, namespace: ref.namespace } });
   if (owner !== undefined) out.push([owner, 'owner']);
+  // A Package that follows a catalog repository (or changed how): the repository proposes to it at once (the
+  // repository's own moves come back here too: its next pass finds nothing to do and writes nothing).
+  const followed =
+    meta === undefined || reason === 'status' || reason === 'delete'
+      ? undefined
+      : followedRepository({
+          apiVersion: ref.apiVersion,
+          kind,
+          metadata: { ...meta, namespace: ref.namespace },
+        });
+  if (followed !== undefined) out.push([followed, 'update']);
   return out;
 }
 

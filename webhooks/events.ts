@@ -15,7 +15,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { EVENT_SOURCES, type EventSource, type EventsAuth } from '../shared/triggers/events-auth.js';
-import { API_VERSION, KINDS } from '../shared/api/constants.js';
+import { apiVersionOf, isKindName } from '../shared/api/constants.js';
 import { controllerOf, isRecord, parseMeta } from '../shared/api/objects.js';
 import { errorMessage } from '../shared/errors.js';
 import type { ObjectRef } from '../shared/ports.js';
@@ -141,9 +141,9 @@ function gantryRef(
   namespace: unknown,
   name: unknown,
 ): ObjectRef | undefined {
-  if (apiVersion !== API_VERSION || typeof kind !== 'string' || !Object.hasOwn(KINDS, kind)) return undefined;
+  if (typeof kind !== 'string' || !isKindName(kind) || apiVersion !== apiVersionOf(kind)) return undefined;
   if (typeof name !== 'string' || name === '') return undefined;
-  return { apiVersion: API_VERSION, kind, namespace: typeof namespace === 'string' ? namespace : '', name };
+  return { apiVersion, kind, namespace: typeof namespace === 'string' ? namespace : '', name };
 }
 
 /** The keys an ApiServerSource event names: the object if it is a Gantry kind, and its Gantry controller. */

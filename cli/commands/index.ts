@@ -49,6 +49,21 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./pause.js')).unpauseCmd,
   },
   {
+    name: 'versions',
+    summary: 'List the versions of the package a Package follows (catalog), with their validation',
+    load: async () => (await import('./catalog.js')).versionsCommand,
+  },
+  {
+    name: 'approve',
+    summary: 'Roll a following Package out to its proposed catalog version',
+    load: async () => (await import('./catalog.js')).approveCommand,
+  },
+  {
+    name: 'reject',
+    summary: 'Drop the catalog version proposed to a following Package',
+    load: async () => (await import('./catalog.js')).rejectCommand,
+  },
+  {
     name: 'clustertree',
     summary: 'Show the phases and objects of the live ObjectSet of a (Cluster)Package',
     load: async () => (await import('./clustertree.js')).clustertreeCommand,

@@ -24,7 +24,7 @@ import { readPackageTarball } from '../../shared/packages/archive.js';
 import type { FileMap } from '../../shared/packages/files.js';
 import { BoundedCache, type CacheStats } from '../../shared/packages/cache.js';
 import { applyPrefixOverrides, type ImagePrefixOverride } from '../../shared/packages/images.js';
-import type { ImageSource, PulledPackage } from '../../shared/ports.js';
+import type { ImageSource, ListTagsOptions, PulledPackage, TagList } from '../../shared/ports.js';
 import { HttpClient, PULL_RETRY_MS, shownUrl } from './oci/http.js';
 import { EMPTY_IMAGE_MESSAGE, pullImage, pushImage } from './oci/pull.js';
 import { RegistryClient, VerifiedStream } from './oci/registry.js';
@@ -181,6 +181,16 @@ class Sources implements PackageSource {
     if (loc.kind === 'oci') return this.registry.resolve(loc.ref, options.signal);
     if (loc.kind === 'https') return loc.digest;
     return (await this.s3Head(loc)).identity;
+  }
+
+  public async listTags(repository: string, options: ListTagsOptions): Promise<TagList> {
+    const last = repository.split('/').pop() ?? '';
+    if (last.includes(':') || last.includes('@'))
+      throw new TerminalError(`${repository}: name a repository, without a tag or digest`);
+    const loc = this.locate(repository);
+    if (loc.kind !== 'oci')
+      throw new TerminalError(`${repository}: versions can only be listed in an OCI registry`);
+    return this.registry.tags(loc.ref, options.max, options.signal);
   }
 
   public async pull(reference: string, options: { signal?: AbortSignal } = {}): Promise<PulledPackage> {

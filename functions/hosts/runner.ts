@@ -6,7 +6,8 @@
  * rate-limited queue with timers for requeues, re-lists on 410 and on a silent watch, and stops cleanly on SIGTERM.
  */
 import { setMaxListeners } from 'node:events';
-import { API_VERSION, isReconciledKind, LABEL_CACHE, RECONCILED_KINDS } from '../../shared/api/constants.js';
+import { apiVersionOf, isReconciledKind, LABEL_CACHE, RECONCILED_KINDS } from '../../shared/api/constants.js';
+import { followedRepository } from '../../shared/catalog/model.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRecord, parseKubeObject, refOf } from '../../shared/api/objects.js';
 import { retryDelayMs, type Backoff } from '../../shared/retry.js';
@@ -131,7 +132,7 @@ export class Runner {
 
   /** Start the watches; resolves once the initial lists are queued. */
   public async start(): Promise<void> {
-    for (const kind of RECONCILED_KINDS) await this.startWatch(API_VERSION, kind, undefined);
+    for (const kind of RECONCILED_KINDS) await this.startWatch(apiVersionOf(kind), kind, undefined);
     this.resyncTimer = setInterval(() => {
       for (const key of this.known) if (owns(this.options.shard, key)) this.queue.add(key);
     }, this.options.resyncMs);
@@ -371,6 +372,9 @@ export class Runner {
     if (!own) for (const reader of this.readers.get(key) ?? []) this.queue.add(reader);
     if (!managed && isReconciledKind(ref.kind))
       this.onGantryEvent(type, key, own, object.metadata.resourceVersion);
+    const repository = own ? undefined : followedRepository(object);
+    if (repository !== undefined && owns(this.options.shard, keyOf(repository)))
+      this.queue.add(keyOf(repository));
     if (ownerKey === undefined || (managed && own) || !owns(this.options.shard, ownerKey)) return;
     if (managed && this.running.has(ownerKey)) {
       this.ownWrites.hold(ownerKey, key, object.metadata.resourceVersion);

@@ -12,7 +12,7 @@ const unused = unusedPort;
 
 function core(
   kube: KubeApi,
-  images: ImageSource = { pull: unused, resolveDigest: unused },
+  images: ImageSource = { pull: unused, resolveDigest: unused, listTags: unused },
   budgetMs = 0,
 ): TriggerCore {
   const deps: RunStepDeps = {
@@ -76,6 +76,7 @@ spec:
       });
     });
   const images: ImageSource = {
+    listTags: () => Promise.reject(new Error('no tag listing in this test')),
     resolveDigest: (ref, options) =>
       ref.startsWith('slow.example/') ? hangUntilAborted(options?.signal) : Promise.resolve('sha256:1'),
     pull: (ref, options) =>
@@ -104,6 +105,7 @@ spec:
   it('fetches at admission only for a caller proven to be the API server, never for an unauthenticated one', async () => {
     const pulls: string[] = [];
     const counting: ImageSource = {
+      listTags: () => Promise.reject(new Error('no tag listing in this test')),
       resolveDigest: () => Promise.resolve('sha256:1'),
       pull: (ref) => {
         pulls.push(ref);

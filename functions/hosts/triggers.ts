@@ -6,7 +6,16 @@
  * re-resolves tags, and the package lookup admission uses within its time budget.
  */
 import { LRUCache } from 'lru-cache';
-import { API_VERSION, RECONCILED_KINDS } from '../../shared/api/constants.js';
+import {
+  apiVersionOf,
+  GANTRY_API_VERSION,
+  RECONCILED_KINDS,
+  type KindName,
+} from '../../shared/api/constants.js';
+import { parseResource } from '../../shared/api/resources.js';
+import type { Candidate } from '../../shared/catalog/follow.js';
+import { LABEL_PACKAGE_NAME, LABEL_REPOSITORY } from '../../shared/catalog/model.js';
+import { candidateOf, revisionSchema } from '../../shared/catalog/revision.js';
 import { field, isRecord, refOf } from '../../shared/api/objects.js';
 import { retryDelayMs } from '../../shared/retry.js';
 import { errorMessage } from '../../shared/errors.js';
@@ -175,10 +184,11 @@ export class TriggerCore {
     );
   }
 
-  private async listKind(kind: string, metadataOnly: boolean): Promise<KubeObject[]> {
-    const info = await this.options.deps.kube.resource(API_VERSION, kind);
+  private async listKind(kind: KindName, metadataOnly: boolean): Promise<KubeObject[]> {
+    const apiVersion = apiVersionOf(kind);
+    const info = await this.options.deps.kube.resource(apiVersion, kind);
     if (info === undefined) return [];
-    return this.options.deps.kube.list(API_VERSION, kind, info.namespaced ? this.options.namespace : '', {
+    return this.options.deps.kube.list(apiVersion, kind, info.namespaced ? this.options.namespace : '', {
       metadataOnly,
     });
   }
@@ -213,7 +223,7 @@ export class TriggerCore {
   public async registryPush(pushes: readonly ImagePush[]): Promise<number> {
     this.digests.clear(); // a tag may have moved: admission reads it again
     let matched = 0;
-    for (const kind of ['Package', 'ClusterPackage']) {
+    for (const kind of ['Package', 'ClusterPackage'] as const) {
       for (const pkg of await this.listKind(kind, false)) {
         const spec = pkg['spec'];
         const image = typeof spec === 'object' && spec !== null && 'image' in spec ? spec.image : undefined;
@@ -228,6 +238,37 @@ export class TriggerCore {
         this.resolving.add(key);
         this.track(this.reresolve(pkg, image, push.digest).finally(() => this.resolving.delete(key)));
       }
+    }
+    return matched + (await this.pushedRepositories(pushes));
+  }
+
+  /** The versions of a repository's package in a namespace, as the follow decision sees them. */
+  public async catalogVersions(
+    namespace: string,
+    repository: string,
+    packageName: string | undefined,
+  ): Promise<Candidate[]> {
+    const selector = [
+      `${LABEL_REPOSITORY}=${repository}`,
+      ...(packageName !== undefined ? [`${LABEL_PACKAGE_NAME}=${packageName}`] : []),
+    ].join(',');
+    const items = await this.options.deps.kube.list(GANTRY_API_VERSION, 'PackageRevision', namespace, {
+      labelSelector: selector,
+    });
+    return items.map((o) => candidateOf(parseResource(revisionSchema, o)));
+  }
+
+  /** PackageRepositories whose image a push names: listed again at once (the queue drops repeats). */
+  private async pushedRepositories(pushes: readonly ImagePush[]): Promise<number> {
+    let matched = 0;
+    for (const repo of await this.listKind('PackageRepository', false)) {
+      const spec = repo['spec'];
+      const image = isRecord(spec) && typeof spec['image'] === 'string' ? spec['image'] : undefined;
+      if (image === undefined) continue;
+      const effective = applyPrefixOverrides(image, this.options.deps.prefixOverrides);
+      if (!pushes.some((p) => imageMatches(`${effective}:${p.tag}`, p))) continue;
+      matched += 1;
+      this.queue.add(keyOf(refOf(repo)));
     }
     return matched;
   }
@@ -400,6 +441,13 @@ export function routerDeps(
       // admission fetch; an unauthenticated caller never makes the host reach a registry.
       ...(options.admissionBudgetMs > 0 && options.admissionAuth !== undefined
         ? { lookupManifest: async (image, component) => core.lookupManifest(image, component) }
+        : {}),
+      // Checking an approval LISTs the repository's revisions: only for callers proven to be the API server.
+      ...(options.admissionAuth !== undefined
+        ? {
+            catalogVersions: async (namespace, repository, packageName) =>
+              core.catalogVersions(namespace, repository, packageName),
+          }
         : {}),
       ...(options.selfUsername !== undefined ? { selfUsername: options.selfUsername } : {}),
     },

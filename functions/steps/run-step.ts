@@ -25,6 +25,7 @@ import { reconcileObjectSet } from './objectset.js';
 import { reconcileObjectSetPhase } from './objectsetphase.js';
 import { reconcileObjectTemplate } from './objecttemplate.js';
 import { reconcilePackage } from './package.js';
+import { reconcilePackageRepository } from './repository.js';
 import { backoffMs } from './status.js';
 import { StepError, type Outcome, type StepDeps, type StepResult } from './types.js';
 
@@ -43,6 +44,7 @@ const HANDLERS: Readonly<Record<ReconciledKind, StepHandler>> = {
   ClusterObjectSetPhase: reconcileObjectSetPhase,
   ObjectTemplate: reconcileObjectTemplate,
   ClusterObjectTemplate: reconcileObjectTemplate,
+  PackageRepository: reconcilePackageRepository,
 };
 
 const ERROR_BACKOFF_BASE_MS = 1_000;

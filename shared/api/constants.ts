@@ -7,6 +7,9 @@ export const VERSION = 'v1alpha1';
 export const API_VERSION = 'package-operator.run/v1alpha1';
 export const MANIFESTS_API_VERSION = 'manifests.package-operator.run/v1alpha1';
 export const MANIFESTS_GROUP = 'manifests.package-operator.run';
+/** Gantry's own API group (beside PKO's, whose CRDs stay untouched): the package catalog. */
+export const GANTRY_GROUP = 'gantry.run';
+export const GANTRY_API_VERSION = 'gantry.run/v1alpha1';
 
 export const ANNOTATION_PHASE = 'package-operator.run/phase';
 export const ANNOTATION_CONDITION_MAP = 'package-operator.run/condition-map';
@@ -56,6 +59,8 @@ export type Scope = 'Namespaced' | 'Cluster';
 
 /** What the engine knows of one of its kinds. */
 export interface KindEntry {
+  /** The kind's API version when it is not PKO's `package-operator.run/v1alpha1` (Gantry's catalog kinds). */
+  readonly apiVersion?: string;
   readonly plural: string;
   readonly namespaced: boolean;
   /** The engine runs a step for it (ObjectSlices are data an ObjectSet reads). */
@@ -67,8 +72,9 @@ export interface KindEntry {
 }
 
 /**
- * The kind registry, the one table every host, the runner, the triggers, admission and the CLI read: the twelve
- * kinds, their scope, plural, whether the engine reconciles them, their finalizer and first step.
+ * The kind registry, the one table every host, the runner, the triggers, admission and the CLI read: PKO's twelve
+ * kinds and Gantry's two catalog kinds, their API version, scope, plural, whether the engine reconciles them,
+ * their finalizer and first step.
  */
 export const KINDS = {
   Package: {
@@ -136,6 +142,19 @@ export const KINDS = {
     finalizer: FINALIZER_CACHED,
     step: 'template',
   },
+  PackageRepository: {
+    apiVersion: GANTRY_API_VERSION,
+    plural: 'packagerepositories',
+    namespaced: true,
+    reconciled: true,
+    step: 'list',
+  },
+  PackageRevision: {
+    apiVersion: GANTRY_API_VERSION,
+    plural: 'packagerevisions',
+    namespaced: true,
+    reconciled: false,
+  },
 } as const satisfies Readonly<Record<string, KindEntry>>;
 
 export type KindName = keyof typeof KINDS;
@@ -169,3 +188,14 @@ export function kindEntry(kind: string): KindEntry | undefined {
 
 /** The reconciled kinds, in the registry's order (what a runner watches and a tick lists). */
 export const RECONCILED_KINDS: readonly ReconciledKind[] = Object.keys(KINDS).filter(isReconciledKind);
+
+/** The API version of a kind of the registry (PKO's unless the entry names another). */
+export function apiVersionOf(kind: KindName): string {
+  const entry: KindEntry = KINDS[kind];
+  return entry.apiVersion ?? API_VERSION;
+}
+
+/** The kinds of PKO's API group (admission and the webhook configurations serve these). */
+export const PKO_KINDS: readonly KindName[] = Object.keys(KINDS)
+  .filter(isKindName)
+  .filter((k) => apiVersionOf(k) === API_VERSION);

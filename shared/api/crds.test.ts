@@ -2,13 +2,16 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { KINDS, scopedKind } from './constants.js';
+import { apiVersionOf, isKindName, KINDS, PKO_KINDS, scopedKind } from './constants.js';
 
-const dir = join(import.meta.dirname, '../../deploy/crds');
 type Node = Record<string, unknown>;
-const crds: Node[] = readdirSync(dir)
-  .filter((f) => f.endsWith('.yaml'))
-  .map((f) => parse(readFileSync(join(dir, f), 'utf8')) as Node);
+/** PKO's twelve CRDs (deploy/crds) and Gantry's catalog CRDs (deploy/crds-gantry). */
+const crds: Node[] = ['crds', 'crds-gantry'].flatMap((folder) => {
+  const dir = join(import.meta.dirname, '../../deploy', folder);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => parse(readFileSync(join(dir, f), 'utf8')) as Node);
+});
 
 function byKind(kind: string): Node {
   const crd = crds.find((c) => ((c.spec as Node).names as Node).kind === kind);
@@ -33,15 +36,18 @@ function walk(node: Node, path: string, fn: (n: Node, p: string) => void): void 
   if (typeof node.additionalProperties === 'object') walk(node.additionalProperties as Node, `${path}{}`, fn);
 }
 
-describe('deploy/crds', () => {
-  it('has one CRD for each of the twelve kinds, with the right scope and plural', () => {
-    expect(crds).toHaveLength(12);
-    for (const [kind, info] of Object.entries(KINDS)) {
+describe('deploy/crds and deploy/crds-gantry', () => {
+  it("has one CRD for each kind of the registry (PKO's twelve, the catalog's two), with the right group, scope and plural", () => {
+    expect(PKO_KINDS).toHaveLength(12);
+    expect(crds).toHaveLength(Object.keys(KINDS).length);
+    for (const kind of Object.keys(KINDS).filter(isKindName)) {
+      const info = KINDS[kind];
+      const group = apiVersionOf(kind).split('/')[0] ?? '';
       const spec = byKind(kind).spec as Node;
-      expect(spec.group).toBe('package-operator.run');
+      expect(spec.group).toBe(group);
       expect(spec.scope).toBe(info.namespaced ? 'Namespaced' : 'Cluster');
       expect((spec.names as Node).plural).toBe(info.plural);
-      expect((byKind(kind).metadata as Node).name).toBe(`${info.plural}.package-operator.run`);
+      expect((byKind(kind).metadata as Node).name).toBe(`${info.plural}.${group}`);
     }
   });
 

@@ -8,7 +8,7 @@
  * - `mutate.gantry.run`: CREATE, finalizers, failurePolicy Ignore (the steps add them anyway).
  * All have sideEffects NoneOnDryRun: the only side effect is dispatching a key, skipped on dry runs.
  */
-import { GROUP, KINDS, VERSION } from '../api/constants.js';
+import { GROUP, KINDS, PKO_KINDS, VERSION } from '../api/constants.js';
 import type { KubeObject } from '../ports.js';
 
 export type WebhookTarget =
@@ -27,7 +27,7 @@ function clientConfig(
   return { service: { ...target.service, path }, ...ca };
 }
 
-const plurals = Object.values(KINDS).map((k) => k.plural);
+const plurals = PKO_KINDS.map((k) => KINDS[k].plural);
 
 function rule(operations: string[], resources: string[]): Record<string, unknown> {
   return { apiGroups: [GROUP], apiVersions: [VERSION], operations, resources, scope: '*' };

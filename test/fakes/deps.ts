@@ -12,6 +12,7 @@ export function fakeStepDeps(kube: KubeApi, overrides: Partial<RunStepDeps> = {}
     clock: { now: () => new Date('2026-01-01T00:00:00Z') },
     images: {
       pull: () => Promise.reject(new Error('no image source in this test')),
+      listTags: () => Promise.reject(new Error('no tag listing in this test')),
       resolveDigest: () => Promise.reject(new Error('no image source in this test')),
     },
     environment: new EnvironmentProbe(kube),

@@ -54,6 +54,7 @@ describe('the unpackedHash reset of a registry push', () => {
         ...engine.deps,
         images: {
           pull: () => Promise.reject(new Error('not in this test')),
+          listTags: () => Promise.reject(new Error('no tag listing in this test')),
           resolveDigest: async () => {
             // Another writer (a step of the Package) writes its status after the trigger's LIST.
             const live = await kube.get(ref);

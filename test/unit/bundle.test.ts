@@ -139,6 +139,7 @@ describe('gantry run', () => {
         runUntilWatchesFail(['bin/gantry.mjs', ...args], { GANTRY_FROM_SOURCE: '1' }),
       ]);
       const refused = ': GET /apis/package-operator.run/v1alpha1: connect ECONNREFUSED 127.0.0.1:1';
+      const refusedCatalog = ': GET /apis/gantry.run/v1alpha1: connect ECONNREFUSED 127.0.0.1:1';
       expect(sources).toEqual({
         code: 0,
         stdout: '',
@@ -156,6 +157,7 @@ describe('gantry run', () => {
             'ObjectTemplate',
             'Package',
           ].map((kind) => `cannot watch ${kind}${refused}`),
+          `cannot watch PackageRepository${refusedCatalog}`,
           'stopping: waiting for the steps in flight',
         ].join('\n'),
       });

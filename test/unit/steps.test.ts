@@ -254,6 +254,7 @@ describe("the registry trigger's reset over FakeKube", () => {
         ...deps(kube),
         images: {
           pull: () => Promise.reject(new Error('no')),
+          listTags: () => Promise.reject(new Error('no tag listing in this test')),
           resolveDigest: () => Promise.resolve(`sha256:${'b'.repeat(64)}`),
         },
       },
@@ -309,6 +310,7 @@ describe('the Package step over FakeKube: uniqueInScope', () => {
         resolved: `registry.example/only-one@sha256:${'c'.repeat(64)}`,
         digest: `sha256:${'c'.repeat(64)}`,
       }),
+    listTags: () => Promise.reject(new Error('no tag listing in this test')),
     resolveDigest: () => Promise.reject(new Error('not used')),
   };
 

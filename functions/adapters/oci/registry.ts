@@ -355,6 +355,36 @@ export class RegistryClient {
     return (await this.manifest(ref, tag, signal)).digest;
   }
 
+  /**
+   * The repository's tags (the distribution API's `tags/list`), following `Link` pages up to `maxTags` tags in
+   * all: a repository with more is cut off at the bound (the caller says so), never read without end.
+   */
+  public async tags(
+    ref: QualifiedReference,
+    maxTags: number,
+    signal?: AbortSignal,
+  ): Promise<{ readonly tags: readonly string[]; readonly truncated: boolean }> {
+    const tags: string[] = [];
+    let url: string | undefined = `${this.baseUrl(ref)}/tags/list?n=${Math.min(maxTags, 1000)}`;
+    while (url !== undefined && tags.length < maxTags) {
+      const response = await this.send(
+        ref,
+        'pull',
+        { url, ...(signal !== undefined ? { signal } : {}) },
+        [200],
+      );
+      const bytes = await response.bytes(TAG_PAGE_BYTES, 'maxManifestBytes');
+      const page = tagPageSchema.safeParse(parseJsonBytes(bytes));
+      if (!page.success)
+        throw new TerminalError(
+          `tags of ${ref.registry}/${ref.repository}: the registry's answer is not a tag list`,
+        );
+      tags.push(...(page.data.tags ?? []));
+      url = nextPage(response.headers.get('link'), url);
+    }
+    return { tags: tags.slice(0, maxTags), truncated: tags.length > maxTags || url !== undefined };
+  }
+
   /** Stream a blob; the chunks are checked against the descriptor's size and digest as they pass. */
   public async blob(
     ref: QualifiedReference,
@@ -528,4 +558,25 @@ export class VerifiedStream {
         PULL_RETRY_MS,
       );
   }
+}
+
+/** One page of `tags/list` is at most this big (1,000 tags of 128 characters with JSON's quoting). */
+const TAG_PAGE_BYTES = 256 * 1024;
+
+const tagPageSchema = z.object({ tags: z.array(z.string().max(128)).nullable().optional() });
+
+function parseJsonBytes(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The next page a `Link: <…>; rel="next"` header names, on the same host as the page that named it. */
+function nextPage(link: string | null, current: string): string | undefined {
+  const match = link === null ? null : /<([^>]+)>\s*;\s*rel="?next"?/.exec(link);
+  if (match?.[1] === undefined) return undefined;
+  const next = new URL(match[1], current);
+  return next.host === new URL(current).host ? next.toString() : undefined;
 }
