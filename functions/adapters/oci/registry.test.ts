@@ -412,3 +412,51 @@ describe('connections go to the checked addresses (DNS rebinding)', () => {
     }
   });
 });
+
+describe('tags/list', () => {
+  it('follows Link pages on the same host up to the bound, and says when it stopped early', async () => {
+    const registry = await serve((req, res) => {
+      const last = new URL(req.url ?? '/', 'http://x').searchParams.get('last');
+      const page = last === null ? ['1.0.0', '1.0.1'] : last === '1.0.1' ? ['1.0.2', '1.0.3'] : ['1.0.4'];
+      const next = last === null ? '1.0.1' : last === '1.0.1' ? '1.0.3' : undefined;
+      res
+        .writeHead(200, {
+          'content-type': 'application/json',
+          ...(next !== undefined ? { link: `</v2/repo/tags/list?n=2&last=${next}>; rel="next"` } : {}),
+        })
+        .end(JSON.stringify({ name: 'repo', tags: page }));
+    });
+    expect(await client().tags(ref(registry.host), 10)).toEqual({
+      tags: ['1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4'],
+      truncated: false,
+    });
+    expect(await client().tags(ref(registry.host), 3)).toEqual({
+      tags: ['1.0.0', '1.0.1', '1.0.2'],
+      truncated: true,
+    });
+    expect(registry.seen.map((s) => s.url).slice(0, 3)).toEqual([
+      '/v2/repo/tags/list?n=10',
+      '/v2/repo/tags/list?n=2&last=1.0.1',
+      '/v2/repo/tags/list?n=2&last=1.0.3',
+    ]);
+  });
+
+  it('never follows a Link to another host, and refuses an answer that is not a tag list without echoing it', async () => {
+    const other = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"tags":["evil"]}');
+    });
+    const registry = await serve((req, res) => {
+      if (req.url?.includes('bad') === true) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"tags":"<script>secret</script>"}');
+        return;
+      }
+      res
+        .writeHead(200, { link: `<http://${other.host}/v2/repo/tags/list?last=x>; rel="next"` })
+        .end('{"tags":["1.0.0"]}');
+    });
+    expect(await client().tags(ref(registry.host), 10)).toEqual({ tags: ['1.0.0'], truncated: false });
+    expect(other.seen).toEqual([]);
+    const message = await failure(client().tags(ref(registry.host, 'bad'), 10));
+    expect(message).toBe(`tags of ${registry.host}/bad: the registry's answer is not a tag list`);
+  });
+});
