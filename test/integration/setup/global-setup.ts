@@ -69,7 +69,30 @@ export default async function setup(project: TestProject): Promise<() => Promise
     bucket: minio.bucket,
     region: minio.region,
   });
-  return async () => {
-    await Promise.all([cp.stop(), registry.stop(), minio.stop()]);
+  let stopped: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    stopped ??= Promise.all([cp.stop(), registry.stop(), minio.stop()]).then(() => undefined);
+    return stopped;
   };
+  // A run stopped by a signal (Ctrl-C, a CI timeout's SIGTERM) never reaches the teardown, and vitest exits on the
+  // signal without waiting for anything: every component gets SIGTERM at once, synchronously, before vitest's own
+  // handler runs, or they outlive the run and hold their ports and temporary folders.
+  const pids = [...cp.processes, registry.process, minio.process].map((p) => p.pid);
+  const signals: readonly (readonly [NodeJS.Signals, number])[] = [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ];
+  for (const [signal, code] of signals)
+    process.prependOnceListener(signal, () => {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+      void stop().finally(() => process.exit(code));
+    });
+  return stop;
 }
