@@ -29,7 +29,7 @@ import {
   type RepositorySpec,
   type RevisionSpec,
 } from '../../shared/catalog/model.js';
-import { decideFollow, followPatch } from '../../shared/catalog/follow.js';
+import { decideFollow, followPatch, lifecycleFor, proposedAfter } from '../../shared/catalog/follow.js';
 import {
   candidateOf,
   catalogConditionSchema,
@@ -211,7 +211,8 @@ async function validate(
       'validate, template tests and follower configs passed',
     );
   else conditions.set(CONDITION_VALIDATED, 'False', 'ValidationFailed', problem.slice(0, MAX_MESSAGE));
-  const lifecycle = problem === undefined ? 'Published' : 'Draft';
+  const lifecycle =
+    problem !== undefined ? 'Draft' : rev.spec.lifecycle === 'Proposed' ? 'Proposed' : 'Published';
   const { status: _old, ...rest } = rev;
   let current: KubeObject = rest;
   if (rev.spec.lifecycle !== lifecycle)
@@ -287,22 +288,38 @@ async function follow(
   followers: readonly Follower[],
   revisions: readonly Revision[],
   deps: StepDeps,
-): Promise<number> {
+): Promise<void> {
   const candidates = revisions.map(candidateOf);
-  let changed = 0;
+  const proposed = new Set<string>();
   for (const f of followers) {
     const spec = isRecord(f.object['spec']) ? f.object['spec'] : {};
     const image = typeof spec['image'] === 'string' ? spec['image'] : '';
-    const patch = followPatch(decideFollow(f.follow, image, candidates));
+    const decision = decideFollow(f.follow, image, candidates);
+    const version = proposedAfter(f.follow, decision);
+    if (version !== undefined) proposed.add(version);
+    const patch = followPatch(decision);
     if (patch === undefined) continue;
     const meta = isRecord(patch['metadata']) ? patch['metadata'] : {};
     await deps.kube.mergePatch(refOf(f.object), {
       ...patch,
       metadata: { ...meta, resourceVersion: f.object.metadata.resourceVersion },
     });
-    changed += 1;
   }
-  return changed;
+  await markProposed(revisions, proposed, deps);
+}
+
+/** Revisions some Package waits to approve are `Proposed`; the others validated ones `Published`. */
+async function markProposed(
+  revisions: readonly Revision[],
+  proposed: ReadonlySet<string>,
+  deps: StepDeps,
+): Promise<void> {
+  for (const rev of revisions) {
+    const lifecycle = lifecycleFor(rev.spec.lifecycle, proposed.has(rev.spec.version));
+    if (lifecycle === rev.spec.lifecycle) continue;
+    const { status: _status, ...rest } = rev;
+    await deps.kube.update({ ...rest, spec: { ...rev.spec, lifecycle } });
+  }
 }
 
 function invalid(raw: KubeObject, issue: z.core.$ZodIssue | undefined, now: Date): StepResult {

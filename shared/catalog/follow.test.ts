@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { approvalProblem, decideFollow, followPatch, type Candidate } from './follow.js';
+import {
+  approvalProblem,
+  decideFollow,
+  followPatch,
+  lifecycleFor,
+  proposedAfter,
+  type Candidate,
+} from './follow.js';
 import { parseFollow, revisionName, versionOfTag, type Follow } from './model.js';
 
 const img = (v: string): string => `reg.example/pkgs/app@sha256:${v.replace(/\./g, '').padEnd(64, '0')}`;
@@ -123,5 +130,19 @@ describe('follow annotations that could reach a label selector', () => {
     expect(parseFollow({ 'gantry.run/repository': 'repo', 'gantry.run/package': 'A B' })).toEqual({
       error: 'gantry.run/package: "A B" is not a package name',
     });
+  });
+});
+
+describe('lifecycle of a proposed version', () => {
+  it('is Proposed while a proposal for it stands, Published otherwise; Draft and DeletionProposed stay', () => {
+    const f = follow({ 'gantry.run/proposed-version': '1.0.1' });
+    expect(proposedAfter(f, { kind: 'none' })).toBe('1.0.1');
+    expect(proposedAfter(f, { kind: 'withdraw' })).toBeUndefined();
+    expect(proposedAfter(f, { kind: 'propose', version: '1.0.3' })).toBe('1.0.3');
+    expect(proposedAfter(f, { kind: 'move', version: '1.0.1', image: 'x', approved: true })).toBeUndefined();
+    expect(lifecycleFor('Published', true)).toBe('Proposed');
+    expect(lifecycleFor('Proposed', false)).toBe('Published');
+    expect(lifecycleFor('Draft', true)).toBe('Draft');
+    expect(lifecycleFor('DeletionProposed', true)).toBe('DeletionProposed');
   });
 });

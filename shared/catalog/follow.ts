@@ -5,7 +5,13 @@
  * admission both call it.
  */
 import semver from 'semver';
-import { ANNOTATION_APPROVED, ANNOTATION_PROPOSED, ANNOTATION_VERSION, type Follow } from './model.js';
+import {
+  ANNOTATION_APPROVED,
+  ANNOTATION_PROPOSED,
+  ANNOTATION_VERSION,
+  type Follow,
+  type Lifecycle,
+} from './model.js';
 
 /** A version of the followed package as the catalog knows it. */
 export interface Candidate {
@@ -105,4 +111,20 @@ export function followPatch(decision: FollowDecision): Record<string, unknown> |
     case 'none':
       return undefined;
   }
+}
+
+/** The version proposed to the Package once the decision is carried out (undefined: none). */
+export function proposedAfter(follow: Follow, decision: FollowDecision): string | undefined {
+  if (decision.kind === 'propose') return decision.version;
+  return decision.kind === 'none' ? follow.proposed : undefined;
+}
+
+/**
+ * A revision's lifecycle given whether some Package waits to approve it: a validated version is `Proposed` while a
+ * proposal for it stands and `Published` otherwise; Draft and DeletionProposed stay as they are.
+ */
+export function lifecycleFor(current: Lifecycle, proposed: boolean): Lifecycle {
+  if (current === 'Published' && proposed) return 'Proposed';
+  if (current === 'Proposed' && !proposed) return 'Published';
+  return current;
 }

@@ -38,10 +38,11 @@ export function validatedOf(rev: Revision): ApiCondition | undefined {
   return c === undefined ? undefined : { lastTransitionTime: '', ...c };
 }
 
-/** The catalog's view of a revision for the follow decision: eligible only when Validated and Published. */
+/** The catalog's view of a revision for the follow decision: eligible only when Validated and Published (or Proposed). */
 export function candidateOf(rev: Revision): Candidate {
   const validated = validatedOf(rev);
-  const eligible = validated?.status === 'True' && rev.spec.lifecycle === 'Published';
+  const eligible =
+    validated?.status === 'True' && (rev.spec.lifecycle === 'Published' || rev.spec.lifecycle === 'Proposed');
   const gone = rev.spec.lifecycle === 'DeletionProposed';
   const message = gone
     ? 'its tag is gone from the registry'

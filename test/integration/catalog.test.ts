@@ -173,7 +173,9 @@ beforeAll(async () => {
     },
     record: (r) => {
       if (process.env['GANTRY_TEST_LOG'] === '1')
-        process.stderr.write(`${r.key.kind} ${r.key.name} ${r.step} ${r.outcome} ${r.error ?? ''}\n`);
+        process.stderr.write(
+          `${new Date().toISOString()} ${r.key.kind} ${r.key.name} ${r.step} ${r.outcome} ${r.durationMs} ${r.error ?? ''}\n`,
+        );
     },
   });
   // The webhooks of this file's host, for this file's namespace only (other files run their own hosts).
@@ -228,6 +230,10 @@ describe('a PackageRepository and the Packages that follow it', () => {
       const pkg = await getPackage('manual');
       return annotations(pkg)['gantry.run/proposed-version'] === '1.0.1' ? pkg : undefined;
     });
+    // The revision says someone waits to approve it, as porch's lifecycle does.
+    await eventually('1.0.1 Proposed', async () =>
+      (await revisions()).get('1.0.1')?.lifecycle === 'Proposed' ? true : undefined,
+    );
     // Proposed, not rolled out: the image is still 1.0.0's and so is the ConfigMap.
     expect((proposed['spec'] as { image: string }).image).toBe(`${repoImage}:1.0.0`);
     expect(await configMapValue('manual')).toBe('1.0.0');
@@ -273,7 +279,7 @@ describe('a PackageRepository and the Packages that follow it', () => {
       '2.0.0 Published True out of range',
       '1.1.0 Published True out of range',
       expect.stringMatching(/^1\.0\.2 Draft False - Package manual would not render: /),
-      '1.0.1 Published True proposed',
+      '1.0.1 Proposed True proposed',
       '1.0.0 Published True running',
       '',
     ]);
@@ -285,6 +291,10 @@ describe('a PackageRepository and the Packages that follow it', () => {
     const moved = await eventually('manual runs 1.0.1', async () => runningVersion('manual', '1.0.1'));
     expect((moved['spec'] as { image: string }).image).toBe(all.get('1.0.1')?.image);
     expect(annotations(moved)['gantry.run/version']).toBe('1.0.1');
+    // No Package waits for 1.0.1 any more: back from Proposed to Published.
+    await eventually('1.0.1 Published', async () =>
+      (await revisions()).get('1.0.1')?.lifecycle === 'Published' ? true : undefined,
+    );
   });
 
   it('moves an automatic Package within 10 s of the registry notification, and a rejected proposal stays away', async () => {
@@ -294,6 +304,8 @@ describe('a PackageRepository and the Packages that follow it', () => {
 
     await push('1.0.3');
     const pushed = Date.now();
+    if (process.env['GANTRY_TEST_LOG'] === '1')
+      process.stderr.write(`${new Date().toISOString()} pushed 1.0.3\n`);
     await eventually('auto runs 1.0.3', async () => runningVersion('auto', '1.0.3'), 10_000);
     const ms = Date.now() - pushed;
     process.stderr.write(

@@ -185,5 +185,7 @@ describe('the PackageRepository step', () => {
     const manual = await get('manual');
     expect((manual['spec'] as { image: string }).image).toBe(`${REPO}:1.0.0`);
     expect(manual.metadata.annotations?.['gantry.run/proposed-version']).toBe('1.0.1');
+    expect((await revisions(kube)).get('1.0.1')?.lifecycle).toBe('Proposed');
+    expect((await revisions(kube)).get('1.0.0')?.lifecycle).toBe('Published');
   });
 });
