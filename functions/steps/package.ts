@@ -216,10 +216,13 @@ async function deploy(
   deps: StepDeps,
 ): Promise<KubeObject> {
   const rendered = await renderForPackage(pkg, pulled, existing, deps);
+  // The package's slices are listed once, and only when it has or had some (one LIST fewer per small package).
+  const sliced = rendered.built.slices.length > 0 || referencesSlices(existing);
+  const before = sliced ? await existingSlices(pkg, deps) : [];
   const { deployment: built, toWrite } =
     rendered.built.slices.length === 0
       ? { deployment: rendered.built, toWrite: [] }
-      : reuseSlices(rendered.built, await existingSlices(pkg, deps));
+      : reuseSlices(rendered.built, before);
   const od = parseKubeObject(built.objectDeployment);
   if (od === undefined) throw new TerminalError('the built ObjectDeployment has no name');
   let uid = existing?.metadata.uid;
@@ -265,8 +268,13 @@ async function deploy(
     );
   }
   const applied = await deps.kube.apply(od, { force: true });
-  await collectSlices(pkg, sliceNames, deps);
+  await collectSlices(pkg, before, sliceNames, deps);
   return applied;
+}
+
+/** The ObjectDeployment's template names slices. */
+function referencesSlices(od: ApiObjectDeployment | undefined): boolean {
+  return (od?.spec.template.spec.phases ?? []).some((p) => (p.slices ?? []).length > 0);
 }
 
 /** This package's slices as they are (a slice that already holds the same objects is kept by its name). */
@@ -277,13 +285,14 @@ async function existingSlices(pkg: ApiPackage, deps: StepDeps): Promise<KubeObje
   });
 }
 
-/** Delete this package's slices that the ObjectDeployment no longer references. */
-async function collectSlices(pkg: ApiPackage, keep: ReadonlySet<string>, deps: StepDeps): Promise<void> {
+/** Delete this package's slices (as listed before the apply) that the ObjectDeployment no longer references. */
+async function collectSlices(
+  pkg: ApiPackage,
+  slices: readonly KubeObject[],
+  keep: ReadonlySet<string>,
+  deps: StepDeps,
+): Promise<void> {
   const kind = pkg.kind === 'ClusterPackage' ? 'ClusterObjectSlice' : 'ObjectSlice';
-  const slices = await deps.kube.list(API_VERSION, kind, pkg.metadata.namespace ?? '', {
-    labelSelector: `${LABEL_SLICE_OWNER}=${pkg.metadata.name}`,
-    metadataOnly: true,
-  });
   for (const s of slices)
     if (!keep.has(s.metadata.name))
       await deps.kube.delete(

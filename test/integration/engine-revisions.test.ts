@@ -160,6 +160,23 @@ describe('big packages', () => {
       5_000,
     );
     expect(Date.now() - started).toBeLessThan(5_000);
+
+    // Shrunk below the slicing threshold: the new revision holds its objects inline and every slice is deleted.
+    const small = await pushPackage(
+      'sliced',
+      {
+        'manifest.yaml': manifest('sliced', ['only']),
+        'a.yaml': configMap('big-a', 'only', { v: 'small' }),
+      },
+      'v2',
+    );
+    await kube.mergePatch(pkgRef(ns, 'big'), { spec: { image: small } });
+    await eventually('the small revision Available and the slices gone', async () => {
+      const pkg = await kube.get(pkgRef(ns, 'big'));
+      const revision = (pkg['status'] as { revision?: number } | undefined)?.revision;
+      if (revision !== 2 || conditions(pkg)['Available']?.status !== 'True') return undefined;
+      return (await kube.list(API, 'ObjectSlice', ns)).length === 0 ? true : undefined;
+    });
   });
 });
 
