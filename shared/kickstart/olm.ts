@@ -6,14 +6,14 @@
  * (Cluster)Roles and bindings from its permissions (AllNamespaces promotes permissions to cluster ones), the CRDs,
  * and every other manifest moved into the install namespace.
  *
- * Intended difference from PKO: objects are written as the bundle has them; PKO round-trips them through Go
- * types, which adds `creationTimestamp: null`, empty `status` and empty defaulted fields.
+ * PKO round-trips the CSV's objects through Go types; kickstart/olm-typed adds what that round trip adds.
  */
 import { TerminalError } from '../errors.js';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseYaml } from '../packages/yaml.js';
 import { objectsFromText } from './objects.js';
+import { typedCrd, typedDeploymentSpec } from './olm-typed.js';
 
 export class BundleError extends TerminalError {
   public override readonly name: string = 'BundleError';
@@ -109,20 +109,24 @@ function checkTargets(modes: ReadonlySet<string>, targets: readonly string[]): v
 
 /** rukpak's generateName: base + base36(sha224(Go JSON of the permission + "\n")), cut to 63 characters. */
 export function generateName(base: string, p: Permission): string {
-  const rules = p.rules?.map((r) => ({
+  const json = JSON.stringify({
+    serviceAccountName: p.serviceAccountName ?? '',
+    rules: p.rules ? rulesOf(p) : null,
+  }).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const hash = BigInt(`0x${createHash('sha224').update(`${json}\n`).digest('hex')}`).toString(36);
+  const cut = base.length + hash.length > 63 ? base.slice(0, 63 - hash.length - 1) : base;
+  return `${cut}-${hash}`;
+}
+
+/** A PolicyRule as Go's rbac/v1 type writes it: `verbs` always, the other lists when not empty. */
+function rulesOf(p: Permission): Record<string, unknown>[] {
+  return (p.rules ?? []).map((r) => ({
     verbs: r.verbs ?? null,
     ...(r.apiGroups?.length ? { apiGroups: r.apiGroups } : {}),
     ...(r.resources?.length ? { resources: r.resources } : {}),
     ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
     ...(r.nonResourceURLs?.length ? { nonResourceURLs: r.nonResourceURLs } : {}),
   }));
-  const json = JSON.stringify({
-    serviceAccountName: p.serviceAccountName ?? '',
-    rules: rules ?? null,
-  }).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  const hash = BigInt(`0x${createHash('sha224').update(`${json}\n`).digest('hex')}`).toString(36);
-  const cut = base.length + hash.length > 63 ? base.slice(0, 63 - hash.length - 1) : base;
-  return `${cut}-${hash}`;
 }
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
@@ -133,7 +137,6 @@ const subject = (ns: string, name: string): Record<string, string> => ({
   name,
   namespace: ns,
 });
-const rulesOf = (p: Permission): unknown[] => p.rules ?? [];
 
 function rbacObjects(
   csv: Csv,
@@ -153,7 +156,12 @@ function rbacObjects(
     for (const p of permissions) {
       const sa = saName(p.serviceAccountName);
       const name = generateName(`${csv.metadata.name}-${sa}`, p);
-      roles.push({ apiVersion: RBAC, kind: 'Role', metadata: { name, namespace: ns }, rules: rulesOf(p) });
+      roles.push({
+        apiVersion: RBAC,
+        kind: 'Role',
+        metadata: { name, namespace: ns },
+        rules: p.rules ? rulesOf(p) : null,
+      });
       bindings.push({
         apiVersion: RBAC,
         kind: 'RoleBinding',
@@ -167,7 +175,12 @@ function rbacObjects(
   for (const p of clusterPermissions) {
     const sa = saName(p.serviceAccountName);
     const name = generateName(`${csv.metadata.name}-${sa}`, p);
-    clusterRoles.push({ apiVersion: RBAC, kind: 'ClusterRole', metadata: { name }, rules: rulesOf(p) });
+    clusterRoles.push({
+      apiVersion: RBAC,
+      kind: 'ClusterRole',
+      metadata: { name },
+      rules: p.rules ? rulesOf(p) : null,
+    });
     clusterBindings.push({
       apiVersion: RBAC,
       kind: 'ClusterRoleBinding',
@@ -206,7 +219,8 @@ function deploymentsOf(
         annotations,
         ...(d.label ? { labels: d.label } : {}),
       },
-      spec: d.spec,
+      spec: typedDeploymentSpec(d.spec),
+      status: {},
     };
   });
 }
@@ -242,7 +256,7 @@ function convert(
     throw new BundleError('apiServiceDefintions are not supported');
   if ((csv.spec.webhookdefinitions ?? []).length > 0)
     throw new BundleError('webhookDefinitions are not supported');
-  const crds = objects.filter((o) => o['kind'] === 'CustomResourceDefinition');
+  const crds = objects.filter((o) => o['kind'] === 'CustomResourceDefinition').map(typedCrd);
   const others = objects
     .filter((o) => o['kind'] !== 'ClusterServiceVersion' && o['kind'] !== 'CustomResourceDefinition')
     .map((o) => ({
