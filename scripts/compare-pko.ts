@@ -17,6 +17,7 @@ import {
   sameLinesInAnyOrder,
 } from '../test/pko-cli.js';
 import type { CliResult } from '../test/run-cli.js';
+import { PARAMETRIZE_VALUES } from '../shared/kickstart/presets.js';
 
 const { values } = parseArgs({
   options: {
@@ -111,17 +112,7 @@ const kickstartInputs = [
   'internal/cmd/kickstart/testdata',
   'internal/packages/internal/packagekickstart/testdata/errorreporting',
 ];
-const PARAMETRIZE = [
-  '',
-  'namespaces',
-  'replicas',
-  'tolerations',
-  'nodeselectors',
-  'resources',
-  'env',
-  'images',
-  'all',
-];
+const PARAMETRIZE = ['', ...PARAMETRIZE_VALUES];
 
 /** `kickstart pkg -f <input> [-p value]` in a fresh folder; the package it wrote, normalised. */
 async function kickstartOn(

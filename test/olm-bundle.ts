@@ -97,3 +97,20 @@ export function bundleFiles(): FileMap {
     'metadata/annotations.yaml': BUNDLE_ANNOTATIONS,
   });
 }
+
+/** The (Cluster)Role names PKO's conversion gives the bundle's permissions (rukpak's hash of each permission). */
+export const BUNDLE_ROLE = 'example-operator.v-1m2ulsceyfgoqu3df3rjeg3hu1fho9z7dfydqo61frgf';
+export const BUNDLE_PROMOTED_ROLE = 'example-operator.v0.-p5ml80cvlv22a1oz92zjkfyz08kbezexx3agz36may';
+
+/** The files PKO's kickstart writes for the bundle, sorted. */
+export const BUNDLE_PACKAGE_FILES = [
+  'crds/widgets.example.com.customresourcedefinition.yaml',
+  'deploy/example-operator.deployment.yaml',
+  'manifest.yaml',
+  'namespaces/example-operator-system.namespace.yaml',
+  'rbac/example-operator.serviceaccount.yaml',
+  `rbac/${BUNDLE_ROLE}.clusterrole.yaml`,
+  `rbac/${BUNDLE_ROLE}.clusterrolebinding.yaml`,
+  `rbac/${BUNDLE_PROMOTED_ROLE}.clusterrole.yaml`,
+  `rbac/${BUNDLE_PROMOTED_ROLE}.clusterrolebinding.yaml`,
+];

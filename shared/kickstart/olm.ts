@@ -138,6 +138,30 @@ const subject = (ns: string, name: string): Record<string, string> => ({
   namespace: ns,
 });
 
+/** A (Cluster)Role for a permission and the binding of its service account; `namespace` undefined: cluster. */
+function roleAndBinding(
+  csv: Csv,
+  p: Permission,
+  installNamespace: string,
+  namespace: string | undefined,
+): [Record<string, unknown>, Record<string, unknown>] {
+  const sa = saName(p.serviceAccountName);
+  const name = generateName(`${csv.metadata.name}-${sa}`, p);
+  const kind = namespace === undefined ? 'ClusterRole' : 'Role';
+  const metadata = namespace === undefined ? { name } : { name, namespace };
+  return [
+    { apiVersion: RBAC, kind, metadata, rules: p.rules ? rulesOf(p) : null },
+    {
+      apiVersion: RBAC,
+      kind: `${kind}Binding`,
+      metadata,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind, name },
+      subjects: [subject(installNamespace, sa)],
+    },
+  ];
+}
+
+/** Roles, RoleBindings, ClusterRoles, ClusterRoleBindings, in rukpak's order. */
 function rbacObjects(
   csv: Csv,
   installNamespace: string,
@@ -150,46 +174,16 @@ function rbacObjects(
     clusterPermissions = [...clusterPermissions, ...permissions];
     permissions = [];
   }
-  const roles: Record<string, unknown>[] = [];
-  const bindings: Record<string, unknown>[] = [];
-  for (const ns of targets)
-    for (const p of permissions) {
-      const sa = saName(p.serviceAccountName);
-      const name = generateName(`${csv.metadata.name}-${sa}`, p);
-      roles.push({
-        apiVersion: RBAC,
-        kind: 'Role',
-        metadata: { name, namespace: ns },
-        rules: p.rules ? rulesOf(p) : null,
-      });
-      bindings.push({
-        apiVersion: RBAC,
-        kind: 'RoleBinding',
-        metadata: { name, namespace: ns },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-        subjects: [subject(installNamespace, sa)],
-      });
-    }
-  const clusterRoles: Record<string, unknown>[] = [];
-  const clusterBindings: Record<string, unknown>[] = [];
-  for (const p of clusterPermissions) {
-    const sa = saName(p.serviceAccountName);
-    const name = generateName(`${csv.metadata.name}-${sa}`, p);
-    clusterRoles.push({
-      apiVersion: RBAC,
-      kind: 'ClusterRole',
-      metadata: { name },
-      rules: p.rules ? rulesOf(p) : null,
-    });
-    clusterBindings.push({
-      apiVersion: RBAC,
-      kind: 'ClusterRoleBinding',
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-      subjects: [subject(installNamespace, sa)],
-    });
-  }
-  return [...roles, ...bindings, ...clusterRoles, ...clusterBindings];
+  const namespaced = targets.flatMap((ns) =>
+    permissions.map((p) => roleAndBinding(csv, p, installNamespace, ns)),
+  );
+  const cluster = clusterPermissions.map((p) => roleAndBinding(csv, p, installNamespace, undefined));
+  return [
+    ...namespaced.map(([role]) => role),
+    ...namespaced.map(([, binding]) => binding),
+    ...cluster.map(([role]) => role),
+    ...cluster.map(([, binding]) => binding),
+  ];
 }
 
 const templateAnnotations = z.object({

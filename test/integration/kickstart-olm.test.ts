@@ -10,7 +10,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createPackageSource } from '../../functions/adapters/package-source.js';
 import { buildPackageImage } from '../../shared/oci/image.js';
 import { fileMapFromText } from '../../shared/packages/index.js';
-import { bundleFiles, BUNDLE_CSV } from '../olm-bundle.js';
+import { BUNDLE_PACKAGE_FILES, BUNDLE_ROLE, bundleFiles, BUNDLE_CSV } from '../olm-bundle.js';
 import { runGantry } from '../run-cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'gantry-kickstart-olm-'));
@@ -24,8 +24,7 @@ function tree(dir: string, base = dir): string[] {
   );
 }
 
-const ROLE = 'example-operator.v-1m2ulsceyfgoqu3df3rjeg3hu1fho9z7dfydqo61frgf';
-const PROMOTED = 'example-operator.v0.-p5ml80cvlv22a1oz92zjkfyz08kbezexx3agz36may';
+const ROLE = BUNDLE_ROLE;
 
 describe('gantry kickstart --olm-bundle (real registry)', () => {
   it('pulls the bundle image and kickstarts the package the bundle names', async () => {
@@ -42,17 +41,7 @@ describe('gantry kickstart --olm-bundle (real registry)', () => {
       stdout: 'Kickstarted the "example-operator" package with 7 objects.',
       stderr: '',
     });
-    expect(tree(join(work, 'operator')).sort()).toEqual([
-      'crds/widgets.example.com.customresourcedefinition.yaml',
-      'deploy/example-operator.deployment.yaml',
-      'manifest.yaml',
-      'namespaces/example-operator-system.namespace.yaml',
-      'rbac/example-operator.serviceaccount.yaml',
-      `rbac/${ROLE}.clusterrole.yaml`,
-      `rbac/${ROLE}.clusterrolebinding.yaml`,
-      `rbac/${PROMOTED}.clusterrole.yaml`,
-      `rbac/${PROMOTED}.clusterrolebinding.yaml`,
-    ]);
+    expect(tree(join(work, 'operator')).sort()).toEqual(BUNDLE_PACKAGE_FILES);
     const manifest = readFileSync(join(work, 'operator', 'manifest.yaml'), 'utf8');
     expect(manifest.slice(0, manifest.indexOf('spec:'))).toBe(
       'apiVersion: manifests.package-operator.run/v1alpha1\nkind: PackageManifest\nmetadata:\n  name: example-operator\n',

@@ -20,6 +20,7 @@ import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type Registry } from '../../devenv/registry.js';
 import { createPackageSource } from '../../functions/adapters/package-source.js';
+import { PARAMETRIZE_VALUES } from '../../shared/kickstart/presets.js';
 import { buildPackageImage } from '../../shared/oci/image.js';
 import { bundleFiles } from '../olm-bundle.js';
 import { locatePkoCli, normaliseKickstart as normalise, runBinary, sameLinesInAnyOrder } from '../pko-cli.js';
@@ -167,20 +168,9 @@ async function both(
   ];
 }
 
-const PARAMETRIZE = [
-  'namespaces',
-  'replicas',
-  'tolerations',
-  'nodeselectors',
-  'resources',
-  'env',
-  'images',
-  'all',
-];
-
 const RUNS: [string, string[]][] = [
   ['a file', ['pkg', '-f', 'app.yaml']],
-  ...PARAMETRIZE.map((p): [string, string[]] => [`-p ${p}`, ['pkg', '-f', 'app.yaml', '-p', p]]),
+  ...PARAMETRIZE_VALUES.map((p): [string, string[]] => [`-p ${p}`, ['pkg', '-f', 'app.yaml', '-p', p]]),
   ['-p replicas,images (comma-separated)', ['pkg', '-f', 'app.yaml', '-p', 'replicas,images']],
   ['a folder (its *.yaml files only)', ['pkg', '-f', 'dir']],
   ['a glob', ['pkg', '-f', 'dir/*.yaml', '-f', 'app.yaml']],

@@ -3,13 +3,20 @@
  * same bundle (test/olm-bundle.ts), and its refusals.
  */
 import { describe, expect, it } from 'vitest';
-import { bundleFiles, BUNDLE_ANNOTATIONS, BUNDLE_CSV } from '../olm-bundle.js';
+import {
+  BUNDLE_PACKAGE_FILES,
+  BUNDLE_PROMOTED_ROLE,
+  BUNDLE_ROLE,
+  bundleFiles,
+  BUNDLE_ANNOTATIONS,
+  BUNDLE_CSV,
+} from '../olm-bundle.js';
 import { fileMapFromText } from '../../shared/packages/index.js';
 import { kickstart } from '../../shared/kickstart/kickstart.js';
 import { bundleObjects } from '../../shared/kickstart/olm.js';
 
-const ROLE = 'example-operator.v-1m2ulsceyfgoqu3df3rjeg3hu1fho9z7dfydqo61frgf';
-const PROMOTED = 'example-operator.v0.-p5ml80cvlv22a1oz92zjkfyz08kbezexx3agz36may';
+const ROLE = BUNDLE_ROLE;
+const PROMOTED = BUNDLE_PROMOTED_ROLE;
 
 const nameOf = (o: Record<string, unknown>): string => {
   const metadata = o['metadata'];
@@ -34,17 +41,7 @@ describe('bundleObjects', () => {
   it("kickstarts to PKO's files for the bundle", () => {
     const { packageName, objects } = bundleObjects(bundleFiles());
     const files = kickstart(packageName, objects, []).files;
-    expect([...files.keys()].sort()).toEqual([
-      'crds/widgets.example.com.customresourcedefinition.yaml',
-      'deploy/example-operator.deployment.yaml',
-      'manifest.yaml',
-      'namespaces/example-operator-system.namespace.yaml',
-      'rbac/example-operator.serviceaccount.yaml',
-      `rbac/${ROLE}.clusterrole.yaml`,
-      `rbac/${ROLE}.clusterrolebinding.yaml`,
-      `rbac/${PROMOTED}.clusterrole.yaml`,
-      `rbac/${PROMOTED}.clusterrolebinding.yaml`,
-    ]);
+    expect([...files.keys()].sort()).toEqual(BUNDLE_PACKAGE_FILES);
     expect(files.get('deploy/example-operator.deployment.yaml')).toBe(`apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -95,6 +92,57 @@ rules:
   conditions: null
   storedVersions: null
 `);
+  });
+
+  it('OwnNamespace: Roles in the suggested namespace, other manifests moved there (as PKO wrote them)', () => {
+    const csv = BUNDLE_CSV.replace(
+      '    capabilities: Basic Install\n',
+      '    capabilities: Basic Install\n    operatorframework.io/suggested-namespace: ops\n',
+    )
+      .replace('  - supported: false\n    type: OwnNamespace', '  - supported: true\n    type: OwnNamespace')
+      .replace(
+        '  - supported: true\n    type: AllNamespaces',
+        '  - supported: false\n    type: AllNamespaces',
+      )
+      .replace(
+        '      permissions:\n      - serviceAccountName: example-operator\n',
+        '      permissions:\n      - serviceAccountName: helper\n',
+      );
+    const { objects } = bundleObjects(
+      fileMapFromText({
+        'metadata/annotations.yaml': BUNDLE_ANNOTATIONS,
+        'manifests/csv.yaml': csv,
+        'manifests/svc.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: metrics\n',
+      }),
+    );
+    const files = kickstart('example-operator', objects, []).files;
+    const role = 'example-operator.v0-t52mzzstnaetdqegbrdqrawle643dr4so4xwlu1r7j5';
+    expect(files.get(`rbac/${role}.rolebinding.yaml`)).toBe(`apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  annotations:
+    package-operator.run/phase: rbac
+  name: ${role}
+  namespace: ops
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: ${role}
+subjects:
+- kind: ServiceAccount
+  name: helper
+  namespace: ops
+`);
+    expect([...files.keys()].filter((k) => k.startsWith('rbac/') || k.includes('metrics')).sort()).toEqual([
+      'deploy/metrics.service.yaml',
+      'rbac/example-operator.serviceaccount.yaml',
+      `rbac/${ROLE}.clusterrole.yaml`,
+      `rbac/${ROLE}.clusterrolebinding.yaml`,
+      `rbac/${role}.role.yaml`,
+      `rbac/${role}.rolebinding.yaml`,
+      'rbac/helper.serviceaccount.yaml',
+    ]);
+    expect(files.get('deploy/metrics.service.yaml')).toContain('  name: metrics\n  namespace: ops\n');
   });
 
   it('refuses what rukpak refuses', () => {
