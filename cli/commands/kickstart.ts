@@ -15,7 +15,14 @@ import {
   type ReadBudget,
 } from '../../functions/adapters/kickstart-files.js';
 import { errorMessage } from '../../shared/errors.js';
-import { bundleObjects, kickstart, kickstartReport, objectsFromText } from '../../shared/kickstart/index.js';
+import {
+  bundleObjects,
+  kickstart,
+  kickstartReport,
+  objectsFromText,
+  quoteObject,
+  type ShowObject,
+} from '../../shared/kickstart/index.js';
 import type { CliIO, Command } from '../command.js';
 import { oneArgument, UsageError } from '../package-input.js';
 
@@ -106,12 +113,18 @@ async function run(io: CliIO, folderName: string, values: z.infer<typeof options
   if (await pathExists(folder)) throw new Error(`package folder already exists: ${folderName}`);
   const objects = await inputObjects(io, slice(values.filename));
   let name = folderName;
+  const fetched: Record<string, unknown>[] = [];
   if (values['olm-bundle'] !== '') {
     const imported = await bundle(io, values['olm-bundle'], values.insecure);
-    objects.push(...imported.objects);
+    fetched.push(...imported.objects);
     name = imported.name;
   }
-  const result = kickstart(name, objects, slice(values.parametrize));
+  // Objects from the bundle are named by their position in errors, never quoted (they were fetched).
+  const show: ShowObject = (o) => {
+    const at = fetched.indexOf(o);
+    return at === -1 ? quoteObject(o) : `object ${at} of the OLM bundle`;
+  };
+  const result = kickstart(name, [...objects, ...fetched], slice(values.parametrize), show);
   await writePackageFolder(folder, result.files);
   return kickstartReport(name, result);
 }

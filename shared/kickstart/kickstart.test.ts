@@ -3,7 +3,7 @@
  * expected text was taken from PKO's output), its errors, and Gantry's intended differences.
  */
 import { describe, expect, it } from 'vitest';
-import { kickstart, kickstartReport } from './kickstart.js';
+import { kickstart, KickstartError, kickstartReport } from './kickstart.js';
 import { objectsFromText } from './objects.js';
 
 /** PKO's own kickstart test input (internal/cmd/kickstart/testdata/all-the-objects.yaml). */
@@ -293,6 +293,13 @@ spec:
       ],
     ];
     for (const [text, message] of cases) expect(() => run(text, ['tolerations']), message).toThrow(message);
+  });
+
+  it('names a fetched object through the caller instead of quoting it', () => {
+    const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, data: { token: 'x' } };
+    expect(() => kickstart('p', [object, object], [], () => 'object 1 of the OLM bundle')).toThrow(
+      new KickstartError('duplicate object: object 1 of the OLM bundle'),
+    );
   });
 
   it("reads manifests as PKO's loader: a missing kind names the document index", () => {

@@ -47,7 +47,13 @@ export interface KickstartResult {
 const isMap = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const quoted = (object: unknown): string => `'${goYaml(object)}'`;
+/**
+ * How an error shows the object: quoted whole as PKO does for the user's own files, or, for objects fetched from
+ * a registry (an OLM bundle), only by its position: what was fetched is never echoed.
+ */
+export type ShowObject = (object: Readonly<Record<string, unknown>>) => string;
+export const quoteObject: ShowObject = (object) => `'${goYaml(object)}'`;
+
 const escapeSeparator = (text: string): string => text.replaceAll('/', '-');
 
 /** Group and version of an apiVersion as apimachinery parses it; version '' when it is not valid. */
@@ -59,7 +65,7 @@ function groupVersion(apiVersion: string): { group: string; version: string } {
 }
 
 /** Checks PKO makes before anything is written: metadata, name, apiVersion. */
-function identify(object: Record<string, unknown>): KickObject {
+function identify(object: Record<string, unknown>, quoted: ShowObject): KickObject {
   const metadata = object['metadata'];
   if (!isMap(metadata))
     throw new KickstartError(`parsing namespace and name: object is missing metadata: ${quoted(object)}`);
@@ -120,8 +126,13 @@ function parametrized(o: KickObject, state: State, opts: ParametrizeOptions): st
   }
 }
 
-function addObject(raw: Record<string, unknown>, state: State, opts: ParametrizeOptions): void {
-  const id = identify(raw);
+function addObject(
+  raw: Record<string, unknown>,
+  state: State,
+  opts: ParametrizeOptions,
+  quoted: ShowObject,
+): void {
+  const id = identify(raw, quoted);
   const phase = phaseOf(id.group, id.kind);
   const identity = JSON.stringify([
     id.group || 'core',
@@ -190,6 +201,7 @@ export function kickstart(
   name: string,
   objects: readonly Record<string, unknown>[],
   parametrize: readonly string[],
+  show: ShowObject = quoteObject,
 ): KickstartResult {
   const opts = parametrizeOptions(parametrize);
   const state: State = {
@@ -202,7 +214,7 @@ export function kickstart(
     schema: { type: 'object', properties: {} },
     images: new Map(),
   };
-  for (const object of objects) addObject(object, state, opts);
+  for (const object of objects) addObject(object, state, opts, show);
   addMissingNamespaces(state, opts);
   const { probes, without } = probesOf(state);
   const phases = ORDERED_PHASES.filter((p) => state.phases.has(p));

@@ -20,8 +20,8 @@ function documents(text: string): string[] {
   return trimmed.split(/^---$/m);
 }
 
-/** The objects of a manifest text, in order. */
-export function objectsFromText(text: string): Record<string, unknown>[] {
+/** The objects of a manifest text, in order; `echo: false` keeps the content out of errors (fetched text). */
+export function objectsFromText(text: string, echo = true): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   documents(text).forEach((doc, index) => {
     const at = `unmarshalling yaml document at index ${index}`;
@@ -32,11 +32,12 @@ export function objectsFromText(text: string): Record<string, unknown>[] {
     }
     const value = parsed.value;
     if (value === null || value === undefined) return;
+    const shown = echo ? ` in '${goJson(value)}'` : '';
     if (!isMap(value))
-      throw new ManifestError(`${at}: error unmarshaling JSON: document is not an object: ${goJson(value)}`);
+      throw new ManifestError(`${at}: error unmarshaling JSON: document is not an object${shown}`);
     if (typeof value['kind'] !== 'string' || value['kind'] === '')
       throw new ManifestError(
-        `${at}: error unmarshaling JSON: while decoding JSON: Object 'Kind' is missing in '${goJson(value)}'`,
+        `${at}: error unmarshaling JSON: while decoding JSON: Object 'Kind' is missing${shown}`,
       );
     out.push(value);
   });

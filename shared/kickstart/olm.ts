@@ -88,7 +88,13 @@ export function bundleObjects(files: ReadonlyMap<string, Uint8Array>): Bundle {
       throw new BundleError(
         `subdirectories are not allowed within the "manifests" directory of the bundle image filesystem: found ${JSON.stringify(path.split('/').slice(0, 2).join('/'))}`,
       );
-    objects.push(...objectsFromText(text(bytes)));
+    try {
+      objects.push(...objectsFromText(text(bytes), false));
+    } catch (error) {
+      throw new BundleError(
+        `read ${JSON.stringify(path.slice('manifests/'.length))}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
   return { packageName: packageName ?? '', objects: convert(packageName ?? '', objects) };
 }

@@ -13,7 +13,7 @@ import {
 } from '../olm-bundle.js';
 import { fileMapFromText } from '../../shared/packages/index.js';
 import { kickstart } from '../../shared/kickstart/kickstart.js';
-import { bundleObjects } from '../../shared/kickstart/olm.js';
+import { BundleError, bundleObjects } from '../../shared/kickstart/olm.js';
 
 const ROLE = BUNDLE_ROLE;
 const PROMOTED = BUNDLE_PROMOTED_ROLE;
@@ -160,6 +160,16 @@ subjects:
     );
     expect(() => bundleObjects(withFiles({ 'manifests/a.yaml': webhooks }))).toThrow(
       'webhookDefinitions are not supported',
+    );
+    // What was fetched is never echoed: a bad manifest in the bundle is named, its content left out.
+    expect(() =>
+      bundleObjects(
+        withFiles({ 'manifests/bad.yaml': 'apiVersion: v1\nmetadata:\n  name: secret-looking\n' }),
+      ),
+    ).toThrow(
+      new BundleError(
+        `read "bad.yaml": unmarshalling yaml document at index 0: error unmarshaling JSON: while decoding JSON: Object 'Kind' is missing`,
+      ),
     );
     const ownOnly = BUNDLE_CSV.replace(
       'supported: true\n    type: AllNamespaces',
