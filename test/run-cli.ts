@@ -27,7 +27,7 @@ export async function runGantry(
     cwd: options.cwd,
     isTTY: false,
     env: { HOME: '/nonexistent', ...options.env },
-    ...(options.stdin !== undefined ? { stdin: bytesOf(options.stdin) } : {}),
+    ...(options.stdin !== undefined ? { stdin: () => bytesOf(options.stdin ?? '') } : {}),
   };
   const code = await main(args, io);
   return { code, stdout, stderr };

@@ -68,7 +68,7 @@ async function inputObjects(io: CliIO, inputs: readonly string[]): Promise<Recor
     try {
       const texts: readonly InputText[] =
         input === '-'
-          ? [{ source: 'stdin', text: await readStdin(io.stdin, budget) }]
+          ? [{ source: 'stdin', text: await readStdin(io.stdin?.(), budget) }]
           : await readInputPath(io.cwd, input, budget);
       for (const { text, inFolder } of texts) objects.push(...objectsAt(text, inFolder));
     } catch (error) {

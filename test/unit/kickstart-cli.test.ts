@@ -15,7 +15,30 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runGantry } from '../run-cli.js';
+import { spawn } from 'node:child_process';
+import { execToEnd } from '../exec-file.js';
+import { runGantry, type CliResult } from '../run-cli.js';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** bin/gantry.mjs from the sources in a real process, `input` written to its stdin, which then closes. */
+function gantryProcess(args: readonly string[], cwd: string, input: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'gantry.mjs'), ...args], {
+      cwd,
+      env: { ...process.env, GANTRY_FROM_SOURCE: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
 
 const work = mkdtempSync(join(tmpdir(), 'gantry-kickstart-'));
 afterAll(() => {
@@ -142,6 +165,21 @@ describe('gantry kickstart', () => {
     for (const [args, stderr] of cases)
       expect(await runGantry(args, { cwd })).toEqual({ code: 1, stdout: '', stderr });
     expect(readdirSync(cwd).sort()).toEqual(['bad.yaml', 'in']);
+  });
+
+  it('reads the real stdin of a process for -f -, and other commands never wait on an open stdin', async () => {
+    const cwd = scratch();
+    expect(await gantryProcess(['kickstart', 'piped', '-f', '-'], cwd, CONFIGMAP)).toEqual({
+      code: 0,
+      stdout: 'Kickstarted the "piped" package with 1 objects.',
+      stderr: '',
+    });
+    // execFile leaves the child's stdin open: a command that touched process.stdin would never exit.
+    const version = await execToEnd(process.execPath, [join(root, 'bin', 'gantry.mjs'), 'version'], {
+      cwd,
+      env: { ...process.env, GANTRY_FROM_SOURCE: '1' },
+    });
+    expect(version.code).toBe(0);
   });
 
   it('refuses an input over the size limit before reading it', async () => {
