@@ -13,6 +13,11 @@ export interface CliIO {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Whether stderr is a terminal (progress is shown only then). */
   readonly stderrIsTTY?: boolean;
+  /**
+   * Standard input (`gantry kickstart -f -`), opened only when called: touching `process.stdin` would keep every
+   * other command's process alive until stdin closes.
+   */
+  readonly stdin?: () => AsyncIterable<Uint8Array>;
   /** How the user started Gantry, for help texts: `gantry` (default) or `kubectl gantry` (as a kubectl plugin). */
   readonly program?: Program;
 }

@@ -51,6 +51,7 @@ export function processIO(): CliIO {
     env: process.env,
     stderrIsTTY: process.stderr.isTTY,
     program: programOf(process.env),
+    stdin: () => process.stdin,
   };
 }
 

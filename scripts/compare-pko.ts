@@ -1,14 +1,23 @@
 // `npm run compare:pko [-- --source DIR] [--only SUBSTRING] [--verbose]`: runs `validate` and `tree` on each of
 // PKO's own test package folders (issue 15) through PKO's CLI and through `gantry`, each on a fresh copy, and
 // compares exit code, stdout, stderr and the files the command leaves in the folder (fixtures it writes).
+// It also runs `kickstart` on PKO's own kickstart test inputs (kickstartInputs) without and with each
+// `--parametrize` value, comparing the written package after normaliseKickstart (test/pko-cli.ts).
 // Needs PKO's CLI (test/pko-cli.ts) and a work tree of PKO's repository at v1.19.0 (`--source` or PKO_SOURCE);
 // without either it says so loudly and exits 0 (not part of CI's required set). Nothing of PKO is committed.
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { collapseRepeatedPrefixes, locatePkoCli, runBinary, sameLinesInAnyOrder } from '../test/pko-cli.js';
+import {
+  collapseRepeatedPrefixes,
+  locatePkoCli,
+  normaliseKickstart,
+  runBinary,
+  sameLinesInAnyOrder,
+} from '../test/pko-cli.js';
 import type { CliResult } from '../test/run-cli.js';
+import { PARAMETRIZE_VALUES } from '../shared/kickstart/presets.js';
 
 const { values } = parseArgs({
   options: {
@@ -98,12 +107,56 @@ async function runOn(
   return { result: normalised, files: await snapshot(folder) };
 }
 
-function differences(pko: Outcome, gantry: Outcome): string[] {
+/** PKO's kickstart test inputs: its CLI test's objects and its error-reporting cases. */
+const kickstartInputs = [
+  'internal/cmd/kickstart/testdata',
+  'internal/packages/internal/packagekickstart/testdata/errorreporting',
+];
+const PARAMETRIZE = ['', ...PARAMETRIZE_VALUES];
+
+/** `kickstart pkg -f <input> [-p value]` in a fresh folder; the package it wrote, normalised. */
+async function kickstartOn(
+  who: 'pko' | 'gantry',
+  binary: string,
+  input: string,
+  param: string,
+  work: string,
+): Promise<Outcome> {
+  const parent = join(work, who);
+  await rm(parent, { recursive: true, force: true });
+  await mkdir(parent, { recursive: true });
+  const args = ['kickstart', 'pkg', '-f', input, ...(param === '' ? [] : ['-p', param])];
+  const home = who === 'pko' ? join(work, 'home') : (process.env.HOME ?? join(work, 'home'));
+  const result = await runBinary(
+    who === 'pko' ? binary : process.execPath,
+    who === 'pko' ? args : [gantryBin, ...args],
+    {
+      cwd: parent,
+      env: { HOME: home },
+    },
+  );
+  const written = (await exists(join(parent, 'pkg')))
+    ? await snapshot(join(parent, 'pkg'))
+    : new Map<string, string>();
+  const files = new Map([...written].map(([path, text]) => [path, normaliseKickstart(text)]));
+  return { result, files };
+}
+
+async function kickstartCases(source: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of kickstartInputs)
+    for (const entry of (await readdir(join(source, dir))).sort()) out.push(join(source, dir, entry));
+  return out;
+}
+
+/** What differs; stderr lines (and for kickstart, whose [WARN] kinds are in Go map order, stdout lines) in any order. */
+function differences(pko: Outcome, gantry: Outcome, stdoutInAnyOrder = false): string[] {
   const out: string[] = [];
   if (pko.result.code !== gantry.result.code)
     out.push(`exit code: pko ${pko.result.code}, gantry ${gantry.result.code}`);
   for (const stream of ['stdout', 'stderr'] as const) {
-    if (stream === 'stderr' && sameLinesInAnyOrder(pko.result.stderr, gantry.result.stderr)) continue;
+    const anyOrder = stream === 'stderr' || stdoutInAnyOrder;
+    if (anyOrder && sameLinesInAnyOrder(pko.result[stream], gantry.result[stream])) continue;
     if (pko.result[stream] !== gantry.result[stream])
       out.push(
         `${stream}:\n  pko:    ${JSON.stringify(pko.result[stream])}\n  gantry: ${JSON.stringify(gantry.result[stream])}`,
@@ -156,6 +209,21 @@ async function main(): Promise<number> {
         if (diff.length === 0) identical += 1;
         const verdict = diff.length === 0 ? 'same' : 'DIFF';
         console.log(`${verdict} ${command} ${name}`);
+        if (diff.length > 0 && values.verbose) console.log(diff.map((d) => `    ${d}`).join('\n'));
+      }
+    }
+    for (const input of await kickstartCases(source)) {
+      const name = relative(source, input);
+      if (values.only !== undefined && !name.includes(values.only)) continue;
+      for (const param of PARAMETRIZE) {
+        total += 1;
+        const pko = await kickstartOn('pko', cli.path, input, param, work);
+        const gantry = await kickstartOn('gantry', cli.path, input, param, work);
+        const diff = differences(pko, gantry);
+        if (diff.length === 0) identical += 1;
+        console.log(
+          `${diff.length === 0 ? 'same' : 'DIFF'} kickstart${param === '' ? '' : ` -p ${param}`} ${name}`,
+        );
         if (diff.length > 0 && values.verbose) console.log(diff.map((d) => `    ${d}`).join('\n'));
       }
     }

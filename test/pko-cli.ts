@@ -91,3 +91,21 @@ export function sameLinesInAnyOrder(a: string, b: string): boolean {
   const sorted = (text: string): string => text.split('\n').sort().join('\n');
   return sorted(a) === sorted(b);
 }
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
+/**
+ * A file `kickstart` wrote, without what PKO makes nondeterministic: merge-block `define` names (random UUIDs in
+ * PKO, derived from the object in Gantry) become MARKER, and the entries of `availabilityProbes` (Go map order in
+ * PKO) are sorted.
+ */
+export function normaliseKickstart(text: string): string {
+  const marked = text.replace(UUID, 'MARKER');
+  const head = '  availabilityProbes:\n';
+  const start = marked.indexOf(head);
+  if (start === -1) return marked;
+  const body = marked.slice(start + head.length);
+  const end = body.search(/^ {2}[a-zA-Z]/m);
+  const entries = body.slice(0, end).split(/^(?= {2}- )/m);
+  return `${marked.slice(0, start)}${head}${entries.sort().join('')}${body.slice(end)}`;
+}

@@ -11,9 +11,13 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+async function* bytesOf(text: string): AsyncIterable<Uint8Array> {
+  yield await Promise.resolve(new TextEncoder().encode(text));
+}
+
 export async function runGantry(
   args: readonly string[],
-  options: { readonly cwd: string; readonly env?: Record<string, string> },
+  options: { readonly cwd: string; readonly env?: Record<string, string>; readonly stdin?: string },
 ): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
@@ -23,6 +27,7 @@ export async function runGantry(
     cwd: options.cwd,
     isTTY: false,
     env: { HOME: '/nonexistent', ...options.env },
+    ...(options.stdin !== undefined ? { stdin: () => bytesOf(options.stdin ?? '') } : {}),
   };
   const code = await main(args, io);
   return { code, stdout, stderr };

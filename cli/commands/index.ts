@@ -29,6 +29,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./build.js')).buildCommand,
   },
   {
+    name: 'kickstart',
+    summary: 'Start a new package folder from Kubernetes manifests or an OLM bundle image',
+    load: async () => (await import('./kickstart.js')).kickstartCommand,
+  },
+  {
     name: 'update',
     summary: 'Resolve image tags to digests into manifest.lock.yaml',
     load: async () => (await import('./update.js')).updateCommand,

@@ -60,6 +60,8 @@ export interface PackageSourceOptions {
 }
 
 export interface PackageSource extends ImageSource {
+  /** Every file of an OCI image (not only `package/`), uncached: an OLM bundle for `gantry kickstart`. */
+  pullImageFiles(reference: string): Promise<Map<string, Uint8Array>>;
   /** Push a built image under the tags (all OCI references) or to `s3://` locations. */
   push(image: PackageImage, targets: readonly string[]): Promise<string>;
   cacheStats(): CacheStats;
@@ -198,6 +200,17 @@ class Sources implements PackageSource {
     if (loc.kind === 'oci') return this.pullOci(loc.ref, options.signal);
     if (loc.kind === 'https') return this.pullHttps(loc, options.signal);
     return this.pullS3(loc);
+  }
+
+  public async pullImageFiles(reference: string): Promise<Map<string, Uint8Array>> {
+    const loc = this.locate(reference);
+    if (loc.kind !== 'oci') throw new TerminalError(`${reference} is not an image reference`);
+    const onProgress = this.progress(formatReference(loc.ref));
+    const image = await pullImage(this.registry, loc.ref, this.limits, {
+      prefix: '',
+      ...(onProgress !== undefined ? { onProgress } : {}),
+    });
+    return image.files;
   }
 
   private progress(location: string): ((bytes: number, total: number | undefined) => void) | undefined {

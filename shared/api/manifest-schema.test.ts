@@ -38,6 +38,38 @@ describe('manifest shape validation', () => {
     });
   });
 
+  it("reads a null field as Go's zero value (PKO's kickstart writes images: null), but keeps nulls in config", () => {
+    const r = parsePackageManifest({
+      apiVersion: 'manifests.package-operator.run/v1alpha1',
+      kind: 'PackageManifest',
+      spec: {
+        scopes: ['Cluster'],
+        phases: null,
+        images: null,
+        config: { openAPIV3Schema: { type: 'object', properties: { a: { default: null } } } },
+      },
+      test: {
+        template: [
+          { name: 'defaults', context: { package: { metadata: { labels: null } }, config: { a: null } } },
+        ],
+      },
+    });
+    expect(r).toEqual({
+      ok: true,
+      value: {
+        apiVersion: 'manifests.package-operator.run/v1alpha1',
+        kind: 'PackageManifest',
+        spec: {
+          scopes: ['Cluster'],
+          config: { openAPIV3Schema: { type: 'object', properties: { a: { default: null } } } },
+        },
+        test: {
+          template: [{ name: 'defaults', context: { package: { metadata: {} }, config: { a: null } } }],
+        },
+      },
+    });
+  });
+
   it('checks a lock file', () => {
     expect(
       parsePackageManifestLock({

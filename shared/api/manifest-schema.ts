@@ -27,10 +27,30 @@ function run<T>(validate: ValidateFunction<T>, value: unknown): ParseResult<T> {
   return { ok: false, errors };
 }
 
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Free-form JSON inside a manifest, where a null is a value: the config schema and each test case's config. */
+const FREE_FORM = ['spec.config.openAPIV3Schema', 'test.template.*.context.config'];
+
+/**
+ * A manifest as Go's decoder sees it: a `null` field is the field's zero value, so it is left out (PKO's own
+ * `kubectl package kickstart` writes `images: null` and `labels: null`), except inside free-form JSON.
+ */
+export function withoutGoNulls(value: unknown, path = ''): unknown {
+  if (FREE_FORM.includes(path)) return value;
+  const at = (key: string): string => (path === '' ? key : `${path}.${key}`);
+  if (Array.isArray(value)) return value.map((v) => withoutGoNulls(v, at('*')));
+  if (!isMap(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutGoNulls(v, at(k));
+  return out;
+}
+
 /** Check that a parsed YAML document has the shape of a PackageManifest. */
 export function parsePackageManifest(value: unknown): ParseResult<PackageManifest> {
   manifestValidator ??= ajv.compile<PackageManifest>(packageManifestSchema);
-  return run(manifestValidator, value);
+  return run(manifestValidator, withoutGoNulls(value));
 }
 
 /** Check that a parsed YAML document has the shape of a PackageManifestLock. */

@@ -71,12 +71,14 @@ export async function tarOf(entries: readonly TarEntry[]): Promise<Uint8Array> {
 export async function buildPackageImage(
   files: FileMap,
   labels: Readonly<Record<string, string>> = {},
+  /** Where the files go in the layer: `package/` for a package, '' for other images (an OLM bundle in tests). */
+  root: 'package/' | '' = 'package/',
 ): Promise<PackageImage> {
   const paths = [...files.keys()].sort();
   // Files only, sorted, no directory entries: the layer go-containerregistry's crane.Layer writes for PKO's
   // `kubectl package build`, so PKO's loader (which would read a directory entry as an empty file) reads it.
   const entries: TarEntry[] = paths
-    .map((p) => ({ name: `package/${p}`, bytes: files.get(p) ?? new Uint8Array() }))
+    .map((p) => ({ name: `${root}${p}`, bytes: files.get(p) ?? new Uint8Array() }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   const tar = await tarOf(entries);
   const layerBytes = new Uint8Array(gzipSync(tar, { level: 9 }));

@@ -3,7 +3,7 @@
  * through `kubectl package validate|tree` and through `gantry validate|tree`, each on a fresh copy, and must give
  * the same exit code, stdout, stderr and written files. Needs PKO's CLI (test/pko-cli.ts); without it the suite
  * is skipped and says why. Not part of CI's required set: CI has no PKO CLI. PKO's own 32 test packages are
- * compared by `npm run compare:pko`.
+ * compared by `npm run compare:pko`. `kickstart` has its own suite: test/parity/pko-kickstart.test.ts.
  */
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -128,6 +128,8 @@ async function labelsOf(
 
 export interface PullOptions {
   readonly signal?: AbortSignal;
+  /** Which files of the image: those below `package/` (a package image, the default) or all ('', an OLM bundle). */
+  readonly prefix?: 'package/' | '';
   /** Called as layer bytes arrive: bytes so far and the total of all layers. */
   readonly onProgress?: (bytes: number, total: number) => void;
 }
@@ -165,7 +167,7 @@ async function readLayer(
     input = source.pipe(decoder);
   }
   try {
-    await readTarball(input, { prefix: 'package/', into: files, limits, budget });
+    await readTarball(input, { prefix: options.prefix ?? 'package/', into: files, limits, budget });
   } catch (error) {
     throw await stream.settle(error);
   }
