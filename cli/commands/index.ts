@@ -34,6 +34,12 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./update.js')).updateCommand,
   },
   {
+    name: 'repository',
+    aliases: ['repo'],
+    summary: 'Manage package repositories: init, add, remove, push, pull (alias: repo)',
+    load: async () => (await import('./repository.js')).repositoryCommand,
+  },
+  {
     name: 'rollout',
     summary: 'Rollout history of a package or object deployment, and undo to an earlier revision',
     load: async () => (await import('./rollout.js')).rolloutCommand,

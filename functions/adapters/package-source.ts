@@ -60,6 +60,8 @@ export interface PackageSourceOptions {
 }
 
 export interface PackageSource extends ImageSource {
+  /** Every file of an image's layers (not a package: a repository image), uncached, and its digest. */
+  pullImageFiles(reference: string): Promise<{ files: FileMap; digest: string }>;
   /** Push a built image under the tags (all OCI references) or to `s3://` locations. */
   push(image: PackageImage, targets: readonly string[]): Promise<string>;
   cacheStats(): CacheStats;
@@ -188,6 +190,13 @@ class Sources implements PackageSource {
     if (loc.kind === 'oci') return this.pullOci(loc.ref, options.signal);
     if (loc.kind === 'https') return this.pullHttps(loc, options.signal);
     return this.pullS3(loc);
+  }
+
+  public async pullImageFiles(reference: string): Promise<{ files: FileMap; digest: string }> {
+    const loc = this.locate(reference);
+    if (loc.kind !== 'oci') throw new TerminalError(`${reference} is not an image reference`);
+    const image = await pullImage(this.registry, loc.ref, this.limits, { prefix: '' });
+    return { files: image.files, digest: image.digest };
   }
 
   private progress(location: string): ((bytes: number, total: number | undefined) => void) | undefined {

@@ -23,6 +23,8 @@ export interface Blob {
 }
 
 export interface PackageImage {
+  /** The manifest's media type (default: OCI's). */
+  readonly manifestMediaType?: string;
   readonly layer: Blob;
   /** sha256 of the uncompressed layer tar (`rootfs.diff_ids`). */
   readonly diffId: string;
@@ -42,6 +44,8 @@ interface TarEntry {
   readonly name: string;
   readonly bytes?: Uint8Array;
   readonly directory?: boolean;
+  /** File mode (default 0644). */
+  readonly mode?: number;
 }
 
 /** A tar archive of the given entries, in memory, with fixed metadata. */
@@ -60,7 +64,7 @@ export async function tarOf(entries: readonly TarEntry[]): Promise<Uint8Array> {
   for (const e of entries) {
     const common = { name: e.name, mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
     if (e.directory === true) p.entry({ ...common, type: 'directory', mode: 0o755 });
-    else p.entry({ ...common, type: 'file', mode: 0o644 }, e.bytes ?? new Uint8Array());
+    else p.entry({ ...common, type: 'file', mode: e.mode ?? 0o644 }, e.bytes ?? new Uint8Array());
   }
   p.finalize();
   await done;
@@ -97,6 +101,49 @@ export async function buildPackageImage(
     layers: [{ mediaType: MEDIA_TYPE_OCI_LAYER_GZIP, digest: layer.digest, size: layerBytes.length }],
   });
   return { layer, diffId, config, manifest: { digest: sha256(manifestBytes), bytes: manifestBytes } };
+}
+
+export const MEDIA_TYPE_DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+const MEDIA_TYPE_DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
+const MEDIA_TYPE_DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+/** Where a repository image keeps its index. */
+export const REPOSITORY_IMAGE_PATH = 'repository/repository.yaml';
+const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/**
+ * A repository image as PKO's `repo push` makes it (go-containerregistry's `crane.Layer` appended to the empty
+ * image, made canonical): a Docker v2 manifest, one gzip layer holding `repository/repository.yaml` (mode 0,
+ * time 0), and the canonical config (no platform, zero times, one history entry).
+ */
+export async function buildRepositoryImage(indexText: string): Promise<PackageImage> {
+  const tar = await tarOf([
+    { name: REPOSITORY_IMAGE_PATH, bytes: new TextEncoder().encode(indexText), mode: 0 },
+  ]);
+  const layerBytes = new Uint8Array(gzipSync(tar));
+  const layer = { digest: sha256(layerBytes), bytes: layerBytes };
+  const diffId = sha256(tar);
+  const configBytes = json({
+    architecture: '',
+    created: GO_ZERO_TIME,
+    history: [{ created: GO_ZERO_TIME }],
+    os: '',
+    rootfs: { type: 'layers', diff_ids: [diffId] },
+    config: {},
+  });
+  const config = { digest: sha256(configBytes), bytes: configBytes };
+  const manifestBytes = json({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE_DOCKER_MANIFEST,
+    config: { mediaType: MEDIA_TYPE_DOCKER_CONFIG, size: configBytes.length, digest: config.digest },
+    layers: [{ mediaType: MEDIA_TYPE_DOCKER_LAYER, size: layerBytes.length, digest: layer.digest }],
+  });
+  return {
+    manifestMediaType: MEDIA_TYPE_DOCKER_MANIFEST,
+    layer,
+    diffId,
+    config,
+    manifest: { digest: sha256(manifestBytes), bytes: manifestBytes },
+  };
 }
 
 const blobPath = (digest: string): string => `blobs/sha256/${digest.slice('sha256:'.length)}`;
