@@ -7,7 +7,7 @@
  * indented, `versions` newest first with a `v`). PKO writes the entries in Go map order, which changes from run to
  * run; Gantry writes them by package name, then newest version first.
  */
-import { stringify } from 'yaml';
+import { Document, parseDocument as parseYamlDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { TerminalError } from '../errors.js';
 import { compareVersions, parseVersion, versionText, type SemVersion } from './pko-semver.js';
@@ -192,16 +192,25 @@ export function parseRepositoryIndex(text: string): RepositoryIndex {
   return index;
 }
 
-/** YAML as sigs.k8s.io/yaml writes it: keys sorted, lists at their key's indentation, YAML 1.1
- * quoting (a string that reads as a time, number or boolean is quoted, as go-yaml does). */
+/** Whether go-yaml would read a plain string as something else (number, boolean, null, time): it double-quotes those. */
+function readsAsOther(text: string): boolean {
+  const doc = parseYamlDocument(text, { version: '1.1' });
+  return doc.errors.length === 0 && typeof doc.toJS() !== 'string';
+}
+
+/**
+ * YAML as sigs.k8s.io/yaml writes it: keys sorted, lists at their key's indentation, no line folding; a string
+ * that would read as another type double-quoted (`"2026-12-02T10:39:06Z"`, `""`), any other string that cannot
+ * be plain single-quoted (`'>=1.29'`).
+ */
 export function goYamlText(value: unknown): string {
-  return stringify(value, {
-    sortMapEntries: true,
-    aliasDuplicateObjects: false,
-    version: '1.1',
-    indentSeq: false,
-    lineWidth: 0,
+  const doc = new Document(value, { version: '1.1', sortMapEntries: true, aliasDuplicateObjects: false });
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && readsAsOther(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
   });
+  return doc.toString({ indentSeq: false, lineWidth: 0, singleQuote: true });
 }
 
 function newestFirst(a: RepositoryEntry, b: RepositoryEntry): number {
