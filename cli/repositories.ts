@@ -89,6 +89,6 @@ export async function pushRepositoryImage(
   index: RepositoryIndex,
   tag: string,
 ): Promise<void> {
-  const image = await buildRepositoryImage(serializeRepositoryIndex(stampedIndex(index, new Date())));
+  const image = buildRepositoryImage(serializeRepositoryIndex(stampedIndex(index, new Date())));
   await source.push(image, [tag]);
 }

@@ -44,8 +44,6 @@ interface TarEntry {
   readonly name: string;
   readonly bytes?: Uint8Array;
   readonly directory?: boolean;
-  /** File mode (default 0644). */
-  readonly mode?: number;
 }
 
 /** A tar archive of the given entries, in memory, with fixed metadata. */
@@ -64,7 +62,7 @@ export async function tarOf(entries: readonly TarEntry[]): Promise<Uint8Array> {
   for (const e of entries) {
     const common = { name: e.name, mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
     if (e.directory === true) p.entry({ ...common, type: 'directory', mode: 0o755 });
-    else p.entry({ ...common, type: 'file', mode: e.mode ?? 0o644 }, e.bytes ?? new Uint8Array());
+    else p.entry({ ...common, type: 'file', mode: 0o644 }, e.bytes ?? new Uint8Array());
   }
   p.finalize();
   await done;
@@ -110,15 +108,43 @@ const MEDIA_TYPE_DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gz
 export const REPOSITORY_IMAGE_PATH = 'repository/repository.yaml';
 const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 
+/** A field of a tar header: octal digits, zero-padded, ending in NUL (as Go's archive/tar writes it). */
+function octal(value: number, width: number): string {
+  return `${value.toString(8).padStart(width - 1, '0')}\0`;
+}
+
+/**
+ * A one-file tar archive exactly as Go's archive/tar writes go-containerregistry's `crane.Layer` entry: a USTAR
+ * header with mode, owner and time 0, then the content padded to 512 bytes, then two zero blocks.
+ */
+export function goTarFile(name: string, bytes: Uint8Array): Uint8Array {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 100, 'utf8');
+  header.write(octal(0, 8), 100);
+  header.write(octal(0, 8), 108);
+  header.write(octal(0, 8), 116);
+  header.write(octal(bytes.length, 12), 124);
+  header.write(octal(0, 12), 136);
+  header.write('        ', 148);
+  header.write('0', 156);
+  header.write('ustar\u000000', 257, 'latin1');
+  header.write(octal(0, 8), 329);
+  header.write(octal(0, 8), 337);
+  let sum = 0;
+  for (const b of header) sum += b;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  const padded = Buffer.alloc(Math.ceil(bytes.length / 512) * 512);
+  padded.set(bytes);
+  return new Uint8Array(Buffer.concat([header, padded, Buffer.alloc(1024)]));
+}
+
 /**
  * A repository image as PKO's `repo push` makes it (go-containerregistry's `crane.Layer` appended to the empty
  * image, made canonical): a Docker v2 manifest, one gzip layer holding `repository/repository.yaml` (mode 0,
  * time 0), and the canonical config (no platform, zero times, one history entry).
  */
-export async function buildRepositoryImage(indexText: string): Promise<PackageImage> {
-  const tar = await tarOf([
-    { name: REPOSITORY_IMAGE_PATH, bytes: new TextEncoder().encode(indexText), mode: 0 },
-  ]);
+export function buildRepositoryImage(indexText: string): PackageImage {
+  const tar = goTarFile(REPOSITORY_IMAGE_PATH, new TextEncoder().encode(indexText));
   const layerBytes = new Uint8Array(gzipSync(tar));
   const layer = { digest: sha256(layerBytes), bytes: layerBytes };
   const diffId = sha256(tar);

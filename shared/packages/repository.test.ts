@@ -73,7 +73,9 @@ describe('parseRepositoryIndex / serializeRepositoryIndex', () => {
     index = addRepositoryEntry(index, { name: 'zeta', image: 'r.io/z', digest: A, versions: ['1.0.0'] });
     index = addRepositoryEntry(index, { name: 'app', image: 'r.io/a', digest: A, versions: ['1.0.0'] });
     index = addRepositoryEntry(index, { name: 'app', image: 'r.io/a', digest: B, versions: ['2.0.0'] });
-    const names = [...serializeRepositoryIndex(index).matchAll(/^ {2}name: (r|\w+\.\w+)$/gm)].map((m) => m[1]);
+    const names = [...serializeRepositoryIndex(index).matchAll(/^ {2}name: (r|\w+\.\w+)$/gm)].map(
+      (m) => m[1],
+    );
     expect(names).toEqual(['r', `app.${B}`, `app.${A}`, `zeta.${A}`]);
   });
 
