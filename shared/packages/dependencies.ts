@@ -152,16 +152,30 @@ function requiresLine(scope: string, dep: Dependency): string {
   return `${scope} requires at least one of ${dep.accepted.map((c) => c.id).join(', ')}`;
 }
 
+/**
+ * deppy's lines in the order its SAT solver reports them for these problems (checked against PKO's CLI): the
+ * conflicts and prohibitions sorted, a dependency with one candidate, `is mandatory`, the other dependencies.
+ */
+function ordered(scope: string, lines: readonly string[], deps: readonly Dependency[]): string[] {
+  const bySize = [...deps].sort((a, b) => a.accepted.length - b.accepted.length);
+  return [
+    ...[...lines].sort(),
+    ...bySize.filter((d) => d.accepted.length === 1).map((d) => requiresLine(scope, d)),
+    `${scope} is mandatory`,
+    ...bySize.filter((d) => d.accepted.length !== 1).map((d) => requiresLine(scope, d)),
+  ];
+}
+
 /** The constraints that rule out every version of one package (deppy's unsatisfiable core, for this problem). */
 function conflictLines(scope: string, group: readonly Dependency[]): string[] {
   const valid = (d: Dependency): Candidate[] => d.accepted.filter((c) => c.prohibited === undefined);
   const empty = group.find((d) => valid(d).length === 0);
   if (empty !== undefined)
-    return [
-      ...empty.accepted.map((c) => c.prohibited ?? ''),
-      requiresLine(scope, empty),
-      `${scope} is mandatory`,
-    ];
+    return ordered(
+      scope,
+      empty.accepted.map((c) => c.prohibited ?? ''),
+      [empty],
+    );
   let pair: Dependency[] = [...group];
   outer: for (const [i, a] of group.entries())
     for (const b of group.slice(i + 1))
@@ -179,14 +193,7 @@ function conflictLines(scope: string, group: readonly Dependency[]): string[] {
     const [lower, higher] = compareVersions(x.version, y.version) < 0 ? [x, y] : [y, x];
     if (x !== y) conflicts.add(`${lower.id} conflicts with ${higher.id}`);
   }
-  const bySize = [...pair].sort((a, b) => a.accepted.length - b.accepted.length);
-  const [first, ...others] = bySize;
-  return [
-    ...[...conflicts].sort(),
-    ...(first !== undefined ? [requiresLine(scope, first)] : []),
-    `${scope} is mandatory`,
-    ...others.map((d) => requiresLine(scope, d)),
-  ];
+  return ordered(scope, [...conflicts], pair);
 }
 
 function unsatisfiable(lines: readonly string[]): DependencyError {
