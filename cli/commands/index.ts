@@ -30,7 +30,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'update',
-    summary: 'Resolve image tags to digests into manifest.lock.yaml',
+    summary: 'Resolve image tags to digests and dependencies to versions into manifest.lock.yaml',
     load: async () => (await import('./update.js')).updateCommand,
   },
   {

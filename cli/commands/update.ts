@@ -1,7 +1,8 @@
 /**
  * @module cli/commands/update
  * `gantry update <folder>`: resolve every `spec.images[].image` of the package (and of each component) to the
- * digest its registry serves now, and write `manifest.lock.yaml` next to the manifest (docs/pko-compatibility.md §7).
+ * digest its registry serves now and its `spec.dependencies` against its `spec.repositories`, and write
+ * `manifest.lock.yaml` next to the manifest (docs/pko-compatibility.md §7).
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

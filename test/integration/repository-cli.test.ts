@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPackageSource } from '../../functions/adapters/package-source.js';
 import { buildPackageImage } from '../../shared/oci/image.js';
 import { fileMapFromText } from '../../shared/packages/index.js';
+import { dependentPackage as dependencyCasePackage } from '../parity/repository-cases.js';
 import { runGantry, type CliResult } from '../run-cli.js';
 
 const API = 'apiVersion: manifests.package-operator.run/v1alpha1';
@@ -187,20 +188,10 @@ describe('gantry repository', () => {
   });
 });
 
+/** The parity cases' package with a template that prints `.dependencies.first`. */
 function dependentPackage(repositories: string, deps: string[]): Record<string, string> {
   return {
-    'manifest.yaml': [
-      API,
-      'kind: PackageManifest',
-      'metadata: {name: app}',
-      'spec:',
-      '  scopes: [Namespaced]',
-      '  phases: [{name: deploy}]',
-      `  repositories: [${repositories}]`,
-      '  dependencies:',
-      ...deps.map((d) => `    - image: ${d}`),
-      '',
-    ].join('\n'),
+    ...dependencyCasePackage(deps, [], repositories),
     'cm.yaml.gotmpl': [
       'apiVersion: v1',
       'kind: ConfigMap',

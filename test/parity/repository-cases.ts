@@ -46,10 +46,14 @@ export const REPOSITORY_FILE = [
   ),
 ].join('');
 
-/** A package folder (files) with these dependencies (and, optionally, platform constraints). */
+/**
+ * A package folder (files) named `app` with these dependencies (flow mappings), optionally platform constraints,
+ * resolved against `repositories` (a flow sequence's items; default the file `repo.yaml`).
+ */
 export function dependentPackage(
   deps: readonly string[],
   constraints: readonly string[] = [],
+  repositories = '{file: repo.yaml}',
 ): Record<string, string> {
   return {
     'manifest.yaml': [
@@ -60,7 +64,7 @@ export function dependentPackage(
       '  scopes: [Namespaced]',
       '  phases: [{name: deploy}]',
       ...(constraints.length > 0 ? ['  constraints:', ...constraints.map((c) => `    - ${c}`)] : []),
-      '  repositories: [{file: repo.yaml}]',
+      `  repositories: [${repositories}]`,
       '  dependencies:',
       ...deps.map((d) => `    - image: ${d}`),
       '',
