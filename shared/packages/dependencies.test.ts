@@ -167,3 +167,32 @@ describe('PKO’s semver', () => {
     expect(satisfies(c.value, v.value)).toBe(holds);
   });
 });
+
+describe('resolveDependencies bounds', () => {
+  it('lists at most 100 conflicts between two ranges over many versions, and says how many more', () => {
+    const many: RepositoryIndex = {
+      name: 'big',
+      entries: Array.from({ length: 300 }, (_, n) => ({
+        name: 'pkg',
+        image: 'r.io/pkg',
+        digest: n.toString(16).padStart(64, '0'),
+        versions: [`v${n + 1}.0.0`],
+      })),
+    };
+    let message = '';
+    try {
+      resolveDependencies(
+        manifest([
+          ['low', 'pkg.big', '<=150.0.0'],
+          ['high', 'pkg.big', '>150.0.0'],
+        ]),
+        [many],
+      );
+    } catch (error) {
+      message = error instanceof Error ? error.message : '';
+    }
+    const lines = message.split('\n');
+    expect(lines.filter((l) => l.includes(' conflicts with '))).toHaveLength(100);
+    expect(lines).toContain(`… and ${150 * 150 - 100} more conflicts`);
+  });
+});

@@ -67,7 +67,11 @@ interface Dependency {
   readonly range: SemConstraint;
   /** The candidates the range accepts, newest first. */
   readonly accepted: readonly Candidate[];
+  readonly accepts: ReadonlySet<Candidate>;
 }
+
+/** At most this many conflict lines are listed (a repository may hold thousands of versions). */
+const MAX_CONFLICT_LINES = 100;
 
 const INCONSISTENT = 'package repository inconsistent';
 
@@ -114,6 +118,11 @@ function prohibition(
   return undefined;
 }
 
+/** A version without its build metadata (versions equal for PKO are equal here). */
+function compareKey(v: SemVersion): string {
+  return versionText({ ...v, build: [] });
+}
+
 /** Every version of every entry of every repository, newest first, then by package. */
 function candidatesOf(
   pkg: string,
@@ -121,6 +130,7 @@ function candidatesOf(
   scope: Map<string, SemConstraint>,
 ): Candidate[] {
   const out: Candidate[] = [];
+  const seen = new Set<string>();
   for (const [repository, index] of repositories) {
     for (const entry of index.entries) {
       const platforms = platformsOf(entry.constraints);
@@ -129,15 +139,17 @@ function candidatesOf(
         if (!parsed.ok) throw new DependencyError(parsed.error);
         const fqdn = packageFqdn(entry, repository);
         const version = parsed.value;
-        if (out.some((c) => c.fqdn === fqdn && compareVersions(c.version, version) === 0))
+        if (seen.has(`${fqdn}@${compareKey(version)}`))
           throw new DependencyError(
             `${INCONSISTENT} version ${versionText(version)} of package ${fqdn} exists multiple times in repository entry`,
           );
+        seen.add(`${fqdn}@${compareKey(version)}`);
         const id = `dependency ${entry.name}@${versionText(version)} for package ${pkg}`;
-        if (out.some((c) => c.id === id))
+        if (seen.has(id))
           throw new DependencyError(
             `installation data structure is invalid: identifier "${id}" defined multiple times`,
           );
+        seen.add(id);
         const prohibited = prohibition(id, platforms, scope);
         out.push({ id, fqdn, entry, version, ...(prohibited !== undefined ? { prohibited } : {}) });
       }
@@ -166,6 +178,11 @@ function ordered(scope: string, lines: readonly string[], deps: readonly Depende
   ];
 }
 
+/** Every pair of different candidates, one of each list, lazily. */
+function* pairsOf(xs: readonly Candidate[], ys: readonly Candidate[]): Generator<[Candidate, Candidate]> {
+  for (const x of xs) for (const y of ys) if (x !== y) yield [x, y];
+}
+
 /** The constraints that rule out every version of one package (deppy's unsatisfiable core, for this problem). */
 function conflictLines(scope: string, group: readonly Dependency[]): string[] {
   const valid = (d: Dependency): Candidate[] => d.accepted.filter((c) => c.prohibited === undefined);
@@ -179,20 +196,28 @@ function conflictLines(scope: string, group: readonly Dependency[]): string[] {
   let pair: Dependency[] = [...group];
   outer: for (const [i, a] of group.entries())
     for (const b of group.slice(i + 1))
-      if (!valid(a).some((c) => valid(b).includes(c))) {
+      if (!valid(a).some((c) => b.accepts.has(c) && c.prohibited === undefined)) {
         pair = [a, b];
         break outer;
       }
   const conflicts = new Set<string>();
-  const cross = pair.flatMap((a, i) =>
-    pair
-      .slice(i + 1)
-      .flatMap((b) => valid(a).flatMap((x) => valid(b).map((y): [Candidate, Candidate] => [x, y]))),
+  // Only the first pairs are listed: two ranges over thousands of versions would make millions of lines.
+  const depPairs = pair.flatMap((a, i) =>
+    pair.slice(i + 1).map((b): [Candidate[], Candidate[]] => [valid(a), valid(b)]),
   );
-  for (const [x, y] of cross) {
-    const [lower, higher] = compareVersions(x.version, y.version) < 0 ? [x, y] : [y, x];
-    if (x !== y) conflicts.add(`${lower.id} conflicts with ${higher.id}`);
+  let total = 0;
+  let listed = 0;
+  for (const [xs, ys] of depPairs) {
+    const shared = new Set(ys);
+    total += xs.length * ys.length - xs.filter((x) => shared.has(x)).length;
+    for (const [x, y] of pairsOf(xs, ys)) {
+      if (listed >= MAX_CONFLICT_LINES) break;
+      listed += 1;
+      const [lower, higher] = compareVersions(x.version, y.version) < 0 ? [x, y] : [y, x];
+      conflicts.add(`${lower.id} conflicts with ${higher.id}`);
+    }
   }
+  if (total > listed) conflicts.add(`… and ${total - listed} more conflicts`);
   return ordered(scope, [...conflicts], pair);
 }
 
@@ -209,7 +234,7 @@ function dependenciesOf(manifest: PackageManifest, candidates: readonly Candidat
     if (!parsed.ok) throw new DependencyError(parsed.error);
     const range = parsed.value;
     const accepted = candidates.filter((c) => c.fqdn === fqdn && satisfies(range, c.version));
-    return { name: d.image?.name ?? '', fqdn, range, accepted };
+    return { name: d.image?.name ?? '', fqdn, range, accepted, accepts: new Set(accepted) };
   });
 }
 
@@ -246,7 +271,7 @@ export function resolveDependencies(
     const group = deps.filter((d) => d.fqdn === fqdn);
     const [lead, ...rest] = group;
     const pick = lead?.accepted.find(
-      (c) => c.prohibited === undefined && rest.every((d) => d.accepted.includes(c)),
+      (c) => c.prohibited === undefined && rest.every((d) => d.accepts.has(c)),
     );
     if (pick === undefined) throw unsatisfiable(conflictLines(scopeId, group));
     chosen.push(pick);

@@ -47,7 +47,9 @@ export class RepositoryError extends TerminalError {}
 export const REPOSITORY_LIMITS = {
   maxBytes: 16 * 1024 * 1024,
   maxEntries: 10_000,
+  /** Versions of one entry, and of all entries together. */
   maxVersions: 1_000,
+  maxTotalVersions: 20_000,
 } as const;
 
 const typeMeta = z.object({ apiVersion: z.string().optional(), kind: z.string().optional() });
@@ -123,6 +125,11 @@ export function addRepositoryEntry(index: RepositoryIndex, entry: RepositoryEntr
     throw new RepositoryError(missing.length === 1 ? (missing[0] ?? '') : `[${missing.join(', ')}]`);
   if (index.entries.length >= REPOSITORY_LIMITS.maxEntries)
     throw new RepositoryError(`a repository holds at most ${REPOSITORY_LIMITS.maxEntries} entries`);
+  const total = index.entries.reduce((n, e) => n + e.versions.length, entry.versions.length);
+  if (entry.versions.length > REPOSITORY_LIMITS.maxVersions || total > REPOSITORY_LIMITS.maxTotalVersions)
+    throw new RepositoryError(
+      `a repository entry holds at most ${REPOSITORY_LIMITS.maxVersions} versions, a repository ${REPOSITORY_LIMITS.maxTotalVersions}`,
+    );
   const taken = new Set(index.entries.filter((e) => e.name === entry.name).flatMap((e) => e.versions));
   const parsed: { key: string; version: SemVersion }[] = [];
   for (const text of entry.versions) {
