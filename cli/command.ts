@@ -38,6 +38,8 @@ export interface Command {
 export interface CommandEntry {
   /** The first word after `gantry`, e.g. `render`, `dev`. */
   readonly name: string;
+  /** Other names the command answers to (`repo` for `repository`). */
+  readonly aliases?: readonly string[];
   /** One line for `gantry --help`. */
   readonly summary: string;
   load(): Promise<Command>;

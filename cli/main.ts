@@ -71,7 +71,7 @@ export async function main(
     io.stdout((await import('./version.js')).versionText());
     return 0;
   }
-  const entry = list.find((c) => c.name === name);
+  const entry = list.find((c) => c.name === name || (c.aliases ?? []).includes(name));
   if (entry === undefined) {
     io.stderr(`Error: unknown command "${name}" for "${program}"\nRun '${program} --help' for usage.\n`);
     return 1;

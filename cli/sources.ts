@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readDockerConfigFile } from '../functions/adapters/oci/credentials.js';
 import { createPackageSource, type PackageSource } from '../functions/adapters/package-source.js';
+import type { PlainHttpRule } from '../shared/oci/network.js';
 import { parseLocation } from '../shared/oci/source.js';
 import type { RawPackage } from '../shared/packages/index.js';
 import type { CliIO } from './command.js';
@@ -44,11 +45,13 @@ function progressReporter(
   };
 }
 
-/** A package source for the locations a command names. */
+/** A package source for the locations a command names (`plainHttp`: PKO's plain-http registries, for commands
+ * that reach registries as go-containerregistry's defaults do). */
 export async function cliPackageSource(
   io: CliIO,
   locations: readonly string[],
   insecure: boolean,
+  plainHttp?: ReadonlySet<PlainHttpRule>,
 ): Promise<PackageSource> {
   const env = io.env ?? {};
   const configDir = env['DOCKER_CONFIG'] ?? join(env['HOME'] ?? homedir(), '.docker');
@@ -59,6 +62,7 @@ export async function cliPackageSource(
   const onProgress = progressReporter(io);
   return createPackageSource({
     insecureHosts: insecure ? locations.map(hostOf).filter((h): h is string => h !== undefined) : [],
+    ...(plainHttp !== undefined ? { plainHttp } : {}),
     dockerConfigs: dockerConfig === undefined ? [] : [dockerConfig],
     s3: {
       ...(endpoint !== undefined && endpoint !== '' ? { endpoint } : {}),

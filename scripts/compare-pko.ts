@@ -3,9 +3,11 @@
 // compares exit code, stdout, stderr and the files the command leaves in the folder (fixtures it writes).
 // It also runs `kickstart` on PKO's own kickstart test inputs (kickstartInputs) without and with each
 // `--parametrize` value, comparing the written package after normaliseKickstart (test/pko-cli.ts).
+// Then `update` on the dependency cases of test/parity/repository-cases.ts (a repository file, no registry),
+// comparing output and the lock file (creation timestamps aside).
 // Needs PKO's CLI (test/pko-cli.ts) and a work tree of PKO's repository at v1.19.0 (`--source` or PKO_SOURCE);
 // without either it says so loudly and exits 0 (not part of CI's required set). Nothing of PKO is committed.
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +20,12 @@ import {
 } from '../test/pko-cli.js';
 import type { CliResult } from '../test/run-cli.js';
 import { PARAMETRIZE_VALUES } from '../shared/kickstart/presets.js';
+import {
+  DEPENDENCY_CASES,
+  dependentPackage,
+  REPOSITORY_FILE,
+  withoutTimestamps,
+} from '../test/parity/repository-cases.js';
 
 const { values } = parseArgs({
   options: {
@@ -177,6 +185,29 @@ function differences(pko: Outcome, gantry: Outcome, stdoutInAnyOrder = false): s
   return out;
 }
 
+/** `update` of one dependency case in a fresh folder: repo.yaml beside the package folder `pkg`. */
+async function updateCase(
+  who: 'pko' | 'gantry',
+  binary: string,
+  files: Record<string, string>,
+  work: string,
+): Promise<Outcome> {
+  const parent = join(work, 'deps', who);
+  await rm(parent, { recursive: true, force: true });
+  await mkdir(join(parent, 'pkg'), { recursive: true });
+  await writeFile(join(parent, 'repo.yaml'), REPOSITORY_FILE);
+  for (const [path, text] of Object.entries(files)) await writeFile(join(parent, 'pkg', path), text);
+  const args = who === 'pko' ? ['update', 'pkg'] : [gantryBin, 'update', 'pkg'];
+  const home = who === 'pko' ? join(work, 'home') : (process.env.HOME ?? join(work, 'home'));
+  const result = await runBinary(who === 'pko' ? binary : process.execPath, args, {
+    cwd: parent,
+    env: { HOME: home },
+  });
+  const files2 = await snapshot(join(parent, 'pkg'));
+  for (const [k, v] of files2) files2.set(k, withoutTimestamps(v));
+  return { result, files: files2 };
+}
+
 async function main(): Promise<number> {
   const cli = locatePkoCli();
   const source = values.source ?? process.env.PKO_SOURCE;
@@ -227,10 +258,24 @@ async function main(): Promise<number> {
         if (diff.length > 0 && values.verbose) console.log(diff.map((d) => `    ${d}`).join('\n'));
       }
     }
+    for (const [name, deps, constraints] of DEPENDENCY_CASES) {
+      if (values.only !== undefined && !name.includes(values.only)) continue;
+      total += 1;
+      const files = dependentPackage(deps, constraints);
+      const diff = differences(
+        await updateCase('pko', cli.path, files, work),
+        await updateCase('gantry', cli.path, files, work),
+      );
+      if (diff.length === 0) identical += 1;
+      console.log(`${diff.length === 0 ? 'same' : 'DIFF'} update dependencies: ${name}`);
+      if (diff.length > 0 && values.verbose) console.log(diff.map((d) => `    ${d}`).join('\n'));
+    }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-  console.log(`${identical} of ${total} identical (${folders.length} folders; PKO's CLI: ${cli.path})`);
+  console.log(
+    `${identical} of ${total} identical (${folders.length} folders, ${DEPENDENCY_CASES.length} dependency cases; PKO's CLI: ${cli.path})`,
+  );
   return identical === total ? 0 : 1;
 }
 

@@ -35,8 +35,14 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'update',
-    summary: 'Resolve image tags to digests into manifest.lock.yaml',
+    summary: 'Resolve image tags to digests and dependencies to versions into manifest.lock.yaml',
     load: async () => (await import('./update.js')).updateCommand,
+  },
+  {
+    name: 'repository',
+    aliases: ['repo'],
+    summary: 'Manage package repositories: init, add, remove, push, pull (alias: repo)',
+    load: async () => (await import('./repository.js')).repositoryCommand,
   },
   {
     name: 'rollout',

@@ -96,7 +96,7 @@ async function bundle(
 ): Promise<{ name: string; objects: Record<string, unknown>[] }> {
   const { cliPackageSource } = await import('../sources.js');
   const source = await cliPackageSource(io, [image], insecure);
-  const files = await source.pullImageFiles(image);
+  const { files } = await source.pullImageFiles(image);
   try {
     const { packageName, objects } = bundleObjects(files);
     return { name: packageName, objects: [...objects] };

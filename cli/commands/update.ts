@@ -1,7 +1,8 @@
 /**
  * @module cli/commands/update
  * `gantry update <folder>`: resolve every `spec.images[].image` of the package (and of each component) to the
- * digest its registry serves now, and write `manifest.lock.yaml` next to the manifest (docs/pko-compatibility.md §7).
+ * digest its registry serves now and its `spec.dependencies` against its `spec.repositories`, and write
+ * `manifest.lock.yaml` next to the manifest (docs/pko-compatibility.md §7).
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -9,8 +10,13 @@ import { parseArgs } from 'node:util';
 import { errorMessage } from '../../shared/errors.js';
 import { withRepositoryHost } from '../../shared/oci/repository-host.js';
 import { loadPackage, ViolationError, type PackageComponent } from '../../shared/packages/index.js';
+import { resolveDependencies, type LockDependency } from '../../shared/packages/dependencies.js';
 import { lockFileText, lockUpToDate, manifestImages, type LockImage } from '../../shared/packages/lock.js';
-import type { Command } from '../command.js';
+import { PLAIN_HTTP_RULES } from '../../shared/oci/network.js';
+import type { RepositoryIndex } from '../../shared/packages/repository.js';
+import type { PackageManifest } from '../../shared/api/generated/packagemanifest.js';
+import { pullRepositoryImage, readRepositoryFile } from '../repositories.js';
+import type { CliIO, Command } from '../command.js';
 import { readPackageArgument } from '../package-input.js';
 import { cliPackageSource } from '../sources.js';
 
@@ -21,8 +27,10 @@ Usage:
 
 Every spec.images[].image of the manifest (and of each component's manifest) is resolved to the digest
 its registry serves now (a HEAD on the manifest), and written to manifest.lock.yaml beside the manifest.
-Templates see the locked, digest-pinned references as .images.<name>. Nothing is written when the lock
-already holds the same images and digests.
+spec.dependencies are resolved against spec.repositories (files relative to the working folder, or
+repository images) to the newest versions their ranges allow, into the lock's spec.dependencies.
+Templates see the locked, digest-pinned references as .images.<name> and .dependencies.<name>. Nothing is
+written when the lock already holds the same images and dependencies, or when anything fails.
 
 Flags:
   --insecure                 allow plain http to the registries of the images
@@ -60,6 +68,28 @@ async function resolveImages(
   return out;
 }
 
+/** The repositories a manifest names, read in order (files relative to the working folder, as PKO opens them). */
+async function repositoriesOf(io: CliIO, manifest: PackageManifest): Promise<RepositoryIndex[]> {
+  const out: RepositoryIndex[] = [];
+  for (const r of manifest.spec?.repositories ?? []) {
+    if (r.file !== undefined && r.file !== '') out.push(await readRepositoryFile(io.cwd, r.file));
+    if (r.image !== undefined && r.image !== '') {
+      const source = await cliPackageSource(io, [r.image], false, new Set(PLAIN_HTTP_RULES));
+      out.push(await pullRepositoryImage(source, r.image, 'pull repository image'));
+    }
+  }
+  return out;
+}
+
+/** The component's dependencies, resolved; every error is `generating lock data: …`, as PKO's. */
+async function dependenciesOf(io: CliIO, manifest: PackageManifest): Promise<LockDependency[]> {
+  try {
+    return resolveDependencies(manifest, await repositoriesOf(io, manifest));
+  } catch (error) {
+    throw new Error(`generating lock data: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
 export const updateCommand: Command = {
   usage,
   async run(argv, io) {
@@ -91,12 +121,14 @@ export const updateCommand: Command = {
     const writes: { path: string; text: string }[] = [];
     for (const component of components) {
       const images = manifestImages(component.manifest);
-      if (images.length === 0 && component.lock === undefined) continue;
+      const hasDependencies = (component.manifest.spec?.dependencies ?? []).length > 0;
+      if (images.length === 0 && !hasDependencies && component.lock === undefined) continue;
       const locked = await resolveImages(images, (image) => source.resolveDigest(image), repositoryHost);
-      if (lockUpToDate(component.lock, locked)) continue;
+      const dependencies = await dependenciesOf(io, component.manifest);
+      if (lockUpToDate(component.lock, locked, dependencies)) continue;
       const prefix = component.name === '' ? '' : `components/${component.name}/`;
       const name = raw.files.has(`${prefix}manifest.lock.yml`) ? 'manifest.lock.yml' : 'manifest.lock.yaml';
-      writes.push({ path: join(dir, prefix, name), text: lockFileText(locked, new Date()) });
+      writes.push({ path: join(dir, prefix, name), text: lockFileText(locked, new Date(), dependencies) });
     }
     // Resolve everything first: one image that cannot be resolved leaves every lock file as it was.
     for (const w of writes) await writeFile(w.path, w.text);

@@ -60,8 +60,8 @@ export interface PackageSourceOptions {
 }
 
 export interface PackageSource extends ImageSource {
-  /** Every file of an OCI image (not only `package/`), uncached: an OLM bundle for `gantry kickstart`. */
-  pullImageFiles(reference: string): Promise<Map<string, Uint8Array>>;
+  /** Every file of an image's layers (not a package: a repository image), uncached, and its digest. */
+  pullImageFiles(reference: string): Promise<{ files: FileMap; digest: string }>;
   /** Push a built image under the tags (all OCI references) or to `s3://` locations. */
   push(image: PackageImage, targets: readonly string[]): Promise<string>;
   cacheStats(): CacheStats;
@@ -202,7 +202,7 @@ class Sources implements PackageSource {
     return this.pullS3(loc);
   }
 
-  public async pullImageFiles(reference: string): Promise<Map<string, Uint8Array>> {
+  public async pullImageFiles(reference: string): Promise<{ files: FileMap; digest: string }> {
     const loc = this.locate(reference);
     if (loc.kind !== 'oci') throw new TerminalError(`${reference} is not an image reference`);
     const onProgress = this.progress(formatReference(loc.ref));
@@ -210,7 +210,7 @@ class Sources implements PackageSource {
       prefix: '',
       ...(onProgress !== undefined ? { onProgress } : {}),
     });
-    return image.files;
+    return { files: image.files, digest: image.digest };
   }
 
   private progress(location: string): ((bytes: number, total: number | undefined) => void) | undefined {

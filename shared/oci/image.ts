@@ -23,6 +23,8 @@ export interface Blob {
 }
 
 export interface PackageImage {
+  /** The manifest's media type (default: OCI's). */
+  readonly manifestMediaType?: string;
   readonly layer: Blob;
   /** sha256 of the uncompressed layer tar (`rootfs.diff_ids`). */
   readonly diffId: string;
@@ -99,6 +101,77 @@ export async function buildPackageImage(
     layers: [{ mediaType: MEDIA_TYPE_OCI_LAYER_GZIP, digest: layer.digest, size: layerBytes.length }],
   });
   return { layer, diffId, config, manifest: { digest: sha256(manifestBytes), bytes: manifestBytes } };
+}
+
+export const MEDIA_TYPE_DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+const MEDIA_TYPE_DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
+const MEDIA_TYPE_DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+/** Where a repository image keeps its index. */
+export const REPOSITORY_IMAGE_PATH = 'repository/repository.yaml';
+const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** A field of a tar header: octal digits, zero-padded, ending in NUL (as Go's archive/tar writes it). */
+function octal(value: number, width: number): string {
+  return `${value.toString(8).padStart(width - 1, '0')}\0`;
+}
+
+/**
+ * A one-file tar archive exactly as Go's archive/tar writes go-containerregistry's `crane.Layer` entry: a USTAR
+ * header with mode, owner and time 0, then the content padded to 512 bytes, then two zero blocks.
+ */
+export function goTarFile(name: string, bytes: Uint8Array): Uint8Array {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 100, 'utf8');
+  header.write(octal(0, 8), 100);
+  header.write(octal(0, 8), 108);
+  header.write(octal(0, 8), 116);
+  header.write(octal(bytes.length, 12), 124);
+  header.write(octal(0, 12), 136);
+  header.write('        ', 148);
+  header.write('0', 156);
+  header.write('ustar\u000000', 257, 'latin1');
+  header.write(octal(0, 8), 329);
+  header.write(octal(0, 8), 337);
+  let sum = 0;
+  for (const b of header) sum += b;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  const padded = Buffer.alloc(Math.ceil(bytes.length / 512) * 512);
+  padded.set(bytes);
+  return new Uint8Array(Buffer.concat([header, padded, Buffer.alloc(1024)]));
+}
+
+/**
+ * A repository image as PKO's `repo push` makes it (go-containerregistry's `crane.Layer` appended to the empty
+ * image, made canonical): a Docker v2 manifest, one gzip layer holding `repository/repository.yaml` (mode 0,
+ * time 0), and the canonical config (no platform, zero times, one history entry).
+ */
+export function buildRepositoryImage(indexText: string): PackageImage {
+  const tar = goTarFile(REPOSITORY_IMAGE_PATH, new TextEncoder().encode(indexText));
+  const layerBytes = new Uint8Array(gzipSync(tar));
+  const layer = { digest: sha256(layerBytes), bytes: layerBytes };
+  const diffId = sha256(tar);
+  const configBytes = json({
+    architecture: '',
+    created: GO_ZERO_TIME,
+    history: [{ created: GO_ZERO_TIME }],
+    os: '',
+    rootfs: { type: 'layers', diff_ids: [diffId] },
+    config: {},
+  });
+  const config = { digest: sha256(configBytes), bytes: configBytes };
+  const manifestBytes = json({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE_DOCKER_MANIFEST,
+    config: { mediaType: MEDIA_TYPE_DOCKER_CONFIG, size: configBytes.length, digest: config.digest },
+    layers: [{ mediaType: MEDIA_TYPE_DOCKER_LAYER, size: layerBytes.length, digest: layer.digest }],
+  });
+  return {
+    manifestMediaType: MEDIA_TYPE_DOCKER_MANIFEST,
+    layer,
+    diffId,
+    config,
+    manifest: { digest: sha256(manifestBytes), bytes: manifestBytes },
+  };
 }
 
 const blobPath = (digest: string): string => `blobs/sha256/${digest.slice('sha256:'.length)}`;

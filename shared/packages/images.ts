@@ -57,8 +57,11 @@ export function lockedDependencies(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const dep of lock?.spec?.dependencies ?? []) {
-    out[dep.name ?? ''] =
-      `${repositoryOf(applyPrefixOverrides(dep.image ?? '', overrides))}@${dep.digest ?? ''}`;
+    // A dependency's digest is recorded as its repository entry has it: hex, without the algorithm.
+    const digest = /^[a-f0-9]{64}$/.test(dep.digest ?? '')
+      ? `sha256:${dep.digest ?? ''}`
+      : (dep.digest ?? '');
+    out[dep.name ?? ''] = `${repositoryOf(applyPrefixOverrides(dep.image ?? '', overrides))}@${digest}`;
   }
   return out;
 }

@@ -1,11 +1,14 @@
 /**
  * @module packages/lock
  * `manifest.lock.yaml` generation for `gantry update` (docs/pko-compatibility.md §1.4, §7): every `spec.images[]` entry
- * with the digest its reference resolves to, in manifest order; unchanged when the images are the same.
+ * with the digest its reference resolves to, in manifest order, and the resolved `spec.dependencies`; written as
+ * PKO writes it (keys sorted, lists not indented, `images: []` when there are none); unchanged when the spec is
+ * the same.
  */
-import { stringify } from 'yaml';
 import type { PackageManifest } from '../api/generated/packagemanifest.js';
 import type { PackageManifestLock } from '../api/generated/packagemanifestlock.js';
+import type { LockDependency } from './dependencies.js';
+import { goYamlText, MANIFESTS_API_VERSION, timestampOf } from './repository.js';
 
 export interface LockImage {
   readonly name: string;
@@ -18,26 +21,49 @@ export function manifestImages(manifest: PackageManifest): { name: string; image
   return (manifest.spec?.images ?? []).map((i) => ({ name: i.name ?? '', image: i.image ?? '' }));
 }
 
-/** Whether the existing lock already holds exactly these images (PKO compares the lock spec). */
-export function lockUpToDate(lock: PackageManifestLock | undefined, images: readonly LockImage[]): boolean {
-  const current = (lock?.spec?.images ?? []).map((i) => ({ name: i.name, image: i.image, digest: i.digest }));
+function sameList<T extends object, K extends keyof T>(
+  current: readonly Partial<Record<K, unknown>>[],
+  next: readonly T[],
+  keys: readonly K[],
+): boolean {
+  return current.length === next.length && current.every((c, n) => keys.every((k) => c[k] === next[n]?.[k]));
+}
+
+/** Whether the existing lock already holds exactly these images and dependencies (PKO compares the lock spec). */
+export function lockUpToDate(
+  lock: PackageManifestLock | undefined,
+  images: readonly LockImage[],
+  dependencies: readonly LockDependency[] = [],
+): boolean {
   return (
     lock !== undefined &&
-    current.length === images.length &&
-    current.every(
-      (c, n) => c.name === images[n]?.name && c.image === images[n]?.image && c.digest === images[n]?.digest,
-    ) &&
-    (lock.spec?.dependencies ?? []).length === 0
+    sameList(lock.spec?.images ?? [], images, ['name', 'image', 'digest']) &&
+    sameList(lock.spec?.dependencies ?? [], dependencies, ['name', 'image', 'digest', 'version'])
   );
 }
 
-/** The lock file text. */
-export function lockFileText(images: readonly LockImage[], now: Date): string {
-  const lock = {
-    apiVersion: 'manifests.package-operator.run/v1alpha1',
+/** The lock file text, as PKO writes it. */
+export function lockFileText(
+  images: readonly LockImage[],
+  now: Date,
+  dependencies: readonly LockDependency[] = [],
+): string {
+  return goYamlText({
+    apiVersion: MANIFESTS_API_VERSION,
     kind: 'PackageManifestLock',
-    metadata: { creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z') },
-    spec: { images: images.map((i) => ({ name: i.name, image: i.image, digest: i.digest })) },
-  };
-  return stringify(lock, { lineWidth: 0, version: '1.1' });
+    metadata: { creationTimestamp: timestampOf(now) },
+    spec: {
+      images: images.map((i) => ({ name: i.name, image: i.image, digest: i.digest })),
+      ...(dependencies.length > 0
+        ? {
+            dependencies: dependencies.map((d) => ({
+              name: d.name,
+              image: d.image,
+              digest: d.digest,
+              version: d.version,
+            })),
+          }
+        : {}),
+    },
+  });
 }

@@ -463,12 +463,12 @@ describe('gantry update', () => {
         '  creationTimestamp: T',
         'spec:',
         '  images:',
-        '    - name: app',
-        `      image: ${host}/images/app:v1`,
-        `      digest: ${v1.manifest.digest}`,
-        '    - name: sidecar',
-        `      image: ${host}/images/sidecar:v2`,
-        `      digest: ${sidecar.manifest.digest}`,
+        `  - digest: ${v1.manifest.digest}`,
+        `    image: ${host}/images/app:v1`,
+        '    name: app',
+        `  - digest: ${sidecar.manifest.digest}`,
+        `    image: ${host}/images/sidecar:v2`,
+        '    name: sidecar',
         '',
       ].join('\n'),
     );
@@ -528,8 +528,8 @@ describe('PKO_REPOSITORY_HOST and the lock digest lookup of build', () => {
       stderr: '',
     });
     const lock = await readFile(join(dir, 'manifest.lock.yaml'), 'utf8');
-    expect(lock).toContain('      image: quay.example/team/mirrored-app:v1\n');
-    expect(lock).toContain(`      digest: ${app.manifest.digest}\n`);
+    expect(lock).toContain('    image: quay.example/team/mirrored-app:v1\n');
+    expect(lock).toContain(`  - digest: ${app.manifest.digest}\n`);
     expect(await gantry(['build', dir, '--insecure'], env)).toEqual({
       code: 0,
       stdout: 'Package built successfully!',

@@ -8,7 +8,18 @@
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, type Registry } from '../../devenv/registry.js';
+import { createPackageSource } from '../../functions/adapters/package-source.js';
+import { buildPackageImage } from '../../shared/oci/image.js';
+import { fileMapFromText } from '../../shared/packages/index.js';
+import {
+  DEPENDENCY_CASES,
+  dependentPackage,
+  REPOSITORY_FILE,
+  sameDocuments,
+  withoutTimestamps,
+} from './repository-cases.js';
 import { cases } from '../unit/bad-input-cases.js';
 import { collapseRepeatedPrefixes, locatePkoCli, runBinary, sameLinesInAnyOrder } from '../pko-cli.js';
 import { runGantry, type CliResult } from '../run-cli.js';
@@ -177,3 +188,129 @@ describe.skipIf('missing' in cli)("PKO v1.19.0's CLI and gantry say the same", (
     });
   });
 });
+
+/** Run the same arguments through both CLIs, each in its own folder; their results and a file of each folder. */
+async function inBoth(
+  dirs: { readonly pko: string; readonly gantry: string },
+  args: readonly string[],
+  file?: string,
+): Promise<{ pko: CliResult; gantry: CliResult; pkoFile: string; gantryFile: string }> {
+  const pko = await runBinary(pkoPath, args, { cwd: dirs.pko, env: { HOME: join(work, 'home') } });
+  const gantry = await runGantry(args, { cwd: dirs.gantry });
+  const read = (dir: string): string => {
+    try {
+      return file === undefined ? '' : readFileSync(join(dir, file), 'utf8');
+    } catch {
+      return '(no file)';
+    }
+  };
+  return { pko, gantry, pkoFile: read(dirs.pko), gantryFile: read(dirs.gantry) };
+}
+
+function folders(name: string): { pko: string; gantry: string } {
+  const out = { pko: join(work, name, 'pko'), gantry: join(work, name, 'gantry') };
+  mkdirSync(out.pko, { recursive: true });
+  mkdirSync(out.gantry, { recursive: true });
+  return out;
+}
+
+describe.skipIf('missing' in cli)('PKO v1.19.0 and gantry: dependencies resolved by update', () => {
+  for (const [name, deps, constraints] of DEPENDENCY_CASES) {
+    it(`update: ${name}`, async () => {
+      const dirs = folders(`deps-${name.replaceAll(' ', '-')}`);
+      for (const dir of [dirs.pko, dirs.gantry]) {
+        writeFileSync(join(dir, 'repo.yaml'), REPOSITORY_FILE);
+        writeFiles(dependentPackage(deps, constraints))(join(dir, 'pkg'));
+      }
+      const run = await inBoth(dirs, ['update', 'pkg'], 'pkg/manifest.lock.yaml');
+      expect(run.gantry).toEqual(run.pko);
+      expect(withoutTimestamps(run.gantryFile)).toBe(withoutTimestamps(run.pkoFile));
+    });
+  }
+});
+
+describe.skipIf('missing' in cli)(
+  'PKO v1.19.0 and gantry: repository commands against a real registry',
+  () => {
+    let registry: Registry | undefined;
+    let host = '';
+    const dirs = { pko: '', gantry: '' };
+    beforeAll(async () => {
+      registry = await startRegistry();
+      host = registry.host;
+      const source = createPackageSource({ insecureHosts: [host] });
+      for (const tag of ['v1', 'v2', 'v3']) {
+        const manifest = [
+          'apiVersion: manifests.package-operator.run/v1alpha1',
+          'kind: PackageManifest',
+          'metadata: {name: simple}',
+          'spec:',
+          '  scopes: [Namespaced]',
+          '  phases: [{name: deploy}]',
+          '  constraints:',
+          '    - platformVersion: {name: Kubernetes, range: ">=1.29"}',
+          '    - platform: [Kubernetes]',
+          `# ${tag}`,
+          '',
+        ].join('\n');
+        await source.push(await buildPackageImage(fileMapFromText({ 'manifest.yaml': manifest })), [
+          `${host}/parity/simple:${tag}`,
+        ]);
+      }
+      Object.assign(dirs, folders('repository'));
+    }, 120_000);
+    afterAll(async () => {
+      await registry?.stop();
+    });
+
+    /** One step in both folders: the same exit code, output and (timestamps aside) file. */
+    async function same(args: readonly string[], file = 'r.yaml', anyOrder = false): Promise<void> {
+      const run = await inBoth(dirs, args, file);
+      expect(run.gantry).toEqual(run.pko);
+      if (anyOrder) expect(sameDocuments(run.gantryFile, run.pkoFile)).toBe(true);
+      else expect(withoutTimestamps(run.gantryFile)).toBe(withoutTimestamps(run.pkoFile));
+    }
+
+    it('init, add, remove: the same files and messages', async () => {
+      await same(['repo', 'init', 'r.yaml', 'myrepo']);
+      await same(['repo', 'init', 'r2.yaml']);
+      await same(['repo', 'init', '', 'name']);
+      await same(['repository', 'add', 'r.yaml', `${host}/parity/simple:v1`, '1.0.0', '1.1.0']);
+      // Two entries: PKO writes them in Go map order, so the documents are compared in any order.
+      await same(['repo', 'add', 'r.yaml', `${host}/parity/simple:v2`, '2.0.0'], 'r.yaml', true);
+      await same(['repo', 'add', 'r.yaml', `${host}/parity/simple:v1`, '1.0.0'], 'r.yaml', true);
+      await same(['repo', 'add', 'r.yaml', `${host}/parity/simple:v1`, 'v1.2.0'], 'r.yaml', true);
+      await same(['repo', 'add', 'r.yaml', `${host}/parity/simple:v1`, '1.2'], 'r.yaml', true);
+      await same(['repo', 'add', 'r.yaml', 'simple', '1.2.0'], 'r.yaml', true);
+      await same(['repo', 'add', 'missing.yaml', `${host}/parity/simple:v1`, '1.2.0'], 'r.yaml', true);
+      await same(['repo', 'remove', 'r.yaml', `${host}/parity/simple:v3`], 'r.yaml', true);
+      await same(['repo', 'remove', 'r.yaml', `${host}/parity/simple:v2`]);
+      await same(['repo', 'pull', 'p.yaml', `${host}/parity/simple:v1`], 'p.yaml');
+    });
+
+    it('push and pull: each reads the repository image the other pushed', async () => {
+      for (const dir of [dirs.pko, dirs.gantry]) writeFileSync(join(dir, 'full.yaml'), REPOSITORY_FILE);
+      const pushed = await inBoth(dirs, ['repo', 'push', 'full.yaml', `${host}/parity/index:both`]);
+      expect(pushed.gantry).toEqual(pushed.pko);
+      await runBinary(pkoPath, ['repo', 'push', 'full.yaml', `${host}/parity/index:pko`], {
+        cwd: dirs.pko,
+        env: { HOME: join(work, 'home') },
+      });
+      await runGantry(['repo', 'push', 'full.yaml', `${host}/parity/index:gantry`], { cwd: dirs.gantry });
+      const fromGantry = await runBinary(
+        pkoPath,
+        ['repo', 'pull', 'back.yaml', `${host}/parity/index:gantry`],
+        {
+          cwd: dirs.pko,
+          env: { HOME: join(work, 'home') },
+        },
+      );
+      const fromPko = await runGantry(['repo', 'pull', 'back.yaml', `${host}/parity/index:pko`], {
+        cwd: dirs.gantry,
+      });
+      expect([fromGantry.code, fromPko.code]).toEqual([0, 0]);
+      expect(sameDocuments(readFileSync(join(dirs.pko, 'back.yaml'), 'utf8'), REPOSITORY_FILE)).toBe(true);
+      expect(sameDocuments(readFileSync(join(dirs.gantry, 'back.yaml'), 'utf8'), REPOSITORY_FILE)).toBe(true);
+    });
+  },
+);

@@ -128,7 +128,10 @@ async function labelsOf(
 
 export interface PullOptions {
   readonly signal?: AbortSignal;
-  /** Which files of the image: those below `package/` (a package image, the default) or all ('', an OLM bundle). */
+  /**
+   * The folder of the layers whose files are wanted (default `package/`, a package image; an image without
+   * package files is then an error); `''` is every file (a repository image's `repository/repository.yaml`).
+   */
   readonly prefix?: 'package/' | '';
   /** Called as layer bytes arrive: bytes so far and the total of all layers. */
   readonly onProgress?: (bytes: number, total: number) => void;
@@ -143,10 +146,11 @@ async function readLayer(
     readonly limits: SourceLimits;
     /** One count of decompressed bytes for every layer of the image (maxTotalBytes holds for the image). */
     readonly budget: ArchiveBudget;
+    readonly prefix: 'package/' | '';
   },
   options: PullOptions & { readonly before: number; readonly total: number },
 ): Promise<void> {
-  const { files, limits, budget } = into;
+  const { files, limits, budget, prefix } = into;
   const decompression = decompressionOf(layer);
   const decoder = decompression === 'zstd' ? zstdDecompressor(layer) : undefined;
   const { onProgress, before, total } = options;
@@ -167,7 +171,7 @@ async function readLayer(
     input = source.pipe(decoder);
   }
   try {
-    await readTarball(input, { prefix: options.prefix ?? 'package/', into: files, limits, budget });
+    await readTarball(input, { prefix, into: files, limits, budget });
   } catch (error) {
     throw await stream.settle(error);
   }
@@ -190,11 +194,19 @@ export async function pullImage(
     if (decompressionOf(layer) === 'zstd') zstdDecompressor(layer).destroy();
   let before = 0;
   const budget = newArchiveBudget();
+  const prefix = options.prefix ?? 'package/';
   for (const layer of manifest.layers) {
-    await readLayer(client, ref, layer, { files, limits, budget }, { ...options, before, total: layerBytes });
+    await readLayer(
+      client,
+      ref,
+      layer,
+      { files, limits, budget, prefix },
+      { ...options, before, total: layerBytes },
+    );
     before += layer.size;
   }
-  if (files.size === 0) throw new RetryableError(EMPTY_IMAGE_MESSAGE, PULL_RETRY_MS);
+  if (files.size === 0 && options.prefix === undefined)
+    throw new RetryableError(EMPTY_IMAGE_MESSAGE, PULL_RETRY_MS);
   return { files, labels, digest };
 }
 
@@ -215,7 +227,7 @@ export async function pushImage(
     }
     digest = await client.pushManifest(ref, ref.tag ?? image.manifest.digest, {
       bytes: image.manifest.bytes,
-      mediaType: MEDIA_TYPE_OCI_MANIFEST,
+      mediaType: image.manifestMediaType ?? MEDIA_TYPE_OCI_MANIFEST,
     });
   }
   return digest;
