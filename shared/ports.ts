@@ -73,6 +73,8 @@ export interface ImageSource {
   resolveDigest(reference: string, options?: { readonly signal?: AbortSignal }): Promise<string>;
   /** The tags of an OCI repository (`registry/path`, no tag), at most `max` of them. */
   listTags(repository: string, options: ListTagsOptions): Promise<TagList>;
+  /** Every file of an OCI image's layers (not a package: a repository index, an OLM bundle), uncached. */
+  pullImageFiles(reference: string): Promise<{ readonly files: FileMap; readonly digest: string }>;
 }
 
 export interface ListTagsOptions {

@@ -60,8 +60,6 @@ export interface PackageSourceOptions {
 }
 
 export interface PackageSource extends ImageSource {
-  /** Every file of an image's layers (not a package: a repository image), uncached, and its digest. */
-  pullImageFiles(reference: string): Promise<{ files: FileMap; digest: string }>;
   /** Push a built image under the tags (all OCI references) or to `s3://` locations. */
   push(image: PackageImage, targets: readonly string[]): Promise<string>;
   cacheStats(): CacheStats;

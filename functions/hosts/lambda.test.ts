@@ -66,7 +66,7 @@ function simulation(handBack?: (keys: readonly DueKey[]) => Promise<void>): Sim 
   const deps: RunStepDeps = {
     kube,
     clock: { now: () => new Date() },
-    images: { pull: unused, resolveDigest: unused, listTags: unused },
+    images: { pull: unused, resolveDigest: unused, listTags: unused, pullImageFiles: unused },
     environment: { environment: unused },
     engines: { gotmpl: { render: unused } },
     prefixOverrides: [],

@@ -12,7 +12,7 @@ const unused = unusedPort;
 
 function core(
   kube: KubeApi,
-  images: ImageSource = { pull: unused, resolveDigest: unused, listTags: unused },
+  images: ImageSource = { pull: unused, resolveDigest: unused, listTags: unused, pullImageFiles: unused },
   budgetMs = 0,
 ): TriggerCore {
   const deps: RunStepDeps = {
@@ -77,6 +77,7 @@ spec:
     });
   const images: ImageSource = {
     listTags: () => Promise.reject(new Error('no tag listing in this test')),
+    pullImageFiles: () => Promise.reject(new Error('no image files in this test')),
     resolveDigest: (ref, options) =>
       ref.startsWith('slow.example/') ? hangUntilAborted(options?.signal) : Promise.resolve('sha256:1'),
     pull: (ref, options) =>
@@ -106,6 +107,7 @@ spec:
     const pulls: string[] = [];
     const counting: ImageSource = {
       listTags: () => Promise.reject(new Error('no tag listing in this test')),
+      pullImageFiles: () => Promise.reject(new Error('no image files in this test')),
       resolveDigest: () => Promise.resolve('sha256:1'),
       pull: (ref) => {
         pulls.push(ref);

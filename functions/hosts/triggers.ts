@@ -262,11 +262,16 @@ export class TriggerCore {
   private async pushedRepositories(pushes: readonly ImagePush[]): Promise<number> {
     let matched = 0;
     for (const repo of await this.listKind('PackageRepository', false)) {
-      const spec = repo['spec'];
-      const image = isRecord(spec) && typeof spec['image'] === 'string' ? spec['image'] : undefined;
-      if (image === undefined) continue;
-      const effective = applyPrefixOverrides(image, this.options.deps.prefixOverrides);
-      if (!pushes.some((p) => imageMatches(`${effective}:${p.tag}`, p))) continue;
+      const spec = isRecord(repo['spec']) ? repo['spec'] : {};
+      const overrides = this.options.deps.prefixOverrides;
+      // An OCI repository matches a push of any of its tags; an index image, a push of the index itself.
+      const named =
+        typeof spec['image'] === 'string'
+          ? (p: ImagePush): string => `${applyPrefixOverrides(String(spec['image']), overrides)}:${p.tag}`
+          : typeof spec['index'] === 'string'
+            ? (): string => applyPrefixOverrides(String(spec['index']), overrides)
+            : undefined;
+      if (named === undefined || !pushes.some((p) => imageMatches(named(p), p))) continue;
       matched += 1;
       this.queue.add(keyOf(refOf(repo)));
     }

@@ -19,16 +19,20 @@ import {
   LABEL_PACKAGE_NAME,
   LABEL_REPOSITORY,
   MAX_TAGS,
-  MAX_VERSIONS,
   newRevision,
   packageNameOf,
   parseFollow,
   repositorySpecSchema,
-  versionOfTag,
+  sourceOf,
+  versionsOfIndex,
+  versionsOfTags,
   type Follow,
   type RepositorySpec,
   type RevisionSpec,
+  type VersionSource,
 } from '../../shared/catalog/model.js';
+import { REPOSITORY_IMAGE_PATH } from '../../shared/oci/image.js';
+import { parseRepositoryIndex } from '../../shared/packages/repository.js';
 import { decideFollow, followPatch, lifecycleFor, proposedAfter } from '../../shared/catalog/follow.js';
 import {
   candidateOf,
@@ -37,7 +41,7 @@ import {
   validatedOf,
   type Revision,
 } from '../../shared/catalog/revision.js';
-import { errorMessage, RetryableError } from '../../shared/errors.js';
+import { errorMessage, RetryableError, TerminalError } from '../../shared/errors.js';
 import { isKubeReason } from '../../shared/kube-errors.js';
 import { renderPackage } from '../../shared/packages/render.js';
 import { loadPackage, selectComponent, type LoadedPackage } from '../../shared/packages/structure.js';
@@ -84,20 +88,27 @@ interface Follower {
   readonly follow: Follow;
 }
 
-/** The digest-pinned image of a tag. */
-async function pinned(spec: RepositorySpec, tag: string, deps: StepDeps): Promise<string> {
-  return `${spec.image}@${await deps.images.resolveDigest(`${spec.image}:${tag}`)}`;
+/** The digest-pinned image of a version. */
+async function pinned(spec: RepositorySpec, source: VersionSource, deps: StepDeps): Promise<string> {
+  if ('image' in source) return source.image;
+  return `${spec.image ?? ''}@${await deps.images.resolveDigest(`${spec.image ?? ''}:${source.tag}`)}`;
 }
 
-/** The semver tags of the repository, newest first, at most MAX_VERSIONS (`v1.0.0` and `1.0.0`: the first seen). */
-function versionsOf(tags: readonly string[]): Map<string, string> {
-  const byVersion = new Map<string, string>();
-  for (const tag of tags) {
-    const v = versionOfTag(tag);
-    if (v !== undefined && !byVersion.has(v)) byVersion.set(v, tag);
+/** The repository's versions, from its tags or from its PKO Repository index image. */
+async function listVersions(
+  spec: RepositorySpec,
+  deps: StepDeps,
+): Promise<{ readonly versions: Map<string, VersionSource>; readonly truncated: boolean }> {
+  if (spec.image !== undefined) {
+    const listed = await deps.images.listTags(spec.image, { max: MAX_TAGS });
+    return { versions: versionsOfTags(listed.tags), truncated: listed.truncated };
   }
-  const sorted = [...byVersion].sort(([a], [b]) => semver.rcompare(a, b)).slice(0, MAX_VERSIONS);
-  return new Map(sorted);
+  const { files } = await deps.images.pullImageFiles(spec.index ?? '');
+  const bytes = files.get(REPOSITORY_IMAGE_PATH);
+  if (bytes === undefined)
+    throw new TerminalError(`the image holds no ${REPOSITORY_IMAGE_PATH}: not a repository index image`);
+  const index = parseRepositoryIndex(new TextDecoder().decode(bytes));
+  return { versions: versionsOfIndex(index, packageNameOf(spec)), truncated: false };
 }
 
 /** Followers of `repo`'s package in its namespace. */
@@ -238,12 +249,12 @@ interface SyncLeft {
 async function createRevision(
   repo: Repository,
   version: string,
-  tag: string,
+  source: VersionSource,
   deps: StepDeps,
 ): Promise<boolean> {
   let image: string;
   try {
-    image = await pinned(repo.spec, tag, deps);
+    image = await pinned(repo.spec, source, deps);
   } catch {
     // A registry may list a tag a moment before it serves its manifest: that tag is tried again shortly.
     return false;
@@ -259,15 +270,15 @@ async function createRevision(
 /** Create revisions for new versions (bounded per pass); mark the ones whose tag is gone. */
 async function syncRevisions(
   repo: Repository,
-  versions: ReadonlyMap<string, string>,
+  versions: ReadonlyMap<string, VersionSource>,
   existing: readonly Revision[],
   deps: StepDeps,
 ): Promise<SyncLeft> {
   const known = new Set(existing.map((r) => r.spec.version));
   const missing = [...versions].filter(([v]) => !known.has(v));
   let unresolved = 0;
-  for (const [version, tag] of missing.slice(0, RESOLVES_PER_PASS))
-    if (!(await createRevision(repo, version, tag, deps))) unresolved += 1;
+  for (const [version, source] of missing.slice(0, RESOLVES_PER_PASS))
+    if (!(await createRevision(repo, version, source, deps))) unresolved += 1;
   for (const rev of existing) {
     if (versions.has(rev.spec.version) || rev.spec.lifecycle === 'DeletionProposed') continue;
     const { status: _status, ...rest } = rev;
@@ -335,7 +346,7 @@ function invalid(raw: KubeObject, issue: z.core.$ZodIssue | undefined, now: Date
 
 /** The registry could not be listed: Ready=False with the request and its status (never the answer's body). */
 function listFailed(raw: KubeObject, repo: Repository, conditions: Conditions, error: unknown): StepResult {
-  const message = `listing ${repo.spec.image}: ${errorMessage(error)}`;
+  const message = `listing ${sourceOf(repo.spec)}: ${errorMessage(error)}`;
   conditions.set(CONDITION_READY, 'False', 'ListFailed', message);
   return {
     step: 'list',
@@ -349,7 +360,7 @@ function listFailed(raw: KubeObject, repo: Repository, conditions: Conditions, e
 /** Revisions in step with the tags, a few validated, followers moved or proposed to; whether work is left. */
 async function catalogPass(
   repo: Repository,
-  versions: ReadonlyMap<string, string>,
+  versions: ReadonlyMap<string, VersionSource>,
   deps: StepDeps,
 ): Promise<{ readonly againMs: number | undefined; readonly followers: number }> {
   const sync = await syncRevisions(repo, versions, await revisionsOf(repo, deps), deps);
@@ -383,11 +394,11 @@ export async function reconcilePackageRepository(raw: KubeObject, deps: StepDeps
   );
   let listed;
   try {
-    listed = await deps.images.listTags(repo.spec.image, { max: MAX_TAGS });
+    listed = await listVersions(repo.spec, deps);
   } catch (error) {
     return listFailed(raw, repo, conditions, error);
   }
-  const versions = versionsOf(listed.tags);
+  const versions = listed.versions;
   const pass = await catalogPass(repo, versions, deps);
   const newest = [...versions.keys()][0];
   const cut = listed.truncated ? ` (only the first ${MAX_TAGS} tags were read)` : '';

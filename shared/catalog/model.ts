@@ -13,6 +13,7 @@
 import semver from 'semver';
 import { z } from 'zod';
 import { GANTRY_API_VERSION } from '../api/constants.js';
+import type { RepositoryIndex } from '../packages/repository.js';
 import type { KubeObject } from '../ports.js';
 
 export const ANNOTATION_FOLLOW_REPOSITORY = 'gantry.run/repository';
@@ -54,18 +55,29 @@ const duration = z
   .regex(/^(\d+h)?(\d+m)?(\d+s)?$/, 'must be a duration such as 10m, 1h or 90s')
   .refine((d) => d !== '', 'must be a duration such as 10m, 1h or 90s');
 
-export const repositorySpecSchema = z.object({
-  image: z
-    .string()
-    .min(1)
-    .max(512)
-    .refine(
-      (i) => !/[:@][^/]*$/.test(i.split('/').slice(1).join('/')),
-      'must name a repository, without a tag or digest',
-    ),
-  packageName: z.string().regex(NAME, 'must be a DNS subdomain of at most 63 characters').optional(),
-  interval: duration.optional(),
-});
+export const repositorySpecSchema = z
+  .object({
+    image: z
+      .string()
+      .min(1)
+      .max(512)
+      .refine(
+        (i) => !/[:@][^/]*$/.test(i.split('/').slice(1).join('/')),
+        'must name a repository, without a tag or digest',
+      )
+      .optional(),
+    index: z.string().min(1).max(512).optional(),
+    packageName: z.string().regex(NAME, 'must be a DNS subdomain of at most 63 characters').optional(),
+    interval: duration.optional(),
+  })
+  .refine((s) => (s.image === undefined) !== (s.index === undefined), {
+    message: 'name either image (an OCI repository) or index (a PKO Repository index image), not both',
+    path: ['image'],
+  })
+  .refine((s) => s.index === undefined || s.packageName !== undefined, {
+    message: 'name the package of the index to follow',
+    path: ['packageName'],
+  });
 export type RepositorySpec = z.infer<typeof repositorySpecSchema>;
 
 /** A duration (`1h30m`, `90s`) in seconds. */
@@ -83,7 +95,43 @@ export function intervalMs(spec: RepositorySpec): number {
 
 /** The package a repository holds: `packageName`, else the last segment of its image path. */
 export function packageNameOf(spec: RepositorySpec): string {
-  return spec.packageName ?? spec.image.split('/').pop() ?? spec.image;
+  return spec.packageName ?? spec.image?.split('/').pop() ?? '';
+}
+
+/** Where a repository's versions come from: its OCI repository, or its index image. */
+export function sourceOf(spec: RepositorySpec): string {
+  return spec.image ?? spec.index ?? '';
+}
+
+/** How a version is reached: a tag of the repository (resolved to a digest), or an image already pinned. */
+export type VersionSource = { readonly tag: string } | { readonly image: string };
+
+/** The semver tags of an OCI repository, newest first, at most MAX_VERSIONS (`v1.0.0` and `1.0.0`: the first seen). */
+export function versionsOfTags(tags: readonly string[]): Map<string, VersionSource> {
+  const byVersion = new Map<string, VersionSource>();
+  for (const tag of tags) {
+    const v = versionOfTag(tag);
+    if (v !== undefined && !byVersion.has(v)) byVersion.set(v, { tag });
+  }
+  return newestFirst(byVersion);
+}
+
+/** The versions a PKO Repository index gives one package, each pinned to its entry's image digest. */
+export function versionsOfIndex(index: RepositoryIndex, packageName: string): Map<string, VersionSource> {
+  const byVersion = new Map<string, VersionSource>();
+  for (const entry of index.entries) {
+    if (entry.name !== packageName) continue;
+    for (const tag of entry.versions) {
+      const v = versionOfTag(tag);
+      if (v !== undefined && !byVersion.has(v))
+        byVersion.set(v, { image: `${entry.image}@sha256:${entry.digest}` });
+    }
+  }
+  return newestFirst(byVersion);
+}
+
+function newestFirst(versions: ReadonlyMap<string, VersionSource>): Map<string, VersionSource> {
+  return new Map([...versions].sort(([a], [b]) => semver.rcompare(a, b)).slice(0, MAX_VERSIONS));
 }
 
 export const revisionSpecSchema = z.object({

@@ -13,6 +13,7 @@ export function fakeStepDeps(kube: KubeApi, overrides: Partial<RunStepDeps> = {}
     images: {
       pull: () => Promise.reject(new Error('no image source in this test')),
       listTags: () => Promise.reject(new Error('no tag listing in this test')),
+      pullImageFiles: () => Promise.reject(new Error('no image files in this test')),
       resolveDigest: () => Promise.reject(new Error('no image source in this test')),
     },
     environment: new EnvironmentProbe(kube),

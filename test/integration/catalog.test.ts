@@ -5,7 +5,9 @@
  * kube-apiserver calls over TLS (registered for this file's namespace only).
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureBinaries } from '../../devenv/binaries.js';
@@ -328,6 +330,59 @@ describe('a PackageRepository and the Packages that follow it', () => {
     const still = await getPackage('manual');
     expect(annotations(still)['gantry.run/proposed-version']).toBeUndefined();
     expect(await configMapValue('manual')).toBe('1.0.1');
+  });
+
+  it('follows a package of a PKO Repository index image, and a push of a new index moves an automatic follower', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'catalog-index-'));
+    const cli = async (...args: string[]): Promise<void> => {
+      const r = await runGantry(args, { cwd: work });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    };
+    const images: string[] = [];
+    for (const v of ['i1', 'i2', 'i3']) {
+      await pushPackage('cat-idx', files(v), v, registry.host);
+      images.push(`${registry.host}/engine-test/cat-idx:${v}`);
+    }
+    const index = `${registry.host}/engine-test/cat-index:latest`;
+    await cli('repo', 'init', 'repo.yaml', 'idx');
+    await cli('repo', 'add', 'repo.yaml', images[0] ?? '', '1.0.0');
+    await cli('repo', 'add', 'repo.yaml', images[1] ?? '', '1.1.0');
+    await cli('repo', 'push', 'repo.yaml', index);
+    const created = await admin.create(`${GANTRY}/namespaces/${ns}/packagerepositories`, {
+      apiVersion: 'gantry.run/v1alpha1',
+      kind: 'PackageRepository',
+      metadata: { name: 'idx', namespace: ns },
+      spec: { index, packageName: 'cat-app', interval: '1h' },
+    });
+    expect(created.status).toBe(201);
+    const r = await admin.create(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages`, {
+      apiVersion: 'package-operator.run/v1alpha1',
+      kind: 'Package',
+      metadata: {
+        name: 'indexed',
+        namespace: ns,
+        annotations: {
+          'gantry.run/repository': 'idx',
+          'gantry.run/version-range': '^1.0',
+          'gantry.run/approval': 'automatic',
+        },
+      },
+      spec: { image: images[0], config: { replicas: 1 } },
+    });
+    expect(r.status).toBe(201);
+    const moved = await eventually('indexed runs 1.1.0', async () => runningVersion('indexed', 'i2'));
+    expect((moved['spec'] as { image: string }).image).toMatch(
+      new RegExp(`^${registry.host}/engine-test/cat-idx@sha256:[0-9a-f]{64}$`),
+    );
+    expect(annotations(moved)['gantry.run/version']).toBe('1.1.0');
+
+    await cli('repo', 'add', 'repo.yaml', images[2] ?? '', '1.2.0');
+    await cli('repo', 'push', 'repo.yaml', index);
+    const again = await eventually('indexed runs 1.2.0 after the index push', async () =>
+      runningVersion('indexed', 'i3'),
+    );
+    expect(annotations(again)['gantry.run/version']).toBe('1.2.0');
   });
 
   async function readyOf(

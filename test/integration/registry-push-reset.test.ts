@@ -55,6 +55,7 @@ describe('the unpackedHash reset of a registry push', () => {
         images: {
           pull: () => Promise.reject(new Error('not in this test')),
           listTags: () => Promise.reject(new Error('no tag listing in this test')),
+          pullImageFiles: () => Promise.reject(new Error('no image files in this test')),
           resolveDigest: async () => {
             // Another writer (a step of the Package) writes its status after the trigger's LIST.
             const live = await kube.get(ref);

@@ -4,6 +4,7 @@ import type { KubeObject, PulledPackage } from '../../shared/ports.js';
 import { fakeStepDeps } from '../fakes/deps.js';
 import { FakeKube } from '../fakes/kube.js';
 import { reconcilePackageRepository } from '../../functions/steps/repository.js';
+import { serializeRepositoryIndex } from '../../shared/packages/repository.js';
 
 const REPO = 'reg.example/pkgs/app';
 const enc = new TextEncoder();
@@ -76,13 +77,21 @@ function follower(name: string, approval: string, image: string, replicas = 1): 
 function setup(
   tags: () => string[],
   minimumOf: (v: string) => number = () => 1,
+  spec: Record<string, unknown> = { image: REPO, interval: '5m' },
+  index = '',
 ): { kube: FakeKube; run: () => ReturnType<typeof reconcilePackageRepository>; pulls: string[] } {
   const kube = new FakeKube();
-  kube.put(repository);
+  const repo = { ...repository, spec };
+  kube.put(repo);
   const pulls: string[] = [];
   const deps = fakeStepDeps(kube, {
     images: {
       listTags: async () => Promise.resolve({ tags: tags(), truncated: false }),
+      pullImageFiles: async () =>
+        Promise.resolve({
+          files: new Map([['repository/repository.yaml', enc.encode(index)]]),
+          digest: digestOf('index'),
+        }),
       resolveDigest: async (ref) => Promise.resolve(digestOf(ref.split(':').pop() ?? '')),
       pull: async (ref) => {
         pulls.push(ref);
@@ -95,7 +104,7 @@ function setup(
   return {
     kube,
     pulls,
-    run: async () => reconcilePackageRepository(await kube.get(refOf(repository)), deps),
+    run: async () => reconcilePackageRepository(await kube.get(refOf(repo)), deps),
   };
 }
 
@@ -187,5 +196,45 @@ describe('the PackageRepository step', () => {
     expect(manual.metadata.annotations?.['gantry.run/proposed-version']).toBe('1.0.1');
     expect((await revisions(kube)).get('1.0.1')?.lifecycle).toBe('Proposed');
     expect((await revisions(kube)).get('1.0.0')?.lifecycle).toBe('Published');
+  });
+
+  it("takes the versions of one package from a PKO Repository index image, pinned to each entry's digest", async () => {
+    const index = serializeRepositoryIndex({
+      name: 'idx',
+      entries: [
+        { name: 'app', image: REPO, digest: digestOf('1.0.1').slice(7), versions: ['v1.0.1', 'v1.0.0'] },
+        { name: 'other', image: 'reg.example/pkgs/other', digest: 'f'.repeat(64), versions: ['v9.0.0'] },
+      ],
+    });
+    const { kube, run } = setup(
+      () => [],
+      () => 1,
+      { index: 'reg.example/pkgs/index:latest', packageName: 'app' },
+      index,
+    );
+    await run();
+    const all = await revisions(kube);
+    expect([...all.keys()].sort()).toEqual(['1.0.0', '1.0.1']);
+    const items = await kube.list('gantry.run/v1alpha1', 'PackageRevision', 'ns');
+    for (const item of items)
+      expect((item['spec'] as { image: string }).image).toBe(`${REPO}@${digestOf('1.0.1')}`);
+    expect(all.get('1.0.1')).toMatchObject({ lifecycle: 'Published', validated: 'True' });
+  });
+
+  it('refuses a spec that names both an image and an index, or an index without a package', async () => {
+    const both = setup(
+      () => [],
+      () => 1,
+      { image: REPO, index: 'reg.example/pkgs/index:latest' },
+    );
+    expect((await both.run()).error).toBe(
+      'spec.image: name either image (an OCI repository) or index (a PKO Repository index image), not both',
+    );
+    const nameless = setup(
+      () => [],
+      () => 1,
+      { index: 'reg.example/pkgs/index:latest' },
+    );
+    expect((await nameless.run()).error).toBe('spec.packageName: name the package of the index to follow');
   });
 });

@@ -255,6 +255,7 @@ describe("the registry trigger's reset over FakeKube", () => {
         images: {
           pull: () => Promise.reject(new Error('no')),
           listTags: () => Promise.reject(new Error('no tag listing in this test')),
+          pullImageFiles: () => Promise.reject(new Error('no image files in this test')),
           resolveDigest: () => Promise.resolve(`sha256:${'b'.repeat(64)}`),
         },
       },
@@ -311,6 +312,7 @@ describe('the Package step over FakeKube: uniqueInScope', () => {
         digest: `sha256:${'c'.repeat(64)}`,
       }),
     listTags: () => Promise.reject(new Error('no tag listing in this test')),
+    pullImageFiles: () => Promise.reject(new Error('no image files in this test')),
     resolveDigest: () => Promise.reject(new Error('not used')),
   };
 
