@@ -182,7 +182,13 @@ function query(params: Readonly<Record<string, string | undefined>>): string {
 
 /** What a client and the clients derived from it for other identities share: connections, auth, discovery. */
 interface ClientState {
+  /** Requests: at most `maxSockets` connections at once. */
   readonly agent: Agent;
+  /**
+   * Watches, each holding its connection for as long as it runs: never from the request pool, or a host watching
+   * as many kinds as the pool has sockets could make no other request at all.
+   */
+  readonly watchAgent: Agent;
   authCache: { value: Awaited<ReturnType<KubeConnection['auth']>>; at: number } | undefined;
   readonly discovery: Map<string, { at: number; resources: Map<string, ResourceInfo> }>;
   version: string | undefined;
@@ -202,6 +208,7 @@ export class RawKubeClient implements KubeApi {
   ) {
     this.state = derived?.state ?? {
       agent: new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16 }),
+      watchAgent: new Agent({ keepAlive: true }),
       authCache: undefined,
       discovery: new Map(),
       version: undefined,
@@ -220,7 +227,9 @@ export class RawKubeClient implements KubeApi {
 
   /** Closes the connections (of the derived clients too); a derived client leaves them to its origin. */
   public close(): void {
-    if (this.user === undefined) this.state.agent.destroy();
+    if (this.user !== undefined) return;
+    this.state.agent.destroy();
+    this.state.watchAgent.destroy();
   }
 
   private get agent(): Agent {
@@ -507,7 +516,7 @@ export class RawKubeClient implements KubeApi {
           ...auth,
           method: 'GET',
           signal,
-          ...(url.protocol === 'https:' ? { agent: this.agent } : {}),
+          ...(url.protocol === 'https:' ? { agent: this.state.watchAgent } : {}),
           headers: {
             ...headersOf(auth),
             accept: 'application/json',
