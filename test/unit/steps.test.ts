@@ -162,7 +162,9 @@ describe('the ObjectSet step over FakeKube', () => {
 
   it("adds PKO's metrics finalizer to an ObjectSet without it, as PKO's manager does", async () => {
     const kube = new FakeKube();
-    objectSet(kube, [{ name: 'only', objects: [configMap()] }], { finalizers: ['package-operator.run/cached'] });
+    objectSet(kube, [{ name: 'only', objects: [configMap()] }], {
+      finalizers: ['package-operator.run/cached'],
+    });
     expect(await runStep(SET, deps(kube))).toMatchObject({ outcome: 'done' });
     expect((await kube.get(SET)).metadata.finalizers).toEqual([
       'package-operator.run/cached',
