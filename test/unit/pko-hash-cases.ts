@@ -147,30 +147,19 @@ export const PKO_HASH_CASES: readonly PkoHashCase[] = [
     value: template({ phases: [{ name: 'a', class: 'hosted-cluster', objects: [] }] }),
   },
   { name: 'a ConfigMap', kind: 'template', value: oneObject(cm('plain')) },
-  {
-    name: 'a ConfigMap, collision count 0',
+  ...(
+    [
+      [0, '0'],
+      [1, '1'],
+      [7, '7'],
+      [2147483647, 'int32 max'],
+    ] as const
+  ).map(([count, shown]): PkoHashCase => ({
+    name: `a ConfigMap, collision count ${shown}`,
     kind: 'template',
     value: oneObject(cm('plain')),
-    collisionCount: 0,
-  },
-  {
-    name: 'a ConfigMap, collision count 1',
-    kind: 'template',
-    value: oneObject(cm('plain')),
-    collisionCount: 1,
-  },
-  {
-    name: 'a ConfigMap, collision count 7',
-    kind: 'template',
-    value: oneObject(cm('plain')),
-    collisionCount: 7,
-  },
-  {
-    name: 'a ConfigMap, collision count int32 max',
-    kind: 'template',
-    value: oneObject(cm('plain')),
-    collisionCount: 2147483647,
-  },
+    collisionCount: count,
+  })),
   { name: 'numbers', kind: 'template', value: oneObject({ ...cm('n'), spec: NUMBERS }) },
   {
     name: 'numbers in a list',
