@@ -5,6 +5,7 @@
  * for S3-compatible servers), `--insecure` allowing plain http to the hosts the command names, and a
  * progress line on stderr when it is a terminal.
  */
+import { proxyFromEnv } from '../functions/config.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readDockerConfigFile } from '../functions/adapters/oci/credentials.js';
@@ -61,6 +62,7 @@ export async function cliPackageSource(
   const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
   const onProgress = progressReporter(io);
   return createPackageSource({
+    proxy: proxyFromEnv(env),
     insecureHosts: insecure ? locations.map(hostOf).filter((h): h is string => h !== undefined) : [],
     ...(plainHttp !== undefined ? { plainHttp } : {}),
     dockerConfigs: dockerConfig === undefined ? [] : [dockerConfig],

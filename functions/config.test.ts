@@ -1,6 +1,6 @@
 /** PKO's environment variables on every host (engineEnv), and on the Lambda host (lambdaEnv). */
 import { describe, expect, it } from 'vitest';
-import { engineEnv, lambdaEnv } from './config.js';
+import { engineEnv, lambdaEnv, proxyFromEnv } from './config.js';
 
 describe("PKO's environment variables", () => {
   it('take PKO_SERVICE_ACCOUNT_NAMESPACE/_NAME (over POD_NAMESPACE/GANTRY_SERVICE_ACCOUNT) and the override lists', () => {
@@ -65,6 +65,27 @@ describe("PKO's environment variables", () => {
     ).toEqual([{ from: 'quay.io/', to: 'g.local/' }]);
     expect(() => lambdaEnv({ GANTRY_KUBECONFIG: 'x', PKO_SUB_COMPONENT_TOLERATIONS: '[]' })).toThrow(
       'environment variable PKO_SUB_COMPONENT_TOLERATIONS is not supported',
+    );
+  });
+});
+
+describe('the proxy of pulls (HTTP_PROXY, HTTPS_PROXY, NO_PROXY)', () => {
+  it('reads upper case first, then lower case, as Go does', () => {
+    const proxy = proxyFromEnv({
+      HTTPS_PROXY: 'http://upper:1',
+      https_proxy: 'http://lower:2',
+      http_proxy: 'lower-only:3',
+      no_proxy: 'example.com',
+    });
+    expect(proxy.https?.href).toBe('http://upper:1/');
+    expect(proxy.http?.href).toBe('http://lower-only:3/');
+    expect(proxy.matchers).toHaveLength(1);
+    expect(engineEnv({}).proxy).toEqual({ none: false, matchers: [] });
+  });
+
+  it('refuses a proxy it cannot use, naming the variable', () => {
+    expect(() => engineEnv({ HTTPS_PROXY: 'socks5://p:1080' })).toThrow(
+      'environment variable HTTPS_PROXY: only http:// proxies are supported, not socks5://',
     );
   });
 });

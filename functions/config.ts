@@ -2,6 +2,7 @@
  * @module config
  * The only reader of process.env (docs/architecture.md, "Layers"): the engine's environment, parsed once with zod.
  */
+import { parseProxySettings, type ProxyConfig } from '../shared/oci/proxy.js';
 import { z } from 'zod';
 import { serviceAccountNameProblem, type ImpersonationPolicy } from '../shared/identity.js';
 import {
@@ -46,6 +47,13 @@ const schema = z.object({
     .string()
     .refine((s) => parseNetworkClasses(s).ok, 'a comma-separated list of loopback, link-local, private')
     .optional(),
+  /** The proxy of pulls, as Go reads it (upper case first): see oci/proxy. */
+  HTTP_PROXY: z.string().optional(),
+  http_proxy: z.string().optional(),
+  HTTPS_PROXY: z.string().optional(),
+  https_proxy: z.string().optional(),
+  NO_PROXY: z.string().optional(),
+  no_proxy: z.string().optional(),
   /** Which of PKO's plain-http rules the engine's pulls follow (default: all, as PKO v1.19.0). */
   GANTRY_PLAIN_HTTP_REGISTRIES: z
     .string()
@@ -65,6 +73,27 @@ export interface EngineEnv {
   readonly registryNetworks: ReadonlySet<AddressClass>;
   /** Registries the engine reaches over plain http (PKO's rules, narrowed by `GANTRY_PLAIN_HTTP_REGISTRIES`). */
   readonly plainHttp: ReadonlySet<PlainHttpRule>;
+  /** HTTP_PROXY, HTTPS_PROXY and NO_PROXY (or their lower-case forms), as PKO's Go client reads them. */
+  readonly proxy: ProxyConfig;
+}
+
+/** The first of the names that is set and not empty (Go's getEnvAny). */
+function firstSet(env: Readonly<Record<string, string | undefined>>, ...names: string[]): string | undefined {
+  return names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
+}
+
+/** The proxy settings of an environment, by Go's rules; an unusable proxy address is an error naming it. */
+export function proxyFromEnv(env: Readonly<Record<string, string | undefined>>): ProxyConfig {
+  const httpProxy = firstSet(env, 'HTTP_PROXY', 'http_proxy');
+  const httpsProxy = firstSet(env, 'HTTPS_PROXY', 'https_proxy');
+  const noProxy = firstSet(env, 'NO_PROXY', 'no_proxy');
+  const parsed = parseProxySettings({
+    ...(httpProxy !== undefined ? { httpProxy } : {}),
+    ...(httpsProxy !== undefined ? { httpsProxy } : {}),
+    ...(noProxy !== undefined ? { noProxy } : {}),
+  });
+  if (!parsed.ok) throw new Error(`environment variable ${parsed.error}`);
+  return parsed.value;
 }
 
 function networks(text: string): Set<AddressClass> {
@@ -105,6 +134,7 @@ export function engineEnv(env: Readonly<Record<string, string | undefined>> = pr
     serviceAccount: e.PKO_SERVICE_ACCOUNT_NAME ?? e.GANTRY_SERVICE_ACCOUNT ?? 'gantry',
     registryNetworks: networks(e.GANTRY_REGISTRY_NETWORKS ?? ''),
     plainHttp: plainHttpRules(e.GANTRY_PLAIN_HTTP_REGISTRIES),
+    proxy: proxyFromEnv(env),
   };
 }
 

@@ -6,6 +6,7 @@
  * it was fully read, verified and unpacked. The AWS SDK is imported on the first `s3://` location only: it costs
  * a few hundred milliseconds of start-up that registry and HTTPS pulls (and offline commands) never pay.
  */
+import type { ProxyConfig } from '../../shared/oci/proxy.js';
 import { STATUS_CODES } from 'node:http';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { errorMessage, isErrorCode, refusal, RetryableError, TerminalError } from '../../shared/errors.js';
@@ -46,6 +47,10 @@ export interface PackageSourceOptions {
   readonly plainHttp?: ReadonlySet<PlainHttpRule>;
   /** Non-public address classes token realms and redirects may reach for any registry (see oci/network). */
   readonly allowedNetworks?: ReadonlySet<AddressClass>;
+  /** The proxy of pulls and pushes (HTTP_PROXY, HTTPS_PROXY, NO_PROXY; see oci/proxy). */
+  readonly proxy?: ProxyConfig;
+  /** Name resolution (default: the system resolver); see HttpClientOptions.lookup. */
+  readonly lookup?: (hostname: string) => Promise<readonly string[]>;
   /** Docker configs (config.json, pull secrets), searched in order. */
   readonly dockerConfigs?: readonly DockerConfig[];
   /** PKO's `--image-prefix-overrides`. */
@@ -141,6 +146,8 @@ class Sources implements PackageSource {
       insecureHosts: new Set(options.insecureHosts ?? []),
       ...(options.plainHttp !== undefined ? { plainHttp: options.plainHttp } : {}),
       ...(options.allowedNetworks !== undefined ? { allowedNetworks: options.allowedNetworks } : {}),
+      ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+      ...(options.lookup !== undefined ? { lookup: options.lookup } : {}),
     });
     const configs = options.dockerConfigs ?? [];
     this.registry = new RegistryClient({

@@ -73,6 +73,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const images = createPackageSource({
     plainHttp: env.plainHttp,
     allowedNetworks: env.registryNetworks,
+    proxy: env.proxy,
     dockerConfigs,
     prefixOverrides,
     registryHostOverrides,

@@ -8,6 +8,7 @@ import {
   ANNOTATION_HASH,
   ANNOTATION_PAUSED_BY_PARENT,
   FINALIZER_CACHED,
+  FINALIZER_METRICS,
   LABEL_OBJECT_DEPLOYMENT,
 } from '../../shared/api/constants.js';
 import { refOf } from '../../shared/api/objects.js';
@@ -64,7 +65,7 @@ function newObjectSet(od: ApiObjectDeployment, hash: string, previous: readonly 
       ...(od.metadata.namespace !== undefined ? { namespace: od.metadata.namespace } : {}),
       labels: { ...(od.spec.template.metadata.labels ?? {}), [LABEL_OBJECT_DEPLOYMENT]: od.metadata.name },
       annotations: { ...annotations, [ANNOTATION_HASH]: hash },
-      finalizers: [FINALIZER_CACHED],
+      finalizers: [FINALIZER_CACHED, FINALIZER_METRICS],
       ownerReferences: [
         {
           apiVersion: od.apiVersion,
@@ -249,7 +250,7 @@ function deploymentStatus(
 export async function reconcileObjectDeployment(raw: KubeObject, deps: StepDeps): Promise<StepResult> {
   const od = parseResource(objectDeploymentSchema, raw);
   if (od.metadata.deletionTimestamp !== undefined) return { step: 'rollout', outcome: 'done' };
-  const hash = templateHash(od);
+  const hash = templateHash(raw);
   const sets = await listSets(od, deps);
   if (sets.some((s) => s.set.spec.revision === 0))
     return { step: 'rollout', outcome: 'waiting', requeueAfterMs: 5_000 };

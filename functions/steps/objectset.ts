@@ -6,7 +6,7 @@
  * POST when missing or applied with server-side apply, and probed on what the write returned, so a phase of N
  * objects costs about N requests. The step names the kinds it manages (slices included) for a watching host.
  */
-import { FINALIZER_CACHED } from '../../shared/api/constants.js';
+import { FINALIZER_CACHED, FINALIZER_METRICS } from '../../shared/api/constants.js';
 import { groupOf, refOf } from '../../shared/api/objects.js';
 import {
   objectSetSchema,
@@ -144,7 +144,10 @@ async function deletionOrArchival(
       ...(archiving ? { status: { ...baseStatus(os), conditions: conds.toJSON() } } : {}),
     };
   }
-  const latest = await removeFinalizer(deps.kube, raw, FINALIZER_CACHED);
+  // PKO keeps its metrics finalizer on an archived revision and drops it only when the revision is deleted.
+  const latest = archiving
+    ? await removeFinalizer(deps.kube, raw, FINALIZER_CACHED)
+    : await removeFinalizer(deps.kube, raw, FINALIZER_CACHED, FINALIZER_METRICS);
   if (!archiving) return { step: 'teardown', outcome: 'done' };
   conds.set('Archived', 'True', 'Archived', '');
   const { controllerOf: _gone, ...rest } = baseStatus(os);
@@ -293,12 +296,14 @@ export async function reconcileObjectSet(input: KubeObject, deps: StepDeps): Pro
   const conds = new Conditions(os.status.conditions, os.metadata.generation, now);
   if (conds.isTrue('Archived')) {
     if (os.metadata.deletionTimestamp !== undefined)
-      await removeFinalizer(deps.kube, input, FINALIZER_CACHED);
+      await removeFinalizer(deps.kube, input, FINALIZER_CACHED, FINALIZER_METRICS);
     return { step: 'archived', outcome: 'done' };
   }
   if (os.metadata.deletionTimestamp !== undefined || os.spec.lifecycleState === 'Archived')
     return deletionOrArchival(os, input, deps, conds);
-  const raw = await ensureFinalizer(deps.kube, input, FINALIZER_CACHED);
+  // PKO's manager puts its metrics finalizer on every ObjectSet it reconciles; so does Gantry (PKO taking back then
+  // finds nothing to add).
+  const raw = await ensureFinalizer(deps.kube, input, FINALIZER_CACHED, FINALIZER_METRICS);
   deps.wrote?.(raw);
   const rawPhases = await phaseObjects(os, raw, deps);
   const phases = specObjects(rawPhases);

@@ -5,7 +5,6 @@
  * unreferenced slices) and `status` (mirror the ObjectDeployment's conditions). Unlike PKO, every validation
  * failure is persisted as `Invalid=True` and not retried until the spec changes.
  */
-import { createHash } from 'node:crypto';
 import {
   ANNOTATION_CHANGE_CAUSE,
   ANNOTATION_CHUNKING_STRATEGY,
@@ -20,6 +19,7 @@ import {
 } from '../../shared/api/constants.js';
 import {
   objectDeploymentSchema,
+  objectSetSchema,
   packageSchema,
   parseResource,
   type ApiObjectDeployment,
@@ -30,8 +30,10 @@ import { isNotFound } from '../../shared/kube-errors.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
 import { renderPackage, type RenderedPackage } from '../../shared/packages/render.js';
 import { loadPackage, selectComponent } from '../../shared/packages/structure.js';
+import { selectorString } from '../../shared/probing/selector.js';
 import type { PackageManifest } from '../../shared/api/generated/packagemanifest.js';
 import type { KubeObject, ObjectRef, PulledPackage } from '../../shared/ports.js';
+import { packageSpecHash } from '../../shared/pko-hash/index.js';
 import { canonicalJson } from '../../shared/render/hash.js';
 import {
   buildObjectDeployment,
@@ -54,19 +56,12 @@ const PULL_BACKOFF_CAP_MS = 300_000;
 export const MSG_UNPACKED = 'Unpack job succeeded';
 export const MSG_ALREADY_UNPACKED = 'Package already unpacked';
 
-/** `unpackedHash`: sha256 of the spec that was unpacked (image, config, component), the modifier and overrides. */
-export function specHash(pkg: ApiPackage, deps: Pick<StepDeps, 'hashModifier' | 'prefixOverrides'>): string {
-  const h = createHash('sha256');
-  h.update(
-    canonicalJson({
-      image: pkg.spec.image,
-      config: pkg.spec.config ?? null,
-      component: pkg.spec.component ?? '',
-    }),
-  );
-  if (deps.hashModifier !== undefined) h.update(`modifier:${deps.hashModifier}`);
-  if (deps.prefixOverrides.length > 0) h.update(canonicalJson(deps.prefixOverrides));
-  return h.digest('hex');
+/**
+ * `unpackedHash`: PKO's own (SHA-256 of its Go `PackageSpec` as the API server serves it, with the hash modifier
+ * and the image prefix overrides), so PKO taking back a Package that Gantry unpacked does not unpack it again.
+ */
+export function specHash(raw: KubeObject, deps: Pick<StepDeps, 'hashModifier' | 'prefixOverrides'>): string {
+  return packageSpecHash(raw['spec'], deps.hashModifier, deps.prefixOverrides);
 }
 
 function odRef(pkg: ApiPackage): ObjectRef {
@@ -268,7 +263,7 @@ async function deploy(
     );
   }
   const applied = await deps.kube.apply(od, { force: true });
-  await collectSlices(pkg, before, sliceNames, deps);
+  await collectSlices(pkg, applied, before, sliceNames, deps);
   return applied;
 }
 
@@ -285,16 +280,40 @@ async function existingSlices(pkg: ApiPackage, deps: StepDeps): Promise<KubeObje
   });
 }
 
-/** Delete this package's slices (as listed before the apply) that the ObjectDeployment no longer references. */
+/**
+ * The slices the ObjectSets of this package's ObjectDeployment refer to: an older revision keeps its slices until
+ * it is deleted (PKO's garbage collection; PKO tears an archived revision down by reading them).
+ */
+async function slicesOfRevisions(od: KubeObject, deps: StepDeps): Promise<Set<string>> {
+  const deployment = parseResource(objectDeploymentSchema, od);
+  const kind = deployment.kind === 'ClusterObjectDeployment' ? 'ClusterObjectSet' : 'ObjectSet';
+  const sets = await deps.kube.list(API_VERSION, kind, deployment.metadata.namespace ?? '', {
+    labelSelector: selectorString(deployment.spec.selector),
+  });
+  const names = new Set<string>();
+  for (const set of sets)
+    for (const phase of parseResource(objectSetSchema, set).spec.phases)
+      for (const slice of phase.slices ?? []) names.add(slice);
+  return names;
+}
+
+/**
+ * Delete this package's slices (as listed before the apply) that neither the ObjectDeployment nor any of its
+ * ObjectSets references.
+ */
 async function collectSlices(
   pkg: ApiPackage,
+  od: KubeObject,
   slices: readonly KubeObject[],
   keep: ReadonlySet<string>,
   deps: StepDeps,
 ): Promise<void> {
   const kind = pkg.kind === 'ClusterPackage' ? 'ClusterObjectSlice' : 'ObjectSlice';
-  for (const s of slices)
-    if (!keep.has(s.metadata.name))
+  const unreferenced = slices.filter((s) => !keep.has(s.metadata.name));
+  if (unreferenced.length === 0) return;
+  const referenced = await slicesOfRevisions(od, deps);
+  for (const s of unreferenced)
+    if (!referenced.has(s.metadata.name))
       await deps.kube.delete(
         { apiVersion: API_VERSION, kind, namespace: pkg.metadata.namespace ?? '', name: s.metadata.name },
         { preconditions: { ...(s.metadata.uid !== undefined ? { uid: s.metadata.uid } : {}) } },
@@ -325,12 +344,13 @@ interface UnpackOutcome {
 }
 
 async function unpackAndRender(
+  raw: KubeObject,
   pkg: ApiPackage,
   odRaw: KubeObject | undefined,
   conds: Conditions,
   deps: StepDeps,
 ): Promise<UnpackOutcome> {
-  const hash = specHash(pkg, deps);
+  const hash = specHash(raw, deps);
   if (pkg.status.unpackedHash === hash && odRaw !== undefined) {
     if (conds.get('Unpacked')?.status === 'False')
       conds.set('Unpacked', 'True', 'AlreadyUnpacked', MSG_ALREADY_UNPACKED);
@@ -402,7 +422,7 @@ export async function reconcilePackage(input: KubeObject, deps: StepDeps): Promi
   if (odRaw !== undefined && (parseResource(objectDeploymentSchema, odRaw).spec.paused === true) !== paused)
     odRaw = await deps.kube.mergePatch(odRef(pkg), { spec: { paused } });
   let outcome: UnpackOutcome = { od: odRaw, status: {}, step: 'status' };
-  if (!paused) outcome = await unpackAndRender(pkg, odRaw, conds, deps);
+  if (!paused) outcome = await unpackAndRender(raw, pkg, odRaw, conds, deps);
   const od = outcome.od === undefined ? undefined : parseResource(objectDeploymentSchema, outcome.od);
   mirror(conds, od);
   const status: Record<string, unknown> = {

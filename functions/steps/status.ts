@@ -70,26 +70,27 @@ export function backoffMs(attempt: number, baseMs: number, capMs: number): numbe
 export async function ensureFinalizer(
   kube: KubeApi,
   object: KubeObject,
-  finalizer: string,
+  ...wanted: readonly string[]
 ): Promise<KubeObject> {
   const finalizers = object.metadata.finalizers ?? [];
-  if (finalizers.includes(finalizer)) return object;
+  const missing = wanted.filter((f) => !finalizers.includes(f));
+  if (missing.length === 0) return object;
   return kube.mergePatch(refOf(object), {
-    metadata: { finalizers: [...finalizers, finalizer], resourceVersion: object.metadata.resourceVersion },
+    metadata: { finalizers: [...finalizers, ...missing], resourceVersion: object.metadata.resourceVersion },
   });
 }
 
-/** Remove a finalizer (resourceVersion-guarded merge patch). */
+/** Remove finalizers (one resourceVersion-guarded merge patch). */
 export async function removeFinalizer(
   kube: KubeApi,
   object: KubeObject,
-  finalizer: string,
+  ...unwanted: readonly string[]
 ): Promise<KubeObject> {
   const finalizers = object.metadata.finalizers ?? [];
-  if (!finalizers.includes(finalizer)) return object;
+  if (!unwanted.some((f) => finalizers.includes(f))) return object;
   return kube.mergePatch(refOf(object), {
     metadata: {
-      finalizers: finalizers.filter((f) => f !== finalizer),
+      finalizers: finalizers.filter((f) => !unwanted.includes(f)),
       resourceVersion: object.metadata.resourceVersion,
     },
   });

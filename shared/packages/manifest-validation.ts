@@ -3,7 +3,7 @@
  * PKO's semantic checks of a PackageManifest and its lock file (docs/pko-compatibility.md §1.3, §1.4), as Kubernetes
  * field errors (`spec.phases: Required value`), and the lock-file consistency violations.
  */
-import semver from 'semver';
+import { parseConstraint } from './pko-semver.js';
 import type { PackageManifest } from '../api/generated/packagemanifest.js';
 import type { PackageManifestLock } from '../api/generated/packagemanifestlock.js';
 import { admitConfig, validateStructuralSchema } from '../schema/index.js';
@@ -54,7 +54,7 @@ function validateSpec(manifest: PackageManifest, errors: string[]): void {
     const path = `spec.constraints[${i}].platformVersion`;
     if ((pv.name ?? '') === '') errors.push(`${path}.name: Required value`);
     if ((pv.range ?? '') === '') errors.push(`${path}.range: Required value`);
-    else if (semver.validRange(pv.range ?? '') === null)
+    else if (!parseConstraint(pv.range ?? '').ok)
       errors.push(`${path}.range: Invalid value: ${JSON.stringify(pv.range)}: improper constraint`);
   });
 }

@@ -346,11 +346,15 @@ function scan(chars: readonly string[], i: number): { token: Token; next: number
   };
   const kind = simple[ch];
   if (kind === 'dot' || kind === 'hyphen' || kind === 'wildcard') return { token: { kind }, next: i + 1 };
-  if (isDigit(ch)) {
-    const j = ch === '0' ? i + 1 : runEnd(chars, i, isDigit);
-    return { token: { kind: 'number', value: BigInt(chars.slice(i, j).join('')) }, next: j };
-  }
+  if (isDigit(ch)) return scanNumber(chars, i, bad);
   throw bad();
+}
+
+/** A number token; one with a leading zero is refused where it is read (`>=01.2`: col 4, the `1`), as PKO's is. */
+function scanNumber(chars: readonly string[], i: number, bad: () => Error): { token: Token; next: number } {
+  if (chars[i] === '0' && isDigit(chars[i + 1])) throw bad();
+  const j = chars[i] === '0' ? i + 1 : runEnd(chars, i, isDigit);
+  return { token: { kind: 'number', value: BigInt(chars.slice(i, j).join('')) }, next: j };
 }
 
 /** PKO's range parser: a state machine over the scanner's tokens, errors with columns. */

@@ -4,8 +4,8 @@
  * scope and constraints, template rendering (`.gotmpl` through Go's text/template, `.hbs` through handlebars),
  * path filters, objects, validators, CEL object conditions, grouping into the manifest's phases.
  */
+import { parseConstraint, parseVersion, satisfies, versionText } from './pko-semver.js';
 import picomatch from 'picomatch';
-import semver from 'semver';
 import { STATIC_TEST_IMAGE } from '../api/constants.js';
 import type { ObjectSetObject } from '../api/generated/crds.js';
 import type { PackageManifest, PackageManifestSpec } from '../api/generated/packagemanifest.js';
@@ -156,10 +156,14 @@ function platformVersionFailure(
       : pv.name === 'Kubernetes'
         ? environment.kubernetes.version
         : undefined;
-  const coerced = version === undefined ? null : semver.coerce(version);
-  if (version === undefined || coerced === null || semver.satisfies(coerced, pv.range ?? '*'))
+  // PKO's own range semantics (pko-semver.ts), pre-releases included; a version or range it cannot read is ignored.
+  // Kubernetes says `v1.37.0`, which PKO's parser refuses (failing every Kubernetes constraint there): the `v` is
+  // dropped first, on purpose.
+  const parsed = version === undefined ? undefined : parseVersion(version.replace(/^v/, ''));
+  const range = parseConstraint(pv.range ?? '');
+  if (parsed === undefined || !parsed.ok || !range.ok || satisfies(range.value, parsed.value))
     return undefined;
-  return `${pv.name ?? ''} ${coerced.version} does not meet constraint ${pv.range ?? ''}`;
+  return `${pv.name ?? ''} ${versionText(parsed.value)} does not meet constraint ${pv.range ?? ''}`;
 }
 
 interface TemplateContext {

@@ -1,8 +1,8 @@
 /**
  * @module render/hash
- * The name hashes PKO uses (docs/pko-compatibility.md §3.2, §5.1): 32-bit FNV-1a, its decimal string mapped through
- * apimachinery's SafeEncodeString alphabet. PKO hashes Go `spew` output, which cannot be reproduced in
- * TypeScript; Gantry hashes canonical JSON, so the *shape* (`<od>-<9 or 10 safe chars>`) matches, not the value.
+ * 32-bit FNV-1a and apimachinery's SafeEncodeString alphabet, as PKO uses them for names; `computeHash` applies
+ * them to canonical JSON for Gantry's own keys (Event names, change-cause keys). PKO's own hashes of its Go
+ * structs, which Gantry writes wherever PKO reads them, are in `pko-hash/`.
  */
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
 

@@ -15,7 +15,9 @@ import {
 } from '../api/constants.js';
 import type { ObjectSetObject, ObjectSetProbe, OwnerReference } from '../api/generated/crds.js';
 import type { ManifestProbe, RenderedPackage } from '../packages/render.js';
-import { canonicalJson, computeHash } from './hash.js';
+import { goJson } from '../pko-hash/go-json.js';
+import { sliceHash } from '../pko-hash/index.js';
+import { canonicalJson } from './hash.js';
 
 export type ChunkingStrategy = 'NoOp' | 'EachObject' | 'BinpackNextFit';
 
@@ -110,13 +112,21 @@ export function withProbeDefaults(probe: ManifestProbe): ObjectSetProbe {
 
 const encoder = new TextEncoder();
 
-/** Next-fit bins of at most SLICE_BIN_BYTES (JSON byte length per object). */
+/**
+ * What PKO's chunker counts for an object: `json.Marshal(obj.Object)` of the `unstructured.Unstructured` value,
+ * which (its MarshalJSON has a pointer receiver) Go writes as `{"Object":<the object>}`.
+ */
+export function chunkSize(object: Readonly<Record<string, unknown>>): number {
+  return encoder.encode(`{"Object":${goJson(object)}}`).length;
+}
+
+/** Next-fit bins of at most SLICE_BIN_BYTES, each object counted as PKO counts it. */
 export function binpackNextFit(objects: readonly ObjectSetObject[]): ObjectSetObject[][] {
   const bins: ObjectSetObject[][] = [];
   let current: ObjectSetObject[] = [];
   let size = 0;
   for (const o of objects) {
-    const bytes = encoder.encode(JSON.stringify(o)).length;
+    const bytes = chunkSize(o.object);
     if (current.length > 0 && size + bytes > SLICE_BIN_BYTES) {
       bins.push(current);
       current = [];
@@ -167,18 +177,18 @@ export function buildObjectDeployment(rendered: RenderedPackage, opts: BuildOpti
   const phases = rendered.phases
     .filter((p) => p.objects.length > 0)
     .map((p) => {
-      const objects = p.objects.map(withObjectDefaults);
-      const bins = chunk(objects, strategy);
+      const bins = chunk(p.objects, strategy);
       const base = { name: p.name, ...(p.class !== undefined ? { class: p.class } : {}) };
-      if (bins === undefined) return { ...base, objects };
+      if (bins === undefined) return { ...base, objects: p.objects.map(withObjectDefaults) };
       const names = bins.map((bin) => {
+        // Named as PKO names it: by its objects as rendered, before the API's defaults.
         const slice = {
           apiVersion: API_VERSION,
           kind: cluster ? 'ClusterObjectSlice' : 'ObjectSlice',
-          metadata: metadata(`${opts.name}-${computeHash(bin)}`, opts.namespace, {
+          metadata: metadata(`${opts.name}-${sliceHash(bin)}`, opts.namespace, {
             labels: { [LABEL_SLICE_OWNER]: opts.name },
           }),
-          objects: bin,
+          objects: bin.map(withObjectDefaults),
         };
         slices.push(slice);
         return slice.metadata['name'];
@@ -223,9 +233,10 @@ function sliceParts(slice: Record<string, unknown>): { name: string; objects: st
 }
 
 /**
- * Keep the names of slices that already exist with the same objects: PKO names slices by a hash of its Go structs
- * that Gantry cannot reproduce, so a slice PKO made is reused by content (taking over from PKO then changes no
- * template and makes no new revision). Returns the deployment with those names, and the slices still to write.
+ * Keep the names of slices that already exist with the same objects, whatever named them: Gantry names a slice as
+ * PKO does, but one PKO made under a collision count, or one an earlier Gantry named by its own hash, is reused by
+ * content too (taking over then changes no template and makes no new revision). Returns the deployment with those
+ * names, and the slices still to write.
  */
 export function reuseSlices(
   built: BuiltDeployment,

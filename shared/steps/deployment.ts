@@ -5,14 +5,21 @@
  */
 import { ANNOTATION_HASH } from '../api/constants.js';
 import type { ApiCondition, ApiObjectDeployment, ApiObjectSet } from '../api/resources.js';
-import { canonicalJson, computeHash } from '../render/hash.js';
+import { isRecord } from '../api/objects.js';
+import { objectSetTemplateHash } from '../pko-hash/index.js';
+import type { KubeObject } from '../ports.js';
+import { canonicalJson } from '../render/hash.js';
 
-/** `templateHash` of an ObjectDeployment (labels and spec of its template, plus the collision count). */
-export function templateHash(od: ApiObjectDeployment): string {
-  return computeHash(
-    { metadata: { labels: od.spec.template.metadata.labels ?? {} }, spec: od.spec.template.spec },
-    od.status.collisionCount,
-  );
+/**
+ * `templateHash` of an ObjectDeployment as PKO computes it (its ObjectSets' name suffix and
+ * `package-operator.run/hash`): of the template as the API server serves it, so taken from the object as read
+ * (`raw`), not from its parsed form (which fills in defaults), and of the collision count when it is set.
+ */
+export function templateHash(raw: KubeObject): string {
+  const spec = isRecord(raw['spec']) ? raw['spec'] : {};
+  const status = isRecord(raw['status']) ? raw['status'] : {};
+  const count = status['collisionCount'];
+  return objectSetTemplateHash(spec['template'], typeof count === 'number' ? count : undefined);
 }
 
 export interface Revisions {
@@ -45,9 +52,9 @@ function comparable(spec: {
 }
 
 /**
- * Whether an ObjectSet was made from this template, whatever hash named it: PKO names ObjectSets by a hash of its
- * Go structs that Gantry cannot reproduce, so an ObjectSet PKO made is recognised by its content (taking over
- * from PKO then makes no new revision).
+ * Whether an ObjectSet was made from this template, whatever hash named it: one PKO made from a template whose
+ * served form Gantry reads differently (an integer beyond 2^53), or one an earlier Gantry named by its own hash, is
+ * recognised by its content (taking over then makes no new revision).
  */
 export function madeFrom(set: ApiObjectSet, template: SetTemplate): boolean {
   const labels = set.metadata.labels ?? {};

@@ -125,7 +125,8 @@ describe('upgrades', () => {
     expect((first!['spec'] as { lifecycleState: string }).lifecycleState).toBe('Archived');
     expect(conditions(first!)['Archived']).toEqual({ status: 'True', reason: 'Archived', message: '' });
     expect(conditions(first!)['Available']).toBeUndefined();
-    expect(first!.metadata.finalizers ?? []).toEqual([]);
+    // PKO keeps its metrics finalizer on an archived revision (it drops it when the revision is deleted).
+    expect(first!.metadata.finalizers ?? []).toEqual(['package-operator.run/metrics']);
     expect((second!['spec'] as { previous: unknown; revision: number }).previous).toEqual([
       { name: first!.metadata.name },
     ]);

@@ -140,7 +140,7 @@ describe('installing the templated example', () => {
       'package-operator.run/instance': 'web',
       'package-operator.run/package': 'templated',
     });
-    expect(set!.metadata.finalizers).toEqual(['package-operator.run/cached']);
+    expect(set!.metadata.finalizers).toEqual(['package-operator.run/cached', 'package-operator.run/metrics']);
     const controllerOf = (set!['status'] as { controllerOf: unknown[] }).controllerOf;
     expect(controllerOf).toEqual(
       expect.arrayContaining([

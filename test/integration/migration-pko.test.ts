@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { inject } from 'vitest';
 import { describe, expect, it } from 'vitest';
 import { API_VERSION } from '../../shared/api/constants.js';
+import { isRecord } from '../../shared/api/objects.js';
 import type { KubeApi, KubeObject } from '../../shared/ports.js';
 import { locatePkoManager, startPkoManager, type PkoManager } from '../pko-manager.js';
 import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
@@ -75,6 +76,16 @@ async function pushAll(): Promise<Record<string, string>> {
       [1, 2, 3].map((i) => [`cm${i}.yaml`, configMap(`sliced-${i}`, 'deploy', { i: String(i) })]),
     ),
   });
+  const slicedV2 = await pushPackage(
+    'mig-sliced',
+    {
+      'manifest.yaml': manifest('sliced', ['deploy']),
+      ...Object.fromEntries(
+        [1, 2, 3].map((i) => [`cm${i}.yaml`, configMap(`sliced-${i}`, 'deploy', { i: String(i * 10) })]),
+      ),
+    },
+    'v2',
+  );
   const guarded = await pushPackage('mig-guarded', {
     'manifest.yaml': manifest('guarded', ['deploy']),
     'cm.yaml': configMap(
@@ -108,7 +119,7 @@ data:
     'manifest.yaml': manifest('paused', ['deploy']),
     'cm.yaml': configMap('paused', 'deploy', { p: '1' }),
   });
-  return { plain, plainV2, templated, multi, sliced, guarded, cluster, paused };
+  return { plain, plainV2, templated, multi, sliced, slicedV2, guarded, cluster, paused };
 }
 
 function pkg(ns: string, name: string, spec: Record<string, unknown>, annotations = {}): KubeObject {
@@ -126,16 +137,52 @@ interface Snapshot {
   readonly objects: Record<string, string>;
   /** Gantry/PKO objects: kind/namespace/name → conditions without timestamps, and revision. */
   readonly states: Record<string, unknown>;
+  /** Gantry/PKO objects, ObjectSlices too: kind/namespace/name → the object. */
+  readonly api: Record<string, KubeObject>;
+  /** (Cluster)Packages: kind/namespace/name → status.unpackedHash. */
+  readonly unpacked: Record<string, unknown>;
 }
 
 const NAMESPACED = ['Package', 'ObjectDeployment', 'ObjectSet', 'ObjectTemplate'];
 const CLUSTERED = ['ClusterPackage', 'ClusterObjectDeployment', 'ClusterObjectSet'];
+const SLICES = ['ObjectSlice', 'ClusterObjectSlice'];
+
+function statusOf(object: KubeObject): Record<string, unknown> {
+  const status = object['status'];
+  return isRecord(status) ? status : {};
+}
 
 function stateOf(object: KubeObject): unknown {
-  const status = object['status'];
-  const revision =
-    typeof status === 'object' && status !== null && 'revision' in status ? status.revision : undefined;
-  return { conditions: conditions(object), revision };
+  return { conditions: conditions(object), revision: statusOf(object)['revision'] };
+}
+
+/**
+ * What PKO's manager writes on a Gantry/PKO object that Gantry left exactly as PKO wants it: each of its controllers
+ * ends a reconcile with a full status update of its Go struct, which drops the status fields Gantry keeps beside
+ * PKO's (`progress`, `resolvedImage`), and writes `controllerOf` without the `version` Gantry fills in.
+ * Everything else must be as Gantry left it (the resourceVersion and managedFields move with any write).
+ */
+function withoutPkoRewrites(object: KubeObject): unknown {
+  const metadata = Object.fromEntries(
+    Object.entries(object.metadata).filter(([k]) => k !== 'resourceVersion' && k !== 'managedFields'),
+  );
+  const { progress: _p, resolvedImage: _r, ...status } = statusOf(object);
+  const controllerOf: unknown = status['controllerOf'];
+  const refs = Array.isArray(controllerOf) ? controllerOf.filter(isRecord) : [];
+  return {
+    ...object,
+    metadata,
+    status: {
+      ...status,
+      ...(Array.isArray(controllerOf) ? { controllerOf: refs.map((r) => ({ ...r, version: '' })) } : {}),
+    },
+  };
+}
+
+/** The keys whose values differ between two records (added and removed keys too), sorted. */
+function changed(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
 }
 
 async function snapshot(
@@ -145,6 +192,13 @@ async function snapshot(
 ): Promise<Snapshot> {
   const objects: Record<string, string> = {};
   const states: Record<string, unknown> = {};
+  const api: Record<string, KubeObject> = {};
+  const unpacked: Record<string, unknown> = {};
+  const record = (key: string, o: KubeObject): void => {
+    api[key] = o;
+    if (o.kind === 'Package' || o.kind === 'ClusterPackage') unpacked[key] = statusOf(o)['unpackedHash'];
+    if (!SLICES.includes(o.kind)) states[key] = stateOf(o);
+  };
   for (const ns of [...namespaces, clusterName]) {
     for (const cm of await kube.list('v1', 'ConfigMap', ns)) {
       if (cm.metadata.name === 'kube-root-ca.crt' || cm.metadata.name === 'source') continue;
@@ -152,13 +206,12 @@ async function snapshot(
     }
   }
   for (const ns of namespaces)
-    for (const kind of NAMESPACED)
-      for (const o of await kube.list(API_VERSION, kind, ns))
-        states[`${kind}/${ns}/${o.metadata.name}`] = stateOf(o);
-  for (const kind of CLUSTERED)
+    for (const kind of [...NAMESPACED, 'ObjectSlice'])
+      for (const o of await kube.list(API_VERSION, kind, ns)) record(`${kind}/${ns}/${o.metadata.name}`, o);
+  for (const kind of [...CLUSTERED, 'ClusterObjectSlice'])
     for (const o of await kube.list(API_VERSION, kind, ''))
-      if (o.metadata.name.startsWith(clusterName)) states[`${kind}//${o.metadata.name}`] = stateOf(o);
-  return { objects, states };
+      if (o.metadata.name.startsWith(clusterName)) record(`${kind}//${o.metadata.name}`, o);
+  return { objects, states, api, unpacked };
 }
 
 /** Every Package and ClusterPackage Available, not Progressing; every ObjectTemplate's output there. */
@@ -333,14 +386,18 @@ spec:
       expect(byGantry.objects).toEqual(byPko.objects);
       expect(byGantry.states).toEqual(byPko.states);
 
-      // 3. Gantry upgrades one package and changes another's config.
+      // 3. Gantry upgrades two packages (one sliced: new slices) and changes another's config.
       await kube.mergePatch(
         { apiVersion: API_VERSION, kind: 'Package', namespace: ns, name: 'plain' },
         { spec: { image: images['plainV2'] } },
       );
       await kube.mergePatch(
+        { apiVersion: API_VERSION, kind: 'Package', namespace: ns, name: 'sliced' },
+        { spec: { image: images['slicedV2'] } },
+      );
+      await kube.mergePatch(
         { apiVersion: API_VERSION, kind: 'Package', namespace: ns, name: 'templated' },
-        { spec: { config: { greeting: 'hey' } } },
+        { spec: { config: { greeting: 'hey <you> & co' } } },
       );
       await eventually('the upgrade and the config change applied', async () => {
         const b = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'plain-b' });
@@ -350,8 +407,10 @@ spec:
           namespace: ns,
           name: 'templated-greeting',
         });
+        const s = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'sliced-2' });
         return (b['data'] as Record<string, string>)['b'] === 'two' &&
-          (g['data'] as Record<string, string>)['text'] === 'hey from templated'
+          (g['data'] as Record<string, string>)['text'] === 'hey <you> & co from templated' &&
+          (s['data'] as Record<string, string>)['i'] === '20'
           ? true
           : undefined;
       });
@@ -364,24 +423,35 @@ spec:
       engine = undefined;
       const afterGantry = await snapshot(kube, [ns], clusterName);
 
-      // 4. PKO takes back and carries on. The packages Gantry did not change keep every object untouched. PKO finds
-      // the current revision of a package only by the hash of its own Go structs, which Gantry cannot compute: for
-      // the two packages Gantry upgraded, and for the sliced one (PKO re-unpacks and names its slices anew), PKO
-      // makes one more revision with the same objects (their content stays; their owner and revision annotation
-      // move). README.md, Migrating from PKO, says so.
+      // 4. PKO takes back and carries on without churn: Gantry wrote PKO's own hashes (the ObjectSets' names and
+      // `package-operator.run/hash`, the Packages' `unpackedHash`, the ObjectSlices' names), so PKO finds every
+      // current revision, unpacks nothing again and makes no new revision or slice.
       pko = startPkoManager(binary, kubeconfig, pkoNs);
       await new Promise((r) => setTimeout(r, 20_000));
       await allSettled(kube, ns, clusterName, names);
       const afterPko = await snapshot(kube, [ns], clusterName);
-      const untouched = (objects: Record<string, string>): Record<string, string> =>
-        Object.fromEntries(Object.entries(objects).filter(([k]) => !/\/(plain-|templated-|sliced-)/.test(k)));
-      expect(untouched(afterPko.objects)).toEqual(untouched(afterGantry.objects));
-      expect(Object.keys(untouched(afterPko.objects))).toHaveLength(5);
+      expect(changed(afterPko.objects, afterGantry.objects)).toEqual([]);
+      expect(Object.keys(afterPko.objects)).toHaveLength(Object.keys(byPko.objects).length);
+      expect(changed(afterPko.states, afterGantry.states)).toEqual([]);
+      expect(changed(afterPko.unpacked, afterGantry.unpacked)).toEqual([]);
+      // No new revision, no new or renamed slice, no re-unpack; nothing but PKO's own status rewrite.
+      expect(Object.keys(afterPko.api).sort()).toEqual(Object.keys(afterGantry.api).sort());
+      const rewritten = (s: Snapshot): Record<string, unknown> =>
+        Object.fromEntries(Object.entries(s.api).map(([k, o]) => [k, withoutPkoRewrites(o)]));
+      expect(changed(rewritten(afterPko), rewritten(afterGantry))).toEqual([]);
+      const slices = (s: Snapshot): Record<string, unknown> =>
+        Object.fromEntries(
+          Object.entries(s.api)
+            .filter(([k]) => k.startsWith('ObjectSlice/'))
+            .map(([k, o]) => [k, o.metadata.resourceVersion]),
+        );
+      expect(slices(afterPko)).toEqual(slices(afterGantry));
+      expect(Object.keys(slices(afterPko))).toHaveLength(6);
       const data = async (name: string): Promise<unknown> =>
         (await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name }))['data'];
       expect(await data('plain-b')).toEqual({ b: 'two' });
-      expect(await data('templated-greeting')).toEqual({ text: 'hey from templated' });
-      expect(await data('sliced-2')).toEqual({ i: '2' });
+      expect(await data('templated-greeting')).toEqual({ text: 'hey <you> & co from templated' });
+      expect(await data('sliced-2')).toEqual({ i: '20' });
     } catch (error) {
       const lines = (pko?.log() ?? '').split('\n').filter((l) => l.includes('"error"'));
       if (lines.length > 0) console.error(`PKO's errors:\n${lines.slice(-20).join('\n')}`);

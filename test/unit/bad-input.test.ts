@@ -101,9 +101,10 @@ describe('manifest validation (gantry validate)', () => {
       'spec.images[1].name: Invalid value: "a": must be unique',
     ],
     [
+      // PKO's ranges need an operator: a bare version (which npm's semver would take) is refused.
       'bad constraint range',
-      manifest('  constraints:\n    - platformVersion:\n        name: Kubernetes\n        range: ">>1"\n'),
-      'spec.constraints[0].platformVersion.range: Invalid value: ">>1": improper constraint',
+      manifest('  constraints:\n    - platformVersion:\n        name: Kubernetes\n        range: "1.30"\n'),
+      'spec.constraints[0].platformVersion.range: Invalid value: "1.30": improper constraint',
     ],
     [
       'kubeconform without version',

@@ -37,7 +37,7 @@ function objectSet(kube: FakeKube, phases: unknown[], metadata: Record<string, u
       name: 'set',
       namespace: 'ns',
       generation: 1,
-      finalizers: ['package-operator.run/cached'],
+      finalizers: ['package-operator.run/cached', 'package-operator.run/metrics'],
       ...metadata,
     },
     spec: { revision: 1, lifecycleState: 'Active', phases },
@@ -160,7 +160,19 @@ describe('the ObjectSet step over FakeKube', () => {
     ]);
   });
 
-  it('deletion: its objects go first, then its finalizer, then the ObjectSet', async () => {
+  it("adds PKO's metrics finalizer to an ObjectSet without it, as PKO's manager does", async () => {
+    const kube = new FakeKube();
+    objectSet(kube, [{ name: 'only', objects: [configMap()] }], {
+      finalizers: ['package-operator.run/cached'],
+    });
+    expect(await runStep(SET, deps(kube))).toMatchObject({ outcome: 'done' });
+    expect((await kube.get(SET)).metadata.finalizers).toEqual([
+      'package-operator.run/cached',
+      'package-operator.run/metrics',
+    ]);
+  });
+
+  it('deletion: its objects go first, then its finalizers, then the ObjectSet', async () => {
     const kube = new FakeKube();
     objectSet(kube, [{ name: 'only', objects: [configMap()] }]);
     await runStep(SET, deps(kube));

@@ -14,7 +14,8 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { RetryableError, errorMessage } from '../../../shared/errors.js';
 import { limitText, type SourceLimits } from '../../../shared/oci/limits.js';
 import {
@@ -24,6 +25,7 @@ import {
   type AddressClass,
   type PlainHttpRule,
 } from '../../../shared/oci/network.js';
+import { proxyFor, type ProxyConfig } from '../../../shared/oci/proxy.js';
 
 /** The back-off an unreachable or failing source asks for (PKO's initial pull back-off). */
 export const PULL_RETRY_MS = 10_000;
@@ -42,6 +44,11 @@ export interface HttpClientOptions {
    * connection goes to the addresses this answered, in order, and nothing resolves the name again.
    */
   readonly lookup?: (hostname: string) => Promise<readonly string[]>;
+  /**
+   * HTTP_PROXY / HTTPS_PROXY / NO_PROXY (oci/proxy, Go's rules): a request the proxy takes goes to it, an http URL
+   * as an absolute URI, an https one through a CONNECT tunnel (TLS end to end, the registry's name checked).
+   */
+  readonly proxy?: ProxyConfig;
 }
 
 export interface HttpRequest {
@@ -104,6 +111,67 @@ const CONNECT_ERRORS = new Set([
 
 /** How often a request is sent again after a kept-alive connection turned out closed (Node's reusedSocket). */
 const MAX_STALE_RETRIES = 2;
+
+interface Send {
+  readonly headers: Record<string, string>;
+  readonly body: Uint8Array | undefined;
+  readonly signal: AbortSignal;
+}
+
+/** Send a request and wait for its response headers. */
+function issue(
+  send: typeof httpRequest,
+  options: RequestOptions,
+  body: Uint8Array | undefined,
+): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = send(options, resolve);
+    req.on('error', (error) => {
+      // A kept-alive connection the server closed as it was reused: nothing was answered, send again.
+      reject(req.reusedSocket && errorCode(error) === 'ECONNRESET' ? new StaleConnectionError(error) : error);
+    });
+    req.end(body);
+  });
+}
+
+/** `Proxy-Authorization` from the proxy URL's user and password (Basic), as Go's transport sends it. */
+function proxyAuthorization(proxy: URL): Record<string, string> {
+  if (proxy.username === '' && proxy.password === '') return {};
+  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return { 'proxy-authorization': `Basic ${Buffer.from(credentials).toString('base64')}` };
+}
+
+/** A CONNECT tunnel through the proxy to `authority` (`host:port`); a refusal names the proxy's status. */
+function tunnel(
+  at: { readonly host: string; readonly port: number },
+  authority: string,
+  auth: Record<string, string>,
+  signal: AbortSignal,
+): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      ...at,
+      method: 'CONNECT',
+      path: authority,
+      headers: { host: authority, ...auth },
+      signal,
+    });
+    req.on('connect', (response: IncomingMessage, socket: Socket) => {
+      if (response.statusCode === 200) {
+        resolve(socket);
+        return;
+      }
+      socket.destroy();
+      reject(
+        new Error(
+          `the proxy ${at.host}:${at.port} refused CONNECT ${authority}: HTTP ${response.statusCode ?? 0}`,
+        ),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 class StaleConnectionError extends Error {
   public override readonly name = 'StaleConnectionError';
@@ -221,10 +289,16 @@ export class HttpClient {
     const authorizationHost = request.authorizationHost ?? url.host;
     const originHost = request.originHost ?? url.host;
     for (let hop = 0; ; hop++) {
-      const addresses = await this.addressesOf(url, method);
-      await this.checkAddress(url, addresses, method, originHost);
+      const proxy = this.options.proxy === undefined ? undefined : proxyFor(this.options.proxy, url);
+      const addresses = await this.hopAddresses(url, method, originHost, proxy);
       this.checkScheme(url, method);
-      const response = await this.once(method, url, addresses, request, url.host === authorizationHost);
+      const response = await this.once(
+        method,
+        url,
+        { addresses, proxy },
+        request,
+        url.host === authorizationHost,
+      );
       const headers = headersOf(response);
       const location = headers.get('location');
       const status = response.statusCode ?? 0;
@@ -246,11 +320,32 @@ export class HttpClient {
     }
   }
 
+  /**
+   * The checked addresses of a hop. Through a proxy the proxy resolves the name (as Go's client lets it): the
+   * addresses are checked when the name resolves here too, and a name that does not is left to the proxy.
+   */
+  private async hopAddresses(
+    url: URL,
+    method: string,
+    originHost: string,
+    proxy: URL | undefined,
+  ): Promise<readonly string[]> {
+    let addresses: readonly string[];
+    try {
+      addresses = await this.addressesOf(url, method);
+    } catch (error) {
+      if (proxy === undefined) throw error;
+      return [];
+    }
+    await this.checkAddress(url, addresses, method, originHost);
+    return addresses;
+  }
+
   /** One hop: connect to the checked addresses in order (the next one only when a connection is refused). */
   private async once(
     method: string,
     url: URL,
-    addresses: readonly string[],
+    route: { readonly addresses: readonly string[]; readonly proxy: URL | undefined },
     request: HttpRequest,
     sendAuth: boolean,
   ): Promise<IncomingMessage> {
@@ -277,11 +372,10 @@ export class HttpClient {
     if (sendAuth && request.authorization !== undefined) headers['authorization'] = request.authorization;
     if (request.body !== undefined) headers['content-length'] = String(request.body.length);
     try {
-      return await this.connectAny(method, url, addresses, {
-        headers,
-        body: request.body,
-        signal: controller.signal,
-      });
+      const send = { headers, body: request.body, signal: controller.signal };
+      return await (route.proxy !== undefined
+        ? this.viaProxy(method, url, route.proxy, send)
+        : this.connectAny(method, url, route.addresses, send));
     } catch (error) {
       const reason: unknown = controller.signal.reason;
       if (reason instanceof RetryableError) throw reason;
@@ -309,7 +403,7 @@ export class HttpClient {
     method: string,
     url: URL,
     addresses: readonly string[],
-    send: { headers: Record<string, string>; body: Uint8Array | undefined; signal: AbortSignal },
+    send: Send,
   ): Promise<IncomingMessage> {
     let stale = 0;
     for (let i = 0; ; i++) {
@@ -324,12 +418,7 @@ export class HttpClient {
   }
 
   /** Send to `address` (an IP), with the URL's host as Host and, over TLS, as the server name checked. */
-  private async connect(
-    method: string,
-    url: URL,
-    address: string,
-    send: { headers: Record<string, string>; body: Uint8Array | undefined; signal: AbortSignal },
-  ): Promise<IncomingMessage> {
+  private async connect(method: string, url: URL, address: string, send: Send): Promise<IncomingMessage> {
     const https = url.protocol === 'https:';
     const hostname = bareHostname(url);
     const options: RequestOptions & { servername?: string } = {
@@ -342,16 +431,48 @@ export class HttpClient {
       // A name is the TLS server name (SNI, and what the certificate must be for); an IP literal is checked as is.
       ...(https && isIP(hostname) === 0 ? { servername: hostname } : {}),
     };
-    return new Promise((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(options, resolve);
-      req.on('error', (error) => {
-        // A kept-alive connection the server closed as it was reused: nothing was answered, send again.
-        reject(
-          req.reusedSocket && errorCode(error) === 'ECONNRESET' ? new StaleConnectionError(error) : error,
-        );
-      });
-      req.end(send.body);
+    return issue(https ? httpsRequest : httpRequest, options, send.body);
+  }
+
+  /**
+   * Through the proxy: an http URL as an absolute URI; an https one over a CONNECT tunnel to `host:port`, TLS
+   * with the registry inside it (its name as server name and checked on the certificate).
+   */
+  private async viaProxy(method: string, url: URL, proxy: URL, send: Send): Promise<IncomingMessage> {
+    const at = { host: bareHostname(proxy), port: proxy.port !== '' ? Number(proxy.port) : 80 };
+    const auth = proxyAuthorization(proxy);
+    if (url.protocol === 'http:') {
+      const target = new URL(url.href);
+      target.hash = '';
+      return issue(
+        httpRequest,
+        { method, ...at, path: target.href, headers: { ...send.headers, ...auth }, signal: send.signal },
+        send.body,
+      );
+    }
+    const authority = `${url.hostname}:${url.port !== '' ? url.port : '443'}`;
+    const socket = await tunnel(at, authority, auth, send.signal);
+    const hostname = bareHostname(url);
+    const secure = tlsConnect({
+      socket,
+      host: hostname,
+      ...(isIP(hostname) === 0 ? { servername: hostname } : {}),
     });
+    // The tunnel lives as long as the TLS connection in it.
+    secure.once('close', () => {
+      socket.destroy();
+    });
+    return issue(
+      httpRequest,
+      {
+        method,
+        path: `${url.pathname}${url.search}`,
+        headers: send.headers,
+        signal: send.signal,
+        createConnection: () => secure,
+      },
+      send.body,
+    );
   }
 
   private wrap(method: string, url: URL, response: IncomingMessage, headers: Headers): HttpResponse {
