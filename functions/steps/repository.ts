@@ -243,6 +243,8 @@ function needsValidation(rev: Revision, key: string): boolean {
 interface SyncLeft {
   readonly left: number;
   readonly unresolved: number;
+  /** Revisions created or changed: the list read before the sync is stale. */
+  readonly wrote: number;
 }
 
 /** The PackageRevision of a version, created unless it exists; false when the tag's digest cannot be read yet. */
@@ -277,14 +279,17 @@ async function syncRevisions(
   const known = new Set(existing.map((r) => r.spec.version));
   const missing = [...versions].filter(([v]) => !known.has(v));
   let unresolved = 0;
+  let wrote = 0;
   for (const [version, source] of missing.slice(0, RESOLVES_PER_PASS))
-    if (!(await createRevision(repo, version, source, deps))) unresolved += 1;
+    if (await createRevision(repo, version, source, deps)) wrote += 1;
+    else unresolved += 1;
   for (const rev of existing) {
     if (versions.has(rev.spec.version) || rev.spec.lifecycle === 'DeletionProposed') continue;
     const { status: _status, ...rest } = rev;
     await deps.kube.update({ ...rest, spec: { ...rev.spec, lifecycle: 'DeletionProposed' } });
+    wrote += 1;
   }
-  return { left: Math.max(0, missing.length - RESOLVES_PER_PASS), unresolved };
+  return { left: Math.max(0, missing.length - RESOLVES_PER_PASS), unresolved, wrote };
 }
 
 async function revisionsOf(repo: Repository, deps: StepDeps): Promise<Revision[]> {
@@ -363,10 +368,12 @@ async function catalogPass(
   versions: ReadonlyMap<string, VersionSource>,
   deps: StepDeps,
 ): Promise<{ readonly againMs: number | undefined; readonly followers: number }> {
-  const sync = await syncRevisions(repo, versions, await revisionsOf(repo, deps), deps);
+  const before = await revisionsOf(repo, deps);
+  const sync = await syncRevisions(repo, versions, before, deps);
   const followers = await followersOf(repo, deps);
   const key = followersKey(followers);
-  let revisions = await revisionsOf(repo, deps);
+  // A pass that found nothing new reads the revisions once (the steady state every interval and push).
+  let revisions = sync.wrote > 0 ? await revisionsOf(repo, deps) : before;
   const stale = revisions
     .filter((r) => needsValidation(r, key))
     .sort((a, b) => semver.rcompare(a.spec.version, b.spec.version));
