@@ -71,12 +71,14 @@ async function serveRunner(
   namespace: string,
   io: CliIO,
 ): Promise<{ stop(): Promise<void> }> {
-  const [{ TriggerCore }, { startHttpHost }] = await Promise.all([
+  const [{ TriggerCore }, { startHttpHost }, { KubePages }] = await Promise.all([
     import('../../functions/hosts/triggers.js'),
     import('../../functions/hosts/serve.js'),
+    import('../../functions/adapters/kube/pages.js'),
   ]);
   const core = new TriggerCore({
     deps: engine.deps,
+    pages: new KubePages(engine.client),
     concurrency: 1,
     namespace,
     fullResyncMs: Number.MAX_SAFE_INTEGER,

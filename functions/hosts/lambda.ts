@@ -30,6 +30,7 @@ import {
 } from '../adapters/aws.js';
 import { createGoTemplateEngine } from '../adapters/gotmpl/index.js';
 import { connectionFromKubeconfig } from '../adapters/kube/lite-kubeconfig.js';
+import { KubePages } from '../adapters/kube/pages.js';
 import { lambdaEnv, type LambdaEnv } from '../config.js';
 import { createEngine, type Engine } from './engine.js';
 import { keyOf, refOfKey, routerDeps, TriggerCore, whoAmI } from './triggers.js';
@@ -123,6 +124,7 @@ export async function createLambdaHost(env: LambdaEnv): Promise<LambdaHost> {
   };
   const core = new TriggerCore({
     deps: engine.deps,
+    pages: new KubePages(engine.client),
     concurrency: 8,
     namespace: env.namespace,
     fullResyncMs: env.fullResyncMs,

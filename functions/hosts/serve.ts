@@ -12,6 +12,7 @@ import type { AdmissionAuth } from '../../webhooks/admission-auth.js';
 import type { Shard } from '../../shared/triggers/index.js';
 import { RECONCILE_EVENT } from '../../webhooks/events.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
+import { KubePages } from '../adapters/kube/pages.js';
 import { createApp, listen, type TlsFiles } from './http-app.js';
 import { refOfKey, routerDeps, TriggerCore, whoAmI } from './triggers.js';
 
@@ -179,6 +180,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHost> {
   const engine = await createEngine(options);
   const core = new TriggerCore({
     deps: engine.deps,
+    pages: new KubePages(engine.client),
     concurrency: options.concurrency,
     namespace: options.namespace,
     ...(options.shard !== undefined ? { shard: options.shard } : {}),

@@ -1,12 +1,15 @@
 /**
- * The trigger core against a small in-memory KubeApi that has no objects at all: what forged keys cost.
+ * The trigger core against a small in-memory KubeApi that has no objects at all: what forged keys cost; and the
+ * schedule tick over an in-memory paged lister: which pages it asks for, which keys it runs.
  */
 import { describe, expect, it } from 'vitest';
-import type { ImageSource, KubeApi, ObjectRef, PulledPackage } from '../../shared/ports.js';
+import { RECONCILED_KINDS } from '../../shared/api/constants.js';
+import type { ImageSource, KubeApi, KubeObject, ObjectRef, PulledPackage } from '../../shared/ports.js';
 import type { RunStepDeps } from '../steps/run-step.js';
-import { FakeCluster, unusedPort } from './fake-cluster.js';
+import { FakeCluster, FakePages, unusedPort } from './fake-cluster.js';
 import { admissionAuth } from '../../webhooks/admission-auth.js';
-import { routerDeps, TriggerCore } from './triggers.js';
+import { WorkQueue } from './queue.js';
+import { keyOf, routerDeps, TriggerCore } from './triggers.js';
 
 const unused = unusedPort;
 
@@ -122,6 +125,100 @@ spec:
     const lookup = routerDeps(metrics, c, { ...options, admissionAuth: auth }).admission.lookupManifest;
     expect((await lookup?.('fast.example/app:v1', undefined))?.kind).toBe('found');
     expect(pulls).toEqual(['fast.example/app:v1']);
+    await c.stop();
+  });
+});
+
+describe('the schedule tick', () => {
+  const API = 'package-operator.run/v1alpha1';
+  const pkg = (name: string, step?: string): KubeObject => ({
+    apiVersion: API,
+    kind: 'Package',
+    metadata: { name, namespace: 'ns', generation: 1 },
+    ...(step !== undefined ? { status: { progress: { step, observedGeneration: 1 } } } : {}),
+  });
+  // Three due (never stepped), two done.
+  const packages = [pkg('a'), pkg('b', 'done'), pkg('c'), pkg('d', 'done'), pkg('e')];
+
+  function tickCore(pages: FakePages, ran: string[]): TriggerCore {
+    return new TriggerCore({
+      deps: {
+        kube: new FakeCluster(),
+        clock: { now: () => new Date() },
+        images: { pull: unused, resolveDigest: unused, listTags: unused, pullImageFiles: unused },
+        environment: { environment: unused },
+        engines: { gotmpl: { render: unused } },
+        prefixOverrides: [],
+        forceAdoption: false,
+      },
+      concurrency: 1,
+      namespace: 'ns',
+      fullResyncMs: 3_600_000,
+      admissionBudgetMs: 0,
+      log: () => undefined,
+      pages,
+      pageSize: 2,
+      queue: new WorkQueue({
+        concurrency: 1,
+        ratePerSecond: 1000,
+        run: (key) => {
+          ran.push(key);
+          return Promise.resolve(undefined);
+        },
+      }),
+    });
+  }
+
+  it('walks each kind page by page, dispatches the due objects, and lists no older than the last tick next', async () => {
+    const pages = new FakePages((kind) => (kind === 'Package' ? packages : []));
+    const ran: string[] = [];
+    const c = tickCore(pages, ran);
+    expect(await c.tick()).toBe(3);
+    // The fake cluster's discovery calls every kind namespaced.
+    const others = RECONCILED_KINDS.filter((k) => k !== 'Package').map((kind) => ({ kind, namespace: 'ns' }));
+    expect(pages.calls).toEqual([
+      { kind: 'Package', namespace: 'ns', request: { limit: 2 } },
+      { kind: 'Package', namespace: 'ns', request: { limit: 2, continue: '2' } },
+      { kind: 'Package', namespace: 'ns', request: { limit: 2, continue: '4' } },
+      ...others.map((o) => ({ ...o, request: { limit: 2 } })),
+    ]);
+    await new Promise((r) => setTimeout(r, 1_100)); // ticks closer than 1 s coalesce
+    pages.calls.length = 0;
+    pages.revision = '101';
+    expect(await c.tick()).toBe(3);
+    expect(pages.calls.slice(0, 3)).toEqual([
+      { kind: 'Package', namespace: 'ns', request: { limit: 2, notOlderThan: '100' } },
+      { kind: 'Package', namespace: 'ns', request: { limit: 2, continue: '2' } },
+      { kind: 'Package', namespace: 'ns', request: { limit: 2, continue: '4' } },
+    ]);
+    expect(pages.calls.length).toBe(3 + others.length);
+    await c.stop();
+    expect([...new Set(ran)].sort()).toEqual(
+      ['a', 'c', 'e'].map((name) => keyOf({ apiVersion: API, kind: 'Package', namespace: 'ns', name })),
+    );
+  });
+
+  it('a failed list forgets its revision: the next list of that kind is a consistent read again', async () => {
+    let fail = false;
+    const pages = new FakePages((kind) => {
+      if (fail && kind === 'ObjectSet') throw new Error('the server is gone');
+      return kind === 'Package' ? packages : [];
+    });
+    const c = tickCore(pages, []);
+    await c.tick();
+    fail = true;
+    await new Promise((r) => setTimeout(r, 1_100));
+    await expect(c.tick()).rejects.toThrow('the server is gone');
+    fail = false;
+    await new Promise((r) => setTimeout(r, 1_100));
+    pages.calls.length = 0;
+    await c.tick();
+    const firstPages = pages.calls.filter((call) => call.request.continue === undefined);
+    expect(firstPages.find((call) => call.kind === 'ObjectSet')?.request).toEqual({ limit: 2 });
+    expect(firstPages.find((call) => call.kind === 'Package')?.request).toEqual({
+      limit: 2,
+      notOlderThan: '100',
+    });
     await c.stop();
   });
 });

@@ -39,6 +39,8 @@ import type { RouterDeps } from '../../webhooks/router.js';
 import type { EventsAuth } from '../../shared/triggers/events-auth.js';
 import { ReplayGuard } from '../../webhooks/replay.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
+import { onePageLister, walkCollection, type WalkResult } from '../adapters/kube/pages.js';
+import { DEFAULT_PAGE_SIZE, type PagedLister } from '../../shared/triggers/pages.js';
 import { runStep, type RunStepDeps } from '../steps/run-step.js';
 import { OutboundPool } from './outbound-pool.js';
 import { WorkQueue } from './queue.js';
@@ -125,6 +127,13 @@ export interface TriggerCoreOptions {
   readonly onQueueFull?: () => void;
   /** Run keys in this queue (a runner's, `gantry run --serve`) instead of one of the core's own. */
   readonly queue?: WorkQueue;
+  /**
+   * Where collection LISTs come from, page by page (the API server's watch cache: `KubePages`); default: the
+   * engine's KubeApi, one page (in-memory fakes).
+   */
+  readonly pages?: PagedLister;
+  /** Objects per page of those LISTs (default 500). */
+  readonly pageSize?: number;
 }
 
 /** The dispatcher, tick, registry trigger and admission lookup of a watch-less host. */
@@ -138,8 +147,12 @@ export class TriggerCore {
   private lastFull = Date.now();
   private readonly ticks = new TickGate(MIN_TICK_INTERVAL_MS);
   private readonly manifests = new LRUCache<string, ManifestLookup>({ max: 256, ttl: 10 * 60_000 });
+  private readonly lister: PagedLister;
+  /** The revision each kind's last LIST was served at: the next one asks for no older, so the cache answers. */
+  private readonly revisions = new Map<KindName, string>();
 
   public constructor(private readonly options: TriggerCoreOptions) {
+    this.lister = options.pages ?? onePageLister(options.deps.kube);
     this.queue =
       options.queue ??
       new WorkQueue({
@@ -184,13 +197,38 @@ export class TriggerCore {
     );
   }
 
-  private async listKind(kind: KindName, metadataOnly: boolean): Promise<KubeObject[]> {
+  /**
+   * Every object of a kind this host serves, one page at a time (`visit` must not keep a page): a paginated LIST
+   * from the watch cache, not older than the previous one. Undefined when the server does not serve the kind.
+   */
+  private async eachObject(
+    kind: KindName,
+    visit: (object: KubeObject) => void,
+  ): Promise<WalkResult | undefined> {
     const apiVersion = apiVersionOf(kind);
     const info = await this.options.deps.kube.resource(apiVersion, kind);
-    if (info === undefined) return [];
-    return this.options.deps.kube.list(apiVersion, kind, info.namespaced ? this.options.namespace : '', {
-      metadataOnly,
-    });
+    if (info === undefined) return undefined;
+    const collection = { apiVersion, kind, namespace: info.namespaced ? this.options.namespace : '' };
+    const notOlderThan = this.revisions.get(kind);
+    try {
+      const result = await walkCollection(
+        this.lister,
+        collection,
+        {
+          pageSize: this.options.pageSize ?? DEFAULT_PAGE_SIZE,
+          ...(notOlderThan !== undefined ? { notOlderThan } : {}),
+        },
+        (items) => {
+          for (const object of items) visit(object);
+        },
+      );
+      this.revisions.set(kind, result.resourceVersion);
+      return result;
+    } catch (error) {
+      // A revision the server no longer serves (a restored etcd, an expired snapshot): the next list is consistent.
+      this.revisions.delete(kind);
+      throw error;
+    }
   }
 
   /** The schedule tick: dispatch this shard's objects that are due; resolves to how many (one at a time). */
@@ -204,12 +242,12 @@ export class TriggerCore {
     if (full) this.lastFull = now.getTime();
     let dispatched = 0;
     for (const kind of RECONCILED_KINDS) {
-      for (const object of await this.listKind(kind, false)) {
+      await this.eachObject(kind, (object) => {
         const key = keyOf(refOf(object));
-        if (!owns(this.options.shard, key) || !isDue(object, now, full)) continue;
+        if (!owns(this.options.shard, key) || !isDue(object, now, full)) return;
         this.queue.add(key);
         dispatched += 1;
-      }
+      });
     }
     return dispatched;
   }
@@ -224,22 +262,27 @@ export class TriggerCore {
     this.digests.clear(); // a tag may have moved: admission reads it again
     let matched = 0;
     for (const kind of ['Package', 'ClusterPackage'] as const) {
-      for (const pkg of await this.listKind(kind, false)) {
-        const spec = pkg['spec'];
-        const image = typeof spec === 'object' && spec !== null && 'image' in spec ? spec.image : undefined;
-        if (typeof image !== 'string') continue;
-        const effective = applyPrefixOverrides(image, this.options.deps.prefixOverrides);
-        const push = pushes.find((p) => imageMatches(effective, p));
-        if (push === undefined) continue;
-        matched += 1;
-        // One re-resolution per Package at a time: a flood of pushes (or replays) reads each tag once.
-        const key = keyOf(refOf(pkg));
-        if (this.resolving.has(key)) continue;
-        this.resolving.add(key);
-        this.track(this.reresolve(pkg, image, push.digest).finally(() => this.resolving.delete(key)));
-      }
+      await this.eachObject(kind, (pkg) => {
+        if (this.pushed(pkg, pushes)) matched += 1;
+      });
     }
     return matched + (await this.pushedRepositories(pushes));
+  }
+
+  /** Whether a push names this Package's image; if so, its re-resolution starts (once per Package at a time). */
+  private pushed(pkg: KubeObject, pushes: readonly ImagePush[]): boolean {
+    const spec = pkg['spec'];
+    const image = typeof spec === 'object' && spec !== null && 'image' in spec ? spec.image : undefined;
+    if (typeof image !== 'string') return false;
+    const effective = applyPrefixOverrides(image, this.options.deps.prefixOverrides);
+    const push = pushes.find((p) => imageMatches(effective, p));
+    if (push === undefined) return false;
+    // One re-resolution per Package at a time: a flood of pushes (or replays) reads each tag once.
+    const key = keyOf(refOf(pkg));
+    if (this.resolving.has(key)) return true;
+    this.resolving.add(key);
+    this.track(this.reresolve(pkg, image, push.digest).finally(() => this.resolving.delete(key)));
+    return true;
   }
 
   /** The versions of a repository's package in a namespace, as the follow decision sees them. */
@@ -261,9 +304,9 @@ export class TriggerCore {
   /** PackageRepositories whose image a push names: listed again at once (the queue drops repeats). */
   private async pushedRepositories(pushes: readonly ImagePush[]): Promise<number> {
     let matched = 0;
-    for (const repo of await this.listKind('PackageRepository', false)) {
+    const overrides = this.options.deps.prefixOverrides;
+    await this.eachObject('PackageRepository', (repo) => {
       const spec = isRecord(repo['spec']) ? repo['spec'] : {};
-      const overrides = this.options.deps.prefixOverrides;
       // An OCI repository matches a push of any of its tags; an index image, a push of the index itself.
       const named =
         typeof spec['image'] === 'string'
@@ -271,10 +314,10 @@ export class TriggerCore {
           : typeof spec['index'] === 'string'
             ? (): string => applyPrefixOverrides(String(spec['index']), overrides)
             : undefined;
-      if (named === undefined || !pushes.some((p) => imageMatches(named(p), p))) continue;
+      if (named === undefined || !pushes.some((p) => imageMatches(named(p), p))) return;
       matched += 1;
       this.queue.add(keyOf(refOf(repo)));
-    }
+    });
     return matched;
   }
 
