@@ -6,6 +6,7 @@
 import { KubeApiError } from '../../shared/kube-errors.js';
 import type { KubeApi, KubeObject, ObjectRef, ResourceInfo } from '../../shared/ports.js';
 import type { ListPage, PagedLister, PageRequest } from '../../shared/triggers/pages.js';
+import { WorkQueue } from './queue.js';
 
 function unused(): Promise<never> {
   return Promise.reject(new Error('not used by the fake cluster'));
@@ -77,4 +78,16 @@ export class FakePages implements PagedLister {
       continue: to < all.length ? String(to) : undefined,
     });
   }
+}
+
+/** A queue that runs nothing: it records each key it is given to run in `ran` (what a trigger dispatched). */
+export function recordingQueue(ran: string[]): WorkQueue {
+  return new WorkQueue({
+    concurrency: 1,
+    ratePerSecond: 1_000_000,
+    run: (key) => {
+      ran.push(key);
+      return Promise.resolve(undefined);
+    },
+  });
 }

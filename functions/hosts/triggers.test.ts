@@ -6,19 +6,22 @@ import { describe, expect, it } from 'vitest';
 import { RECONCILED_KINDS } from '../../shared/api/constants.js';
 import type { ImageSource, KubeApi, KubeObject, ObjectRef, PulledPackage } from '../../shared/ports.js';
 import type { RunStepDeps } from '../steps/run-step.js';
-import { FakeCluster, FakePages, unusedPort } from './fake-cluster.js';
+import { FakeCluster, FakePages, recordingQueue, unusedPort } from './fake-cluster.js';
 import { admissionAuth } from '../../webhooks/admission-auth.js';
-import { WorkQueue } from './queue.js';
 import { keyOf, routerDeps, TriggerCore } from './triggers.js';
 
 const unused = unusedPort;
 
-function core(
-  kube: KubeApi,
-  images: ImageSource = { pull: unused, resolveDigest: unused, listTags: unused, pullImageFiles: unused },
-  budgetMs = 0,
-): TriggerCore {
-  const deps: RunStepDeps = {
+const noImages: ImageSource = {
+  pull: unused,
+  resolveDigest: unused,
+  listTags: unused,
+  pullImageFiles: unused,
+};
+
+/** Step dependencies that render nothing (and pull only through `images`). */
+function depsOf(kube: KubeApi, images: ImageSource = noImages): RunStepDeps {
+  return {
     kube,
     clock: { now: () => new Date() },
     images,
@@ -27,8 +30,11 @@ function core(
     prefixOverrides: [],
     forceAdoption: false,
   };
+}
+
+function core(kube: KubeApi, images: ImageSource = noImages, budgetMs = 0): TriggerCore {
   return new TriggerCore({
-    deps,
+    deps: depsOf(kube, images),
     concurrency: 4,
     namespace: '',
     fullResyncMs: 3_600_000,
@@ -142,15 +148,7 @@ describe('the schedule tick', () => {
 
   function tickCore(pages: FakePages, ran: string[]): TriggerCore {
     return new TriggerCore({
-      deps: {
-        kube: new FakeCluster(),
-        clock: { now: () => new Date() },
-        images: { pull: unused, resolveDigest: unused, listTags: unused, pullImageFiles: unused },
-        environment: { environment: unused },
-        engines: { gotmpl: { render: unused } },
-        prefixOverrides: [],
-        forceAdoption: false,
-      },
+      deps: depsOf(new FakeCluster()),
       concurrency: 1,
       namespace: 'ns',
       fullResyncMs: 3_600_000,
@@ -158,14 +156,7 @@ describe('the schedule tick', () => {
       log: () => undefined,
       pages,
       pageSize: 2,
-      queue: new WorkQueue({
-        concurrency: 1,
-        ratePerSecond: 1000,
-        run: (key) => {
-          ran.push(key);
-          return Promise.resolve(undefined);
-        },
-      }),
+      queue: recordingQueue(ran),
     });
   }
 
