@@ -1,5 +1,6 @@
 // A package of ConfigMaps in two phases (the first half in `first`, the rest in `second`), built and pushed to a
-// local registry with `gantry build --push`: the small package the scale benchmarks install many times.
+// local registry with `gantry build --push`: the small package the scale benchmarks install many times. The
+// ConfigMaps are Go templates named after the Package (`<package>-cm-<i>`), so many Packages share a namespace.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,12 +29,12 @@ export async function pushConfigMapPackage(
     await mkdir(join(dir, 'cms'));
     for (let i = 0; i < count; i++)
       await writeFile(
-        join(dir, 'cms', `cm-${i}.yaml`),
+        join(dir, 'cms', `cm-${i}.yaml.gotmpl`),
         [
           'apiVersion: v1',
           'kind: ConfigMap',
           'metadata:',
-          `  name: cm-${i}`,
+          `  name: "{{ .package.metadata.name }}-cm-${i}"`,
           `  annotations: {package-operator.run/phase: ${i < count / 2 ? 'first' : 'second'}}`,
           `data: {value: "${'x'.repeat(64)}-${i}"}`,
           '',

@@ -148,9 +148,13 @@ async function waitAllAvailable(
   timeoutMs: number,
 ): Promise<void> {
   const started = Date.now();
-  const pollMs = Math.max(500, count / 5);
+  // Each poll lists every Package (its CPU is the API server's too): every second per 1,000 Packages.
+  const pollMs = Math.max(1_000, count);
   for (;;) {
     const { available } = await walkPackages(admin);
+    process.stderr.write(
+      `[scale] ${((Date.now() - started) / 1000).toFixed(0)} s: ${available} of ${count} Available\n`,
+    );
     if (available >= count) return;
     for (const r of runners)
       if (r.exited() !== undefined) throw new Error(`${r.name} exited:\n${await logTail(r.logFile)}`);
