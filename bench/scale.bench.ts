@@ -170,7 +170,7 @@ function processOf(cp: ControlPlane, name: string): ManagedProcess {
 }
 
 /** One schedule tick of `gantry serve` (after a first one that warms discovery): its ms, requests, cache use. */
-async function measureTick(cp: ControlPlane, auditLog: string, count: number): Promise<BenchResult> {
+export async function measureTick(cp: ControlPlane, auditLog: string, count: number): Promise<BenchResult> {
   const engine = await createEngine({ kubeconfig: cp.kubeconfigPath, env: {} });
   const core = new TriggerCore({
     deps: engine.deps,
@@ -215,7 +215,7 @@ async function measureTick(cp: ControlPlane, auditLog: string, count: number): P
 }
 
 /** One LIST of every Package: resourceVersion=0 (one answer) against pages of 500. */
-async function measureList(admin: KubeClient, count: number): Promise<BenchResult> {
+export async function measureList(admin: KubeClient, count: number): Promise<BenchResult> {
   const t0 = Date.now();
   const whole = await admin.get(`/apis/${API}/packages?resourceVersion=0&limit=500`);
   const wholeMs = Date.now() - t0;
