@@ -2,7 +2,7 @@
  * @module events/transitions
  * Kubernetes Events for condition transitions (Gantry's own, beyond PKO): which conditions changed type, status
  * or reason between two status writes, and the core/v1 Event that records each, so `kubectl describe` tells the
- * story of a Package, ObjectDeployment or ObjectSet.
+ * story of a Package, ObjectSet or standalone ObjectDeployment.
  *
  * Bounded by construction: an Event's name is derived from the object's UID and the transition (condition type,
  * status, reason), so a transition seen again updates its Event (`count` + 1, `lastTimestamp`) instead of making a
@@ -30,6 +30,22 @@ export const EVENT_KINDS: ReadonlySet<string> = new Set([
   'ObjectSet',
   'ClusterObjectSet',
 ]);
+
+/**
+ * Whether an object's transitions are recorded: a (Cluster)Package's and a (Cluster)ObjectSet's (each revision's)
+ * always; a (Cluster)ObjectDeployment's only when no (Cluster)Package controls it, since a Package mirrors its
+ * ObjectDeployment's conditions and would record each of its transitions a second time.
+ */
+export function recordsEvents(object: KubeObject): boolean {
+  if (!EVENT_KINDS.has(object.kind)) return false;
+  if (object.kind !== 'ObjectDeployment' && object.kind !== 'ClusterObjectDeployment') return true;
+  const controller = (object.metadata.ownerReferences ?? []).find((o) => o.controller === true);
+  return !(
+    controller !== undefined &&
+    controller.apiVersion.startsWith('package-operator.run/') &&
+    (controller.kind === 'Package' || controller.kind === 'ClusterPackage')
+  );
+}
 
 export interface ConditionView {
   readonly type: string;
