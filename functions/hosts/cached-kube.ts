@@ -2,7 +2,7 @@
  * @module hosts/cached-kube
  * The KubeApi of a watching host: reads answered from its watch cache when it covers them (a copy, so a step's
  * changes never reach the cache), everything else from the API server; every write's answer goes into the cache,
- * and a write refused as stale (409) drops the object from it, so the step's retry reads it from the server.
+ * and a write refused as stale (409) makes it distrust the object, so the step's retry reads it from the server.
  */
 import { createHash } from 'node:crypto';
 import { isConflict, isNotFound } from '../../shared/kube-errors.js';
@@ -117,7 +117,7 @@ export class CachedKube implements KubeApi {
     return this.inner.serverVersion();
   }
 
-  /** A request whose answer is the object as it is now: remembered; a conflict or a 404 forgets the cached one. */
+  /** A request whose answer is the object as it is now: remembered; a conflict or a 404 distrusts the cached one. */
   private async remembered(ref: ObjectRef, request: () => Promise<KubeObject>): Promise<KubeObject> {
     try {
       const object = await request();

@@ -56,7 +56,18 @@ describe('watch cache', () => {
     expect(cache.lookup(ref('one'))).toBeNull();
     cache.observe('ADDED', cm('one', '101'));
     cache.invalidate(ref('one'));
+    // Distrusted, not dropped: reads of it and lists of its kind go to the server until a newer version comes.
+    expect(cache.lookup(ref('one'))).toBeUndefined();
+    expect(cache.list('v1', 'ConfigMap', '')).toBeUndefined();
+    cache.observe('MODIFIED', cm('one', '101'));
+    expect(cache.lookup(ref('one'))).toBeUndefined();
+    cache.observe('MODIFIED', cm('one', '102'));
+    expect(cache.lookup(ref('one'))?.metadata.resourceVersion).toBe('102');
+    expect(cache.list('v1', 'ConfigMap', '')?.map((o) => o.metadata.name)).toEqual(['one']);
+    cache.invalidate(ref('one'));
+    cache.observe('DELETED', cm('one', '103'));
     expect(cache.lookup(ref('one'))).toBeNull();
+    expect(cache.list('v1', 'ConfigMap', '')).toEqual([]);
   });
 
   it('drops managedFields unless asked to keep them', () => {

@@ -10,7 +10,7 @@
  *
  * Versions only move forward: an event or a LIST older than what the host itself wrote (`remember`) is ignored,
  * so the host's next step sees its own last write, not the watch lagging behind it. A write refused as a
- * conflict drops the entry (`invalidate`), so the retry reads from the API server.
+ * conflict makes it distrust the entry (`invalidate`), so the retry reads from the API server.
  */
 import { matchesSelector, parseSelectorString, type LabelSelector } from '../../shared/probing/selector.js';
 import type { KubeObject, ObjectCache, ObjectRef } from '../../shared/ports.js';
@@ -60,6 +60,8 @@ const MAX_APPLIES = 200_000;
 export class WatchCache implements ObjectCache {
   private readonly coverage = new Map<string, Coverage>();
   private readonly objects = new Map<string, Map<string, KubeObject>>();
+  /** Per kind, the objects a write found stale: read from the server until a newer version arrives. */
+  private readonly stale = new Map<string, Set<string>>();
   /** Object key → the fingerprint of the host's last server-side apply to it, and the version it answered with. */
   private readonly applies = new Map<
     string,
@@ -99,6 +101,7 @@ export class WatchCache implements ObjectCache {
           after.set(key, kept);
       }
     this.objects.set(id, new Map([...after].map(([k, o]) => [k, this.stored(o, cover)])));
+    this.stale.delete(id);
     cover.synced = true;
   }
 
@@ -110,6 +113,7 @@ export class WatchCache implements ObjectCache {
     const store = this.storeOf(object);
     if (type === 'DELETED') {
       store.delete(key);
+      this.stale.get(kindId(object.apiVersion, object.kind))?.delete(key);
       this.applies.delete(
         objectKey({ ...object, namespace: object.metadata.namespace ?? '', name: object.metadata.name }),
       );
@@ -130,9 +134,22 @@ export class WatchCache implements ObjectCache {
     );
   }
 
-  /** Forget an object (a write from it was refused as stale, or this host deleted it). */
+  /**
+   * Distrust the held version of an object (a write from it was refused as stale, or this host deleted it): reads
+   * of it, and lists of its kind, go to the API server until its watch or a write brings a newer version. It is
+   * not dropped: a list answered without it would miss an object that exists.
+   */
   public invalidate(ref: ObjectRef): void {
-    this.objects.get(kindId(ref.apiVersion, ref.kind))?.delete(nameKey(ref.namespace, ref.name));
+    const id = kindId(ref.apiVersion, ref.kind);
+    const key = nameKey(ref.namespace, ref.name);
+    if (this.objects.get(id)?.has(key) === true) {
+      let stale = this.stale.get(id);
+      if (stale === undefined) {
+        stale = new Set();
+        this.stale.set(id, stale);
+      }
+      stale.add(key);
+    }
     this.applies.delete(objectKey(ref));
   }
 
@@ -154,9 +171,12 @@ export class WatchCache implements ObjectCache {
   }
 
   public lookup(ref: ObjectRef): KubeObject | null | undefined {
-    const cover = this.coverage.get(kindId(ref.apiVersion, ref.kind));
+    const id = kindId(ref.apiVersion, ref.kind);
+    const cover = this.coverage.get(id);
     if (cover?.synced !== true || !this.inNamespace(cover, ref.namespace)) return undefined;
-    return this.objects.get(kindId(ref.apiVersion, ref.kind))?.get(nameKey(ref.namespace, ref.name)) ?? null;
+    const key = nameKey(ref.namespace, ref.name);
+    if (this.stale.get(id)?.has(key) === true) return undefined;
+    return this.objects.get(id)?.get(key) ?? null;
   }
 
   public list(
@@ -169,6 +189,7 @@ export class WatchCache implements ObjectCache {
     // Only a watch of all objects of the kind can answer a list (a selected watch misses the rest).
     if (cover?.synced !== true || cover.selector !== undefined || !this.inNamespace(cover, namespace))
       return undefined;
+    if ((this.stale.get(kindId(apiVersion, kind))?.size ?? 0) > 0) return undefined;
     const selector = labelSelector === undefined ? undefined : parseSelectorString(labelSelector);
     if (labelSelector !== undefined && selector === undefined) return undefined;
     const out: KubeObject[] = [];
@@ -200,8 +221,13 @@ export class WatchCache implements ObjectCache {
   private put(store: Map<string, KubeObject>, key: string, object: KubeObject, cover: Coverage): void {
     const held = store.get(key);
     if (held !== undefined && older(object.metadata.resourceVersion, held.metadata.resourceVersion)) return;
+    const stale = this.stale.get(kindId(object.apiVersion, object.kind));
+    // The version found stale is no news; anything else is (a newer one, or one that cannot be compared).
+    if (stale?.has(key) === true && held?.metadata.resourceVersion !== object.metadata.resourceVersion)
+      stale.delete(key);
     if (!this.selects(cover, object)) {
       store.delete(key); // relabelled out of the watch's selection: the watch will not tell us more
+      stale?.delete(key);
       return;
     }
     store.set(key, this.stored(object, cover));

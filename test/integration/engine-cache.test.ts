@@ -1,7 +1,7 @@
 /**
  * Steps of a watching host read from its watch cache; every write they make stays guarded by the resourceVersion
  * they read. A cache that lags behind a write (here: an object changed by someone else, whose watch event has not
- * arrived) makes the guarded write refuse, the stale entry is dropped, and the retry reads the object from the API
+ * arrived) makes the guarded write refuse, the stale entry is distrusted, and the retry reads the object from the API
  * server and goes on from there.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('a watch cache behind a write', () => {
-  it('a stale cached Package: the guarded write refuses, the entry is dropped, the retry reads the server', async () => {
+  it('a stale cached Package: the guarded write refuses, the entry is distrusted, the retry reads the server', async () => {
     const ns = await createNamespace(admin, 'cache-lag');
     namespaces.push(ns);
     const engine = await createEngine({ kubeconfig: inject('kube').kubeconfigPath, env: {} });
@@ -54,7 +54,7 @@ describe('a watch cache behind a write', () => {
       expect(untouched.metadata.resourceVersion).toBe(changed.metadata.resourceVersion);
       expect(untouched.metadata.finalizers).toBeUndefined();
       expect(untouched['status']).toBeUndefined();
-      expect(cache.lookup(ref)).toBeNull();
+      expect(cache.lookup(ref)).toBeUndefined();
 
       // The retry reads the Package from the API server and makes progress from it.
       const second = await runStep(ref, deps);
