@@ -132,3 +132,22 @@ describe('which objects record Events', () => {
     expect(recordsEvents(of('ObjectTemplate', { name: 'x' }))).toBe(false);
   });
 });
+
+describe('a condition that first appears only to say "not yet"', () => {
+  it('is no Event; the same state after availability is lost is one', () => {
+    const waiting = c('Available', 'False', 'ObjectSetUnready', 'No ObjectSet is available.');
+    expect(conditionTransitions([], conditionsOf({ conditions: [waiting] }))).toEqual([]);
+    const before = conditionsOf({ conditions: [c('Available', 'True', 'Available')] });
+    expect(conditionTransitions(before, conditionsOf({ conditions: [waiting] }))).toEqual([
+      {
+        type: 'Available',
+        status: 'False',
+        reason: 'ObjectSetUnready',
+        message: 'No ObjectSet is available.',
+        eventType: 'Normal',
+      },
+    ]);
+    const failing = c('Available', 'False', 'ProbeFailure', 'phase a');
+    expect(conditionTransitions([], conditionsOf({ conditions: [failing] }))).toHaveLength(1);
+  });
+});

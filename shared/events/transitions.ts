@@ -89,7 +89,11 @@ export function conditionsOf(status: unknown): ConditionView[] {
   return out;
 }
 
-/** The conditions that appeared or changed status or reason from `before` to `after` (removals make no event). */
+/**
+ * The conditions that appeared or changed status or reason from `before` to `after` (removals make no event). A
+ * condition that first appears only to say "not yet" (Available False while no ObjectSet is available, as every
+ * install starts) is no news: recorded only when it follows another state (an upgrade that lost availability).
+ */
 export function conditionTransitions(
   before: readonly ConditionView[],
   after: readonly ConditionView[],
@@ -98,7 +102,8 @@ export function conditionTransitions(
   return after
     .filter((c) => {
       const was = old.get(c.type);
-      return was === undefined || was.status !== c.status || was.reason !== c.reason;
+      if (was === undefined) return !WAITING.has(c.reason);
+      return was.status !== c.status || was.reason !== c.reason;
     })
     .map((c) => ({ ...c, eventType: eventTypeOf(c) }));
 }
