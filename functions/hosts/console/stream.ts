@@ -44,6 +44,7 @@ export class ConsoleStream {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    res.flushHeaders();
     this.resync = true;
     this.detailDirty = follows;
     this.heartbeat = setInterval(() => {
