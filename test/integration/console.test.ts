@@ -5,7 +5,7 @@
  * two revisions, pause and unpause from the page; a ServiceAccount that may only read sees no action; axe-core finds
  * no serious or critical violation on the list and Package views. Screenshots of the main views go to docs/console/.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,51 +15,14 @@ import { startConsole, type RunningConsole } from '../../cli/commands/console.js
 import { API_VERSION } from '../../shared/api/constants.js';
 import type { CliIO } from '../../cli/command.js';
 import { ensureChromium, launchBrowser, seriousViolations, type TestBrowser } from '../console-browser.js';
-import { eventually, manifest, pkgRef, pushPackage, useEngine } from './setup/engine.js';
+import { eventually, pkgRef, pushPackage, useEngine } from './setup/engine.js';
+import { serviceAccountKubeconfig } from './setup/service-account.js';
+import { gatedPackage } from './setup/gated-package.js';
 
 const suite = useEngine();
 const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'docs', 'console');
 
-const CONFIG_SCHEMA = `  config:
-    openAPIV3Schema:
-      type: object
-      properties:
-        v: {type: string}
-        ready: {type: string, default: "yes"}
-`;
-
-const GATE_PROBE = `  availabilityProbes:
-    - selector:
-        kind: {group: "", kind: ConfigMap}
-        selector: {matchLabels: {gate: "yes"}}
-      probes:
-        - cel:
-            rule: "self.data.ready == 'yes'"
-            message: "gate is not open"
-`;
-
-const FILES = {
-  'manifest.yaml': manifest('shop', ['config', 'deploy'], CONFIG_SCHEMA + GATE_PROBE),
-  'cm.yaml.gotmpl': `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-  annotations:
-    package-operator.run/phase: config
-data:
-  v: "{{ .config.v }}"
-`,
-  'gate.yaml.gotmpl': `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: gate
-  labels: {gate: "yes"}
-  annotations:
-    package-operator.run/phase: deploy
-data:
-  ready: "{{ .config.ready }}"
-`,
-};
+const FILES = gatedPackage('shop');
 
 const io: CliIO = {
   stdout: () => undefined,
@@ -164,28 +127,8 @@ async function viewerKubeconfig(ns: string): Promise<string> {
     }),
   ];
   expect(made.map((r) => r.status)).toEqual([201, 201, 201]);
-  const token = await admin.create(`/api/v1/namespaces/${ns}/serviceaccounts/viewer/token`, {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'TokenRequest',
-    spec: { expirationSeconds: 3600 },
-  });
-  expect(token.status).toBe(201);
-  const kube = inject('kube');
-  const file = join(await mkdtemp(join(tmpdir(), 'gantry-console-')), 'kubeconfig');
-  await writeFile(
-    file,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'test', cluster: { server: kube.server, 'certificate-authority': kube.caFile } }],
-      users: [
-        { name: 'viewer', user: { token: (token.body as { status: { token: string } }).status.token } },
-      ],
-      contexts: [{ name: 'viewer', context: { cluster: 'test', user: 'viewer' } }],
-      'current-context': 'viewer',
-    }),
-  );
-  return file;
+  const dir = await mkdtemp(join(tmpdir(), 'gantry-console-'));
+  return serviceAccountKubeconfig(admin, ns, 'viewer', join(dir, 'kubeconfig'));
 }
 
 describe('gantry console in a browser', () => {
