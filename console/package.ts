@@ -17,8 +17,9 @@ type Diff = z.infer<typeof diffSchema>;
 function Actions({ detail }: { detail: PackageDetail }): VNode | null {
   const [status, setStatus] = useState('');
   const [busy, setBusy] = useState(false);
-  const { pause, undo } = detail.actions;
-  if (!pause && !undo) return null;
+  const { pause, undo, approve } = detail.actions;
+  const proposed = approve ? detail.proposed : undefined;
+  if (!pause && !undo && proposed === undefined) return null;
   const key = detail.summary.key;
   const act = async (request: Parameters<typeof sendAction>[0]): Promise<void> => {
     setBusy(true);
@@ -58,6 +59,11 @@ function Actions({ detail }: { detail: PackageDetail }): VNode | null {
         Roll back to revision ${older.revision}
       </button>`
     }
+    ${
+      proposed !== undefined &&
+      html`<button type="button" disabled=${busy} onClick=${() => void act({ key, action: 'approve' })}>Approve ${proposed}</button>
+        <button type="button" disabled=${busy} onClick=${() => void act({ key, action: 'reject' })}>Reject ${proposed}</button>`
+    }
     <span role="status" class="action-status">${status}</span>
   </div>`;
 }
@@ -88,8 +94,7 @@ function Pipeline({ detail }: { detail: PackageDetail }): VNode {
                   class=${`object object-${o.status.toLowerCase()}`}
                   data-object=${`${o.kind}/${o.name}`}
                 >
-                  <${StateBadge} state=${o.status} />
-                  <code>${o.kind} ${o.namespace === '' ? '' : `${o.namespace}/`}${o.name}</code>
+                  <${StateBadge} state=${o.status} />${' '}<code>${o.kind} ${o.namespace === '' ? '' : `${o.namespace}/`}${o.name}</code>
                   ${o.message !== '' ? html`<div class="probe-message">${o.message}</div>` : ''}
                 </li>`,
             )}
@@ -106,10 +111,7 @@ function DiffView({ diff, from, to }: { diff: Diff; from: number; to: number }):
     ${diff.objects.map(
       (o) =>
         html`<table class="diff-table">
-          <caption>
-            <code>${o.name}</code>
-            (${o.change})
-          </caption>
+          <caption><code>${o.name}</code> (${o.change})</caption>
           <thead>
             <tr>
               <th scope="col" colspan="2">Revision ${from}</th>
@@ -223,8 +225,7 @@ function Events({ detail }: { detail: PackageDetail }): VNode {
             ${detail.events.map(
               (e) =>
                 html`<li class=${`event event-${e.type.toLowerCase()}`}>
-                  <${Time} at=${e.time} /> <strong>${e.type} ${e.reason}</strong>
-                  <code>${e.object}</code>${e.count > 1 ? ` (×${e.count})` : ''}
+                  <${Time} at=${e.time} /> <strong>${e.type} ${e.reason}</strong> <code>${e.object}</code>${e.count > 1 ? ` (×${e.count})` : ''}
                   <div>${e.message}</div>
                 </li>`,
             )}
@@ -275,15 +276,14 @@ export function PackageView({
     <p><a href="#/">← All packages</a></p>
     <h1 id="package-title">${s.kind} ${s.namespace === '' ? '' : `${s.namespace}/`}${s.name}</h1>
     <p class="summary">
-      <${StateBadge} state=${s.state} />
-      ${s.reason !== '' ? html`<span class="reason">${s.reason}</span>` : ''}
-      <span class="state-message">${s.message}</span>
+      <${StateBadge} state=${s.state} />${' '}${s.reason !== '' ? html`<span class="reason">${s.reason}</span> ` : ''}<span class="state-message">${s.message}</span>
     </p>
     <dl class="facts">
       <dt>Image</dt>
       <dd><code>${s.image}</code></dd>
       <dt>Revision</dt>
       <dd>${s.revision}${detail.previous !== undefined ? ` (previous: ${detail.previous})` : ''}</dd>
+      ${detail.proposed !== undefined ? html`<dt>Proposed version</dt><dd>${detail.proposed}</dd>` : ''}
       ${
         detail.paused
           ? html`<dt>Paused</dt>
@@ -293,9 +293,7 @@ export function PackageView({
     </dl>
     <${Actions} detail=${detail} />
     <section aria-labelledby="pipeline-title">
-      <h2 id="pipeline-title">
-        Phases${detail.pipeline !== undefined ? ` of revision ${detail.pipeline.revision}` : ''}
-      </h2>
+      <h2 id="pipeline-title">Phases${detail.pipeline !== undefined ? ` of revision ${detail.pipeline.revision}` : ''}</h2>
       <${Waiting} detail=${detail} />
       <${Pipeline} detail=${detail} />
     </section>

@@ -85,7 +85,7 @@ const eventSchema = z.object({
 });
 
 /** Which actions the user may take on a Package (each checked with a SelfSubjectAccessReview). */
-export const rightsSchema = z.object({ pause: z.boolean(), undo: z.boolean() });
+export const rightsSchema = z.object({ pause: z.boolean(), undo: z.boolean(), approve: z.boolean() });
 export type ActionRights = z.infer<typeof rightsSchema>;
 
 export const detailSchema = z.object({
@@ -97,6 +97,8 @@ export const detailSchema = z.object({
   ),
   pipeline: z.optional(pipelineSchema),
   previous: z.optional(z.number()),
+  /** The catalog version proposed to the Package (`gantry.run/proposed-version`), when it follows a repository. */
+  proposed: z.optional(z.string()),
   revisions: z.readonly(z.array(revisionSchema)),
   events: z.readonly(z.array(eventSchema)),
   actions: rightsSchema,
@@ -128,7 +130,7 @@ export const errorSchema = z.object({ error: z.string() });
 /** What the page sends to act on a Package. */
 export interface ActionRequest {
   readonly key: string;
-  readonly action: 'pause' | 'unpause' | 'undo';
+  readonly action: 'pause' | 'unpause' | 'undo' | 'approve' | 'reject';
   readonly message?: string;
   readonly revision?: number;
 }

@@ -168,12 +168,13 @@ describe('gantry console in a browser', () => {
     await textOf(page, 'h1#package-title', (t) => t === `Package ${ns}/shop`, 'the Package page');
     await textOf(page, '[data-phase="config"] h3', (t) => t.includes('Done'), 'phase config done');
     await textOf(page, '[data-phase="deploy"] h3', (t) => t.includes('Failing'), 'phase deploy failing');
-    expect(await page.locator('[data-object="ConfigMap/gate"]').textContent()).toBe(
-      `✕ Failing ConfigMap ${ns}/gate gate is not open`,
-    );
-    expect(await page.locator('[data-object="ConfigMap/settings"]').textContent()).toBe(
-      `✓ Passed ConfigMap ${ns}/settings`,
-    );
+    const gate = page.locator('[data-object="ConfigMap/gate"]');
+    expect(await gate.locator('.badge').textContent()).toBe('✕ Failing');
+    expect(await gate.locator('code').textContent()).toBe(`ConfigMap ${ns}/gate`);
+    expect(await gate.locator('.probe-message').textContent()).toBe('gate is not open');
+    const settings = page.locator('[data-object="ConfigMap/settings"]');
+    expect(await settings.locator('.badge').textContent()).toBe('✓ Passed');
+    expect(await settings.locator('.probe-message').count()).toBe(0);
     const waiting = await textOf(page, '.waiting', (t) => t.includes('waits for'), 'the rollout banner');
     expect(waiting).toMatch(
       new RegExp(
@@ -208,7 +209,10 @@ describe('gantry console in a browser', () => {
       (t) => t.includes('Package config changed.'),
       'revision 3 listed',
     );
-    expect(await page.locator('tr[data-revision] th').allTextContents()).toEqual(['3 (current)', '2', '1']);
+    await eventually('revision 2 archived', async () => {
+      const heads = await page.locator('tr[data-revision] th').allTextContents();
+      return JSON.stringify(heads) === JSON.stringify(['3 (current)', '2', '1']) ? true : undefined;
+    });
     await page.selectOption('label:has-text("From revision") select', '2');
     await page.selectOption('label:has-text("to revision") select', '3');
     await page.getByRole('button', { name: 'Show changes' }).click();
@@ -220,6 +224,21 @@ describe('gantry console in a browser', () => {
     expect(await page.locator('.diff-table td.add').allTextContents()).toEqual(['added:   v: two']);
     await screenshot(page, 'revisions-diff');
     expect(await page.locator('.timeline .event').count()).toBeGreaterThan(0);
+
+    // Roll back from the page: a new revision made from revision 2's config.
+    await page.getByRole('button', { name: 'Roll back to revision 2' }).click();
+    await textOf(page, '.action-status', (t) => t === 'rolling back to revision 2', 'the action answered');
+    await textOf(
+      page,
+      'tr[data-revision="4"]',
+      (t) => t.includes('Rolled back to revision 2.'),
+      'revision 4 live',
+    );
+    await textOf(page, '.summary .badge', (t) => t.includes('Available'), 'revision 4 Available');
+    expect((await suite.kube().get(pkgRef(ns, 'shop')))['spec']).toEqual({
+      image,
+      config: { v: 'one', ready: 'yes' },
+    });
   });
 
   it('pauses and unpauses from the page', async ({ skip }) => {
@@ -241,7 +260,8 @@ describe('gantry console in a browser', () => {
     );
     await page.getByRole('button', { name: 'Unpause' }).click();
     await textOf(page, '.summary .badge', (t) => t.includes('Available'), 'Available again');
-    expect((await suite.kube().get(pkgRef(ns, 'shop')))['spec']).not.toHaveProperty('paused', true);
+    expect((await suite.kube().get(pkgRef(ns, 'shop')))['spec']).toMatchObject({ paused: false });
+    expect(await page.locator('.facts').textContent()).not.toContain('Paused');
   });
 
   it('offers no action to a user who may only read', async ({ skip }) => {

@@ -15,6 +15,7 @@ import {
   type ApiObjectSet,
   type ApiPackage,
 } from '../../../shared/api/resources.js';
+import { ANNOTATION_PROPOSED } from '../../../shared/catalog/model.js';
 import type { ActionRights, PackageDetail } from '../../../shared/console/api.js';
 import { revisionDiff, type ObjectDiffView } from '../../../shared/console/diff.js';
 import { packageTimeline } from '../../../shared/console/events.js';
@@ -171,6 +172,7 @@ export async function packageDetail(
     })),
     pipeline: current === undefined ? undefined : pipelineOf(current, await slices.phases(current)),
     previous: previousRevision(sets, current),
+    proposed: pkg.metadata.annotations?.[ANNOTATION_PROPOSED],
     revisions: revisionViews(sets),
     events: packageTimeline(cache.list('Event'), address.kind, address.namespace, address.name),
     actions,

@@ -38,6 +38,8 @@ export interface ConsoleActions {
   pause(ref: ObjectRef, pause: boolean, message: string): Promise<void>;
   /** Roll back to `revision` (undefined: the one before the current); resolves with the revision chosen. */
   undo(ref: ObjectRef, revision: number | undefined): Promise<number>;
+  /** Approve or reject the catalog version proposed to a Package (`gantry approve|reject`); resolves with what was done. */
+  decide(ref: ObjectRef, approve: boolean): Promise<string>;
 }
 
 /** The page and its bundle, read once at start. */
@@ -71,7 +73,7 @@ class HttpError extends Error {
 
 const actionSchema = z.strictObject({
   key: z.string().max(600),
-  action: z.enum(['pause', 'unpause', 'undo']),
+  action: z.enum(['pause', 'unpause', 'undo', 'approve', 'reject']),
   message: z.string().max(1024).optional(),
   revision: z.number().int().positive().optional(),
 });
@@ -276,9 +278,10 @@ export class ConsoleServer {
 
   /** What the user may do on a Package: SelfSubjectAccessReviews for `update` (pause, undo), cached briefly. */
   private async rights(address: PackageAddress): Promise<ActionRights> {
-    if (this.options.readOnly) return { pause: false, undo: false };
+    if (this.options.readOnly) return { pause: false, undo: false, approve: false };
     const allowed = await this.allowed('update', address);
-    return { pause: allowed, undo: allowed };
+    // The catalog follows namespaced Packages only.
+    return { pause: allowed, undo: allowed, approve: allowed && address.kind === 'Package' };
   }
 
   private allowed(verb: string, address: PackageAddress): Promise<boolean> {
@@ -338,12 +341,22 @@ export class ConsoleServer {
     const address = parseKey(key);
     if (address === undefined) throw new HttpError(400, 'bad action: no such package key');
     const rights = await this.rights(address);
-    if (!(action === 'undo' ? rights.undo : rights.pause))
+    const may =
+      action === 'undo'
+        ? rights.undo
+        : action === 'approve' || action === 'reject'
+          ? rights.approve
+          : rights.pause;
+    if (!may)
       throw new HttpError(
         403,
         this.options.readOnly ? 'this console is read-only' : 'you may not update this package',
       );
     const ref = { apiVersion: API_VERSION, ...address };
+    if (action === 'approve' || action === 'reject') {
+      this.json(res, 200, { message: await this.options.actions.decide(ref, action === 'approve') });
+      return;
+    }
     if (action === 'undo') {
       const to = await this.options.actions.undo(ref, revision);
       this.json(res, 200, { message: `rolling back to revision ${to}` });
