@@ -14,7 +14,8 @@ import { packageKey, type PackageSummary } from '../../../shared/console/view.js
 import { errorMessage } from '../../../shared/errors.js';
 import { KubeApiError } from '../../../shared/kube-errors.js';
 import { CommandError } from '../../../shared/rollout/history.js';
-import type { KubeApi, ObjectRef } from '../../../shared/ports.js';
+import type { ObjectRef } from '../../../shared/ports.js';
+import type { RawKubeClient } from '../../adapters/kube/client.js';
 import type { CacheChange, WatchCache } from './cache.js';
 import {
   concerns,
@@ -52,7 +53,7 @@ export interface ConsoleAssets {
 export interface ConsoleServerOptions {
   readonly cache: WatchCache;
   /** The user's client: reads of slices, SelfSubjectAccessReviews. */
-  readonly kube: KubeApi;
+  readonly kube: RawKubeClient;
   readonly actions: ConsoleActions;
   readonly assets: ConsoleAssets;
   /** No action is offered or accepted. */
@@ -77,6 +78,8 @@ const actionSchema = z.strictObject({
   message: z.string().max(1024).optional(),
   revision: z.number().int().positive().optional(),
 });
+
+const reviewSchema = z.object({ status: z.object({ allowed: z.boolean() }) });
 
 const SECURITY_HEADERS = {
   'content-security-policy':
@@ -295,22 +298,26 @@ export class ConsoleServer {
   }
 
   private async review(verb: string, address: PackageAddress): Promise<boolean> {
-    const answer = await this.options.kube.create({
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SelfSubjectAccessReview',
-      metadata: { name: '' },
-      spec: {
-        resourceAttributes: {
-          group: 'package-operator.run',
-          resource: address.kind === 'Package' ? 'packages' : 'clusterpackages',
-          verb,
-          name: address.name,
-          ...(address.namespace !== '' ? { namespace: address.namespace } : {}),
+    // A review has no name: not a KubeObject, so a raw POST (its answer is parsed here).
+    const answer = await this.options.kube.raw(
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      JSON.stringify({
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: {
+          resourceAttributes: {
+            group: 'package-operator.run',
+            resource: address.kind === 'Package' ? 'packages' : 'clusterpackages',
+            verb,
+            name: address.name,
+            ...(address.namespace !== '' ? { namespace: address.namespace } : {}),
+          },
         },
-      },
-    });
-    const status = answer['status'];
-    return typeof status === 'object' && status !== null && 'allowed' in status && status.allowed === true;
+      }),
+    );
+    if (answer.status !== 201 && answer.status !== 200) return false;
+    return reviewSchema.safeParse(JSON.parse(answer.text)).data?.status.allowed === true;
   }
 
   private async body(req: IncomingMessage): Promise<unknown> {
