@@ -109,21 +109,49 @@ export class WatchCache {
   private async startKind(apiVersion: string, kind: WatchedKind): Promise<void> {
     const cluster = kind.startsWith('Cluster');
     if (cluster && this.options.namespace !== '') return;
-    let path: string;
-    let first: { items: unknown[]; resourceVersion: string };
+    const first = await this.firstList(apiVersion, kind);
+    if (first === 'unavailable') {
+      // The server did not answer: keep trying in the background; the page says why it shows nothing yet.
+      this.loops.push(this.retryStart(apiVersion, kind));
+      return;
+    }
+    if (first === undefined) return;
+    this.replace(apiVersion, kind, first.items);
+    this.loops.push(this.watchLoop({ apiVersion, kind, path: first.path }, first.resourceVersion));
+  }
+
+  /** The first LIST; undefined when the kind is not served or not allowed, 'unavailable' when the server failed. */
+  private async firstList(
+    apiVersion: string,
+    kind: WatchedKind,
+  ): Promise<{ path: string; items: unknown[]; resourceVersion: string } | 'unavailable' | undefined> {
     try {
       if ((await this.client.resource(apiVersion, kind)) === undefined) {
         this.problems.set(kind, `${kind}: not served by this cluster`);
-        return;
+        return undefined;
       }
-      path = await this.client.collectionPath(apiVersion, kind, this.options.namespace);
-      first = await this.client.listWithVersion(path);
+      const path = await this.client.collectionPath(apiVersion, kind, this.options.namespace);
+      const listed = await this.client.listWithVersion(path);
+      this.problems.delete(kind);
+      return { path, ...listed };
     } catch (error) {
       this.problems.set(kind, `${kind}: ${errorMessage(error)}`);
+      return error instanceof KubeUnavailableError ? 'unavailable' : undefined;
+    }
+  }
+
+  private async retryStart(apiVersion: string, kind: WatchedKind): Promise<void> {
+    for (let failures = 0; !this.stopped(); failures++) {
+      await this.backOff(kind, failures, undefined);
+      if (this.stopped()) return;
+      const first = await this.firstList(apiVersion, kind);
+      if (first === 'unavailable') continue;
+      if (first === undefined) return;
+      this.replace(apiVersion, kind, first.items);
+      this.emit({ type: 'RELISTED', kind });
+      await this.watchLoop({ apiVersion, kind, path: first.path }, first.resourceVersion);
       return;
     }
-    this.replace(apiVersion, kind, first.items);
-    this.loops.push(this.watchLoop({ apiVersion, kind, path }, first.resourceVersion));
   }
 
   private replace(apiVersion: string, kind: WatchedKind, items: readonly unknown[]): void {
