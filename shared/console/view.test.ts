@@ -95,11 +95,18 @@ describe('packageState', () => {
       'down',
     ],
     [
-      'stale conditions say nothing',
+      'a stale Available says nothing',
       [cond('Unpacked', 'True'), cond('Available', 'True', 'A', 'old', 1)],
       'Unknown',
       '',
       '',
+    ],
+    [
+      'Unpacked of an earlier generation still counts (a pause does not unpack again)',
+      [cond('Unpacked', 'True', 'UnpackSuccess', 'u', 1), cond('Available', 'True', 'Available', 'ok')],
+      'Available',
+      'Available',
+      'ok',
     ],
   ])('%s', (_name, conditions, state, reason, message) => {
     expect(packageState(pkg(conditions))).toEqual({ state, reason, message });

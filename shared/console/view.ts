@@ -68,12 +68,17 @@ function fromCondition(state: PackageState, c: ApiCondition): StateView {
 /**
  * The state of a (Cluster)Package, by the priority PKO's legacy `status.phase` used (Paused, Invalid, Unpacking,
  * Progressing, Available) with one more: Failing, when the image cannot be pulled or the package is neither
- * Available nor moving towards it.
+ * Available nor moving towards it. Available and Progressing count only when they speak of the current generation
+ * (the status step rewrites theirs on every pass); Unpacked, Invalid and Paused keep the generation they were set at
+ * (an unpack is not run again for a change that does not touch the image, e.g. a pause).
  */
 export function packageState(pkg: ApiPackage): StateView {
   const gen = pkg.metadata.generation;
   const conds = pkg.status.conditions;
-  const at = (type: string): ApiCondition | undefined => currentCondition(conds, type, gen);
+  const at = (type: string): ApiCondition | undefined =>
+    type === 'Available' || type === 'Progressing'
+      ? currentCondition(conds, type, gen)
+      : (conds ?? []).find((c) => c.type === type);
   const paused = at('Paused');
   if (paused?.status === 'True' || pkg.spec.paused === true)
     return paused !== undefined

@@ -37,6 +37,10 @@ const io: CliIO = {
 let browser: TestBrowser | undefined;
 let noBrowser: string | undefined;
 const consoles: RunningConsole[] = [];
+/** What each page reported as errors (shown when a wait fails). */
+const pageErrors = new WeakMap<Page, string[]>();
+/** The Package and ObjectDeployment the tests roll out (their status is shown when a wait fails). */
+const shopRefs: { apiVersion: string; kind: string; namespace: string; name: string }[] = [];
 
 beforeAll(async () => {
   noBrowser = await ensureChromium();
@@ -58,6 +62,7 @@ async function open(kubeconfig: string, namespace = ''): Promise<{ page: Page; u
   if (browser === undefined) throw new Error('no browser');
   const page = await browser.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
+  pageErrors.set(page, errors);
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
@@ -74,15 +79,25 @@ async function textOf(
   what: string,
 ): Promise<string> {
   let last = '';
-  return eventually(
-    `${what} (last: ${JSON.stringify(last)})`,
-    async () => {
-      const loc = page.locator(selector);
-      last = (await loc.count()) === 0 ? '' : ((await loc.first().textContent()) ?? '');
-      return ok(last) ? last : undefined;
-    },
-    90_000,
-  );
+  try {
+    return await eventually(
+      what,
+      async () => {
+        const loc = page.locator(selector);
+        last = (await loc.count()) === 0 ? '' : ((await loc.first().textContent()) ?? '');
+        return ok(last) ? last : undefined;
+      },
+      90_000,
+    );
+  } catch (error) {
+    const shown = await page
+      .locator('body')
+      .innerText()
+      .catch(() => '(no page)');
+    throw new Error(
+      `${String(error)}; ${selector} last said ${JSON.stringify(last)}; the page shows:\n${shown}`,
+    );
+  }
 }
 
 async function setConfig(ns: string, config: Record<string, string>): Promise<void> {
@@ -140,6 +155,7 @@ describe('gantry console in a browser', () => {
   }) => {
     if (noBrowser !== undefined) skip(`Chromium is missing and ${noBrowser}`);
     ns = await suite.namespace('console');
+    shopRefs.push(pkgRef(ns, 'shop'), { ...pkgRef(ns, 'shop'), kind: 'ObjectDeployment' });
     image = await pushPackage('console-shop', FILES);
     const { page } = await open(inject('kube').kubeconfigPath);
     await textOf(page, '.counts', (t) => t.includes('shown'), 'the list');

@@ -110,6 +110,16 @@ export class SliceReader {
 
   public constructor(private readonly kube: KubeApi) {}
 
+  /**
+   * The object as the ObjectSet step places it: a namespaced kind without a namespace goes to the ObjectSet's own
+   * (discovery says which kinds are namespaced; a kind the server does not serve is left as it is).
+   */
+  public async placed(object: KubeObject, namespace: string): Promise<KubeObject> {
+    if ((object.metadata.namespace ?? '') !== '' || namespace === '') return object;
+    const info = await this.kube.resource(object.apiVersion, object.kind).catch(() => undefined);
+    return info?.namespaced === true ? { ...object, metadata: { ...object.metadata, namespace } } : object;
+  }
+
   /** The phases of a revision with their objects. */
   public async phases(set: ApiObjectSet): Promise<PhaseObjects[]> {
     const out: PhaseObjects[] = [];
@@ -181,8 +191,14 @@ export async function packageDetail(
 
 /** The objects of a revision (spec and slices), at most {@link MAX_DIFF_OBJECTS}. */
 async function revisionObjects(slices: SliceReader, set: ApiObjectSet): Promise<KubeObject[]> {
-  const objects = (await slices.phases(set)).flatMap((p) => p.objects.map((o) => parseKubeObject(o.object)));
-  return objects.filter((o): o is KubeObject => o !== undefined).slice(0, MAX_DIFF_OBJECTS);
+  const objects = (await slices.phases(set))
+    .flatMap((p) => p.objects.map((o) => parseKubeObject(o.object)))
+    .filter((o): o is KubeObject => o !== undefined)
+    .slice(0, MAX_DIFF_OBJECTS);
+  const namespace = set.metadata.namespace ?? '';
+  const placed: KubeObject[] = [];
+  for (const o of objects) placed.push(await slices.placed(o, namespace));
+  return placed;
 }
 
 /** The object-level diff between revisions `from` and `to` of a Package; undefined when either is not there. */
