@@ -13,7 +13,7 @@ import {
   type PackageFilter,
   type PackageSummary,
 } from '../shared/console/view.js';
-import { StateBadge } from './parts.js';
+import { Head, StateBadge } from './parts.js';
 
 export interface ListProps {
   readonly rows: readonly PackageSummary[];
@@ -122,17 +122,7 @@ export function PackageList(props: ListProps): VNode {
       <caption class="sr-only">
         Packages and their state
       </caption>
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Namespace</th>
-          <th scope="col">State</th>
-          <th scope="col">Image</th>
-          <th scope="col">Revision</th>
-          <th scope="col">Age</th>
-          <th scope="col">Message</th>
-        </tr>
-      </thead>
+      <${Head} columns=${['Name', 'Namespace', 'State', 'Image', 'Revision', 'Age', 'Message']} />
       <tbody>
         ${shown.map((r) => html`<${Row} key=${r.key} row=${r} now=${props.now} />`)}
       </tbody>

@@ -10,7 +10,7 @@ import { useState } from 'preact/hooks';
 import type { z } from 'zod/mini';
 import type { diffSchema, PackageDetail } from '../shared/console/api.js';
 import { fetchDiff, sendAction } from './client.js';
-import { StateBadge, Time } from './parts.js';
+import { Head, StateBadge, Time } from './parts.js';
 
 type Diff = z.infer<typeof diffSchema>;
 
@@ -172,15 +172,7 @@ function Revisions({ detail }: { detail: PackageDetail }): VNode {
   return html`<section aria-labelledby="revisions-title">
     <h2 id="revisions-title">Revisions</h2>
     <table class="revisions">
-      <thead>
-        <tr>
-          <th scope="col">Revision</th>
-          <th scope="col">State</th>
-          <th scope="col">Successful</th>
-          <th scope="col">Change cause</th>
-          <th scope="col">Created</th>
-        </tr>
-      </thead>
+      <${Head} columns=${['Revision', 'State', 'Successful', 'Change cause', 'Created']} />
       <tbody>
         ${detail.revisions.map(
           (r) =>
@@ -238,14 +230,7 @@ function Conditions({ detail }: { detail: PackageDetail }): VNode {
   return html`<section aria-labelledby="conditions-title">
     <h2 id="conditions-title">Conditions</h2>
     <table class="conditions">
-      <thead>
-        <tr>
-          <th scope="col">Type</th>
-          <th scope="col">Status</th>
-          <th scope="col">Reason</th>
-          <th scope="col">Message</th>
-        </tr>
-      </thead>
+      <${Head} columns=${['Type', 'Status', 'Reason', 'Message']} />
       <tbody>
         ${detail.conditions.map(
           (c) =>

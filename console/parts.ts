@@ -30,3 +30,8 @@ export function Time({ at }: { at: string }): VNode {
     >${Number.isFinite(ms) ? new Date(ms).toLocaleString() : at}</time
   >`;
 }
+
+/** A table head: one column header a name. */
+export function Head({ columns }: { columns: readonly string[] }): VNode {
+  return html`<thead><tr>${columns.map((c) => html`<th scope="col">${c}</th>`)}</tr></thead>`;
+}
