@@ -54,7 +54,8 @@ export class ConsoleStream {
       this.blocked = false;
       this.schedule();
     });
-    this.schedule();
+    // The first snapshot goes out at once: it is what the page waits for to show anything.
+    void this.flush();
   }
 
   /** A Package changed (null: deleted). */
