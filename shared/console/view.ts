@@ -126,6 +126,11 @@ export interface PackageFilter {
   readonly text: string;
 }
 
+/** Code-point order (names are lower-case DNS names: no locale rules needed, and far cheaper than localeCompare). */
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The rows the filters keep, in the list's order: namespace, then name. */
 export function filterPackages(
   rows: readonly PackageSummary[],
@@ -140,7 +145,7 @@ export function filterPackages(
         (text === '' ||
           [r.name, r.namespace, r.image, r.message].some((s) => s.toLowerCase().includes(text))),
     )
-    .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+    .sort((a, b) => byText(a.namespace, b.namespace) || byText(a.name, b.name));
 }
 
 /** Age as kubectl prints it: `42s`, `5m`, `3h`, `12d`. */
