@@ -17,6 +17,8 @@ const layers = [
   { type: 'bench', pattern: 'bench/**' },
   { type: 'scripts', pattern: 'scripts/**' },
   { type: 'examples', pattern: 'examples/**' },
+  // The web console's page (runs in the browser): pure view code and its own client.
+  { type: 'console', pattern: 'console/**', partialMatch: false },
 ];
 
 // Third-party modules that do I/O: only adapters (and the composition roots) may import them.
@@ -74,6 +76,7 @@ const allowed = {
   // cli: scripts/bundle.ts builds the CLI's startup snapshot with the CLI's own manifest rules (cli/snapshot-manifest.ts).
   scripts: ['shared', 'adapters', 'cli', 'scripts', 'devenv', 'test'],
   examples: ['shared', 'adapters', 'cli', 'devenv', 'test', 'examples'],
+  console: ['shared', 'console'],
 };
 
 export default tseslint.config(

@@ -1,15 +1,19 @@
 // The reconcile engine against a real control plane (etcd + kube-apiserver, plain mode: ConfigMap packages need
-// no workloads) and a real registry: create → Available=True for one Package of N ConfigMaps in two phases, many
-// Packages at once, and the idle request rate. Requests are counted from the API server's audit log (User-Agent
-// gantry/…), as the issue asks. `BENCH_MANY` sets the many-packages size (default 1000).
+// no workloads) and a real registry, side by side with PKO's own manager when it is built (scripts/build-pko.sh):
+// each controller on a fresh control plane, as its own OS process (`gantry run`, the bundle; PKO's
+// package-operator-manager v1.19.0). Workloads: create → Available=True for one Package of N ConfigMaps in two
+// phases (the first round includes the controller's start-up, as a user meets it), many Packages at once on a
+// freshly started controller (peak RSS of that process, VmHWM), and an idle minute. Requests are counted from the
+// API server's audit log by each controller's User-Agent. `BENCH_MANY` sets the many-packages size (default 1000);
+// `BENCH_PKO=0` leaves PKO out.
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane } from '../devenv/control-plane.js';
 import { KubeClient } from '../devenv/kube.js';
 import { startRegistry } from '../devenv/registry.js';
-import { createEngine } from '../functions/hosts/engine.js';
-import { Runner } from '../functions/hosts/runner.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { locatePkoManager, startPkoManager } from '../test/pko-manager.js';
 import { runGantry } from '../test/run-cli.js';
 import type { BenchResult } from './types.js';
 
@@ -18,26 +22,40 @@ interface AuditEvent {
   readonly verb?: string;
   readonly requestReceivedTimestamp?: string;
   readonly stage?: string;
+  readonly objectRef?: { readonly resource?: string; readonly subresource?: string };
 }
 
-async function gantryRequests(
+interface Requests {
+  readonly total: number;
+  readonly byVerb: Record<string, number>;
+  /** `verb resource[/subresource]` → count. */
+  readonly byRequest: Record<string, number>;
+}
+
+async function controllerRequests(
   auditLog: string,
+  userAgent: string,
   since: number,
   until: number,
-): Promise<{ total: number; byVerb: Record<string, number> }> {
+): Promise<Requests> {
   const text = await readFile(auditLog, 'utf8').catch(() => '');
   const byVerb: Record<string, number> = {};
+  const byRequest: Record<string, number> = {};
   let total = 0;
   for (const line of text.split('\n')) {
     if (line === '') continue;
     const e = JSON.parse(line) as AuditEvent;
-    if (e.stage !== 'ResponseComplete' || !(e.userAgent ?? '').startsWith('gantry/')) continue;
+    if (e.stage !== 'ResponseComplete' || !(e.userAgent ?? '').startsWith(userAgent)) continue;
     const at = Date.parse(e.requestReceivedTimestamp ?? '');
     if (at < since || at > until) continue;
     total += 1;
-    byVerb[e.verb ?? '?'] = (byVerb[e.verb ?? '?'] ?? 0) + 1;
+    const verb = e.verb ?? '?';
+    byVerb[verb] = (byVerb[verb] ?? 0) + 1;
+    const sub = e.objectRef?.subresource !== undefined ? `/${e.objectRef.subresource}` : '';
+    const what = `${verb} ${e.objectRef?.resource ?? '?'}${sub}`;
+    byRequest[what] = (byRequest[what] ?? 0) + 1;
   }
-  return { total, byVerb };
+  return { total, byVerb, byRequest };
 }
 
 async function pushConfigMaps(registryHost: string, name: string, count: number): Promise<string> {
@@ -97,110 +115,270 @@ function pkg(ns: string, name: string, image: string): unknown {
   };
 }
 
-export async function run(): Promise<BenchResult[]> {
+/** A controller under test, started as its own process against a kubeconfig. */
+interface Contender {
+  readonly name: string;
+  /** The User-Agent prefix of its requests in the audit log. */
+  readonly userAgent: string;
+  start(kubeconfig: string, admin: KubeClient): Promise<RunningController>;
+}
+
+interface RunningController {
+  /** Peak resident set of the process itself (VmHWM), bytes. */
+  peakRss(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function vmHwm(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+  return kb === undefined ? 0 : Number(kb) * 1024;
+}
+
+async function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve();
+    }),
+  );
+}
+
+const GANTRY: Contender = {
+  name: 'gantry run',
+  userAgent: 'gantry/',
+  start: (kubeconfig) => {
+    // node itself runs the bundle (bin/gantry.mjs imports dist/gantry.mjs in-process): its RSS is the engine's.
+    const child = spawn(
+      process.execPath,
+      [new URL('../bin/gantry.mjs', import.meta.url).pathname, 'run', '--kubeconfig', kubeconfig],
+      { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, GANTRY_FROM_SOURCE: '' } },
+    );
+    return Promise.resolve({
+      peakRss: async () => vmHwm(child.pid),
+      stop: async () => {
+        child.kill('SIGTERM');
+        await exited(child);
+      },
+    });
+  },
+};
+
+function pkoContender(binary: string): Contender {
+  return {
+    name: 'PKO v1.19.0 manager',
+    userAgent: 'package-operator-manager/',
+    start: async (kubeconfig, admin) => {
+      const ns = 'package-operator-system';
+      await admin
+        .create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
+        .catch(() => undefined);
+      await admin
+        .create(`/api/v1/namespaces/${ns}/serviceaccounts`, {
+          apiVersion: 'v1',
+          kind: 'ServiceAccount',
+          metadata: { name: 'package-operator', namespace: ns },
+        })
+        .catch(() => undefined);
+      const manager = startPkoManager(binary, kubeconfig, ns);
+      return { peakRss: async () => vmHwm(manager.pid), stop: async () => manager.stop() };
+    },
+  };
+}
+
+const ms = (n: number): string => `${(n / 1000).toFixed(2)} s`;
+
+async function startSettled(c: Contender, kubeconfig: string, admin: KubeClient): Promise<RunningController> {
+  const running = await c.start(kubeconfig, admin);
+  await new Promise((r) => setTimeout(r, 5_000)); // its start-up LISTs and WATCHes are in
+  return running;
+}
+
+/** One Package of n ConfigMaps, three rounds on one controller started for the first of them. */
+async function onePackage(
+  c: Contender,
+  env: { kubeconfig: string; admin: KubeClient; auditLog: string; image: string },
+  n: number,
+): Promise<BenchResult> {
+  const samples: number[] = [];
+  const requests: number[] = [];
+  let last: Requests | undefined;
+  const started = Date.now();
+  const running = await startSettled(c, env.kubeconfig, env.admin);
+  try {
+    for (let round = 0; round < 3; round++) {
+      const ns = `bench-${n}-${round}`;
+      await namespace(env.admin, ns);
+      const t0 = Date.now();
+      await env.admin.create(
+        `/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages`,
+        pkg(ns, 'p', env.image),
+      );
+      await waitAvailable(
+        env.admin,
+        [`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages/p`],
+        300_000,
+      );
+      samples.push(Date.now() - t0);
+      await new Promise((r) => setTimeout(r, 1500));
+      last = await controllerRequests(
+        env.auditLog,
+        c.userAgent,
+        round === 0 ? started : t0 - 200,
+        Date.now(),
+      );
+      requests.push(last.total);
+    }
+  } finally {
+    await running.stop();
+  }
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  return {
+    name: `engine [${c.name}]: 1 Package of ${n} ConfigMaps, create → Available`,
+    ops: 1000 / mean,
+    meanMs: mean,
+    p95Ms: Math.max(...samples),
+    note: `requests per round ${requests.join(', ')} (the first with the controller's start-up); last round: ${JSON.stringify(last?.byRequest ?? {})}; runs ${samples.map(ms).join(', ')}`,
+  };
+}
+
+/** `many` Packages of 5 ConfigMaps at once, on a controller started for them; its peak RSS. */
+async function manyPackages(
+  c: Contender,
+  env: { kubeconfig: string; admin: KubeClient; auditLog: string; image: string },
+  many: number,
+): Promise<{ result: BenchResult; running: RunningController }> {
+  const started = Date.now();
+  const running = await startSettled(c, env.kubeconfig, env.admin);
+  const paths: string[] = [];
+  for (let i = 0; i < many; i++) await namespace(env.admin, `bench-many-${i}`);
+  const t0 = Date.now();
+  await Promise.all(
+    Array.from({ length: many }, async (_, i) => {
+      const ns = `bench-many-${i}`;
+      paths.push(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages/p${i}`);
+      await env.admin.create(
+        `/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages`,
+        pkg(ns, `p${i}`, env.image),
+      );
+    }),
+  );
+  await waitAvailable(env.admin, paths, 1_800_000);
+  const t1 = Date.now();
+  await new Promise((r) => setTimeout(r, 2000));
+  const req = await controllerRequests(env.auditLog, c.userAgent, started, Date.now());
+  const rss = await running.peakRss();
+  return {
+    running,
+    result: {
+      name: `engine [${c.name}]: ${many} Packages × 5 ConfigMaps at once → all Available`,
+      ops: many / ((t1 - t0) / 1000),
+      meanMs: t1 - t0,
+      p95Ms: t1 - t0,
+      memoryBytes: rss,
+      note: `${req.total} API requests from the controller's start (${(req.total / many).toFixed(1)} per Package): ${JSON.stringify(req.byRequest)}; peak RSS of the controller process ${(rss / 1048576).toFixed(0)} MiB`,
+    },
+  };
+}
+
+async function controlPlaneFor(): Promise<{
+  cp: Awaited<ReturnType<typeof startControlPlane>>;
+  admin: KubeClient;
+  auditLog: string;
+}> {
   const auditLog = join(await mkdtemp(join(tmpdir(), 'gantry-audit-')), 'audit.log');
   const cp = await startControlPlane({ auditLogPath: auditLog, log: () => undefined });
-  const registry = await startRegistry({ log: () => undefined });
   const admin = new KubeClient({
     server: cp.server,
     caFile: cp.certs.caCert,
     certFile: cp.certs.adminCert,
     keyFile: cp.certs.adminKey,
   });
-  const engine = await createEngine({ kubeconfig: cp.kubeconfigPath, env: {} });
-  const runner = new Runner({
-    client: engine.client,
-    deps: engine.deps,
-    concurrency: 8,
-    namespace: '',
-    resyncMs: 36_000_000,
-    log: () => undefined,
-  });
-  await runner.start();
+  return { cp, admin, auditLog };
+}
+
+/** Someone edits an object a Package installed: how long until the controller has put it back. */
+async function drift(c: Contender, admin: KubeClient): Promise<BenchResult> {
+  const path = '/api/v1/namespaces/bench-many-0/configmaps/cm-0';
+  const before = (await admin.get(path)).body as { data?: Record<string, string> } | undefined;
+  const t0 = Date.now();
+  await admin.request('PATCH', path, { data: { value: 'drifted' } }, 'application/merge-patch+json');
+  let back = false;
+  while (!back && Date.now() - t0 < 30_000) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = (await admin.get(path)).body as { data?: Record<string, string> } | undefined;
+    back = now?.data?.['value'] === before?.data?.['value'];
+  }
+  const ms = Date.now() - t0;
+  return {
+    name: `engine [${c.name}]: drift of one ConfigMap corrected`,
+    ops: 1000 / ms,
+    meanMs: ms,
+    p95Ms: ms,
+    note: back ? `put back ${ms} ms after the edit (polled every 50 ms)` : 'NOT put back within 30 s',
+  };
+}
+
+/** The workloads of one controller: each on a fresh control plane, so no workload sees another's objects. */
+async function contend(c: Contender, images: Map<number, string>, many: number): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
-  try {
-    for (const n of [50, 500]) {
-      const image = await pushConfigMaps(registry.host, `cms${n}`, n);
-      const samples: number[] = [];
-      let requests = { total: 0, byVerb: {} as Record<string, number> };
-      for (let round = 0; round < 3; round++) {
-        const ns = `bench-${n}-${round}`;
-        await namespace(admin, ns);
-        const t0 = Date.now();
-        await admin.create(
-          `/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages`,
-          pkg(ns, 'p', image),
-        );
-        await waitAvailable(
-          admin,
-          [`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages/p`],
-          120_000,
-        );
-        const t1 = Date.now();
-        samples.push(t1 - t0);
-        await new Promise((r) => setTimeout(r, 1500));
-        requests = await gantryRequests(auditLog, t0 - 1000, Date.now());
-      }
-      const one = {
-        name: `engine: 1 Package of ${n} ConfigMaps, create → Available`,
-        ops: 1000 / (samples.reduce((a, b) => a + b, 0) / samples.length),
-        meanMs: samples.reduce((a, b) => a + b, 0) / samples.length,
-        p95Ms: Math.max(...samples),
-        note: `${requests.total} API requests in the last round (target ≤ ${Math.round(1.2 * n + 15)}): ${JSON.stringify(requests.byVerb)}; runs ${samples.join(', ')} ms`,
-      };
+  for (const n of [50, 500]) {
+    const { cp, admin, auditLog } = await controlPlaneFor();
+    try {
+      const one = await onePackage(
+        c,
+        { kubeconfig: cp.kubeconfigPath, admin, auditLog, image: images.get(n) ?? '' },
+        n,
+      );
       console.log(JSON.stringify(one));
       results.push(one);
+    } finally {
+      await cp.stop();
     }
-    const many = Number(process.env['BENCH_MANY'] ?? 1000);
-    const image = await pushConfigMaps(registry.host, 'cms5', 5);
-    // One namespace per Package: the packages share object names, as copies of one package do.
-    const perNs = 1;
-    const paths: string[] = [];
-    for (let i = 0; i < Math.ceil(many / perNs); i++) await namespace(admin, `bench-many-${i}`);
-    const rss0 = process.memoryUsage().rss;
-    const t0 = Date.now();
-    await Promise.all(
-      Array.from({ length: many }, async (_, i) => {
-        const ns = `bench-many-${Math.floor(i / perNs)}`;
-        paths.push(`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages/p${i}`);
-        await admin.create(
-          `/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages`,
-          pkg(ns, `p${i}`, image),
-        );
-      }),
-    );
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }, 200);
-    await waitAvailable(admin, paths, 900_000);
-    const t1 = Date.now();
-    clearInterval(sampler);
-    await new Promise((r) => setTimeout(r, 2000));
-    const req = await gantryRequests(auditLog, t0, Date.now());
-    results.push({
-      name: `engine: ${many} Packages × 5 ConfigMaps at once → all Available`,
-      ops: many / ((t1 - t0) / 1000),
-      meanMs: t1 - t0,
-      p95Ms: t1 - t0,
-      memoryBytes: peakRss,
-      note: `${req.total} API requests (${(req.total / many).toFixed(1)} per Package, target ≤ 20): ${JSON.stringify(req.byVerb)}; RSS of the engine process (bench included) ${(peakRss / 1048576).toFixed(0)} MiB, before ${(rss0 / 1048576).toFixed(0)} MiB`,
-    });
-    const idleStart = Date.now();
-    await new Promise((r) => setTimeout(r, 60_000));
-    const idle = await gantryRequests(auditLog, idleStart, Date.now());
-    results.push({
-      name: `engine: idle minute with ${many + 6} Packages installed`,
-      ops: 0,
-      meanMs: 60_000,
-      p95Ms: 60_000,
-      note: `${idle.total} API requests in 60 s (target ≤ 5): ${JSON.stringify(idle.byVerb)}`,
-    });
+  }
+  const { cp, admin, auditLog } = await controlPlaneFor();
+  try {
+    const env = { kubeconfig: cp.kubeconfigPath, admin, auditLog, image: images.get(5) ?? '' };
+    const { result, running } = await manyPackages(c, env, many);
+    console.log(JSON.stringify(result));
+    results.push(result);
+    try {
+      const idleStart = Date.now();
+      await new Promise((r) => setTimeout(r, 60_000));
+      const idle = await controllerRequests(auditLog, c.userAgent, idleStart, Date.now());
+      results.push({
+        name: `engine [${c.name}]: idle minute with ${many} Packages installed`,
+        ops: 0,
+        meanMs: 60_000,
+        p95Ms: 60_000,
+        note: `${idle.total} API requests in 60 s: ${JSON.stringify(idle.byRequest)}`,
+      });
+      results.push(await drift(c, admin));
+    } finally {
+      await running.stop();
+    }
   } finally {
-    await runner.stop();
-    engine.close();
-    await registry.stop();
     await cp.stop();
   }
   return results;
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const registry = await startRegistry({ log: () => undefined });
+  const many = Number(process.env['BENCH_MANY'] ?? 1000);
+  const pko = process.env['BENCH_PKO'] === '0' ? { missing: 'BENCH_PKO=0' } : locatePkoManager();
+  if ('missing' in pko) console.error(`engine bench: PKO's manager is left out: ${pko.missing}`);
+  const contenders = [GANTRY, ...('path' in pko ? [pkoContender(pko.path)] : [])];
+  const only = process.env['BENCH_CONTENDER'];
+  try {
+    const images = new Map<number, string>();
+    for (const n of [5, 50, 500]) images.set(n, await pushConfigMaps(registry.host, `cms${n}`, n));
+    const results: BenchResult[] = [];
+    for (const c of contenders)
+      if (only === undefined || c.name.startsWith(only)) results.push(...(await contend(c, images, many)));
+    return results;
+  } finally {
+    await registry.stop();
+  }
 }

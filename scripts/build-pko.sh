@@ -9,7 +9,7 @@
 # vanity path are not on the public Go proxy: they are mapped to these snapshots with `replace`). Everything else
 # comes from the Go module proxy. The binaries land in ~/.cache/gantry/bin, where the tests look for them.
 set -eu
-REPOS=${PKO_REPOS:?set PKO_REPOS to a folder with the git directories of PKO's repositories}
+REPOS=${PKO_REPOS:?set PKO_REPOS to a folder holding the git directories of the PKO repositories}
 CACHE=${HOME}/.cache/gantry
 SRC=$CACHE/pko-src
 DEPS=$CACHE/pko-deps

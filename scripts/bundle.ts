@@ -14,6 +14,7 @@ import { mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { build, type Metafile, type Plugin } from 'esbuild';
+import { zodEnglishOnly } from '../functions/adapters/console-assets.js';
 import {
   SNAPSHOT_BLOB,
   SNAPSHOT_COMMANDS,
@@ -61,22 +62,8 @@ function sourceLocation(outDir: string): Plugin {
   };
 }
 
-/**
- * zod re-exports its error messages in 40-odd languages (`z.locales`, 340 KiB, a sixth of what `gantry tree` loads);
- * Gantry uses only the English default, so the bundle keeps that one.
- */
-export function zodEnglishOnly(): Plugin {
-  return {
-    name: 'zod-english-only',
-    setup(b) {
-      b.onLoad({ filter: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
-        contents: "export { default as en } from './en.js';\n",
-        loader: 'js',
-        resolveDir: dirname(args.path),
-      }));
-    },
-  };
-}
+// zodEnglishOnly lives beside the console's bundle (functions/adapters/console-assets.ts), which uses it too.
+export { zodEnglishOnly };
 
 // Bundled CommonJS packages call require() for Node's built-ins and read __dirname: give them the real ones.
 export const BANNER = [
@@ -118,6 +105,8 @@ export async function bundleCli(options: BundleOptions): Promise<BundleResult> {
     legalComments: 'none',
     logLevel: 'warning',
     banner: { js: BANNER },
+    // esbuild builds the console's page on first use (functions/adapters/console-assets.ts): never bundled.
+    external: ['esbuild'],
     ...(options.externalDeps ? { packages: 'external' as const } : {}),
     plugins: [sourceLocation(outDir), zodEnglishOnly()],
   });

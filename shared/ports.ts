@@ -173,6 +173,21 @@ export interface KubeApi {
   serverVersion(): Promise<string>;
 }
 
+/**
+ * What a watching host already knows of the cluster (its watches' latest objects), so steps read without a request.
+ * Every write a step makes from what it read stays guarded by the resourceVersion it read: a stale answer costs a
+ * conflict and a retry, never a wrong write.
+ */
+export interface ObjectCache {
+  /**
+   * The object as last seen: `undefined` when no synced watch covers its kind and namespace (ask the API server);
+   * `null` when one does and has not seen it (absent, or not selected by the watch: a create then tells).
+   */
+  lookup(ref: ObjectRef): KubeObject | null | undefined;
+  /** The covered objects of a kind in a namespace ('' = all) that match a selector; undefined when not covered. */
+  list(apiVersion: string, kind: string, namespace: string, labelSelector?: string): KubeObject[] | undefined;
+}
+
 /** `.environment` as PKO's environment manager probes it (Kubernetes, OpenShift, proxy, HyperShift). */
 export interface EnvironmentSource {
   /** The environment of an object in `namespace` ('' for cluster-scoped ones). Throws RetryableError. */

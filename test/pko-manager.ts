@@ -36,6 +36,8 @@ export function locatePkoManager(env: NodeJS.ProcessEnv = process.env): PkoManag
 
 /** A running PKO manager. */
 export interface PkoManager {
+  /** Its process id (for resource use read from /proc). */
+  readonly pid: number | undefined;
   /** Its log so far (JSON lines). */
   log(): string;
   /** SIGTERM, and wait until it has exited. */
@@ -89,6 +91,7 @@ export function startPkoManager(
     }),
   );
   return {
+    pid: child.pid,
     log: () => chunks.join(''),
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');

@@ -85,6 +85,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./diff.js')).diffCommand,
   },
   {
+    name: 'console',
+    summary: 'Serve the web console on loopback: Packages, phases, revisions, diffs and Events, live',
+    load: async () => (await import('./console.js')).consoleCommand,
+  },
+  {
     name: 'run',
     summary: 'Run the engine: reconcile Packages, ObjectDeployments and ObjectSets on a cluster',
     load: async () => (await import('./run.js')).runCommand,

@@ -17,7 +17,9 @@ import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { runStep, type RunStepDeps, type RunStepResult } from '../steps/run-step.js';
 import { controllerKeyOf, owns, type Shard } from '../../shared/triggers/index.js';
+import { CachedKube } from './cached-kube.js';
 import { OwnWrites } from './own-writes.js';
+import { WatchCache } from './watch-cache.js';
 import { WorkQueue } from './queue.js';
 import { keyOf, refOfKey } from './triggers.js';
 
@@ -41,6 +43,11 @@ export interface RunnerOptions {
   readonly watchBackoff?: Backoff;
   /** The jitter's randomness, in [0, 1) (default Math.random). */
   readonly random?: () => number;
+  /**
+   * Steps read from the watches' cache (default true): no GET of the key on every step, no reads of the objects a
+   * phase manages. false: every read goes to the API server.
+   */
+  readonly readFromCache?: boolean;
 }
 
 const WATCH_BACKOFF: Backoff = { baseMs: 1_000, capMs: 30_000 };
@@ -70,12 +77,18 @@ export class Runner {
   private readonly readers = new Map<string, Set<string>>();
   /** ObjectTemplate key -> the source keys it read on its last step. */
   private readonly readsOf = new Map<string, Set<string>>();
+  /** The latest object of every watch, when steps read from it. */
+  private readonly cache: WatchCache | undefined;
 
   public constructor(private readonly options: RunnerOptions) {
     // One signal ends every watch (one per watched kind, a dozen or more): not a listener leak.
     setMaxListeners(0, this.abort.signal);
+    this.cache = options.readFromCache === false ? undefined : new WatchCache();
     const deps: RunStepDeps = {
       ...options.deps,
+      ...(this.cache !== undefined
+        ? { kube: new CachedKube(options.deps.kube, this.cache), cache: this.cache }
+        : {}),
       ...(options.phaseClasses !== undefined ? { phaseClasses: options.phaseClasses } : {}),
       wrote: (object) => {
         this.rememberWrite(object);
@@ -192,12 +205,14 @@ export class Runner {
     this.watched.add(id);
     const managed = labelSelector !== undefined;
     let path: string;
+    let namespaced: boolean;
     try {
       const info = await this.options.client.resource(apiVersion, kind);
       if (info === undefined) {
         this.watched.delete(id);
         return;
       }
+      namespaced = info.namespaced;
       path = await this.options.client.collectionPath(
         apiVersion,
         kind,
@@ -209,7 +224,13 @@ export class Runner {
       return;
     }
     this.kindOfPath.set(path, { apiVersion, kind });
+    this.cache?.cover(apiVersion, kind, {
+      namespace: namespaced ? this.options.namespace : '',
+      ...(labelSelector !== undefined ? { labelSelector } : {}),
+      managedFields: managed,
+    });
     const first = await this.listWithRetry(path, labelSelector);
+    this.cacheList(path, first);
     for (const item of this.withKind(path, first.items)) this.onEvent('ADDED', item, managed);
     this.watches.push(this.watchLoop(path, labelSelector, first.resourceVersion, managed));
   }
@@ -308,9 +329,18 @@ export class Runner {
     }
   }
 
+  /** A LIST of a watch path as the cache's view of its kind. */
+  private cacheList(path: string, list: { items: unknown[]; resourceVersion: string }): void {
+    const kind = this.kindOfPath.get(path);
+    if (this.cache === undefined || kind === undefined) return;
+    const objects = this.withKind(path, list.items).flatMap((item) => parseKubeObject(item) ?? []);
+    this.cache.replace(kind.apiVersion, kind.kind, objects, list.resourceVersion);
+  }
+
   /** A fresh LIST: every object run as changed, and the Gantry objects the list no longer has forgotten. */
   private async relist(path: string, labelSelector: string | undefined, managed: boolean): Promise<string> {
     const list = await this.options.client.listWithVersion(path, labelSelector);
+    this.cacheList(path, list);
     const listed = new Set<string>();
     for (const item of this.withKind(path, list.items)) {
       const object = parseKubeObject(item);
@@ -366,6 +396,7 @@ export class Runner {
       name: object.metadata.name,
     };
     const key = keyOf(ref);
+    this.cache?.observe(type, object);
     // An object as this process last wrote it (seen by a watch or a fresh LIST) has not changed since: not drift.
     const own = this.ownWrites.isOwn(key, object.metadata.resourceVersion);
     const ownerKey = gantryOwnerKey(object);

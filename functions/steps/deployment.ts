@@ -265,16 +265,22 @@ export async function reconcileObjectDeployment(raw: KubeObject, deps: StepDeps)
       requeueAfterMs: 0,
     };
   const conds = new Conditions(od.status.conditions, od.metadata.generation, deps.clock.now());
-  const revisions = splitRevisions(
-    sets.map((s) => s.set),
-    hash,
-    templateOf(od),
-  );
-  const { status, done } = deploymentStatus(od, hash, conds, revisions);
+  const revisionsOf = (of: readonly { set: ApiObjectSet }[]): Revisions =>
+    splitRevisions(
+      of.map((s) => s.set),
+      hash,
+      templateOf(od),
+    );
+  let { status, done } = deploymentStatus(od, hash, conds, revisionsOf(sets));
+  // A revision just created: its status is what PKO shows after the reconcile its creation triggers (Progressing
+  // with the revision pending, no ObjectSet available), reported now from a fresh list (a watching host answers it
+  // from its cache). The step runs again when the new ObjectSet writes its status, not at once.
+  const created = next === 0;
+  if (created) ({ status, done } = deploymentStatus(od, hash, conds, revisionsOf(await listSets(od, deps))));
   return {
     step: 'rollout',
     outcome: done ? 'done' : 'progressing',
     status,
-    ...(next !== undefined ? { requeueAfterMs: next } : {}),
+    ...(next !== undefined && !created ? { requeueAfterMs: next } : {}),
   };
 }

@@ -18,7 +18,9 @@ export function objectsDeps(subject: IdentitySubject, deps: StepDeps): ObjectsDe
   if (identity.kind === 'engine') return { ok: true, deps };
   if (identity.kind === 'refused') return { ok: false, message: identity.message };
   if (deps.impersonation === undefined) return { ok: false, message: cannotImpersonateMessage(identity) };
-  return { ok: true, deps: { ...deps, kube: deps.impersonation.as(identity.user) }, user: identity.user };
+  // The engine's watch cache is not the tenant's view: what the tenant may read is asked as the tenant.
+  const { cache: _engineView, ...own } = deps;
+  return { ok: true, deps: { ...own, kube: deps.impersonation.as(identity.user) }, user: identity.user };
 }
 
 /**

@@ -40,7 +40,7 @@ import {
   reuseSlices,
   type BuiltDeployment,
 } from '../../shared/render/object-deployment.js';
-import { parseKubeObject } from '../../shared/api/objects.js';
+import { parseKubeObject, refOf } from '../../shared/api/objects.js';
 import {
   ANNOTATION_CHANGE_CAUSE_FOR,
   ANNOTATION_PACKAGE_COMPONENT,
@@ -73,7 +73,13 @@ function odRef(pkg: ApiPackage): ObjectRef {
   };
 }
 
+/**
+ * The object, or undefined when it does not exist. A watching host's cache that covers the kind and has not seen
+ * the object answers "absent" without a request: what is decided from that (applying an ObjectDeployment) is an
+ * idempotent server-side apply, right also when someone created the object a moment ago.
+ */
 async function getOrUndefined(ref: ObjectRef, deps: StepDeps): Promise<KubeObject | undefined> {
+  if (deps.cache?.lookup(ref) === null) return undefined;
   try {
     return await deps.kube.get(ref);
   } catch (error) {
@@ -203,6 +209,16 @@ export async function renderForPackage(
   return { rendered, built };
 }
 
+/** The uid of the object as the API server has it (not a cache), or undefined when it does not exist. */
+async function serverUid(object: KubeObject, deps: StepDeps): Promise<string | undefined> {
+  try {
+    return (await deps.kube.get(refOf(object))).metadata.uid;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 /** Render the package and apply the ObjectDeployment and its slices; returns the applied ObjectDeployment. */
 async function deploy(
   pkg: ApiPackage,
@@ -221,6 +237,8 @@ async function deploy(
   const od = parseKubeObject(built.objectDeployment);
   if (od === undefined) throw new TerminalError('the built ObjectDeployment has no name');
   let uid = existing?.metadata.uid;
+  // The shell must never replace the template of an ObjectDeployment a cache has not seen yet: asked of the server.
+  if (built.slices.length > 0 && uid === undefined) uid = await serverUid(od, deps);
   if (built.slices.length > 0 && uid === undefined) {
     const shell = await deps.kube.apply(
       {

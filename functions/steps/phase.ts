@@ -164,15 +164,24 @@ export function groupKey(ref: ObjectRef): string {
   return `${ref.apiVersion}|${ref.kind}|${ref.namespace}`;
 }
 
-/** What exists of the phase's objects: a GET each for a few of a kind and namespace, one metadata LIST for many. */
+/**
+ * What exists of the phase's objects. A watching host's cache answers for the kinds it watches: an object it has
+ * not seen is taken as missing, and its create fails when it exists after all (an object without the engine's
+ * cache label, say), which then reads it. Otherwise a GET each for a few of a kind and namespace, one metadata
+ * LIST for many.
+ */
 export async function existingObjects(
   objects: readonly PhaseObject[],
   deps: StepDeps,
 ): Promise<Map<string, KubeObject>> {
   const groups = new Map<string, PhaseObject[]>();
-  for (const o of objects) groups.set(groupKey(o.ref), [...(groups.get(groupKey(o.ref)) ?? []), o]);
   const found = new Map<string, KubeObject>();
   const key = (ref: ObjectRef): string => `${groupKey(ref)}|${ref.name}`;
+  for (const o of objects) {
+    const cached = deps.cache?.lookup(o.ref);
+    if (cached === undefined) groups.set(groupKey(o.ref), [...(groups.get(groupKey(o.ref)) ?? []), o]);
+    else if (cached !== null) found.set(key(o.ref), cached);
+  }
   await mapLimit([...groups.values()], APPLY_CONCURRENCY, async (group) => {
     const first = group[0];
     if (first === undefined) return;
@@ -265,7 +274,7 @@ async function applyExisting(
     };
   if (decision.kind === 'skip') return { kind: 'observed', object: await deps.kube.get(o.ref) };
   // Only adoption migrates: on an object the engine controls already, an Update entry is someone's later edit
-  // (its own create was migrated right after the POST), and the fields it set are not the engine's to prune.
+  // (the engine creates with server-side apply), and the fields it set are not the engine's to prune.
   const live =
     decision.kind === 'adopt'
       ? await migrateManagers(o, existing, [FIELD_MANAGER, ...CLIENT_SIDE_MANAGERS], deps)
@@ -290,24 +299,33 @@ async function applyExisting(
 }
 
 /**
- * An object the read did not find: created with a POST, which fails with AlreadyExists when someone created it
- * since the read, so adoption is then decided from what exists instead of the object being taken over. The
- * create's fields (an `Update` entry) move to the engine's server-side apply entry at once.
+ * The resourceVersion a create-only apply carries: etcd's first revision, which no stored object has (every write
+ * makes a newer one). The API server creates a missing object from a server-side apply and ignores it then; an
+ * object that exists fails the apply's resourceVersion check with a 409.
+ */
+const NO_STORED_OBJECT_VERSION = '1';
+
+/**
+ * An object the read did not find: created by one server-side apply (the engine's Apply entry from the start, so
+ * its fields are the engine's to prune later) that cannot take over an object someone created since the read.
+ * Such an object fails the apply with a 409, and adoption is then decided from what exists.
  */
 async function createMissing(o: PhaseObject, owner: PhaseOwner, deps: StepDeps): Promise<ApplyResult> {
   await deps.beforeCreate?.(o.ref);
+  const built = desiredObject(o.spec, owner, o.info.namespaced, [ownerReference(owner)]);
   let created: KubeObject;
   try {
-    created = await deps.kube.create(
-      desiredObject(o.spec, owner, o.info.namespaced, [ownerReference(owner)]),
+    created = await deps.kube.apply(
+      { ...built, metadata: { ...built.metadata, resourceVersion: NO_STORED_OBJECT_VERSION } },
+      { force: true },
     );
   } catch (error) {
-    if (isKubeReason(error, 'AlreadyExists'))
+    if (isConflict(error) || isKubeReason(error, 'AlreadyExists'))
       return applyExisting(o, await deps.kube.get(o.ref), owner, deps);
     return refusedBy(o, error);
   }
   deps.wrote?.(created);
-  return { kind: 'applied', object: await migrateManagers(o, created, [FIELD_MANAGER], deps) };
+  return { kind: 'applied', object: created };
 }
 
 async function applyOne(

@@ -12,14 +12,14 @@ import { isConflict, isKubeReason, isNotFound } from '../../shared/kube-errors.j
 import {
   conditionsOf,
   conditionTransitions,
-  EVENT_KINDS,
   eventKey,
   newEvent,
+  recordsEvents,
   repeatedEvent,
   type Transition,
 } from '../../shared/events/transitions.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
-import { canonicalJson } from '../../shared/render/hash.js';
+import { statusWorthWriting } from '../../shared/steps/progress.js';
 import { reconcileObjectDeployment } from './deployment.js';
 import { reconcileObjectSet } from './objectset.js';
 import { reconcileObjectSetPhase } from './objectsetphase.js';
@@ -137,7 +137,7 @@ async function writeStatus(
   status: Record<string, unknown>,
   deps: RunStepDeps,
 ): Promise<'written' | 'unchanged' | 'conflict' | 'gone'> {
-  if (canonicalJson(object['status'] ?? {}) === canonicalJson(status)) return 'unchanged';
+  if (!statusWorthWriting(object['status'], status)) return 'unchanged';
   try {
     const written = await deps.kube.updateStatus({ ...object, status });
     deps.wrote?.(written);
@@ -171,7 +171,7 @@ async function recordEvents(
   status: Record<string, unknown>,
   deps: RunStepDeps,
 ): Promise<void> {
-  if (!EVENT_KINDS.has(object.kind)) return;
+  if (!recordsEvents(object)) return;
   for (const t of conditionTransitions(conditionsOf(object['status']), conditionsOf(status))) {
     try {
       await recordEvent(object, t, deps);

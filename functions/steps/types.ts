@@ -15,11 +15,17 @@ import type {
   Impersonation,
   KubeApi,
   KubeObject,
+  ObjectCache,
   ObjectRef,
 } from '../../shared/ports.js';
 
 export interface StepDeps {
   readonly kube: KubeApi;
+  /**
+   * A watching host's cache of what its watches saw (`kube` then reads through it too): a phase takes an object
+   * its cache has not seen as missing and creates it with a write that fails when it exists. Undefined: read.
+   */
+  readonly cache?: ObjectCache;
   readonly clock: Clock;
   readonly images: ImageSource;
   /** `.environment` as PKO probes it (Kubernetes, OpenShift, proxy, HyperShift). */

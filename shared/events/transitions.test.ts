@@ -7,6 +7,7 @@ import {
   eventMessage,
   eventTypeOf,
   newEvent,
+  recordsEvents,
   repeatedEvent,
 } from './transitions.js';
 
@@ -105,5 +106,48 @@ describe('events', () => {
     const cluster: KubeObject = { ...pkg, kind: 'ClusterPackage', metadata: { name: 'app', uid: 'u-2' } };
     expect(eventKey(cluster, t).namespace).toBe('default');
     expect(eventMessage({ ...t, message: 'x'.repeat(5000) })).toHaveLength(1024);
+  });
+});
+
+describe('which objects record Events', () => {
+  const owner = (kind: string, apiVersion = 'package-operator.run/v1alpha1'): KubeObject['metadata'] => ({
+    name: 'app',
+    namespace: 'shop',
+    ownerReferences: [{ apiVersion, kind, name: 'app', uid: 'u-0', controller: true }],
+  });
+  const of = (kind: string, metadata: KubeObject['metadata']): KubeObject => ({
+    apiVersion: 'package-operator.run/v1alpha1',
+    kind,
+    metadata,
+  });
+  it('Packages and ObjectSets always; an ObjectDeployment only when no Package controls it', () => {
+    expect(recordsEvents(pkg)).toBe(true);
+    expect(recordsEvents(of('ObjectSet', owner('ObjectDeployment')))).toBe(true);
+    expect(recordsEvents(of('ClusterObjectSet', { name: 'x' }))).toBe(true);
+    expect(recordsEvents(of('ObjectDeployment', owner('Package')))).toBe(false);
+    expect(recordsEvents(of('ClusterObjectDeployment', owner('ClusterPackage')))).toBe(false);
+    expect(recordsEvents(of('ObjectDeployment', { name: 'standalone', namespace: 'shop' }))).toBe(true);
+    expect(recordsEvents(of('ObjectDeployment', owner('Package', 'example.com/v1')))).toBe(true);
+    expect(recordsEvents(of('ObjectSetPhase', { name: 'x' }))).toBe(false);
+    expect(recordsEvents(of('ObjectTemplate', { name: 'x' }))).toBe(false);
+  });
+});
+
+describe('a condition that first appears only to say "not yet"', () => {
+  it('is no Event; the same state after availability is lost is one', () => {
+    const waiting = c('Available', 'False', 'ObjectSetUnready', 'No ObjectSet is available.');
+    expect(conditionTransitions([], conditionsOf({ conditions: [waiting] }))).toEqual([]);
+    const before = conditionsOf({ conditions: [c('Available', 'True', 'Available')] });
+    expect(conditionTransitions(before, conditionsOf({ conditions: [waiting] }))).toEqual([
+      {
+        type: 'Available',
+        status: 'False',
+        reason: 'ObjectSetUnready',
+        message: 'No ObjectSet is available.',
+        eventType: 'Normal',
+      },
+    ]);
+    const failing = c('Available', 'False', 'ProbeFailure', 'phase a');
+    expect(conditionTransitions([], conditionsOf({ conditions: [failing] }))).toHaveLength(1);
   });
 });

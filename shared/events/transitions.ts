@@ -2,7 +2,7 @@
  * @module events/transitions
  * Kubernetes Events for condition transitions (Gantry's own, beyond PKO): which conditions changed type, status
  * or reason between two status writes, and the core/v1 Event that records each, so `kubectl describe` tells the
- * story of a Package, ObjectDeployment or ObjectSet.
+ * story of a Package, ObjectSet or standalone ObjectDeployment.
  *
  * Bounded by construction: an Event's name is derived from the object's UID and the transition (condition type,
  * status, reason), so a transition seen again updates its Event (`count` + 1, `lastTimestamp`) instead of making a
@@ -30,6 +30,22 @@ export const EVENT_KINDS: ReadonlySet<string> = new Set([
   'ObjectSet',
   'ClusterObjectSet',
 ]);
+
+/**
+ * Whether an object's transitions are recorded: a (Cluster)Package's and a (Cluster)ObjectSet's (each revision's)
+ * always; a (Cluster)ObjectDeployment's only when no (Cluster)Package controls it, since a Package mirrors its
+ * ObjectDeployment's conditions and would record each of its transitions a second time.
+ */
+export function recordsEvents(object: KubeObject): boolean {
+  if (!EVENT_KINDS.has(object.kind)) return false;
+  if (object.kind !== 'ObjectDeployment' && object.kind !== 'ClusterObjectDeployment') return true;
+  const controller = (object.metadata.ownerReferences ?? []).find((o) => o.controller === true);
+  return !(
+    controller !== undefined &&
+    controller.apiVersion.startsWith('package-operator.run/') &&
+    (controller.kind === 'Package' || controller.kind === 'ClusterPackage')
+  );
+}
 
 export interface ConditionView {
   readonly type: string;
@@ -73,7 +89,11 @@ export function conditionsOf(status: unknown): ConditionView[] {
   return out;
 }
 
-/** The conditions that appeared or changed status or reason from `before` to `after` (removals make no event). */
+/**
+ * The conditions that appeared or changed status or reason from `before` to `after` (removals make no event). A
+ * condition that first appears only to say "not yet" (Available False while no ObjectSet is available, as every
+ * install starts) is no news: recorded only when it follows another state (an upgrade that lost availability).
+ */
 export function conditionTransitions(
   before: readonly ConditionView[],
   after: readonly ConditionView[],
@@ -82,7 +102,8 @@ export function conditionTransitions(
   return after
     .filter((c) => {
       const was = old.get(c.type);
-      return was === undefined || was.status !== c.status || was.reason !== c.reason;
+      if (was === undefined) return !WAITING.has(c.reason);
+      return was.status !== c.status || was.reason !== c.reason;
     })
     .map((c) => ({ ...c, eventType: eventTypeOf(c) }));
 }

@@ -188,8 +188,9 @@ export class FakeKube implements KubeApi {
     return attempt(() => {
       this.write('apply', ref);
       const live = this.objects.get(keyOf(ref));
+      // As the API server: an apply creates a missing object whatever resourceVersion it carries, and is
+      // refused with a 409 by an object that exists at another one.
       const rv = object.metadata.resourceVersion;
-      if (live === undefined && rv !== undefined) throw notFound(ref);
       if (live !== undefined) this.current(ref, rv);
       const { resourceVersion: _rv, ...metadata } = object.metadata;
       const merged: KubeObject = {

@@ -10,6 +10,7 @@ import { API_VERSION } from '../../shared/api/constants.js';
 import type { KubeObject } from '../../shared/ports.js';
 import { runGantry, type CliResult } from '../run-cli.js';
 import { conditions, eventually, manifest, pkgRef, pushPackage, useEngine } from './setup/engine.js';
+import { gatedPackage } from './setup/gated-package.js';
 
 const suite = useEngine();
 
@@ -38,46 +39,7 @@ function gantryProcess(args: readonly string[]): Promise<CliResult> {
   });
 }
 
-const CONFIG_SCHEMA = `  config:
-    openAPIV3Schema:
-      type: object
-      properties:
-        v: {type: string}
-        ready: {type: string, default: "yes"}
-`;
-
-const GATE_PROBE = `  availabilityProbes:
-    - selector:
-        kind: {group: "", kind: ConfigMap}
-        selector: {matchLabels: {gate: "yes"}}
-      probes:
-        - cel:
-            rule: "self.data.ready == 'yes'"
-            message: "gate is not open"
-`;
-
-const FILES = {
-  'manifest.yaml': manifest('day2', ['config', 'deploy'], CONFIG_SCHEMA + GATE_PROBE),
-  'cm.yaml.gotmpl': `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-  annotations:
-    package-operator.run/phase: config
-data:
-  v: "{{ .config.v }}"
-`,
-  'gate.yaml.gotmpl': `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: gate
-  labels: {gate: "yes"}
-  annotations:
-    package-operator.run/phase: deploy
-data:
-  ready: "{{ .config.ready }}"
-`,
-};
+const FILES = gatedPackage('day2');
 
 async function install(ns: string, image: string, config: Record<string, string>): Promise<void> {
   await suite.kube().create({

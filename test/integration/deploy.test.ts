@@ -28,6 +28,7 @@ import { parseTemplate, samValidator } from './setup/cloudformation.js';
 import { deleteCrds, DryRunner, installCrds, readManifests, type Manifest } from './setup/crds.js';
 import { goModuleDir } from './setup/go-modules.js';
 import { conditions, configMap, eventually, manifest, pkgRef, pushPackage } from './setup/engine.js';
+import { serviceAccountKubeconfig } from './setup/service-account.js';
 import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
 
 const execFile = promisify(execFileCb);
@@ -562,26 +563,7 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
 
   /** A kubeconfig authenticating as the ServiceAccount gantry-system/<name> (a TokenRequest token). */
   async function kubeconfigFor(name: string): Promise<string> {
-    const token = await client.create(`/api/v1/namespaces/gantry-system/serviceaccounts/${name}/token`, {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: { expirationSeconds: 3600 },
-    });
-    expect(token.status).toBe(201);
-    const kube = inject('kube');
-    const file = join(workDir, `kubeconfig-${name}`);
-    await writeFile(
-      file,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'test', cluster: { server: kube.server, 'certificate-authority': kube.caFile } }],
-        users: [{ name, user: { token: (token.body as { status: { token: string } }).status.token } }],
-        contexts: [{ name, context: { cluster: 'test', user: name } }],
-        'current-context': name,
-      }),
-    );
-    return file;
+    return serviceAccountKubeconfig(client, 'gantry-system', name, join(workDir, `kubeconfig-${name}`));
   }
 
   /** ServiceAccount `tenant` of `ns`, which may manage ConfigMaps there and nothing else. */

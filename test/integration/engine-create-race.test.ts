@@ -1,7 +1,8 @@
 /**
- * Race-free creation: an object the phase's read did not find is created with a POST, so an object someone creates
- * between the read and the write is not taken over (its collision protection decides, from the object as it is
- * now); adopted and created objects end with the engine's server-side apply entry only, client-side managers
+ * Race-free creation: an object the phase's read did not find (or its watch cache has not seen) is created by a
+ * server-side apply that cannot update (its resourceVersion is one no stored object has), so an object someone
+ * creates between the read and the write is not taken over (its collision protection decides, from the object as
+ * it is now); adopted and created objects end with the engine's server-side apply entry only, client-side managers
  * migrated. The moment between the read and the create is a seam of the step deps, so the race is forced, not
  * hoped for.
  */
@@ -147,7 +148,7 @@ describe('an object created between the read and the create', () => {
       expect.objectContaining({ kind: 'ObjectSet', uid: set!.metadata.uid, controller: true }),
     ]);
     expect(managers(taken)).toEqual([{ manager: 'package-operator', operation: 'Apply' }]);
-    // An object the engine created (a POST) carries its server-side apply entry only.
+    // An object the engine created (one create-only apply) carries its server-side apply entry only.
     const fresh = await eventually('fresh created', async () => kube.get(cm(ns, 'fresh')));
     expect(fresh['data']).toEqual({ a: '1' });
     expect(managers(fresh)).toEqual([{ manager: 'package-operator', operation: 'Apply' }]);

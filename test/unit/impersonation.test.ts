@@ -71,7 +71,11 @@ class AsUser implements KubeApi {
     return this.run('list', ref, () => this.kube.list(apiVersion, kind, namespace, options));
   }
   public apply(object: KubeObject, options?: { readonly force?: boolean }): Promise<KubeObject> {
-    return this.run('patch', refOf(object), () => this.kube.apply(object, options));
+    const ref = refOf(object);
+    // As the API server authorizes it: a patch, and a create too when the apply creates the object.
+    if (!this.kube.objects.has(`${ref.apiVersion}|${ref.kind}|${ref.namespace}|${ref.name}`))
+      return this.run('create', ref, () => this.run('patch', ref, () => this.kube.apply(object, options)));
+    return this.run('patch', ref, () => this.kube.apply(object, options));
   }
   public create(object: KubeObject): Promise<KubeObject> {
     return this.run('create', refOf(object), () => this.kube.create(object));
@@ -168,13 +172,15 @@ describe('an ObjectSet acting as a ServiceAccount', () => {
     expect(t.log).toEqual([
       `${TENANT} get Secret/token`,
       `${TENANT} create Secret/token`,
+      `${TENANT} patch Secret/token`,
       `${TENANT} get ConfigMap/cm`,
       `${TENANT} create ConfigMap/cm`,
+      `${TENANT} patch ConfigMap/cm`,
     ]);
     expect(ownWrites(t.kube)).toEqual([
       'patch ObjectSet/set',
-      'create Secret/token',
-      'create ConfigMap/cm',
+      'apply Secret/token',
+      'apply ConfigMap/cm',
       'status ObjectSet/set',
     ]);
     expect(condition(t.kube, SET, 'Available')).toEqual({

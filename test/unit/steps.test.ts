@@ -82,8 +82,13 @@ describe('the ObjectSet step over FakeKube', () => {
     async (protection, condition, data, owners) => {
       const kube = new FakeKube();
       objectSet(kube, [{ name: 'only', objects: [configMap(protection)] }]);
+      let raced = false;
       kube.beforeWrite = (verb, ref) => {
-        if (verb === 'create' && ref.name === 'cm') someonesConfigMap(kube);
+        // The create-only apply: someone creates the object just before it arrives.
+        if (verb === 'apply' && ref.name === 'cm' && !raced) {
+          raced = true;
+          someonesConfigMap(kube);
+        }
       };
       const result = await runStep(SET, deps(kube));
       expect(result.outcome).toBe(protection === 'Prevent' ? 'waiting' : 'done');
@@ -92,7 +97,7 @@ describe('the ObjectSet step over FakeKube', () => {
       expect(live['data']).toEqual(data);
       expect(live.metadata.ownerReferences ?? []).toHaveLength(owners);
       expect(kube.writes.filter((w) => w.endsWith('ConfigMap/cm'))).toEqual(
-        protection === 'Prevent' ? ['create ConfigMap/cm'] : ['create ConfigMap/cm', 'apply ConfigMap/cm'],
+        protection === 'Prevent' ? ['apply ConfigMap/cm'] : ['apply ConfigMap/cm', 'apply ConfigMap/cm'],
       );
     },
   );
@@ -112,7 +117,7 @@ describe('the ObjectSet step over FakeKube', () => {
     expect((await kube.get(CM))['data']).toEqual({ owner: 'changed' });
   });
 
-  it('a read that lags (says missing): the create meets AlreadyExists and the object, ours, is applied', async () => {
+  it('a read that lags (says missing): the create-only apply meets a 409 and the object, ours, is applied', async () => {
     const kube = new FakeKube();
     const set = objectSet(kube, [{ name: 'only', objects: [configMap()] }]);
     kube.put({
@@ -131,7 +136,7 @@ describe('the ObjectSet step over FakeKube', () => {
     kube.lag(CM);
     await runStep(SET, deps(kube));
     expect(kube.writes.filter((w) => w.endsWith('ConfigMap/cm'))).toEqual([
-      'create ConfigMap/cm',
+      'apply ConfigMap/cm',
       'apply ConfigMap/cm',
     ]);
     expect((await kube.get(CM))['data']).toEqual({ owner: 'package' });

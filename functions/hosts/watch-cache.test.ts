@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../shared/ports.js';
+import { WatchCache } from './watch-cache.js';
+
+function cm(name: string, rv: string, labels: Record<string, string> = {}, namespace = 'a'): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name,
+      namespace,
+      resourceVersion: rv,
+      labels,
+      managedFields: [{ manager: 'x' }],
+    } as KubeObject['metadata'],
+  };
+}
+
+const ref = (
+  name: string,
+  namespace = 'a',
+): { apiVersion: string; kind: string; namespace: string; name: string } => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  namespace,
+  name,
+});
+
+describe('watch cache', () => {
+  it('answers nothing for a kind before its first list, then what the list and events say', () => {
+    const cache = new WatchCache();
+    expect(cache.lookup(ref('one'))).toBeUndefined();
+    cache.cover('v1', 'ConfigMap', { namespace: '', managedFields: false });
+    expect(cache.lookup(ref('one'))).toBeUndefined();
+    cache.replace('v1', 'ConfigMap', [cm('one', '10')], '10');
+    expect(cache.lookup(ref('one'))?.metadata.resourceVersion).toBe('10');
+    expect(cache.lookup(ref('two'))).toBeNull();
+    cache.observe('ADDED', cm('two', '11'));
+    cache.observe('MODIFIED', cm('one', '12'));
+    expect(cache.lookup(ref('one'))?.metadata.resourceVersion).toBe('12');
+    cache.observe('DELETED', cm('two', '13'));
+    expect(cache.lookup(ref('two'))).toBeNull();
+    expect(cache.size).toBe(1);
+  });
+
+  it('keeps its own newer write over a lagging event or list, and forgets an invalidated object', () => {
+    const cache = new WatchCache();
+    cache.cover('v1', 'ConfigMap', { namespace: '', managedFields: false });
+    cache.replace('v1', 'ConfigMap', [cm('one', '9')], '9');
+    cache.remember(cm('one', '100'));
+    cache.observe('MODIFIED', cm('one', '99'));
+    expect(cache.lookup(ref('one'))?.metadata.resourceVersion).toBe('100');
+    cache.replace('v1', 'ConfigMap', [], '50');
+    expect(cache.lookup(ref('one'))?.metadata.resourceVersion).toBe('100');
+    cache.replace('v1', 'ConfigMap', [], '100');
+    expect(cache.lookup(ref('one'))).toBeNull();
+    cache.observe('ADDED', cm('one', '101'));
+    cache.invalidate(ref('one'));
+    // Distrusted, not dropped: reads of it and lists of its kind go to the server until a newer version comes.
+    expect(cache.lookup(ref('one'))).toBeUndefined();
+    expect(cache.list('v1', 'ConfigMap', '')).toBeUndefined();
+    cache.observe('MODIFIED', cm('one', '101'));
+    expect(cache.lookup(ref('one'))).toBeUndefined();
+    cache.observe('MODIFIED', cm('one', '102'));
+    expect(cache.lookup(ref('one'))?.metadata.resourceVersion).toBe('102');
+    expect(cache.list('v1', 'ConfigMap', '')?.map((o) => o.metadata.name)).toEqual(['one']);
+    cache.invalidate(ref('one'));
+    cache.observe('DELETED', cm('one', '103'));
+    expect(cache.lookup(ref('one'))).toBeNull();
+    expect(cache.list('v1', 'ConfigMap', '')).toEqual([]);
+  });
+
+  it('drops managedFields unless asked to keep them', () => {
+    const plain = new WatchCache();
+    plain.cover('v1', 'ConfigMap', { namespace: '', managedFields: false });
+    plain.replace('v1', 'ConfigMap', [cm('one', '1')], '1');
+    expect('managedFields' in (plain.lookup(ref('one'))?.metadata ?? {})).toBe(false);
+    const kept = new WatchCache();
+    kept.cover('v1', 'ConfigMap', { namespace: '', managedFields: true });
+    kept.replace('v1', 'ConfigMap', [cm('one', '1')], '1');
+    expect('managedFields' in (kept.lookup(ref('one'))?.metadata ?? {})).toBe(true);
+  });
+
+  it('a selected watch answers lookups of what it selects and never lists', () => {
+    const cache = new WatchCache();
+    cache.cover('v1', 'ConfigMap', {
+      namespace: '',
+      labelSelector: 'package-operator.run/cache=True',
+      managedFields: true,
+    });
+    cache.replace('v1', 'ConfigMap', [cm('one', '1', { 'package-operator.run/cache': 'True' })], '1');
+    cache.remember(cm('unlabelled', '2'));
+    expect(cache.lookup(ref('unlabelled'))).toBeNull();
+    expect(cache.list('v1', 'ConfigMap', 'a')).toBeUndefined();
+    cache.observe('MODIFIED', cm('one', '3'));
+    expect(cache.lookup(ref('one'))).toBeNull();
+  });
+
+  it('lists a namespace with a selector, and only the namespace it watches', () => {
+    const cache = new WatchCache();
+    cache.cover('v1', 'ConfigMap', { namespace: 'a', managedFields: false });
+    cache.replace(
+      'v1',
+      'ConfigMap',
+      [
+        cm('one', '1', { app: 'x', tier: 'web' }),
+        cm('two', '2', { app: 'y' }),
+        cm('three', '3', { app: 'x' }),
+      ],
+      '3',
+    );
+    expect(cache.list('v1', 'ConfigMap', 'a', 'app=x')?.map((o) => o.metadata.name)).toEqual([
+      'one',
+      'three',
+    ]);
+    expect(cache.list('v1', 'ConfigMap', 'a', 'app in (x,y),!tier')?.map((o) => o.metadata.name)).toEqual([
+      'two',
+      'three',
+    ]);
+    expect(cache.list('v1', 'ConfigMap', 'a', 'app notin (x)')?.map((o) => o.metadata.name)).toEqual(['two']);
+    expect(cache.list('v1', 'ConfigMap', 'b')).toBeUndefined();
+    expect(cache.lookup(ref('one', 'b'))).toBeUndefined();
+    expect(cache.list('v1', 'ConfigMap', 'a', 'app=x,=bad')).toBeUndefined();
+  });
+});
