@@ -5,6 +5,7 @@
  * and a write refused as stale (409) makes it distrust the object, so the step's retry reads it from the server.
  */
 import { createHash } from 'node:crypto';
+import { refOf } from '../../shared/api/objects.js';
 import { isConflict, isNotFound } from '../../shared/kube-errors.js';
 import { canonicalJson } from '../../shared/render/hash.js';
 import type {
@@ -16,15 +17,6 @@ import type {
   ResourceInfo,
 } from '../../shared/ports.js';
 import type { WatchCache } from './watch-cache.js';
-
-function refOfObject(object: KubeObject): ObjectRef {
-  return {
-    apiVersion: object.apiVersion,
-    kind: object.kind,
-    namespace: object.metadata.namespace ?? '',
-    name: object.metadata.name,
-  };
-}
 
 /** What an apply sends, whatever resourceVersion guards it. */
 function fingerprint(object: KubeObject, force: boolean): string {
@@ -73,7 +65,7 @@ export class CachedKube implements KubeApi {
     options?: { readonly force?: boolean; readonly dryRun?: boolean },
   ): Promise<KubeObject> {
     if (options?.dryRun === true) return this.inner.apply(object, options);
-    const ref = refOfObject(object);
+    const ref = refOf(object);
     const print = fingerprint(object, options?.force === true);
     const unchanged = this.cache.unchangedSinceApply(ref, print);
     const guard = object.metadata.resourceVersion;
@@ -86,15 +78,15 @@ export class CachedKube implements KubeApi {
   }
 
   public async create(object: KubeObject): Promise<KubeObject> {
-    return this.remembered(refOfObject(object), () => this.inner.create(object));
+    return this.remembered(refOf(object), () => this.inner.create(object));
   }
 
   public async update(object: KubeObject): Promise<KubeObject> {
-    return this.remembered(refOfObject(object), () => this.inner.update(object));
+    return this.remembered(refOf(object), () => this.inner.update(object));
   }
 
   public async updateStatus(object: KubeObject): Promise<KubeObject> {
-    return this.remembered(refOfObject(object), () => this.inner.updateStatus(object));
+    return this.remembered(refOf(object), () => this.inner.updateStatus(object));
   }
 
   public async mergePatch(ref: ObjectRef, patch: unknown): Promise<KubeObject> {
