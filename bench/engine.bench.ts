@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane } from '../devenv/control-plane.js';
+import { cpuSeconds, memory } from '../devenv/proc-stats.js';
 import { KubeClient } from '../devenv/kube.js';
 import { startRegistry } from '../devenv/registry.js';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -124,17 +125,13 @@ interface Contender {
 }
 
 interface RunningController {
-  /** Peak resident set of the process itself (VmHWM), bytes. */
-  peakRss(): Promise<number>;
+  /** The controller's own process (its CPU seconds and peak RSS are read from /proc). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
-async function vmHwm(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-  return kb === undefined ? 0 : Number(kb) * 1024;
-}
+/** Extra node flags for `gantry run` in this bench (say `--cpu-prof --cpu-prof-dir=/tmp/prof`), split on spaces. */
+const GANTRY_NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 
 async function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -152,11 +149,17 @@ const GANTRY: Contender = {
     // node itself runs the bundle (bin/gantry.mjs imports dist/gantry.mjs in-process): its RSS is the engine's.
     const child = spawn(
       process.execPath,
-      [new URL('../bin/gantry.mjs', import.meta.url).pathname, 'run', '--kubeconfig', kubeconfig],
+      [
+        ...GANTRY_NODE_ARGS,
+        new URL('../bin/gantry.mjs', import.meta.url).pathname,
+        'run',
+        '--kubeconfig',
+        kubeconfig,
+      ],
       { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, GANTRY_FROM_SOURCE: '' } },
     );
     return Promise.resolve({
-      peakRss: async () => vmHwm(child.pid),
+      pid: child.pid,
       stop: async () => {
         child.kill('SIGTERM');
         await exited(child);
@@ -182,7 +185,7 @@ function pkoContender(binary: string): Contender {
         })
         .catch(() => undefined);
       const manager = startPkoManager(binary, kubeconfig, ns);
-      return { peakRss: async () => vmHwm(manager.pid), stop: async () => manager.stop() };
+      return { pid: manager.pid, stop: async () => manager.stop() };
     },
   };
 }
@@ -246,13 +249,24 @@ async function onePackage(
 /** `many` Packages of 5 ConfigMaps at once, on a controller started for them; its peak RSS. */
 async function manyPackages(
   c: Contender,
-  env: { kubeconfig: string; admin: KubeClient; auditLog: string; image: string },
+  env: {
+    kubeconfig: string;
+    admin: KubeClient;
+    auditLog: string;
+    image: string;
+    /** The control plane's kube-apiserver and etcd, for their CPU seconds. */
+    apiserver: number | undefined;
+    etcd: number | undefined;
+  },
   many: number,
 ): Promise<{ result: BenchResult; running: RunningController }> {
   const started = Date.now();
   const running = await startSettled(c, env.kubeconfig, env.admin);
   const paths: string[] = [];
   for (let i = 0; i < many; i++) await namespace(env.admin, `bench-many-${i}`);
+  const cpu = async (): Promise<readonly number[]> =>
+    Promise.all([running.pid, env.apiserver, env.etcd].map(async (pid) => cpuSeconds(pid)));
+  const cpu0 = await cpu();
   const t0 = Date.now();
   await Promise.all(
     Array.from({ length: many }, async (_, i) => {
@@ -266,9 +280,11 @@ async function manyPackages(
   );
   await waitAvailable(env.admin, paths, 1_800_000);
   const t1 = Date.now();
+  const cpu1 = await cpu();
+  const [controllerCpu, apiserverCpu, etcdCpu] = cpu1.map((v, i) => (v - (cpu0[i] ?? 0)).toFixed(1));
   await new Promise((r) => setTimeout(r, 2000));
   const req = await controllerRequests(env.auditLog, c.userAgent, started, Date.now());
-  const rss = await running.peakRss();
+  const rss = (await memory(running.pid)).peak;
   return {
     running,
     result: {
@@ -277,7 +293,7 @@ async function manyPackages(
       meanMs: t1 - t0,
       p95Ms: t1 - t0,
       memoryBytes: rss,
-      note: `${req.total} API requests from the controller's start (${(req.total / many).toFixed(1)} per Package): ${JSON.stringify(req.byRequest)}; peak RSS of the controller process ${(rss / 1048576).toFixed(0)} MiB`,
+      note: `${req.total} API requests from the controller's start (${(req.total / many).toFixed(1)} per Package): ${JSON.stringify(req.byRequest)}; peak RSS of the controller process ${(rss / 1048576).toFixed(0)} MiB; CPU seconds from the first create to all Available: controller ${controllerCpu}, kube-apiserver ${apiserverCpu}, etcd ${etcdCpu} (the bench's own polling included in the API server's)`,
     },
   };
 }
@@ -339,7 +355,14 @@ async function contend(c: Contender, images: Map<number, string>, many: number):
   }
   const { cp, admin, auditLog } = await controlPlaneFor();
   try {
-    const env = { kubeconfig: cp.kubeconfigPath, admin, auditLog, image: images.get(5) ?? '' };
+    const env = {
+      kubeconfig: cp.kubeconfigPath,
+      admin,
+      auditLog,
+      image: images.get(5) ?? '',
+      apiserver: cp.processes.find((p) => p.name === 'kube-apiserver')?.pid,
+      etcd: cp.processes.find((p) => p.name === 'etcd')?.pid,
+    };
     const { result, running } = await manyPackages(c, env, many);
     console.log(JSON.stringify(result));
     results.push(result);

@@ -6,15 +6,15 @@
 // schedule tick of `gantry serve` over those Packages (its requests, where the server served them from, its ms) and
 // what one LIST of every Package costs (resourceVersion=0 in one answer against pages of 500).
 // SCALE_CONCURRENCY sets each runner's --concurrency (default 16).
-import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { countBy, eachAuditRequest, storageLists } from '../devenv/audit.js';
 import { startControlPlane, type ControlPlane } from '../devenv/control-plane.js';
 import type { KubeClient } from '../devenv/kube.js';
+import { cpuSeconds, memory } from '../devenv/proc-stats.js';
 import { logTail, startProcess, type ManagedProcess } from '../devenv/process.js';
 import { startRegistry } from '../devenv/registry.js';
 import { KubePages } from '../functions/adapters/kube/pages.js';
@@ -30,23 +30,6 @@ const PER_NAMESPACE = 1000;
 const CREATE_WORKERS = 32;
 const MiB = 1024 * 1024;
 const repoRoot = join(import.meta.dirname, '..');
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** CPU seconds (user + system) a process used so far: /proc/<pid>/stat fields 14 and 15. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** VmHWM (peak RSS) and VmRSS of a process, bytes. */
-async function memory(pid: number): Promise<{ peak: number; now: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string): number =>
-    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  return { peak: kb('VmHWM') * 1024, now: kb('VmRSS') * 1024 };
-}
-
 const listSchema = z.object({
   metadata: z
     .object({ continue: z.string().optional(), remainingItemCount: z.number().optional() })
