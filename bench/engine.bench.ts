@@ -5,7 +5,9 @@
 // phases (the first round includes the controller's start-up, as a user meets it), many Packages at once on a
 // freshly started controller (peak RSS of that process, VmHWM), and an idle minute. Requests are counted from the
 // API server's audit log by each controller's User-Agent. `BENCH_MANY` sets the many-packages size (default 1000);
-// `BENCH_PKO=0` leaves PKO out.
+// `BENCH_PKO=0` leaves PKO out, `BENCH_CONTENDER=gantry` or `=PKO` runs one of them, `BENCH_SIZES` the one-Package
+// sizes, `BENCH_NODE_ARGS` adds node flags to `gantry run` (profiling).
+import { openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +132,15 @@ interface RunningController {
   stop(): Promise<void>;
 }
 
+/** A file for `gantry run`'s standard output (`BENCH_GANTRY_LOG`; say with `BENCH_NODE_ARGS=--trace-gc`). */
+const GANTRY_LOG = process.env['BENCH_GANTRY_LOG'];
+
+/** The one-Package workloads' sizes (`BENCH_SIZES=50,500`, the default; `BENCH_SIZES=` runs none of them). */
+const ONE_PACKAGE_SIZES = (process.env['BENCH_SIZES'] ?? '50,500')
+  .split(',')
+  .filter((n) => n !== '')
+  .map(Number);
+
 /** Extra node flags for `gantry run` in this bench (say `--cpu-prof --cpu-prof-dir=/tmp/prof`), split on spaces. */
 const GANTRY_NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 
@@ -156,7 +167,10 @@ const GANTRY: Contender = {
         '--kubeconfig',
         kubeconfig,
       ],
-      { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, GANTRY_FROM_SOURCE: '' } },
+      {
+        stdio: ['ignore', GANTRY_LOG === undefined ? 'ignore' : openSync(GANTRY_LOG, 'a'), 'ignore'],
+        env: { ...process.env, GANTRY_FROM_SOURCE: '' },
+      },
     );
     return Promise.resolve({
       pid: child.pid,
@@ -339,7 +353,7 @@ async function drift(c: Contender, admin: KubeClient): Promise<BenchResult> {
 /** The workloads of one controller: each on a fresh control plane, so no workload sees another's objects. */
 async function contend(c: Contender, images: Map<number, string>, many: number): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
-  for (const n of [50, 500]) {
+  for (const n of ONE_PACKAGE_SIZES) {
     const { cp, admin, auditLog } = await controlPlaneFor();
     try {
       const one = await onePackage(

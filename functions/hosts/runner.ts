@@ -17,6 +17,7 @@ import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { runStep, type RunStepDeps, type RunStepResult } from '../steps/run-step.js';
 import { controllerKeyOf, owns, type Shard } from '../../shared/triggers/index.js';
+import { EventLane } from './event-lane.js';
 import { CachedKube } from './cached-kube.js';
 import { OwnWrites } from './own-writes.js';
 import { WatchCache } from './watch-cache.js';
@@ -60,6 +61,9 @@ function gantryOwnerKey(object: KubeObject): string | undefined {
   return owner === undefined ? undefined : keyOf(owner);
 }
 
+/** How long a stopping runner still writes the Events its last steps recorded. */
+const EVENT_DRAIN_MS = 5_000;
+
 /** The local runner. */
 export class Runner {
   private readonly queue: WorkQueue;
@@ -79,13 +83,24 @@ export class Runner {
   private readonly readsOf = new Map<string, Set<string>>();
   /** The latest object of every watch, when steps read from it. */
   private readonly cache: WatchCache | undefined;
+  /** Event writes, done behind the steps that record them. */
+  private readonly events: EventLane;
 
   public constructor(private readonly options: RunnerOptions) {
     // One signal ends every watch (one per watched kind, a dozen or more): not a listener leak.
     setMaxListeners(0, this.abort.signal);
     this.cache = options.readFromCache === false ? undefined : new WatchCache();
+    this.events = new EventLane({
+      onDropped: (dropped) => {
+        if (dropped === 1 || dropped % 1000 === 0)
+          options.log(`${dropped} Event writes dropped so far: more waiting than the event lane holds`);
+      },
+    });
     const deps: RunStepDeps = {
       ...options.deps,
+      deferEvents: (write) => {
+        this.events.add(write);
+      },
       ...(this.cache !== undefined
         ? { kube: new CachedKube(options.deps.kube, this.cache), cache: this.cache }
         : {}),
@@ -170,6 +185,7 @@ export class Runner {
     if (this.resyncTimer !== undefined) clearInterval(this.resyncTimer);
     this.abort.abort();
     await this.queue.stop();
+    await this.events.drain(EVENT_DRAIN_MS);
     await Promise.allSettled(this.watches);
   }
 

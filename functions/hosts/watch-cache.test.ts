@@ -70,15 +70,34 @@ describe('watch cache', () => {
     expect(cache.list('v1', 'ConfigMap', '')).toEqual([]);
   });
 
-  it('drops managedFields unless asked to keep them', () => {
+  it('drops managedFields unless asked to keep those a migration reads (an Update entry of the object)', () => {
+    const withEntries = (name: string, entries: readonly Record<string, string>[]): KubeObject => {
+      const object = cm(name, '1');
+      return {
+        ...object,
+        metadata: { ...object.metadata, managedFields: entries } as KubeObject['metadata'],
+      };
+    };
+    const applied = withEntries('applied', [{ manager: 'package-operator', operation: 'Apply' }]);
+    const editedEntries = [
+      { manager: 'package-operator', operation: 'Apply' },
+      { manager: 'kubectl-client-side-apply', operation: 'Update' },
+    ];
+    const edited = withEntries('edited', editedEntries);
+    const statusOnly = withEntries('status-only', [
+      { manager: 'package-operator', operation: 'Apply' },
+      { manager: 'kube-controller-manager', operation: 'Update', subresource: 'status' },
+    ]);
     const plain = new WatchCache();
     plain.cover('v1', 'ConfigMap', { namespace: '', managedFields: false });
-    plain.replace('v1', 'ConfigMap', [cm('one', '1')], '1');
-    expect('managedFields' in (plain.lookup(ref('one'))?.metadata ?? {})).toBe(false);
+    plain.replace('v1', 'ConfigMap', [applied, edited], '1');
+    expect('managedFields' in (plain.lookup(ref('edited'))?.metadata ?? {})).toBe(false);
     const kept = new WatchCache();
     kept.cover('v1', 'ConfigMap', { namespace: '', managedFields: true });
-    kept.replace('v1', 'ConfigMap', [cm('one', '1')], '1');
-    expect('managedFields' in (kept.lookup(ref('one'))?.metadata ?? {})).toBe(true);
+    kept.replace('v1', 'ConfigMap', [applied, edited, statusOnly], '1');
+    expect(kept.lookup(ref('edited'))?.metadata).toHaveProperty('managedFields', editedEntries);
+    expect('managedFields' in (kept.lookup(ref('applied'))?.metadata ?? {})).toBe(false);
+    expect('managedFields' in (kept.lookup(ref('status-only'))?.metadata ?? {})).toBe(false);
   });
 
   it('a selected watch answers lookups of what it selects and never lists', () => {

@@ -12,6 +12,7 @@
  * so the host's next step sees its own last write, not the watch lagging behind it. A write refused as a
  * conflict makes it distrust the entry (`invalidate`), so the retry reads from the API server.
  */
+import { hasObjectUpdateEntries } from '../../shared/phases/managed-fields.js';
 import { matchesSelector, parseSelectorString, type LabelSelector } from '../../shared/probing/selector.js';
 import type { KubeObject, ObjectCache, ObjectRef } from '../../shared/ports.js';
 
@@ -20,7 +21,10 @@ interface Coverage {
   readonly selector: LabelSelector | undefined;
   /** The watch's first LIST is in. */
   synced: boolean;
-  /** Keep `metadata.managedFields` (adoption reads them; Gantry's own kinds never need them). */
+  /**
+   * Keep `metadata.managedFields` where adoption may migrate them: on objects with a client-side (`Update`) entry.
+   * Gantry's own kinds never need them.
+   */
   readonly managedFields: boolean;
 }
 
@@ -234,7 +238,9 @@ export class WatchCache implements ObjectCache {
   }
 
   private stored(object: KubeObject, cover: Coverage): KubeObject {
-    return cover.managedFields ? object : withoutManagedFields(object);
+    return cover.managedFields && hasObjectUpdateEntries(object.metadata)
+      ? object
+      : withoutManagedFields(object);
   }
 
   private selects(cover: Coverage, object: KubeObject): boolean {

@@ -62,6 +62,12 @@ export interface StepRecord {
 export interface RunStepDeps extends StepDeps {
   /** One record per finished step (a log line, metrics). */
   readonly record?: (record: StepRecord) => void;
+  /**
+   * A host that outlives its steps takes the step's Event writes and does them after it (hosts/event-lane.ts), so
+   * a step's latency never includes its Events. Undefined (`serve`, Lambda, which end with the step): the step
+   * writes them itself before it returns.
+   */
+  readonly deferEvents?: (write: () => Promise<void>) => void;
 }
 
 export interface RunStepResult {
@@ -172,13 +178,19 @@ async function recordEvents(
   deps: RunStepDeps,
 ): Promise<void> {
   if (!recordsEvents(object)) return;
-  for (const t of conditionTransitions(conditionsOf(object['status']), conditionsOf(status))) {
-    try {
-      await recordEvent(object, t, deps);
-    } catch {
-      // best effort (see above)
+  const transitions = conditionTransitions(conditionsOf(object['status']), conditionsOf(status));
+  if (transitions.length === 0) return;
+  const write = async (): Promise<void> => {
+    for (const t of transitions) {
+      try {
+        await recordEvent(object, t, deps);
+      } catch {
+        // best effort (see above)
+      }
     }
-  }
+  };
+  if (deps.deferEvents !== undefined) deps.deferEvents(write);
+  else await write();
 }
 
 /** Run one step for a key. Never throws for problems of the object; the result says when to run again. */

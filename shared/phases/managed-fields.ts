@@ -27,6 +27,16 @@ type ManagedFieldsEntry = z.infer<typeof ManagedFieldsEntry>;
 
 const ManagedFields = z.array(ManagedFieldsEntry);
 
+/**
+ * Whether the object's `metadata.managedFields` hold an `Update` entry of the object itself (not a subresource): the
+ * only entries a migration reads. Without one, `migratedManagedFields` has nothing to do, so a cache may drop the
+ * field (most of a small object's size).
+ */
+export function hasObjectUpdateEntries(metadata: object): boolean {
+  const parsed = ManagedFields.safeParse('managedFields' in metadata ? metadata.managedFields : undefined);
+  return parsed.success && parsed.data.some((e) => e.operation === 'Update' && (e.subresource ?? '') === '');
+}
+
 /** The union of two FieldsV1 sets (nested `f:`/`k:`/`v:`/`i:` maps; `.` marks the node itself). */
 export function unionFields(
   a: Readonly<Record<string, unknown>>,
