@@ -6,7 +6,13 @@
  * rate-limited queue with timers for requeues, re-lists on 410 and on a silent watch, and stops cleanly on SIGTERM.
  */
 import { setMaxListeners } from 'node:events';
-import { apiVersionOf, isReconciledKind, LABEL_CACHE, RECONCILED_KINDS } from '../../shared/api/constants.js';
+import {
+  apiVersionOf,
+  isReconciledKind,
+  LABEL_CACHE,
+  RECONCILED_KINDS,
+  type ReconciledKind,
+} from '../../shared/api/constants.js';
 import { followedRepository } from '../../shared/catalog/model.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRecord, parseKubeObject, refOf } from '../../shared/api/objects.js';
@@ -35,6 +41,11 @@ export interface RunnerOptions {
   readonly silentWatchMs?: number;
   /** The ObjectSetPhase classes this runner serves (`--phase-class`); default `default`. */
   readonly phaseClasses?: readonly string[];
+  /**
+   * The kinds this runner watches and reconciles (default every kind the engine reconciles); a runner that applies
+   * phases into another cluster serves (Cluster)ObjectSetPhases only, as PKO's remote-phase manager.
+   */
+  readonly kinds?: readonly ReconciledKind[];
   readonly log: (message: string) => void;
   readonly onQueueDepth?: (depth: number) => void;
   /** This replica's share (`--shard I/N`): watch events and resyncs queue only the keys it owns. */
@@ -145,10 +156,18 @@ export class Runner {
 
   /** Start the watches; resolves once the initial lists are queued. */
   public async start(): Promise<void> {
-    for (const kind of RECONCILED_KINDS) await this.startWatch(apiVersionOf(kind), kind, undefined);
+    for (const kind of this.options.kinds ?? RECONCILED_KINDS)
+      await this.startWatch(apiVersionOf(kind), kind, undefined);
     this.resyncTimer = setInterval(() => {
-      for (const key of this.known) if (owns(this.options.shard, key)) this.queue.add(key);
+      for (const key of this.known) if (this.mine(key)) this.queue.add(key);
     }, this.options.resyncMs);
+  }
+
+  /** Whether a key is this runner's to run: a kind it serves, in its shard. */
+  private mine(key: string): boolean {
+    const kinds = this.options.kinds;
+    if (kinds !== undefined && !kinds.some((k) => k === refOfKey(key).kind)) return false;
+    return owns(this.options.shard, key);
   }
 
   /** How many Gantry objects the runner knows (resync runs each): bounded by what the cluster has, pruned on relist. */
@@ -381,7 +400,7 @@ export class Runner {
       return;
     }
     this.known.add(key);
-    if (own || !owns(this.options.shard, key)) return;
+    if (own || !this.mine(key)) return;
     if (this.running.has(key)) this.ownWrites.hold(key, key, resourceVersion);
     else this.queue.add(key);
   }
@@ -404,9 +423,8 @@ export class Runner {
     if (!managed && isReconciledKind(ref.kind))
       this.onGantryEvent(type, key, own, object.metadata.resourceVersion);
     const repository = own ? undefined : followedRepository(object);
-    if (repository !== undefined && owns(this.options.shard, keyOf(repository)))
-      this.queue.add(keyOf(repository));
-    if (ownerKey === undefined || (managed && own) || !owns(this.options.shard, ownerKey)) return;
+    if (repository !== undefined && this.mine(keyOf(repository))) this.queue.add(keyOf(repository));
+    if (ownerKey === undefined || (managed && own) || !this.mine(ownerKey)) return;
     if (managed && this.running.has(ownerKey)) {
       this.ownWrites.hold(ownerKey, key, object.metadata.resourceVersion);
       return;

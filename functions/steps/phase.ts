@@ -26,6 +26,7 @@ import {
 import { controllerRef, isOwner, ownershipFor, releasePatch } from '../../shared/phases/owners.js';
 import {
   phaseFailureMessage,
+  probeFailuresMessage,
   probeObject,
   type ObjectProbeFailure,
   type ObjectSetProbe,
@@ -66,6 +67,8 @@ export interface PhaseOutcome {
   readonly failure?: {
     readonly reason: 'PreflightError' | 'CollisionDetected' | 'ProbeFailure';
     readonly message: string;
+    /** A probe failure without the `Phase "<phase>" failed: ` prefix (what an ObjectSetPhase reports). */
+    readonly withoutPhase?: string;
   };
   readonly mapped: { type: string; status: 'True' | 'False' | 'Unknown'; reason: string; message: string }[];
 }
@@ -403,7 +406,11 @@ export async function reconcilePhase(
     return {
       controlled,
       mapped,
-      failure: { reason: 'ProbeFailure', message: phaseFailureMessage(phase, probeFailures) },
+      failure: {
+        reason: 'ProbeFailure',
+        message: phaseFailureMessage(phase, probeFailures),
+        withoutPhase: probeFailuresMessage(probeFailures),
+      },
     };
   return { controlled, mapped };
 }

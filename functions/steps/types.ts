@@ -48,6 +48,12 @@ export interface StepDeps {
   readonly impersonation?: Impersonation;
   /** The ObjectSetPhase classes this host serves (`--phase-class`); undefined: `default` only. */
   readonly phaseClasses?: readonly string[];
+  /**
+   * The cluster the served ObjectSetPhases' objects go to (`--target-kubeconfig`, PKO's remote-phase manager):
+   * they are applied, probed and torn down there with the annotation owner strategy, with the target kubeconfig's
+   * own rights, while the ObjectSetPhase and its status stay in this host's cluster. Undefined: the same cluster.
+   */
+  readonly target?: TargetCluster;
   /** Called with every object the step wrote, so a watching host can tell its own writes from drift. */
   readonly wrote?: (object: KubeObject) => void;
   /** A package was pulled and parsed for a (Cluster)Package in this many seconds (PKO's load-duration metric). */
@@ -57,6 +63,11 @@ export interface StepDeps {
    * object in that moment (the race a create must win or lose cleanly). Hosts leave it unset.
    */
   readonly beforeCreate?: (ref: ObjectRef) => Promise<void>;
+}
+
+/** Another cluster a host applies phases into. */
+export interface TargetCluster {
+  readonly kube: KubeApi;
 }
 
 /** The outcome of one step: the status to write (undefined: unchanged), and when to run again. */

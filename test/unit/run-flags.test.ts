@@ -18,8 +18,36 @@ describe('gantry run --phase-class', () => {
   it('is documented in the help', async () => {
     const r = await runGantry(['run', '--help'], { cwd: '/' });
     expect(r.stdout).toContain(
-      '--phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default");',
+      '--phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default", or',
     );
+  });
+});
+
+describe('gantry run --target-kubeconfig', () => {
+  it('is documented in the help, with PKO’s flag name', async () => {
+    const r = await runGantry(['run', '--help'], { cwd: '/' });
+    expect(r.stdout).toContain(
+      '--target-kubeconfig FILE          apply, probe and tear down the objects of the served ObjectSetPhases in the',
+    );
+    expect(r.stdout).toContain('--target-cluster-kubeconfig-file is the same): owners recorded in the');
+  });
+
+  it.each([
+    [['--target-kubeconfig', ''], '--target-kubeconfig must name a kubeconfig file'],
+    [
+      ['--target-kubeconfig', '/a', '--target-cluster-kubeconfig-file', '/b'],
+      '--target-kubeconfig and --target-cluster-kubeconfig-file name different files',
+    ],
+    [
+      ['--target-kubeconfig', '/a', '--serve', '--plain-http'],
+      '--target-kubeconfig cannot be combined with --serve',
+    ],
+  ])('refuses %j', async (args, message) => {
+    expect(await runGantry(['run', ...args], { cwd: '/' })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: ${message}\n`,
+    });
   });
 });
 
