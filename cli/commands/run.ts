@@ -9,6 +9,7 @@ import { UsageError } from '../package-input.js';
 import type { Engine } from '../../functions/hosts/engine.js';
 import type { Runner } from '../../functions/hosts/runner.js';
 import type { ReconciledKind } from '../../shared/api/constants.js';
+import type { HostedClusterPackageSettings } from '../../shared/hypershift/hosted-cluster.js';
 import {
   announce,
   engineFlags,
@@ -142,9 +143,44 @@ function targetKubeconfig(values: {
   return file;
 }
 
-/** What a runner applying into another cluster reconciles: ObjectSetPhases (cluster-scoped ones unless -n, as PKO). */
-function remotePhaseKinds(namespace: string): ReconciledKind[] {
-  return namespace === '' ? ['ObjectSetPhase', 'ClusterObjectSetPhase'] : ['ObjectSetPhase'];
+/**
+ * The phase flags: the target cluster, the classes served, and what a runner applying into another cluster
+ * reconciles: ObjectSetPhases only (cluster-scoped ones too unless -n, as PKO's remote-phase manager).
+ */
+function phaseFlags(values: {
+  readonly 'target-kubeconfig'?: string | undefined;
+  readonly 'target-cluster-kubeconfig-file'?: string | undefined;
+  readonly 'phase-class'?: string | undefined;
+  readonly namespace?: string | undefined;
+}): { target: string | undefined; classes: string[]; kinds: ReconciledKind[] | undefined } {
+  const target = targetKubeconfig(values);
+  const classes = phaseClasses(values['phase-class'], target !== undefined);
+  if (target === undefined) return { target, classes, kinds: undefined };
+  const namespaced = (values.namespace ?? '') !== '';
+  return {
+    target,
+    classes,
+    kinds: namespaced ? ['ObjectSetPhase'] : ['ObjectSetPhase', 'ClusterObjectSetPhase'],
+  };
+}
+
+/** PKO's HostedCluster controller beside the runner, when `--package-operator-package-image` is given. */
+async function startHostedClusterPackages(
+  engine: Engine,
+  settings: HostedClusterPackageSettings | undefined,
+  io: CliIO,
+): Promise<{ stop(): Promise<void> } | undefined> {
+  if (settings === undefined) return undefined;
+  const { HostedClusterPackages } = await import('../../functions/hosts/hostedclusters.js');
+  const controller = new HostedClusterPackages({
+    client: engine.client,
+    settings,
+    log: (m) => {
+      io.stderr(`${m}\n`);
+    },
+  });
+  await controller.start();
+  return controller;
 }
 
 export const runCommand: Command = {
@@ -169,12 +205,11 @@ export const runCommand: Command = {
         'target-cluster-kubeconfig-file': { type: 'string' },
       },
     });
-    const target = targetKubeconfig(values);
+    const { target, classes, kinds } = phaseFlags(values);
     if (printedVersion(values, io)) return 0;
-    const options = await engineFlags(values, io);
+    const options = await engineFlags(values, io, { hostedClusters: true });
     const serving = values.serve === true ? await serveSettings(values) : undefined;
     const shard = serving?.shard ?? shardFlag(values.shard);
-    const classes = phaseClasses(values['phase-class'], target !== undefined);
     if (target !== undefined && serving !== undefined)
       throw new UsageError('--target-kubeconfig cannot be combined with --serve');
     // The engine (Kubernetes client, AWS SDK, metrics) loads only when the runner really starts: `--help` and
@@ -196,7 +231,7 @@ export const runCommand: Command = {
       namespace: values.namespace ?? '',
       resyncMs: positiveInt(values['resync-interval'], 'resync-interval', 36_000) * 1000,
       phaseClasses: classes,
-      ...(target !== undefined ? { kinds: remotePhaseKinds(values.namespace ?? '') } : {}),
+      ...(kinds !== undefined ? { kinds } : {}),
       log: (m) => {
         io.stderr(`${m}\n`);
       },
@@ -206,6 +241,11 @@ export const runCommand: Command = {
       ...(shard !== undefined ? { shard } : {}),
     });
     await runner.start();
+    const hostedClusters = await startHostedClusterPackages(
+      engine,
+      options.parsedEnv?.hostedClusterPackages,
+      io,
+    );
     const probeAddr = listenerAddress(values['health-probe-bind-address']);
     const probes =
       probeAddr !== undefined
@@ -219,6 +259,7 @@ export const runCommand: Command = {
     io.stderr('stopping: waiting for the steps in flight\n');
     await http?.stop();
     await runner.stop();
+    await hostedClusters?.stop();
     server?.close();
     probes?.close();
     engine.close();

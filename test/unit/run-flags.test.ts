@@ -99,8 +99,20 @@ describe("PKO's manager flags on gantry run and gantry serve", () => {
       '--self-bootstrap is not supported: Gantry does not install itself from a package image: deploy it from deploy/ (kustomize) or as the Lambda function',
     ],
     [
-      ['run', '--sub-component-tolerations', '[]'],
-      '--sub-component-tolerations is not supported: Gantry does not deploy PKO into HyperShift hosted clusters (no HostedCluster controller, no remote-phase-manager or hosted-cluster-manager sub-components); run a Gantry runner per hosted cluster, with --phase-class for remote phases',
+      ['serve', '--sub-component-tolerations', '[]'],
+      '--sub-component-tolerations is not supported: only gantry run makes the Package of every HyperShift HostedCluster (it watches them); gantry serve and the Lambda host have no watches',
+    ],
+    [
+      ['serve', '--package-operator-package-image', 'registry.example/pko:v1'],
+      '--package-operator-package-image is not supported: only gantry run makes the Package of every HyperShift HostedCluster (it watches them); gantry serve and the Lambda host have no watches',
+    ],
+    [
+      ['run', '--sub-component-tolerations', '{}'],
+      '--sub-component-tolerations must be a JSON array (Kubernetes Tolerations), got "{}"',
+    ],
+    [
+      ['run', '--sub-component-affinity', 'x'],
+      '--sub-component-affinity must be a JSON object (a Kubernetes Affinity), got "x"',
     ],
     [
       ['run', '--object-template-resource-retry-interval', '30'],
