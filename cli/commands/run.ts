@@ -8,6 +8,7 @@ import type { CliIO, Command } from '../command.js';
 import { UsageError } from '../package-input.js';
 import type { Engine } from '../../functions/hosts/engine.js';
 import type { Runner } from '../../functions/hosts/runner.js';
+import type { RawKubeClient } from '../../functions/adapters/kube/client.js';
 import type { ReconciledKind } from '../../shared/api/constants.js';
 import type { HostedClusterPackageSettings } from '../../shared/hypershift/hosted-cluster.js';
 import {
@@ -164,6 +165,17 @@ function phaseFlags(values: {
   };
 }
 
+/** What a runner applying into another cluster serves, and the target's client its watches use. */
+function remoteRunnerOptions(
+  engine: Engine,
+  kinds: ReconciledKind[] | undefined,
+): { kinds?: ReconciledKind[]; targetClient?: RawKubeClient } {
+  return {
+    ...(kinds !== undefined ? { kinds } : {}),
+    ...(engine.targetClient !== undefined ? { targetClient: engine.targetClient } : {}),
+  };
+}
+
 /** PKO's HostedCluster controller beside the runner, when `--package-operator-package-image` is given. */
 async function startHostedClusterPackages(
   engine: Engine,
@@ -231,7 +243,7 @@ export const runCommand: Command = {
       namespace: values.namespace ?? '',
       resyncMs: positiveInt(values['resync-interval'], 'resync-interval', 36_000) * 1000,
       phaseClasses: classes,
-      ...(kinds !== undefined ? { kinds } : {}),
+      ...remoteRunnerOptions(engine, kinds),
       log: (m) => {
         io.stderr(`${m}\n`);
       },

@@ -41,6 +41,8 @@ export interface EngineOptions {
 
 export interface Engine {
   readonly client: RawKubeClient;
+  /** The client of the target cluster (`targetKubeconfig`), whose watches a runner starts. */
+  readonly targetClient?: RawKubeClient;
   readonly deps: RunStepDeps;
   readonly metrics: EngineMetrics;
   close(): void;
@@ -137,6 +139,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   };
   return {
     client,
+    ...(target !== undefined ? { targetClient: target } : {}),
     deps,
     metrics,
     close: () => {

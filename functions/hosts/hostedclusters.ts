@@ -9,7 +9,6 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { API_VERSION } from '../../shared/api/constants.js';
-import { isRecord, parseKubeObject } from '../../shared/api/objects.js';
 import { errorMessage } from '../../shared/errors.js';
 import {
   HOSTED_CLUSTER_API_VERSION,
@@ -17,12 +16,12 @@ import {
   REMOTE_PHASE_PACKAGE,
   type HostedClusterPackageSettings,
 } from '../../shared/hypershift/hosted-cluster.js';
-import { isKubeReason } from '../../shared/kube-errors.js';
 import { annotationOwners } from '../../shared/phases/owners.js';
 import type { KubeObject } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { reconcileHostedCluster } from '../steps/hostedcluster.js';
 import { WorkQueue } from './queue.js';
+import { watchObjects } from './simple-watch.js';
 
 export interface HostedClusterPackagesOptions {
   readonly client: RawKubeClient;
@@ -31,9 +30,6 @@ export interface HostedClusterPackagesOptions {
   /** How often the HostedCluster API is looked for while it is not served (default 60 s). */
   readonly pollMs?: number;
 }
-
-const WATCH_RETRY_MS = 2_000;
-const WATCH_TIMEOUT_SECONDS = 300;
 
 /** The key of a HostedCluster: `namespace/name`. */
 function keyOf(namespace: string, name: string): string {
@@ -132,43 +128,21 @@ export class HostedClusterPackages {
     );
   }
 
-  /** List, then watch from the list's version; on 410 list again, on other failures wait and watch again. */
-  private async watch(
+  private watch(
     apiVersion: string,
     kind: string,
     keyFor: (o: KubeObject) => string | undefined,
   ): Promise<void> {
-    const signal = this.abort.signal;
-    const path = await this.options.client.collectionPath(apiVersion, kind, '');
-    const onObject = (raw: unknown): void => {
-      const object = parseKubeObject(isRecord(raw) ? { apiVersion, kind, ...raw } : raw);
-      const key = object === undefined ? undefined : keyFor(object);
-      if (key !== undefined) this.queue.add(key);
-    };
-    let rv: string | undefined;
-    while (!signal.aborted) {
-      try {
-        if (rv === undefined) {
-          const list = await this.options.client.listWithVersion(path);
-          for (const item of list.items) onObject(item);
-          rv = list.resourceVersion;
-        }
-        await this.options.client.watch(
-          { path, resourceVersion: rv, timeoutSeconds: WATCH_TIMEOUT_SECONDS, signal },
-          (type, object) => {
-            const meta = isRecord(object) ? object['metadata'] : undefined;
-            if (isRecord(meta) && typeof meta['resourceVersion'] === 'string') rv = meta['resourceVersion'];
-            if (type !== 'BOOKMARK') onObject(object);
-          },
-        );
-      } catch (error) {
-        if (this.stopping()) return;
-        if (isKubeReason(error, 'Gone')) rv = undefined;
-        else {
-          this.options.log(`watch ${path}: ${errorMessage(error)}`);
-          await sleep(WATCH_RETRY_MS, undefined, { signal }).catch(() => undefined);
-        }
-      }
-    }
+    return watchObjects({
+      client: this.options.client,
+      apiVersion,
+      kind,
+      signal: this.abort.signal,
+      log: this.options.log,
+      onObject: (object) => {
+        const key = keyFor(object);
+        if (key !== undefined) this.queue.add(key);
+      },
+    });
   }
 }

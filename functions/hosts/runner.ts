@@ -8,6 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import {
   apiVersionOf,
+  GROUP,
   isReconciledKind,
   LABEL_CACHE,
   RECONCILED_KINDS,
@@ -15,7 +16,8 @@ import {
 } from '../../shared/api/constants.js';
 import { followedRepository } from '../../shared/catalog/model.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRecord, parseKubeObject, refOf } from '../../shared/api/objects.js';
+import { groupOf, isRecord, parseKubeObject, refOf } from '../../shared/api/objects.js';
+import { annotationOwners, controllerRef } from '../../shared/phases/owners.js';
 import { retryDelayMs, type Backoff } from '../../shared/retry.js';
 import { errorMessage, RetryableError } from '../../shared/errors.js';
 import { isKubeReason, KubeUnavailableError } from '../../shared/kube-errors.js';
@@ -27,6 +29,7 @@ import { CachedKube } from './cached-kube.js';
 import { OwnWrites } from './own-writes.js';
 import { WatchCache } from './watch-cache.js';
 import { WorkQueue } from './queue.js';
+import { watchObjects } from './simple-watch.js';
 import { keyOf, refOfKey } from './triggers.js';
 
 export interface RunnerOptions {
@@ -46,6 +49,11 @@ export interface RunnerOptions {
    * phases into another cluster serves (Cluster)ObjectSetPhases only, as PKO's remote-phase manager.
    */
   readonly kinds?: readonly ReconciledKind[];
+  /**
+   * The target cluster's client (`deps.target`): the kinds a phase manages there are watched there, and an event runs
+   * the (Cluster)ObjectSetPhase its owners annotation names as controller.
+   */
+  readonly targetClient?: RawKubeClient;
   readonly log: (message: string) => void;
   readonly onQueueDepth?: (depth: number) => void;
   /** This replica's share (`--shard I/N`): watch events and resyncs queue only the keys it owns. */
@@ -69,6 +77,22 @@ const QUICK_WATCH_MS = 1_000;
 function gantryOwnerKey(object: KubeObject): string | undefined {
   const owner = controllerKeyOf(object);
   return owner === undefined ? undefined : keyOf(owner);
+}
+
+/** The key of the (Cluster)ObjectSetPhase that controls an object of the target cluster (its owners annotation). */
+function phaseKeyOfTargetObject(object: KubeObject): string | undefined {
+  const owner = controllerRef(object.metadata, 'annotation');
+  if (owner === undefined) return undefined;
+  const entry = annotationOwners(object.metadata).find((o) => o.uid === owner.uid);
+  if (entry === undefined || (entry.kind !== 'ObjectSetPhase' && entry.kind !== 'ClusterObjectSetPhase'))
+    return undefined;
+  if (groupOf(entry.apiVersion) !== GROUP) return undefined;
+  return keyOf({
+    apiVersion: entry.apiVersion,
+    kind: entry.kind,
+    namespace: entry.kind === 'ObjectSetPhase' ? entry.namespace : '',
+    name: entry.name,
+  });
 }
 
 /** The local runner. */
@@ -195,6 +219,7 @@ export class Runner {
   /** Watch what a step named: the kinds it manages, its sources (remembered, so their events run the key). */
   private async watchFor(key: string, watch: RunStepResult['watch']): Promise<void> {
     if (watch === undefined) return;
+    for (const k of watch.targetKinds ?? []) this.startTargetWatch(k.apiVersion, k.kind);
     for (const k of watch.managedKinds ?? [])
       await this.startWatch(k.apiVersion, k.kind, `${LABEL_CACHE}=True`);
     if (watch.sources === undefined) return;
@@ -212,6 +237,28 @@ export class Runner {
       if (readers?.size === 0) this.readers.delete(source);
     }
     this.readsOf.delete(key);
+  }
+
+  /** A watch of the phases' objects of one kind in the target cluster (label `package-operator.run/cache=True`). */
+  private startTargetWatch(apiVersion: string, kind: string): void {
+    const client = this.options.targetClient;
+    const id = `target|${apiVersion}|${kind}`;
+    if (client === undefined || this.watched.has(id)) return;
+    this.watched.add(id);
+    this.watches.push(
+      watchObjects({
+        client,
+        apiVersion,
+        kind,
+        labelSelector: `${LABEL_CACHE}=True`,
+        signal: this.abort.signal,
+        log: this.options.log,
+        onObject: (object) => {
+          const owner = phaseKeyOfTargetObject(object);
+          if (owner !== undefined && this.mine(owner)) this.queue.add(owner);
+        },
+      }),
+    );
   }
 
   private async startWatch(

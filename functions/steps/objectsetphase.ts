@@ -116,10 +116,11 @@ export async function reconcileObjectSetPhase(
   for (const m of outcome.mapped) conds.set(m.type, m.status, m.reason, m.message);
   if (osp.spec.paused === true) conds.set('Paused', 'True', 'Paused', MSG_PAUSED);
   else conds.remove('Paused');
-  // A watching host watches the kinds of the objects in its own cluster only.
+  // A watching host watches the kinds of the objects where they are: here, or in the target cluster.
+  const kinds = managedKindsOf(specsOf(osp, phase));
   const base = {
     object: raw,
-    ...(deps.target === undefined ? { managedKinds: managedKindsOf(specsOf(osp, phase)) } : {}),
+    ...(deps.target === undefined ? { managedKinds: kinds } : { targetKinds: kinds }),
     phase,
   };
   const failure = outcome.failure;

@@ -88,6 +88,11 @@ export interface StepResult {
   readonly sources?: readonly ObjectRef[];
   /** Kinds of objects the step manages (labelled `package-operator.run/cache=True`): a watching host watches them. */
   readonly managedKinds?: readonly { readonly apiVersion: string; readonly kind: string }[];
+  /**
+   * Kinds of objects the step manages in the target cluster (`StepDeps.target`): a watching host watches them there
+   * and runs the ObjectSetPhase named by an object's owners annotation when one changes.
+   */
+  readonly targetKinds?: readonly { readonly apiVersion: string; readonly kind: string }[];
 }
 
 /** A failure inside a step, naming the step that threw (`render`, `teardown`, …); the cause says what failed. */

@@ -71,7 +71,7 @@ describe('an ObjectSetPhase applied into a target cluster', () => {
 
     const result = await runStep(PHASE, deps);
     expect(result.outcome).toBe('done');
-    expect(result.watch).toEqual({});
+    expect(result.watch).toEqual({ targetKinds: [{ apiVersion: 'v1', kind: 'ConfigMap' }] });
     expect(await management.get(CM).catch(() => undefined)).toBeUndefined();
     const cm = await target.get(CM);
     expect(cm.metadata.ownerReferences).toBeUndefined();
