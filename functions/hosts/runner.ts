@@ -8,7 +8,6 @@
 import { setMaxListeners } from 'node:events';
 import {
   apiVersionOf,
-  GROUP,
   isReconciledKind,
   LABEL_CACHE,
   RECONCILED_KINDS,
@@ -16,8 +15,8 @@ import {
 } from '../../shared/api/constants.js';
 import { followedRepository } from '../../shared/catalog/model.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { groupOf, isRecord, parseKubeObject, refOf } from '../../shared/api/objects.js';
-import { annotationOwners, controllerRef } from '../../shared/phases/owners.js';
+import { isRecord, parseKubeObject, refOf } from '../../shared/api/objects.js';
+import { controllingPhaseOf } from '../../shared/phases/owners.js';
 import { retryDelayMs, type Backoff } from '../../shared/retry.js';
 import { errorMessage, RetryableError } from '../../shared/errors.js';
 import { isKubeReason, KubeUnavailableError } from '../../shared/kube-errors.js';
@@ -77,22 +76,6 @@ const QUICK_WATCH_MS = 1_000;
 function gantryOwnerKey(object: KubeObject): string | undefined {
   const owner = controllerKeyOf(object);
   return owner === undefined ? undefined : keyOf(owner);
-}
-
-/** The key of the (Cluster)ObjectSetPhase that controls an object of the target cluster (its owners annotation). */
-function phaseKeyOfTargetObject(object: KubeObject): string | undefined {
-  const owner = controllerRef(object.metadata, 'annotation');
-  if (owner === undefined) return undefined;
-  const entry = annotationOwners(object.metadata).find((o) => o.uid === owner.uid);
-  if (entry === undefined || (entry.kind !== 'ObjectSetPhase' && entry.kind !== 'ClusterObjectSetPhase'))
-    return undefined;
-  if (groupOf(entry.apiVersion) !== GROUP) return undefined;
-  return keyOf({
-    apiVersion: entry.apiVersion,
-    kind: entry.kind,
-    namespace: entry.kind === 'ObjectSetPhase' ? entry.namespace : '',
-    name: entry.name,
-  });
 }
 
 /** The local runner. */
@@ -254,8 +237,8 @@ export class Runner {
         signal: this.abort.signal,
         log: this.options.log,
         onObject: (object) => {
-          const owner = phaseKeyOfTargetObject(object);
-          if (owner !== undefined && this.mine(owner)) this.queue.add(owner);
+          const phase = controllingPhaseOf(object.metadata);
+          if (phase !== undefined && this.mine(keyOf(phase))) this.queue.add(keyOf(phase));
         },
       }),
     );

@@ -4,6 +4,7 @@ import { decideAdoption, desiredObject, specObjectOf, staticPreflight, type Phas
 import {
   annotationOwners,
   controllerRef,
+  controllingPhaseOf,
   formatAnnotationOwners,
   isOwner,
   ownershipFor,
@@ -162,5 +163,39 @@ describe('the owners annotation (PKO annotation owner strategy)', () => {
     });
     // Same UID under another name is another object (boxcutter compares group, kind, name and UID).
     expect(isOwner(withOwners(entry('new', true, 'other')).metadata, owner)).toBe(false);
+  });
+});
+
+describe('the phase an object of a target cluster belongs to', () => {
+  it('is the controller of the owners annotation when it is a (Cluster)ObjectSetPhase of PKO', () => {
+    expect(
+      controllingPhaseOf(withOwners(entry('x', false), entry('new', true, 'set-hosted')).metadata),
+    ).toEqual({
+      apiVersion: 'package-operator.run/v1alpha1',
+      kind: 'ObjectSetPhase',
+      namespace: 'clusters-a',
+      name: 'set-hosted',
+    });
+    expect(
+      controllingPhaseOf(
+        withOwners({ ...entry('c', true, 'cluster-set-hosted'), kind: 'ClusterObjectSetPhase' }).metadata,
+      ),
+    ).toEqual({
+      apiVersion: 'package-operator.run/v1alpha1',
+      kind: 'ClusterObjectSetPhase',
+      namespace: '',
+      name: 'cluster-set-hosted',
+    });
+  });
+
+  it('is none without a controller, for other kinds or groups', () => {
+    expect(controllingPhaseOf(withOwners(entry('x', false)).metadata)).toBeUndefined();
+    expect(
+      controllingPhaseOf(withOwners({ ...entry('x', true), kind: 'ObjectSet' }).metadata),
+    ).toBeUndefined();
+    expect(
+      controllingPhaseOf(withOwners({ ...entry('x', true), apiVersion: 'example.com/v1' }).metadata),
+    ).toBeUndefined();
+    expect(controllingPhaseOf({})).toBeUndefined();
   });
 });

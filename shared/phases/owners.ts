@@ -7,9 +7,9 @@
  * garbage collector would delete the object at once). Pure.
  */
 import { z } from 'zod';
-import { ANNOTATION_OWNERS } from '../api/constants.js';
+import { ANNOTATION_OWNERS, GROUP } from '../api/constants.js';
 import { groupOf } from '../api/objects.js';
-import type { KubeMeta, KubeOwnerReference } from '../ports.js';
+import type { KubeMeta, KubeOwnerReference, ObjectRef } from '../ports.js';
 
 export type OwnerStrategy = 'native' | 'annotation';
 
@@ -195,4 +195,18 @@ export function releasePatch(
     ownerReferences: (meta.ownerReferences ?? []).filter((o) => o.uid !== owner.uid),
     resourceVersion: meta.resourceVersion,
   };
+}
+
+/**
+ * The (Cluster)ObjectSetPhase an object of a target cluster belongs to: the controller its owners annotation names,
+ * when that is one of PKO's phase kinds. What a host watching the target runs when the object changes.
+ */
+export function controllingPhaseOf(meta: Pick<KubeMeta, 'annotations'>): ObjectRef | undefined {
+  const owner = annotationOwners(meta).find((o) => o.controller === true);
+  if (owner === undefined || groupOf(owner.apiVersion) !== GROUP) return undefined;
+  if (owner.kind === 'ObjectSetPhase')
+    return { apiVersion: owner.apiVersion, kind: owner.kind, namespace: owner.namespace, name: owner.name };
+  if (owner.kind === 'ClusterObjectSetPhase')
+    return { apiVersion: owner.apiVersion, kind: owner.kind, namespace: '', name: owner.name };
+  return undefined;
 }
