@@ -436,7 +436,7 @@ function objectTemplateRetry(values: PkoFlagValues): { source?: number; optional
   return { ...(source !== undefined ? { source } : {}), ...(optional !== undefined ? { optional } : {}) };
 }
 
-/** PKO's flags that stand for its environment variables: the flag wins, as PKO's flags default to the variables. */
+/** A flag whose value must be JSON of a shape (`parse`): the value, or a usage error saying what it must be. */
 function jsonFlag(
   value: string | undefined,
   flag: string,
@@ -448,6 +448,7 @@ function jsonFlag(
   return value;
 }
 
+/** PKO's flags that stand for its environment variables: the flag wins, as PKO's flags default to the variables. */
 function flagEnv(values: PkoFlagValues): Record<string, string> {
   const pairs: [string, string | undefined][] = [
     ['PKO_SERVICE_ACCOUNT_NAMESPACE', values['service-account-namespace']],
