@@ -95,6 +95,8 @@ export class Runner {
   private readonly readers = new Map<string, Set<string>>();
   /** ObjectTemplate key -> the source keys it read on its last step. */
   private readonly readsOf = new Map<string, Set<string>>();
+  /** resourceVersions this process wrote in the target cluster: their events there are our own, not drift. */
+  private readonly targetWrites = new OwnWrites();
   /** The latest object of every watch, when steps read from it. */
   private readonly cache: WatchCache | undefined;
 
@@ -108,6 +110,17 @@ export class Runner {
         ? { kube: new CachedKube(options.deps.kube, this.cache), cache: this.cache }
         : {}),
       ...(options.phaseClasses !== undefined ? { phaseClasses: options.phaseClasses } : {}),
+      ...(options.deps.target !== undefined
+        ? {
+            target: {
+              ...options.deps.target,
+              wrote: (object: KubeObject) => {
+                const rv = object.metadata.resourceVersion;
+                if (rv !== undefined) this.targetWrites.remember(keyOf(refOf(object)), rv);
+              },
+            },
+          }
+        : {}),
       wrote: (object) => {
         this.rememberWrite(object);
         options.deps.wrote?.(object);
@@ -237,6 +250,8 @@ export class Runner {
         signal: this.abort.signal,
         log: this.options.log,
         onObject: (object) => {
+          // The event of the runner's own write there (an apply, a create) is no change to react to.
+          if (this.targetWrites.isOwn(keyOf(refOf(object)), object.metadata.resourceVersion)) return;
           const phase = controllingPhaseOf(object.metadata);
           if (phase !== undefined && this.mine(keyOf(phase))) this.queue.add(keyOf(phase));
         },

@@ -53,13 +53,14 @@ async function handoverUids(osp: ApiObjectSetPhase, deps: StepDeps): Promise<Set
 
 /**
  * The deps the phase's objects are managed with: the target cluster's client when this host applies into another
- * cluster (its kubeconfig's rights; this host's cache, own-write memory and impersonation are of the management
- * cluster and stay out), else the identity's (steps/identity.ts).
+ * cluster (its kubeconfig's rights; this host's cache, impersonation and own-write memory are of the management
+ * cluster and stay out: writes there are reported to the target's), else the identity's (steps/identity.ts).
  */
 function phaseObjectsDeps(osp: ApiObjectSetPhase, deps: StepDeps): ObjectsDeps {
   if (deps.target === undefined) return objectsDeps(osp, deps);
   const { cache: _management, wrote: _ownWrites, impersonation: _identity, ...own } = deps;
-  return { ok: true, deps: { ...own, kube: deps.target.kube } };
+  const wrote = deps.target.wrote;
+  return { ok: true, deps: { ...own, kube: deps.target.kube, ...(wrote !== undefined ? { wrote } : {}) } };
 }
 
 /** The owner of the phase's objects: annotation owner strategy across clusters, as PKO's remote-phase manager. */

@@ -68,6 +68,8 @@ export interface StepDeps {
 /** Another cluster a host applies phases into. */
 export interface TargetCluster {
   readonly kube: KubeApi;
+  /** Called with every object a step wrote there, so a host watching the target can tell its own writes. */
+  readonly wrote?: (object: KubeObject) => void;
 }
 
 /** The outcome of one step: the status to write (undefined: unchanged), and when to run again. */
