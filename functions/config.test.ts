@@ -40,7 +40,7 @@ describe("PKO's environment variables", () => {
       'PKO_SUB_COMPONENT_TOLERATIONS',
     ])
       expect(() => engineEnv({ [name]: 'x' })).toThrow(
-        `environment variable ${name} is not supported: Gantry does not deploy PKO into HyperShift hosted clusters`,
+        `environment variable ${name} is not supported: only gantry run makes the Package of every HyperShift HostedCluster (it watches them); gantry serve and the Lambda host have no watches`,
       );
     expect(engineEnv({ PKO_CONFIG: '' }).forceAdoption).toBe(false);
     expect(() => engineEnv({ LOG_LEVEL: 'debug' })).toThrow(
@@ -48,6 +48,30 @@ describe("PKO's environment variables", () => {
     );
     expect(() => engineEnv({ GANTRY_PLAIN_HTTP_REGISTRIES: 'public' })).toThrow(
       'environment variable GANTRY_PLAIN_HTTP_REGISTRIES: a comma-separated list of loopback, local, private, or none',
+    );
+  });
+
+  it("give gantry run PKO's HostedCluster knobs, their JSON checked", () => {
+    expect(engineEnv({}, { hostedClusters: true }).hostedClusterPackages).toBeUndefined();
+    expect(
+      engineEnv(
+        {
+          PKO_PACKAGE_OPERATOR_PACKAGE_IMAGE: 'registry.example/pko:v1',
+          PKO_SUB_COMPONENT_AFFINITY: '{"nodeAffinity":{}}',
+          PKO_SUB_COMPONENT_TOLERATIONS: '[{"key":"a","operator":"Exists"}]',
+        },
+        { hostedClusters: true },
+      ).hostedClusterPackages,
+    ).toEqual({
+      image: 'registry.example/pko:v1',
+      affinity: { nodeAffinity: {} },
+      tolerations: [{ key: 'a', operator: 'Exists' }],
+    });
+    expect(() => engineEnv({ PKO_SUB_COMPONENT_AFFINITY: '[]' }, { hostedClusters: true })).toThrow(
+      'environment variable PKO_SUB_COMPONENT_AFFINITY: must be a JSON object (a Kubernetes Affinity)',
+    );
+    expect(() => engineEnv({ PKO_SUB_COMPONENT_TOLERATIONS: '{}' }, { hostedClusters: true })).toThrow(
+      'environment variable PKO_SUB_COMPONENT_TOLERATIONS: must be a JSON array (Kubernetes Tolerations)',
     );
   });
 

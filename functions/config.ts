@@ -13,7 +13,12 @@ import {
   type PlainHttpRule,
 } from '../shared/oci/network.js';
 import { parseOverrideList } from '../shared/oci/reference.js';
-import { REFUSED_ENV, refusal } from '../shared/pko-knobs.js';
+import { HOSTED_CLUSTER_ENV, REFUSED_ENV, refusal } from '../shared/pko-knobs.js';
+import {
+  parseAffinity,
+  parseTolerations,
+  type HostedClusterPackageSettings,
+} from '../shared/hypershift/hosted-cluster.js';
 import { eventsAuthSchema, type EventsAuth } from '../shared/triggers/events-auth.js';
 
 const overrideList = z
@@ -59,6 +64,16 @@ const schema = z.object({
     .string()
     .refine((s) => parsePlainHttpRules(s).ok, 'a comma-separated list of loopback, local, private, or none')
     .optional(),
+  /** PKO's HostedCluster knobs (`gantry run` only): the Package made for every HyperShift HostedCluster. */
+  PKO_PACKAGE_OPERATOR_PACKAGE_IMAGE: z.string().optional(),
+  PKO_SUB_COMPONENT_AFFINITY: z
+    .string()
+    .refine((s) => s === '' || parseAffinity(s).ok, 'must be a JSON object (a Kubernetes Affinity)')
+    .optional(),
+  PKO_SUB_COMPONENT_TOLERATIONS: z
+    .string()
+    .refine((s) => s === '' || parseTolerations(s).ok, 'must be a JSON array (Kubernetes Tolerations)')
+    .optional(),
 });
 
 export interface EngineEnv {
@@ -75,6 +90,30 @@ export interface EngineEnv {
   readonly plainHttp: ReadonlySet<PlainHttpRule>;
   /** HTTP_PROXY, HTTPS_PROXY and NO_PROXY (or their lower-case forms), as PKO's Go client reads them. */
   readonly proxy: ProxyConfig;
+  /** PKO_PACKAGE_OPERATOR_PACKAGE_IMAGE (and the sub-component settings): only read when the host asks for them. */
+  readonly hostedClusterPackages?: HostedClusterPackageSettings;
+}
+
+/** What a host reads beyond the common environment. */
+export interface EngineEnvOptions {
+  /** PKO's HostedCluster knobs are read (`gantry run`), not refused. */
+  readonly hostedClusters?: boolean;
+}
+
+function hostedClusterPackages(e: {
+  readonly PKO_PACKAGE_OPERATOR_PACKAGE_IMAGE?: string | undefined;
+  readonly PKO_SUB_COMPONENT_AFFINITY?: string | undefined;
+  readonly PKO_SUB_COMPONENT_TOLERATIONS?: string | undefined;
+}): HostedClusterPackageSettings | undefined {
+  const image = e.PKO_PACKAGE_OPERATOR_PACKAGE_IMAGE ?? '';
+  if (image === '') return undefined;
+  const affinity = parseAffinity(e.PKO_SUB_COMPONENT_AFFINITY ?? '');
+  const tolerations = parseTolerations(e.PKO_SUB_COMPONENT_TOLERATIONS ?? '');
+  return {
+    image,
+    ...(affinity.ok ? { affinity: affinity.value } : {}),
+    ...(tolerations.ok ? { tolerations: tolerations.value } : {}),
+  };
 }
 
 /** The first of the names that is set and not empty (Go's getEnvAny). */
@@ -111,10 +150,20 @@ function plainHttpRules(text: string | undefined): Set<PlainHttpRule> {
   return parsed.ok ? parsed.value : new Set();
 }
 
-/** Parse the environment; an invalid value is an error naming the variable. */
-export function engineEnv(env: Readonly<Record<string, string | undefined>> = process.env): EngineEnv {
-  for (const [name, reason] of Object.entries(REFUSED_ENV))
+/** Refuse PKO's variables Gantry does not take (the HostedCluster ones on hosts that do not ask for them). */
+function refuseEnv(env: Readonly<Record<string, string | undefined>>, options: EngineEnvOptions): void {
+  for (const [name, reason] of Object.entries(REFUSED_ENV)) {
+    if (options.hostedClusters === true && HOSTED_CLUSTER_ENV.includes(name)) continue;
     if ((env[name] ?? '') !== '') throw new Error(`environment variable ${refusal(name, reason)}`);
+  }
+}
+
+/** Parse the environment; an invalid value is an error naming the variable. */
+export function engineEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: EngineEnvOptions = {},
+): EngineEnv {
+  refuseEnv(env, options);
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -135,7 +184,14 @@ export function engineEnv(env: Readonly<Record<string, string | undefined>> = pr
     registryNetworks: networks(e.GANTRY_REGISTRY_NETWORKS ?? ''),
     plainHttp: plainHttpRules(e.GANTRY_PLAIN_HTTP_REGISTRIES),
     proxy: proxyFromEnv(env),
+    ...(options.hostedClusters === true ? optionalHostedClusters(hostedClusterPackages(e)) : {}),
   };
+}
+
+function optionalHostedClusters(settings: HostedClusterPackageSettings | undefined): {
+  hostedClusterPackages?: HostedClusterPackageSettings;
+} {
+  return settings === undefined ? {} : { hostedClusterPackages: settings };
 }
 
 const lambdaSchema = z

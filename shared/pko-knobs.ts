@@ -1,13 +1,26 @@
 /**
  * @module pko-knobs
- * The flags and environment variables of PKO v1.19.0's manager (`cmd/package-operator-manager`) that Gantry refuses,
+ * The flags and environment variables of PKO v1.19.0's manager (`cmd/package-operator-manager`) that Gantry refuses
+ * (PKO's HostedCluster knobs: on the hosts without watches only),
  * and why; and PKO's value syntax (Go durations, Go booleans) for the ones it takes. Every other knob of PKO's
  * manager works with PKO's meaning on `gantry run` and `gantry serve` (flags and environment) and on the Lambda host
  * (environment); the README's "PKO's knobs" table lists them all.
  */
 
-const HYPERSHIFT =
-  'Gantry does not deploy PKO into HyperShift hosted clusters (no HostedCluster controller, no remote-phase-manager or hosted-cluster-manager sub-components); run a Gantry runner per hosted cluster, with --phase-class for remote phases';
+const HOSTED_CLUSTERS =
+  'only gantry run makes the Package of every HyperShift HostedCluster (it watches them); gantry serve and the Lambda host have no watches';
+
+/** PKO's HostedCluster knobs: taken by `gantry run` (see shared/hypershift), refused by the hosts without watches. */
+export const HOSTED_CLUSTER_FLAGS: readonly string[] = [
+  'package-operator-package-image',
+  'sub-component-affinity',
+  'sub-component-tolerations',
+];
+export const HOSTED_CLUSTER_ENV: readonly string[] = [
+  'PKO_PACKAGE_OPERATOR_PACKAGE_IMAGE',
+  'PKO_SUB_COMPONENT_AFFINITY',
+  'PKO_SUB_COMPONENT_TOLERATIONS',
+];
 const BOOTSTRAP =
   'Gantry does not install itself from a package image: deploy it from deploy/ (kustomize) or as the Lambda function';
 
@@ -17,18 +30,18 @@ export const REFUSED_FLAGS: Readonly<Record<string, string>> = {
     'Gantry has no leader: every replica may run any key (each write is resourceVersion-guarded), and --shard I/N splits the keys between replicas; pass --enable-leader-election=false or leave it out',
   'pprof-addr':
     'Gantry serves no Go pprof endpoint; profile the Node.js process with node --cpu-prof or --inspect',
-  'package-operator-package-image': HYPERSHIFT,
-  'sub-component-affinity': HYPERSHIFT,
-  'sub-component-tolerations': HYPERSHIFT,
+  'package-operator-package-image': HOSTED_CLUSTERS,
+  'sub-component-affinity': HOSTED_CLUSTERS,
+  'sub-component-tolerations': HOSTED_CLUSTERS,
   'self-bootstrap': BOOTSTRAP,
   'self-bootstrap-config': BOOTSTRAP,
 };
 
 /** PKO manager environment variables Gantry refuses when they are set (non-empty), with the reason. */
 export const REFUSED_ENV: Readonly<Record<string, string>> = {
-  PKO_PACKAGE_OPERATOR_PACKAGE_IMAGE: HYPERSHIFT,
-  PKO_SUB_COMPONENT_AFFINITY: HYPERSHIFT,
-  PKO_SUB_COMPONENT_TOLERATIONS: HYPERSHIFT,
+  PKO_PACKAGE_OPERATOR_PACKAGE_IMAGE: HOSTED_CLUSTERS,
+  PKO_SUB_COMPONENT_AFFINITY: HOSTED_CLUSTERS,
+  PKO_SUB_COMPONENT_TOLERATIONS: HOSTED_CLUSTERS,
   PKO_CONFIG: BOOTSTRAP,
 };
 

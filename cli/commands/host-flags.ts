@@ -8,13 +8,20 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { serviceAccountNameProblem, type ImpersonationPolicy } from '../../shared/identity.js';
 import { parseOverrideList } from '../../shared/oci/reference.js';
-import { goBool, goDurationMs, REFUSED_FLAGS, refusal } from '../../shared/pko-knobs.js';
+import {
+  goBool,
+  goDurationMs,
+  HOSTED_CLUSTER_FLAGS,
+  REFUSED_FLAGS,
+  refusal,
+} from '../../shared/pko-knobs.js';
+import { parseAffinity, parseTolerations } from '../../shared/hypershift/hosted-cluster.js';
 import type { KubeObject } from '../../shared/ports.js';
 import { eventsAuthSchema, type EventsAuth } from '../../shared/triggers/events-auth.js';
 import { parseShard, type Shard } from '../../shared/triggers/index.js';
 import { webhookConfigurations } from '../../shared/triggers/webhook-config.js';
 import { admissionAuth, type AdmissionAuth } from '../../webhooks/admission-auth.js';
-import { engineEnv } from '../../functions/config.js';
+import { engineEnv, type EngineEnvOptions } from '../../functions/config.js';
 import type { EngineOptions } from '../../functions/hosts/engine.js';
 import type { StepRecord } from '../../functions/steps/run-step.js';
 import type { CliIO } from '../command.js';
@@ -336,8 +343,12 @@ export const PKO_FLAGS_HELP = `PKO's manager flags (same meaning; see the README
   --log-level N                     -1: only failed steps; 0 (default) and above: every step (LOG_LEVEL)
   --object-template-resource-retry-interval D            an ObjectTemplate with a missing source runs again after D (30s)
   --object-template-optional-resource-retry-interval D   ... with a missing optional source (60s)
-  Refused, with the reason: --enable-leader-election[=true], --pprof-addr, --package-operator-package-image,
-  --sub-component-affinity, --sub-component-tolerations, --self-bootstrap, --self-bootstrap-config
+  --package-operator-package-image IMAGE  (gantry run only) for every Available HyperShift HostedCluster, the Package
+                                    remote-phase of IMAGE (component remote-phase) in its control-plane namespace
+                                    (PKO_PACKAGE_OPERATOR_PACKAGE_IMAGE; default: off)
+  --sub-component-affinity JSON     (gantry run only) ... with this affinity in its config (PKO_SUB_COMPONENT_AFFINITY)
+  --sub-component-tolerations JSON  (gantry run only) ... and these tolerations (PKO_SUB_COMPONENT_TOLERATIONS)
+  Refused, with the reason: --enable-leader-election[=true], --pprof-addr, --self-bootstrap, --self-bootstrap-config
 `;
 
 /** PKO's manager flags that `gantry run` and `gantry serve` take besides their own (see the README's table). */
@@ -383,8 +394,9 @@ export function goBoolArgs(argv: readonly string[]): string[] {
 }
 
 /** Refuse PKO's flags that ask for something Gantry does not do; an empty value (PKO's default: off) passes. */
-export function refusePkoFlags(values: PkoFlagValues): void {
+export function refusePkoFlags(values: PkoFlagValues, accepted: readonly string[] = []): void {
   for (const [flag, reason] of Object.entries(REFUSED_FLAGS)) {
+    if (accepted.includes(flag)) continue;
     const value: unknown = Object.entries(values).find(([k]) => k === flag)?.[1];
     if (typeof value !== 'string' || value === '') continue;
     if (flag === 'enable-leader-election') {
@@ -424,6 +436,18 @@ function objectTemplateRetry(values: PkoFlagValues): { source?: number; optional
   return { ...(source !== undefined ? { source } : {}), ...(optional !== undefined ? { optional } : {}) };
 }
 
+/** A flag whose value must be JSON of a shape (`parse`): the value, or a usage error saying what it must be. */
+function jsonFlag(
+  value: string | undefined,
+  flag: string,
+  parse: (text: string) => { ok: boolean },
+  what: string,
+): string | undefined {
+  if (value !== undefined && value !== '' && !parse(value).ok)
+    throw new UsageError(`--${flag} must be ${what}, got "${value}"`);
+  return value;
+}
+
 /** PKO's flags that stand for its environment variables: the flag wins, as PKO's flags default to the variables. */
 function flagEnv(values: PkoFlagValues): Record<string, string> {
   const pairs: [string, string | undefined][] = [
@@ -431,6 +455,25 @@ function flagEnv(values: PkoFlagValues): Record<string, string> {
     ['PKO_SERVICE_ACCOUNT_NAME', values['service-account-name']],
     ['PKO_PACKAGE_HASH_MODIFIER', integerFlag(values['package-hash-modifier'], 'package-hash-modifier')],
     ['LOG_LEVEL', integerFlag(values['log-level'], 'log-level')],
+    ['PKO_PACKAGE_OPERATOR_PACKAGE_IMAGE', values['package-operator-package-image']],
+    [
+      'PKO_SUB_COMPONENT_AFFINITY',
+      jsonFlag(
+        values['sub-component-affinity'],
+        'sub-component-affinity',
+        parseAffinity,
+        'a JSON object (a Kubernetes Affinity)',
+      ),
+    ],
+    [
+      'PKO_SUB_COMPONENT_TOLERATIONS',
+      jsonFlag(
+        values['sub-component-tolerations'],
+        'sub-component-tolerations',
+        parseTolerations,
+        'a JSON array (Kubernetes Tolerations)',
+      ),
+    ],
   ];
   return Object.fromEntries(pairs.filter((p): p is [string, string] => p[1] !== undefined));
 }
@@ -478,10 +521,11 @@ export async function engineFlags(
     'require-impersonation'?: boolean;
   } & PkoFlagValues,
   io: CliIO,
+  host: EngineEnvOptions = {},
 ): Promise<EngineOptions> {
-  refusePkoFlags(values);
+  refusePkoFlags(values, host.hostedClusters === true ? HOSTED_CLUSTER_FLAGS : []);
   const env = { ...(io.env ?? {}), ...flagEnv(values) };
-  const parsedEnv = engineEnv(env);
+  const parsedEnv = engineEnv(env, host);
   const prefix = values['image-prefix-overrides'];
   const hosts = values['registry-host-overrides'];
   return {

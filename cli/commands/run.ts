@@ -8,6 +8,9 @@ import type { CliIO, Command } from '../command.js';
 import { UsageError } from '../package-input.js';
 import type { Engine } from '../../functions/hosts/engine.js';
 import type { Runner } from '../../functions/hosts/runner.js';
+import type { RawKubeClient } from '../../functions/adapters/kube/client.js';
+import type { ReconciledKind } from '../../shared/api/constants.js';
+import type { HostedClusterPackageSettings } from '../../shared/hypershift/hosted-cluster.js';
 import {
   announce,
   engineFlags,
@@ -44,8 +47,14 @@ Flags:
                                     takes the serving flags of \`gantry serve\` (--addr, --tls-cert/--tls-key or
                                     --dev-cert or --plain-http, --register-webhooks, --events-config,
                                     --admission-fetch, --admission-budget, --drain-period)
-  --phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default");
-                                    phases of other classes are left to the runner that serves them
+  --phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default", or
+                                    "hosted-cluster" with --target-kubeconfig); phases of other classes are left to
+                                    the runner that serves them
+  --target-kubeconfig FILE          apply, probe and tear down the objects of the served ObjectSetPhases in the
+                                    cluster of this kubeconfig (PKO's remote-phase manager; its flag
+                                    --target-cluster-kubeconfig-file is the same): owners recorded in the
+                                    annotation package-operator.run/owners, status written back here; the runner
+                                    then reconciles (Cluster)ObjectSetPhases only
   --default-service-account NAME    manage the objects of a namespaced Package (ObjectSet, ObjectTemplate) as the
                                     ServiceAccount NAME of its namespace (impersonation), unless its annotation
                                     gantry.run/service-account names another
@@ -109,13 +118,81 @@ async function serveRunner(
   };
 }
 
+/** The class PKO's remote-phase manager serves by default (its `--class`). */
+const HOSTED_CLUSTER_CLASS = 'hosted-cluster';
+
 /** `--phase-class a,b`: the ObjectSetPhase classes this runner serves. */
-function phaseClasses(value: string | undefined): string[] {
-  if (value === undefined) return ['default'];
+function phaseClasses(value: string | undefined, remote: boolean): string[] {
+  if (value === undefined) return [remote ? HOSTED_CLUSTER_CLASS : 'default'];
   const classes = value.split(',').map((c) => c.trim());
   if (classes.some((c) => c === ''))
     throw new UsageError(`--phase-class must list class names, got "${value}"`);
   return classes;
+}
+
+/** `--target-kubeconfig` (or PKO's `--target-cluster-kubeconfig-file`): the cluster phases are applied into. */
+function targetKubeconfig(values: {
+  readonly 'target-kubeconfig'?: string | undefined;
+  readonly 'target-cluster-kubeconfig-file'?: string | undefined;
+}): string | undefined {
+  const ours = values['target-kubeconfig'];
+  const pko = values['target-cluster-kubeconfig-file'];
+  if (ours !== undefined && pko !== undefined && ours !== pko)
+    throw new UsageError('--target-kubeconfig and --target-cluster-kubeconfig-file name different files');
+  const file = ours ?? pko;
+  if (file === '') throw new UsageError('--target-kubeconfig must name a kubeconfig file');
+  return file;
+}
+
+/**
+ * The phase flags: the target cluster, the classes served, and what a runner applying into another cluster
+ * reconciles: ObjectSetPhases only (cluster-scoped ones too unless -n, as PKO's remote-phase manager).
+ */
+function phaseFlags(values: {
+  readonly 'target-kubeconfig'?: string | undefined;
+  readonly 'target-cluster-kubeconfig-file'?: string | undefined;
+  readonly 'phase-class'?: string | undefined;
+  readonly namespace?: string | undefined;
+}): { target: string | undefined; classes: string[]; kinds: ReconciledKind[] | undefined } {
+  const target = targetKubeconfig(values);
+  const classes = phaseClasses(values['phase-class'], target !== undefined);
+  if (target === undefined) return { target, classes, kinds: undefined };
+  const namespaced = (values.namespace ?? '') !== '';
+  return {
+    target,
+    classes,
+    kinds: namespaced ? ['ObjectSetPhase'] : ['ObjectSetPhase', 'ClusterObjectSetPhase'],
+  };
+}
+
+/** What a runner applying into another cluster serves, and the target's client its watches use. */
+function remoteRunnerOptions(
+  engine: Engine,
+  kinds: ReconciledKind[] | undefined,
+): { kinds?: ReconciledKind[]; targetClient?: RawKubeClient } {
+  return {
+    ...(kinds !== undefined ? { kinds } : {}),
+    ...(engine.targetClient !== undefined ? { targetClient: engine.targetClient } : {}),
+  };
+}
+
+/** PKO's HostedCluster controller beside the runner, when `--package-operator-package-image` is given. */
+async function startHostedClusterPackages(
+  engine: Engine,
+  settings: HostedClusterPackageSettings | undefined,
+  io: CliIO,
+): Promise<{ stop(): Promise<void> } | undefined> {
+  if (settings === undefined) return undefined;
+  const { HostedClusterPackages } = await import('../../functions/hosts/hostedclusters.js');
+  const controller = new HostedClusterPackages({
+    client: engine.client,
+    settings,
+    log: (m) => {
+      io.stderr(`${m}\n`);
+    },
+  });
+  await controller.start();
+  return controller;
 }
 
 export const runCommand: Command = {
@@ -136,20 +213,27 @@ export const runCommand: Command = {
         'image-prefix-overrides': { type: 'string' },
         'registry-host-overrides': { type: 'string' },
         'phase-class': { type: 'string' },
+        'target-kubeconfig': { type: 'string' },
+        'target-cluster-kubeconfig-file': { type: 'string' },
       },
     });
+    const { target, classes, kinds } = phaseFlags(values);
     if (printedVersion(values, io)) return 0;
-    const options = await engineFlags(values, io);
+    const options = await engineFlags(values, io, { hostedClusters: true });
     const serving = values.serve === true ? await serveSettings(values) : undefined;
     const shard = serving?.shard ?? shardFlag(values.shard);
-    const classes = phaseClasses(values['phase-class']);
+    if (target !== undefined && serving !== undefined)
+      throw new UsageError('--target-kubeconfig cannot be combined with --serve');
     // The engine (Kubernetes client, AWS SDK, metrics) loads only when the runner really starts: `--help` and
     // flag errors stay fast.
     const [{ createEngine }, { Runner }] = await Promise.all([
       import('../../functions/hosts/engine.js'),
       import('../../functions/hosts/runner.js'),
     ]);
-    const engine = await createEngine(options);
+    const engine = await createEngine({
+      ...options,
+      ...(target !== undefined ? { targetKubeconfig: target } : {}),
+    });
     const metricsAddr = listenerAddress(values['metrics-addr']);
     const server = metricsAddr !== undefined ? await engine.metrics.serve(metricsAddr) : undefined;
     const runner = new Runner({
@@ -159,6 +243,7 @@ export const runCommand: Command = {
       namespace: values.namespace ?? '',
       resyncMs: positiveInt(values['resync-interval'], 'resync-interval', 36_000) * 1000,
       phaseClasses: classes,
+      ...remoteRunnerOptions(engine, kinds),
       log: (m) => {
         io.stderr(`${m}\n`);
       },
@@ -168,6 +253,11 @@ export const runCommand: Command = {
       ...(shard !== undefined ? { shard } : {}),
     });
     await runner.start();
+    const hostedClusters = await startHostedClusterPackages(
+      engine,
+      options.parsedEnv?.hostedClusterPackages,
+      io,
+    );
     const probeAddr = listenerAddress(values['health-probe-bind-address']);
     const probes =
       probeAddr !== undefined
@@ -181,6 +271,7 @@ export const runCommand: Command = {
     io.stderr('stopping: waiting for the steps in flight\n');
     await http?.stop();
     await runner.stop();
+    await hostedClusters?.stop();
     server?.close();
     probes?.close();
     engine.close();

@@ -18,6 +18,11 @@ import type { RunStepDeps, StepRecord } from '../steps/run-step.js';
 
 export interface EngineOptions {
   readonly kubeconfig?: string;
+  /**
+   * The kubeconfig of the cluster the served ObjectSetPhases are applied into (`--target-kubeconfig`, PKO's
+   * remote-phase manager); undefined: the same cluster.
+   */
+  readonly targetKubeconfig?: string;
   /** A connection made by the host (the Lambda's own kubeconfig reader): client-node is then never loaded. */
   readonly connection?: KubeConnection;
   /** Template engines made by the host (in-process); default: a worker thread with a deadline and memory cap. */
@@ -36,6 +41,8 @@ export interface EngineOptions {
 
 export interface Engine {
   readonly client: RawKubeClient;
+  /** The client of the target cluster (`targetKubeconfig`), whose watches a runner starts. */
+  readonly targetClient?: RawKubeClient;
   readonly deps: RunStepDeps;
   readonly metrics: EngineMetrics;
   close(): void;
@@ -53,6 +60,17 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       metrics.request(verb, code);
     },
   });
+  const target =
+    options.targetKubeconfig === undefined
+      ? undefined
+      : new RawKubeClient(
+          (await import('../adapters/kube/kubeconfig.js')).loadConnection(options.targetKubeconfig),
+          {
+            observe: (verb, code) => {
+              metrics.request(verb, code);
+            },
+          },
+        );
   const dockerConfigs =
     env.podNamespace !== undefined
       ? (
@@ -104,6 +122,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       as: (user) => client.impersonating(user),
     },
     ...(env.hashModifier !== undefined ? { hashModifier: env.hashModifier } : {}),
+    ...(target !== undefined ? { target: { kube: target } } : {}),
     ...(options.objectTemplateRetryMs !== undefined
       ? { objectTemplateRetryMs: options.objectTemplateRetryMs }
       : {}),
@@ -120,10 +139,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   };
   return {
     client,
+    ...(target !== undefined ? { targetClient: target } : {}),
     deps,
     metrics,
     close: () => {
       client.close();
+      target?.close();
       void worker?.close();
     },
   };

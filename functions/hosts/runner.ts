@@ -6,10 +6,17 @@
  * rate-limited queue with timers for requeues, re-lists on 410 and on a silent watch, and stops cleanly on SIGTERM.
  */
 import { setMaxListeners } from 'node:events';
-import { apiVersionOf, isReconciledKind, LABEL_CACHE, RECONCILED_KINDS } from '../../shared/api/constants.js';
+import {
+  apiVersionOf,
+  isReconciledKind,
+  LABEL_CACHE,
+  RECONCILED_KINDS,
+  type ReconciledKind,
+} from '../../shared/api/constants.js';
 import { followedRepository } from '../../shared/catalog/model.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRecord, parseKubeObject, refOf } from '../../shared/api/objects.js';
+import { controllingPhaseOf } from '../../shared/phases/owners.js';
 import { retryDelayMs, type Backoff } from '../../shared/retry.js';
 import { errorMessage, RetryableError } from '../../shared/errors.js';
 import { isKubeReason, KubeUnavailableError } from '../../shared/kube-errors.js';
@@ -22,6 +29,7 @@ import { CachedKube } from './cached-kube.js';
 import { OwnWrites } from './own-writes.js';
 import { WatchCache } from './watch-cache.js';
 import { WorkQueue } from './queue.js';
+import { watchObjects } from './simple-watch.js';
 import { keyOf, refOfKey } from './triggers.js';
 
 export interface RunnerOptions {
@@ -36,6 +44,16 @@ export interface RunnerOptions {
   readonly silentWatchMs?: number;
   /** The ObjectSetPhase classes this runner serves (`--phase-class`); default `default`. */
   readonly phaseClasses?: readonly string[];
+  /**
+   * The kinds this runner watches and reconciles (default every kind the engine reconciles); a runner that applies
+   * phases into another cluster serves (Cluster)ObjectSetPhases only, as PKO's remote-phase manager.
+   */
+  readonly kinds?: readonly ReconciledKind[];
+  /**
+   * The target cluster's client (`deps.target`): the kinds a phase manages there are watched there, and an event runs
+   * the (Cluster)ObjectSetPhase its owners annotation names as controller.
+   */
+  readonly targetClient?: RawKubeClient;
   readonly log: (message: string) => void;
   readonly onQueueDepth?: (depth: number) => void;
   /** This replica's share (`--shard I/N`): watch events and resyncs queue only the keys it owns. */
@@ -81,6 +99,8 @@ export class Runner {
   private readonly readers = new Map<string, Set<string>>();
   /** ObjectTemplate key -> the source keys it read on its last step. */
   private readonly readsOf = new Map<string, Set<string>>();
+  /** resourceVersions this process wrote in the target cluster: their events there are our own, not drift. */
+  private readonly targetWrites = new OwnWrites();
   /** The latest object of every watch, when steps read from it. */
   private readonly cache: WatchCache | undefined;
   /** Event writes, done behind the steps that record them. */
@@ -105,6 +125,17 @@ export class Runner {
         ? { kube: new CachedKube(options.deps.kube, this.cache), cache: this.cache }
         : {}),
       ...(options.phaseClasses !== undefined ? { phaseClasses: options.phaseClasses } : {}),
+      ...(options.deps.target !== undefined
+        ? {
+            target: {
+              ...options.deps.target,
+              wrote: (object: KubeObject) => {
+                const rv = object.metadata.resourceVersion;
+                if (rv !== undefined) this.targetWrites.remember(keyOf(refOf(object)), rv);
+              },
+            },
+          }
+        : {}),
       wrote: (object) => {
         this.rememberWrite(object);
         options.deps.wrote?.(object);
@@ -160,10 +191,18 @@ export class Runner {
 
   /** Start the watches; resolves once the initial lists are queued. */
   public async start(): Promise<void> {
-    for (const kind of RECONCILED_KINDS) await this.startWatch(apiVersionOf(kind), kind, undefined);
+    for (const kind of this.options.kinds ?? RECONCILED_KINDS)
+      await this.startWatch(apiVersionOf(kind), kind, undefined);
     this.resyncTimer = setInterval(() => {
-      for (const key of this.known) if (owns(this.options.shard, key)) this.queue.add(key);
+      for (const key of this.known) if (this.mine(key)) this.queue.add(key);
     }, this.options.resyncMs);
+  }
+
+  /** Whether a key is this runner's to run: a kind it serves, in its shard. */
+  private mine(key: string): boolean {
+    const kinds = this.options.kinds;
+    if (kinds !== undefined && !kinds.some((k) => k === refOfKey(key).kind)) return false;
+    return owns(this.options.shard, key);
   }
 
   /** How many Gantry objects the runner knows (resync runs each): bounded by what the cluster has, pruned on relist. */
@@ -192,6 +231,7 @@ export class Runner {
   /** Watch what a step named: the kinds it manages, its sources (remembered, so their events run the key). */
   private async watchFor(key: string, watch: RunStepResult['watch']): Promise<void> {
     if (watch === undefined) return;
+    for (const k of watch.targetKinds ?? []) this.startTargetWatch(k.apiVersion, k.kind);
     for (const k of watch.managedKinds ?? [])
       await this.startWatch(k.apiVersion, k.kind, `${LABEL_CACHE}=True`);
     if (watch.sources === undefined) return;
@@ -209,6 +249,30 @@ export class Runner {
       if (readers?.size === 0) this.readers.delete(source);
     }
     this.readsOf.delete(key);
+  }
+
+  /** A watch of the phases' objects of one kind in the target cluster (label `package-operator.run/cache=True`). */
+  private startTargetWatch(apiVersion: string, kind: string): void {
+    const client = this.options.targetClient;
+    const id = `target|${apiVersion}|${kind}`;
+    if (client === undefined || this.watched.has(id)) return;
+    this.watched.add(id);
+    this.watches.push(
+      watchObjects({
+        client,
+        apiVersion,
+        kind,
+        labelSelector: `${LABEL_CACHE}=True`,
+        signal: this.abort.signal,
+        log: this.options.log,
+        onObject: (object) => {
+          // The event of the runner's own write there (an apply, a create) is no change to react to.
+          if (this.targetWrites.isOwn(keyOf(refOf(object)), object.metadata.resourceVersion)) return;
+          const phase = controllingPhaseOf(object.metadata);
+          if (phase !== undefined && this.mine(keyOf(phase))) this.queue.add(keyOf(phase));
+        },
+      }),
+    );
   }
 
   private async startWatch(
@@ -397,7 +461,7 @@ export class Runner {
       return;
     }
     this.known.add(key);
-    if (own || !owns(this.options.shard, key)) return;
+    if (own || !this.mine(key)) return;
     if (this.running.has(key)) this.ownWrites.hold(key, key, resourceVersion);
     else this.queue.add(key);
   }
@@ -420,9 +484,8 @@ export class Runner {
     if (!managed && isReconciledKind(ref.kind))
       this.onGantryEvent(type, key, own, object.metadata.resourceVersion);
     const repository = own ? undefined : followedRepository(object);
-    if (repository !== undefined && owns(this.options.shard, keyOf(repository)))
-      this.queue.add(keyOf(repository));
-    if (ownerKey === undefined || (managed && own) || !owns(this.options.shard, ownerKey)) return;
+    if (repository !== undefined && this.mine(keyOf(repository))) this.queue.add(keyOf(repository));
+    if (ownerKey === undefined || (managed && own) || !this.mine(ownerKey)) return;
     if (managed && this.running.has(ownerKey)) {
       this.ownWrites.hold(ownerKey, key, object.metadata.resourceVersion);
       return;

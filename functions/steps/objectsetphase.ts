@@ -7,7 +7,7 @@
  */
 import { FINALIZER_CACHED, LABEL_PHASE_CLASS } from '../../shared/api/constants.js';
 import { objectSetPhaseSchema, parseResource, type ApiObjectSetPhase } from '../../shared/api/resources.js';
-import { phaseOwnerOf, type SpecObject } from '../../shared/phases/index.js';
+import { phaseOwnerOf, type PhaseOwner, type SpecObject } from '../../shared/phases/index.js';
 import {
   DEFAULT_PHASE_CLASS,
   objectSetKindOf,
@@ -28,7 +28,7 @@ import {
   previousUids,
   type PhaseOutcome,
 } from './phase.js';
-import { objectsDeps, teardownAs } from './identity.js';
+import { objectsDeps, teardownAs, type ObjectsDeps } from './identity.js';
 import { Conditions, ensureFinalizer, removeFinalizer } from './status.js';
 import { inStep, type StepDeps, type StepResult } from './types.js';
 
@@ -51,6 +51,24 @@ async function handoverUids(osp: ApiObjectSetPhase, deps: StepDeps): Promise<Set
   return uids;
 }
 
+/**
+ * The deps the phase's objects are managed with: the target cluster's client when this host applies into another
+ * cluster (its kubeconfig's rights; this host's cache, impersonation and own-write memory are of the management
+ * cluster and stay out: writes there are reported to the target's), else the identity's (steps/identity.ts).
+ */
+function phaseObjectsDeps(osp: ApiObjectSetPhase, deps: StepDeps): ObjectsDeps {
+  if (deps.target === undefined) return objectsDeps(osp, deps);
+  const { cache: _management, wrote: _ownWrites, impersonation: _identity, ...own } = deps;
+  const wrote = deps.target.wrote;
+  return { ok: true, deps: { ...own, kube: deps.target.kube, ...(wrote !== undefined ? { wrote } : {}) } };
+}
+
+/** The owner of the phase's objects: annotation owner strategy across clusters, as PKO's remote-phase manager. */
+function ownerOf(osp: ApiObjectSetPhase, previous: ReadonlySet<string>, deps: StepDeps): PhaseOwner {
+  const owner = phaseOwnerOf(osp, previous);
+  return deps.target === undefined ? owner : { ...owner, strategy: 'annotation' };
+}
+
 function specsOf(osp: ApiObjectSetPhase, phase: string): SpecObject[] {
   return specObjects(new Map([[phase, osp.spec.objects]])).get(phase) ?? [];
 }
@@ -59,9 +77,9 @@ function specsOf(osp: ApiObjectSetPhase, phase: string): SpecObject[] {
 async function deletion(osp: ApiObjectSetPhase, raw: KubeObject, deps: StepDeps): Promise<StepResult> {
   const finalizers = osp.metadata.finalizers ?? [];
   if (finalizers.includes(FINALIZER_CACHED) && !finalizers.includes('orphan')) {
-    const owner = phaseOwnerOf(osp, new Set());
+    const owner = ownerOf(osp, new Set(), deps);
     const specs = specsOf(osp, phaseNameOf(raw));
-    if (!(await teardownAs(objectsDeps(osp, deps), true, (as) => teardownPhase(specs, owner, as))))
+    if (!(await teardownAs(phaseObjectsDeps(osp, deps), true, (as) => teardownPhase(specs, owner, as))))
       return { step: 'teardown', outcome: 'waiting', requeueAfterMs: TEARDOWN_POLL_MS };
   }
   await removeFinalizer(deps.kube, raw, FINALIZER_CACHED);
@@ -86,12 +104,12 @@ export async function reconcileObjectSetPhase(
   const phase = phaseNameOf(raw);
   const conds = new Conditions(osp.status.conditions, osp.metadata.generation, deps.clock.now());
   conds.removeMapped();
-  const tenant = objectsDeps(osp, deps);
+  const tenant = phaseObjectsDeps(osp, deps);
   const outcome: PhaseOutcome = tenant.ok
     ? await reconcilePhase(
         phase,
         specsOf(osp, phase),
-        phaseOwnerOf(osp, await handoverUids(osp, deps)),
+        ownerOf(osp, await handoverUids(osp, deps), deps),
         { paused: osp.spec.paused === true, probes: osp.spec.availabilityProbes ?? [] },
         tenant.deps,
       )
@@ -99,14 +117,21 @@ export async function reconcileObjectSetPhase(
   for (const m of outcome.mapped) conds.set(m.type, m.status, m.reason, m.message);
   if (osp.spec.paused === true) conds.set('Paused', 'True', 'Paused', MSG_PAUSED);
   else conds.remove('Paused');
-  const base = { object: raw, managedKinds: managedKindsOf(specsOf(osp, phase)), phase };
+  // A watching host watches the kinds of the objects where they are: here, or in the target cluster.
+  const kinds = managedKindsOf(specsOf(osp, phase));
+  const base = {
+    object: raw,
+    ...(deps.target === undefined ? { managedKinds: kinds } : { targetKinds: kinds }),
+    phase,
+  };
   const failure = outcome.failure;
   if (failure === undefined) {
     conds.set('Available', 'True', 'Available', MSG_AVAILABLE);
     const status = { ...osp.status, controllerOf: outcome.controlled, conditions: conds.toJSON() };
     return { ...base, step: 'probe', outcome: 'done', status };
   }
-  conds.set('Available', 'False', failure.reason, failure.message);
+  // PKO's ObjectSetPhase reports its probe failures without the phase; the ObjectSet adds it.
+  conds.set('Available', 'False', failure.reason, failure.withoutPhase ?? failure.message);
   return {
     ...base,
     ...failedPhase(failure, osp.status.progress?.attempt ?? 0),

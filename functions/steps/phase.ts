@@ -7,7 +7,7 @@
  * the teardown of one object.
  */
 import { FIELD_MANAGER, LABEL_CACHE } from '../../shared/api/constants.js';
-import { controllerOf, field, groupOf, isRecord, versionOf } from '../../shared/api/objects.js';
+import { field, groupOf, isRecord, versionOf } from '../../shared/api/objects.js';
 import type { ApiControlledRef, ApiSetObject } from '../../shared/api/resources.js';
 import { KubeApiError, isConflict, isKubeReason, isNotFound } from '../../shared/kube-errors.js';
 import { CLIENT_SIDE_MANAGERS, migratedManagedFields } from '../../shared/phases/managed-fields.js';
@@ -17,27 +17,21 @@ import {
   desiredObject,
   desiredRef,
   notRegisteredMessage,
-  ownerReference,
-  ownerReferencesFor,
   preflightMessage,
   specObjectOf,
   staticPreflight,
   type PhaseOwner,
   type SpecObject,
 } from '../../shared/phases/index.js';
+import { controllerRef, isOwner, ownershipFor, releasePatch } from '../../shared/phases/owners.js';
 import {
   phaseFailureMessage,
+  probeFailuresMessage,
   probeObject,
   type ObjectProbeFailure,
   type ObjectSetProbe,
 } from '../../shared/probing/index.js';
-import type {
-  KubeMeta,
-  KubeObject,
-  KubeOwnerReference,
-  ObjectRef,
-  ResourceInfo,
-} from '../../shared/ports.js';
+import type { KubeObject, ObjectRef, ResourceInfo } from '../../shared/ports.js';
 import { mapLimit } from './concurrency.js';
 import { backoffMs } from './status.js';
 import type { StepDeps } from './types.js';
@@ -73,6 +67,8 @@ export interface PhaseOutcome {
   readonly failure?: {
     readonly reason: 'PreflightError' | 'CollisionDetected' | 'ProbeFailure';
     readonly message: string;
+    /** A probe failure without the `Phase "<phase>" failed: ` prefix (what an ObjectSetPhase reports). */
+    readonly withoutPhase?: string;
   };
   readonly mapped: { type: string; status: 'True' | 'False' | 'Unknown'; reason: string; message: string }[];
 }
@@ -220,10 +216,6 @@ type ApplyResult =
       readonly message: string;
     };
 
-function existingOwners(meta: KubeMeta | undefined): readonly KubeOwnerReference[] {
-  return meta?.ownerReferences ?? [];
-}
-
 /** A refusal of the API server as the phase reports it (PreflightError with the server's words); others rethrown. */
 function refusedBy(o: PhaseObject, error: unknown): ApplyResult {
   if (error instanceof KubeApiError)
@@ -279,12 +271,7 @@ async function applyExisting(
     decision.kind === 'adopt'
       ? await migrateManagers(o, existing, [FIELD_MANAGER, ...CLIENT_SIDE_MANAGERS], deps)
       : existing;
-  const built = desiredObject(
-    o.spec,
-    owner,
-    o.info.namespaced,
-    ownerReferencesFor(existingOwners(live.metadata), owner),
-  );
+  const built = desiredObject(o.spec, owner, o.info.namespaced, ownershipFor(live.metadata, owner));
   const rv = live.metadata.resourceVersion;
   const desired =
     rv === undefined ? built : { ...built, metadata: { ...built.metadata, resourceVersion: rv } };
@@ -312,7 +299,7 @@ const NO_STORED_OBJECT_VERSION = '1';
  */
 async function createMissing(o: PhaseObject, owner: PhaseOwner, deps: StepDeps): Promise<ApplyResult> {
   await deps.beforeCreate?.(o.ref);
-  const built = desiredObject(o.spec, owner, o.info.namespaced, [ownerReference(owner)]);
+  const built = desiredObject(o.spec, owner, o.info.namespaced, ownershipFor(undefined, owner));
   let created: KubeObject;
   try {
     created = await deps.kube.apply(
@@ -409,7 +396,7 @@ export async function reconcilePhase(
       probeFailures.push({ object: o.ref, messages: ['not found'] });
       continue;
     }
-    if (controllerOf(result.object.metadata)?.uid === owner.uid)
+    if (controllerRef(result.object.metadata, owner.strategy)?.uid === owner.uid)
       controlled.push(controlledRef(result.object));
     mapped.push(...mappedConditions(result.object, o.spec));
     const probed = probeObject(result.object, probes);
@@ -419,7 +406,11 @@ export async function reconcilePhase(
     return {
       controlled,
       mapped,
-      failure: { reason: 'ProbeFailure', message: phaseFailureMessage(phase, probeFailures) },
+      failure: {
+        reason: 'ProbeFailure',
+        message: phaseFailureMessage(phase, probeFailures),
+        withoutPhase: probeFailuresMessage(probeFailures),
+      },
     };
   return { controlled, mapped };
 }
@@ -465,7 +456,7 @@ export async function teardownObject(spec: SpecObject, owner: PhaseOwner, deps: 
     if (isNotFound(error)) return true;
     throw error;
   }
-  if (controllerOf(live.metadata)?.uid === owner.uid) {
+  if (controllerRef(live.metadata, owner.strategy)?.uid === owner.uid) {
     await deps.kube
       .delete(ref, {
         preconditions: { uid: live.metadata.uid, resourceVersion: live.metadata.resourceVersion },
@@ -475,17 +466,9 @@ export async function teardownObject(spec: SpecObject, owner: PhaseOwner, deps: 
       });
     return false;
   }
-  const owners = live.metadata.ownerReferences ?? [];
-  if (!owners.some((o) => o.uid === owner.uid)) return true;
+  if (!isOwner(live.metadata, owner)) return true;
   // A plain owner lets go; the cache label goes too unless another ObjectSet controls the object now.
-  const controlled = controllerOf(live.metadata) !== undefined;
-  await deps.kube.mergePatch(ref, {
-    metadata: {
-      ownerReferences: owners.filter((o) => o.uid !== owner.uid),
-      ...(controlled ? {} : { labels: { [LABEL_CACHE]: null } }),
-      resourceVersion: live.metadata.resourceVersion,
-    },
-  });
+  await deps.kube.mergePatch(ref, { metadata: releasePatch(live.metadata, owner, LABEL_CACHE) });
   return true;
 }
 

@@ -78,8 +78,8 @@ export interface RunStepResult {
   readonly object?: KubeObject;
   /** The step changed the object's status (a watch-less host then runs its controller's step). */
   readonly wroteStatus?: boolean;
-  /** What the step says a watching host should watch for this key (StepResult `sources`, `managedKinds`). */
-  readonly watch?: Pick<StepResult, 'sources' | 'managedKinds'>;
+  /** What the step says a watching host should watch for this key (`sources`, `managedKinds`, `targetKinds`). */
+  readonly watch?: Pick<StepResult, 'sources' | 'managedKinds' | 'targetKinds'>;
 }
 
 function progressOf(status: unknown): Record<string, unknown> {
@@ -193,6 +193,15 @@ async function recordEvents(
   else await write();
 }
 
+/** What a watching host should watch for the key, from the step's result. */
+function watchOf(result: StepResult): NonNullable<RunStepResult['watch']> {
+  return {
+    ...(result.sources ? { sources: result.sources } : {}),
+    ...(result.managedKinds ? { managedKinds: result.managedKinds } : {}),
+    ...(result.targetKinds ? { targetKinds: result.targetKinds } : {}),
+  };
+}
+
 /** Run one step for a key. Never throws for problems of the object; the result says when to run again. */
 export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunStepResult> {
   if (!isReconciledKind(key.kind)) return { outcome: 'ignored' };
@@ -250,9 +259,6 @@ export async function runStep(key: ObjectRef, deps: RunStepDeps): Promise<RunSte
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
     ...(error !== undefined ? { error } : {}),
   });
-  const watch = {
-    ...(result.sources ? { sources: result.sources } : {}),
-    ...(result.managedKinds ? { managedKinds: result.managedKinds } : {}),
-  };
+  const watch = watchOf(result);
   return { outcome, object, wroteStatus, watch, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
 }

@@ -48,6 +48,12 @@ export interface StepDeps {
   readonly impersonation?: Impersonation;
   /** The ObjectSetPhase classes this host serves (`--phase-class`); undefined: `default` only. */
   readonly phaseClasses?: readonly string[];
+  /**
+   * The cluster the served ObjectSetPhases' objects go to (`--target-kubeconfig`, PKO's remote-phase manager):
+   * they are applied, probed and torn down there with the annotation owner strategy, with the target kubeconfig's
+   * own rights, while the ObjectSetPhase and its status stay in this host's cluster. Undefined: the same cluster.
+   */
+  readonly target?: TargetCluster;
   /** Called with every object the step wrote, so a watching host can tell its own writes from drift. */
   readonly wrote?: (object: KubeObject) => void;
   /** A package was pulled and parsed for a (Cluster)Package in this many seconds (PKO's load-duration metric). */
@@ -57,6 +63,13 @@ export interface StepDeps {
    * object in that moment (the race a create must win or lose cleanly). Hosts leave it unset.
    */
   readonly beforeCreate?: (ref: ObjectRef) => Promise<void>;
+}
+
+/** Another cluster a host applies phases into. */
+export interface TargetCluster {
+  readonly kube: KubeApi;
+  /** Called with every object a step wrote there, so a host watching the target can tell its own writes. */
+  readonly wrote?: (object: KubeObject) => void;
 }
 
 /** The outcome of one step: the status to write (undefined: unchanged), and when to run again. */
@@ -77,6 +90,11 @@ export interface StepResult {
   readonly sources?: readonly ObjectRef[];
   /** Kinds of objects the step manages (labelled `package-operator.run/cache=True`): a watching host watches them. */
   readonly managedKinds?: readonly { readonly apiVersion: string; readonly kind: string }[];
+  /**
+   * Kinds of objects the step manages in the target cluster (`StepDeps.target`): a watching host watches them there
+   * and runs the ObjectSetPhase named by an object's owners annotation when one changes.
+   */
+  readonly targetKinds?: readonly { readonly apiVersion: string; readonly kind: string }[];
 }
 
 /** A failure inside a step, naming the step that threw (`render`, `teardown`, …); the cause says what failed. */

@@ -5,14 +5,22 @@
  * checks, the adoption / collision-protection table, and PKO's messages.
  */
 import {
+  ANNOTATION_OWNERS,
   ANNOTATION_REVISION,
   LABEL_CACHE,
   LABEL_INSTANCE,
   LABEL_PACKAGE,
   type CollisionProtection,
 } from '../api/constants.js';
-import { controllerOf, gvkString, isRecord, nsName, parseMeta } from '../api/objects.js';
+import { gvkString, isRecord, nsName, parseMeta } from '../api/objects.js';
 import type { KubeMeta, KubeObject, KubeOwnerReference, ObjectRef } from '../ports.js';
+import {
+  controllerRef,
+  nativeControllerReference,
+  ownershipFor,
+  type OwnerStrategy,
+  type Ownership,
+} from './owners.js';
 
 /** The owner of phase objects: an ObjectSet (or ClusterObjectSet). */
 export interface PhaseOwner {
@@ -26,6 +34,11 @@ export interface PhaseOwner {
   readonly labels: Readonly<Record<string, string>>;
   /** UIDs of the `spec.previous` ObjectSets (and their ObjectSetPhases): adoption from them is a handover. */
   readonly previousUids: ReadonlySet<string>;
+  /**
+   * How ownership is recorded on the objects (`./owners.ts`): undefined is `native` (owner references);
+   * `annotation` for phases applied into another cluster.
+   */
+  readonly strategy?: OwnerStrategy;
 }
 
 /** The owner of phase objects from an ObjectSet or ObjectSetPhase as read (`spec.revision` is the revision). */
@@ -98,14 +111,7 @@ export function desiredRef(spec: SpecObject, owner: PhaseOwner, namespaced: bool
 
 /** The controller owner reference an ObjectSet puts on its objects. */
 export function ownerReference(owner: PhaseOwner): KubeOwnerReference {
-  return {
-    apiVersion: owner.apiVersion,
-    kind: owner.kind,
-    name: owner.name,
-    uid: owner.uid,
-    controller: true,
-    blockOwnerDeletion: true,
-  };
+  return nativeControllerReference(owner);
 }
 
 /**
@@ -117,19 +123,20 @@ export function ownerReferencesFor(
   existing: readonly KubeOwnerReference[],
   owner: PhaseOwner,
 ): KubeOwnerReference[] {
-  const others = existing
-    .filter((o) => o.uid !== owner.uid && !owner.previousUids.has(o.uid))
-    .map((o) => ({ ...o, controller: false }));
-  return [...others, ownerReference(owner)];
+  return ownershipFor({ ownerReferences: existing }, { ...owner, strategy: 'native' }).ownerReferences ?? [];
 }
 
-/** The object as it is applied: defaulted namespace, PKO labels and revision annotation, owner references. */
+/**
+ * The object as it is applied: defaulted namespace, PKO labels and revision annotation, and its ownership (owner
+ * references, or the owners annotation of the annotation strategy, see `ownershipFor`).
+ */
 export function desiredObject(
   spec: SpecObject,
   owner: PhaseOwner,
   namespaced: boolean,
-  owners: readonly KubeOwnerReference[],
+  owners: readonly KubeOwnerReference[] | Ownership,
 ): KubeObject {
+  const ownership: Ownership = isOwnerReferenceList(owners) ? { ownerReferences: [...owners] } : owners;
   const ref = desiredRef(spec, owner, namespaced);
   const { status: _status, ...rest } = spec.object;
   const labels: Record<string, string> = { ...(spec.object.metadata.labels ?? {}), [LABEL_CACHE]: 'True' };
@@ -144,10 +151,19 @@ export function desiredObject(
     annotations: {
       ...(spec.object.metadata.annotations ?? {}),
       [ANNOTATION_REVISION]: String(owner.revision),
+      ...(ownership.ownersAnnotation !== undefined
+        ? { [ANNOTATION_OWNERS]: ownership.ownersAnnotation }
+        : {}),
     },
-    ownerReferences: owners,
+    ...(ownership.ownerReferences !== undefined ? { ownerReferences: ownership.ownerReferences } : {}),
   };
   return { ...rest, apiVersion: spec.object.apiVersion, kind: spec.object.kind, metadata };
+}
+
+function isOwnerReferenceList(
+  owners: readonly KubeOwnerReference[] | Ownership,
+): owners is readonly KubeOwnerReference[] {
+  return Array.isArray(owners);
 }
 
 /** Per-object preflight (§4.3) that needs no request: owner references and namespace escalation. */
@@ -158,7 +174,8 @@ export function staticPreflight(
 ): string | undefined {
   if ((spec.object.metadata.ownerReferences ?? []).length > 0)
     return 'Object must not have a owner reference.';
-  if (owner.namespace === '') return undefined;
+  // PKO's remote-phase manager has no namespace-escalation check: the owner's namespace is another cluster's.
+  if (owner.namespace === '' || owner.strategy === 'annotation') return undefined;
   if (!namespaced) return 'Must be namespaced scoped when part of an non-cluster-scoped API.';
   const ns = spec.object.metadata.namespace ?? '';
   if (ns !== '' && ns !== owner.namespace) return 'Must stay within the same namespace.';
@@ -196,7 +213,7 @@ export function decideAdoption(
   owner: PhaseOwner,
   forceAdoption: boolean,
 ): AdoptionDecision {
-  const controller = controllerOf(existing.metadata);
+  const controller = controllerRef(existing.metadata, owner.strategy);
   if (controller?.uid === owner.uid) return { kind: 'controlled' };
   if (revisionOf(existing.metadata) > owner.revision) return { kind: 'skip' };
   const effective =

@@ -150,6 +150,10 @@ export interface ObjectProbeFailure {
 
 /** PKO's phase failure message: `Phase "<phase>" failed: <group> <Kind> <ns>/<name>: <m1>, <m2>, …`. */
 export function phaseFailureMessage(phase: string, failures: readonly ObjectProbeFailure[]): string {
-  const parts = failures.map((f) => `${objectLabel(f.object)}: ${f.messages.join(', ')}`);
-  return `Phase "${phase}" failed: ${parts.join(', ')}`;
+  return `Phase "${phase}" failed: ${probeFailuresMessage(failures)}`;
+}
+
+/** The failures without the phase (PKO's `StringWithoutPhase`): what an ObjectSetPhase reports. */
+export function probeFailuresMessage(failures: readonly ObjectProbeFailure[]): string {
+  return failures.map((f) => `${objectLabel(f.object)}: ${f.messages.join(', ')}`).join(', ');
 }

@@ -18,8 +18,36 @@ describe('gantry run --phase-class', () => {
   it('is documented in the help', async () => {
     const r = await runGantry(['run', '--help'], { cwd: '/' });
     expect(r.stdout).toContain(
-      '--phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default");',
+      '--phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default", or',
     );
+  });
+});
+
+describe('gantry run --target-kubeconfig', () => {
+  it('is documented in the help, with PKO’s flag name', async () => {
+    const r = await runGantry(['run', '--help'], { cwd: '/' });
+    expect(r.stdout).toContain(
+      '--target-kubeconfig FILE          apply, probe and tear down the objects of the served ObjectSetPhases in the',
+    );
+    expect(r.stdout).toContain('--target-cluster-kubeconfig-file is the same): owners recorded in the');
+  });
+
+  it.each([
+    [['--target-kubeconfig', ''], '--target-kubeconfig must name a kubeconfig file'],
+    [
+      ['--target-kubeconfig', '/a', '--target-cluster-kubeconfig-file', '/b'],
+      '--target-kubeconfig and --target-cluster-kubeconfig-file name different files',
+    ],
+    [
+      ['--target-kubeconfig', '/a', '--serve', '--plain-http'],
+      '--target-kubeconfig cannot be combined with --serve',
+    ],
+  ])('refuses %j', async (args, message) => {
+    expect(await runGantry(['run', ...args], { cwd: '/' })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: ${message}\n`,
+    });
   });
 });
 
@@ -71,8 +99,20 @@ describe("PKO's manager flags on gantry run and gantry serve", () => {
       '--self-bootstrap is not supported: Gantry does not install itself from a package image: deploy it from deploy/ (kustomize) or as the Lambda function',
     ],
     [
-      ['run', '--sub-component-tolerations', '[]'],
-      '--sub-component-tolerations is not supported: Gantry does not deploy PKO into HyperShift hosted clusters (no HostedCluster controller, no remote-phase-manager or hosted-cluster-manager sub-components); run a Gantry runner per hosted cluster, with --phase-class for remote phases',
+      ['serve', '--sub-component-tolerations', '[]'],
+      '--sub-component-tolerations is not supported: only gantry run makes the Package of every HyperShift HostedCluster (it watches them); gantry serve and the Lambda host have no watches',
+    ],
+    [
+      ['serve', '--package-operator-package-image', 'registry.example/pko:v1'],
+      '--package-operator-package-image is not supported: only gantry run makes the Package of every HyperShift HostedCluster (it watches them); gantry serve and the Lambda host have no watches',
+    ],
+    [
+      ['run', '--sub-component-tolerations', '{}'],
+      '--sub-component-tolerations must be a JSON array (Kubernetes Tolerations), got "{}"',
+    ],
+    [
+      ['run', '--sub-component-affinity', 'x'],
+      '--sub-component-affinity must be a JSON object (a Kubernetes Affinity), got "x"',
     ],
     [
       ['run', '--object-template-resource-retry-interval', '30'],

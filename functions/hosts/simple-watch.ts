@@ -1,0 +1,78 @@
+/**
+ * @module hosts/simple-watch
+ * A list-then-watch loop of one collection that only turns objects into keys (no cache, no own-write memory): for
+ * the watches beside the runner's own, of the HostedClusters and of the objects in a target cluster. A 410 lists
+ * again; other failures wait a moment and watch again from the last version seen.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRecord, parseKubeObject } from '../../shared/api/objects.js';
+import { errorMessage } from '../../shared/errors.js';
+import { isKubeReason } from '../../shared/kube-errors.js';
+import type { KubeObject } from '../../shared/ports.js';
+import type { RawKubeClient } from '../adapters/kube/client.js';
+
+export interface SimpleWatch {
+  readonly client: RawKubeClient;
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly labelSelector?: string;
+  readonly signal: AbortSignal;
+  /** Every object listed or changed (deleted ones included). */
+  readonly onObject: (object: KubeObject) => void;
+  readonly log: (message: string) => void;
+}
+
+const RETRY_MS = 2_000;
+const WATCH_TIMEOUT_SECONDS = 300;
+
+function aborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
+
+/** Run the loop until the signal aborts; resolves then. */
+export async function watchObjects(w: SimpleWatch): Promise<void> {
+  const { client, apiVersion, kind, signal } = w;
+  let path: string;
+  try {
+    path = await client.collectionPath(apiVersion, kind, '');
+  } catch (error) {
+    w.log(`cannot watch ${kind}: ${errorMessage(error)}`);
+    return;
+  }
+  const seen = (raw: unknown): void => {
+    // A LIST of built-in kinds leaves apiVersion and kind out of its items.
+    const object = parseKubeObject(isRecord(raw) ? { apiVersion, kind, ...raw } : raw);
+    if (object !== undefined) w.onObject(object);
+  };
+  let rv: string | undefined;
+  while (!aborted(signal)) {
+    try {
+      if (rv === undefined) {
+        const list = await client.listWithVersion(path, w.labelSelector);
+        for (const item of list.items) seen(item);
+        rv = list.resourceVersion;
+      }
+      await client.watch(
+        {
+          path,
+          resourceVersion: rv,
+          ...(w.labelSelector !== undefined ? { labelSelector: w.labelSelector } : {}),
+          timeoutSeconds: WATCH_TIMEOUT_SECONDS,
+          signal,
+        },
+        (type, object) => {
+          const meta = isRecord(object) ? object['metadata'] : undefined;
+          if (isRecord(meta) && typeof meta['resourceVersion'] === 'string') rv = meta['resourceVersion'];
+          if (type !== 'BOOKMARK') seen(object);
+        },
+      );
+    } catch (error) {
+      if (aborted(signal)) return;
+      if (isKubeReason(error, 'Gone')) rv = undefined;
+      else {
+        w.log(`watch ${path}: ${errorMessage(error)}`);
+        await sleep(RETRY_MS, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+}
