@@ -68,6 +68,64 @@ function Actions({ detail }: { detail: PackageDetail }): VNode | null {
   </div>`;
 }
 
+/** The versions of the package a following Package follows, with approve and reject where the user may. */
+function Versions({ detail }: { detail: PackageDetail }): VNode | null {
+  const [status, setStatus] = useState('');
+  const [busy, setBusy] = useState(false);
+  const v = detail.versions;
+  if (v === undefined) return null;
+  const key = detail.summary.key;
+  const act = async (action: 'approve' | 'reject', version: string): Promise<void> => {
+    setBusy(true);
+    setStatus('');
+    try {
+      setStatus(await sendAction({ key, action, version }));
+    } catch (error) {
+      setStatus(`Refused: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const decidable = (state: string): boolean =>
+    detail.actions.approve && (state === 'proposed' || state === 'available');
+  return html`<section aria-labelledby="versions-title">
+    <h2 id="versions-title">Versions</h2>
+    <p class="follows">
+      Follows <code>${v.repository}${v.packageName !== '' ? `/${v.packageName}` : ''}</code> in
+      range${' '}<code>${v.range}</code> (${v.approval} approval)${v.current !== '' ? `, running ${v.current}` : ''}${
+        v.proposed !== '' ? `, ${v.proposed} proposed` : ''
+      }.
+    </p>
+    <table class="versions">
+      <${Head} columns=${['Version', 'Lifecycle', 'Validated', 'State', 'Message', 'Decide']} />
+      <tbody>
+        ${v.rows.map(
+          (r) =>
+            html`<tr data-version=${r.version}>
+              <th scope="row">${r.version}</th>
+              <td>${r.lifecycle}</td>
+              <td>${r.validated}</td>
+              <td class="version-state">${r.state}</td>
+              <td class="message">${r.message}</td>
+              <td>
+                ${
+                  decidable(r.state) &&
+                  html`<button type="button" disabled=${busy} onClick=${() => void act('approve', r.version)}>
+                      Approve version ${r.version}
+                    </button>
+                    <button type="button" disabled=${busy} onClick=${() => void act('reject', r.version)}>
+                      Reject version ${r.version}
+                    </button>`
+                }
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    <p role="status" class="versions-status">${status}</p>
+  </section>`;
+}
+
 function Waiting({ detail }: { detail: PackageDetail }): VNode | null {
   const w = detail.pipeline?.waiting;
   if (w === undefined) return null;
@@ -282,6 +340,7 @@ export function PackageView({
       <${Waiting} detail=${detail} />
       <${Pipeline} detail=${detail} />
     </section>
+    <${Versions} detail=${detail} />
     <${Revisions} key=${s.key} detail=${detail} />
     <${Conditions} detail=${detail} />
     <${Events} detail=${detail} />

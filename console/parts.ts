@@ -14,6 +14,10 @@ const SYMBOL: Readonly<Record<string, string>> = {
   Passed: '✓',
   Active: '◐',
   Pending: '○',
+  Ready: '●',
+  Found: '✓',
+  Missing: '○',
+  Forbidden: '⊘',
 };
 
 /** A state as a word with a symbol (never colour alone). */

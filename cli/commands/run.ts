@@ -19,6 +19,7 @@ import {
   positiveInt,
   printedVersion,
   SERVE_FLAGS,
+  mountedConsole,
   serveSettings,
   shardFlag,
   untilSignal,
@@ -43,7 +44,8 @@ Flags:
   --serve                           also serve the admission webhooks and /events (one in-cluster Deployment);
                                     takes the serving flags of \`gantry serve\` (--addr, --tls-cert/--tls-key or
                                     --dev-cert or --plain-http, --register-webhooks, --events-config,
-                                    --admission-fetch, --admission-budget, --drain-period)
+                                    --admission-fetch, --admission-budget, --drain-period, --console,
+                                    --console-actions: the web console at /console/ behind a sign-in)
   --phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default");
                                     phases of other classes are left to the runner that serves them
   --default-service-account NAME    manage the objects of a namespaced Package (ObjectSet, ObjectTemplate) as the
@@ -88,7 +90,10 @@ async function serveRunner(
     },
     queue: runner.workQueue,
   });
+  const consoleMount = await mountedConsole(settings);
   const http = await startHttpHost(engine, core, {
+    namespace,
+    ...(consoleMount !== undefined ? { console: consoleMount } : {}),
     host: settings.host,
     port: settings.port,
     tls: settings.tls,
