@@ -145,6 +145,8 @@ export const runCommand: Command = {
     });
     if (printedVersion(values, io)) return 0;
     const options = await engineFlags(values, io);
+    if (values.serve !== true && (values.console === true || values['console-actions'] === true))
+      throw new UsageError('--console needs --serve (the console is mounted on the serving listener)');
     const serving = values.serve === true ? await serveSettings(values) : undefined;
     const shard = serving?.shard ?? shardFlag(values.shard);
     const classes = phaseClasses(values['phase-class']);
