@@ -57,6 +57,20 @@ describe('SessionTable', () => {
     expect(t.size).toBe(1);
   });
 
+  it('keeps at most sessionsPerUser sessions of one user: a new sign-in ends the oldest', () => {
+    const { t } = table({ sessionsPerUser: 2 });
+    const id = (s: ReturnType<typeof t.start>): string => ('session' in s ? s.session.id : '');
+    const bob: ReviewedUser = { ...alice, username: 'bob' };
+    const [a1, b1, a2, a3] = [
+      t.start(alice, () => ''),
+      t.start(bob, () => ''),
+      t.start(alice, () => ''),
+      t.start(alice, () => ''),
+    ].map(id);
+    expect([a1, b1, a2, a3].map((x) => t.get(x ?? '') !== undefined)).toEqual([false, true, true, true]);
+    expect(t.size).toBe(3);
+  });
+
   it('bounds the streams of a session and of all sessions, and gives places back', () => {
     const { t } = table({ streamsPerSession: 2, streamsInAll: 3 });
     const a = t.start(alice, () => '');

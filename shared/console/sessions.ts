@@ -14,6 +14,8 @@ export const SESSION_COOKIE = '__Host-gantry-console';
 export interface SessionLimits {
   /** Most sessions at once; a sign-in beyond is refused until one expires or signs out. */
   readonly maxSessions: number;
+  /** Most sessions of one user: a sign-in beyond ends that user's oldest (one token cannot fill the table). */
+  readonly sessionsPerUser: number;
   /** How long a session lasts after its sign-in (the token is reviewed only then). */
   readonly sessionTtlMs: number;
   /** Most live streams of one session, and of all sessions together. */
@@ -30,6 +32,7 @@ export interface SessionLimits {
 
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxSessions: 1000,
+  sessionsPerUser: 32,
   sessionTtlMs: 8 * 3_600_000,
   streamsPerSession: 4,
   streamsInAll: 64,
@@ -84,6 +87,10 @@ export class SessionTable<T> {
   /** A new session for `user`, with what `attach` makes of it (called once, with the session's own state). */
   public start(user: ReviewedUser, attach: (core: SessionCore) => T): SessionStart<T> {
     const now = this.now();
+    const own = [...this.sessions.values()].filter((s) => s.user.username === user.username);
+    // A Map iterates in insertion order: the first of the user's is the oldest.
+    for (const old of own.slice(0, Math.max(0, own.length - this.limits.sessionsPerUser + 1)))
+      this.end(old.id);
     if (this.sessions.size >= this.limits.maxSessions) this.sweep(now);
     if (this.sessions.size >= this.limits.maxSessions) return { refused: 'full' };
     const core: SessionCore = {
