@@ -71,6 +71,25 @@ describe('SessionTable', () => {
     expect(t.size).toBe(3);
   });
 
+  it('bounds the streams of one user across sessions', () => {
+    const { t } = table({ streamsPerSession: 2, streamsPerUser: 3, streamsInAll: 10 });
+    const [a, b, c] = [
+      t.start(alice, () => ''),
+      t.start(alice, () => ''),
+      t.start({ ...alice, username: 'bob' }, () => ''),
+    ];
+    if (!('session' in a) || !('session' in b) || !('session' in c)) throw new Error('refused');
+    expect([
+      t.openStream(a.session),
+      t.openStream(a.session),
+      t.openStream(b.session),
+      t.openStream(b.session),
+    ]).toEqual(['ok', 'ok', 'ok', 'user']);
+    expect(t.openStream(c.session)).toBe('ok');
+    t.closeStream(a.session);
+    expect(t.openStream(b.session)).toBe('ok');
+  });
+
   it('bounds the streams of a session and of all sessions, and gives places back', () => {
     const { t } = table({ streamsPerSession: 2, streamsInAll: 3 });
     const a = t.start(alice, () => '');

@@ -18,8 +18,9 @@ export interface SessionLimits {
   readonly sessionsPerUser: number;
   /** How long a session lasts after its sign-in (the token is reviewed only then). */
   readonly sessionTtlMs: number;
-  /** Most live streams of one session, and of all sessions together. */
+  /** Most live streams of one session, of one user's sessions together, and of all sessions together. */
   readonly streamsPerSession: number;
+  readonly streamsPerUser: number;
   readonly streamsInAll: number;
   /** Sign-in attempts (good or bad) per client address, and in all, per window. */
   readonly loginsPerAddress: number;
@@ -35,6 +36,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   sessionsPerUser: 32,
   sessionTtlMs: 8 * 3_600_000,
   streamsPerSession: 4,
+  streamsPerUser: 16,
   streamsInAll: 64,
   loginsPerAddress: 10,
   loginsInAll: 100,
@@ -72,6 +74,8 @@ export type SessionStart<T> = { readonly session: Session<T> } | { readonly refu
 export class SessionTable<T> {
   private readonly sessions = new Map<string, Session<T>>();
   private streams = 0;
+  /** Live streams per username (entries at 0 are removed). */
+  private readonly userStreams = new Map<string, number>();
 
   public constructor(
     private readonly limits: SessionLimits,
@@ -136,17 +140,26 @@ export class SessionTable<T> {
     return session.requests <= this.limits.requestsPerSession;
   }
 
-  /** Take a stream place for the session: 'session' or 'all' when that limit is reached. */
-  public openStream(session: SessionCore): 'ok' | 'session' | 'all' {
+  /** Take a stream place for the session: 'session', 'user' or 'all' when that limit is reached. */
+  public openStream(session: SessionCore): 'ok' | 'session' | 'user' | 'all' {
+    const user = session.user.username;
+    const ofUser = this.userStreams.get(user) ?? 0;
     if (session.streams >= this.limits.streamsPerSession) return 'session';
+    if (ofUser >= this.limits.streamsPerUser) return 'user';
     if (this.streams >= this.limits.streamsInAll) return 'all';
     session.streams += 1;
+    this.userStreams.set(user, ofUser + 1);
     this.streams += 1;
     return 'ok';
   }
 
   public closeStream(session: SessionCore): void {
-    session.streams = Math.max(0, session.streams - 1);
+    if (session.streams === 0) return;
+    session.streams -= 1;
+    const user = session.user.username;
+    const left = (this.userStreams.get(user) ?? 1) - 1;
+    if (left > 0) this.userStreams.set(user, left);
+    else this.userStreams.delete(user);
     this.streams = Math.max(0, this.streams - 1);
   }
 

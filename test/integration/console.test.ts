@@ -989,12 +989,18 @@ describe('the console mounted on a serving host, behind a sign-in', () => {
     expect(flooded.access.sessions).toBe(0);
   });
 
-  it('bounds the live streams: 4 per session and 64 in all', async () => {
+  it('bounds the live streams: 4 per session, 16 per user and 64 in all', async () => {
     const streamed = await mountConsole(false);
+    // Five users: four fill the 64 places (4 sessions of 4 streams each), the fifth finds none.
+    const tokens: string[] = [];
+    for (let u = 0; u < 5; u++) tokens.push(await serviceAccountWith(ns, `streamer-${u}`, VIEW_RULES));
     const sessions: (Answer & { cookie: string; csrf: string })[] = [];
-    for (let i = 0; i < 17; i++)
-      sessions.push(await login(streamed, viewerToken, `127.0.1.${1 + Math.floor(i / 8)}`));
-    expect(sessions.map((s) => s.status)).toEqual(Array.from({ length: 17 }, () => 200));
+    for (let i = 0; i < 18; i++) {
+      // Sessions 0-3 of user 0, 4-7 of user 1, …, 16 of user 4, 17 a fifth of user 0.
+      const user = i === 17 ? 0 : Math.floor(i / 4);
+      sessions.push(await login(streamed, tokens[user]!, `127.0.1.${1 + Math.floor(i / 9)}`));
+    }
+    expect(sessions.map((s) => s.status)).toEqual(Array.from({ length: 18 }, () => 200));
     const open: { status: number; close(): void }[] = [];
     const first = sessions[0]!;
     for (let n = 0; n < 5; n++) open.push(await openMountedStream(streamed, first.cookie));
@@ -1007,6 +1013,11 @@ describe('the console mounted on a serving host, behind a sign-in', () => {
     for (const s of sessions.slice(1, 16))
       for (let n = 0; n < 4; n++) open.push(await openMountedStream(streamed, s.cookie));
     expect(open.filter((s) => s.status === 200).length).toBe(64);
+    const perUser = await call(`${streamed.url}api/stream`, { headers: { cookie: sessions[17]!.cookie } });
+    expect([perUser.status, perUser.body]).toEqual([
+      429,
+      '{"error":"you have 16 streams open already; close a console page"}',
+    ]);
     const inAll = await call(`${streamed.url}api/stream`, { headers: { cookie: sessions[16]!.cookie } });
     expect([inAll.status, inAll.body, inAll.headers['retry-after']]).toEqual([
       503,

@@ -242,6 +242,11 @@ export class SessionAccess implements ConsoleAccess {
             429,
             `this session has ${this.limits.streamsPerSession} streams open already; close a console page`,
           );
+        if (taken === 'user')
+          return new HttpError(
+            429,
+            `you have ${this.limits.streamsPerUser} streams open already; close a console page`,
+          );
         if (taken === 'all')
           return new HttpError(503, 'too many console pages are open; try again later', {
             'retry-after': '10',
