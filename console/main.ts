@@ -58,6 +58,8 @@ function useRoute(): Route {
       setRoute(parseRoute(location.hash));
     };
     window.addEventListener('hashchange', on);
+    // The address may have changed between the first render and this effect (a hashchange nobody heard).
+    on();
     return () => {
       window.removeEventListener('hashchange', on);
     };

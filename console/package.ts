@@ -10,7 +10,7 @@ import { useState } from 'preact/hooks';
 import type { z } from 'zod/mini';
 import type { diffSchema, PackageDetail } from '../shared/console/api.js';
 import { fetchDiff, sendAction } from './client.js';
-import { Head, StateBadge, Time } from './parts.js';
+import { ConditionsTable, Head, StateBadge, SummaryLine, Time } from './parts.js';
 
 type Diff = z.infer<typeof diffSchema>;
 
@@ -287,20 +287,7 @@ function Events({ detail }: { detail: PackageDetail }): VNode {
 function Conditions({ detail }: { detail: PackageDetail }): VNode {
   return html`<section aria-labelledby="conditions-title">
     <h2 id="conditions-title">Conditions</h2>
-    <table class="conditions">
-      <${Head} columns=${['Type', 'Status', 'Reason', 'Message']} />
-      <tbody>
-        ${detail.conditions.map(
-          (c) =>
-            html`<tr data-condition=${c.type}>
-              <th scope="row">${c.type}</th>
-              <td>${c.status}</td>
-              <td>${c.reason}</td>
-              <td>${c.message}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
+    <${ConditionsTable} conditions=${detail.conditions} />
   </section>`;
 }
 
@@ -318,9 +305,7 @@ export function PackageView({
   return html`<article aria-labelledby="package-title">
     <p><a href="#/">← All packages</a></p>
     <h1 id="package-title">${s.kind} ${s.namespace === '' ? '' : `${s.namespace}/`}${s.name}</h1>
-    <p class="summary">
-      <${StateBadge} state=${s.state} />${' '}${s.reason !== '' ? html`<span class="reason">${s.reason}</span> ` : ''}<span class="state-message">${s.message}</span>
-    </p>
+    <${SummaryLine} s=${s} />
     <dl class="facts">
       <dt>Image</dt>
       <dd><code>${s.image}</code></dd>

@@ -7,7 +7,7 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import type { TemplateDetail, TemplateSummary } from '../shared/console/template-types.js';
-import { Head, StateBadge } from './parts.js';
+import { ConditionsTable, Head, StateBadge, SummaryLine } from './parts.js';
 
 function scope(t: TemplateSummary): string {
   return t.kind === 'ClusterObjectTemplate' ? '(cluster)' : t.namespace;
@@ -86,9 +86,7 @@ export function TemplateView({
   return html`<article aria-labelledby="template-title">
     <p><a href="#/templates">← All ObjectTemplates</a></p>
     <h1 id="template-title">${s.kind} ${s.namespace === '' ? '' : `${s.namespace}/`}${s.name}</h1>
-    <p class="summary">
-      <${StateBadge} state=${s.state} />${' '}${s.reason !== '' ? html`<span class="reason">${s.reason}</span> ` : ''}<span class="state-message">${s.message}</span>
-    </p>
+    <${SummaryLine} s=${s} />
     <${Sources} detail=${detail} />
     <section aria-labelledby="output-title">
       <h2 id="output-title">Rendered object${s.output !== '' ? html`: <code>${s.output}</code>` : ''}</h2>
@@ -104,20 +102,7 @@ export function TemplateView({
     </section>
     <section aria-labelledby="tconditions-title">
       <h2 id="tconditions-title">Conditions</h2>
-      <table class="conditions">
-        <${Head} columns=${['Type', 'Status', 'Reason', 'Message']} />
-        <tbody>
-          ${detail.conditions.map(
-            (c) =>
-              html`<tr data-condition=${c.type}>
-                <th scope="row">${c.type}</th>
-                <td>${c.status}</td>
-                <td>${c.reason}</td>
-                <td>${c.message}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
+      <${ConditionsTable} conditions=${detail.conditions} />
     </section>
   </article>`;
 }

@@ -109,6 +109,21 @@ function packagesResource(kind: PackageAddress['kind']): string {
   return kind === 'Package' ? 'packages' : 'clusterpackages';
 }
 
+/** The items the viewer may list: one review per kind and namespace (cached by the viewer), never one per item. */
+async function listable<T extends { readonly kind: string; readonly namespace: string }>(
+  items: readonly T[],
+  may: (item: T) => Promise<boolean>,
+): Promise<T[]> {
+  const scopes = new Map<string, Promise<boolean>>();
+  for (const item of items) {
+    const scope = `${item.kind}/${item.namespace}`;
+    if (!scopes.has(scope)) scopes.set(scope, may(item));
+  }
+  const allowed = new Map<string, boolean>();
+  for (const [scope, answer] of scopes) allowed.set(scope, await answer);
+  return items.filter((item) => allowed.get(`${item.kind}/${item.namespace}`) === true);
+}
+
 /** Whether the rights allow the action. */
 function mayTake(action: z.infer<typeof actionSchema>['action'], rights: ActionRights): boolean {
   if (action === 'undo') return rights.undo;
@@ -250,15 +265,10 @@ export class ConsoleHandler {
     const all = packageList(this.options.cache);
     const warnings = this.options.cache.warnings();
     if (!viewer.filtered) return { packages: all, warnings };
-    // One review per namespace (cached), never one per Package.
-    const scopes = new Map<string, Promise<boolean>>();
-    for (const p of all) {
-      const scope = `${p.kind}/${p.namespace}`;
-      if (!scopes.has(scope)) scopes.set(scope, this.visible(viewer, p.kind, p.namespace));
-    }
-    const allowed = new Map<string, boolean>();
-    for (const [scope, may] of scopes) allowed.set(scope, await may);
-    return { packages: all.filter((p) => allowed.get(`${p.kind}/${p.namespace}`) === true), warnings };
+    return {
+      packages: await listable(all, (p) => this.visible(viewer, p.kind, p.namespace)),
+      warnings,
+    };
   }
 
   private address(url: URL): PackageAddress {
@@ -406,23 +416,9 @@ export class ConsoleHandler {
   private async templates(viewer: Viewer): Promise<readonly TemplateSummary[]> {
     const all = templateList(this.options.cache);
     if (!viewer.filtered) return all;
-    const scopes = new Map<string, Promise<boolean>>();
-    for (const t of all) {
-      const scope = `${t.kind}/${t.namespace}`;
-      if (!scopes.has(scope))
-        scopes.set(
-          scope,
-          viewer.may({
-            group: GROUP,
-            resource: templateResource(t.kind),
-            verb: 'list',
-            namespace: t.namespace,
-          }),
-        );
-    }
-    const allowed = new Map<string, boolean>();
-    for (const [scope, may] of scopes) allowed.set(scope, await may);
-    return all.filter((t) => allowed.get(`${t.kind}/${t.namespace}`) === true);
+    return listable(all, (t) =>
+      viewer.may({ group: GROUP, resource: templateResource(t.kind), verb: 'list', namespace: t.namespace }),
+    );
   }
 
   /** One template with its sources and output, as the viewer may see them; null when not there or not allowed. */
