@@ -10,11 +10,16 @@ import {
   diffSchema,
   errorSchema,
   messageSchema,
+  sessionSchema,
   snapshotSchema,
+  templateDetailSchema,
+  templatesSchema,
   type ActionRequest,
   type PackageChanges,
   type PackageDetail,
+  type Session,
   type Snapshot,
+  type TemplateDetail,
 } from '../shared/console/api.js';
 
 /** An answer the page cannot use, with the server's words when it sent some. */
@@ -35,13 +40,48 @@ async function answer<T>(response: Response, schema: z.ZodMiniType<T>): Promise<
 
 export async function fetchDiff(key: string, from: number, to: number): Promise<z.infer<typeof diffSchema>> {
   const q = new URLSearchParams({ key, from: String(from), to: String(to) });
-  return answer(await fetch(`/api/diff?${q.toString()}`), diffSchema);
+  return answer(await fetch(`api/diff?${q.toString()}`), diffSchema);
+}
+
+/** The value of the console's header on state-changing requests: `1`, or the session's CSRF token once signed in. */
+let actionToken = '1';
+
+/** Who the page acts for: undefined when it must sign in first (a host that mounts the console). */
+export async function fetchSession(): Promise<Session | undefined> {
+  const response = await fetch('api/session');
+  if (response.status === 401) return undefined;
+  const session = await answer(response, sessionSchema);
+  actionToken = session.csrf;
+  return session;
+}
+
+/** Sign in with a Kubernetes bearer token: the host reviews it and sets the session cookie. */
+export async function signIn(token: string): Promise<Session> {
+  const response = await fetch('api/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-gantry-console': '1' },
+    body: JSON.stringify({ token }),
+  });
+  const session = await answer(response, sessionSchema);
+  actionToken = session.csrf;
+  return session;
+}
+
+export async function signOut(): Promise<void> {
+  await answer(
+    await fetch('api/logout', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-gantry-console': actionToken },
+      body: '{}',
+    }),
+    messageSchema,
+  );
 }
 
 export async function sendAction(request: ActionRequest): Promise<string> {
-  const response = await fetch('/api/action', {
+  const response = await fetch('api/action', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-gantry-console': '1' },
+    headers: { 'content-type': 'application/json', 'x-gantry-console': actionToken },
     body: JSON.stringify(request),
   });
   return (await answer(response, messageSchema)).message;
@@ -52,6 +92,8 @@ export interface StreamHandlers {
   snapshot(s: Snapshot): void;
   changes(c: PackageChanges): void;
   detail(d: PackageDetail | null): void;
+  templates(t: z.infer<typeof templatesSchema>): void;
+  template(t: TemplateDetail | null): void;
   connected(live: boolean): void;
   problem(message: string): void;
 }
@@ -68,9 +110,13 @@ function parseData<T>(event: Event, schema: z.ZodMiniType<T>): T | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-/** Opens the stream (following one Package when `key` is given); returns the function that closes it. */
-export function openStream(key: string | undefined, on: StreamHandlers): () => void {
-  const url = key === undefined ? '/api/stream' : `/api/stream?${new URLSearchParams({ key }).toString()}`;
+/**
+ * Opens the stream (following one Package or ObjectTemplate when `key` is given, the ObjectTemplates with `view`);
+ * returns the function that closes it.
+ */
+export function openStream(target: { key?: string; view?: string }, on: StreamHandlers): () => void {
+  const q = new URLSearchParams(target).toString();
+  const url = q === '' ? 'api/stream' : `api/stream?${q}`;
   const source = new EventSource(url);
   source.addEventListener('open', () => {
     on.connected(true);
@@ -89,6 +135,14 @@ export function openStream(key: string | undefined, on: StreamHandlers): () => v
   source.addEventListener('detail', (e) => {
     const d = parseData(e, z.nullable(detailSchema));
     if (d !== undefined) on.detail(d);
+  });
+  source.addEventListener('templates', (e) => {
+    const t = parseData(e, templatesSchema);
+    if (t !== undefined) on.templates(t);
+  });
+  source.addEventListener('template', (e) => {
+    const t = parseData(e, z.nullable(templateDetailSchema));
+    if (t !== undefined) on.template(t);
   });
   source.addEventListener('problem', (e) => {
     const p = parseData(e, messageSchema);

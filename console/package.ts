@@ -10,7 +10,7 @@ import { useState } from 'preact/hooks';
 import type { z } from 'zod/mini';
 import type { diffSchema, PackageDetail } from '../shared/console/api.js';
 import { fetchDiff, sendAction } from './client.js';
-import { Head, StateBadge, Time } from './parts.js';
+import { ConditionsTable, Head, StateBadge, SummaryLine, Time } from './parts.js';
 
 type Diff = z.infer<typeof diffSchema>;
 
@@ -66,6 +66,64 @@ function Actions({ detail }: { detail: PackageDetail }): VNode | null {
     }
     <span role="status" class="action-status">${status}</span>
   </div>`;
+}
+
+/** The versions of the package a following Package follows, with approve and reject where the user may. */
+function Versions({ detail }: { detail: PackageDetail }): VNode | null {
+  const [status, setStatus] = useState('');
+  const [busy, setBusy] = useState(false);
+  const v = detail.versions;
+  if (v === undefined) return null;
+  const key = detail.summary.key;
+  const act = async (action: 'approve' | 'reject', version: string): Promise<void> => {
+    setBusy(true);
+    setStatus('');
+    try {
+      setStatus(await sendAction({ key, action, version }));
+    } catch (error) {
+      setStatus(`Refused: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const decidable = (state: string): boolean =>
+    detail.actions.approve && (state === 'proposed' || state === 'available');
+  return html`<section aria-labelledby="versions-title">
+    <h2 id="versions-title">Versions</h2>
+    <p class="follows">
+      Follows <code>${v.repository}${v.packageName !== '' ? `/${v.packageName}` : ''}</code> in
+      range${' '}<code>${v.range}</code> (${v.approval} approval)${v.current !== '' ? `, running ${v.current}` : ''}${
+        v.proposed !== '' ? `, ${v.proposed} proposed` : ''
+      }.
+    </p>
+    <table class="versions">
+      <${Head} columns=${['Version', 'Lifecycle', 'Validated', 'State', 'Message', 'Decide']} />
+      <tbody>
+        ${v.rows.map(
+          (r) =>
+            html`<tr data-version=${r.version}>
+              <th scope="row">${r.version}</th>
+              <td>${r.lifecycle}</td>
+              <td>${r.validated}</td>
+              <td class="version-state">${r.state}</td>
+              <td class="message">${r.message}</td>
+              <td>
+                ${
+                  decidable(r.state) &&
+                  html`<button type="button" disabled=${busy} onClick=${() => void act('approve', r.version)}>
+                      Approve version ${r.version}
+                    </button>
+                    <button type="button" disabled=${busy} onClick=${() => void act('reject', r.version)}>
+                      Reject version ${r.version}
+                    </button>`
+                }
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    <p role="status" class="versions-status">${status}</p>
+  </section>`;
 }
 
 function Waiting({ detail }: { detail: PackageDetail }): VNode | null {
@@ -229,20 +287,7 @@ function Events({ detail }: { detail: PackageDetail }): VNode {
 function Conditions({ detail }: { detail: PackageDetail }): VNode {
   return html`<section aria-labelledby="conditions-title">
     <h2 id="conditions-title">Conditions</h2>
-    <table class="conditions">
-      <${Head} columns=${['Type', 'Status', 'Reason', 'Message']} />
-      <tbody>
-        ${detail.conditions.map(
-          (c) =>
-            html`<tr data-condition=${c.type}>
-              <th scope="row">${c.type}</th>
-              <td>${c.status}</td>
-              <td>${c.reason}</td>
-              <td>${c.message}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
+    <${ConditionsTable} conditions=${detail.conditions} />
   </section>`;
 }
 
@@ -260,9 +305,7 @@ export function PackageView({
   return html`<article aria-labelledby="package-title">
     <p><a href="#/">← All packages</a></p>
     <h1 id="package-title">${s.kind} ${s.namespace === '' ? '' : `${s.namespace}/`}${s.name}</h1>
-    <p class="summary">
-      <${StateBadge} state=${s.state} />${' '}${s.reason !== '' ? html`<span class="reason">${s.reason}</span> ` : ''}<span class="state-message">${s.message}</span>
-    </p>
+    <${SummaryLine} s=${s} />
     <dl class="facts">
       <dt>Image</dt>
       <dd><code>${s.image}</code></dd>
@@ -282,6 +325,7 @@ export function PackageView({
       <${Waiting} detail=${detail} />
       <${Pipeline} detail=${detail} />
     </section>
+    <${Versions} detail=${detail} />
     <${Revisions} key=${s.key} detail=${detail} />
     <${Conditions} detail=${detail} />
     <${Events} detail=${detail} />

@@ -14,6 +14,10 @@ const SYMBOL: Readonly<Record<string, string>> = {
   Passed: '✓',
   Active: '◐',
   Pending: '○',
+  Ready: '●',
+  Found: '✓',
+  Missing: '○',
+  Forbidden: '⊘',
 };
 
 /** A state as a word with a symbol (never colour alone). */
@@ -34,4 +38,37 @@ export function Time({ at }: { at: string }): VNode {
 /** A table head: one column header a name. */
 export function Head({ columns }: { columns: readonly string[] }): VNode {
   return html`<thead><tr>${columns.map((c) => html`<th scope="col">${c}</th>`)}</tr></thead>`;
+}
+
+/** A condition as the pages show it. */
+interface ConditionRow {
+  readonly type: string;
+  readonly status: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** The conditions of an object as a table. */
+export function ConditionsTable({ conditions }: { conditions: readonly ConditionRow[] }): VNode {
+  return html`<table class="conditions">
+    <${Head} columns=${['Type', 'Status', 'Reason', 'Message']} />
+    <tbody>
+      ${conditions.map(
+        (c) =>
+          html`<tr data-condition=${c.type}>
+            <th scope="row">${c.type}</th>
+            <td>${c.status}</td>
+            <td>${c.reason}</td>
+            <td>${c.message}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+/** An object's state, reason and message under its title. */
+export function SummaryLine({ s }: { s: { state: string; reason: string; message: string } }): VNode {
+  return html`<p class="summary">
+    <${StateBadge} state=${s.state} />${' '}${s.reason !== '' ? html`<span class="reason">${s.reason}</span> ` : ''}<span class="state-message">${s.message}</span>
+  </p>`;
 }

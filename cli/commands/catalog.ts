@@ -12,12 +12,7 @@ import semver from 'semver';
 import { GANTRY_API_VERSION } from '../../shared/api/constants.js';
 import { isRecord } from '../../shared/api/objects.js';
 import { parseResource } from '../../shared/api/resources.js';
-import {
-  approvalProblem,
-  currentVersion,
-  newestEligible,
-  type Candidate,
-} from '../../shared/catalog/follow.js';
+import { approvalProblem, newestEligible, type Candidate } from '../../shared/catalog/follow.js';
 import {
   ANNOTATION_APPROVED,
   ANNOTATION_PROPOSED,
@@ -29,7 +24,8 @@ import {
   parseFollow,
   type Follow,
 } from '../../shared/catalog/model.js';
-import { candidateOf, revisionSchema, validatedOf, type Revision } from '../../shared/catalog/revision.js';
+import { candidateOf, revisionSchema, type Revision } from '../../shared/catalog/revision.js';
+import { versionsView } from '../../shared/catalog/versions.js';
 import { errorMessage } from '../../shared/errors.js';
 import { isConflict } from '../../shared/kube-errors.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
@@ -84,16 +80,6 @@ async function followed(kube: KubeApi, ref: ObjectRef): Promise<Followed> {
   return { raw, follow, revisions, candidates: revisions.map(candidateOf), image };
 }
 
-/** What a version is to the Package. */
-function stateOf(f: Followed, c: Candidate, current: string | undefined): string {
-  if (c.version === current) return 'running';
-  if (f.follow.rejected.includes(c.version)) return 'rejected';
-  if (!semver.satisfies(c.version, f.follow.range)) return 'out of range';
-  if (c.version === f.follow.proposed) return 'proposed';
-  if (c.version === f.follow.approved) return 'approved';
-  return c.eligible ? 'available' : '-';
-}
-
 function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows
@@ -108,21 +94,9 @@ function table(rows: readonly (readonly string[])[]): string {
 
 /** The `gantry versions` table. */
 export function versionsTable(f: Followed): string {
-  const current = currentVersion(f.follow, f.image, f.candidates);
+  const view = versionsView(f.follow, f.image, f.revisions);
   const rows: string[][] = [['VERSION', 'LIFECYCLE', 'VALIDATED', 'STATE', 'MESSAGE']];
-  for (const [i, rev] of f.revisions.entries()) {
-    const c = f.candidates[i];
-    if (c === undefined) continue;
-    const validated = validatedOf(rev);
-    const message = (c.message ?? '').split('\n')[0] ?? '';
-    rows.push([
-      rev.spec.version,
-      rev.spec.lifecycle,
-      validated?.status ?? 'Unknown',
-      stateOf(f, c, current),
-      message.slice(0, 100),
-    ]);
-  }
+  for (const r of view.rows) rows.push([r.version, r.lifecycle, r.validated, r.state, r.message]);
   return table(rows);
 }
 
@@ -194,27 +168,44 @@ function withAnnotations(
   };
 }
 
+/** Approve `version` (default: the proposed one) for the Package; resolves with what was done, in words. */
+export async function approvePackage(kube: KubeApi, ref: ObjectRef, version?: string): Promise<string> {
+  let approved = '';
+  let image = '';
+  await updateFollowing(kube, ref, (f) => {
+    approved = chosenVersion(f, version, 'approve');
+    const problem = approvalProblem(f.follow, approved, f.candidates);
+    if (problem !== undefined)
+      throw new CommandError(`approving ${approved} for package ${ref.namespace}/${ref.name}: ${problem}`);
+    image = f.candidates.find((c) => c.version === approved)?.image ?? '';
+    return withAnnotations(
+      f.raw,
+      { [ANNOTATION_APPROVED]: approved, [ANNOTATION_VERSION]: approved, [ANNOTATION_PROPOSED]: undefined },
+      { image },
+    );
+  });
+  return `package ${ref.namespace}/${ref.name} approved ${approved}: ${image}`;
+}
+
+/** Reject `version` (default: the proposed one) for the Package; resolves with what was done, in words. */
+export async function rejectPackage(kube: KubeApi, ref: ObjectRef, version?: string): Promise<string> {
+  let rejected = '';
+  await updateFollowing(kube, ref, (f) => {
+    rejected = chosenVersion(f, version, 'reject');
+    const list = [...f.follow.rejected.filter((v) => v !== rejected), rejected].slice(-MAX_REJECTED);
+    return withAnnotations(f.raw, {
+      [ANNOTATION_REJECTED]: list.join(','),
+      ...(f.follow.proposed === rejected ? { [ANNOTATION_PROPOSED]: undefined } : {}),
+    });
+  });
+  return `package ${ref.namespace}/${ref.name} rejected ${rejected}`;
+}
+
 async function approve(argv: readonly string[], io: CliIO): Promise<number> {
   const args = parse(argv, true);
   const ref = packageRefOf(args.namespace, args.name);
   await withClient(io, args.kubeconfig, async (kube) => {
-    let approved = '';
-    let image = '';
-    await updateFollowing(kube, ref, (f) => {
-      approved = chosenVersion(f, args.version, 'approve');
-      const problem = approvalProblem(f.follow, approved, f.candidates);
-      if (problem !== undefined)
-        throw new CommandError(
-          `approving ${approved} for package ${args.namespace}/${args.name}: ${problem}`,
-        );
-      image = f.candidates.find((c) => c.version === approved)?.image ?? '';
-      return withAnnotations(
-        f.raw,
-        { [ANNOTATION_APPROVED]: approved, [ANNOTATION_VERSION]: approved, [ANNOTATION_PROPOSED]: undefined },
-        { image },
-      );
-    });
-    io.stdout(`package ${args.namespace}/${args.name} approved ${approved}: ${image}\n`);
+    io.stdout(`${await approvePackage(kube, ref, args.version)}\n`);
   });
   return 0;
 }
@@ -223,16 +214,7 @@ async function reject(argv: readonly string[], io: CliIO): Promise<number> {
   const args = parse(argv, true);
   const ref = packageRefOf(args.namespace, args.name);
   await withClient(io, args.kubeconfig, async (kube) => {
-    let rejected = '';
-    await updateFollowing(kube, ref, (f) => {
-      rejected = chosenVersion(f, args.version, 'reject');
-      const list = [...f.follow.rejected.filter((v) => v !== rejected), rejected].slice(-MAX_REJECTED);
-      return withAnnotations(f.raw, {
-        [ANNOTATION_REJECTED]: list.join(','),
-        ...(f.follow.proposed === rejected ? { [ANNOTATION_PROPOSED]: undefined } : {}),
-      });
-    });
-    io.stdout(`package ${args.namespace}/${args.name} rejected ${rejected}\n`);
+    io.stdout(`${await rejectPackage(kube, ref, args.version)}\n`);
   });
   return 0;
 }

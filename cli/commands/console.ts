@@ -15,7 +15,7 @@ import type { KubeApi } from '../../shared/ports.js';
 import { CommandError, revisions, undoTarget } from '../../shared/rollout/history.js';
 import { connect, getPackage, packageObjectSets } from '../cluster.js';
 import type { CliIO, Command } from '../command.js';
-import { approveCommand, rejectCommand } from './catalog.js';
+import { approvePackage, rejectPackage } from './catalog.js';
 import { untilSignal } from './host-flags.js';
 import { withPaused } from './pause.js';
 import { rolledBack } from './rollout.js';
@@ -57,17 +57,11 @@ export function parseAddr(addr: string): { host: string; port: number } {
 }
 
 /** The console's actions: the updates `gantry pause|unpause` and `gantry rollout undo` make (without their waits). */
-export function consoleActions(kube: KubeApi, io: CliIO, kubeconfig: string | undefined): ConsoleActions {
+export function consoleActions(kube: KubeApi): ConsoleActions {
   return {
-    async decide(ref, approve) {
-      // `gantry approve|reject` itself (its checks: validated, in range; one guarded update), its output as the answer.
-      let out = '';
-      const captured: CliIO = { ...io, stdout: (t) => (out += t), stderr: () => undefined };
-      const command = approve ? approveCommand : rejectCommand;
-      const flags = kubeconfig !== undefined ? ['--kubeconfig', kubeconfig] : [];
-      const code = await command.run([ref.name, '-n', ref.namespace, ...flags], captured);
-      if (code !== 0) throw new CommandError(`${approve ? 'approving' : 'rejecting'} failed`);
-      return out.trim();
+    decide(ref, approve, version) {
+      // What `gantry approve|reject` do (their checks: validated, in range; one guarded update), their words.
+      return approve ? approvePackage(kube, ref, version) : rejectPackage(kube, ref, version);
     },
     async pause(ref, pause, message) {
       // The engine writes the Package too: a lost resourceVersion race reads it again, as `gantry pause` does.
@@ -120,7 +114,7 @@ export async function startConsole(io: CliIO, options: ConsoleOptions): Promise<
   const server = new ConsoleServer({
     cache,
     kube,
-    actions: consoleActions(kube, io, options.kubeconfig),
+    actions: consoleActions(kube),
     assets,
     readOnly: options.readOnly,
   });

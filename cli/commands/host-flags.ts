@@ -26,6 +26,7 @@ import type { EngineOptions } from '../../functions/hosts/engine.js';
 import type { StepRecord } from '../../functions/steps/run-step.js';
 import type { CliIO } from '../command.js';
 import { UsageError } from '../package-input.js';
+import type { ConsoleMountOptions } from '../../functions/hosts/console/mount.js';
 import { versionText } from '../version.js';
 
 export function positiveInt(value: string | undefined, name: string, fallback: number): number {
@@ -241,6 +242,8 @@ export const SERVE_FLAGS = {
   'admission-client-ca': { type: 'string' },
   'admission-client-names': { type: 'string' },
   'admission-token-file': { type: 'string' },
+  console: { type: 'boolean' },
+  'console-actions': { type: 'boolean' },
 } as const;
 
 export interface ServeFlagValues {
@@ -258,6 +261,8 @@ export interface ServeFlagValues {
   'admission-client-ca'?: string;
   'admission-client-names'?: string;
   'admission-token-file'?: string;
+  console?: boolean;
+  'console-actions'?: boolean;
 }
 
 export interface ServeSettings {
@@ -272,6 +277,8 @@ export interface ServeSettings {
   readonly register: boolean;
   /** On SIGTERM: readiness fails at once, requests are served this long more, then the listener closes. */
   readonly drainMs: number;
+  /** `--console`: mount the web console at /console/ (with `--console-actions`: actions for who may take them). */
+  readonly console: { readonly allowActions: boolean } | undefined;
 }
 
 /** Parse the shared serving flags (certificates made or read here). */
@@ -284,6 +291,8 @@ export async function serveSettings(values: ServeFlagValues): Promise<ServeSetti
   const register = values['register-webhooks'] === true;
   if (register && values['dev-cert'] === undefined)
     throw new UsageError('--register-webhooks needs --dev-cert (the CA the API server must trust)');
+  if (values['console-actions'] === true && values.console !== true)
+    throw new UsageError('--console-actions needs --console');
   const files = await tlsFiles(values);
   const auth = await admissionAuthFlags(values, files !== undefined);
   return {
@@ -304,6 +313,7 @@ export async function serveSettings(values: ServeFlagValues): Promise<ServeSetti
     shard,
     register,
     drainMs: durationMs(values['drain-period'], 'drain-period', 10_000),
+    console: values.console === true ? { allowActions: values['console-actions'] === true } : undefined,
   };
 }
 
@@ -544,4 +554,11 @@ export async function engineFlags(
     parsedEnv,
     env,
   };
+}
+
+/** The console a serving host mounts (`--console`), its actions those of `gantry pause|rollout undo|approve`. */
+export async function mountedConsole(settings: ServeSettings): Promise<ConsoleMountOptions | undefined> {
+  if (settings.console === undefined) return undefined;
+  const { consoleActions } = await import('./console.js');
+  return { actions: consoleActions, allowActions: settings.console.allowActions };
 }

@@ -22,6 +22,7 @@ import {
   positiveInt,
   printedVersion,
   SERVE_FLAGS,
+  mountedConsole,
   serveSettings,
   shardFlag,
   untilSignal,
@@ -46,7 +47,8 @@ Flags:
   --serve                           also serve the admission webhooks and /events (one in-cluster Deployment);
                                     takes the serving flags of \`gantry serve\` (--addr, --tls-cert/--tls-key or
                                     --dev-cert or --plain-http, --register-webhooks, --events-config,
-                                    --admission-fetch, --admission-budget, --drain-period)
+                                    --admission-fetch, --admission-budget, --drain-period, --console,
+                                    --console-actions: the web console at /console/ behind a sign-in)
   --phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default", or
                                     "hosted-cluster" with --target-kubeconfig); phases of other classes are left to
                                     the runner that serves them
@@ -97,7 +99,10 @@ async function serveRunner(
     },
     queue: runner.workQueue,
   });
+  const consoleMount = await mountedConsole(settings);
   const http = await startHttpHost(engine, core, {
+    namespace,
+    ...(consoleMount !== undefined ? { console: consoleMount } : {}),
     host: settings.host,
     port: settings.port,
     tls: settings.tls,
@@ -220,6 +225,8 @@ export const runCommand: Command = {
     const { target, classes, kinds } = phaseFlags(values);
     if (printedVersion(values, io)) return 0;
     const options = await engineFlags(values, io, { hostedClusters: true });
+    if (values.serve !== true && (values.console === true || values['console-actions'] === true))
+      throw new UsageError('--console needs --serve (the console is mounted on the serving listener)');
     const serving = values.serve === true ? await serveSettings(values) : undefined;
     const shard = serving?.shard ?? shardFlag(values.shard);
     if (target !== undefined && serving !== undefined)

@@ -14,6 +14,7 @@ import {
   PKO_FLAGS_HELP,
   printedVersion,
   IMPERSONATION_FLAGS,
+  mountedConsole,
   positiveInt,
   SERVE_FLAGS,
   serveSettings,
@@ -53,6 +54,11 @@ Flags:
   --handback-url URL                on stop, POST the keys still waiting to URL as run.gantry.reconcile CloudEvents
   --drain-period DURATION           on SIGTERM, fail /readyz and keep serving this long before closing (default 10s)
                                     (a Knative broker, another instance's /events)
+  --console                         mount the web console at /console/: users sign in with a Kubernetes bearer
+                                    token and see what their RBAC rights allow (needs create on tokenreviews and
+                                    subjectaccessreviews); read-only
+  --console-actions                 ... and offer pause, unpause, rollout undo, approve and reject to users who
+                                    may update the Package
   -n, --namespace NS                only namespaced objects of this namespace (default: all namespaces)
   --concurrency N                   keys reconciled at once (default 8)
   --image-prefix-overrides LIST     PKO's from=to,… image prefix rewrites
@@ -93,6 +99,7 @@ export const serveCommand: Command = {
     const fullResyncMs = durationMs(values['full-resync-interval'], 'full-resync-interval', 3_600_000);
     const settings = await serveSettings(values);
     const { startServe } = await import('../../functions/hosts/serve.js');
+    const consoleMount = await mountedConsole(settings);
     const serve = await startServe({
       ...options,
       host: settings.host,
@@ -108,6 +115,7 @@ export const serveCommand: Command = {
       ...(settings.shard !== undefined ? { shard: settings.shard } : {}),
       ...(values['handback-url'] !== undefined ? { handbackUrl: values['handback-url'] } : {}),
       drainMs: settings.drainMs,
+      ...(consoleMount !== undefined ? { console: consoleMount } : {}),
       log: (m) => {
         io.stderr(`${m}\n`);
       },

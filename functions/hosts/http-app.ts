@@ -1,9 +1,15 @@
 /**
  * @module hosts/http-app
  * The express 5 app of `gantry serve` (and `gantry run --serve`): raw bodies capped at 1 MiB before any parsing,
- * every route but `/metrics` answered by the core router, served over TLS (plain HTTP only behind a TLS proxy).
+ * every route but `/metrics` and the web console (`/console/`, when mounted) answered by the core router, served over
+ * TLS (plain HTTP only behind a TLS proxy).
  */
-import { createServer as createHttpServer, type Server } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer } from 'node:https';
 import { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -50,6 +56,8 @@ function toRequest(req: Request, body: Uint8Array = new Uint8Array()): HttpReque
 export interface AppOptions {
   /** Serve `/metrics` on this listener too (default false: the webhook listener is reachable by callers). */
   readonly metrics?: boolean;
+  /** The web console, mounted at `/console/` (its own sign-in, body limits and rate limits). */
+  readonly console?: { serve(req: IncomingMessage, res: ServerResponse): void };
 }
 
 /** The app: core routes, and `/metrics` when asked for. */
@@ -65,6 +73,19 @@ export function createApp(
       void metrics.registry.metrics().then((text) => {
         res.type(metrics.registry.contentType).send(text);
       });
+    });
+  const mounted = options.console;
+  if (mounted !== undefined)
+    app.use('/console', (req, res) => {
+      res.on('finish', () => {
+        metrics.httpRequest('/console', res.statusCode);
+      });
+      // The page's URLs are relative to /console/.
+      if (req.originalUrl === '/console' || req.originalUrl.startsWith('/console?')) {
+        res.redirect(308, '/console/');
+        return;
+      }
+      mounted.serve(req, res);
     });
   // An admission caller without the configured credentials is refused before its body is read.
   app.use((req, res, next) => {

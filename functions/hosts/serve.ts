@@ -13,6 +13,7 @@ import type { Shard } from '../../shared/triggers/index.js';
 import { RECONCILE_EVENT } from '../../webhooks/events.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import { KubePages } from '../adapters/kube/pages.js';
+import { startConsoleMount, type ConsoleMount, type ConsoleMountOptions } from './console/mount.js';
 import { createApp, listen, type TlsFiles } from './http-app.js';
 import { refOfKey, routerDeps, TriggerCore, whoAmI } from './triggers.js';
 
@@ -29,12 +30,18 @@ export interface HttpHostOptions {
   readonly admissionAuth?: AdmissionAuth;
   /** Serve `/metrics` on the webhook listener too (default: not; `--metrics-addr` is a listener of its own). */
   readonly metricsOnListener?: boolean;
+  /** Mount the web console at `/console/` (`--console`), behind its sign-in. */
+  readonly console?: ConsoleMountOptions;
+  /** Only namespaced objects of this namespace ('' all): what the console watches. */
+  readonly namespace?: string;
 }
 
 export interface HttpHost {
   readonly server: Server;
   readonly port: number;
   readonly selfUsername: string | undefined;
+  /** The mounted console, when `console` was given. */
+  readonly console: ConsoleMount | undefined;
   /** Mark ready (after the first tick or list). */
   ready(value: boolean): void;
   /**
@@ -63,7 +70,14 @@ export async function startHttpHost(
     ready: () => isReady,
     ...(options.admissionAuth !== undefined ? { admissionAuth: options.admissionAuth } : {}),
   });
-  const app = createApp(deps, engine.metrics, { metrics: options.metricsOnListener === true });
+  const mounted =
+    options.console === undefined
+      ? undefined
+      : await startConsoleMount(engine.client, options.namespace ?? '', options.console, options.log);
+  const app = createApp(deps, engine.metrics, {
+    metrics: options.metricsOnListener === true,
+    ...(mounted !== undefined ? { console: mounted } : {}),
+  });
   const server = await listen(app, options.tls, options.host, options.port);
   let draining = false;
   server.prependListener('request', (_req, res) => {
@@ -75,6 +89,7 @@ export async function startHttpHost(
     server,
     port,
     selfUsername,
+    console: mounted,
     ready: (value) => {
       isReady = value;
     },
@@ -85,6 +100,8 @@ export async function startHttpHost(
         options.log(`draining: not ready, serving for ${drainMs} ms more`);
         await new Promise((resolve) => setTimeout(resolve, drainMs));
       }
+      // Console streams never end by themselves: closed before the listener waits for its connections.
+      await mounted?.close();
       const closed = new Promise<void>((resolve) => {
         server.close(() => {
           resolve();
@@ -120,6 +137,7 @@ export interface ServeHost {
   readonly server: Server;
   readonly port: number;
   readonly selfUsername: string | undefined;
+  readonly console: ConsoleMount | undefined;
   stop(): Promise<void>;
 }
 
@@ -214,6 +232,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHost> {
     server: http.server,
     port: http.port,
     selfUsername: http.selfUsername,
+    console: http.console,
     stop: async () => {
       // Admission keeps being answered (and its keys run) while the Service takes this pod out.
       await http.stop(options.drainMs ?? 0);

@@ -7,6 +7,13 @@ import { z } from 'zod/mini';
 import { PACKAGE_STATES, type PackageSummary, type Pipeline, type RevisionView } from './view.js';
 import type { EventView } from './events.js';
 import type { ObjectDiffView } from './diff.js';
+import { VERSION_STATES, type VersionsView } from '../catalog/version-states.js';
+import {
+  SOURCE_STATES,
+  TEMPLATE_STATES,
+  type TemplateDetail,
+  type TemplateSummary,
+} from './template-types.js';
 
 export const summarySchema = z.object({
   key: z.string(),
@@ -88,6 +95,28 @@ const eventSchema = z.object({
 export const rightsSchema = z.object({ pause: z.boolean(), undo: z.boolean(), approve: z.boolean() });
 export type ActionRights = z.infer<typeof rightsSchema>;
 
+/** The versions of the package a Package follows (shared/catalog/versions.ts). */
+export const versionsSchema = z.object({
+  repository: z.string(),
+  packageName: z.string(),
+  range: z.string(),
+  approval: z.string(),
+  current: z.string(),
+  proposed: z.string(),
+  newest: z.string(),
+  rows: z.readonly(
+    z.array(
+      z.object({
+        version: z.string(),
+        lifecycle: z.string(),
+        validated: z.string(),
+        state: z.enum(VERSION_STATES),
+        message: z.string(),
+      }),
+    ),
+  ),
+});
+
 export const detailSchema = z.object({
   summary: summarySchema,
   paused: z.boolean(),
@@ -99,6 +128,8 @@ export const detailSchema = z.object({
   previous: z.optional(z.number()),
   /** The catalog version proposed to the Package (`gantry.run/proposed-version`), when it follows a repository. */
   proposed: z.optional(z.string()),
+  /** The versions of the package it follows, when it follows a repository and the viewer may list them. */
+  versions: z.optional(versionsSchema),
   revisions: z.readonly(z.array(revisionSchema)),
   events: z.readonly(z.array(eventSchema)),
   actions: rightsSchema,
@@ -124,7 +155,49 @@ export const diffSchema = z.object({
   ),
 });
 
+export const templateSummarySchema = z.object({
+  key: z.string(),
+  kind: z.enum(['ObjectTemplate', 'ClusterObjectTemplate']),
+  namespace: z.string(),
+  name: z.string(),
+  state: z.enum(TEMPLATE_STATES),
+  reason: z.string(),
+  message: z.string(),
+  output: z.string(),
+  sources: z.number(),
+  created: z.string(),
+});
+
+export const templatesSchema = z.object({ templates: z.readonly(z.array(templateSummarySchema)) });
+export type { TemplateDetail };
+
+export const templateDetailSchema = z.object({
+  summary: templateSummarySchema,
+  conditions: z.readonly(
+    z.array(z.object({ type: z.string(), status: z.string(), reason: z.string(), message: z.string() })),
+  ),
+  sources: z.readonly(
+    z.array(
+      z.object({
+        ref: z.string(),
+        apiVersion: z.string(),
+        optional: z.boolean(),
+        items: z.readonly(z.array(z.object({ key: z.string(), destination: z.string() }))),
+        status: z.enum(SOURCE_STATES),
+        message: z.string(),
+      }),
+    ),
+  ),
+  template: z.string(),
+  output: z.string(),
+  outputProblem: z.string(),
+});
+
 export const messageSchema = z.object({ message: z.string() });
+
+/** Who the page acts for (`GET /api/session`, `POST /api/login`); `signIn` false: `gantry console`, no sign-in. */
+export const sessionSchema = z.object({ user: z.string(), csrf: z.string(), signIn: z.boolean() });
+export type Session = z.infer<typeof sessionSchema>;
 export const errorSchema = z.object({ error: z.string() });
 
 /** What the page sends to act on a Package. */
@@ -133,6 +206,8 @@ export interface ActionRequest {
   readonly action: 'pause' | 'unpause' | 'undo' | 'approve' | 'reject';
   readonly message?: string;
   readonly revision?: number;
+  /** The catalog version to approve or reject (default: the proposed one). */
+  readonly version?: string;
 }
 
 // The schemas describe exactly what the view models are (a change to one without the other fails typechecking).
@@ -143,4 +218,7 @@ export const schemasMatch: [
   Same<z.infer<typeof revisionSchema>, RevisionView>,
   Same<z.infer<typeof eventSchema>, EventView>,
   Same<z.infer<typeof diffSchema>['objects'][number]['name'], ObjectDiffView['name']>,
-] = [true, true, true, true, true];
+  Same<z.infer<typeof templateSummarySchema>, TemplateSummary>,
+  Same<z.infer<typeof templateDetailSchema>, TemplateDetail>,
+  Same<z.infer<typeof versionsSchema>, VersionsView>,
+] = [true, true, true, true, true, true, true, true];

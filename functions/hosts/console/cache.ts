@@ -1,7 +1,7 @@
 /**
  * @module hosts/console/cache
  * What the console shows, kept current by watches: one LIST + WATCH per kind (Packages, ClusterPackages,
- * ObjectDeployments, ObjectSets and their cluster-scoped twins, Events) with the user's own client, relisted on 410
+ * ObjectDeployments, ObjectSets, ObjectTemplates and their cluster-scoped twins, Events) with the user's own client, relisted on 410
  * and after a watch that failed (exponential back-off with jitter). Objects are kept without `managedFields`. A kind
  * the user may not list is left out and named in {@link WatchCache.warnings}; nothing else stops the console.
  */
@@ -22,6 +22,8 @@ export const WATCHED_KINDS = [
   { apiVersion: API_VERSION, kind: 'ClusterObjectDeployment' },
   { apiVersion: API_VERSION, kind: 'ObjectSet' },
   { apiVersion: API_VERSION, kind: 'ClusterObjectSet' },
+  { apiVersion: API_VERSION, kind: 'ObjectTemplate' },
+  { apiVersion: API_VERSION, kind: 'ClusterObjectTemplate' },
   { apiVersion: 'v1', kind: 'Event' },
 ] as const;
 export type WatchedKind = (typeof WATCHED_KINDS)[number]['kind'];

@@ -120,12 +120,12 @@ export class SliceReader {
     return info?.namespaced === true ? { ...object, metadata: { ...object.metadata, namespace } } : object;
   }
 
-  /** The phases of a revision with their objects. */
-  public async phases(set: ApiObjectSet): Promise<PhaseObjects[]> {
+  /** The phases of a revision with their objects (those of its slices only when `slices`). */
+  public async phases(set: ApiObjectSet, slices = true): Promise<PhaseObjects[]> {
     const out: PhaseObjects[] = [];
     for (const phase of set.spec.phases) {
       const objects = [...(phase.objects ?? [])];
-      for (const name of phase.slices ?? []) objects.push(...(await this.slice(set, name)));
+      if (slices) for (const name of phase.slices ?? []) objects.push(...(await this.slice(set, name)));
       out.push({ name: phase.name, objects });
     }
     return out;
@@ -158,17 +158,25 @@ function previousRevision(
   return views.find((r) => r.revision < now && r.lifecycleState !== 'Archived')?.revision;
 }
 
+/** What of a Package's page its viewer may see besides the Package: its ObjectSets, their slices, its Events. */
+export interface DetailVisibility {
+  readonly sets: boolean;
+  readonly slices: boolean;
+  readonly events: boolean;
+}
+
 /** One Package in detail; undefined when it is not there. */
 export async function packageDetail(
   cache: WatchCache,
   slices: SliceReader,
   address: PackageAddress,
   actions: ActionRights,
+  seen: DetailVisibility = { sets: true, slices: true, events: true },
 ): Promise<PackageDetail | undefined> {
   const raw = cache.get(address.kind, address.namespace, address.name);
   const pkg = raw === undefined ? undefined : parsed(packageSchema, raw);
   if (pkg === undefined) return undefined;
-  const sets = packageSets(cache, address);
+  const sets = seen.sets ? packageSets(cache, address) : [];
   const current = currentSet(sets);
   return {
     summary: packageSummary(pkg),
@@ -180,11 +188,14 @@ export async function packageDetail(
       reason: c.reason,
       message: c.message,
     })),
-    pipeline: current === undefined ? undefined : pipelineOf(current, await slices.phases(current)),
+    pipeline:
+      current === undefined ? undefined : pipelineOf(current, await slices.phases(current, seen.slices)),
     previous: previousRevision(sets, current),
     proposed: pkg.metadata.annotations?.[ANNOTATION_PROPOSED],
     revisions: revisionViews(sets),
-    events: packageTimeline(cache.list('Event'), address.kind, address.namespace, address.name),
+    events: seen.events
+      ? packageTimeline(cache.list('Event'), address.kind, address.namespace, address.name)
+      : [],
     actions,
   };
 }

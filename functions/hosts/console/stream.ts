@@ -17,8 +17,11 @@ const HEARTBEAT_MS = 25_000;
 
 /** What a stream sends, computed by the server when the stream flushes. */
 export interface StreamSource {
-  snapshot(): { packages: readonly PackageSummary[]; warnings: readonly string[] };
-  /** The detail of the Package the stream follows (null: it is gone). */
+  /** The list as the viewer may see it. */
+  snapshot(): Promise<{ packages: readonly PackageSummary[]; warnings: readonly string[] }>;
+  /** Whether the viewer may see the Package of a key (a change of one it may not see is not sent). */
+  visible(key: string): Promise<boolean>;
+  /** What the stream follows besides the list: one Package or template (null: it is gone), or the templates. */
   detail(): Promise<unknown>;
 }
 
@@ -35,8 +38,11 @@ export class ConsoleStream {
   public constructor(
     private readonly res: ServerResponse,
     private readonly source: StreamSource,
-    /** Whether the stream follows one Package's detail. */
-    private readonly follows: boolean,
+    /**
+     * The event that carries what the stream follows besides the list (`detail`: one Package, `template`: one
+     * ObjectTemplate, `templates`: the ObjectTemplates); undefined: the list only.
+     */
+    private readonly follows: 'detail' | 'template' | 'templates' | undefined,
   ) {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -46,7 +52,7 @@ export class ConsoleStream {
     });
     res.flushHeaders();
     this.resync = true;
-    this.detailDirty = follows;
+    this.detailDirty = follows !== undefined;
     this.heartbeat = setInterval(() => {
       this.write(': keep-alive\n\n');
     }, HEARTBEAT_MS);
@@ -71,7 +77,7 @@ export class ConsoleStream {
 
   /** Something the followed Package's page shows changed. */
   public detailChanged(): void {
-    if (!this.follows) return;
+    if (this.follows === undefined) return;
     this.detailDirty = true;
     this.schedule();
   }
@@ -80,7 +86,7 @@ export class ConsoleStream {
   public relisted(): void {
     this.pending.clear();
     this.resync = true;
-    this.detailDirty = this.follows;
+    this.detailDirty = this.follows !== undefined;
     this.schedule();
   }
 
@@ -113,18 +119,21 @@ export class ConsoleStream {
     try {
       if (this.resync) {
         this.resync = false;
-        this.send('snapshot', this.source.snapshot());
+        this.send('snapshot', await this.source.snapshot());
       } else if (this.pending.size > 0) {
         const changes = [...this.pending.entries()];
         this.pending.clear();
-        this.send('packages', {
-          upserts: changes.flatMap(([, s]) => (s === null ? [] : [s])),
-          deletes: changes.flatMap(([k, s]) => (s === null ? [k] : [])),
-        });
+        const seen: [string, PackageSummary | null][] = [];
+        for (const change of changes) if (await this.source.visible(change[0])) seen.push(change);
+        if (seen.length > 0)
+          this.send('packages', {
+            upserts: seen.flatMap(([, s]) => (s === null ? [] : [s])),
+            deletes: seen.flatMap(([k, s]) => (s === null ? [k] : [])),
+          });
       }
       if (this.detailDirty && !this.blocked) {
         this.detailDirty = false;
-        this.send('detail', await this.source.detail());
+        this.send(this.follows ?? 'detail', await this.source.detail());
       }
     } catch {
       // Sent again on the next change of what the page shows, not in a loop.
