@@ -200,6 +200,17 @@ async function startHostedClusterPackages(
   return controller;
 }
 
+/** Flags that only make sense with `--serve`, or never with it. */
+function checkServingFlags(
+  values: { readonly serve?: boolean; readonly console?: boolean; readonly 'console-actions'?: boolean },
+  target: string | undefined,
+): void {
+  if (values.serve !== true && (values.console === true || values['console-actions'] === true))
+    throw new UsageError('--console needs --serve (the console is mounted on the serving listener)');
+  if (target !== undefined && values.serve === true)
+    throw new UsageError('--target-kubeconfig cannot be combined with --serve');
+}
+
 export const runCommand: Command = {
   usage,
   async run(argv, io) {
@@ -225,12 +236,9 @@ export const runCommand: Command = {
     const { target, classes, kinds } = phaseFlags(values);
     if (printedVersion(values, io)) return 0;
     const options = await engineFlags(values, io, { hostedClusters: true });
-    if (values.serve !== true && (values.console === true || values['console-actions'] === true))
-      throw new UsageError('--console needs --serve (the console is mounted on the serving listener)');
+    checkServingFlags(values, target);
     const serving = values.serve === true ? await serveSettings(values) : undefined;
     const shard = serving?.shard ?? shardFlag(values.shard);
-    if (target !== undefined && serving !== undefined)
-      throw new UsageError('--target-kubeconfig cannot be combined with --serve');
     // The engine (Kubernetes client, AWS SDK, metrics) loads only when the runner really starts: `--help` and
     // flag errors stay fast.
     const [{ createEngine }, { Runner }] = await Promise.all([
