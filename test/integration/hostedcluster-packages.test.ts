@@ -6,10 +6,9 @@
  * annotation, installed by the same runner; its spec put back after a hand edit, the Package made again after a
  * deletion. `gantry run` runs as a process.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { spawnGantryRun, type GantryRunProcess } from './setup/gantry-run.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { RawKubeClient } from '../../functions/adapters/kube/client.js';
@@ -33,34 +32,7 @@ let kube: RawKubeClient;
 let ns: string;
 let controlPlane: string;
 let image: string;
-let runner: {
-  child: ChildProcessByStdio<null, Readable, Readable>;
-  output: () => string;
-  exited: Promise<number | null>;
-};
-
-function gantryRun(args: readonly string[]): typeof runner {
-  const child = spawn(
-    process.execPath,
-    [
-      join(import.meta.dirname, '..', '..', 'bin', 'gantry.mjs'),
-      'run',
-      '--kubeconfig',
-      inject('kube').kubeconfigPath,
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      resolve(code);
-    }),
-  );
-  return { child, output: () => output, exited };
-}
+let runner: GantryRunProcess;
 
 beforeAll(async () => {
   kube = new RawKubeClient(loadConnection(inject('kube').kubeconfigPath));
@@ -85,7 +57,7 @@ beforeAll(async () => {
       component: 'remote-phase',
     }),
   });
-  runner = gantryRun(['--package-operator-package-image', image]);
+  runner = spawnGantryRun(['--package-operator-package-image', image]);
 });
 
 afterAll(async () => {

@@ -5,10 +5,8 @@
  * --target-kubeconfig` runs as a process and applies the `hosted-cluster` phases' objects into the target with the
  * owners annotation, reports back through the ObjectSetPhases' status, and tears them down there.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { spawnGantryRun, type GantryRunProcess } from './setup/gantry-run.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../../devenv/control-plane.js';
 import { RawKubeClient } from '../../functions/adapters/kube/client.js';
 import { loadConnection } from '../../functions/adapters/kube/kubeconfig.js';
@@ -20,43 +18,13 @@ const API = 'package-operator.run/v1alpha1';
 let target: ControlPlane;
 let targetKube: RawKubeClient;
 let kube: KubeApi;
-let remote: {
-  child: ChildProcessByStdio<null, Readable, Readable>;
-  output: () => string;
-  exited: Promise<number | null>;
-};
-
-function remoteRunner(targetKubeconfig: string): typeof remote {
-  const child = spawn(
-    process.execPath,
-    [
-      join(import.meta.dirname, '..', '..', 'bin', 'gantry.mjs'),
-      'run',
-      '--kubeconfig',
-      inject('kube').kubeconfigPath,
-      '--phase-class',
-      'hosted-cluster',
-      '--target-kubeconfig',
-      targetKubeconfig,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      resolve(code);
-    }),
-  );
-  return { child, output: () => output, exited };
-}
+let remote: GantryRunProcess;
 
 beforeAll(async () => {
   kube = suite.kube();
   target = await startControlPlane({ log: () => undefined });
   targetKube = new RawKubeClient(loadConnection(target.kubeconfigPath));
-  remote = remoteRunner(target.kubeconfigPath);
+  remote = spawnGantryRun(['--phase-class', 'hosted-cluster', '--target-kubeconfig', target.kubeconfigPath]);
 });
 
 afterAll(async () => {
