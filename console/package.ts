@@ -10,7 +10,7 @@ import { useState } from 'preact/hooks';
 import type { z } from 'zod/mini';
 import type { diffSchema, PackageDetail } from '../shared/console/api.js';
 import { fetchDiff, sendAction } from './client.js';
-import { ConditionsTable, Head, StateBadge, SummaryLine, Time } from './parts.js';
+import { ConditionsTable, DetailPending, Head, StateBadge, SummaryLine, Time } from './parts.js';
 
 type Diff = z.infer<typeof diffSchema>;
 
@@ -298,9 +298,8 @@ export function PackageView({
   detail: PackageDetail | null | undefined;
   missing: string;
 }): VNode {
-  if (detail === undefined) return html`<p role="status">Loading…</p>`;
-  if (detail === null)
-    return html`<p role="alert">${missing} is not there (deleted, or not visible to you).</p>`;
+  if (detail === undefined || detail === null)
+    return html`<${DetailPending} missing=${detail === null ? missing : undefined} />`;
   const s = detail.summary;
   return html`<article aria-labelledby="package-title">
     <p><a href="#/">← All packages</a></p>

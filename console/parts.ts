@@ -21,6 +21,14 @@ const SYMBOL: Readonly<Record<string, string>> = {
 };
 
 /** A state as a word with a symbol (never colour alone). */
+/** What a detail page shows before it has its object (Loading…) or when the object is not there (deleted, or not
+ * visible to the user). */
+export function DetailPending({ missing }: { missing: string | undefined }): VNode {
+  return missing === undefined
+    ? html`<p role="status">Loading…</p>`
+    : html`<p role="alert">${missing} is not there (deleted, or not visible to you).</p>`;
+}
+
 export function StateBadge({ state }: { state: string }): VNode {
   return html`<span class=${`badge badge-${state.toLowerCase()}`}
     ><span aria-hidden="true">${SYMBOL[state] ?? ''}</span> ${state}</span

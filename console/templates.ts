@@ -7,7 +7,7 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import type { TemplateDetail, TemplateSummary } from '../shared/console/template-types.js';
-import { ConditionsTable, Head, StateBadge, SummaryLine } from './parts.js';
+import { ConditionsTable, DetailPending, Head, StateBadge, SummaryLine } from './parts.js';
 
 function scope(t: TemplateSummary): string {
   return t.kind === 'ClusterObjectTemplate' ? '(cluster)' : t.namespace;
@@ -79,9 +79,8 @@ export function TemplateView({
   detail: TemplateDetail | null | undefined;
   missing: string;
 }): VNode {
-  if (detail === undefined) return html`<p role="status">Loading…</p>`;
-  if (detail === null)
-    return html`<p role="alert">${missing} is not there (deleted, or not visible to you).</p>`;
+  if (detail === undefined || detail === null)
+    return html`<${DetailPending} missing=${detail === null ? missing : undefined} />`;
   const s = detail.summary;
   return html`<article aria-labelledby="template-title">
     <p><a href="#/templates">← All ObjectTemplates</a></p>
