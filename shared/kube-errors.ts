@@ -4,6 +4,7 @@
  * response to one of these, carrying the server's own `Status.message` (what the user sees in a condition).
  */
 import { GantryError, RetryableError } from './errors.js';
+import type { KubeApi, KubeObject, ObjectRef } from './ports.js';
 
 /** `Status.reason` values the steps tell apart. */
 export type KubeReason =
@@ -99,4 +100,14 @@ function isReason(value: string): value is KubeReason {
 export function reasonOf(code: number, statusReason: string | undefined): KubeReason {
   if (statusReason !== undefined && isReason(statusReason)) return statusReason;
   return BY_CODE[code] ?? 'Other';
+}
+
+/** A GET whose NotFound answer is `undefined`; every other error is thrown. */
+export async function getOrUndefined(kube: KubeApi, ref: ObjectRef): Promise<KubeObject | undefined> {
+  try {
+    return await kube.get(ref);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }

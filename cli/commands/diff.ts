@@ -19,7 +19,7 @@ import {
 } from '../../shared/api/resources.js';
 import { objectDiff } from '../../shared/diff/objects.js';
 import { errorMessage } from '../../shared/errors.js';
-import { isNotFound } from '../../shared/kube-errors.js';
+import { getOrUndefined, isNotFound } from '../../shared/kube-errors.js';
 import {
   phaseOwnerOf,
   desiredObject,
@@ -69,15 +69,6 @@ Examples:
   gantry diff package/shop -n shop --image quay.io/acme/shop:v2
   gantry diff clusterpackage cert-manager --config-path prod.yaml
 `;
-
-async function getOrUndefined(kube: KubeApi, ref: ObjectRef): Promise<KubeObject | undefined> {
-  try {
-    return await kube.get(ref);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
 
 /** The spec objects of the live ObjectSet (slices read). */
 async function liveSpecObjects(kube: KubeApi, set: ApiObjectSet): Promise<SpecObject[]> {

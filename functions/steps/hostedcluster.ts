@@ -4,7 +4,7 @@
  * its Package `remote-phase`, then create that Package or put its spec back. Level-based and idempotent: the key is
  * the HostedCluster, everything else is read.
  */
-import { isConflict, isKubeReason, isNotFound } from '../../shared/kube-errors.js';
+import { getOrUndefined, isConflict, isKubeReason } from '../../shared/kube-errors.js';
 import {
   decideHostedCluster,
   HOSTED_CLUSTER_API_VERSION,
@@ -12,19 +12,10 @@ import {
   remotePhasePackageRef,
   type HostedClusterPackageSettings,
 } from '../../shared/hypershift/hosted-cluster.js';
-import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
+import type { KubeApi } from '../../shared/ports.js';
 
 export type HostedClusterOutcome =
   'gone' | 'deleting' | 'unavailable' | 'malformed' | 'created' | 'updated' | 'unchanged' | 'conflict';
-
-async function getOrUndefined(kube: KubeApi, ref: ObjectRef): Promise<KubeObject | undefined> {
-  try {
-    return await kube.get(ref);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
 
 /** The HostedCluster `namespace/name`: what its Package needs (a conflict: run again). */
 export async function reconcileHostedCluster(

@@ -26,7 +26,7 @@ import {
   type ApiPackage,
 } from '../../shared/api/resources.js';
 import { errorMessage, TerminalError } from '../../shared/errors.js';
-import { isNotFound } from '../../shared/kube-errors.js';
+import { getOrUndefined, isNotFound } from '../../shared/kube-errors.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
 import { renderPackage, type RenderedPackage } from '../../shared/packages/render.js';
 import { loadPackage, selectComponent } from '../../shared/packages/structure.js';
@@ -78,16 +78,6 @@ function odRef(pkg: ApiPackage): ObjectRef {
  * the object answers "absent" without a request: what is decided from that (applying an ObjectDeployment) is an
  * idempotent server-side apply, right also when someone created the object a moment ago.
  */
-async function getOrUndefined(ref: ObjectRef, deps: StepDeps): Promise<KubeObject | undefined> {
-  if (deps.cache?.lookup(ref) === null) return undefined;
-  try {
-    return await deps.kube.get(ref);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
-
 /**
  * PKO's change cause for an update (§2.5); a change cause written on the Package for exactly this spec (by
  * `gantry rollout undo`) wins.
@@ -435,7 +425,7 @@ export async function reconcilePackage(input: KubeObject, deps: StepDeps): Promi
   raw = await ensureFinalizer(deps.kube, raw, FINALIZER_METRICS);
   deps.wrote?.(raw);
   const conds = new Conditions(pkg.status.conditions, pkg.metadata.generation, deps.clock.now());
-  let odRaw = await getOrUndefined(odRef(pkg), deps);
+  let odRaw = await getOrUndefined(deps.kube, odRef(pkg));
   const paused = pkg.spec.paused === true;
   if (odRaw !== undefined && (parseResource(objectDeploymentSchema, odRaw).spec.paused === true) !== paused)
     odRaw = await deps.kube.mergePatch(odRef(pkg), { spec: { paused } });

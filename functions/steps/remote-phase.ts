@@ -7,7 +7,7 @@
 import { refOf } from '../../shared/api/objects.js';
 import type { ApiControlledRef, ApiObjectSet, ApiSetObject } from '../../shared/api/resources.js';
 import { identityAnnotationPatch } from '../../shared/identity.js';
-import { isNotFound } from '../../shared/kube-errors.js';
+import { getOrUndefined, isNotFound } from '../../shared/kube-errors.js';
 import {
   desiredPhaseObject,
   isControlledBy,
@@ -37,15 +37,6 @@ function phaseRef(os: ApiObjectSet, phase: string): ObjectRef {
     namespace: os.metadata.namespace ?? '',
     name: phaseObjectName(os.metadata.name, phase),
   };
-}
-
-async function getOrUndefined(ref: ObjectRef, deps: StepDeps): Promise<KubeObject | undefined> {
-  try {
-    return await deps.kube.get(ref);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
 }
 
 function controlledOf(object: KubeObject): ApiControlledRef[] {
@@ -92,7 +83,7 @@ export async function reconcileRemotePhase(
     },
     phase: { name: phase.name, class: phase.class, objects },
   });
-  let current = await getOrUndefined(refOf(desired), deps);
+  let current = await getOrUndefined(deps.kube, refOf(desired));
   if (current === undefined) {
     // Not reported as the step's own write: a watching host must run the new phase object's own step.
     current = await deps.kube.create(desired);
@@ -125,14 +116,16 @@ export async function reconcileRemotePhase(
  */
 export async function teardownRemotePhase(os: ApiObjectSet, phase: string, deps: StepDeps): Promise<boolean> {
   const ref = phaseRef(os, phase);
-  const current = await getOrUndefined(ref, deps);
+  const current = await getOrUndefined(deps.kube, ref);
   if (current === undefined || !isControlledBy(current, os.metadata.uid)) return true;
   const ns = os.metadata.namespace ?? '';
   if (ns !== '') {
-    const namespace = await getOrUndefined(
-      { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: ns },
-      deps,
-    );
+    const namespace = await getOrUndefined(deps.kube, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      namespace: '',
+      name: ns,
+    });
     if (
       namespace?.metadata.deletionTimestamp !== undefined &&
       (current.metadata.finalizers ?? []).length > 0
@@ -165,15 +158,12 @@ export async function reportRemotePaused(
   for (const r of remotes)
     objects.push(
       seen.get(r.name) ??
-        (await getOrUndefined(
-          {
-            apiVersion: os.apiVersion,
-            kind: phaseKindOf(os.kind),
-            namespace: os.metadata.namespace ?? '',
-            name: r.name,
-          },
-          deps,
-        )),
+        (await getOrUndefined(deps.kube, {
+          apiVersion: os.apiVersion,
+          kind: phaseKindOf(os.kind),
+          namespace: os.metadata.namespace ?? '',
+          name: r.name,
+        })),
     );
   const state = remotePausedState(os.spec.lifecycleState === 'Paused', objects);
   if (state === 'True') conds.set('Paused', 'True', 'Paused', MSG_PAUSED);
