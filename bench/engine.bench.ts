@@ -6,7 +6,8 @@
 // freshly started controller (peak RSS of that process, VmHWM), and an idle minute. Requests are counted from the
 // API server's audit log by each controller's User-Agent. `BENCH_MANY` sets the many-packages size (default 1000);
 // `BENCH_PKO=0` leaves PKO out, `BENCH_CONTENDER=gantry` or `=PKO` runs one of them, `BENCH_SIZES` the one-Package
-// sizes, `BENCH_NODE_ARGS` adds node flags to `gantry run` (profiling).
+// sizes, `BENCH_NODE_ARGS` adds node flags to `gantry run` (profiling), `BENCH_GANTRY_ARGS` adds `gantry run` flags
+// (say `--concurrency 16`), `BENCH_GANTRY_LOG` sends its standard output to a file.
 import { openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -144,6 +145,9 @@ const ONE_PACKAGE_SIZES = (process.env['BENCH_SIZES'] ?? '50,500')
 /** Extra node flags for `gantry run` in this bench (say `--cpu-prof --cpu-prof-dir=/tmp/prof`), split on spaces. */
 const GANTRY_NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 
+/** Extra `gantry run` flags in this bench (say `--concurrency 16`), split on spaces. */
+const GANTRY_RUN_ARGS = (process.env['BENCH_GANTRY_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+
 async function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) =>
@@ -166,6 +170,7 @@ const GANTRY: Contender = {
         'run',
         '--kubeconfig',
         kubeconfig,
+        ...GANTRY_RUN_ARGS,
       ],
       {
         stdio: ['ignore', GANTRY_LOG === undefined ? 'ignore' : openSync(GANTRY_LOG, 'a'), 'ignore'],

@@ -4,7 +4,7 @@
  * response to one of these, carrying the server's own `Status.message` (what the user sees in a condition).
  */
 import { GantryError, RetryableError } from './errors.js';
-import type { KubeApi, KubeObject, ObjectRef } from './ports.js';
+import type { GetOptions, KubeApi, KubeObject, ObjectRef } from './ports.js';
 
 /** `Status.reason` values the steps tell apart. */
 export type KubeReason =
@@ -103,9 +103,13 @@ export function reasonOf(code: number, statusReason: string | undefined): KubeRe
 }
 
 /** A GET whose NotFound answer is `undefined`; every other error is thrown. */
-export async function getOrUndefined(kube: KubeApi, ref: ObjectRef): Promise<KubeObject | undefined> {
+export async function getOrUndefined(
+  kube: KubeApi,
+  ref: ObjectRef,
+  options?: GetOptions,
+): Promise<KubeObject | undefined> {
   try {
-    return await kube.get(ref);
+    return await kube.get(ref, options);
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

@@ -139,6 +139,10 @@ export interface ListOptions {
   readonly metadataOnly?: boolean;
 }
 
+export interface GetOptions {
+  readonly fresh?: boolean;
+}
+
 export interface DeletePreconditions {
   readonly uid?: string;
   readonly resourceVersion?: string;
@@ -151,7 +155,11 @@ export interface DeletePreconditions {
 export interface KubeApi {
   /** Discovery: the resource of a kind; undefined when the server does not serve it. */
   resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined>;
-  get(ref: ObjectRef): Promise<KubeObject>;
+  /**
+   * The object; `fresh`: from the API server even where a watching host could answer from its cache (a decision
+   * that no resourceVersion guards, such as creating a child, must not rest on a lagging cache).
+   */
+  get(ref: ObjectRef, options?: GetOptions): Promise<KubeObject>;
   list(apiVersion: string, kind: string, namespace: string, options?: ListOptions): Promise<KubeObject[]>;
   /** Server-side apply with field manager `package-operator`. */
   apply(

@@ -10,6 +10,7 @@ import { isConflict, isNotFound } from '../../shared/kube-errors.js';
 import { canonicalJson } from '../../shared/render/hash.js';
 import type {
   DeletePreconditions,
+  GetOptions,
   KubeApi,
   KubeObject,
   ListOptions,
@@ -38,8 +39,8 @@ export class CachedKube implements KubeApi {
     return this.inner.resource(apiVersion, kind);
   }
 
-  public async get(ref: ObjectRef): Promise<KubeObject> {
-    const hit = this.cache.lookup(ref);
+  public async get(ref: ObjectRef, options?: GetOptions): Promise<KubeObject> {
+    const hit = options?.fresh === true ? undefined : this.cache.lookup(ref);
     if (hit !== undefined && hit !== null) return structuredClone(hit);
     return this.remembered(ref, () => this.inner.get(ref));
   }

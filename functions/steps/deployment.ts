@@ -20,7 +20,7 @@ import {
   type ApiObjectSet,
 } from '../../shared/api/resources.js';
 import { identityAnnotationPatch } from '../../shared/identity.js';
-import { isKubeReason } from '../../shared/kube-errors.js';
+import { getOrUndefined, isKubeReason } from '../../shared/kube-errors.js';
 import { selectorString } from '../../shared/probing/selector.js';
 import { deepEqual } from '../../shared/probing/index.js';
 import type { KubeObject } from '../../shared/ports.js';
@@ -85,13 +85,32 @@ function newObjectSet(od: ApiObjectDeployment, hash: string, previous: readonly 
   };
 }
 
+/**
+ * Where the step read the ObjectDeployment from a watch cache: whether the API server still has it as read. A
+ * create is guarded by no resourceVersion, so a cache that has not yet seen the deletion (or a new template) would
+ * make a revision the deletion then has to tear down. One GET per new revision.
+ */
+async function stillAsRead(od: ApiObjectDeployment, deps: StepDeps): Promise<'yes' | 'gone' | 'changed'> {
+  if (deps.cache === undefined) return 'yes';
+  const now = await getOrUndefined(deps.kube, refOf(od), { fresh: true });
+  if (
+    now === undefined ||
+    now.metadata.uid !== od.metadata.uid ||
+    now.metadata.deletionTimestamp !== undefined
+  )
+    return 'gone';
+  return now.metadata.resourceVersion === od.metadata.resourceVersion ? 'yes' : 'changed';
+}
+
 /** Create the next revision; on AlreadyExists tell a slow cache from a hash collision (§3.2 step 5). */
 async function createRevision(
   od: ApiObjectDeployment,
   hash: string,
   previous: readonly ApiObjectSet[],
   deps: StepDeps,
-): Promise<'created' | 'exists' | 'collision'> {
+): Promise<'created' | 'exists' | 'collision' | 'gone' | 'changed'> {
+  const asRead = await stillAsRead(od, deps);
+  if (asRead !== 'yes') return asRead;
   const desired = newObjectSet(od, hash, previous);
   try {
     await deps.kube.create(desired);
@@ -186,13 +205,16 @@ async function archive(
   return changed;
 }
 
-/** New revision or archival; returns when to run again, or 'collision' when the hash collided. */
+/**
+ * New revision or archival; returns when to run again, 'collision' when the hash collided, or 'reread' when the
+ * server's ObjectDeployment is newer than the one read.
+ */
 async function rollout(
   od: ApiObjectDeployment,
   hash: string,
   sets: readonly { raw: KubeObject; set: ApiObjectSet }[],
   deps: StepDeps,
-): Promise<number | 'collision' | undefined> {
+): Promise<number | 'collision' | 'reread' | undefined> {
   if (od.spec.paused === true) return undefined;
   const revisions = splitRevisions(
     sets.map((s) => s.set),
@@ -202,6 +224,8 @@ async function rollout(
   if (revisions.current === undefined) {
     if (od.spec.template.spec.phases.length === 0) return undefined;
     const created = await createRevision(od, hash, revisions.previous, deps);
+    if (created === 'gone') return undefined; // its deletion's event runs the teardown
+    if (created === 'changed') return 'reread';
     return created === 'collision' ? 'collision' : 0;
   }
   return (await archive(od, sets, deps)) ? 1_000 : undefined;
@@ -257,6 +281,8 @@ export async function reconcileObjectDeployment(raw: KubeObject, deps: StepDeps)
   await propagatePause(od, sets, deps);
   await propagateIdentity(od, sets, deps);
   const next = await rollout(od, hash, sets, deps);
+  // The server has a newer version than the one read (the fresh read is now in the cache): decide again from it.
+  if (next === 'reread') return { step: 'rollout', outcome: 'progressing', requeueAfterMs: 0 };
   if (next === 'collision')
     return {
       step: 'rollout',
