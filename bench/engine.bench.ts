@@ -226,6 +226,7 @@ async function onePackage(
   const samples: number[] = [];
   const requests: number[] = [];
   let last: Requests | undefined;
+  let first: Requests | undefined;
   const started = Date.now();
   const running = await startSettled(c, env.kubeconfig, env.admin);
   try {
@@ -251,6 +252,7 @@ async function onePackage(
         Date.now(),
       );
       requests.push(last.total);
+      first ??= last;
     }
   } finally {
     await running.stop();
@@ -261,7 +263,7 @@ async function onePackage(
     ops: 1000 / mean,
     meanMs: mean,
     p95Ms: Math.max(...samples),
-    note: `requests per round ${requests.join(', ')} (the first with the controller's start-up); last round: ${JSON.stringify(last?.byRequest ?? {})}; runs ${samples.map(ms).join(', ')}`,
+    note: `requests per round ${requests.join(', ')} (the first with the controller's start-up); first round: ${JSON.stringify(first?.byRequest ?? {})}; last round: ${JSON.stringify(last?.byRequest ?? {})}; runs ${samples.map(ms).join(', ')}`,
   };
 }
 
@@ -372,6 +374,7 @@ async function contend(c: Contender, images: Map<number, string>, many: number):
       await cp.stop();
     }
   }
+  if (many === 0) return results; // BENCH_MANY=0: the one-Package workloads only
   const { cp, admin, auditLog } = await controlPlaneFor();
   try {
     const env = {

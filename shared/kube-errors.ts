@@ -4,7 +4,7 @@
  * response to one of these, carrying the server's own `Status.message` (what the user sees in a condition).
  */
 import { GantryError, RetryableError } from './errors.js';
-import type { GetOptions, KubeApi, KubeObject, ObjectRef } from './ports.js';
+import type { GetOptions, KubeApi, KubeObject, ObjectCache, ObjectRef } from './ports.js';
 
 /** `Status.reason` values the steps tell apart. */
 export type KubeReason =
@@ -102,14 +102,20 @@ export function reasonOf(code: number, statusReason: string | undefined): KubeRe
   return BY_CODE[code] ?? 'Other';
 }
 
-/** A GET whose NotFound answer is `undefined`; every other error is thrown. */
+/**
+ * A GET whose NotFound answer is `undefined`; every other error is thrown. With `cache`, a watching host's cache
+ * that covers the kind and has not seen the object answers `undefined` without a request (for decisions that are
+ * right also when the object appeared a moment ago); `fresh` asks the API server past any cache.
+ */
 export async function getOrUndefined(
   kube: KubeApi,
   ref: ObjectRef,
-  options?: GetOptions,
+  options?: GetOptions & { readonly cache?: ObjectCache | undefined },
 ): Promise<KubeObject | undefined> {
+  // A synced watch of the kind that has not seen the object: absent, without a request.
+  if (options?.fresh !== true && options?.cache?.lookup(ref) === null) return undefined;
   try {
-    return await kube.get(ref, options);
+    return await kube.get(ref, options?.fresh === true ? { fresh: true } : undefined);
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

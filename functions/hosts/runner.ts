@@ -191,8 +191,13 @@ export class Runner {
 
   /** Start the watches; resolves once the initial lists are queued. */
   public async start(): Promise<void> {
-    for (const kind of this.options.kinds ?? RECONCILED_KINDS)
-      await this.startWatch(apiVersionOf(kind), kind, undefined);
+    // All kinds at once: an API server answers a CRD's first request 429 until that CRD's watch cache is up (about
+    // a second), so one kind after another would take a second per kind on a freshly started API server.
+    await Promise.all(
+      (this.options.kinds ?? RECONCILED_KINDS).map((kind) =>
+        this.startWatch(apiVersionOf(kind), kind, undefined),
+      ),
+    );
     this.resyncTimer = setInterval(() => {
       for (const key of this.known) if (this.mine(key)) this.queue.add(key);
     }, this.options.resyncMs);

@@ -74,11 +74,6 @@ function odRef(pkg: ApiPackage): ObjectRef {
 }
 
 /**
- * The object, or undefined when it does not exist. A watching host's cache that covers the kind and has not seen
- * the object answers "absent" without a request: what is decided from that (applying an ObjectDeployment) is an
- * idempotent server-side apply, right also when someone created the object a moment ago.
- */
-/**
  * PKO's change cause for an update (§2.5); a change cause written on the Package for exactly this spec (by
  * `gantry rollout undo`) wins.
  */
@@ -425,7 +420,9 @@ export async function reconcilePackage(input: KubeObject, deps: StepDeps): Promi
   raw = await ensureFinalizer(deps.kube, raw, FINALIZER_METRICS);
   deps.wrote?.(raw);
   const conds = new Conditions(pkg.status.conditions, pkg.metadata.generation, deps.clock.now());
-  let odRaw = await getOrUndefined(deps.kube, odRef(pkg));
+  // A cache that has not seen the ObjectDeployment answers "absent" without a request: what is decided from that
+  // (applying it) is an idempotent server-side apply, right also when someone created it a moment ago.
+  let odRaw = await getOrUndefined(deps.kube, odRef(pkg), { cache: deps.cache });
   const paused = pkg.spec.paused === true;
   if (odRaw !== undefined && (parseResource(objectDeploymentSchema, odRaw).spec.paused === true) !== paused)
     odRaw = await deps.kube.mergePatch(odRef(pkg), { spec: { paused } });

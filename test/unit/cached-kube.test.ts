@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../shared/ports.js';
 import { FakeKube } from '../fakes/kube.js';
+import { getOrUndefined } from '../../shared/kube-errors.js';
 import { CachedKube } from '../../functions/hosts/cached-kube.js';
 import { WatchCache } from '../../functions/hosts/watch-cache.js';
 
@@ -64,5 +65,28 @@ describe('cached kube', () => {
     expect((await kube.get(ref))['data']).toEqual({ value: 'newer' });
     // The server's answer is newer: trusted again.
     expect(cache.lookup(ref)?.['data']).toEqual({ value: 'newer' });
+  });
+});
+
+describe('getOrUndefined over a watch cache', () => {
+  it('answers absent without a request when the synced watch has not seen the object; fresh asks the server', async () => {
+    const { fake, cache, kube } = setup();
+    fake.put(desired('created a moment ago')); // the watch has not delivered it
+    fake.failNext('get', new Error('no GET expected'));
+    expect(await getOrUndefined(kube, ref, { cache })).toBeUndefined();
+    // The GET failure is still armed: the next (fresh) read consumes it, then reads the object.
+    await expect(getOrUndefined(kube, ref, { fresh: true })).rejects.toThrow('no GET expected');
+    expect((await getOrUndefined(kube, ref, { fresh: true, cache }))?.['data']).toEqual({
+      value: 'created a moment ago',
+    });
+  });
+
+  it('reads the server where no watch covers the kind', async () => {
+    const fake = new FakeKube();
+    const cache = new WatchCache();
+    fake.put(desired('1'));
+    expect((await getOrUndefined(new CachedKube(fake, cache), ref, { cache }))?.['data']).toEqual({
+      value: '1',
+    });
   });
 });

@@ -19,7 +19,13 @@ function pkg(name: string, rv: string): Record<string, unknown> {
 
 /** One scripted answer to a watch request: status, headers, and the lines of its body (then it ends), or hold. */
 type WatchAnswer =
-  | { readonly status?: number; readonly headers?: Record<string, string>; readonly lines: readonly string[] }
+  | {
+      readonly status?: number;
+      readonly headers?: Record<string, string>;
+      readonly lines: readonly string[];
+      /** Answer only after this long (the runner's start-up is over by then). */
+      readonly delayMs?: number;
+    }
   | 'hold';
 
 interface Fake {
@@ -73,9 +79,13 @@ async function fakeApiServer(
       held.push(res);
       return;
     }
-    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
-    for (const line of answer.lines) res.write(`${line}\n`);
-    res.end();
+    const send = (): void => {
+      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
+      for (const line of answer.lines) res.write(`${line}\n`);
+      res.end();
+    };
+    if (answer.delayMs === undefined) send();
+    else setTimeout(send, answer.delayMs);
   };
   const push = (line: string): void => {
     for (const r of held) r.write(`${line}\n`);
@@ -142,15 +152,41 @@ describe('watch streams', () => {
         { items: [pkg('a', '3'), pkg('b', '4')], resourceVersion: '5' },
         { items: [pkg('a', '3')], resourceVersion: '9' },
       ],
-      (n) => (n === 0 ? { lines: [expired] } : 'hold'),
+      (n) => (n === 0 ? { lines: [expired], delayMs: 200 } : 'hold'),
     );
     const runner = await startRunner(fake);
     expect(runner.knownObjects).toBe(2);
-    await wait(400);
+    await wait(600);
     expect(fake.watches.map((w) => w.resourceVersion)).toEqual(['5', '9']);
     expect(fake.lists).toHaveLength(2);
     // b was deleted while the watch could not see it: the relist forgets it.
     expect(runner.knownObjects).toBe(1);
+  });
+
+  it('the first LIST is read in pages of 500 and the watch starts from the snapshot the pages share', async () => {
+    const pages: string[] = [];
+    const fake = await fakeApiServer(
+      [],
+      () => 'hold',
+      (req, res) => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        if (url.pathname !== PACKAGES || url.searchParams.get('watch') === '1') return false;
+        const token = url.searchParams.get('continue');
+        pages.push(`limit=${url.searchParams.get('limit')} continue=${token}`);
+        const body =
+          token === null
+            ? { items: [pkg('a', '3')], metadata: { resourceVersion: '8', continue: 'page-2' } }
+            : { items: [pkg('b', '4')], metadata: { resourceVersion: '8' } };
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+        return true;
+      },
+    );
+    const runner = await startRunner(fake);
+    expect(pages).toEqual(['limit=500 continue=null', 'limit=500 continue=page-2']);
+    expect(runner.knownObjects).toBe(2);
+    await wait(100);
+    expect(fake.watches.map((w) => w.resourceVersion)).toEqual(['8']);
   });
 
   it('other errors back off exponentially (capped, with jitter), and the resourceVersion is kept', async () => {

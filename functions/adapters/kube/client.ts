@@ -53,6 +53,8 @@ interface RawResponse {
 const METADATA_LIST_ACCEPT =
   'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 const DISCOVERY_MISS_REFRESH_MS = 5_000;
+/** Objects per page of a LIST (the API server serves pages of a consistent LIST from its watch cache). */
+const LIST_PAGE = 500;
 
 /** The server's `Retry-After` (seconds or an HTTP date) in ms; 1 s when it names none. */
 export function retryAfterMs(headers: IncomingMessage['headers'], now = Date.now()): number {
@@ -395,7 +397,7 @@ export class RawKubeClient implements KubeApi {
     do {
       const text = await this.call(
         'GET',
-        `${path}${query({ labelSelector: options.labelSelector, limit: '500', continue: next })}`,
+        `${path}${query({ labelSelector: options.labelSelector, limit: String(LIST_PAGE), continue: next })}`,
         undefined,
         options.metadataOnly === true ? { accept: METADATA_LIST_ACCEPT } : {},
       );
@@ -584,11 +586,23 @@ export class RawKubeClient implements KubeApi {
     path: string,
     labelSelector?: string,
   ): Promise<{ items: unknown[]; resourceVersion: string }> {
-    const text = await this.call('GET', `${path}${query({ labelSelector })}`);
-    const body: unknown = JSON.parse(text);
-    const items = isRecord(body) && Array.isArray(body['items']) ? body['items'] : [];
-    const meta = isRecord(body) ? body['metadata'] : undefined;
-    const rv = isRecord(meta) && typeof meta['resourceVersion'] === 'string' ? meta['resourceVersion'] : '0';
+    const items: unknown[] = [];
+    let rv = '0';
+    let next: string | undefined;
+    // In pages: the pages of one LIST are one snapshot (the continue token carries its version), and no answer
+    // holds every object of a kind at once (10,000 Packages are some 20 MiB of JSON).
+    do {
+      const text = await this.call(
+        'GET',
+        `${path}${query({ labelSelector, limit: String(LIST_PAGE), continue: next })}`,
+      );
+      const body: unknown = JSON.parse(text);
+      if (isRecord(body) && Array.isArray(body['items'])) for (const item of body['items']) items.push(item);
+      const meta = isRecord(body) ? body['metadata'] : undefined;
+      if (isRecord(meta) && typeof meta['resourceVersion'] === 'string') rv = meta['resourceVersion'];
+      const cont = isRecord(meta) ? meta['continue'] : undefined;
+      next = typeof cont === 'string' && cont !== '' ? cont : undefined;
+    } while (next !== undefined);
     return { items, resourceVersion: rv };
   }
 }
