@@ -76,3 +76,14 @@ describe('RawKubeClient.impersonating', () => {
     client.close();
   });
 });
+
+describe('RawKubeClient discovery', () => {
+  it('callers that ask for kinds of one group version at once share one discovery request', async () => {
+    const client = new RawKubeClient({ server: url, auth: () => Promise.resolve({}) });
+    const before = seen.filter((r) => r.path === '/api/v1').length;
+    const answers = await Promise.all(Array.from({ length: 12 }, () => client.resource('v1', 'ConfigMap')));
+    expect(answers.every((a) => a?.plural === 'configmaps')).toBe(true);
+    expect(seen.filter((r) => r.path === '/api/v1').length - before).toBe(1);
+    client.close();
+  });
+});

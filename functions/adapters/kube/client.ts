@@ -193,6 +193,8 @@ interface ClientState {
   readonly watchAgent: Agent;
   authCache: { value: Awaited<ReturnType<KubeConnection['auth']>>; at: number } | undefined;
   readonly discovery: Map<string, { at: number; resources: Map<string, ResourceInfo> }>;
+  /** Discovery requests under way, by group version: callers that ask at once share one request. */
+  readonly discovering: Map<string, Promise<Map<string, ResourceInfo>>>;
   version: string | undefined;
 }
 
@@ -213,6 +215,7 @@ export class RawKubeClient implements KubeApi {
       watchAgent: new Agent({ keepAlive: true }),
       authCache: undefined,
       discovery: new Map(),
+      discovering: new Map(),
       version: undefined,
     };
     this.user = derived?.user;
@@ -356,7 +359,12 @@ export class RawKubeClient implements KubeApi {
     const hit = cached?.resources.get(kind);
     if (hit !== undefined) return hit;
     if (cached !== undefined && Date.now() - cached.at < DISCOVERY_MISS_REFRESH_MS) return undefined;
-    const resources = await this.loadGroupVersion(apiVersion);
+    let loading = this.state.discovering.get(apiVersion);
+    if (loading === undefined) {
+      loading = this.loadGroupVersion(apiVersion).finally(() => this.state.discovering.delete(apiVersion));
+      this.state.discovering.set(apiVersion, loading);
+    }
+    const resources = await loading;
     this.state.discovery.set(apiVersion, { at: Date.now(), resources });
     return resources.get(kind);
   }
