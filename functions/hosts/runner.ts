@@ -1,7 +1,8 @@
 /**
  * @module hosts/runner
- * `gantry run`: the local / in-cluster runner. Lists and watches every Gantry kind and the objects its
- * ObjectSets manage (label `package-operator.run/cache=True`), turns events into keys (the object itself, its
+ * `gantry run`: the local / in-cluster runner. Watches every Gantry kind and the objects its ObjectSets manage
+ * (label `package-operator.run/cache=True`), each starting with a streaming list (one WATCH with
+ * `sendInitialEvents`; a LIST and a WATCH where the API server refuses that), turns events into keys (the object itself, its
  * controller owner, and the ObjectTemplates that read it as a source), runs `runStep` through a de-duplicating,
  * rate-limited queue with timers for requeues, re-lists on 410 and on a silent watch, and stops cleanly on SIGTERM.
  */
@@ -31,6 +32,19 @@ import { WatchCache } from './watch-cache.js';
 import { WorkQueue } from './queue.js';
 import { watchObjects } from './simple-watch.js';
 import { keyOf, refOfKey } from './triggers.js';
+
+/** The resourceVersion of a watch event's object. */
+function resourceVersionOf(object: unknown): string | undefined {
+  const meta = isRecord(object) ? object['metadata'] : undefined;
+  return isRecord(meta) && typeof meta['resourceVersion'] === 'string' ? meta['resourceVersion'] : undefined;
+}
+
+/** The BOOKMARK that ends a streaming list's initial events. */
+function endsInitialEvents(object: unknown): boolean {
+  const meta = isRecord(object) ? object['metadata'] : undefined;
+  const annotations = isRecord(meta) ? meta['annotations'] : undefined;
+  return isRecord(annotations) && annotations['k8s.io/initial-events-end'] === 'true';
+}
 
 export interface RunnerOptions {
   readonly client: RawKubeClient;
@@ -87,6 +101,8 @@ export class Runner {
   private readonly queue: WorkQueue;
   private readonly abort = new AbortController();
   private readonly watched = new Set<string>();
+  /** The API server refused a streaming list (`sendInitialEvents`): watches start with a LIST. */
+  private streamingRefused = false;
   private readonly watches: Promise<void>[] = [];
   /** resourceVersions this process wrote, per object: their watch events are our own, not drift. */
   private readonly ownWrites = new OwnWrites();
@@ -314,10 +330,79 @@ export class Runner {
       ...(labelSelector !== undefined ? { labelSelector } : {}),
       managedFields: managed,
     });
+    if (!this.streamingRefused && (await this.streamedStart(path, labelSelector, managed))) return;
+    if (this.stopping()) return;
     const first = await this.listWithRetry(path, labelSelector);
     this.cacheList(path, first);
     for (const item of this.withKind(path, first.items)) this.onEvent('ADDED', item, managed);
     this.watches.push(this.watchLoop(path, labelSelector, first.resourceVersion, managed));
+  }
+
+  /**
+   * Start a watch with a streaming list: true once its initial events are in the cache and queued (the watch goes
+   * on); false when it ended or failed before that (the caller lists instead; a server that refuses streaming
+   * lists, Kubernetes < 1.32 or the WatchList feature off, is not asked again).
+   */
+  private async streamedStart(
+    path: string,
+    labelSelector: string | undefined,
+    managed: boolean,
+  ): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      this.watches.push(
+        this.streamedWatch(path, labelSelector, managed, resolve).catch((error: unknown) => {
+          this.options.log(`watch ${path}: ${errorMessage(error)}`);
+          resolve(false);
+        }),
+      );
+    });
+  }
+
+  private async streamedWatch(
+    path: string,
+    labelSelector: string | undefined,
+    managed: boolean,
+    synced: (ok: boolean) => void,
+  ): Promise<void> {
+    let rv: string | undefined;
+    let initial: unknown[] = [];
+    try {
+      await this.options.client.watch(
+        {
+          path,
+          resourceVersion: 'initialEvents',
+          ...(labelSelector !== undefined ? { labelSelector } : {}),
+          timeoutSeconds: Math.round((this.options.silentWatchMs ?? 300_000) / 1000),
+          signal: this.abort.signal,
+        },
+        (type, object) => {
+          if (rv !== undefined) {
+            rv = resourceVersionOf(object) ?? rv;
+            if (type !== 'BOOKMARK') this.onEvent(type, object, managed);
+          } else if (type === 'ADDED') initial.push(object);
+          else if (type === 'BOOKMARK' && endsInitialEvents(object)) {
+            rv = resourceVersionOf(object) ?? '0';
+            this.cacheList(path, { items: initial, resourceVersion: rv });
+            for (const item of this.withKind(path, initial)) this.onEvent('ADDED', item, managed);
+            initial = [];
+            synced(true);
+          }
+        },
+      );
+    } catch (error) {
+      if (rv === undefined) {
+        if (!(error instanceof RetryableError)) this.streamingRefused = true;
+        synced(false);
+        return;
+      }
+      if (this.stopping()) return;
+      rv = await this.recover(error, { path, labelSelector, managed, rv }, 0);
+    }
+    if (rv === undefined) {
+      synced(false);
+      return;
+    }
+    await this.watchLoop(path, labelSelector, rv, managed);
   }
 
   private async watchLoop(
@@ -344,8 +429,7 @@ export class Runner {
           },
           (type, object) => {
             seen.events += 1;
-            const meta = isRecord(object) ? object['metadata'] : undefined;
-            if (isRecord(meta) && typeof meta['resourceVersion'] === 'string') rv = meta['resourceVersion'];
+            rv = resourceVersionOf(object) ?? rv;
             if (type !== 'BOOKMARK') this.onEvent(type, object, managed);
           },
         );

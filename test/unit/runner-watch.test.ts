@@ -34,15 +34,42 @@ interface Fake {
   push(line: string): void;
   readonly watches: { at: number; resourceVersion: string | null }[];
   readonly lists: number[];
+  /** Streaming lists asked for (`sendInitialEvents=true`). */
+  readonly streams: number[];
   close(): Promise<void>;
 }
+
+/** The answer to a streaming list: its first lines, then the stream ends or (hold) stays open for `push`. */
+type StreamAnswer =
+  | {
+      readonly status?: number;
+      readonly headers?: Record<string, string>;
+      readonly lines: readonly string[];
+      readonly hold?: boolean;
+    }
+  | 'hold';
+
+/** An API server from before streaming lists (or with the WatchList feature off) refuses `sendInitialEvents`. */
+const OLD_SERVER: StreamAnswer = {
+  status: 400,
+  lines: [
+    JSON.stringify({
+      kind: 'Status',
+      code: 400,
+      reason: 'BadRequest',
+      message: 'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled',
+    }),
+  ],
+};
 
 /** The server: discovery of Package only, LISTs from `lists` in turn (the last repeats), watches from `watches`. */
 async function fakeApiServer(
   lists: readonly { items: unknown[]; resourceVersion: string }[],
   watches: (n: number) => WatchAnswer,
   other?: (req: IncomingMessage, res: ServerResponse, push: (line: string) => void) => boolean,
+  streams?: (n: number) => StreamAnswer,
 ): Promise<Fake> {
+  const seenStreams: number[] = [];
   const seenWatches: Fake['watches'] = [];
   const seenLists: number[] = [];
   const held: ServerResponse[] = [];
@@ -63,6 +90,21 @@ async function fakeApiServer(
     if (other?.(req, res, push) === true) return;
     if (url.pathname !== PACKAGES) {
       json(404, { kind: 'Status', code: 404, reason: 'NotFound' });
+      return;
+    }
+    if (url.searchParams.get('sendInitialEvents') === 'true') {
+      seenStreams.push(Date.now());
+      const answer = streams?.(seenStreams.length - 1) ?? OLD_SERVER;
+      if (answer === 'hold') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        held.push(res);
+        return;
+      }
+      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
+      for (const line of answer.lines) res.write(`${line}\n`);
+      if (answer.hold === true) held.push(res);
+      else res.end();
       return;
     }
     if (url.searchParams.get('watch') !== '1') {
@@ -97,6 +139,7 @@ async function fakeApiServer(
     push,
     watches: seenWatches,
     lists: seenLists,
+    streams: seenStreams,
     close: async () => {
       for (const r of held) r.destroy();
       server.closeAllConnections();
@@ -343,5 +386,65 @@ describe('WatchDecoder', () => {
     expect(() => {
       for (let i = 0; i < 9; i++) d.push(long, () => undefined);
     }).toThrow('WATCH /p: an event longer than 8388608 characters');
+  });
+});
+
+describe('streaming lists', () => {
+  const event = (type: string, object: unknown): string => JSON.stringify({ type, object });
+  const initialEventsEnd = (rv: string): string =>
+    event('BOOKMARK', {
+      kind: 'Package',
+      apiVersion: API,
+      metadata: { resourceVersion: rv, annotations: { 'k8s.io/initial-events-end': 'true' } },
+    });
+
+  it('a watch starts with one streaming request: its initial events fill the cache, then events flow on it', async () => {
+    const fake = await fakeApiServer(
+      [],
+      () => 'hold',
+      undefined,
+      (n) =>
+        n === 0
+          ? {
+              lines: [event('ADDED', pkg('a', '3')), event('ADDED', pkg('b', '4')), initialEventsEnd('6')],
+              hold: true,
+            }
+          : 'hold',
+    );
+    const runner = await startRunner(fake);
+    expect(runner.knownObjects).toBe(2);
+    expect([fake.streams.length, fake.lists.length, fake.watches.length]).toEqual([1, 0, 0]);
+    fake.push(event('ADDED', pkg('c', '7')));
+    await wait(100);
+    expect(runner.knownObjects).toBe(3);
+    expect(fake.lists).toEqual([]);
+  });
+
+  it('a server that refuses streaming lists: a LIST and a WATCH from its resourceVersion', async () => {
+    const logs: string[] = [];
+    const fake = await fakeApiServer([{ items: [pkg('a', '3')], resourceVersion: '5' }], () => 'hold');
+    const runner = await startRunner(fake, logs);
+    expect(runner.knownObjects).toBe(1);
+    await wait(100);
+    expect([fake.streams.length, fake.lists.length]).toEqual([1, 1]);
+    expect(fake.watches.map((w) => w.resourceVersion)).toEqual(['5']);
+  });
+
+  it('a streaming list answered 429 while a CRD’s cache starts: the watch starts with a LIST instead', async () => {
+    const fake = await fakeApiServer(
+      [{ items: [pkg('a', '3')], resourceVersion: '5' }],
+      () => 'hold',
+      undefined,
+      () => ({
+        status: 429,
+        headers: { 'retry-after': '1' },
+        lines: ['{"kind":"Status","code":429,"message":"storage is (re)initializing"}'],
+      }),
+    );
+    const runner = await startRunner(fake);
+    expect(runner.knownObjects).toBe(1);
+    await wait(100);
+    expect([fake.streams.length, fake.lists.length]).toEqual([1, 1]);
+    expect(fake.watches.map((w) => w.resourceVersion)).toEqual(['5']);
   });
 });

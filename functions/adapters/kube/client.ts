@@ -171,6 +171,11 @@ export class WatchDecoder {
 /** What a watch needs besides the collection path. */
 export interface WatchRequest {
   readonly path: string;
+  /**
+   * Where the watch starts; the word `initialEvents`: the API server first sends every object there is as ADDED, then a
+   * BOOKMARK annotated `k8s.io/initial-events-end` (Kubernetes' streaming list, `sendInitialEvents`): one request
+   * instead of a LIST and a WATCH, and no answer that holds every object of the kind at once.
+   */
   readonly resourceVersion: string;
   readonly labelSelector?: string;
   readonly timeoutSeconds: number;
@@ -511,7 +516,9 @@ export class RawKubeClient implements KubeApi {
       `${path}${query({
         labelSelector,
         watch: '1',
-        resourceVersion,
+        ...(resourceVersion === 'initialEvents'
+          ? { sendInitialEvents: 'true', resourceVersionMatch: 'NotOlderThan' }
+          : { resourceVersion }),
         allowWatchBookmarks: 'true',
         timeoutSeconds: String(timeoutSeconds),
       })}`,
