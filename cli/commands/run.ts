@@ -200,6 +200,27 @@ async function startHostedClusterPackages(
   return controller;
 }
 
+/**
+ * PKO's HostedClusterPackage controller beside the runner, unless the runner applies into another cluster (a
+ * remote-phase runner): it starts its watches once HostedClusters and HostedClusterPackages are served.
+ */
+async function startHostedClusterFleet(
+  engine: Engine,
+  target: string | undefined,
+  io: CliIO,
+): Promise<{ stop(): Promise<void> } | undefined> {
+  if (target !== undefined) return undefined;
+  const { HostedClusterFleet } = await import('../../functions/hosts/hostedcluster-fleet.js');
+  const controller = new HostedClusterFleet({
+    client: engine.client,
+    log: (m) => {
+      io.stderr(`${m}\n`);
+    },
+  });
+  await controller.start();
+  return controller;
+}
+
 /** Flags that only make sense with `--serve`, or never with it. */
 function checkServingFlags(
   values: { readonly serve?: boolean; readonly console?: boolean; readonly 'console-actions'?: boolean },
@@ -273,6 +294,7 @@ export const runCommand: Command = {
       options.parsedEnv?.hostedClusterPackages,
       io,
     );
+    const fleet = await startHostedClusterFleet(engine, target, io);
     const probeAddr = listenerAddress(values['health-probe-bind-address']);
     const probes =
       probeAddr !== undefined
@@ -287,6 +309,7 @@ export const runCommand: Command = {
     await http?.stop();
     await runner.stop();
     await hostedClusters?.stop();
+    await fleet?.stop();
     server?.close();
     probes?.close();
     engine.close();

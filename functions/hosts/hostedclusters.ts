@@ -7,7 +7,6 @@
  * back). Each key runs `reconcileHostedCluster` through its own small queue.
  */
 import { setMaxListeners } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { API_VERSION } from '../../shared/api/constants.js';
 import { errorMessage } from '../../shared/errors.js';
 import {
@@ -21,7 +20,7 @@ import type { KubeObject } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { reconcileHostedCluster } from '../steps/hostedcluster.js';
 import { WorkQueue } from './queue.js';
-import { watchObjects } from './simple-watch.js';
+import { isServed, waitUntilServed, watchObjects, type ServedKind } from './simple-watch.js';
 
 export interface HostedClusterPackagesOptions {
   readonly client: RawKubeClient;
@@ -75,7 +74,7 @@ export class HostedClusterPackages {
 
   /** Start: the watches once HostedClusters are served (resolves at once; the first look is made here). */
   public async start(): Promise<void> {
-    if (await this.served()) {
+    if (await isServed(this.hostedClusterApi())) {
       this.watchAll();
       return;
     }
@@ -88,35 +87,20 @@ export class HostedClusterPackages {
     await Promise.allSettled(this.loops);
   }
 
-  private stopping(): boolean {
-    return this.abort.signal.aborted;
-  }
-
-  private async served(): Promise<boolean> {
-    try {
-      return (
-        (await this.options.client.resource(HOSTED_CLUSTER_API_VERSION, HOSTED_CLUSTER_KIND)) !== undefined
-      );
-    } catch (error) {
-      this.options.log(`looking for the HostedCluster API: ${errorMessage(error)}`);
-      return false;
-    }
+  private hostedClusterApi(): ServedKind {
+    return {
+      client: this.options.client,
+      apiVersion: HOSTED_CLUSTER_API_VERSION,
+      kind: HOSTED_CLUSTER_KIND,
+      log: this.options.log,
+    };
   }
 
   private async waitForApi(): Promise<void> {
-    while (!this.abort.signal.aborted) {
-      await sleep(this.options.pollMs ?? 60_000, undefined, { signal: this.abort.signal }).catch(
-        () => undefined,
-      );
-      if (this.stopping()) return;
-      if (await this.served()) {
-        this.options.log(
-          'detected the HostedCluster API: making a Package for every available HostedCluster',
-        );
-        this.watchAll();
-        return;
-      }
-    }
+    if (!(await waitUntilServed([this.hostedClusterApi()], this.options.pollMs ?? 60_000, this.abort.signal)))
+      return;
+    this.options.log('detected the HostedCluster API: making a Package for every available HostedCluster');
+    this.watchAll();
   }
 
   private watchAll(): void {

@@ -76,3 +76,36 @@ export async function watchObjects(w: SimpleWatch): Promise<void> {
     }
   }
 }
+
+export interface ServedKind {
+  readonly client: RawKubeClient;
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly log: (message: string) => void;
+}
+
+/** Whether the API server serves the kind now (a failed discovery is logged and counts as not served). */
+export async function isServed(k: ServedKind): Promise<boolean> {
+  try {
+    return (await k.client.resource(k.apiVersion, k.kind)) !== undefined;
+  } catch (error) {
+    k.log(`looking for the ${k.kind} API: ${errorMessage(error)}`);
+    return false;
+  }
+}
+
+/** Look for the kinds every `pollMs` until all are served (true) or the signal aborts (false). */
+export async function waitUntilServed(
+  kinds: readonly ServedKind[],
+  pollMs: number,
+  signal: AbortSignal,
+): Promise<boolean> {
+  while (!aborted(signal)) {
+    await sleep(pollMs, undefined, { signal }).catch(() => undefined);
+    if (aborted(signal)) return false;
+    let all = true;
+    for (const k of kinds) if (!(await isServed(k))) all = false;
+    if (all) return true;
+  }
+  return false;
+}

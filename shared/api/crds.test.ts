@@ -5,7 +5,11 @@ import { parse } from 'yaml';
 import { apiVersionOf, isKindName, KINDS, PKO_KINDS, scopedKind } from './constants.js';
 
 type Node = Record<string, unknown>;
-/** PKO's twelve CRDs (deploy/crds) and Gantry's catalog CRDs (deploy/crds-gantry). */
+/**
+ * PKO's twelve CRDs of the kind registry and its experimental HostedClusterPackage (deploy/crds; reconciled
+ * beside the engine, not through the registry, like HyperShift's HostedClusters), and Gantry's catalog CRDs
+ * (deploy/crds-gantry).
+ */
 const crds: Node[] = ['crds', 'crds-gantry'].flatMap((folder) => {
   const dir = join(import.meta.dirname, '../../deploy', folder);
   return readdirSync(dir)
@@ -39,7 +43,11 @@ function walk(node: Node, path: string, fn: (n: Node, p: string) => void): void 
 describe('deploy/crds and deploy/crds-gantry', () => {
   it("has one CRD for each kind of the registry (PKO's twelve, the catalog's two), with the right group, scope and plural", () => {
     expect(PKO_KINDS).toHaveLength(12);
-    expect(crds).toHaveLength(Object.keys(KINDS).length);
+    expect(crds).toHaveLength(Object.keys(KINDS).length + 1);
+    expect(byKind('HostedClusterPackage').metadata).toEqual({
+      name: 'hostedclusterpackages.package-operator.run',
+    });
+    expect((byKind('HostedClusterPackage').spec as Node).scope).toBe('Cluster');
     for (const kind of Object.keys(KINDS).filter(isKindName)) {
       const info = KINDS[kind];
       const group = apiVersionOf(kind).split('/')[0] ?? '';
@@ -65,6 +73,7 @@ describe('deploy/crds and deploy/crds-gantry', () => {
     expect(short('ClusterObjectSlice')).toEqual(['clobjslice', 'cosl']);
     expect(short('ObjectTemplate')).toEqual(['objtmpl', 'ot']);
     expect(short('ClusterObjectTemplate')).toEqual(['clobjtmpl', 'cot']);
+    expect(short('HostedClusterPackage')).toEqual(['hcpkg']);
   });
 
   it('has a status subresource on every kind except the slices', () => {

@@ -4,7 +4,8 @@
  * printer column. The table was generated once from PKO's CRDs at v1.19.0; it states facts, it is not a copy of
  * them (no descriptions). Gantry may add fields (its `status.progress`, `status.phase`, `spec…externalObjects`
  * from PKO's later API), but an added field is never required unless its parent is an addition too, so PKO's
- * objects stay valid here. PKO's experimental HostedClusterPackage is not served by Gantry.
+ * objects stay valid here. PKO's experimental HostedClusterPackage is served too (its controller runs beside the
+ * runner once HyperShift's HostedCluster API is served; shared/hypershift).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,8 +98,79 @@ describe("deploy/crds against PKO v1.19.0's API surface", () => {
   }
 });
 
-// Generated once from package-operator/package-operator v1.19.0 config/crds (every kind but
-// HostedClusterPackage). Kinds whose schema is the same share a table.
+// Generated once from package-operator/package-operator v1.19.0 config/crds. Kinds whose schema is the same
+// share a table.
+const hostedClusterPackageFields: readonly Fact[] = [
+  ['.apiVersion', 'string'],
+  ['.kind', 'string'],
+  ['.metadata', 'object'],
+  ['.spec', 'object'],
+  ['.spec.hostedClusterSelector', 'object'],
+  ['.spec.hostedClusterSelector.matchExpressions', 'array'],
+  ['.spec.hostedClusterSelector.matchExpressions[]', 'object'],
+  ['.spec.hostedClusterSelector.matchExpressions[].key', 'string!'],
+  ['.spec.hostedClusterSelector.matchExpressions[].operator', 'string!'],
+  ['.spec.hostedClusterSelector.matchExpressions[].values', 'array'],
+  ['.spec.hostedClusterSelector.matchExpressions[].values[]', 'string'],
+  ['.spec.hostedClusterSelector.matchLabels', 'object'],
+  ['.spec.hostedClusterSelector.matchLabels{}', 'string'],
+  ['.spec.partition', 'object'],
+  ['.spec.partition.labelKey', 'string!'],
+  ['.spec.partition.order', 'object cel=["either .static or .alphanumericAsc must be specified"]'],
+  ['.spec.partition.order.alphanumericAsc', 'object'],
+  [
+    '.spec.partition.order.static',
+    "array cel=[\"must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character or '*'\",\"catch all '*' group may only be used once\"]",
+  ],
+  ['.spec.partition.order.static[]', 'string'],
+  ['.spec.strategy', 'object! default={"instant":{}}'],
+  ['.spec.strategy.instant', 'object'],
+  ['.spec.strategy.rollingUpgrade', 'object'],
+  ['.spec.strategy.rollingUpgrade.maxUnavailable', 'integer! default=1'],
+  ['.spec.template', 'object!'],
+  ['.spec.template.metadata', 'object'],
+  ['.spec.template.metadata.annotations', 'object'],
+  ['.spec.template.metadata.annotations{}', 'string'],
+  ['.spec.template.metadata.finalizers', 'array'],
+  ['.spec.template.metadata.finalizers[]', 'string'],
+  ['.spec.template.metadata.labels', 'object'],
+  ['.spec.template.metadata.labels{}', 'string'],
+  ['.spec.template.metadata.name', 'string'],
+  ['.spec.template.metadata.namespace', 'string'],
+  ['.spec.template.spec', 'object!'],
+  ['.spec.template.spec.component', 'string'],
+  ['.spec.template.spec.config', 'object'],
+  ['.spec.template.spec.image', 'string!'],
+  ['.spec.template.spec.paused', 'boolean'],
+  ['.status', 'object'],
+  ['.status.availablePackages', 'integer'],
+  ['.status.conditions', 'array'],
+  ['.status.conditions[]', 'object'],
+  ['.status.conditions[].lastTransitionTime', 'string!'],
+  ['.status.conditions[].message', 'string!'],
+  ['.status.conditions[].observedGeneration', 'integer'],
+  ['.status.conditions[].reason', 'string!'],
+  ['.status.conditions[].status', 'string! enum=["True","False","Unknown"]'],
+  ['.status.conditions[].type', 'string!'],
+  ['.status.observedGeneration', 'integer'],
+  ['.status.partitions', 'array'],
+  ['.status.partitions[]', 'object'],
+  ['.status.partitions[].availablePackages', 'integer'],
+  ['.status.partitions[].name', 'string!'],
+  ['.status.partitions[].observedGeneration', 'integer'],
+  ['.status.partitions[].progressedPackages', 'integer'],
+  ['.status.partitions[].totalPackages', 'integer'],
+  ['.status.partitions[].updatedPackages', 'integer'],
+  ['.status.processing', 'array'],
+  ['.status.processing[]', 'object'],
+  ['.status.processing[].name', 'string!'],
+  ['.status.processing[].namespace', 'string'],
+  ['.status.processing[].uid', 'string!'],
+  ['.status.progressedPackages', 'integer'],
+  ['.status.totalPackages', 'integer'],
+  ['.status.updatedPackages', 'integer'],
+];
+
 const clusterObjectDeploymentFields: readonly Fact[] = [
   ['.apiVersion', 'string'],
   ['.kind', 'string'],
@@ -436,6 +508,17 @@ export const PKO_API_SURFACE: Readonly<Record<string, KindSurface>> = {
   ClusterObjectTemplate: {
     columns: [['Invalid', 'string', '.status.conditions[?(@.type=="package-operator.run/Invalid")].status']],
     fields: clusterObjectTemplateFields,
+  },
+  HostedClusterPackage: {
+    columns: [
+      ['Available', 'string', '.status.conditions[?(@.type=="Available")].status'],
+      ['Progressing', 'string', '.status.conditions[?(@.type=="Progressing")].status'],
+      ['HasPausedPackage', 'string', '.status.conditions[?(@.type=="HasPausedPackage")].status'],
+      ['ObservedGeneration', 'string', '.status.observedGeneration'],
+      ['Image', 'string', '.spec.template.spec.image', 1],
+      ['Age', 'date', '.metadata.creationTimestamp'],
+    ],
+    fields: hostedClusterPackageFields,
   },
   ClusterPackage: {
     columns: [

@@ -5,7 +5,7 @@
  * in each control-plane namespace), which HostedClusters miss a Package, which Packages get the template's spec now
  * (instant: all; rolling upgrade: as many as `maxUnavailable` minus the unavailable ones allows, partition by
  * partition, the ones already processing first), the counts and the conditions `Available`, `Progressing` and
- * `HasPausedPackage` in PKO's words. Not yet served or wired (see the README's HyperShift section).
+ * `HasPausedPackage` in PKO's words. Served and wired through fleet-rollout.ts (the reconcile around them).
  */
 import { canonicalJson } from '../render/hash.js';
 

@@ -532,6 +532,14 @@ describe('least privilege, for real: the engine with only what deploy/ grants it
         namespace: 'x',
       }),
     ).toBe(true);
+    // PKO's HostedCluster and HostedClusterPackage controllers.
+    const hcpkgs = { group: 'package-operator.run', resource: 'hostedclusterpackages' };
+    expect(await can(run, [], { ...hcpkgs, verb: 'watch' })).toBe(true);
+    expect(await can(run, [], { ...hcpkgs, verb: 'update', subresource: 'status' })).toBe(true);
+    expect(await can(run, [], { ...hcpkgs, verb: 'update', subresource: 'finalizers' })).toBe(true);
+    const hostedClusters = { group: 'hypershift.openshift.io', resource: 'hostedclusters' };
+    expect(await can(run, [], { ...hostedClusters, verb: 'watch' })).toBe(true);
+    expect(await can(run, [], { ...hostedClusters, verb: 'update', namespace: 'x' })).toBe(false);
     const registrySecret = { verb: 'get', resource: 'secrets', namespace: 'gantry-system' };
     expect(await can(run, [], { ...registrySecret, name: 'gantry-registry' })).toBe(true);
     expect(await can(run, [], { ...registrySecret, name: 'gantry-serving-tls' })).toBe(false);

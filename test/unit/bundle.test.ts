@@ -158,6 +158,8 @@ describe('gantry run', () => {
             'Package',
           ].map((kind) => `cannot watch ${kind}${refused}`),
           `cannot watch PackageRepository${refusedCatalog}`,
+          // PKO's HostedClusterPackage controller looks for HyperShift's API (again every minute).
+          'looking for the HostedCluster API: GET /apis/hypershift.openshift.io/v1beta1: connect ECONNREFUSED 127.0.0.1:1',
           'stopping: waiting for the steps in flight',
         ].join('\n'),
       });

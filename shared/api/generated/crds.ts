@@ -33,6 +33,7 @@ export interface PackageOperatorKinds {
   ClusterObjectSlice?: ClusterObjectSlice;
   ClusterObjectTemplate?: ClusterObjectTemplate;
   ClusterPackage?: ClusterPackage;
+  HostedClusterPackage?: HostedClusterPackage;
   ObjectDeployment?: ObjectDeployment;
   ObjectSetPhase?: ObjectSetPhase;
   ObjectSet?: ObjectSet;
@@ -722,6 +723,415 @@ export interface PackageStatus {
    */
   resolvedImage?: string;
   progress?: Progress;
+}
+/**
+ * HostedClusterPackage defines package to be rolled out on every HyperShift HostedCluster.
+ * Experimental: Subject to change.
+ */
+export interface HostedClusterPackage {
+  apiVersion: "package-operator.run/v1alpha1";
+  kind: "HostedClusterPackage";
+  metadata: ObjectMeta;
+  /**
+   * HostedClusterPackageSpec is the description of a HostedClusterPackage.
+   */
+  spec?: {
+    /**
+     * HostedClusterSelector is a label query matching HostedClusters that the Package should be rolled out to.
+     */
+    hostedClusterSelector?: {
+      /**
+       * matchExpressions is a list of label selector requirements. The requirements are ANDed.
+       *
+       * Items: A label selector requirement is a selector that contains values, a key, and an operator that
+       * relates the key and values.
+       */
+      matchExpressions?: {
+        /**
+         * key is the label key that the selector applies to.
+         */
+        key: string;
+        /**
+         * operator represents a key's relationship to a set of values.
+         * Valid operators are In, NotIn, Exists and DoesNotExist.
+         */
+        operator: string;
+        /**
+         * values is an array of string values. If the operator is In or NotIn,
+         * the values array must be non-empty. If the operator is Exists or DoesNotExist,
+         * the values array must be empty. This array is replaced during a strategic
+         * merge patch.
+         */
+        values?: string[];
+      }[];
+      /**
+       * matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels
+       * map is equivalent to an element of matchExpressions, whose key field is "key", the
+       * operator is "In", and the values array contains only "value". The requirements are ANDed.
+       */
+      matchLabels?: {
+        [k: string]: string | undefined;
+      };
+    };
+    /**
+     * Partition HostedClusters by label value.
+     * All packages in the same partition will have to be upgraded
+     * before progressing to the next partition.
+     */
+    partition?: {
+      /**
+       * LabelKey defines a labelKey to group objects on.
+       */
+      labelKey: string;
+      /**
+       * Controls how partitions are ordered.
+       * By default items will be sorted AlphaNumeric ascending.
+       */
+      order?: {
+        /**
+         * HostedClusterPackagePartitionOrderAlphanumericAsc describes the alphanumeric
+         * ascending partition ordering for HostedClusterPackages.
+         */
+        alphanumericAsc?: {
+          [k: string]: unknown | undefined;
+        };
+        /**
+         * Allows to define a static partition order.
+         * The special * key matches anything not explicitly part of the list.
+         * Unknown risk-groups or HostedClusters without label
+         * will be put into an implicit "unknown" group and
+         * will get upgraded LAST.
+         *
+         * @maxItems 20
+         */
+        static?:
+          | []
+          | [string]
+          | [string, string]
+          | [string, string, string]
+          | [string, string, string, string]
+          | [string, string, string, string, string]
+          | [string, string, string, string, string, string]
+          | [string, string, string, string, string, string, string]
+          | [string, string, string, string, string, string, string, string]
+          | [string, string, string, string, string, string, string, string, string]
+          | [string, string, string, string, string, string, string, string, string, string]
+          | [string, string, string, string, string, string, string, string, string, string, string]
+          | [string, string, string, string, string, string, string, string, string, string, string, string]
+          | [string, string, string, string, string, string, string, string, string, string, string, string, string]
+          | [
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string
+            ]
+          | [
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string
+            ]
+          | [
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string
+            ]
+          | [
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string
+            ]
+          | [
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string
+            ]
+          | [
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string
+            ]
+          | [
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string,
+              string
+            ];
+      };
+    };
+    /**
+     * HostedClusterPackageStrategy describes the rollout strategy for a HostedClusterPackage.
+     */
+    strategy: {
+      /**
+       * Updates all matching Packages instantly.
+       */
+      instant?: {
+        [k: string]: unknown | undefined;
+      };
+      /**
+       * Performs a rolling upgrade according to maxUnavailable.
+       */
+      rollingUpgrade?: {
+        /**
+         * MaxUnavailable defines how many Packages may become unavailable during upgrade at the same time.
+         * Cannot be below 1, because we cannot surge to create more instances.
+         */
+        maxUnavailable: number;
+      };
+    };
+    /**
+     * Template describes the Package that should be created when new
+     * HostedClusters matching the hostedClusterSelector are detected.
+     */
+    template: {
+      /**
+       * Standard object's metadata.
+       * More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
+       */
+      metadata?: {
+        annotations?: {
+          [k: string]: string | undefined;
+        };
+        finalizers?: string[];
+        labels?: {
+          [k: string]: string | undefined;
+        };
+        name?: string;
+        namespace?: string;
+      };
+      /**
+       * Specification of the desired behavior of the package.
+       */
+      spec: {
+        /**
+         * Desired component to deploy from multi-component packages.
+         */
+        component?: string;
+        /**
+         * Package configuration parameters.
+         */
+        config?: {
+          [k: string]: unknown | undefined;
+        };
+        /**
+         * the image containing the contents of the package
+         * this image will be unpacked by the package-loader to render
+         * the ObjectDeployment for propagating the installation of the package.
+         */
+        image: string;
+        /**
+         * If Paused is true, the package and its children will not be reconciled.
+         */
+        paused?: boolean;
+      };
+    };
+  };
+  /**
+   * HostedClusterPackageStatus describes the status of a HostedClusterPackage.
+   */
+  status?: {
+    /**
+     * Total number of available Packages targeted by this HostedClusterPackage.
+     */
+    availablePackages?: number;
+    /**
+     * Conditions is a list of status conditions this object is in.
+     *
+     * Items: Condition contains details for one aspect of the current state of this API Resource.
+     */
+    conditions?: {
+      /**
+       * lastTransitionTime is the last time the condition transitioned from one status to another.
+       * This should be when the underlying condition changed.  If that is not known, then using the time when the API field changed is acceptable.
+       */
+      lastTransitionTime: string;
+      /**
+       * message is a human readable message indicating details about the transition.
+       * This may be an empty string.
+       */
+      message: string;
+      /**
+       * observedGeneration represents the .metadata.generation that the condition was set based upon.
+       * For instance, if .metadata.generation is currently 12, but the .status.conditions[x].observedGeneration is 9, the condition is out of date
+       * with respect to the current state of the instance.
+       */
+      observedGeneration?: number;
+      /**
+       * reason contains a programmatic identifier indicating the reason for the condition's last transition.
+       * Producers of specific condition types may define expected values and meanings for this field,
+       * and whether the values are considered a guaranteed API.
+       * The value should be a CamelCase string.
+       * This field may not be empty.
+       */
+      reason: string;
+      /**
+       * status of the condition, one of True, False, Unknown.
+       */
+      status: "True" | "False" | "Unknown";
+      /**
+       * type of condition in CamelCase or in foo.example.com/CamelCase.
+       */
+      type: string;
+    }[];
+    /**
+     * The generation observed by the HostedClusterPackage controller.
+     */
+    observedGeneration?: number;
+    /**
+     * Count of packages found by partition.
+     *
+     * Items: HostedClusterPackagePartitionStatus describes the status of a partition.
+     */
+    partitions?: {
+      /**
+       * Total number of available Packages targeted by this HostedClusterPackage.
+       */
+      availablePackages?: number;
+      /**
+       * Name of the partition.
+       */
+      name: string;
+      /**
+       * The generation observed by the HostedClusterPackage controller.
+       */
+      observedGeneration?: number;
+      /**
+       * Total number of Packages with Progressing=False and Unpacked=True conditions.
+       */
+      progressedPackages?: number;
+      /**
+       * Total number of non-terminated Packages targeted by this HostedClusterPackage.
+       */
+      totalPackages?: number;
+      /**
+       * Total number of non-terminated Packages targeted by this HostedClusterPackage that have the desired template spec.
+       */
+      updatedPackages?: number;
+    }[];
+    /**
+     * Processing set of packages during upgrade.
+     *
+     * Items: HostedClusterPackageRefStatus holds a reference to upgrades in-flight.
+     */
+    processing?: {
+      name: string;
+      namespace?: string;
+      /**
+       * UID is a type that holds unique ID values, including UUIDs.  Because we
+       * don't ONLY use UUIDs, this is an alias to string.  Being a type captures
+       * intent and helps make sure that UIDs and names do not get conflated.
+       */
+      uid: string;
+    }[];
+    /**
+     * Total number of Packages with Progressing=False and Unpacked=True conditions.
+     */
+    progressedPackages?: number;
+    /**
+     * Total number of non-terminated Packages targeted by this HostedClusterPackage.
+     */
+    totalPackages?: number;
+    /**
+     * Total number of non-terminated Packages targeted by this HostedClusterPackage that have the desired template spec.
+     */
+    updatedPackages?: number;
+  };
 }
 /**
  * ObjectDeployment is the Schema for the ObjectDeployments API.
