@@ -19,10 +19,16 @@ import { reconcileHostedClusterPackage } from '../steps/hostedclusterpackage.js'
 import { WorkQueue } from './queue.js';
 import { isServed, waitUntilServed, watchObjects, type ServedKind } from './simple-watch.js';
 
+/** How often a runner looks for the HostedCluster and HostedClusterPackage APIs while they are not served. */
+const FLEET_API_POLL_MS = 600_000;
+
 export interface HostedClusterFleetOptions {
   readonly client: RawKubeClient;
   readonly log: (message: string) => void;
-  /** How often the APIs are looked for while they are not served (default 60 s). */
+  /**
+   * How often the APIs are looked for while they are not served (default 10 minutes: this controller runs in
+   * every `gantry run`, and an idle runner on a cluster without HyperShift should make no requests).
+   */
   readonly pollMs?: number;
   readonly now?: () => Date;
 }
@@ -91,7 +97,7 @@ export class HostedClusterFleet {
       this.api(HOSTED_CLUSTER_API_VERSION, HOSTED_CLUSTER_KIND),
       this.api(API_VERSION, HOSTED_CLUSTER_PACKAGE_KIND),
     ];
-    if (!(await waitUntilServed(kinds, this.options.pollMs ?? 60_000, this.abort.signal))) return;
+    if (!(await waitUntilServed(kinds, this.options.pollMs ?? FLEET_API_POLL_MS, this.abort.signal))) return;
     this.options.log('detected the HostedCluster API: rolling out HostedClusterPackages');
     this.watchAll();
   }
