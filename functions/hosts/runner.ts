@@ -33,6 +33,9 @@ import { WorkQueue } from './queue.js';
 import { watchObjects } from './simple-watch.js';
 import { keyOf, refOfKey } from './triggers.js';
 
+/** Streaming lists answered 429 / 503 with Retry-After that are asked again before falling back to a LIST. */
+const STREAM_RETRIES = 3;
+
 /** The resourceVersion of a watch event's object. */
 function resourceVersionOf(object: unknown): string | undefined {
   const meta = isRecord(object) ? object['metadata'] : undefined;
@@ -364,45 +367,66 @@ export class Runner {
     managed: boolean,
     synced: (ok: boolean) => void,
   ): Promise<void> {
-    let rv: string | undefined;
-    let initial: unknown[] = [];
-    try {
-      await this.options.client.watch(
-        {
-          path,
-          resourceVersion: 'initialEvents',
-          ...(labelSelector !== undefined ? { labelSelector } : {}),
-          timeoutSeconds: Math.round((this.options.silentWatchMs ?? 300_000) / 1000),
-          signal: this.abort.signal,
-        },
-        (type, object) => {
-          if (rv !== undefined) {
-            rv = resourceVersionOf(object) ?? rv;
-            if (type !== 'BOOKMARK') this.onEvent(type, object, managed);
-          } else if (type === 'ADDED') initial.push(object);
-          else if (type === 'BOOKMARK' && endsInitialEvents(object)) {
-            rv = resourceVersionOf(object) ?? '0';
-            this.cacheList(path, { items: initial, resourceVersion: rv });
-            for (const item of this.withKind(path, initial)) this.onEvent('ADDED', item, managed);
-            initial = [];
-            synced(true);
-          }
-        },
-      );
-    } catch (error) {
-      if (rv === undefined) {
-        if (!(error instanceof RetryableError)) this.streamingRefused = true;
-        synced(false);
-        return;
+    const state: { rv: string | undefined; initial: unknown[] } = { rv: undefined, initial: [] };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.streamOnce(path, labelSelector, managed, state, synced);
+        break;
+      } catch (error) {
+        if (state.rv !== undefined) {
+          if (this.stopping()) return;
+          state.rv = await this.recover(error, { path, labelSelector, managed, rv: state.rv }, 0);
+          break;
+        }
+        // The server asked to come back (a CRD's watch cache starting answers 429 with Retry-After: 1): one more
+        // streaming request costs less than a LIST; anything else falls back to the LIST at once.
+        const asked = error instanceof KubeUnavailableError && error.serverAsked;
+        if (!asked || attempt >= STREAM_RETRIES || this.stopping()) {
+          if (!(error instanceof RetryableError)) this.streamingRefused = true;
+          synced(false);
+          return;
+        }
+        state.initial = [];
+        await this.backOff(path, attempt, error);
       }
-      if (this.stopping()) return;
-      rv = await this.recover(error, { path, labelSelector, managed, rv }, 0);
     }
-    if (rv === undefined) {
+    if (state.rv === undefined) {
       synced(false);
       return;
     }
-    await this.watchLoop(path, labelSelector, rv, managed);
+    await this.watchLoop(path, labelSelector, state.rv, managed);
+  }
+
+  /** One streaming-list request: its initial events, then the watch until it ends (`state.rv` set once synced). */
+  private async streamOnce(
+    path: string,
+    labelSelector: string | undefined,
+    managed: boolean,
+    state: { rv: string | undefined; initial: unknown[] },
+    synced: (ok: boolean) => void,
+  ): Promise<void> {
+    await this.options.client.watch(
+      {
+        path,
+        resourceVersion: 'initialEvents',
+        ...(labelSelector !== undefined ? { labelSelector } : {}),
+        timeoutSeconds: Math.round((this.options.silentWatchMs ?? 300_000) / 1000),
+        signal: this.abort.signal,
+      },
+      (type, object) => {
+        if (state.rv !== undefined) {
+          state.rv = resourceVersionOf(object) ?? state.rv;
+          if (type !== 'BOOKMARK') this.onEvent(type, object, managed);
+        } else if (type === 'ADDED') state.initial.push(object);
+        else if (type === 'BOOKMARK' && endsInitialEvents(object)) {
+          state.rv = resourceVersionOf(object) ?? '0';
+          this.cacheList(path, { items: state.initial, resourceVersion: state.rv });
+          for (const item of this.withKind(path, state.initial)) this.onEvent('ADDED', item, managed);
+          state.initial = [];
+          synced(true);
+        }
+      },
+    );
   }
 
   private async watchLoop(

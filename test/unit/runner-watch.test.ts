@@ -430,16 +430,33 @@ describe('streaming lists', () => {
     expect(fake.watches.map((w) => w.resourceVersion)).toEqual(['5']);
   });
 
-  it('a streaming list answered 429 while a CRD’s cache starts: the watch starts with a LIST instead', async () => {
+  it('a streaming list answered 429 while a CRD’s cache starts is asked again after Retry-After, not LISTed', async () => {
+    const fake = await fakeApiServer(
+      [],
+      () => 'hold',
+      undefined,
+      (n) =>
+        n === 0
+          ? {
+              status: 429,
+              headers: { 'retry-after': '1' },
+              lines: ['{"kind":"Status","code":429,"message":"storage is (re)initializing"}'],
+            }
+          : { lines: [event('ADDED', pkg('a', '3')), initialEventsEnd('5')], hold: true },
+    );
+    const runner = await startRunner(fake);
+    expect(runner.knownObjects).toBe(1);
+    expect(fake.streams).toHaveLength(2);
+    expect(fake.streams[1]! - fake.streams[0]!).toBeGreaterThanOrEqual(1000);
+    expect([fake.lists.length, fake.watches.length]).toEqual([0, 0]);
+  });
+
+  it('a streaming list that fails otherwise (503 without Retry-After): a LIST and a WATCH at once', async () => {
     const fake = await fakeApiServer(
       [{ items: [pkg('a', '3')], resourceVersion: '5' }],
       () => 'hold',
       undefined,
-      () => ({
-        status: 429,
-        headers: { 'retry-after': '1' },
-        lines: ['{"kind":"Status","code":429,"message":"storage is (re)initializing"}'],
-      }),
+      () => ({ status: 503, lines: ['{"kind":"Status","code":503,"message":"unavailable"}'] }),
     );
     const runner = await startRunner(fake);
     expect(runner.knownObjects).toBe(1);
