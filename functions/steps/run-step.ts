@@ -14,6 +14,7 @@ import {
   conditionTransitions,
   eventKey,
   newEvent,
+  goodNewsToldByPackage,
   recordsEvents,
   repeatedEvent,
   type Transition,
@@ -178,7 +179,10 @@ async function recordEvents(
   deps: RunStepDeps,
 ): Promise<void> {
   if (!recordsEvents(object)) return;
-  const transitions = conditionTransitions(conditionsOf(object['status']), conditionsOf(status));
+  const toldByPackage = goodNewsToldByPackage(object);
+  const transitions = conditionTransitions(conditionsOf(object['status']), conditionsOf(status)).filter(
+    (t) => t.eventType === 'Warning' || !toldByPackage,
+  );
   if (transitions.length === 0) return;
   const write = async (): Promise<void> => {
     for (const t of transitions) {

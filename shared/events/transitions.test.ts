@@ -6,6 +6,7 @@ import {
   eventKey,
   eventMessage,
   eventTypeOf,
+  goodNewsToldByPackage,
   newEvent,
   recordsEvents,
   repeatedEvent,
@@ -130,6 +131,24 @@ describe('which objects record Events', () => {
     expect(recordsEvents(of('ObjectDeployment', owner('Package', 'example.com/v1')))).toBe(true);
     expect(recordsEvents(of('ObjectSetPhase', { name: 'x' }))).toBe(false);
     expect(recordsEvents(of('ObjectTemplate', { name: 'x' }))).toBe(false);
+  });
+
+  it('a Package’s revision leaves its good news to the Package; other ObjectSets tell their own', () => {
+    const revision = (labels: Record<string, string>, kind = 'ObjectDeployment'): KubeObject['metadata'] => ({
+      ...owner(kind),
+      labels,
+    });
+    const instance = { 'package-operator.run/instance': 'app' };
+    expect(goodNewsToldByPackage(of('ObjectSet', revision(instance)))).toBe(true);
+    expect(goodNewsToldByPackage(of('ClusterObjectSet', revision(instance, 'ClusterObjectDeployment')))).toBe(
+      true,
+    );
+    // a standalone ObjectDeployment's revision, a hand-made ObjectSet, a Package itself
+    expect(goodNewsToldByPackage(of('ObjectSet', revision({ app: 'x' })))).toBe(false);
+    expect(goodNewsToldByPackage(of('ObjectSet', { name: 'x', namespace: 'shop', labels: instance }))).toBe(
+      false,
+    );
+    expect(goodNewsToldByPackage(pkg)).toBe(false);
   });
 });
 

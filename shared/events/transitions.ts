@@ -10,6 +10,7 @@
  * distinct (type, status, reason) combinations, whatever the number of objects it installs; and only
  * transitions make events, never a message that changes while type, status and reason stay.
  */
+import { LABEL_INSTANCE } from '../api/constants.js';
 import { isRecord } from '../api/objects.js';
 import type { KubeObject } from '../ports.js';
 import { computeHash } from '../render/hash.js';
@@ -45,6 +46,18 @@ export function recordsEvents(object: KubeObject): boolean {
     controller.apiVersion.startsWith('package-operator.run/') &&
     (controller.kind === 'Package' || controller.kind === 'ClusterPackage')
   );
+}
+
+/**
+ * Whether an object's good news is told by a Package: a (Cluster)ObjectSet that is a Package's revision (its
+ * ObjectDeployment's template carries the Package's `package-operator.run/instance` label). The Package records
+ * its availability; the revision records only its Warnings, which name the objects and probes that failed.
+ */
+export function goodNewsToldByPackage(object: KubeObject): boolean {
+  if (object.kind !== 'ObjectSet' && object.kind !== 'ClusterObjectSet') return false;
+  if (object.metadata.labels?.[LABEL_INSTANCE] === undefined) return false;
+  const controller = (object.metadata.ownerReferences ?? []).find((o) => o.controller === true);
+  return controller?.kind === 'ObjectDeployment' || controller?.kind === 'ClusterObjectDeployment';
 }
 
 export interface ConditionView {
