@@ -16,6 +16,9 @@ import type { PackageEngines } from '../../shared/packages/render.js';
 import type { ImagePrefixOverride } from '../../shared/packages/images.js';
 import type { RunStepDeps, StepRecord } from '../steps/run-step.js';
 
+/** How long a host keeps its template worker without a render. */
+const TEMPLATE_WORKER_IDLE_MS = 60_000;
+
 export interface EngineOptions {
   readonly kubeconfig?: string;
   /**
@@ -102,7 +105,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   let worker: { close(): Promise<void> } | undefined;
   if (engines === undefined) {
     const templates = await import('../adapters/templates/index.js');
-    const w = new templates.TemplateWorker();
+    // Stopped after a minute without renders: an idle host gives back what the Go engine holds (some 90 MiB).
+    const w = new templates.TemplateWorker(undefined, { idleMs: TEMPLATE_WORKER_IDLE_MS });
     worker = w;
     engines = {
       gotmpl: templates.createWorkerGoTemplateEngine(w),

@@ -75,6 +75,24 @@ describe('handlebars in the worker', () => {
     );
   });
 
+  it('with idleMs, the worker stops after that long without a render, and the next render starts a new one', async () => {
+    const w = new TemplateWorker({ renderTimeoutMs: 10_000, renderMemoryMb: 256 }, { idleMs: 200 });
+    workers.push(w);
+    const hbs = createWorkerHandlebarsEngine(w);
+    const request = { templates: new Map([['a.hbs', 'n: {{config.n}}']]), execute: ['a.hbs'], context: {} };
+    expect((await hbs.render({ ...request, context: { config: { n: 1 } } })).get('a.hbs')).toBe('n: 1');
+    expect(w.running).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    // a render within idleMs keeps it
+    expect((await hbs.render({ ...request, context: { config: { n: 2 } } })).get('a.hbs')).toBe('n: 2');
+    await new Promise((r) => setTimeout(r, 120));
+    expect(w.running).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(w.running).toBe(false);
+    expect((await hbs.render({ ...request, context: { config: { n: 3 } } })).get('a.hbs')).toBe('n: 3');
+    expect(w.running).toBe(true);
+  });
+
   it('caps the output at 64 MiB like the Go engine', () => {
     const big = 'x'.repeat(1024 * 1024);
     expect(() =>

@@ -60,15 +60,23 @@ export class TemplateWorker {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private queue: Promise<unknown> = Promise.resolve();
+  private idleTimer: NodeJS.Timeout | undefined;
 
   /**
    * `baselineOnly`: the worker's Go engine compiles with V8's baseline compiler only (short-lived processes such as
-   * the CLI, which render once; see GoTemplateEngineOptions.baselineOnly).
+   * the CLI, which render once; see GoTemplateEngineOptions.baselineOnly). `idleMs`: stop the worker after this long
+   * without a render (long-running hosts: the worker with the Go engine holds some 90 MiB that a host with nothing
+   * to render should give back; the next render starts a new one); undefined: keep it.
    */
   public constructor(
     public readonly limits: TemplateWorkerLimits = DEFAULT_TEMPLATE_WORKER_LIMITS,
-    private readonly options: { readonly baselineOnly?: boolean } = {},
+    private readonly options: { readonly baselineOnly?: boolean; readonly idleMs?: number } = {},
   ) {}
+
+  /** Whether a worker thread is running now. */
+  public get running(): boolean {
+    return this.worker !== undefined;
+  }
 
   /** Render one job; jobs run one after another. */
   public run(job: RenderJob): Promise<ReadonlyMap<string, string>> {
@@ -79,12 +87,14 @@ export class TemplateWorker {
 
   /** Stop the worker (a later run starts a new one). */
   public async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
     const worker = this.worker;
     this.worker = undefined;
     await worker?.terminate();
   }
 
   private runNow(job: RenderJob): Promise<ReadonlyMap<string, string>> {
+    clearTimeout(this.idleTimer);
     const worker = this.current();
     const id = this.nextId++;
     // Referenced while it has work (the process waits for the render), unreferenced when idle (it exits).
@@ -144,6 +154,18 @@ export class TemplateWorker {
     clearTimeout(pending.timer);
     this.pending.delete(id);
     if (![...this.pending.values()].some((p) => p.worker === pending.worker)) pending.worker.unref();
+    if (this.pending.size === 0) this.idleSoon();
+  }
+
+  /** With `idleMs`: stop the worker when no render arrives within it. */
+  private idleSoon(): void {
+    const idleMs = this.options.idleMs;
+    if (idleMs === undefined) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.pending.size === 0) this.discard();
+    }, idleMs);
+    this.idleTimer.unref();
   }
 
   /** Past the deadline: the template loops or is too slow. Kill the worker; terminal for this template. */
