@@ -33,6 +33,39 @@ describe('work queue', () => {
     await q.stop();
   });
 
+  it('a key with precedence goes ahead of work that waits, by at most its precedence', async () => {
+    const runs: string[] = [];
+    const gate = deferred();
+    const q = new WorkQueue({
+      concurrency: 1,
+      ratePerSecond: 1_000_000,
+      precedenceMs: (key) => (key.startsWith('set') ? 60_000 : key.startsWith('od') ? 30_000 : 0),
+      run: async (key) => {
+        runs.push(key);
+        if (key === 'pkg-0') await gate.promise;
+        return undefined;
+      },
+    });
+    for (let i = 0; i < 4; i++) q.add(`pkg-${i}`);
+    await new Promise((r) => setTimeout(r, 10));
+    // pkg-0 runs; pkg-1..3 wait. Its ObjectDeployment and ObjectSet go ahead of them, deepest first.
+    q.add('od-0');
+    q.add('set-0');
+    gate.resolve();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(runs.slice(0, 3)).toEqual(['pkg-0', 'set-0', 'od-0']);
+    expect(runs.slice(3).sort()).toEqual(['pkg-1', 'pkg-2', 'pkg-3']);
+    // A requeue after a delay has no precedence: it waits its delay.
+    runs.length = 0;
+    q.add('set-1', 50);
+    q.add('pkg-9');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(runs).toEqual(['pkg-9']);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(runs).toEqual(['pkg-9', 'set-1']);
+    await q.stop();
+  });
+
   it('stop waits for the steps in flight and then resolves', async () => {
     const gate = deferred();
     let finished = false;

@@ -24,7 +24,7 @@ import { isKubeReason, KubeUnavailableError } from '../../shared/kube-errors.js'
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { runStep, type RunStepDeps, type RunStepResult } from '../steps/run-step.js';
-import { controllerKeyOf, owns, type Shard } from '../../shared/triggers/index.js';
+import { controllerKeyOf, installPrecedenceMs, owns, type Shard } from '../../shared/triggers/index.js';
 import { EventLane } from './event-lane.js';
 import { CachedKube } from './cached-kube.js';
 import { OwnWrites } from './own-writes.js';
@@ -163,6 +163,7 @@ export class Runner {
     this.queue = new WorkQueue({
       concurrency: options.concurrency,
       ratePerSecond: 50 * options.concurrency,
+      precedenceMs: (key) => installPrecedenceMs(refOfKey(key).kind),
       run: async (key) => {
         const ref = refOfKey(key);
         this.running.add(key);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../ports.js';
-import { imageMatches, isDue, owns, parseShard, resolvedDigest, shardOf } from './index.js';
+import {
+  imageMatches,
+  installPrecedenceMs,
+  isDue,
+  owns,
+  parseShard,
+  resolvedDigest,
+  shardOf,
+} from './index.js';
 
 function obj(status: Record<string, unknown>, generation = 1, deleting = false): KubeObject {
   return {
@@ -54,5 +62,15 @@ describe('triggers', () => {
   it('reads the digest of status.resolvedImage', () => {
     expect(resolvedDigest(obj({ resolvedImage: 'r/a@sha256:abc' }))).toBe('sha256:abc');
     expect(resolvedDigest(obj({}))).toBeUndefined();
+  });
+});
+
+describe('install precedence', () => {
+  it('an install’s later steps go first: ObjectSets (and phases), then ObjectDeployments, then the rest', () => {
+    expect(installPrecedenceMs('ObjectSet')).toBe(60_000);
+    expect(installPrecedenceMs('ClusterObjectSetPhase')).toBe(60_000);
+    expect(installPrecedenceMs('ClusterObjectDeployment')).toBe(30_000);
+    expect(installPrecedenceMs('Package')).toBe(0);
+    expect(installPrecedenceMs('ObjectTemplate')).toBe(0);
   });
 });

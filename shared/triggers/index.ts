@@ -106,3 +106,23 @@ export function controllerKeyOf(child: { readonly metadata: KubeMeta }): ObjectR
     name: owner.name,
   };
 }
+
+/**
+ * How far ahead of waiting work a key of this kind goes when it is due now (ms): an install's later steps first
+ * (an ObjectSet's apply and probe, then its ObjectDeployment's rollout), so what is under way finishes before new
+ * Packages start. Bounded: a Package waits at most a minute behind them.
+ */
+export function installPrecedenceMs(kind: string): number {
+  switch (kind) {
+    case 'ObjectSet':
+    case 'ClusterObjectSet':
+    case 'ObjectSetPhase':
+    case 'ClusterObjectSetPhase':
+      return 60_000;
+    case 'ObjectDeployment':
+    case 'ClusterObjectDeployment':
+      return 30_000;
+    default:
+      return 0;
+  }
+}
