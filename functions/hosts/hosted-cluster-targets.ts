@@ -19,16 +19,19 @@ import {
   targetHostedClusterOf,
   type TargetHostedCluster,
 } from '../../shared/hypershift/target-clusters.js';
-import { getOrUndefined } from '../../shared/kube-errors.js';
+import { isNotFound, KubeApiError } from '../../shared/kube-errors.js';
 import type { KubeObject } from '../../shared/ports.js';
 import { RawKubeClient, type RequestObserver } from '../adapters/kube/client.js';
 import { connectionFromKubeconfig } from '../adapters/kube/lite-kubeconfig.js';
 import type { TargetResolution, TargetResolver } from '../steps/types.js';
-import { isServed, waitUntilServed, watchObjects } from './simple-watch.js';
+import { isServed, waitUntilServed, watchObjects, type WatchClient } from './simple-watch.js';
+
+/** What the fleet asks of the management cluster's client. */
+export type ManagementClient = WatchClient & Pick<RawKubeClient, 'resource' | 'list' | 'get'>;
 
 export interface HostedClusterTargetsOptions {
   /** The management cluster's client. */
-  readonly client: RawKubeClient;
+  readonly client: ManagementClient;
   /** Clients kept at once (default 64); the least recently used is closed. */
   readonly maxClusters?: number;
   /** Request connections per cluster (default 4; watches have their own). */
@@ -185,12 +188,21 @@ export class HostedClusterTargets implements TargetResolver {
     if (hc.secretName === undefined)
       return { error: 'status.kubeconfig names no admin kubeconfig Secret yet' };
     const where = `${hc.namespace}/${hc.secretName}`;
-    const secret = await getOrUndefined(this.options.client, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      namespace: hc.namespace,
-      name: hc.secretName,
-    });
+    let secret: KubeObject | undefined;
+    try {
+      secret = await this.options.client.get({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        namespace: hc.namespace,
+        name: hc.secretName,
+      });
+    } catch (error) {
+      // The server's message (forbidden, unavailable) names the Secret, not its content.
+      if (isNotFound(error)) secret = undefined;
+      else if (error instanceof KubeApiError)
+        return { error: `cannot read Secret ${where}: ${errorMessage(error)}` };
+      else throw error;
+    }
     if (secret === undefined) return { error: `Secret ${where} not found` };
     const kubeconfig = kubeconfigOfSecret(secret, where);
     if ('error' in kubeconfig) return kubeconfig;

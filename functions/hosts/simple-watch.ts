@@ -11,8 +11,11 @@ import { isKubeReason } from '../../shared/kube-errors.js';
 import type { KubeObject } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 
+/** What the loop asks of a client. */
+export type WatchClient = Pick<RawKubeClient, 'collectionPath' | 'listWithVersion' | 'watch'>;
+
 export interface SimpleWatch {
-  readonly client: RawKubeClient;
+  readonly client: WatchClient;
   readonly apiVersion: string;
   readonly kind: string;
   readonly labelSelector?: string;
@@ -78,7 +81,7 @@ export async function watchObjects(w: SimpleWatch): Promise<void> {
 }
 
 export interface ServedKind {
-  readonly client: RawKubeClient;
+  readonly client: Pick<RawKubeClient, 'resource'>;
   readonly apiVersion: string;
   readonly kind: string;
   readonly log: (message: string) => void;
