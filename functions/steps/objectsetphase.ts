@@ -177,20 +177,24 @@ async function reconcileWith(
   conds.removeMapped();
   const tenant = phaseObjectsDeps(osp, deps);
   let outcome: PhaseOutcome;
-  try {
-    outcome = tenant.ok
-      ? await reconcilePhase(
-          phase,
-          specsOf(osp, phase),
-          ownerOf(osp, await handoverUids(osp, deps), deps),
-          { paused: osp.spec.paused === true, probes: osp.spec.availabilityProbes ?? [] },
-          tenant.deps,
-        )
-      : { controlled: [], mapped: [], failure: { reason: 'PreflightError', message: tenant.message } };
-  } catch (error) {
-    const message = unreachable(error, cluster);
-    if (message === undefined) throw error;
-    return targetUnavailable(osp, raw, message, deps);
+  if (!tenant.ok)
+    outcome = { controlled: [], mapped: [], failure: { reason: 'PreflightError', message: tenant.message } };
+  else {
+    // Read in this host's cluster, before the target's calls (whose failures say the target cannot be used).
+    const owner = ownerOf(osp, await handoverUids(osp, deps), deps);
+    try {
+      outcome = await reconcilePhase(
+        phase,
+        specsOf(osp, phase),
+        owner,
+        { paused: osp.spec.paused === true, probes: osp.spec.availabilityProbes ?? [] },
+        tenant.deps,
+      );
+    } catch (error) {
+      const message = unreachable(error, cluster);
+      if (message === undefined) throw error;
+      return targetUnavailable(osp, raw, message, deps);
+    }
   }
   for (const m of outcome.mapped) conds.set(m.type, m.status, m.reason, m.message);
   if (osp.spec.paused === true) conds.set('Paused', 'True', 'Paused', MSG_PAUSED);
