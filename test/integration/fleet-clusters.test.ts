@@ -191,7 +191,7 @@ const AVAILABLE = {
 };
 
 describe('one runner for the phases of many hosted clusters', () => {
-  it("applies each control-plane namespace's phases into its HostedCluster's cluster, reports a bad Secret, tears down in both", async () => {
+  it("applies each control-plane namespace's phases into its HostedCluster's cluster, reports a bad Secret, tears down in both, lets a deleted HostedCluster go", async () => {
     const [one, two, bad] = controlPlaneNamespaces as [string, string, string];
     const [t1, t2] = targets as [RawKubeClient, RawKubeClient];
     for (const ns of [one, two, bad]) await objectSet(ns);
@@ -264,5 +264,29 @@ describe('one runner for the phases of many hosted clusters', () => {
     expect(await getOrUndefined(t1, cmRef(one))).toBeUndefined();
     expect(await getOrUndefined(t2, cmRef(two))).toBeUndefined();
     expect(await getOrUndefined(t1, cmRef(bad))).toBeUndefined();
+
+    // The HostedCluster gone: its namespace has no target any more; a phase there says so, and is deleted
+    // without a teardown (the cluster went with its HostedCluster).
+    await kube.delete({ apiVersion: HC_API, kind: 'HostedCluster', namespace: hcNamespace, name: 'two.x' });
+    await objectSet(two);
+    await conditionsReach(
+      kube,
+      ospRef(two),
+      {
+        Available: {
+          status: 'False',
+          reason: 'TargetClusterUnavailable',
+          message: `namespace ${two} is not the control-plane namespace of any HostedCluster`,
+        },
+      },
+      60_000,
+    );
+    expect(await getOrUndefined(t2, cmRef(two))).toBeUndefined();
+    await kube.delete(osRef(two));
+    await eventually(
+      `the ObjectSet of ${two} gone`,
+      async () => ((await getOrUndefined(kube, osRef(two))) === undefined ? true : undefined),
+      60_000,
+    );
   });
 });
