@@ -85,6 +85,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./diff.js')).diffCommand,
   },
   {
+    name: 'fleet',
+    summary: 'Show the rollout of HostedClusterPackages per hosted cluster (fleet status)',
+    load: async () => (await import('./fleet.js')).fleetCommand,
+  },
+  {
     name: 'console',
     summary: 'Serve the web console on loopback: Packages, phases, revisions, diffs and Events, live',
     load: async () => (await import('./console.js')).consoleCommand,

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import type { CliIO, Command } from '../command.js';
 import { UsageError } from '../package-input.js';
 import type { Engine } from '../../functions/hosts/engine.js';
-import type { Runner } from '../../functions/hosts/runner.js';
+import type { Runner, TargetFleet } from '../../functions/hosts/runner.js';
 import type { RawKubeClient } from '../../functions/adapters/kube/client.js';
 import type { ReconciledKind } from '../../shared/api/constants.js';
 import type { HostedClusterPackageSettings } from '../../shared/hypershift/hosted-cluster.js';
@@ -57,6 +57,14 @@ Flags:
                                     --target-cluster-kubeconfig-file is the same): owners recorded in the
                                     annotation package-operator.run/owners, status written back here; the runner
                                     then reconciles (Cluster)ObjectSetPhases only
+  --hosted-clusters                 one runner for the phases of every HyperShift hosted cluster: an ObjectSetPhase
+                                    in control-plane namespace <ns>-<name> is applied into the HostedCluster
+                                    <ns>/<name>'s cluster, with the admin kubeconfig of the Secret its
+                                    status.kubeconfig.name names (key kubeconfig); ObjectSetPhases only; --shard
+                                    splits by cluster
+  --hosted-cluster-clients M        with --hosted-clusters: clients of at most M clusters kept, the least recently
+                                    used closed (default 64)
+  --hosted-cluster-connections N    with --hosted-clusters: at most N request connections per cluster (default 4)
   --default-service-account NAME    manage the objects of a namespaced Package (ObjectSet, ObjectTemplate) as the
                                     ServiceAccount NAME of its namespace (impersonation), unless its annotation
                                     gantry.run/service-account names another
@@ -157,10 +165,16 @@ function phaseFlags(values: {
   readonly 'target-kubeconfig'?: string | undefined;
   readonly 'target-cluster-kubeconfig-file'?: string | undefined;
   readonly 'phase-class'?: string | undefined;
+  readonly 'hosted-clusters'?: boolean | undefined;
   readonly namespace?: string | undefined;
 }): { target: string | undefined; classes: string[]; kinds: ReconciledKind[] | undefined } {
   const target = targetKubeconfig(values);
-  const classes = phaseClasses(values['phase-class'], target !== undefined);
+  const many = values['hosted-clusters'] === true;
+  if (many && target !== undefined)
+    throw new UsageError('--hosted-clusters and --target-kubeconfig cannot be combined');
+  const classes = phaseClasses(values['phase-class'], target !== undefined || many);
+  // A ClusterObjectSetPhase has no control-plane namespace, so no hosted cluster: ObjectSetPhases only.
+  if (many) return { target, classes, kinds: ['ObjectSetPhase'] };
   if (target === undefined) return { target, classes, kinds: undefined };
   const namespaced = (values.namespace ?? '') !== '';
   return {
@@ -170,14 +184,36 @@ function phaseFlags(values: {
   };
 }
 
-/** What a runner applying into another cluster serves, and the target's client its watches use. */
+/** What a runner applying into other clusters serves, and the targets' clients its watches use. */
 function remoteRunnerOptions(
   engine: Engine,
   kinds: ReconciledKind[] | undefined,
-): { kinds?: ReconciledKind[]; targetClient?: RawKubeClient } {
+): { kinds?: ReconciledKind[]; targetClient?: RawKubeClient; targetFleet?: TargetFleet } {
   return {
     ...(kinds !== undefined ? { kinds } : {}),
     ...(engine.targetClient !== undefined ? { targetClient: engine.targetClient } : {}),
+    ...(engine.targetFleet !== undefined ? { targetFleet: engine.targetFleet } : {}),
+  };
+}
+
+/** `--hosted-clusters` and its bounds. */
+function hostedClusterTargets(values: {
+  readonly 'hosted-clusters'?: boolean | undefined;
+  readonly 'hosted-cluster-clients'?: string | undefined;
+  readonly 'hosted-cluster-connections'?: string | undefined;
+}): { hostedClusterTargets?: { maxClusters: number; maxSockets: number } } {
+  const many = values['hosted-clusters'] === true;
+  if (
+    !many &&
+    (values['hosted-cluster-clients'] !== undefined || values['hosted-cluster-connections'] !== undefined)
+  )
+    throw new UsageError('--hosted-cluster-clients and --hosted-cluster-connections need --hosted-clusters');
+  if (!many) return {};
+  return {
+    hostedClusterTargets: {
+      maxClusters: positiveInt(values['hosted-cluster-clients'], 'hosted-cluster-clients', 64),
+      maxSockets: positiveInt(values['hosted-cluster-connections'], 'hosted-cluster-connections', 4),
+    },
   };
 }
 
@@ -206,10 +242,10 @@ async function startHostedClusterPackages(
  */
 async function startHostedClusterFleet(
   engine: Engine,
-  target: string | undefined,
+  remote: boolean,
   io: CliIO,
 ): Promise<{ stop(): Promise<void> } | undefined> {
-  if (target !== undefined) return undefined;
+  if (remote) return undefined;
   const { HostedClusterFleet } = await import('../../functions/hosts/hostedcluster-fleet.js');
   const controller = new HostedClusterFleet({
     client: engine.client,
@@ -223,9 +259,16 @@ async function startHostedClusterFleet(
 
 /** Flags that only make sense with `--serve`, or never with it. */
 function checkServingFlags(
-  values: { readonly serve?: boolean; readonly console?: boolean; readonly 'console-actions'?: boolean },
+  values: {
+    readonly serve?: boolean;
+    readonly console?: boolean;
+    readonly 'console-actions'?: boolean;
+    readonly 'hosted-clusters'?: boolean;
+  },
   target: string | undefined,
 ): void {
+  if (values['hosted-clusters'] === true && values.serve === true)
+    throw new UsageError('--hosted-clusters cannot be combined with --serve');
   if (values.serve !== true && (values.console === true || values['console-actions'] === true))
     throw new UsageError('--console needs --serve (the console is mounted on the serving listener)');
   if (target !== undefined && values.serve === true)
@@ -252,9 +295,13 @@ export const runCommand: Command = {
         'phase-class': { type: 'string' },
         'target-kubeconfig': { type: 'string' },
         'target-cluster-kubeconfig-file': { type: 'string' },
+        'hosted-clusters': { type: 'boolean' },
+        'hosted-cluster-clients': { type: 'string' },
+        'hosted-cluster-connections': { type: 'string' },
       },
     });
     const { target, classes, kinds } = phaseFlags(values);
+    const many = hostedClusterTargets(values);
     if (printedVersion(values, io)) return 0;
     const options = await engineFlags(values, io, { hostedClusters: true });
     checkServingFlags(values, target);
@@ -269,6 +316,7 @@ export const runCommand: Command = {
     const engine = await createEngine({
       ...options,
       ...(target !== undefined ? { targetKubeconfig: target } : {}),
+      ...many,
     });
     const metricsAddr = listenerAddress(values['metrics-addr']);
     const server = metricsAddr !== undefined ? await engine.metrics.serve(metricsAddr) : undefined;
@@ -294,7 +342,7 @@ export const runCommand: Command = {
       options.parsedEnv?.hostedClusterPackages,
       io,
     );
-    const fleet = await startHostedClusterFleet(engine, target, io);
+    const fleet = await startHostedClusterFleet(engine, kinds !== undefined, io);
     const probeAddr = listenerAddress(values['health-probe-bind-address']);
     const probes =
       probeAddr !== undefined

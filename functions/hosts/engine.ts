@@ -15,6 +15,7 @@ import type { ImpersonationPolicy } from '../../shared/identity.js';
 import type { PackageEngines } from '../../shared/packages/render.js';
 import type { ImagePrefixOverride } from '../../shared/packages/images.js';
 import type { RunStepDeps, StepRecord } from '../steps/run-step.js';
+import type { HostedClusterTargets } from './hosted-cluster-targets.js';
 
 /** How long a host keeps its template worker without a render. */
 const TEMPLATE_WORKER_IDLE_MS = 60_000;
@@ -26,6 +27,12 @@ export interface EngineOptions {
    * remote-phase manager); undefined: the same cluster.
    */
   readonly targetKubeconfig?: string;
+  /**
+   * Many target clusters (`--hosted-clusters`): the target of an ObjectSetPhase is the hosted cluster of its
+   * control-plane namespace (hosts/hosted-cluster-targets.ts), at most `maxClusters` clients kept, each with at most
+   * `maxSockets` request connections.
+   */
+  readonly hostedClusterTargets?: { readonly maxClusters: number; readonly maxSockets: number };
   /** A connection made by the host (the Lambda's own kubeconfig reader): client-node is then never loaded. */
   readonly connection?: KubeConnection;
   /** Template engines made by the host (in-process); default: a worker thread with a deadline and memory cap. */
@@ -46,6 +53,8 @@ export interface Engine {
   readonly client: RawKubeClient;
   /** The client of the target cluster (`targetKubeconfig`), whose watches a runner starts. */
   readonly targetClient?: RawKubeClient;
+  /** The hosted clusters phases are applied into (`hostedClusterTargets`), started. */
+  readonly targetFleet?: HostedClusterTargets;
   readonly deps: RunStepDeps;
   readonly metrics: EngineMetrics;
   close(): void;
@@ -74,6 +83,20 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
             },
           },
         );
+  const fleet =
+    options.hostedClusterTargets === undefined
+      ? undefined
+      : new (await import('./hosted-cluster-targets.js')).HostedClusterTargets({
+          client,
+          ...options.hostedClusterTargets,
+          observe: (verb, code) => {
+            metrics.request(verb, code);
+          },
+          log: (m) => {
+            process.stderr.write(`${m}\n`);
+          },
+        });
+  await fleet?.start();
   const dockerConfigs =
     env.podNamespace !== undefined
       ? (
@@ -127,6 +150,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     },
     ...(env.hashModifier !== undefined ? { hashModifier: env.hashModifier } : {}),
     ...(target !== undefined ? { target: { kube: target } } : {}),
+    ...(fleet !== undefined ? { targets: fleet } : {}),
     ...(options.objectTemplateRetryMs !== undefined
       ? { objectTemplateRetryMs: options.objectTemplateRetryMs }
       : {}),
@@ -144,11 +168,13 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   return {
     client,
     ...(target !== undefined ? { targetClient: target } : {}),
+    ...(fleet !== undefined ? { targetFleet: fleet } : {}),
     deps,
     metrics,
     close: () => {
       client.close();
       target?.close();
+      fleet?.stop();
       void worker?.close();
     },
   };

@@ -32,6 +32,9 @@ import { WatchCache } from './watch-cache.js';
 import { WorkQueue } from './queue.js';
 import { watchObjects } from './simple-watch.js';
 import { keyOf, refOfKey } from './triggers.js';
+import type { ClusterClient } from './hosted-cluster-targets.js';
+import { clusterShardKey } from '../../shared/hypershift/target-clusters.js';
+import type { TargetResolver } from '../steps/types.js';
 
 /** Streaming lists answered 429 / 503 with Retry-After that are asked again before falling back to a LIST. */
 const STREAM_RETRIES = 3;
@@ -71,6 +74,12 @@ export interface RunnerOptions {
    * the (Cluster)ObjectSetPhase its owners annotation names as controller.
    */
   readonly targetClient?: RawKubeClient;
+  /**
+   * Many target clusters (`--hosted-clusters`, `deps.targets`): the open client of a control-plane namespace's
+   * cluster, whose watches end with its signal, and who says when a cluster changed (its phases run again). Keys
+   * shard by namespace then (every phase of one cluster on the same replica).
+   */
+  readonly targetFleet?: TargetFleet;
   readonly log: (message: string) => void;
   readonly onQueueDepth?: (depth: number) => void;
   /** This replica's share (`--shard I/N`): watch events and resyncs queue only the keys it owns. */
@@ -84,6 +93,12 @@ export interface RunnerOptions {
    * phase manages. false: every read goes to the API server.
    */
   readonly readFromCache?: boolean;
+}
+
+/** The hosted clusters of a many-clusters runner, as the runner uses them. */
+export interface TargetFleet {
+  clientOf(namespace: string): ClusterClient | undefined;
+  onChange(listener: (namespace: string) => void): void;
 }
 
 const WATCH_BACKOFF: Backoff = { baseMs: 1_000, capMs: 30_000 };
@@ -118,8 +133,10 @@ export class Runner {
   private readonly readers = new Map<string, Set<string>>();
   /** ObjectTemplate key -> the source keys it read on its last step. */
   private readonly readsOf = new Map<string, Set<string>>();
-  /** resourceVersions this process wrote in the target cluster: their events there are our own, not drift. */
+  /** resourceVersions this process wrote in the target cluster(s): their events there are our own, not drift. */
   private readonly targetWrites = new OwnWrites();
+  /** The client signal of each watch in a hosted cluster (`target|cluster|apiVersion|kind`). */
+  private readonly clusterWatches = new Map<string, AbortSignal>();
   /** The latest object of every watch, when steps read from it. */
   private readonly cache: WatchCache | undefined;
   /** Event writes, done behind the steps that record them. */
@@ -155,11 +172,15 @@ export class Runner {
             },
           }
         : {}),
+      ...(options.deps.targets !== undefined ? { targets: this.remembering(options.deps.targets) } : {}),
       wrote: (object) => {
         this.rememberWrite(object);
         options.deps.wrote?.(object);
       },
     };
+    options.targetFleet?.onChange((namespace) => {
+      this.rerunNamespace(namespace);
+    });
     this.queue = new WorkQueue({
       concurrency: options.concurrency,
       ratePerSecond: 50 * options.concurrency,
@@ -181,6 +202,27 @@ export class Runner {
         options.log(`step of ${key} failed: ${errorMessage(error)}`);
       },
     });
+  }
+
+  /** The targets' clusters with the runner's memory of its writes there (per cluster). */
+  private remembering(targets: TargetResolver): TargetResolver {
+    return {
+      resolve: async (namespace) => {
+        const resolved = await targets.resolve(namespace);
+        if (!resolved.ok) return resolved;
+        const wrote = (object: KubeObject): void => {
+          const rv = object.metadata.resourceVersion;
+          if (rv !== undefined) this.targetWrites.remember(`${resolved.cluster}|${keyOf(refOf(object))}`, rv);
+        };
+        return { ...resolved, target: { ...resolved.target, wrote } };
+      },
+    };
+  }
+
+  /** A hosted cluster changed (its HostedCluster, its client): run the phases of its namespace again. */
+  private rerunNamespace(namespace: string): void {
+    for (const key of this.known)
+      if (refOfKey(key).namespace === namespace && this.mine(key)) this.queue.add(key);
   }
 
   private rememberWrite(object: KubeObject): void {
@@ -226,8 +268,9 @@ export class Runner {
   /** Whether a key is this runner's to run: a kind it serves, in its shard. */
   private mine(key: string): boolean {
     const kinds = this.options.kinds;
-    if (kinds !== undefined && !kinds.some((k) => k === refOfKey(key).kind)) return false;
-    return owns(this.options.shard, key);
+    const ref = refOfKey(key);
+    if (kinds !== undefined && !kinds.some((k) => k === ref.kind)) return false;
+    return owns(this.options.shard, this.options.targetFleet !== undefined ? clusterShardKey(ref, key) : key);
   }
 
   /** How many Gantry objects the runner knows (resync runs each): bounded by what the cluster has, pruned on relist. */
@@ -256,7 +299,11 @@ export class Runner {
   /** Watch what a step named: the kinds it manages, its sources (remembered, so their events run the key). */
   private async watchFor(key: string, watch: RunStepResult['watch']): Promise<void> {
     if (watch === undefined) return;
-    for (const k of watch.targetKinds ?? []) this.startTargetWatch(k.apiVersion, k.kind);
+    const fleet = this.options.targetFleet;
+    const cluster = fleet?.clientOf(refOfKey(key).namespace);
+    for (const k of watch.targetKinds ?? [])
+      if (fleet === undefined) this.startTargetWatch(k.apiVersion, k.kind);
+      else if (cluster !== undefined) this.startClusterWatch(cluster, k.apiVersion, k.kind);
     for (const k of watch.managedKinds ?? [])
       await this.startWatch(k.apiVersion, k.kind, `${LABEL_CACHE}=True`);
     if (watch.sources === undefined) return;
@@ -298,6 +345,36 @@ export class Runner {
         },
       }),
     );
+  }
+
+  /**
+   * A watch of one hosted cluster's objects of a kind (`--hosted-clusters`), until that cluster's client is closed
+   * (evicted, rebuilt, its HostedCluster deleted) or the runner stops.
+   */
+  private startClusterWatch(cc: ClusterClient, apiVersion: string, kind: string): void {
+    const id = `target|${cc.cluster}|${apiVersion}|${kind}`;
+    const current = this.clusterWatches.get(id);
+    if ((current !== undefined && !current.aborted) || cc.signal.aborted) return;
+    this.clusterWatches.set(id, cc.signal);
+    const done = watchObjects({
+      client: cc.client,
+      apiVersion,
+      kind,
+      labelSelector: `${LABEL_CACHE}=True`,
+      signal: AbortSignal.any([this.abort.signal, cc.signal]),
+      log: (m) => {
+        this.options.log(`hosted cluster ${cc.cluster}: ${m}`);
+      },
+      onObject: (object) => {
+        if (this.targetWrites.isOwn(`${cc.cluster}|${keyOf(refOf(object))}`, object.metadata.resourceVersion))
+          return;
+        const phase = controllingPhaseOf(object.metadata);
+        if (phase !== undefined && this.mine(keyOf(phase))) this.queue.add(keyOf(phase));
+      },
+    }).finally(() => {
+      if (this.clusterWatches.get(id) === cc.signal) this.clusterWatches.delete(id);
+    });
+    this.watches.push(done);
   }
 
   private async startWatch(

@@ -11,14 +11,17 @@ import { isKubeReason } from '../../shared/kube-errors.js';
 import type { KubeObject } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 
+/** What the loop asks of a client. */
+export type WatchClient = Pick<RawKubeClient, 'collectionPath' | 'listWithVersion' | 'watch'>;
+
 export interface SimpleWatch {
-  readonly client: RawKubeClient;
+  readonly client: WatchClient;
   readonly apiVersion: string;
   readonly kind: string;
   readonly labelSelector?: string;
   readonly signal: AbortSignal;
-  /** Every object listed or changed (deleted ones included). */
-  readonly onObject: (object: KubeObject) => void;
+  /** Every object listed or changed (deleted ones included); `type` is the watch event's (`ADDED` when listed). */
+  readonly onObject: (object: KubeObject, type: string) => void;
   readonly log: (message: string) => void;
 }
 
@@ -39,10 +42,10 @@ export async function watchObjects(w: SimpleWatch): Promise<void> {
     w.log(`cannot watch ${kind}: ${errorMessage(error)}`);
     return;
   }
-  const seen = (raw: unknown): void => {
+  const seen = (raw: unknown, type = 'ADDED'): void => {
     // A LIST of built-in kinds leaves apiVersion and kind out of its items.
     const object = parseKubeObject(isRecord(raw) ? { apiVersion, kind, ...raw } : raw);
-    if (object !== undefined) w.onObject(object);
+    if (object !== undefined) w.onObject(object, type);
   };
   let rv: string | undefined;
   while (!aborted(signal)) {
@@ -63,7 +66,7 @@ export async function watchObjects(w: SimpleWatch): Promise<void> {
         (type, object) => {
           const meta = isRecord(object) ? object['metadata'] : undefined;
           if (isRecord(meta) && typeof meta['resourceVersion'] === 'string') rv = meta['resourceVersion'];
-          if (type !== 'BOOKMARK') seen(object);
+          if (type !== 'BOOKMARK') seen(object, type);
         },
       );
     } catch (error) {
@@ -78,7 +81,7 @@ export async function watchObjects(w: SimpleWatch): Promise<void> {
 }
 
 export interface ServedKind {
-  readonly client: RawKubeClient;
+  readonly client: Pick<RawKubeClient, 'resource'>;
   readonly apiVersion: string;
   readonly kind: string;
   readonly log: (message: string) => void;

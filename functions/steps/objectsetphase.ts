@@ -31,6 +31,35 @@ import {
 import { objectsDeps, teardownAs, type ObjectsDeps } from './identity.js';
 import { Conditions, ensureFinalizer, removeFinalizer } from './status.js';
 import { inStep, type StepDeps, type StepResult } from './types.js';
+import { KubeUnavailableError, isKubeReason } from '../../shared/kube-errors.js';
+import { errorMessage } from '../../shared/errors.js';
+
+/** The reason of an ObjectSetPhase whose target cluster cannot be used (`--hosted-clusters`). */
+export const REASON_TARGET_UNAVAILABLE = 'TargetClusterUnavailable';
+/** A phase whose target cluster cannot be used looks again this often (a Secret fixed is read on the next step). */
+const TARGET_RETRY_MS = 15_000;
+
+/**
+ * With many target clusters: the deps of the phase's own cluster (`target` set), or why there is none. `gone`: no
+ * HostedCluster has this control-plane namespace (any more), so there is nothing left to tear down there.
+ */
+async function withTarget(
+  osp: ApiObjectSetPhase,
+  deps: StepDeps,
+): Promise<{ ok: true; deps: StepDeps; cluster?: string } | { ok: false; message: string; gone: boolean }> {
+  if (deps.targets === undefined) return { ok: true, deps };
+  const resolved = await deps.targets.resolve(osp.metadata.namespace ?? '');
+  if (!resolved.ok) return { ok: false, message: resolved.message, gone: resolved.gone === true };
+  const { targets: _many, ...rest } = deps;
+  return { ok: true, deps: { ...rest, target: resolved.target }, cluster: resolved.cluster };
+}
+
+/** A target cluster that does not answer (network, TLS, credentials), in the phase's condition. */
+function unreachable(error: unknown, cluster: string | undefined): string | undefined {
+  if (cluster === undefined) return undefined;
+  if (!(error instanceof KubeUnavailableError) && !isKubeReason(error, 'Unauthorized')) return undefined;
+  return `hosted cluster ${cluster}: its API server cannot be used: ${errorMessage(error)}`;
+}
 
 /** UIDs an object may be handed over from: the previous ObjectSets, the siblings, and their phase objects. */
 async function handoverUids(osp: ApiObjectSetPhase, deps: StepDeps): Promise<Set<string>> {
@@ -74,9 +103,18 @@ function specsOf(osp: ApiObjectSetPhase, phase: string): SpecObject[] {
 }
 
 /** Delete what this phase controls (release the rest); the finalizer goes once everything is gone. */
-async function deletion(osp: ApiObjectSetPhase, raw: KubeObject, deps: StepDeps): Promise<StepResult> {
+async function deletion(osp: ApiObjectSetPhase, raw: KubeObject, many: StepDeps): Promise<StepResult> {
   const finalizers = osp.metadata.finalizers ?? [];
-  if (finalizers.includes(FINALIZER_CACHED) && !finalizers.includes('orphan')) {
+  const resolved = await withTarget(osp, many);
+  if (!resolved.ok && !resolved.gone)
+    return {
+      step: 'teardown',
+      outcome: 'waiting',
+      requeueAfterMs: TARGET_RETRY_MS,
+      error: resolved.message,
+    };
+  const deps = resolved.ok ? resolved.deps : many;
+  if (resolved.ok && finalizers.includes(FINALIZER_CACHED) && !finalizers.includes('orphan')) {
     const owner = ownerOf(osp, new Set(), deps);
     const specs = specsOf(osp, phaseNameOf(raw));
     if (!(await teardownAs(phaseObjectsDeps(osp, deps), true, (as) => teardownPhase(specs, owner, as))))
@@ -99,21 +137,65 @@ export async function reconcileObjectSetPhase(
   if (!(deps.phaseClasses ?? [DEFAULT_PHASE_CLASS]).includes(phaseClass)) return undefined;
   if (osp.metadata.deletionTimestamp !== undefined)
     return inStep('teardown', () => deletion(osp, input, deps));
+  const resolved = await withTarget(osp, deps);
+  if (!resolved.ok) return targetUnavailable(osp, input, resolved.message, deps);
+  return reconcileWith(osp, input, resolved.deps, resolved.cluster);
+}
+
+/** The phase's Available condition when its target cluster cannot be used; nothing is applied. */
+async function targetUnavailable(
+  osp: ApiObjectSetPhase,
+  input: KubeObject,
+  message: string,
+  deps: StepDeps,
+): Promise<StepResult> {
+  const raw = await ensureFinalizer(deps.kube, input, FINALIZER_CACHED);
+  deps.wrote?.(raw);
+  const conds = new Conditions(osp.status.conditions, osp.metadata.generation, deps.clock.now());
+  conds.set('Available', 'False', REASON_TARGET_UNAVAILABLE, message);
+  return {
+    object: raw,
+    phase: phaseNameOf(raw),
+    step: 'apply-phase',
+    outcome: 'waiting',
+    requeueAfterMs: TARGET_RETRY_MS,
+    error: message,
+    status: { ...osp.status, conditions: conds.toJSON() },
+  };
+}
+
+async function reconcileWith(
+  osp: ApiObjectSetPhase,
+  input: KubeObject,
+  deps: StepDeps,
+  cluster: string | undefined,
+): Promise<StepResult> {
   const raw = await ensureFinalizer(deps.kube, input, FINALIZER_CACHED);
   deps.wrote?.(raw);
   const phase = phaseNameOf(raw);
   const conds = new Conditions(osp.status.conditions, osp.metadata.generation, deps.clock.now());
   conds.removeMapped();
   const tenant = phaseObjectsDeps(osp, deps);
-  const outcome: PhaseOutcome = tenant.ok
-    ? await reconcilePhase(
+  let outcome: PhaseOutcome;
+  if (!tenant.ok)
+    outcome = { controlled: [], mapped: [], failure: { reason: 'PreflightError', message: tenant.message } };
+  else {
+    // Read in this host's cluster, before the target's calls (whose failures say the target cannot be used).
+    const owner = ownerOf(osp, await handoverUids(osp, deps), deps);
+    try {
+      outcome = await reconcilePhase(
         phase,
         specsOf(osp, phase),
-        ownerOf(osp, await handoverUids(osp, deps), deps),
+        owner,
         { paused: osp.spec.paused === true, probes: osp.spec.availabilityProbes ?? [] },
         tenant.deps,
-      )
-    : { controlled: [], mapped: [], failure: { reason: 'PreflightError', message: tenant.message } };
+      );
+    } catch (error) {
+      const message = unreachable(error, cluster);
+      if (message === undefined) throw error;
+      return targetUnavailable(osp, raw, message, deps);
+    }
+  }
   for (const m of outcome.mapped) conds.set(m.type, m.status, m.reason, m.message);
   if (osp.spec.paused === true) conds.set('Paused', 'True', 'Paused', MSG_PAUSED);
   else conds.remove('Paused');

@@ -54,6 +54,11 @@ export interface StepDeps {
    * own rights, while the ObjectSetPhase and its status stay in this host's cluster. Undefined: the same cluster.
    */
   readonly target?: TargetCluster;
+  /**
+   * Many target clusters (`--hosted-clusters`): the cluster of an ObjectSetPhase is found by its namespace (a
+   * HostedCluster's control-plane namespace); `target` is then unset.
+   */
+  readonly targets?: TargetResolver;
   /** Called with every object the step wrote, so a watching host can tell its own writes from drift. */
   readonly wrote?: (object: KubeObject) => void;
   /** A package was pulled and parsed for a (Cluster)Package in this many seconds (PKO's load-duration metric). */
@@ -70,6 +75,16 @@ export interface TargetCluster {
   readonly kube: KubeApi;
   /** Called with every object a step wrote there, so a host watching the target can tell its own writes. */
   readonly wrote?: (object: KubeObject) => void;
+}
+
+/** The target cluster of a control-plane namespace, or why there is none to apply into. */
+export type TargetResolution =
+  | { readonly ok: true; readonly cluster: string; readonly target: TargetCluster }
+  | { readonly ok: false; readonly message: string; readonly gone?: boolean };
+
+/** Finds the target cluster of an ObjectSetPhase's namespace (`gantry run --hosted-clusters`). */
+export interface TargetResolver {
+  resolve(namespace: string): Promise<TargetResolution>;
 }
 
 /** The outcome of one step: the status to write (undefined: unchanged), and when to run again. */

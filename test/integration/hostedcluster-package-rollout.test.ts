@@ -7,7 +7,9 @@
  * by a good template, and the Packages gone with their HostedClusterPackage (garbage collection of the owner
  * reference). `gantry run` runs as a process.
  */
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -18,6 +20,7 @@ import { configMap, conditions, conditionsReach, eventually, manifest, pushPacka
 import { spawnGantryRun, type GantryRunProcess } from './setup/gantry-run.js';
 import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
 
+const execFileAsync = promisify(execFile);
 const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 const CRD_NAME = 'hostedclusters.hypershift.openshift.io';
 const HC_API = 'hypershift.openshift.io/v1beta1';
@@ -154,8 +157,15 @@ async function rolledOut(generation: number): Promise<KubeObject> {
     `status of generation ${generation}`,
     async () => {
       const o = await kube.get(hcpkgRef);
-      const s = counts(o) as { observedGeneration?: number; updatedPackages?: number };
-      return s.observedGeneration === generation && s.updatedPackages === 3 ? o : undefined;
+      const s = counts(o) as {
+        observedGeneration?: number;
+        updatedPackages?: number;
+        processing?: unknown[];
+      };
+      // The last Package's update leaves status.processing on the pass after it became Available.
+      return s.observedGeneration === generation && s.updatedPackages === 3 && s.processing === undefined
+        ? o
+        : undefined;
     },
     60_000,
   );
@@ -301,6 +311,31 @@ describe("PKO's HostedClusterPackage controller", () => {
     expect(runner.output()).toContain(
       `HostedClusterPackage ${NAME}: rollout stopped: 1 updated packages failed`,
     );
+    // `gantry fleet status` (the CLI, read-only) shows the same: which cluster has the template, and the stop.
+    const { stdout } = await execFileAsync(process.execPath, [
+      join(import.meta.dirname, '..', '..', 'bin', 'gantry.mjs'),
+      'fleet',
+      'status',
+      NAME,
+      '-o',
+      'json',
+      '--kubeconfig',
+      inject('kube').kubeconfigPath,
+    ]);
+    const [view] = JSON.parse(stdout) as {
+      progress: { stopped?: string };
+      rows: { cluster: string; partition?: string; updated: boolean; available: string; revision?: number }[];
+    }[];
+    expect(view?.progress.stopped).toBe(
+      '1 updated packages failed, more than the 0 allowed by gantry.run/max-failed-clusters: rollout stopped.',
+    );
+    const ours = (view?.rows ?? []).filter((r) => r.cluster.startsWith(`${ns}/`));
+    expect(ours.map((r) => [r.cluster, r.partition, r.updated, r.available])).toEqual([
+      [`${ns}/alpha`, 'canary', false, 'True'],
+      [`${ns}/bravo.x`, 'main', true, 'True'],
+      [`${ns}/charlie`, '*', false, 'True'],
+    ]);
+    expect(ours.every((r) => typeof r.revision === 'number')).toBe(true);
 
     // A good template: the failed Package no longer has it, the rollout resumes.
     await kube.mergePatch(hcpkgRef, { spec: { template: { spec: { image: v2 } } } });

@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runStep } from '../../functions/steps/run-step.js';
+import type { TargetResolution } from '../../functions/steps/types.js';
+import { KubeUnavailableError } from '../../shared/kube-errors.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
 import { fakeStepDeps } from '../fakes/deps.js';
 import { FakeKube } from '../fakes/kube.js';
@@ -150,5 +152,101 @@ describe('an ObjectSetPhase applied into a target cluster', () => {
           'object /cm kind:ConfigMap: refusing adoption, object /v1, Kind=ConfigMap clusters-a/cm not owned by previous revision',
       },
     ]);
+  });
+});
+
+describe('an ObjectSetPhase of a many-clusters runner (--hosted-clusters)', () => {
+  it('is applied into the cluster its namespace resolves to', async () => {
+    const management = new FakeKube();
+    const target = new FakeKube();
+    phaseObject(management);
+    const asked: string[] = [];
+    const deps = fakeStepDeps(management, {
+      phaseClasses: ['hosted-cluster'],
+      targets: {
+        resolve: (namespace) => {
+          asked.push(namespace);
+          return Promise.resolve({ ok: true, cluster: 'clusters/a', target: { kube: target } });
+        },
+      },
+    });
+    expect((await runStep(PHASE, deps)).watch).toEqual({
+      targetKinds: [{ apiVersion: 'v1', kind: 'ConfigMap' }],
+    });
+    expect(asked).toEqual(['clusters-a']);
+    expect((await target.get(CM)).metadata.annotations?.['package-operator.run/owners']).toBe(OWNERS);
+    expect(await management.get(CM).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('says so in its condition when the cluster cannot be used, and applies nothing', async () => {
+    const management = new FakeKube();
+    const target = new FakeKube();
+    target.failNext(
+      'apply',
+      new KubeUnavailableError(
+        'PATCH /api/v1/namespaces/clusters-a/configmaps/cm: connect ECONNREFUSED 10.0.0.1:6443',
+        1000,
+      ),
+    );
+    phaseObject(management);
+    const resolve = (ok: boolean): TargetResolution =>
+      ok
+        ? { ok: true, cluster: 'clusters/a', target: { kube: target } }
+        : { ok: false, message: 'hosted cluster clusters/a: Secret clusters/a-admin-kubeconfig not found' };
+    let usable = false;
+    const deps = fakeStepDeps(management, {
+      phaseClasses: ['hosted-cluster'],
+      targets: { resolve: () => Promise.resolve(resolve(usable)) },
+    });
+    const first = await runStep(PHASE, deps);
+    expect(first.outcome).toBe('waiting');
+    expect(first.requeueAfterMs).toBe(15_000);
+    expect(conditionsOf(await management.get(PHASE))).toEqual([
+      {
+        type: 'Available',
+        status: 'False',
+        reason: 'TargetClusterUnavailable',
+        message: 'hosted cluster clusters/a: Secret clusters/a-admin-kubeconfig not found',
+      },
+    ]);
+    usable = true;
+    expect((await runStep(PHASE, deps)).outcome).toBe('waiting');
+    expect(conditionsOf(await management.get(PHASE))).toEqual([
+      {
+        type: 'Available',
+        status: 'False',
+        reason: 'TargetClusterUnavailable',
+        message:
+          'hosted cluster clusters/a: its API server cannot be used: PATCH /api/v1/namespaces/clusters-a/configmaps/cm: connect ECONNREFUSED 10.0.0.1:6443',
+      },
+    ]);
+    expect((await runStep(PHASE, deps)).outcome).toBe('done');
+    expect(await target.get(CM)).toBeDefined();
+  });
+
+  it('drops its finalizer without a teardown once no HostedCluster has its namespace; waits while the Secret is bad', async () => {
+    const management = new FakeKube();
+    const target = new FakeKube();
+    phaseObject(management);
+    let resolution: TargetResolution = { ok: true, cluster: 'clusters/a', target: { kube: target } };
+    const deps = fakeStepDeps(management, {
+      phaseClasses: ['hosted-cluster'],
+      targets: { resolve: () => Promise.resolve(resolution) },
+    });
+    expect((await runStep(PHASE, deps)).outcome).toBe('done');
+    await management.delete(PHASE);
+    resolution = {
+      ok: false,
+      message: 'hosted cluster clusters/a: Secret clusters/a-admin-kubeconfig not found',
+    };
+    expect((await runStep(PHASE, deps)).outcome).toBe('waiting');
+    expect(await management.get(PHASE)).toBeDefined();
+    resolution = {
+      ok: false,
+      gone: true,
+      message: 'namespace clusters-a is not the control-plane namespace of any HostedCluster',
+    };
+    expect((await runStep(PHASE, deps)).outcome).toBe('done');
+    expect(await management.get(PHASE).catch(() => undefined)).toBeUndefined();
   });
 });

@@ -51,6 +51,35 @@ describe('gantry run --target-kubeconfig', () => {
   });
 });
 
+describe('gantry run --hosted-clusters', () => {
+  it('is documented in the help', async () => {
+    const r = await runGantry(['run', '--help'], { cwd: '/' });
+    expect(r.stdout).toContain(
+      '--hosted-clusters                 one runner for the phases of every HyperShift hosted cluster: an ObjectSetPhase',
+    );
+    expect(r.stdout).toContain('--hosted-cluster-clients M');
+    expect(r.stdout).toContain('--hosted-cluster-connections N');
+  });
+
+  it.each([
+    [
+      ['--hosted-clusters', '--target-kubeconfig', '/a'],
+      '--hosted-clusters and --target-kubeconfig cannot be combined',
+    ],
+    [['--hosted-clusters', '--serve', '--plain-http'], '--hosted-clusters cannot be combined with --serve'],
+    [
+      ['--hosted-cluster-clients', '3'],
+      '--hosted-cluster-clients and --hosted-cluster-connections need --hosted-clusters',
+    ],
+  ])('refuses %j', async (args, message) => {
+    expect(await runGantry(['run', ...args], { cwd: '/' })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: ${message}\n`,
+    });
+  });
+});
+
 describe('gantry run and gantry serve --default-service-account', () => {
   it.each(['run', 'serve'])('%s refuses a name that cannot be a ServiceAccount’s', async (command) => {
     const r = await runGantry(

@@ -1,0 +1,105 @@
+/**
+ * @module hypershift/target-clusters
+ * One runner serving the remote phases of many hosted clusters (`gantry run --phase-class hosted-cluster
+ * --hosted-clusters`), as pure decisions: which HostedCluster a control-plane namespace belongs to
+ * (`<namespace>-<name, dots as dashes>`, HyperShift's convention), which Secret holds its admin kubeconfig
+ * (`status.kubeconfig.name`, HyperShift's JSON field, in the HostedCluster's namespace, key `kubeconfig`), the kubeconfig text read from it
+ * (zod at the boundary; never echoed into messages), and the shard key that keeps every phase of one cluster on
+ * one replica. Pure.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { hostedClusterNamespace } from '../packages/environment.js';
+import type { KubeObject } from '../ports.js';
+
+/** A HostedCluster as the fleet of targets sees it. */
+export interface TargetHostedCluster {
+  /** `<namespace>/<name>`. */
+  readonly id: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  /** Its control-plane namespace, where its ObjectSetPhases live. */
+  readonly controlPlaneNamespace: string;
+  /** The Secret `status.kubeconfig.name` names (in `namespace`); undefined until HyperShift reports it. */
+  readonly secretName?: string;
+  readonly deleting: boolean;
+}
+
+const hostedClusterSchema = z.object({
+  metadata: z.object({
+    name: z.string().min(1),
+    namespace: z.string().min(1),
+    uid: z.string().min(1),
+    deletionTimestamp: z.string().optional(),
+  }),
+  status: z
+    .object({
+      kubeconfig: z
+        .object({ name: z.string().min(1) })
+        .loose()
+        .optional(),
+    })
+    .loose()
+    .optional(),
+});
+
+/** A HostedCluster object read as a target; undefined when malformed. */
+export function targetHostedClusterOf(object: KubeObject): TargetHostedCluster | undefined {
+  const parsed = hostedClusterSchema.safeParse(object);
+  if (!parsed.success) return undefined;
+  const { metadata, status } = parsed.data;
+  const secretName = status?.kubeconfig?.name;
+  return {
+    id: `${metadata.namespace}/${metadata.name}`,
+    namespace: metadata.namespace,
+    name: metadata.name,
+    uid: metadata.uid,
+    controlPlaneNamespace: hostedClusterNamespace(metadata.namespace, metadata.name),
+    ...(secretName !== undefined ? { secretName } : {}),
+    deleting: metadata.deletionTimestamp !== undefined,
+  };
+}
+
+const secretSchema = z.object({
+  metadata: z.object({ resourceVersion: z.string().optional() }).loose(),
+  data: z.record(z.string(), z.string()).optional(),
+});
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * The admin kubeconfig of a HostedCluster from its Secret (key `kubeconfig`, base64 as the API serves it), with a
+ * fingerprint that changes with the content; a message (naming the Secret and the key, never the content) when the
+ * Secret has no usable kubeconfig.
+ */
+export function kubeconfigOfSecret(
+  secret: KubeObject,
+  where: string,
+): { readonly text: string; readonly fingerprint: string } | { readonly error: string } {
+  const parsed = secretSchema.safeParse(secret);
+  if (!parsed.success) return { error: `Secret ${where} is malformed` };
+  const data = parsed.data.data?.['kubeconfig'];
+  if (data === undefined || data === '') return { error: `Secret ${where} has no key "kubeconfig"` };
+  if (!BASE64.test(data)) return { error: `Secret ${where}: key "kubeconfig" is not base64` };
+  const text = Buffer.from(data, 'base64').toString('utf8');
+  return { text, fingerprint: createHash('sha256').update(text).digest('hex') };
+}
+
+/** The HostedCluster whose control-plane namespace is `namespace` (not one being deleted), if any. */
+export function hostedClusterOfNamespace(
+  clusters: Iterable<TargetHostedCluster>,
+  namespace: string,
+): TargetHostedCluster | undefined {
+  for (const c of clusters) if (c.controlPlaneNamespace === namespace && !c.deleting) return c;
+  return undefined;
+}
+
+/**
+ * The shard key of an object served by a many-clusters runner: its namespace (a control-plane namespace is one
+ * hosted cluster), so every phase of one cluster lands on the same replica (one client, one set of watches per
+ * cluster per replica). Cluster-scoped objects keep their own key.
+ */
+export function clusterShardKey(ref: { readonly namespace: string }, key: string): string {
+  return ref.namespace === '' ? key : `namespace/${ref.namespace}`;
+}
