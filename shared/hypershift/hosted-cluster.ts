@@ -29,7 +29,8 @@ export interface HostedClusterPackageSettings {
   readonly tolerations?: readonly unknown[];
 }
 
-const hostedClusterSchema = z.object({
+/** A HostedCluster as Gantry reads it: who it is, its conditions, and the Secret of its admin kubeconfig. */
+export const hostedClusterSchema = z.object({
   metadata: z.object({
     name: z.string().min(1),
     namespace: z.string().min(1),
@@ -39,6 +40,10 @@ const hostedClusterSchema = z.object({
   status: z
     .object({
       conditions: z.array(z.object({ type: z.string(), status: z.string() }).loose()).optional(),
+      kubeconfig: z
+        .object({ name: z.string().min(1) })
+        .loose()
+        .optional(),
     })
     .loose()
     .optional(),

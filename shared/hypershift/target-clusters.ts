@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { hostedClusterNamespace } from '../packages/environment.js';
+import { hostedClusterSchema } from './hosted-cluster.js';
 import type { KubeObject } from '../ports.js';
 
 /** A HostedCluster as the fleet of targets sees it. */
@@ -25,24 +26,6 @@ export interface TargetHostedCluster {
   readonly secretName?: string;
   readonly deleting: boolean;
 }
-
-const hostedClusterSchema = z.object({
-  metadata: z.object({
-    name: z.string().min(1),
-    namespace: z.string().min(1),
-    uid: z.string().min(1),
-    deletionTimestamp: z.string().optional(),
-  }),
-  status: z
-    .object({
-      kubeconfig: z
-        .object({ name: z.string().min(1) })
-        .loose()
-        .optional(),
-    })
-    .loose()
-    .optional(),
-});
 
 /** A HostedCluster object read as a target; undefined when malformed. */
 export function targetHostedClusterOf(object: KubeObject): TargetHostedCluster | undefined {
