@@ -1,7 +1,7 @@
 /**
  * @module hosts/cached-kube
- * The KubeApi of a watching host: reads answered from its watch cache when it covers them (each a fresh copy, so a
- * step's changes never reach the cache), everything else from the API server; every write's answer goes into the cache,
+ * The KubeApi of a watching host: reads answered from its watch cache when it covers them (a copy, so a step's
+ * changes never reach the cache), everything else from the API server; every write's answer goes into the cache,
  * and a write refused as stale (409) makes it distrust the object, so the step's retry reads it from the server.
  */
 import { createHash } from 'node:crypto';
@@ -41,7 +41,7 @@ export class CachedKube implements KubeApi {
 
   public async get(ref: ObjectRef, options?: GetOptions): Promise<KubeObject> {
     const hit = options?.fresh === true ? undefined : this.cache.lookup(ref);
-    if (hit !== undefined && hit !== null) return hit; // a fresh copy: the cache holds text
+    if (hit !== undefined && hit !== null) return structuredClone(hit);
     return this.remembered(ref, () => this.inner.get(ref));
   }
 
@@ -52,7 +52,7 @@ export class CachedKube implements KubeApi {
     options?: ListOptions,
   ): Promise<KubeObject[]> {
     const hits = this.cache.list(apiVersion, kind, namespace, options?.labelSelector);
-    if (hits !== undefined) return hits;
+    if (hits !== undefined) return hits.map((o) => structuredClone(o));
     return this.inner.list(apiVersion, kind, namespace, options);
   }
 
@@ -71,7 +71,7 @@ export class CachedKube implements KubeApi {
     const unchanged = this.cache.unchangedSinceApply(ref, print);
     const guard = object.metadata.resourceVersion;
     if (unchanged !== undefined && (guard === undefined || guard === unchanged.metadata.resourceVersion))
-      return unchanged;
+      return structuredClone(unchanged);
     const applied = await this.remembered(ref, () => this.inner.apply(object, options));
     const rv = applied.metadata.resourceVersion;
     if (rv !== undefined) this.cache.recordApply(ref, print, rv);

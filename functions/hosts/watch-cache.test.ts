@@ -100,31 +100,6 @@ describe('watch cache', () => {
     expect('managedFields' in (kept.lookup(ref('status-only'))?.metadata ?? {})).toBe(false);
   });
 
-  it('hands out a fresh copy on every read; lists all namespaces or one, deletes from the right one', () => {
-    const cache = new WatchCache();
-    cache.cover('v1', 'ConfigMap', { namespace: '', managedFields: false });
-    cache.replace(
-      'v1',
-      'ConfigMap',
-      [cm('one', '1', {}, 'a'), cm('one', '2', {}, 'b'), cm('two', '3', {}, 'b')],
-      '3',
-    );
-    const read = cache.lookup(ref('one', 'b'));
-    if (read === null || read === undefined) throw new Error('not held');
-    Reflect.set(read.metadata, 'name', 'changed by a step');
-    expect(cache.lookup(ref('one', 'b'))?.metadata.name).toBe('one');
-    expect(cache.lookup(ref('one', 'b'))).not.toBe(cache.lookup(ref('one', 'b')));
-    expect(
-      cache.list('v1', 'ConfigMap', '')?.map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
-    ).toEqual(['a/one', 'b/one', 'b/two']);
-    expect(cache.list('v1', 'ConfigMap', 'b')?.map((o) => o.metadata.name)).toEqual(['one', 'two']);
-    cache.observe('DELETED', cm('one', '4', {}, 'b'));
-    expect(cache.lookup(ref('one', 'b'))).toBeNull();
-    expect(cache.lookup(ref('one', 'a'))?.metadata.resourceVersion).toBe('1');
-    expect(cache.list('v1', 'ConfigMap', 'c')).toEqual([]);
-    expect(cache.size).toBe(2);
-  });
-
   it('a selected watch answers lookups of what it selects and never lists', () => {
     const cache = new WatchCache();
     cache.cover('v1', 'ConfigMap', {

@@ -11,13 +11,7 @@
  * Versions only move forward: an event or a LIST older than what the host itself wrote (`remember`) is ignored,
  * so the host's next step sees its own last write, not the watch lagging behind it. A write refused as a
  * conflict makes it distrust the entry (`invalidate`), so the retry reads from the API server.
- *
- * Objects are held as their JSON text (with their resourceVersion and labels beside it), by kind and namespace: a
- * read parses a fresh copy, which a step may change at will, and what the host holds is the text, about a third of
- * what the parsed objects take (at 5,000 Packages a runner held some 280 MiB of parsed objects). A list reads only
- * the namespace it asks for.
  */
-import { parseKubeObject } from '../../shared/api/objects.js';
 import { hasObjectUpdateEntries } from '../../shared/phases/managed-fields.js';
 import { matchesSelector, parseSelectorString, type LabelSelector } from '../../shared/probing/selector.js';
 import type { KubeObject, ObjectCache, ObjectRef } from '../../shared/ports.js';
@@ -63,39 +57,13 @@ function withoutManagedFields(object: KubeObject): KubeObject {
   return { ...object, metadata };
 }
 
-/** An object as the cache holds it. */
-interface Entry {
-  readonly json: string;
-  readonly resourceVersion: string | undefined;
-  readonly labels: Readonly<Record<string, string>>;
-}
-
-/** Objects of one kind: namespace ('' for cluster-scoped) → name → entry. */
-type KindStore = Map<string, Map<string, Entry>>;
-
-function entryOf(object: KubeObject): Entry {
-  return {
-    json: JSON.stringify(object),
-    resourceVersion: object.metadata.resourceVersion,
-    labels: object.metadata.labels ?? {},
-  };
-}
-
-/** A fresh copy of what an entry holds (the cache only ever stores what parsed as a KubeObject). */
-function objectOf(entry: Entry): KubeObject {
-  const parsed: unknown = JSON.parse(entry.json);
-  const object = parseKubeObject(parsed);
-  if (object === undefined) throw new Error('watch cache: an entry that is not an object');
-  return object;
-}
-
 /** At most this many applies remembered (beyond it the memory starts over: applies are then sent again). */
 const MAX_APPLIES = 200_000;
 
 /** The host's watch cache. */
 export class WatchCache implements ObjectCache {
   private readonly coverage = new Map<string, Coverage>();
-  private readonly objects = new Map<string, KindStore>();
+  private readonly objects = new Map<string, Map<string, KubeObject>>();
   /** Per kind, the objects a write found stale: read from the server until a newer version arrives. */
   private readonly stale = new Map<string, Set<string>>();
   /** Object key → the fingerprint of the host's last server-side apply to it, and the version it answered with. */
@@ -127,26 +95,16 @@ export class WatchCache implements ObjectCache {
     const id = kindId(apiVersion, kind);
     const cover = this.coverage.get(id);
     if (cover === undefined) return;
-    const before = this.objects.get(id) ?? new Map<string, Map<string, Entry>>();
-    const after: KindStore = new Map();
-    const set = (namespace: string, name: string, entry: Entry): void => {
-      let names = after.get(namespace);
-      if (names === undefined) {
-        names = new Map();
-        after.set(namespace, names);
+    const before = this.objects.get(id) ?? new Map<string, KubeObject>();
+    const after = new Map<string, KubeObject>();
+    for (const item of items) after.set(nameKey(item.metadata.namespace ?? '', item.metadata.name), item);
+    for (const [key, kept] of before)
+      if (older(listVersion, kept.metadata.resourceVersion)) {
+        const listed = after.get(key);
+        if (listed === undefined || older(listed.metadata.resourceVersion, kept.metadata.resourceVersion))
+          after.set(key, kept);
       }
-      names.set(name, entry);
-    };
-    for (const item of items)
-      set(item.metadata.namespace ?? '', item.metadata.name, entryOf(this.stored(item, cover)));
-    for (const [namespace, names] of before)
-      for (const [name, kept] of names) {
-        if (!older(listVersion, kept.resourceVersion)) continue;
-        const listed = after.get(namespace)?.get(name);
-        if (listed === undefined || older(listed.resourceVersion, kept.resourceVersion))
-          set(namespace, name, kept);
-      }
-    this.objects.set(id, after);
+    this.objects.set(id, new Map([...after].map(([k, o]) => [k, this.stored(o, cover)])));
     this.stale.delete(id);
     cover.synced = true;
   }
@@ -156,22 +114,28 @@ export class WatchCache implements ObjectCache {
     const cover = this.coverage.get(kindId(object.apiVersion, object.kind));
     if (cover === undefined) return;
     const key = nameKey(object.metadata.namespace ?? '', object.metadata.name);
+    const store = this.storeOf(object);
     if (type === 'DELETED') {
-      this.namesOf(object)?.delete(object.metadata.name);
+      store.delete(key);
       this.stale.get(kindId(object.apiVersion, object.kind))?.delete(key);
       this.applies.delete(
         objectKey({ ...object, namespace: object.metadata.namespace ?? '', name: object.metadata.name }),
       );
       return;
     }
-    this.put(object, cover);
+    this.put(store, key, object, cover);
   }
 
   /** An object as a write of this host returned it. */
   public remember(object: KubeObject): void {
     const cover = this.coverage.get(kindId(object.apiVersion, object.kind));
     if (cover === undefined || !this.selects(cover, object)) return;
-    this.put(object, cover);
+    this.put(
+      this.storeOf(object),
+      nameKey(object.metadata.namespace ?? '', object.metadata.name),
+      object,
+      cover,
+    );
   }
 
   /**
@@ -182,7 +146,7 @@ export class WatchCache implements ObjectCache {
   public invalidate(ref: ObjectRef): void {
     const id = kindId(ref.apiVersion, ref.kind);
     const key = nameKey(ref.namespace, ref.name);
-    if (this.objects.get(id)?.get(ref.namespace)?.has(ref.name) === true) {
+    if (this.objects.get(id)?.has(key) === true) {
       let stale = this.stale.get(id);
       if (stale === undefined) {
         stale = new Set();
@@ -206,23 +170,17 @@ export class WatchCache implements ObjectCache {
   public unchangedSinceApply(ref: ObjectRef, fingerprint: string): KubeObject | undefined {
     const last = this.applies.get(objectKey(ref));
     if (last?.fingerprint !== fingerprint) return undefined;
-    const held = this.entry(ref);
-    return held?.resourceVersion === last.resourceVersion ? objectOf(held) : undefined;
+    const held = this.lookup(ref);
+    return held?.metadata.resourceVersion === last.resourceVersion ? held : undefined;
   }
 
-  /** A fresh copy of the object as last seen (see ObjectCache.lookup). */
   public lookup(ref: ObjectRef): KubeObject | null | undefined {
-    const held = this.entry(ref);
-    if (held === undefined || held === null) return held;
-    return objectOf(held);
-  }
-
-  private entry(ref: ObjectRef): Entry | null | undefined {
     const id = kindId(ref.apiVersion, ref.kind);
     const cover = this.coverage.get(id);
     if (cover?.synced !== true || !this.inNamespace(cover, ref.namespace)) return undefined;
-    if (this.stale.get(id)?.has(nameKey(ref.namespace, ref.name)) === true) return undefined;
-    return this.objects.get(id)?.get(ref.namespace)?.get(ref.name) ?? null;
+    const key = nameKey(ref.namespace, ref.name);
+    if (this.stale.get(id)?.has(key) === true) return undefined;
+    return this.objects.get(id)?.get(key) ?? null;
   }
 
   public list(
@@ -238,58 +196,45 @@ export class WatchCache implements ObjectCache {
     if ((this.stale.get(kindId(apiVersion, kind))?.size ?? 0) > 0) return undefined;
     const selector = labelSelector === undefined ? undefined : parseSelectorString(labelSelector);
     if (labelSelector !== undefined && selector === undefined) return undefined;
-    const store = this.objects.get(kindId(apiVersion, kind));
-    const namespaces: Map<string, Entry>[] =
-      namespace === '' ? [...(store?.values() ?? [])] : [store?.get(namespace) ?? new Map<string, Entry>()];
     const out: KubeObject[] = [];
-    for (const names of namespaces)
-      for (const entry of names.values())
-        if (selector === undefined || matchesSelector(selector, entry.labels)) out.push(objectOf(entry));
+    for (const object of this.objects.get(kindId(apiVersion, kind))?.values() ?? []) {
+      if (namespace !== '' && (object.metadata.namespace ?? '') !== namespace) continue;
+      if (selector !== undefined && !matchesSelector(selector, labelsOf(object))) continue;
+      out.push(object);
+    }
     return out;
   }
 
   /** Objects held, in all (for tests and the memory bound's measurement). */
   public get size(): number {
     let n = 0;
-    for (const store of this.objects.values()) for (const names of store.values()) n += names.size;
+    for (const store of this.objects.values()) n += store.size;
     return n;
   }
 
-  /** The entries of the object's kind and namespace (made when `create`). */
-  private namesOf(object: KubeObject, create = false): Map<string, Entry> | undefined {
+  private storeOf(object: KubeObject): Map<string, KubeObject> {
     const id = kindId(object.apiVersion, object.kind);
     let store = this.objects.get(id);
     if (store === undefined) {
-      if (!create) return undefined;
       store = new Map();
       this.objects.set(id, store);
     }
-    const namespace = object.metadata.namespace ?? '';
-    let names = store.get(namespace);
-    if (names === undefined && create) {
-      names = new Map();
-      store.set(namespace, names);
-    }
-    return names;
+    return store;
   }
 
-  private put(object: KubeObject, cover: Coverage): void {
-    const names = this.namesOf(object, true);
-    if (names === undefined) return;
-    const name = object.metadata.name;
-    const key = nameKey(object.metadata.namespace ?? '', name);
-    const held = names.get(name);
-    if (held !== undefined && older(object.metadata.resourceVersion, held.resourceVersion)) return;
+  private put(store: Map<string, KubeObject>, key: string, object: KubeObject, cover: Coverage): void {
+    const held = store.get(key);
+    if (held !== undefined && older(object.metadata.resourceVersion, held.metadata.resourceVersion)) return;
     const stale = this.stale.get(kindId(object.apiVersion, object.kind));
     // The version found stale is no news; anything else is (a newer one, or one that cannot be compared).
-    if (stale?.has(key) === true && held?.resourceVersion !== object.metadata.resourceVersion)
+    if (stale?.has(key) === true && held?.metadata.resourceVersion !== object.metadata.resourceVersion)
       stale.delete(key);
     if (!this.selects(cover, object)) {
-      names.delete(name); // relabelled out of the watch's selection: the watch will not tell us more
+      store.delete(key); // relabelled out of the watch's selection: the watch will not tell us more
       stale?.delete(key);
       return;
     }
-    names.set(name, entryOf(this.stored(object, cover)));
+    store.set(key, this.stored(object, cover));
   }
 
   private stored(object: KubeObject, cover: Coverage): KubeObject {
@@ -306,4 +251,9 @@ export class WatchCache implements ObjectCache {
   private inNamespace(cover: Coverage, namespace: string): boolean {
     return cover.namespace === '' || namespace === '' || namespace === cover.namespace;
   }
+}
+
+/** Whether a value read from the cache may be handed out: a deep copy, so a step's changes never reach the cache. */
+export function copyOf(object: KubeObject): KubeObject {
+  return structuredClone(object);
 }
