@@ -39,7 +39,7 @@ const objectSet = (name: string, namespace: string, phase: string): unknown => (
 });
 
 describe('real control plane', () => {
-  it('serves all twelve package-operator.run kinds', async () => {
+  it('serves all thirteen package-operator.run kinds, HyperShift’s HostedClusterPackage included', async () => {
     const r = await client.get('/apis/package-operator.run/v1alpha1');
     const kinds = (r.body as { resources: { kind: string; name: string }[] }).resources
       .filter((x) => !x.name.includes('/'))
@@ -52,6 +52,7 @@ describe('real control plane', () => {
       'ClusterObjectSlice',
       'ClusterObjectTemplate',
       'ClusterPackage',
+      'HostedClusterPackage',
       'ObjectDeployment',
       'ObjectSet',
       'ObjectSetPhase',
