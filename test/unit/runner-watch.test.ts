@@ -17,13 +17,17 @@ function pkg(name: string, rv: string): Record<string, unknown> {
   return { apiVersion: API, kind: 'Package', metadata: { name, namespace: 'ns', resourceVersion: rv } };
 }
 
-/** One scripted answer to a watch request: status, headers, and the lines of its body (then it ends), or hold. */
+/**
+ * One scripted answer to a watch or streaming-list request: status, headers and the first lines of its body, then
+ * the stream ends (or, with `hold`, stays open for `push`); `delayMs` answers only after that long (the runner's
+ * start-up is over by then); 'hold': an empty stream held open.
+ */
 type WatchAnswer =
   | {
       readonly status?: number;
       readonly headers?: Record<string, string>;
       readonly lines: readonly string[];
-      /** Answer only after this long (the runner's start-up is over by then). */
+      readonly hold?: boolean;
       readonly delayMs?: number;
     }
   | 'hold';
@@ -39,18 +43,8 @@ interface Fake {
   close(): Promise<void>;
 }
 
-/** The answer to a streaming list: its first lines, then the stream ends or (hold) stays open for `push`. */
-type StreamAnswer =
-  | {
-      readonly status?: number;
-      readonly headers?: Record<string, string>;
-      readonly lines: readonly string[];
-      readonly hold?: boolean;
-    }
-  | 'hold';
-
 /** An API server from before streaming lists (or with the WatchList feature off) refuses `sendInitialEvents`. */
-const OLD_SERVER: StreamAnswer = {
+const OLD_SERVER: WatchAnswer = {
   status: 400,
   lines: [
     JSON.stringify({
@@ -67,7 +61,7 @@ async function fakeApiServer(
   lists: readonly { items: unknown[]; resourceVersion: string }[],
   watches: (n: number) => WatchAnswer,
   other?: (req: IncomingMessage, res: ServerResponse, push: (line: string) => void) => boolean,
-  streams?: (n: number) => StreamAnswer,
+  streams?: (n: number) => WatchAnswer,
 ): Promise<Fake> {
   const seenStreams: number[] = [];
   const seenWatches: Fake['watches'] = [];
@@ -94,17 +88,7 @@ async function fakeApiServer(
     }
     if (url.searchParams.get('sendInitialEvents') === 'true') {
       seenStreams.push(Date.now());
-      const answer = streams?.(seenStreams.length - 1) ?? OLD_SERVER;
-      if (answer === 'hold') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.flushHeaders();
-        held.push(res);
-        return;
-      }
-      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
-      for (const line of answer.lines) res.write(`${line}\n`);
-      if (answer.hold === true) held.push(res);
-      else res.end();
+      answerWith(res, streams?.(seenStreams.length - 1) ?? OLD_SERVER);
       return;
     }
     if (url.searchParams.get('watch') !== '1') {
@@ -114,7 +98,9 @@ async function fakeApiServer(
       return;
     }
     seenWatches.push({ at: Date.now(), resourceVersion: url.searchParams.get('resourceVersion') });
-    const answer = watches(seenWatches.length - 1);
+    answerWith(res, watches(seenWatches.length - 1));
+  };
+  const answerWith = (res: ServerResponse, answer: WatchAnswer): void => {
     if (answer === 'hold') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.flushHeaders();
@@ -124,7 +110,8 @@ async function fakeApiServer(
     const send = (): void => {
       res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
       for (const line of answer.lines) res.write(`${line}\n`);
-      res.end();
+      if (answer.hold === true) held.push(res);
+      else res.end();
     };
     if (answer.delayMs === undefined) send();
     else setTimeout(send, answer.delayMs);
