@@ -35,7 +35,7 @@ let engines: PackageEngines | undefined;
 export function packageEngines(): PackageEngines {
   if (engines === undefined) {
     // The CLI renders once and exits: the Go engine compiles with V8's baseline compiler only (half the start-up).
-    const worker = new TemplateWorker(DEFAULT_TEMPLATE_WORKER_LIMITS, { baselineOnly: true });
+    const worker = new TemplateWorker(DEFAULT_TEMPLATE_WORKER_LIMITS, { compiler: 'baseline' });
     engines = {
       gotmpl: createWorkerGoTemplateEngine(worker),
       handlebars: createWorkerHandlebarsEngine(worker),

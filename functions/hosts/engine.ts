@@ -19,6 +19,8 @@ import type { HostedClusterTargets } from './hosted-cluster-targets.js';
 
 /** How long a host keeps its template worker without a render. */
 const TEMPLATE_WORKER_IDLE_MS = 60_000;
+/** The template worker's young generation, MiB: a render's garbage is small and short-lived. */
+const TEMPLATE_WORKER_YOUNG_MB = 8;
 
 export interface EngineOptions {
   readonly kubeconfig?: string;
@@ -128,8 +130,13 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   let worker: { close(): Promise<void> } | undefined;
   if (engines === undefined) {
     const templates = await import('../adapters/templates/index.js');
-    // Stopped after a minute without renders: an idle host gives back what the Go engine holds (some 90 MiB).
-    const w = new templates.TemplateWorker(undefined, { idleMs: TEMPLATE_WORKER_IDLE_MS });
+    // Stopped after a minute without renders: an idle host gives back what the Go engine holds (tens of MiB).
+    // Only long-running template functions are optimized, and the worker's nursery is small (see the options).
+    const w = new templates.TemplateWorker(undefined, {
+      idleMs: TEMPLATE_WORKER_IDLE_MS,
+      compiler: 'hot-only',
+      youngGenerationMb: TEMPLATE_WORKER_YOUNG_MB,
+    });
     worker = w;
     engines = {
       gotmpl: templates.createWorkerGoTemplateEngine(w),

@@ -125,6 +125,22 @@ describe('the Go engine in the worker', () => {
     expect(out.get('a.yaml.gotmpl')).toBe('n: 2 cel: true');
   }, 600_000);
 
+  it("renders the same with the hosts' settings: hot functions only optimized, a small young generation", async () => {
+    const w = new TemplateWorker(
+      { renderTimeoutMs: 60_000, renderMemoryMb: 256 },
+      { compiler: 'hot-only', youngGenerationMb: 8 },
+    );
+    workers.push(w);
+    const go = createWorkerGoTemplateEngine(w);
+    const loop = '{{ range $i := until 20000 }}{{ $i | toString | sha256sum | trunc 2 }}{{ end }}';
+    const out = (await go.render(request(`n: {{ .config.n }} {{ ${JSON.stringify(loop)} | len }}`))).get(
+      'a.yaml.gotmpl',
+    );
+    expect(out).toBe(`n: 2 ${loop.length}`);
+    const long = (await go.render(request(loop))).get('a.yaml.gotmpl') ?? '';
+    expect(long.length).toBe(40_000);
+  }, 600_000);
+
   it('a template that loops past the deadline fails terminally; the worker is replaced', async () => {
     const w = worker(60_000);
     const go = createWorkerGoTemplateEngine(w);

@@ -10,6 +10,7 @@
 import { bundledWorkerUrl } from './bundled-worker.js';
 import { Worker } from 'node:worker_threads';
 import type { GoTemplateEngine, GoTemplateRequest, HandlebarsEngine } from '../../../shared/ports.js';
+import type { GoTemplateCompiler } from '../gotmpl/index.js';
 import type { HandlebarsRequest } from '../../../shared/render/handlebars.js';
 import { TemplateEngineError, TemplateError } from '../../../shared/render/errors.js';
 import { errorMessage } from '../../../shared/errors.js';
@@ -54,6 +55,22 @@ function deserialize(error: SerializedError): Error {
   return new TemplateEngineError(error.message);
 }
 
+export interface TemplateWorkerOptions {
+  /** How the worker's Go engine is compiled (GoTemplateEngineOptions.compiler); undefined: V8's defaults. */
+  readonly compiler?: GoTemplateCompiler;
+  /**
+   * Stop the worker after this long without a render (long-running hosts: the worker with the Go engine holds
+   * tens of MiB that a host with nothing to render should give back; the next render starts a new one);
+   * undefined: keep it.
+   */
+  readonly idleMs?: number;
+  /**
+   * The worker's young generation, MiB (V8's default for a 64-bit process is up to 48): a render's garbage is
+   * short-lived strings, and a small nursery keeps the worker's RSS down at the cost of more scavenges.
+   */
+  readonly youngGenerationMb?: number;
+}
+
 /** One worker thread rendering one job at a time; replaced after a timeout, an out-of-memory or a crash. */
 export class TemplateWorker {
   private worker: Worker | undefined;
@@ -62,15 +79,9 @@ export class TemplateWorker {
   private queue: Promise<unknown> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | undefined;
 
-  /**
-   * `baselineOnly`: the worker's Go engine compiles with V8's baseline compiler only (short-lived processes such as
-   * the CLI, which render once; see GoTemplateEngineOptions.baselineOnly). `idleMs`: stop the worker after this long
-   * without a render (long-running hosts: the worker with the Go engine holds some 90 MiB that a host with nothing
-   * to render should give back; the next render starts a new one); undefined: keep it.
-   */
   public constructor(
     public readonly limits: TemplateWorkerLimits = DEFAULT_TEMPLATE_WORKER_LIMITS,
-    private readonly options: { readonly baselineOnly?: boolean; readonly idleMs?: number } = {},
+    private readonly options: TemplateWorkerOptions = {},
   ) {}
 
   /** Whether a worker thread is running now. */
@@ -108,8 +119,13 @@ export class TemplateWorker {
   private current(): Worker {
     if (this.worker !== undefined) return this.worker;
     const worker = new Worker(ENTRY, {
-      resourceLimits: { maxOldGenerationSizeMb: this.limits.renderMemoryMb },
-      workerData: { baselineOnly: this.options.baselineOnly === true },
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.limits.renderMemoryMb,
+        ...(this.options.youngGenerationMb !== undefined
+          ? { maxYoungGenerationSizeMb: this.options.youngGenerationMb }
+          : {}),
+      },
+      workerData: { compiler: this.options.compiler },
     });
     worker.on('message', (message: unknown) => {
       if (isWorkerMessage(message)) this.onMessage(message);

@@ -19,9 +19,11 @@ import {
 } from './protocol.js';
 
 const port = parentPort;
-const baselineOnly: unknown =
-  typeof workerData === 'object' && workerData !== null ? Reflect.get(workerData, 'baselineOnly') : undefined;
-const goEngine = createGoTemplateEngine({ baselineOnly: baselineOnly === true });
+const compiler: unknown =
+  typeof workerData === 'object' && workerData !== null ? Reflect.get(workerData, 'compiler') : undefined;
+const goEngine = createGoTemplateEngine(
+  compiler === 'baseline' || compiler === 'hot-only' ? { compiler } : {},
+);
 
 function send(message: WorkerMessage): void {
   port?.postMessage(message);
