@@ -1,12 +1,13 @@
 // The reconcile engine against a real control plane (etcd + kube-apiserver, plain mode: ConfigMap packages need
 // no workloads) and a real registry, side by side with PKO's own manager when it is built (scripts/build-pko.sh):
-// each controller on a fresh control plane, as its own OS process (`gantry run`, the bundle; PKO's
+// each controller on a fresh control plane, as its own OS process (`gantry run` through the `gantry` launcher, which
+// execs node on the bundle with the hosts' node flags, as a user starts it; PKO's
 // package-operator-manager v1.19.0). Workloads: create → Available=True for one Package of N ConfigMaps in two
 // phases (the first round includes the controller's start-up, as a user meets it), many Packages at once on a
 // freshly started controller (peak RSS of that process, VmHWM), and an idle minute. Requests are counted from the
 // API server's audit log by each controller's User-Agent. `BENCH_MANY` sets the many-packages size (default 1000);
 // `BENCH_PKO=0` leaves PKO out, `BENCH_CONTENDER=gantry` or `=PKO` runs one of them, `BENCH_SIZES` the one-Package
-// sizes, `BENCH_NODE_ARGS` adds node flags to `gantry run` (profiling), `BENCH_GANTRY_ARGS` adds `gantry run` flags
+// sizes, `BENCH_NODE_ARGS` adds node flags to `gantry run` (profiling; through NODE_OPTIONS, so only those node allows there), `BENCH_GANTRY_ARGS` adds `gantry run` flags
 // (say `--concurrency 16`), `BENCH_GANTRY_LOG` sends its standard output to a file.
 import { openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -142,8 +143,8 @@ const ONE_PACKAGE_SIZES = (process.env['BENCH_SIZES'] ?? '50,500')
   .filter((n) => n !== '')
   .map(Number);
 
-/** Extra node flags for `gantry run` in this bench (say `--cpu-prof --cpu-prof-dir=/tmp/prof`), split on spaces. */
-const GANTRY_NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+/** Extra node flags for `gantry run` in this bench (say `--cpu-prof --cpu-prof-dir=/tmp/prof`), as NODE_OPTIONS. */
+const GANTRY_NODE_ARGS = process.env['BENCH_NODE_ARGS'] ?? '';
 
 /** Extra `gantry run` flags in this bench (say `--concurrency 16`), split on spaces. */
 const GANTRY_RUN_ARGS = (process.env['BENCH_GANTRY_ARGS'] ?? '').split(' ').filter((a) => a !== '');
@@ -161,20 +162,18 @@ const GANTRY: Contender = {
   name: 'gantry run',
   userAgent: 'gantry/',
   start: (kubeconfig) => {
-    // node itself runs the bundle (bin/gantry.mjs imports dist/gantry.mjs in-process): its RSS is the engine's.
+    // The launcher execs node on the bundle (bin/gantry.mjs imports dist/gantry.mjs in-process): this pid is the
+    // engine's node process, with the node flags a user's `gantry run` gets.
     const child = spawn(
-      process.execPath,
-      [
-        ...GANTRY_NODE_ARGS,
-        new URL('../bin/gantry.mjs', import.meta.url).pathname,
-        'run',
-        '--kubeconfig',
-        kubeconfig,
-        ...GANTRY_RUN_ARGS,
-      ],
+      new URL('../bin/gantry', import.meta.url).pathname,
+      ['run', '--kubeconfig', kubeconfig, ...GANTRY_RUN_ARGS],
       {
         stdio: ['ignore', GANTRY_LOG === undefined ? 'ignore' : openSync(GANTRY_LOG, 'a'), 'ignore'],
-        env: { ...process.env, GANTRY_FROM_SOURCE: '' },
+        env: {
+          ...process.env,
+          GANTRY_FROM_SOURCE: '',
+          ...(GANTRY_NODE_ARGS !== '' ? { NODE_OPTIONS: GANTRY_NODE_ARGS } : {}),
+        },
       },
     );
     return Promise.resolve({

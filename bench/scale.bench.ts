@@ -107,19 +107,11 @@ async function createPackages(admin: KubeClient, image: string, count: number): 
 }
 
 function startRunner(cp: ControlPlane, shard: number, concurrency: number, logDir: string): ManagedProcess {
+  // The `gantry` launcher execs node with the hosts' node flags, as a user's `gantry run` starts.
   return startProcess(
     `gantry-run-${shard}`,
-    process.execPath,
-    [
-      join(repoRoot, 'bin', 'gantry.mjs'),
-      'run',
-      '--kubeconfig',
-      cp.kubeconfigPath,
-      '--shard',
-      `${shard}/2`,
-      '--concurrency',
-      String(concurrency),
-    ],
+    join(repoRoot, 'bin', 'gantry'),
+    ['run', '--kubeconfig', cp.kubeconfigPath, '--shard', `${shard}/2`, '--concurrency', String(concurrency)],
     join(logDir, `runner-${shard}.log`),
   );
 }

@@ -43,9 +43,13 @@ const fromSources = (args: readonly string[], env?: NodeJS.ProcessEnv): Promise<
 const fromBlob = (blob: string, args: readonly string[]): Promise<Outcome> =>
   run(process.execPath, ['--snapshot-blob', blob, '--', ...args]);
 /** What the stand-in bin/gantry.mjs prints. */
-const fallback = (args: readonly string[], program = 'gantry'): Outcome => ({
+const fallback = (
+  args: readonly string[],
+  program = 'gantry',
+  execArgv: readonly string[] = [],
+): Outcome => ({
   code: 0,
-  stdout: `bin/gantry.mjs ${JSON.stringify({ args, program })}\n`,
+  stdout: `bin/gantry.mjs ${JSON.stringify({ args, program, ...(execArgv.length > 0 ? { execArgv } : {}) })}\n`,
   stderr: '',
 });
 
@@ -75,7 +79,8 @@ beforeAll(async () => {
   await symlink('../../bin/kubectl-gantry', join(scratch, 'node_modules', '.bin', 'kubectl-gantry'));
   await writeFile(
     join(scratch, 'bin', 'gantry.mjs'),
-    'process.stdout.write(`bin/gantry.mjs ${JSON.stringify({ args: process.argv.slice(2), program: process.env.GANTRY_PROGRAM })}\\n`);\n',
+    'const x = process.execArgv;\n' +
+      'process.stdout.write(`bin/gantry.mjs ${JSON.stringify({ args: process.argv.slice(2), program: process.env.GANTRY_PROGRAM, ...(x.length > 0 ? { execArgv: x } : {}) })}\\n`);\n',
   );
   await build();
 }, 180_000);
@@ -139,7 +144,7 @@ describe('bin/gantry started by any path', () => {
     const help = await run(join(scratch, 'node_modules', '.bin', 'kubectl-gantry'), ['render', '--help']);
     expect(help.stdout).toContain('\nUsage:\n  kubectl gantry render <folder> [flags]\n');
     expect(await run(join(scratch, 'node_modules', '.bin', 'kubectl-gantry'), ['serve'])).toEqual(
-      fallback(['serve'], 'kubectl gantry'),
+      fallback(['serve'], 'kubectl gantry', ['--max-semi-space-size=4']),
     );
   });
 });
@@ -160,8 +165,21 @@ describe('bin/gantry sends to bin/gantry.mjs', () => {
     expect(await gantry(['--help'])).toEqual(fallback(['--help']));
     expect(await gantry([])).toEqual(fallback([]));
     expect(await run(join(scratch, 'bin', 'kubectl-gantry'), ['run', '--help'])).toEqual(
-      fallback(['run', '--help'], 'kubectl gantry'),
+      fallback(['run', '--help'], 'kubectl gantry', ['--max-semi-space-size=4']),
     );
+  });
+
+  it('the long-running hosts (run, serve, demo) with a small young generation, unless NODE_OPTIONS sets one', async () => {
+    const small = ['--max-semi-space-size=4'];
+    expect(await gantry(['run', '--kubeconfig', 'k'])).toEqual(
+      fallback(['run', '--kubeconfig', 'k'], 'gantry', small),
+    );
+    expect(await gantry(['serve', '--dev-cert', 'd'])).toEqual(
+      fallback(['serve', '--dev-cert', 'd'], 'gantry', small),
+    );
+    expect(await gantry(['demo'])).toEqual(fallback(['demo'], 'gantry', small));
+    expect(await gantry(['run'], { NODE_OPTIONS: '--max-semi-space-size=16' })).toEqual(fallback(['run']));
+    expect(await gantry(['build', 'x'], {})).toEqual(fallback(['build', 'x']));
   });
 
   it('a pull (the registry and S3 clients are not in the snapshot)', async () => {
