@@ -102,6 +102,9 @@ export async function bundleCli(options: BundleOptions): Promise<BundleResult> {
     write: false,
     metafile: true,
     minifySyntax: true,
+    // Without comments and indentation: node keeps every module's source text for as long as the process runs (2
+    // bytes a character once a file holds one non-ASCII character, as comments do), some 6 MiB of a host's heap.
+    minifyWhitespace: true,
     legalComments: 'none',
     logLevel: 'warning',
     banner: { js: BANNER },
