@@ -39,11 +39,24 @@ class FakeManagement implements ManagementClient {
     return Promise.resolve({ plural: 'hostedclusters', namespaced: true });
   }
 
+  /** Every request: `LIST`, `GET <kind> <namespace>/<name>`, `WATCH`. */
+  public readonly requests: string[] = [];
+
   public list(): Promise<KubeObject[]> {
+    this.requests.push('LIST');
     return Promise.resolve([...this.hostedClusters]);
   }
 
   public get(ref: ObjectRef): Promise<KubeObject> {
+    this.requests.push(`GET ${ref.kind} ${ref.namespace}/${ref.name}`);
+    if (ref.kind === 'HostedCluster') {
+      const hc = this.hostedClusters.find(
+        (h) => h.metadata.namespace === ref.namespace && h.metadata.name === ref.name,
+      );
+      return hc !== undefined
+        ? Promise.resolve(hc)
+        : Promise.reject(new KubeApiError('not found', 404, 'NotFound'));
+    }
     const text = this.secrets.get(ref.name);
     if (ref.name === 'forbidden')
       return Promise.reject(new KubeApiError('secrets "forbidden" is forbidden', 403, 'Forbidden'));
@@ -68,6 +81,7 @@ class FakeManagement implements ManagementClient {
     w: { readonly signal?: AbortSignal },
     onEvent: (type: string, object: unknown) => void,
   ): Promise<void> {
+    this.requests.push('WATCH');
     this.emit = onEvent;
     return new Promise((resolve) => {
       w.signal?.addEventListener('abort', () => {
@@ -182,6 +196,95 @@ describe('the hosted clusters of a many-clusters runner', () => {
     m.hostedClusters.length = 0;
     const r = await targets.resolve('clusters-a');
     expect(!r.ok && r.gone).toBe(true);
+    targets.stop();
+  });
+});
+
+describe('the hosted clusters of a watch-less host (gantry serve, the Lambda)', () => {
+  async function lookingUp(management: FakeManagement, ttlMs = 60_000): Promise<HostedClusterTargets> {
+    const targets = new HostedClusterTargets({
+      client: management,
+      maxClusters: 8,
+      log: () => undefined,
+      lookup: { ttlMs },
+    });
+    await targets.start();
+    return targets;
+  }
+
+  it('lists and watches nothing; finds a HostedCluster by GET when a phase needs it, and remembers it', async () => {
+    const m = new FakeManagement();
+    m.hostedClusters.push(hostedCluster('a', 'a-kc'));
+    m.secrets.set('a-kc', kubeconfig('https://a.example:6443'));
+    const targets = await lookingUp(m);
+    expect(m.requests).toEqual([]);
+    const first = await targets.resolve('clusters-a');
+    expect(first.ok && first.cluster).toBe('clusters/a');
+    expect(m.requests).toEqual(['GET HostedCluster clusters/a', 'GET Secret clusters/a-kc']);
+    m.requests.length = 0;
+    // The HostedCluster remembered; the Secret read at every step, the same kubeconfig the same client.
+    const again = await targets.resolve('clusters-a');
+    expect(again.ok && first.ok && again.target.kube === first.target.kube).toBe(true);
+    expect(m.requests).toEqual(['GET Secret clusters/a-kc']);
+    // A changed Secret: a new client at the next step.
+    m.secrets.set('a-kc', kubeconfig('https://a2.example:6443'));
+    const changed = await targets.resolve('clusters-a');
+    expect(changed.ok && first.ok && changed.target.kube !== first.target.kube).toBe(true);
+    targets.stop();
+  });
+
+  it('tries each split of the namespace, then (a name with dots) one LIST; a namespace of none is remembered', async () => {
+    const m = new FakeManagement();
+    m.hostedClusters.push(hostedCluster('b.c', 'bc-kc'));
+    m.secrets.set('bc-kc', kubeconfig('https://bc.example:6443'));
+    const targets = await lookingUp(m);
+    const dotted = await targets.resolve('clusters-b-c');
+    expect(dotted.ok && dotted.cluster).toBe('clusters/b.c');
+    expect(m.requests).toEqual([
+      'GET HostedCluster clusters/b-c',
+      'GET HostedCluster clusters-b/c',
+      'LIST',
+      'GET Secret clusters/bc-kc',
+    ]);
+    m.requests.length = 0;
+    const none = await targets.resolve('clusters-x');
+    expect(none).toEqual({
+      ok: false,
+      gone: true,
+      message: 'namespace clusters-x is not the control-plane namespace of any HostedCluster',
+    });
+    // The LIST is at most every 5 s; the answer is remembered for the TTL.
+    expect(m.requests).toEqual(['GET HostedCluster clusters/x']);
+    m.requests.length = 0;
+    await targets.resolve('clusters-x');
+    expect(m.requests).toEqual([]);
+    targets.stop();
+  });
+
+  it('a deleted HostedCluster is no target once the remembered lookup expires; its bad Secret is reported without content', async () => {
+    const m = new FakeManagement();
+    m.hostedClusters.push(hostedCluster('a', 'a-kc'), hostedCluster('bad', 'bad-kc'));
+    m.secrets.set('a-kc', kubeconfig('https://a.example:6443'));
+    m.secrets.set('bad-kc', `users: [{name: u, user: {token: ${MARKER}}}]\n`);
+    const targets = await lookingUp(m, 50);
+    const bad = await targets.resolve('clusters-bad');
+    expect(bad).toEqual({
+      ok: false,
+      message:
+        'hosted cluster clusters/bad: Secret clusters/bad-kc: key "kubeconfig" is not a usable kubeconfig: kubeconfig: clusters: Invalid input: expected array, received undefined',
+    });
+    expect((await targets.resolve('clusters-a')).ok).toBe(true);
+    m.hostedClusters.splice(0, 1, {
+      ...hostedCluster('a', 'a-kc'),
+      metadata: { name: 'a', namespace: 'clusters', uid: 'a-uid', deletionTimestamp: '2026-01-01T00:00:00Z' },
+    });
+    expect((await targets.resolve('clusters-a')).ok).toBe(true); // remembered
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await targets.resolve('clusters-a')).toEqual({
+      ok: false,
+      gone: true,
+      message: 'namespace clusters-a is not the control-plane namespace of any HostedCluster',
+    });
     targets.stop();
   });
 });
