@@ -12,6 +12,7 @@ import type { AdmissionAuth } from '../../webhooks/admission-auth.js';
 import type { Shard } from '../../shared/triggers/index.js';
 import { RECONCILE_EVENT } from '../../webhooks/events.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
+import { HOSTED_CLUSTER_LOOKUP_TTL_MS } from './hosted-cluster-targets.js';
 import { KubePages } from '../adapters/kube/pages.js';
 import { startConsoleMount, type ConsoleMount, type ConsoleMountOptions } from './console/mount.js';
 import { createApp, listen, type TlsFiles } from './http-app.js';
@@ -132,9 +133,6 @@ export interface ServeOptions extends EngineOptions, HttpHostOptions {
   /** The ObjectSetPhase classes served (`--phase-class`; default `default`). */
   readonly phaseClasses?: readonly string[];
 }
-
-/** A watch-less host remembers a control-plane namespace's HostedCluster this long (its Secret is read each step). */
-export const HOSTED_CLUSTER_LOOKUP_TTL_MS = 10_000;
 
 export interface ServeHost {
   readonly engine: Engine;
