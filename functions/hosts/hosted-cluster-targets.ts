@@ -270,6 +270,37 @@ export class HostedClusterTargets implements TargetResolver {
     return hostedClusterOfNamespace(this.clusters.values(), namespace);
   }
 
+  /**
+   * The runner's watch of an open client's Secret, that one Secret only (`metadata.name` field selector in its
+   * namespace; one watch per open client, so at most `maxClusters`; RBAC `watch` on it, `resourceNames` allowed):
+   * a changed kubeconfig (or the Secret gone) runs the cluster's phases at once, whose steps make the new client.
+   * It ends with the client, or when it is forbidden (then a change is seen at the phases' next step).
+   */
+  private watchSecret(hc: TargetHostedCluster, secretName: string, entry: Entry): void {
+    const where = `${hc.namespace}/${secretName}`;
+    let last = entry.fingerprint;
+    // Not kept in `loops`: one per client ever made; it ends (and never rejects) with the client's signal.
+    void watchObjects({
+      client: this.options.client,
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: hc.namespace,
+      fieldSelector: `metadata.name=${secretName}`,
+      // Without the right (`get` only), the Secret is still read at every step: a change is seen a step later.
+      stopWhenForbidden: true,
+      signal: entry.signal,
+      log: this.options.log,
+      onObject: (object, type) => {
+        const kubeconfig = type === 'DELETED' ? { error: 'deleted' } : kubeconfigOfSecret(object, where);
+        const now = 'error' in kubeconfig ? `unusable: ${kubeconfig.error}` : kubeconfig.fingerprint;
+        if (now === last) return;
+        last = now;
+        this.options.log(`hosted cluster ${hc.id}: its admin kubeconfig Secret ${where} changed`);
+        this.changed(hc.controlPlaneNamespace);
+      },
+    });
+  }
+
   /** The cached client of the cluster while its Secret's kubeconfig is the same, else a new one. */
   private async entryOf(hc: TargetHostedCluster): Promise<Entry | { error: string }> {
     if (hc.secretName === undefined)
@@ -319,6 +350,7 @@ export class HostedClusterTargets implements TargetResolver {
     };
     // Setting it disposes the previous client (its watches end with its signal).
     this.clients.set(hc.id, entry);
+    if (this.lookups === undefined) this.watchSecret(hc, hc.secretName, entry);
     if (cached !== undefined) {
       this.options.log(`hosted cluster ${hc.id}: its admin kubeconfig changed, new client`);
       this.changed(hc.controlPlaneNamespace);

@@ -128,6 +128,26 @@ describe('one runner for the phases of many hosted clusters', () => {
     await conditionsReach(kube, osRef(bad), { Available: AVAILABLE }, 90_000);
     expect(dataOf(await t1.get(cmRef(bad)))).toEqual({ ns: bad });
 
+    // Changed again (the second cluster now) while the phase is Available and nothing is due: the runner watches
+    // the Secret of each client it keeps, so the phase runs at once and its object goes to the second cluster.
+    await kube.mergePatch(
+      { apiVersion: 'v1', kind: 'Secret', namespace: hcNamespace, name: 'bad-admin-kubeconfig' },
+      {
+        data: {
+          kubeconfig: Buffer.from(await inlineKubeconfig(planes[1] as ControlPlane)).toString('base64'),
+        },
+      },
+    );
+    await eventually(
+      'the phase applied into the second cluster',
+      async () => ((await getOrUndefined(t2, cmRef(bad))) !== undefined ? true : undefined),
+      10_000,
+    );
+    expect(dataOf(await t2.get(cmRef(bad)))).toEqual({ ns: bad });
+    expect(runner.output()).toContain(
+      `hosted cluster ${hcNamespace}/bad: its admin kubeconfig Secret ${hcNamespace}/bad-admin-kubeconfig changed`,
+    );
+
     // Teardown: the runner deletes the objects in every cluster before the phases' finalizers go.
     for (const ns of [one, two, bad]) await kube.delete(osRef(ns));
     for (const ns of [one, two, bad])
@@ -138,7 +158,8 @@ describe('one runner for the phases of many hosted clusters', () => {
       );
     expect(await getOrUndefined(t1, cmRef(one))).toBeUndefined();
     expect(await getOrUndefined(t2, cmRef(two))).toBeUndefined();
-    expect(await getOrUndefined(t1, cmRef(bad))).toBeUndefined();
+    // The bad cluster's phase is torn down where its Secret points now (the first cluster is another cluster now).
+    expect(await getOrUndefined(t2, cmRef(bad))).toBeUndefined();
 
     // The HostedCluster gone: its namespace has no target any more; a phase there says so, and is deleted
     // without a teardown (the cluster went with its HostedCluster).

@@ -32,9 +32,6 @@ function hostedCluster(name: string, secret?: string): KubeObject {
 class FakeManagement implements ManagementClient {
   public readonly hostedClusters: KubeObject[] = [];
   public readonly secrets = new Map<string, string>();
-  /** The watch's event callback, once watching. */
-  public emit: ((type: string, object: unknown) => void) | undefined;
-
   public resource(): ReturnType<ManagementClient['resource']> {
     return Promise.resolve({ plural: 'hostedclusters', namespaced: true });
   }
@@ -69,22 +66,52 @@ class FakeManagement implements ManagementClient {
     });
   }
 
-  public collectionPath(): Promise<string> {
-    return Promise.resolve('/apis/hypershift.openshift.io/v1beta1/hostedclusters');
+  public collectionPath(_apiVersion: string, kind: string, namespace: string): Promise<string> {
+    return Promise.resolve(`${kind}:${namespace}`);
   }
 
-  public listWithVersion(): Promise<{ items: unknown[]; resourceVersion: string }> {
+  /** The Secret watches' field selectors, and whether each still runs. */
+  public readonly secretWatches: { fieldSelector: string | undefined; open: boolean }[] = [];
+  /** The event callback of each watch, by path (`<kind>:<namespace>`). */
+  public readonly emitters = new Map<string, (type: string, object: unknown) => void>();
+
+  /** The HostedClusters' watch's event callback, once watching. */
+  public get emit(): ((type: string, object: unknown) => void) | undefined {
+    return this.emitters.get('HostedCluster:');
+  }
+
+  public listWithVersion(
+    path: string,
+    _labelSelector?: string,
+    fieldSelector?: string,
+  ): Promise<{ items: unknown[]; resourceVersion: string }> {
+    if (path.startsWith('Secret:')) {
+      const name = fieldSelector?.replace('metadata.name=', '') ?? '';
+      if (name === 'no-watch-kc')
+        return Promise.reject(new KubeApiError('secrets is forbidden', 403, 'Forbidden'));
+      const text = this.secrets.get(name);
+      const items =
+        text === undefined
+          ? []
+          : [{ metadata: { name }, data: { kubeconfig: Buffer.from(text).toString('base64') } }];
+      return Promise.resolve({ items, resourceVersion: '1' });
+    }
     return Promise.resolve({ items: [...this.hostedClusters], resourceVersion: '1' });
   }
 
   public watch(
-    w: { readonly signal?: AbortSignal },
+    w: { readonly path: string; readonly fieldSelector?: string; readonly signal?: AbortSignal },
     onEvent: (type: string, object: unknown) => void,
   ): Promise<void> {
-    this.requests.push('WATCH');
-    this.emit = onEvent;
+    this.requests.push(`WATCH ${w.path}`);
+    this.emitters.set(w.path, onEvent);
+    const secretWatch = w.path.startsWith('Secret:')
+      ? { fieldSelector: w.fieldSelector, open: true }
+      : undefined;
+    if (secretWatch !== undefined) this.secretWatches.push(secretWatch);
     return new Promise((resolve) => {
       w.signal?.addEventListener('abort', () => {
+        if (secretWatch !== undefined) secretWatch.open = false;
         resolve();
       });
     });
@@ -196,6 +223,79 @@ describe('the hosted clusters of a many-clusters runner', () => {
     m.hostedClusters.length = 0;
     const r = await targets.resolve('clusters-a');
     expect(!r.ok && r.gone).toBe(true);
+    targets.stop();
+  });
+});
+
+describe("a many-clusters runner's watch of each open client's Secret", () => {
+  const secretObject = (name: string, text: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: 'clusters' },
+    data: { kubeconfig: Buffer.from(text).toString('base64') },
+  });
+
+  it('watches only that Secret, runs the phases at once when its kubeconfig changes, and ends with the client', async () => {
+    const m = new FakeManagement();
+    for (const n of ['a', 'b']) {
+      m.hostedClusters.push(hostedCluster(n, `${n}-kc`));
+      m.secrets.set(`${n}-kc`, kubeconfig(`https://${n}.example:6443`));
+    }
+    const logs: string[] = [];
+    const targets = new HostedClusterTargets({
+      client: m,
+      maxClusters: 1,
+      log: (line) => logs.push(line),
+    });
+    const changed: string[] = [];
+    targets.onChange((ns) => changed.push(ns));
+    await targets.start();
+    await targets.resolve('clusters-a');
+    const first = targets.clientOf('clusters-a');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(m.secretWatches).toEqual([{ fieldSelector: 'metadata.name=a-kc', open: true }]);
+    changed.length = 0;
+    const emit = m.emitters.get('Secret:clusters');
+    // Another write of the same kubeconfig (a label, a resync): nothing to do.
+    emit?.('MODIFIED', secretObject('a-kc', kubeconfig('https://a.example:6443')));
+    expect(changed).toEqual([]);
+    // A new kubeconfig: the phases run at once; their step makes the new client, whose Secret is watched anew.
+    m.secrets.set('a-kc', kubeconfig('https://a2.example:6443'));
+    emit?.('MODIFIED', secretObject('a-kc', kubeconfig('https://a2.example:6443')));
+    expect(changed).toEqual(['clusters-a']);
+    expect(logs).toContain('hosted cluster clusters/a: its admin kubeconfig Secret clusters/a-kc changed');
+    await targets.resolve('clusters-a');
+    expect(first?.signal.aborted).toBe(true);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(m.secretWatches).toEqual([
+      { fieldSelector: 'metadata.name=a-kc', open: false },
+      { fieldSelector: 'metadata.name=a-kc', open: true },
+    ]);
+    // Deleted: the phases run at once (and are told the Secret is not found).
+    changed.length = 0;
+    m.emitters.get('Secret:clusters')?.('DELETED', secretObject('a-kc', ''));
+    expect(changed).toEqual(['clusters-a']);
+    // At most one watch per kept client: the least recently used client's watch ends with it.
+    await targets.resolve('clusters-b');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(m.secretWatches.filter((w) => w.open)).toEqual([
+      { fieldSelector: 'metadata.name=b-kc', open: true },
+    ]);
+    expect(logs.join('\n')).not.toContain(MARKER);
+    targets.stop();
+    expect(m.secretWatches.filter((w) => w.open)).toEqual([]);
+  });
+
+  it('stops watching, once logged, when it may not watch the Secret', async () => {
+    const m = new FakeManagement();
+    m.hostedClusters.push(hostedCluster('n', 'no-watch-kc'));
+    m.secrets.set('no-watch-kc', kubeconfig('https://n.example:6443'));
+    const logs: string[] = [];
+    const targets = new HostedClusterTargets({ client: m, log: (line) => logs.push(line) });
+    await targets.start();
+    expect((await targets.resolve('clusters-n')).ok).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(logs).toEqual(['not watching Secret:clusters: secrets is forbidden']);
     targets.stop();
   });
 });
