@@ -5,10 +5,16 @@
  * no usable kubeconfig. The engine runs in-process (class `default`, it makes the ObjectSetPhases); ONE `gantry
  * serve` process, triggered only by its schedule tick, applies the phases of all three control-plane namespaces,
  * tears them down, and on stop hands the key still waiting (the bad cluster's phase, retried every 15 s) to its
- * `--handback-url` as a `run.gantry.reconcile` CloudEvent.
+ * `--handback-url` as a `run.gantry.reconcile` CloudEvent. Then the bundled Lambda handler, configured alike
+ * (`GANTRY_HOSTED_CLUSTERS=true`), applies and tears down a phase in a hosted cluster from its schedule ticks.
  */
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { bundleLambda } from '../../scripts/bundle-lambda.js';
 import type { ControlPlane } from '../../devenv/control-plane.js';
 import type { RawKubeClient } from '../../functions/adapters/kube/client.js';
 import type { KubeApi } from '../../shared/ports.js';
@@ -161,4 +167,93 @@ describe('one gantry serve for the phases of many hosted clusters', () => {
     expect(serve.output()).toContain(`handed ${handedBack.length} keys back to ${handbackUrl}: `);
     expect(serve.output()).not.toContain(SECRET_MARKER);
   });
+
+  it('the bundled Lambda handler with GANTRY_HOSTED_CLUSTERS=true applies and tears down a phase in a hosted cluster from its schedule ticks', async () => {
+    const [one, , bad] = fleet.controlPlaneNamespaces as [string, string, string];
+    const [t1] = fleet.targets as [RawKubeClient];
+    const bundle = await bundleLambda(await mkdtemp(join(tmpdir(), 'gantry-lambda-fleet-')), false);
+    const env = {
+      GANTRY_KUBECONFIG: await managementKubeconfig(),
+      GANTRY_HOSTED_CLUSTERS: 'true',
+      GANTRY_HOSTED_CLUSTER_CLIENTS: '2',
+    };
+    Object.assign(process.env, env);
+    try {
+      const { handler } = (await import(pathToFileURL(bundle.entry).href)) as { handler: Handler };
+      const tick = async (): Promise<void> => {
+        await new Promise((r) => setTimeout(r, 1_100)); // ticks closer than 1 s coalesce
+        expect(await handler(SCHEDULE, CONTEXT)).toMatchObject({ ticked: expect.any(Number) as unknown });
+      };
+      await objectSet(kube, one);
+      await eventually(
+        'the phase Available from the Lambda tick',
+        async () => {
+          const phase = await getOrUndefined(kube, ospRef(one));
+          if (phase !== undefined && conditions(phase)['Available']?.status === 'True') return true;
+          await tick();
+          return undefined;
+        },
+        90_000,
+      );
+      expect(conditions(await kube.get(ospRef(one)))['Available']).toEqual(AVAILABLE);
+      expect(dataOf(await t1.get(cmRef(one)))).toEqual({ ns: one });
+      // The bad cluster's phase, run by the same ticks: the same condition, no content.
+      expect(conditions(await kube.get(ospRef(bad)))['Available']).toEqual({
+        status: 'False',
+        reason: 'TargetClusterUnavailable',
+        message: badKubeconfigMessage(fleet.hcNamespace, 'bad'),
+      });
+      await kube.delete(osRef(one));
+      await eventually(
+        'the ObjectSet torn down by the Lambda tick',
+        async () => {
+          if ((await getOrUndefined(kube, osRef(one))) === undefined) return true;
+          await tick();
+          return undefined;
+        },
+        90_000,
+      );
+      expect(await getOrUndefined(t1, cmRef(one))).toBeUndefined();
+    } finally {
+      for (const k of Object.keys(env)) Reflect.deleteProperty(process.env, k);
+    }
+  });
 });
+
+type Handler = (event: unknown, context?: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
+const CONTEXT = { getRemainingTimeInMillis: (): number => 20_000 };
+const SCHEDULE = {
+  version: '0',
+  id: 'tick',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: '2026-12-03T00:00:00Z',
+  region: 'eu-west-1',
+  resources: ['arn:aws:events:eu-west-1:123456789012:rule/gantry-tick'],
+  detail: {},
+};
+
+/** The management cluster's (the test run's) kubeconfig with its certificates inline, as the Lambda reads it. */
+async function managementKubeconfig(): Promise<string> {
+  const kube = inject('kube');
+  const b64 = async (path: string): Promise<string> => (await readFile(path)).toString('base64');
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      { name: 'c', cluster: { server: kube.server, 'certificate-authority-data': await b64(kube.caFile) } },
+    ],
+    users: [
+      {
+        name: 'u',
+        user: {
+          'client-certificate-data': await b64(kube.certFile),
+          'client-key-data': await b64(kube.keyFile),
+        },
+      },
+    ],
+    contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+    'current-context': 'x',
+  });
+}
