@@ -366,7 +366,7 @@ describe('the hosted clusters of a watch-less host (gantry serve, the Lambda)', 
     m.hostedClusters.push(hostedCluster('a', 'a-kc'), hostedCluster('bad', 'bad-kc'));
     m.secrets.set('a-kc', kubeconfig('https://a.example:6443'));
     m.secrets.set('bad-kc', `users: [{name: u, user: {token: ${MARKER}}}]\n`);
-    const targets = await lookingUp(m, 50);
+    const targets = await lookingUp(m, 1_000);
     const bad = await targets.resolve('clusters-bad');
     expect(bad).toEqual({
       ok: false,
@@ -379,7 +379,7 @@ describe('the hosted clusters of a watch-less host (gantry serve, the Lambda)', 
       metadata: { name: 'a', namespace: 'clusters', uid: 'a-uid', deletionTimestamp: '2026-01-01T00:00:00Z' },
     });
     expect((await targets.resolve('clusters-a')).ok).toBe(true); // remembered
-    await new Promise((r) => setTimeout(r, 60));
+    await new Promise((r) => setTimeout(r, 1_100));
     expect(await targets.resolve('clusters-a')).toEqual({
       ok: false,
       gone: true,
