@@ -71,8 +71,6 @@ interface Entry extends ClusterClient {
 }
 
 const REQUEST_TIMEOUT_MS = 15_000;
-/** A watch-less host remembers a control-plane namespace's HostedCluster this long (its Secret is read each step). */
-export const HOSTED_CLUSTER_LOOKUP_TTL_MS = 10_000;
 /** A fresh LIST at most this often when a namespace names no known HostedCluster. */
 const RELIST_MS = 5_000;
 /** Watch-less: namespaces whose lookup is remembered at most. */

@@ -33,7 +33,7 @@ import { connectionFromKubeconfig } from '../adapters/kube/lite-kubeconfig.js';
 import { KubePages } from '../adapters/kube/pages.js';
 import { lambdaEnv, type LambdaEnv } from '../config.js';
 import { createEngine, type Engine } from './engine.js';
-import { HOSTED_CLUSTER_LOOKUP_TTL_MS } from './hosted-cluster-targets.js';
+import { HOSTED_CLUSTER_LOOKUP_TTL_MS } from '../../shared/hypershift/target-clusters.js';
 import { hostedClusterServing, keyOf, refOfKey, routerDeps, TriggerCore, whoAmI } from './triggers.js';
 import type { RouterDeps } from '../../webhooks/router.js';
 import { admissionAuth } from '../../webhooks/admission-auth.js';

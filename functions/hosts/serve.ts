@@ -12,7 +12,7 @@ import type { AdmissionAuth } from '../../webhooks/admission-auth.js';
 import type { Shard } from '../../shared/triggers/index.js';
 import { RECONCILE_EVENT } from '../../webhooks/events.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
-import { HOSTED_CLUSTER_LOOKUP_TTL_MS } from './hosted-cluster-targets.js';
+import { HOSTED_CLUSTER_LOOKUP_TTL_MS } from '../../shared/hypershift/target-clusters.js';
 import { KubePages } from '../adapters/kube/pages.js';
 import { startConsoleMount, type ConsoleMount, type ConsoleMountOptions } from './console/mount.js';
 import { createApp, listen, type TlsFiles } from './http-app.js';

@@ -14,6 +14,9 @@ import { LABEL_PHASE_CLASS } from '../api/constants.js';
 import { hostedClusterSchema } from './hosted-cluster.js';
 import type { KubeObject } from '../ports.js';
 
+/** A watch-less host remembers a control-plane namespace's HostedCluster this long (its Secret is read each step). */
+export const HOSTED_CLUSTER_LOOKUP_TTL_MS = 10_000;
+
 /** A HostedCluster as the fleet of targets sees it. */
 export interface TargetHostedCluster {
   /** `<namespace>/<name>`. */
