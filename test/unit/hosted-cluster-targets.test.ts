@@ -387,4 +387,16 @@ describe('the hosted clusters of a watch-less host (gantry serve, the Lambda)', 
     });
     targets.stop();
   });
+
+  it('says so while the HostedCluster API is not served, without a GET', async () => {
+    const m = new FakeManagement();
+    m.resource = (): ReturnType<ManagementClient['resource']> => Promise.resolve(undefined);
+    const targets = await lookingUp(m);
+    expect(await targets.resolve('clusters-a')).toEqual({
+      ok: false,
+      message: 'the HostedCluster API (hypershift.openshift.io/v1beta1) is not served',
+    });
+    expect(m.requests).toEqual([]);
+    targets.stop();
+  });
 });
