@@ -214,6 +214,21 @@ const lambdaSchema = z
       .optional(),
     GANTRY_REQUIRE_IMPERSONATION: z.enum(['true', 'false']).default('false'),
     GANTRY_GOTMPL_WASM_DIR: z.string().optional(),
+    /** As `gantry serve --phase-class` (comma-separated; default `default`, `hosted-cluster` with hosted clusters). */
+    GANTRY_PHASE_CLASS: z
+      .string()
+      .refine((v) => v.split(',').every((c) => c.trim() !== ''), { message: 'must list class names' })
+      .optional(),
+    /** As `--hosted-clusters`, `--hosted-cluster-clients`, `--hosted-cluster-connections`. */
+    GANTRY_HOSTED_CLUSTERS: z.enum(['true', 'false']).default('false'),
+    GANTRY_HOSTED_CLUSTER_CLIENTS: z
+      .string()
+      .regex(/^[1-9]\d*$/, 'must be a positive integer')
+      .optional(),
+    GANTRY_HOSTED_CLUSTER_CONNECTIONS: z
+      .string()
+      .regex(/^[1-9]\d*$/, 'must be a positive integer')
+      .optional(),
     /** PKO's --registry-host-overrides and --image-prefix-overrides, as `from=to,…`. */
     GANTRY_REGISTRY_HOST_OVERRIDES: z.string().optional(),
     GANTRY_IMAGE_PREFIX_OVERRIDES: z.string().optional(),
@@ -235,6 +250,16 @@ const lambdaSchema = z
     AWS_ENDPOINT_URL_SSM: z.url().optional(),
     AWS_ENDPOINT_URL_LAMBDA: z.url().optional(),
   })
+  .refine(
+    (e) =>
+      e.GANTRY_HOSTED_CLUSTERS === 'true' ||
+      (e.GANTRY_HOSTED_CLUSTER_CLIENTS === undefined && e.GANTRY_HOSTED_CLUSTER_CONNECTIONS === undefined),
+    {
+      message:
+        'GANTRY_HOSTED_CLUSTER_CLIENTS and GANTRY_HOSTED_CLUSTER_CONNECTIONS need GANTRY_HOSTED_CLUSTERS=true',
+      path: ['GANTRY_HOSTED_CLUSTERS'],
+    },
+  )
   .refine(
     (e) =>
       [e.GANTRY_KUBECONFIG, e.GANTRY_KUBECONFIG_SECRET, e.GANTRY_KUBECONFIG_PARAMETER].filter(
@@ -263,6 +288,10 @@ export interface LambdaEnv {
   readonly namespace: string;
   readonly impersonation: ImpersonationPolicy;
   readonly wasmDir?: string;
+  /** The ObjectSetPhase classes served (`GANTRY_PHASE_CLASS`). */
+  readonly phaseClasses: readonly string[];
+  /** The remote phases of many hosted clusters (`GANTRY_HOSTED_CLUSTERS=true`), with these bounds. */
+  readonly hostedClusterTargets?: { readonly maxClusters: number; readonly maxSockets: number };
   readonly registryHostOverrides: ReadonlyMap<string, string>;
   readonly prefixOverrides: readonly { from: string; to: string }[];
   readonly region?: string;
@@ -300,6 +329,27 @@ function lambdaOverrides(
       ? new Map(overrides('GANTRY_REGISTRY_HOST_OVERRIDES').map((o) => [o.from, o.to]))
       : engine.registryHostOverrides,
     prefixOverrides: e.prefixes ? overrides('GANTRY_IMAGE_PREFIX_OVERRIDES') : engine.prefixOverrides,
+  };
+}
+
+/** The phase classes and hosted clusters a Lambda serves, as `gantry serve`'s flags. */
+function lambdaPhases(
+  e: z.infer<typeof lambdaSchema>,
+): Pick<LambdaEnv, 'phaseClasses' | 'hostedClusterTargets'> {
+  const many = e.GANTRY_HOSTED_CLUSTERS === 'true';
+  return {
+    phaseClasses:
+      e.GANTRY_PHASE_CLASS === undefined
+        ? [many ? 'hosted-cluster' : 'default']
+        : e.GANTRY_PHASE_CLASS.split(',').map((c) => c.trim()),
+    ...(many
+      ? {
+          hostedClusterTargets: {
+            maxClusters: Number(e.GANTRY_HOSTED_CLUSTER_CLIENTS ?? '64'),
+            maxSockets: Number(e.GANTRY_HOSTED_CLUSTER_CONNECTIONS ?? '4'),
+          },
+        }
+      : {}),
   };
 }
 
@@ -359,6 +409,7 @@ export function lambdaEnv(env: Readonly<Record<string, string | undefined>> = pr
         : {}),
     },
     ...(e.GANTRY_GOTMPL_WASM_DIR !== undefined ? { wasmDir: e.GANTRY_GOTMPL_WASM_DIR } : {}),
+    ...lambdaPhases(e),
     ...lambdaOverrides(
       engine,
       {

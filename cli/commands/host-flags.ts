@@ -562,3 +562,44 @@ export async function mountedConsole(settings: ServeSettings): Promise<ConsoleMo
   const { consoleActions } = await import('./console.js');
   return { actions: consoleActions, allowActions: settings.console.allowActions };
 }
+
+/** The class PKO's remote-phase manager serves by default (its `--class`). */
+export const HOSTED_CLUSTER_CLASS = 'hosted-cluster';
+
+/** `--phase-class a,b`: the ObjectSetPhase classes a host serves (default `default`, or `hosted-cluster` if remote). */
+export function phaseClasses(value: string | undefined, remote: boolean): string[] {
+  if (value === undefined) return [remote ? HOSTED_CLUSTER_CLASS : 'default'];
+  const classes = value.split(',').map((c) => c.trim());
+  if (classes.some((c) => c === ''))
+    throw new UsageError(`--phase-class must list class names, got "${value}"`);
+  return classes;
+}
+
+/** The flags of a host serving the remote phases of many hosted clusters (`gantry run`, `gantry serve`). */
+export const HOSTED_CLUSTERS_FLAGS = {
+  'phase-class': { type: 'string' },
+  'hosted-clusters': { type: 'boolean' },
+  'hosted-cluster-clients': { type: 'string' },
+  'hosted-cluster-connections': { type: 'string' },
+} as const;
+
+/** `--hosted-clusters` and its bounds. */
+export function hostedClusterTargets(values: {
+  readonly 'hosted-clusters'?: boolean | undefined;
+  readonly 'hosted-cluster-clients'?: string | undefined;
+  readonly 'hosted-cluster-connections'?: string | undefined;
+}): { hostedClusterTargets?: { maxClusters: number; maxSockets: number } } {
+  const many = values['hosted-clusters'] === true;
+  if (
+    !many &&
+    (values['hosted-cluster-clients'] !== undefined || values['hosted-cluster-connections'] !== undefined)
+  )
+    throw new UsageError('--hosted-cluster-clients and --hosted-cluster-connections need --hosted-clusters');
+  if (!many) return {};
+  return {
+    hostedClusterTargets: {
+      maxClusters: positiveInt(values['hosted-cluster-clients'], 'hosted-cluster-clients', 64),
+      maxSockets: positiveInt(values['hosted-cluster-connections'], 'hosted-cluster-connections', 4),
+    },
+  };
+}

@@ -22,7 +22,9 @@ import {
   positiveInt,
   printedVersion,
   SERVE_FLAGS,
+  hostedClusterTargets,
   mountedConsole,
+  phaseClasses,
   serveSettings,
   shardFlag,
   untilSignal,
@@ -131,18 +133,6 @@ async function serveRunner(
   };
 }
 
-/** The class PKO's remote-phase manager serves by default (its `--class`). */
-const HOSTED_CLUSTER_CLASS = 'hosted-cluster';
-
-/** `--phase-class a,b`: the ObjectSetPhase classes this runner serves. */
-function phaseClasses(value: string | undefined, remote: boolean): string[] {
-  if (value === undefined) return [remote ? HOSTED_CLUSTER_CLASS : 'default'];
-  const classes = value.split(',').map((c) => c.trim());
-  if (classes.some((c) => c === ''))
-    throw new UsageError(`--phase-class must list class names, got "${value}"`);
-  return classes;
-}
-
 /** `--target-kubeconfig` (or PKO's `--target-cluster-kubeconfig-file`): the cluster phases are applied into. */
 function targetKubeconfig(values: {
   readonly 'target-kubeconfig'?: string | undefined;
@@ -193,27 +183,6 @@ function remoteRunnerOptions(
     ...(kinds !== undefined ? { kinds } : {}),
     ...(engine.targetClient !== undefined ? { targetClient: engine.targetClient } : {}),
     ...(engine.targetFleet !== undefined ? { targetFleet: engine.targetFleet } : {}),
-  };
-}
-
-/** `--hosted-clusters` and its bounds. */
-function hostedClusterTargets(values: {
-  readonly 'hosted-clusters'?: boolean | undefined;
-  readonly 'hosted-cluster-clients'?: string | undefined;
-  readonly 'hosted-cluster-connections'?: string | undefined;
-}): { hostedClusterTargets?: { maxClusters: number; maxSockets: number } } {
-  const many = values['hosted-clusters'] === true;
-  if (
-    !many &&
-    (values['hosted-cluster-clients'] !== undefined || values['hosted-cluster-connections'] !== undefined)
-  )
-    throw new UsageError('--hosted-cluster-clients and --hosted-cluster-connections need --hosted-clusters');
-  if (!many) return {};
-  return {
-    hostedClusterTargets: {
-      maxClusters: positiveInt(values['hosted-cluster-clients'], 'hosted-cluster-clients', 64),
-      maxSockets: positiveInt(values['hosted-cluster-connections'], 'hosted-cluster-connections', 4),
-    },
   };
 }
 

@@ -9,6 +9,9 @@ import {
   durationMs,
   engineFlags,
   goBoolArgs,
+  HOSTED_CLUSTERS_FLAGS,
+  hostedClusterTargets,
+  phaseClasses,
   listenerAddress,
   PKO_FLAGS,
   PKO_FLAGS_HELP,
@@ -60,6 +63,19 @@ Flags:
   --console-actions                 ... and offer pause, unpause, rollout undo, approve and reject to users who
                                     may update the Package
   -n, --namespace NS                only namespaced objects of this namespace (default: all namespaces)
+  --phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default", or
+                                    "hosted-cluster" with --hosted-clusters); phases of other classes are left to
+                                    the host that serves them
+  --hosted-clusters                 serve the phases of every HyperShift hosted cluster: an ObjectSetPhase in
+                                    control-plane namespace <ns>-<name> is applied into the HostedCluster
+                                    <ns>/<name>'s cluster, with the admin kubeconfig of the Secret its
+                                    status.kubeconfig.name names (key kubeconfig). No watch: the HostedCluster is
+                                    read (GET) when a phase's step needs it and remembered 10 s, its Secret read at
+                                    every step (a changed kubeconfig: a new client). ObjectSetPhases only; --shard
+                                    splits them by cluster (control-plane namespace)
+  --hosted-cluster-clients M        with --hosted-clusters: clients of at most M clusters kept, the least recently
+                                    used closed (default 64)
+  --hosted-cluster-connections N    with --hosted-clusters: at most N request connections per cluster (default 4)
   --concurrency N                   keys reconciled at once (default 8)
   --image-prefix-overrides LIST     PKO's from=to,… image prefix rewrites
   --registry-host-overrides LIST    PKO's host=otherhost,… registry host rewrites
@@ -82,6 +98,7 @@ export const serveCommand: Command = {
         ...SERVE_FLAGS,
         ...PKO_FLAGS,
         ...IMPERSONATION_FLAGS,
+        ...HOSTED_CLUSTERS_FLAGS,
         kubeconfig: { type: 'string' },
         'resync-interval': { type: 'string' },
         'full-resync-interval': { type: 'string' },
@@ -94,6 +111,8 @@ export const serveCommand: Command = {
       },
     });
     if (printedVersion(values, io)) return 0;
+    const many = hostedClusterTargets(values);
+    const classes = phaseClasses(values['phase-class'], many.hostedClusterTargets !== undefined);
     const options = await engineFlags(values, io);
     const tickMs = durationMs(values['resync-interval'], 'resync-interval', 10_000);
     const fullResyncMs = durationMs(values['full-resync-interval'], 'full-resync-interval', 3_600_000);
@@ -102,6 +121,8 @@ export const serveCommand: Command = {
     const consoleMount = await mountedConsole(settings);
     const serve = await startServe({
       ...options,
+      ...many,
+      phaseClasses: classes,
       host: settings.host,
       port: settings.port,
       tls: settings.tls,

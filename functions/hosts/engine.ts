@@ -32,9 +32,14 @@ export interface EngineOptions {
   /**
    * Many target clusters (`--hosted-clusters`): the target of an ObjectSetPhase is the hosted cluster of its
    * control-plane namespace (hosts/hosted-cluster-targets.ts), at most `maxClusters` clients kept, each with at most
-   * `maxSockets` request connections.
+   * `maxSockets` request connections; with `lookup` (watch-less hosts) the HostedClusters are looked up by GET when a
+   * step needs them, not listed and watched.
    */
-  readonly hostedClusterTargets?: { readonly maxClusters: number; readonly maxSockets: number };
+  readonly hostedClusterTargets?: {
+    readonly maxClusters: number;
+    readonly maxSockets: number;
+    readonly lookup?: { readonly ttlMs: number };
+  };
   /** A connection made by the host (the Lambda's own kubeconfig reader): client-node is then never loaded. */
   readonly connection?: KubeConnection;
   /** Template engines made by the host (in-process); default: a worker thread with a deadline and memory cap. */

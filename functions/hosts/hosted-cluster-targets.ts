@@ -8,12 +8,18 @@
  * `maxClusters` of them are kept (the least recently used is closed); a Secret whose kubeconfig changed gets a new
  * client. Each client carries a signal that aborts when it is closed (evicted, rebuilt, its HostedCluster deleted),
  * which ends the runner's watches of that cluster.
+ *
+ * Watch-less (`lookup`: `gantry serve --hosted-clusters`, the Lambda): nothing is listed or watched; a phase's
+ * HostedCluster is found when its step needs it, by GET of the names its control-plane namespace may split into
+ * (a LIST, at most every 5 s, only for a name with dots), and remembered for `lookup.ttlMs`; its Secret is read
+ * at every step as in the runner, so a changed kubeconfig gets a new client at the next step.
  */
 import { setMaxListeners } from 'node:events';
 import { LRUCache } from 'lru-cache';
 import { errorMessage, TerminalError } from '../../shared/errors.js';
 import { HOSTED_CLUSTER_API_VERSION, HOSTED_CLUSTER_KIND } from '../../shared/hypershift/hosted-cluster.js';
 import {
+  hostedClusterCandidates,
   hostedClusterOfNamespace,
   kubeconfigOfSecret,
   targetHostedClusterOf,
@@ -42,6 +48,11 @@ export interface HostedClusterTargetsOptions {
   readonly log: (message: string) => void;
   /** How often the HostedCluster API is looked for while it is not served (default 60 s). */
   readonly pollMs?: number;
+  /**
+   * Watch-less: no LIST or watch at start; a namespace's HostedCluster is looked up (GET) when a step needs it and
+   * remembered this long (`ttlMs`), a namespace of none too.
+   */
+  readonly lookup?: { readonly ttlMs: number };
 }
 
 /** The client of one hosted cluster, while it is open. */
@@ -62,6 +73,8 @@ interface Entry extends ClusterClient {
 const REQUEST_TIMEOUT_MS = 15_000;
 /** A fresh LIST at most this often when a namespace names no known HostedCluster. */
 const RELIST_MS = 5_000;
+/** Watch-less: namespaces whose lookup is remembered at most. */
+const LOOKUPS_KEPT = 4096;
 
 export class HostedClusterTargets implements TargetResolver {
   private readonly abort = new AbortController();
@@ -70,11 +83,19 @@ export class HostedClusterTargets implements TargetResolver {
   private readonly loops: Promise<void>[] = [];
   private listedAt = 0;
   private served = false;
+  /** Watch-less: what each namespace's lookup found (undefined: no HostedCluster), for `lookup.ttlMs`. */
+  private readonly lookups: LRUCache<string, { readonly hc: TargetHostedCluster | undefined }> | undefined;
+  /** Watch-less: when the HostedCluster API was last looked for while not served. */
+  private servedCheckedAt = 0;
   /** Called with a control-plane namespace whose cluster changed (its HostedCluster, or its client rebuilt). */
   private changed: (namespace: string) => void = () => undefined;
 
   public constructor(private readonly options: HostedClusterTargetsOptions) {
     setMaxListeners(0, this.abort.signal);
+    this.lookups =
+      options.lookup === undefined
+        ? undefined
+        : new LRUCache({ max: LOOKUPS_KEPT, ttl: options.lookup.ttlMs, ttlAutopurge: false });
     this.clients = new LRUCache<string, Entry>({
       max: options.maxClusters ?? 64,
       // Its watches end at once; its connections close a request timeout later, so a step still using it finishes.
@@ -96,6 +117,7 @@ export class HostedClusterTargets implements TargetResolver {
 
   /** List the HostedClusters (once their API is served) and watch them. */
   public async start(): Promise<void> {
+    if (this.lookups !== undefined) return;
     const kind = {
       client: this.options.client,
       apiVersion: HOSTED_CLUSTER_API_VERSION,
@@ -165,6 +187,7 @@ export class HostedClusterTargets implements TargetResolver {
   }
 
   public async resolve(namespace: string): Promise<TargetResolution> {
+    if (this.lookups !== undefined) return this.resolveByLookup(namespace, this.lookups);
     if (!this.served)
       return { ok: false, message: 'the HostedCluster API (hypershift.openshift.io/v1beta1) is not served' };
     let hc = hostedClusterOfNamespace(this.clusters.values(), namespace);
@@ -181,6 +204,99 @@ export class HostedClusterTargets implements TargetResolver {
     const entry = await this.entryOf(hc);
     if ('error' in entry) return { ok: false, message: `hosted cluster ${hc.id}: ${entry.error}` };
     return { ok: true, cluster: hc.id, target: { kube: entry.client } };
+  }
+
+  /** Watch-less: the HostedCluster of a namespace by GET (remembered a while), then its client. */
+  private async resolveByLookup(
+    namespace: string,
+    lookups: LRUCache<string, { readonly hc: TargetHostedCluster | undefined }>,
+  ): Promise<TargetResolution> {
+    if (!this.served && Date.now() - this.servedCheckedAt > RELIST_MS) {
+      this.servedCheckedAt = Date.now();
+      this.served = await isServed({
+        client: this.options.client,
+        apiVersion: HOSTED_CLUSTER_API_VERSION,
+        kind: HOSTED_CLUSTER_KIND,
+        log: this.options.log,
+      });
+    }
+    if (!this.served)
+      return { ok: false, message: 'the HostedCluster API (hypershift.openshift.io/v1beta1) is not served' };
+    let found = lookups.get(namespace);
+    if (found === undefined) {
+      found = { hc: await this.lookUp(namespace) };
+      lookups.set(namespace, found);
+    }
+    const hc = found.hc;
+    if (hc === undefined)
+      return {
+        ok: false,
+        gone: true,
+        message: `namespace ${namespace} is not the control-plane namespace of any HostedCluster`,
+      };
+    const entry = await this.entryOf(hc);
+    if ('error' in entry) return { ok: false, message: `hosted cluster ${hc.id}: ${entry.error}` };
+    return { ok: true, cluster: hc.id, target: { kube: entry.client } };
+  }
+
+  /** The HostedCluster whose control-plane namespace this is: GETs of the candidates, else (dots) a LIST. */
+  private async lookUp(namespace: string): Promise<TargetHostedCluster | undefined> {
+    for (const candidate of hostedClusterCandidates(namespace)) {
+      let object: KubeObject;
+      try {
+        object = await this.options.client.get({
+          apiVersion: HOSTED_CLUSTER_API_VERSION,
+          kind: HOSTED_CLUSTER_KIND,
+          ...candidate,
+        });
+      } catch (error) {
+        if (isNotFound(error)) continue;
+        throw error;
+      }
+      const hc = hostedClusterOfNamespace(
+        [targetHostedClusterOf(object)].filter((c) => c !== undefined),
+        namespace,
+      );
+      if (hc !== undefined) return hc;
+      // Being deleted: no target, and not one of another split either (the namespace is that cluster's).
+      if (targetHostedClusterOf(object)?.controlPlaneNamespace === namespace) return undefined;
+    }
+    if (Date.now() - this.listedAt > RELIST_MS) {
+      this.clusters.clear();
+      await this.relist();
+    }
+    return hostedClusterOfNamespace(this.clusters.values(), namespace);
+  }
+
+  /**
+   * The runner's watch of an open client's Secret, that one Secret only (`metadata.name` field selector in its
+   * namespace; one watch per open client, so at most `maxClusters`; RBAC `watch` on it, `resourceNames` allowed):
+   * a changed kubeconfig (or the Secret gone) runs the cluster's phases at once, whose steps make the new client.
+   * It ends with the client, or when it is forbidden (then a change is seen at the phases' next step).
+   */
+  private watchSecret(hc: TargetHostedCluster, secretName: string, entry: Entry): void {
+    const where = `${hc.namespace}/${secretName}`;
+    let last = entry.fingerprint;
+    // Not kept in `loops`: one per client ever made; it ends (and never rejects) with the client's signal.
+    void watchObjects({
+      client: this.options.client,
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: hc.namespace,
+      fieldSelector: `metadata.name=${secretName}`,
+      // Without the right (`get` only), the Secret is still read at every step: a change is seen a step later.
+      stopWhenForbidden: true,
+      signal: entry.signal,
+      log: this.options.log,
+      onObject: (object, type) => {
+        const kubeconfig = type === 'DELETED' ? { error: 'deleted' } : kubeconfigOfSecret(object, where);
+        const now = 'error' in kubeconfig ? `unusable: ${kubeconfig.error}` : kubeconfig.fingerprint;
+        if (now === last) return;
+        last = now;
+        this.options.log(`hosted cluster ${hc.id}: its admin kubeconfig Secret ${where} changed`);
+        this.changed(hc.controlPlaneNamespace);
+      },
+    });
   }
 
   /** The cached client of the cluster while its Secret's kubeconfig is the same, else a new one. */
@@ -232,6 +348,7 @@ export class HostedClusterTargets implements TargetResolver {
     };
     // Setting it disposes the previous client (its watches end with its signal).
     this.clients.set(hc.id, entry);
+    if (this.lookups === undefined) this.watchSecret(hc, hc.secretName, entry);
     if (cached !== undefined) {
       this.options.log(`hosted cluster ${hc.id}: its admin kubeconfig changed, new client`);
       this.changed(hc.controlPlaneNamespace);

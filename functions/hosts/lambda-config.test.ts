@@ -76,4 +76,38 @@ describe('the Lambda host configuration', () => {
       'kubeconfig: exec plugins and auth providers are not supported by the Lambda host; use a token, client certificates or GANTRY_EKS_CLUSTER',
     );
   });
+
+  it('serves the phases of many hosted clusters as gantry serve --hosted-clusters does', () => {
+    const plain = lambdaEnv({ GANTRY_KUBECONFIG: kubeconfig });
+    expect(plain.phaseClasses).toEqual(['default']);
+    expect(plain.hostedClusterTargets).toBeUndefined();
+    const many = lambdaEnv({ GANTRY_KUBECONFIG: kubeconfig, GANTRY_HOSTED_CLUSTERS: 'true' });
+    expect(many.phaseClasses).toEqual(['hosted-cluster']);
+    expect(many.hostedClusterTargets).toEqual({ maxClusters: 64, maxSockets: 4 });
+    const bounded = lambdaEnv({
+      GANTRY_KUBECONFIG: kubeconfig,
+      GANTRY_HOSTED_CLUSTERS: 'true',
+      GANTRY_PHASE_CLASS: 'hosted-cluster, other',
+      GANTRY_HOSTED_CLUSTER_CLIENTS: '8',
+      GANTRY_HOSTED_CLUSTER_CONNECTIONS: '2',
+    });
+    expect(bounded.phaseClasses).toEqual(['hosted-cluster', 'other']);
+    expect(bounded.hostedClusterTargets).toEqual({ maxClusters: 8, maxSockets: 2 });
+    expect(() => lambdaEnv({ GANTRY_KUBECONFIG: kubeconfig, GANTRY_HOSTED_CLUSTER_CLIENTS: '8' })).toThrow(
+      'environment variable GANTRY_HOSTED_CLUSTERS: GANTRY_HOSTED_CLUSTER_CLIENTS and GANTRY_HOSTED_CLUSTER_CONNECTIONS need GANTRY_HOSTED_CLUSTERS=true',
+    );
+    expect(() =>
+      lambdaEnv({
+        GANTRY_KUBECONFIG: kubeconfig,
+        GANTRY_HOSTED_CLUSTERS: 'true',
+        GANTRY_HOSTED_CLUSTER_CLIENTS: '0',
+      }),
+    ).toThrow('environment variable GANTRY_HOSTED_CLUSTER_CLIENTS: must be a positive integer');
+    expect(() => lambdaEnv({ GANTRY_KUBECONFIG: kubeconfig, GANTRY_HOSTED_CLUSTERS: 'yes' })).toThrow(
+      'environment variable GANTRY_HOSTED_CLUSTERS: Invalid option: expected one of "true"|"false"',
+    );
+    expect(() => lambdaEnv({ GANTRY_KUBECONFIG: kubeconfig, GANTRY_PHASE_CLASS: 'a,,b' })).toThrow(
+      'environment variable GANTRY_PHASE_CLASS: must list class names',
+    );
+  });
 });

@@ -33,7 +33,8 @@ import { connectionFromKubeconfig } from '../adapters/kube/lite-kubeconfig.js';
 import { KubePages } from '../adapters/kube/pages.js';
 import { lambdaEnv, type LambdaEnv } from '../config.js';
 import { createEngine, type Engine } from './engine.js';
-import { keyOf, refOfKey, routerDeps, TriggerCore, whoAmI } from './triggers.js';
+import { HOSTED_CLUSTER_LOOKUP_TTL_MS } from '../../shared/hypershift/target-clusters.js';
+import { hostedClusterServing, keyOf, refOfKey, routerDeps, TriggerCore, whoAmI } from './triggers.js';
 import type { RouterDeps } from '../../webhooks/router.js';
 import { admissionAuth } from '../../webhooks/admission-auth.js';
 
@@ -118,12 +119,22 @@ export async function createLambdaHost(env: LambdaEnv): Promise<LambdaHost> {
     prefixOverrides: env.prefixOverrides,
     impersonation: env.impersonation,
     engines: { gotmpl: createGoTemplateEngine({ wasmDir: env.wasmDir ?? defaultWasmDir() }) },
+    // Many hosted clusters, watch-less as `gantry serve --hosted-clusters`: looked up when a phase's step runs.
+    ...(env.hostedClusterTargets !== undefined
+      ? {
+          hostedClusterTargets: {
+            ...env.hostedClusterTargets,
+            lookup: { ttlMs: HOSTED_CLUSTER_LOOKUP_TTL_MS },
+          },
+        }
+      : {}),
   });
   const log = (m: string): void => {
     process.stderr.write(`${m}\n`);
   };
   const core = new TriggerCore({
-    deps: engine.deps,
+    deps: { ...engine.deps, phaseClasses: env.phaseClasses },
+    ...(env.hostedClusterTargets !== undefined ? hostedClusterServing(env.phaseClasses) : {}),
     pages: new KubePages(engine.client),
     concurrency: 8,
     namespace: env.namespace,

@@ -12,10 +12,11 @@ import type { AdmissionAuth } from '../../webhooks/admission-auth.js';
 import type { Shard } from '../../shared/triggers/index.js';
 import { RECONCILE_EVENT } from '../../webhooks/events.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
+import { HOSTED_CLUSTER_LOOKUP_TTL_MS } from '../../shared/hypershift/target-clusters.js';
 import { KubePages } from '../adapters/kube/pages.js';
 import { startConsoleMount, type ConsoleMount, type ConsoleMountOptions } from './console/mount.js';
 import { createApp, listen, type TlsFiles } from './http-app.js';
-import { refOfKey, routerDeps, TriggerCore, whoAmI } from './triggers.js';
+import { hostedClusterServing, refOfKey, routerDeps, TriggerCore, whoAmI } from './triggers.js';
 
 export interface HttpHostOptions {
   readonly host: string;
@@ -129,6 +130,8 @@ export interface ServeOptions extends EngineOptions, HttpHostOptions {
   readonly handbackUrl?: string;
   /** On stop, requests are served this long after readiness fails (see {@link HttpHost.stop}). */
   readonly drainMs?: number;
+  /** The ObjectSetPhase classes served (`--phase-class`; default `default`). */
+  readonly phaseClasses?: readonly string[];
 }
 
 export interface ServeHost {
@@ -195,9 +198,17 @@ const HANDBACK_CONCURRENCY = 8;
 
 /** Start `gantry serve`; resolves once it listens and its first tick is queued. */
 export async function startServe(options: ServeOptions): Promise<ServeHost> {
-  const engine = await createEngine(options);
+  const many = options.hostedClusterTargets;
+  const engine = await createEngine({
+    ...options,
+    ...(many !== undefined
+      ? { hostedClusterTargets: { ...many, lookup: { ttlMs: HOSTED_CLUSTER_LOOKUP_TTL_MS } } }
+      : {}),
+  });
+  const classes = options.phaseClasses;
   const core = new TriggerCore({
-    deps: engine.deps,
+    deps: { ...engine.deps, ...(classes !== undefined ? { phaseClasses: classes } : {}) },
+    ...(many !== undefined ? hostedClusterServing(classes ?? ['default']) : {}),
     pages: new KubePages(engine.client),
     concurrency: options.concurrency,
     namespace: options.namespace,

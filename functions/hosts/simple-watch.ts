@@ -19,6 +19,12 @@ export interface SimpleWatch {
   readonly apiVersion: string;
   readonly kind: string;
   readonly labelSelector?: string;
+  /** `metadata.name=<name>`: one object (with `namespace`, one namespace's). */
+  readonly fieldSelector?: string;
+  /** Only this namespace (default: all). */
+  readonly namespace?: string;
+  /** Stop (logged once) when the API server says Forbidden, instead of trying again every 2 s. */
+  readonly stopWhenForbidden?: boolean;
   readonly signal: AbortSignal;
   /** Every object listed or changed (deleted ones included); `type` is the watch event's (`ADDED` when listed). */
   readonly onObject: (object: KubeObject, type: string) => void;
@@ -37,7 +43,7 @@ export async function watchObjects(w: SimpleWatch): Promise<void> {
   const { client, apiVersion, kind, signal } = w;
   let path: string;
   try {
-    path = await client.collectionPath(apiVersion, kind, '');
+    path = await client.collectionPath(apiVersion, kind, w.namespace ?? '');
   } catch (error) {
     w.log(`cannot watch ${kind}: ${errorMessage(error)}`);
     return;
@@ -51,7 +57,7 @@ export async function watchObjects(w: SimpleWatch): Promise<void> {
   while (!aborted(signal)) {
     try {
       if (rv === undefined) {
-        const list = await client.listWithVersion(path, w.labelSelector);
+        const list = await client.listWithVersion(path, w.labelSelector, w.fieldSelector);
         for (const item of list.items) seen(item);
         rv = list.resourceVersion;
       }
@@ -60,6 +66,7 @@ export async function watchObjects(w: SimpleWatch): Promise<void> {
           path,
           resourceVersion: rv,
           ...(w.labelSelector !== undefined ? { labelSelector: w.labelSelector } : {}),
+          ...(w.fieldSelector !== undefined ? { fieldSelector: w.fieldSelector } : {}),
           timeoutSeconds: WATCH_TIMEOUT_SECONDS,
           signal,
         },
@@ -72,7 +79,10 @@ export async function watchObjects(w: SimpleWatch): Promise<void> {
     } catch (error) {
       if (aborted(signal)) return;
       if (isKubeReason(error, 'Gone')) rv = undefined;
-      else {
+      else if (w.stopWhenForbidden === true && isKubeReason(error, 'Forbidden')) {
+        w.log(`not watching ${path}: ${errorMessage(error)}`);
+        return;
+      } else {
         w.log(`watch ${path}: ${errorMessage(error)}`);
         await sleep(RETRY_MS, undefined, { signal }).catch(() => undefined);
       }

@@ -6,9 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { RECONCILED_KINDS } from '../../shared/api/constants.js';
 import type { ImageSource, KubeApi, KubeObject, ObjectRef, PulledPackage } from '../../shared/ports.js';
 import type { RunStepDeps } from '../steps/run-step.js';
-import { FakeCluster, FakePages, recordingQueue, unusedPort } from './fake-cluster.js';
+import { FakeCluster, FakePages, recordingQueue, unusedPort, type PageCall } from './fake-cluster.js';
 import { admissionAuth } from '../../webhooks/admission-auth.js';
-import { keyOf, routerDeps, TriggerCore } from './triggers.js';
+import { refOf } from '../../shared/api/objects.js';
+import { shardOf } from '../../shared/triggers/index.js';
+import { hostedClusterServing, keyOf, routerDeps, TriggerCore } from './triggers.js';
 
 const unused = unusedPort;
 
@@ -210,6 +212,81 @@ describe('the schedule tick', () => {
       limit: 2,
       notOlderThan: '100',
     });
+    await c.stop();
+  });
+});
+
+describe('the tick of a host serving the phases of many hosted clusters', () => {
+  const API = 'package-operator.run/v1alpha1';
+  const phase = (namespace: string, name: string, phaseClass: string): KubeObject => ({
+    apiVersion: API,
+    kind: 'ObjectSetPhase',
+    metadata: {
+      name,
+      namespace,
+      generation: 1,
+      labels: { 'package-operator.run/phase-class': phaseClass },
+    },
+  });
+  const namespaces = ['clusters-a', 'clusters-b', 'clusters-c', 'clusters-d', 'clusters-e', 'clusters-f'];
+  const phases = namespaces.flatMap((ns) =>
+    ['one', 'two', 'three'].map((name) => phase(ns, name, 'hosted-cluster')),
+  );
+  const other = phase('clusters-a', 'local', 'default');
+
+  function shardCore(index: number, pages: FakePages, ran: string[]): TriggerCore {
+    return new TriggerCore({
+      deps: depsOf(new FakeCluster()),
+      concurrency: 1,
+      namespace: '',
+      fullResyncMs: 3_600_000,
+      admissionBudgetMs: 0,
+      log: () => undefined,
+      pages,
+      queue: recordingQueue(ran),
+      shard: { index, count: 2 },
+      ...hostedClusterServing(['hosted-cluster']),
+    });
+  }
+
+  it('lists ObjectSetPhases only and puts all phases of one control-plane namespace on one replica', async () => {
+    const runs: string[][] = [[], []];
+    const calls: PageCall[][] = [];
+    for (const index of [0, 1]) {
+      const pages = new FakePages((kind) => (kind === 'ObjectSetPhase' ? [...phases, other] : []));
+      const ran = runs[index] ?? [];
+      const c = shardCore(index, pages, ran);
+      await c.tick();
+      // What the tick dispatched: run already, or waiting (what a stopping host hands back).
+      ran.push(...c.pendingKeys());
+      await c.stop();
+      calls.push(pages.calls);
+    }
+    for (const call of calls) expect(call.map((c) => c.kind)).toEqual(['ObjectSetPhase']);
+    const keyOfPhase = (o: KubeObject): string => keyOf(refOf(o));
+    // Each namespace's three phases on the replica its namespace hashes to (as the runner's), on that one only.
+    for (const ns of namespaces) {
+      const mine = phases.filter((p) => p.metadata.namespace === ns).map(keyOfPhase);
+      const index = shardOf(`namespace/${ns}`, 2);
+      expect(runs[index]).toEqual(expect.arrayContaining(mine));
+      for (const key of mine) expect(runs[1 - index]).not.toContain(key);
+    }
+    // A phase of a class applied locally keeps its own key's shard.
+    expect(runs[shardOf(keyOfPhase(other), 2)]).toContain(keyOfPhase(other));
+    expect(runs[1 - shardOf(keyOfPhase(other), 2)]).not.toContain(keyOfPhase(other));
+    expect((runs[0] ?? []).length + (runs[1] ?? []).length).toBe(phases.length + 1);
+    // The six namespaces are not all on one replica (the hash spreads them).
+    expect(new Set(namespaces.map((ns) => shardOf(`namespace/${ns}`, 2))).size).toBe(2);
+  });
+
+  it('runs no key of a kind it does not serve, whatever names it', async () => {
+    const ran: string[] = [];
+    const c = shardCore(0, new FakePages(() => []), ran);
+    const pkg = { apiVersion: API, kind: 'Package', namespace: 'clusters-a', name: 'p' };
+    c.dispatch(pkg, 'update');
+    c.dispatchAt(pkg, 0);
+    c.dispatch(refOf(phases[0] ?? other), 'update');
+    expect([...ran, ...c.pendingKeys()]).toEqual([keyOf(refOf(phases[0] ?? other))]);
     await c.stop();
   });
 });

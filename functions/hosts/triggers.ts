@@ -24,6 +24,7 @@ import { parseReference } from '../../shared/oci/reference.js';
 import { applyPrefixOverrides } from '../../shared/packages/images.js';
 import { loadPackage, selectComponent } from '../../shared/packages/structure.js';
 import type { KubeObject, ObjectRef } from '../../shared/ports.js';
+import { tickShardKey } from '../../shared/hypershift/target-clusters.js';
 import {
   controllerKeyOf,
   imageMatches,
@@ -134,6 +135,24 @@ export interface TriggerCoreOptions {
   readonly pages?: PagedLister;
   /** Objects per page of those LISTs (default 500). */
   readonly pageSize?: number;
+  /** The kinds this host runs (the tick lists, triggers dispatch); default: every reconciled kind. */
+  readonly kinds?: readonly KindName[];
+  /** The key `--shard` hashes for an object of the tick (default: its key). */
+  readonly shardKey?: (object: KubeObject, key: string) => string;
+}
+
+/**
+ * What a watch-less host serving the remote phases of many hosted clusters (`--hosted-clusters`) runs: its
+ * ObjectSetPhases only (a ClusterObjectSetPhase has no control-plane namespace), those of the served classes
+ * sharded by namespace, so all phases of one cluster are on one replica (one client per cluster per replica).
+ */
+export function hostedClusterServing(
+  phaseClasses: readonly string[],
+): Required<Pick<TriggerCoreOptions, 'kinds' | 'shardKey'>> {
+  return {
+    kinds: ['ObjectSetPhase'],
+    shardKey: (object, key) => tickShardKey(object, key, phaseClasses),
+  };
 }
 
 /** The dispatcher, tick, registry trigger and admission lookup of a watch-less host. */
@@ -180,12 +199,14 @@ export class TriggerCore {
     this.options.onQueueDepth?.(this.queue.depth);
     // No watch tells a controller that its child changed: a child whose status changed runs its controller next.
     const owner = result.object === undefined ? undefined : controllerKeyOf(result.object);
-    if (result.wroteStatus === true && owner !== undefined) this.queue.add(keyOf(owner), CREATE_DELAY_MS);
+    if (result.wroteStatus === true && owner !== undefined && this.serves(owner.kind))
+      this.queue.add(keyOf(owner), CREATE_DELAY_MS);
     return result.requeueAfterMs;
   }
 
   /** Run a key (any trigger may name any key: a key of another shard is still run, safely). */
   public dispatch(ref: ObjectRef, reason: DispatchReason): void {
+    if (!this.serves(ref.kind)) return;
     const key = keyOf(ref);
     if (reason === 'create') {
       this.queue.add(key, CREATE_FIRST_DELAY_MS);
@@ -231,6 +252,12 @@ export class TriggerCore {
     }
   }
 
+  /** Whether this host runs objects of a kind (`kinds`). */
+  private serves(kind: string): boolean {
+    const kinds = this.options.kinds;
+    return kinds === undefined || kinds.some((k) => k === kind);
+  }
+
   /** The schedule tick: dispatch this shard's objects that are due; resolves to how many (one at a time). */
   public async tick(): Promise<number> {
     return this.ticks.run(async () => this.tickOnce());
@@ -241,10 +268,11 @@ export class TriggerCore {
     const full = now.getTime() - this.lastFull >= this.options.fullResyncMs;
     if (full) this.lastFull = now.getTime();
     let dispatched = 0;
-    for (const kind of RECONCILED_KINDS) {
+    const shardKey = this.options.shardKey ?? ((_: KubeObject, key: string): string => key);
+    for (const kind of this.options.kinds ?? RECONCILED_KINDS) {
       await this.eachObject(kind, (object) => {
         const key = keyOf(refOf(object));
-        if (!owns(this.options.shard, key) || !isDue(object, now, full)) return;
+        if (!owns(this.options.shard, shardKey(object, key)) || !isDue(object, now, full)) return;
         this.queue.add(key);
         dispatched += 1;
       });
@@ -449,6 +477,7 @@ export class TriggerCore {
 
   /** Run a key no earlier than `at` (ms since the epoch): a key handed back with its due time. */
   public dispatchAt(ref: ObjectRef, at: number): void {
+    if (!this.serves(ref.kind)) return;
     this.queue.add(keyOf(ref), Math.max(0, at - Date.now()));
   }
 

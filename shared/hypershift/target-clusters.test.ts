@@ -3,6 +3,8 @@ import type { KubeObject } from '../ports.js';
 import { owns, shardOf } from '../triggers/index.js';
 import {
   clusterShardKey,
+  hostedClusterCandidates,
+  tickShardKey,
   hostedClusterOfNamespace,
   kubeconfigOfSecret,
   targetHostedClusterOf,
@@ -91,5 +93,39 @@ describe('the hosted clusters a many-clusters runner applies into', () => {
     );
     expect(spread.size).toBe(4);
     expect(clusterShardKey({ namespace: '' }, 'k')).toBe('k');
+  });
+});
+
+describe('what a watch-less host looks up and shards', () => {
+  it('splits a control-plane namespace into the HostedClusters it may belong to, shortest namespace first', () => {
+    expect(hostedClusterCandidates('clusters-my-cluster')).toEqual([
+      { namespace: 'clusters', name: 'my-cluster' },
+      { namespace: 'clusters-my', name: 'cluster' },
+    ]);
+    expect(hostedClusterCandidates('nodash')).toEqual([]);
+    expect(hostedClusterCandidates('-x')).toEqual([]);
+    expect(hostedClusterCandidates('x-')).toEqual([]);
+  });
+
+  it("keys an ObjectSetPhase of a remote class by its namespace for the tick's shard, anything else by its key", () => {
+    const phase = (phaseClass?: string): KubeObject => ({
+      apiVersion: 'package-operator.run/v1alpha1',
+      kind: 'ObjectSetPhase',
+      metadata: {
+        name: 'p',
+        namespace: 'clusters-a',
+        ...(phaseClass !== undefined ? { labels: { 'package-operator.run/phase-class': phaseClass } } : {}),
+      },
+    });
+    expect(tickShardKey(phase('hosted-cluster'), 'k', ['hosted-cluster'])).toBe('namespace/clusters-a');
+    expect(tickShardKey(phase('default'), 'k', ['hosted-cluster'])).toBe('k');
+    expect(tickShardKey(phase(), 'k', ['hosted-cluster'])).toBe('k');
+    expect(tickShardKey({ ...phase('hosted-cluster'), kind: 'ObjectSet' }, 'k', ['hosted-cluster'])).toBe(
+      'k',
+    );
+    // The same key the runner's shard gives the phases of that namespace.
+    expect(tickShardKey(phase('hosted-cluster'), 'k', ['hosted-cluster'])).toBe(
+      clusterShardKey({ namespace: 'clusters-a' }, 'k'),
+    );
   });
 });

@@ -10,8 +10,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { hostedClusterNamespace } from '../packages/environment.js';
+import { LABEL_PHASE_CLASS } from '../api/constants.js';
 import { hostedClusterSchema } from './hosted-cluster.js';
 import type { KubeObject } from '../ports.js';
+
+/** A watch-less host remembers a control-plane namespace's HostedCluster this long (its Secret is read each step). */
+export const HOSTED_CLUSTER_LOOKUP_TTL_MS = 10_000;
 
 /** A HostedCluster as the fleet of targets sees it. */
 export interface TargetHostedCluster {
@@ -85,4 +89,38 @@ export function hostedClusterOfNamespace(
  */
 export function clusterShardKey(ref: { readonly namespace: string }, key: string): string {
   return ref.namespace === '' ? key : `namespace/${ref.namespace}`;
+}
+
+/**
+ * The HostedClusters a control-plane namespace may belong to, for a host that looks them up by GET (no watch):
+ * `<namespace>-<name>` split at each dash, the namespace part shortest first (HyperShift's usual `clusters-…`
+ * found with the first GET). A name with dots (dashes in the namespace) is not among them: only a LIST finds it.
+ */
+export function hostedClusterCandidates(
+  controlPlaneNamespace: string,
+): { readonly namespace: string; readonly name: string }[] {
+  const candidates: { namespace: string; name: string }[] = [];
+  for (let i = controlPlaneNamespace.indexOf('-'); i !== -1; i = controlPlaneNamespace.indexOf('-', i + 1)) {
+    const namespace = controlPlaneNamespace.slice(0, i);
+    const name = controlPlaneNamespace.slice(i + 1);
+    if (namespace !== '' && name !== '') candidates.push({ namespace, name });
+  }
+  return candidates;
+}
+
+/**
+ * The shard key a watch-less host (`gantry serve --hosted-clusters`, the Lambda) gives an object of its schedule
+ * tick: an ObjectSetPhase of a class applied into hosted clusters is keyed by its namespace, as the runner does
+ * ({@link clusterShardKey}), so all phases of one cluster are on one replica; any other object keeps its key.
+ */
+export function tickShardKey(
+  object: { readonly kind: string; readonly metadata: KubeObject['metadata'] },
+  key: string,
+  remoteClasses: readonly string[],
+): string {
+  if (object.kind !== 'ObjectSetPhase') return key;
+  const phaseClass = object.metadata.labels?.[LABEL_PHASE_CLASS] ?? '';
+  return remoteClasses.includes(phaseClass)
+    ? clusterShardKey({ namespace: object.metadata.namespace ?? '' }, key)
+    : key;
 }

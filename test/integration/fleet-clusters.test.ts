@@ -6,112 +6,50 @@
  * Secret holds no usable kubeconfig. The engine runs in-process (class `default`, it makes the ObjectSetPhases);
  * ONE `gantry run --hosted-clusters` process applies the phases of all three control-plane namespaces.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
-import { startControlPlane, type ControlPlane } from '../../devenv/control-plane.js';
-import { RawKubeClient } from '../../functions/adapters/kube/client.js';
-import { loadConnection } from '../../functions/adapters/kube/kubeconfig.js';
-import type { KubeApi, KubeObject, ObjectRef } from '../../shared/ports.js';
+import type { ControlPlane } from '../../devenv/control-plane.js';
+import type { RawKubeClient } from '../../functions/adapters/kube/client.js';
+import type { KubeApi } from '../../shared/ports.js';
 import { conditions, conditionsReach, eventually, getOrUndefined, useEngine } from './setup/engine.js';
 import { spawnGantryRun, type GantryRunProcess } from './setup/gantry-run.js';
-import { deleteNamespace } from './setup/namespace.js';
+import {
+  AVAILABLE,
+  BAD_KUBECONFIG,
+  badKubeconfigMessage,
+  cmRef,
+  dataOf,
+  HC_API,
+  inlineKubeconfig,
+  objectSet as objectSetIn,
+  osRef,
+  ospRef,
+  owners,
+  SECRET_MARKER,
+  startHostedFleet,
+  type HostedFleet,
+} from './setup/hosted-clusters.js';
 
 const suite = useEngine();
-const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
-const CRD_NAME = 'hostedclusters.hypershift.openshift.io';
-const HC_API = 'hypershift.openshift.io/v1beta1';
-const API = 'package-operator.run/v1alpha1';
-/** A value inside the bad Secret: it must never show in a condition or in the runner's output. */
-const SECRET_MARKER = 'do-not-print-this-token';
 
 let kube: KubeApi;
+let fleet: HostedFleet;
 let hcNamespace: string;
-let crdCreated = false;
-const planes: ControlPlane[] = [];
-const targets: RawKubeClient[] = [];
-const controlPlaneNamespaces: string[] = [];
+let planes: readonly ControlPlane[];
+let targets: readonly RawKubeClient[];
+let controlPlaneNamespaces: readonly string[];
 let runner: GantryRunProcess;
 
-/** The control plane's admin kubeconfig with its certificates inline (a Secret cannot point at files). */
-async function inlineKubeconfig(plane: ControlPlane): Promise<string> {
-  const b64 = async (file: string): Promise<string> => (await readFile(file)).toString('base64');
-  return `apiVersion: v1
-kind: Config
-clusters:
-  - name: hosted
-    cluster:
-      server: ${plane.server}
-      certificate-authority-data: ${await b64(plane.certs.caCert)}
-users:
-  - name: admin
-    user:
-      client-certificate-data: ${await b64(plane.certs.adminCert)}
-      client-key-data: ${await b64(plane.certs.adminKey)}
-contexts:
-  - name: hosted
-    context: {cluster: hosted, user: admin}
-current-context: hosted
-`;
-}
-
-const BAD_KUBECONFIG = `apiVersion: v1
-kind: Config
-users:
-  - name: admin
-    user: {token: ${SECRET_MARKER}}
-`;
-
-async function hostedCluster(name: string, kubeconfig: string): Promise<void> {
-  await kube.create({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: `${name}-admin-kubeconfig`, namespace: hcNamespace },
-    data: { kubeconfig: Buffer.from(kubeconfig).toString('base64') },
-  });
-  const hc = await kube.create({
-    apiVersion: HC_API,
-    kind: 'HostedCluster',
-    metadata: { name, namespace: hcNamespace },
-    spec: {
-      release: { image: 'quay.io/openshift-release-dev/ocp-release:4.16.0-x86_64' },
-      platform: { type: 'None' },
-    },
-  });
-  await kube.updateStatus({ ...hc, status: { kubeconfig: { name: `${name}-admin-kubeconfig` } } });
+async function objectSet(ns: string): Promise<void> {
+  await objectSetIn(kube, ns);
 }
 
 beforeAll(async () => {
   kube = suite.kube();
-  const crd: unknown = parseYaml(
-    await readFile(
-      join(import.meta.dirname, '..', 'fixtures', 'hypershift', 'hostedclusters.crd.yaml'),
-      'utf8',
-    ),
-  );
-  const created = await suite.admin.create(CRDS, crd);
-  expect([201, 409], created.text).toContain(created.status);
-  crdCreated = created.status === 201;
-  hcNamespace = await suite.namespace('hcs');
-  await eventually('HostedClusters served', async () =>
-    (await suite.admin.get(`/apis/${HC_API}/namespaces/${hcNamespace}/hostedclusters`)).status === 200
-      ? true
-      : undefined,
-  );
-  planes.push(...(await Promise.all([0, 1].map(() => startControlPlane({ log: () => undefined })))));
-  for (const p of planes) targets.push(new RawKubeClient(loadConnection(p.kubeconfigPath)));
-  // Control-plane namespaces `<ns>-<name, dots as dashes>`; the objects of a phase go to its namespace in the
-  // target too, so it must exist there.
-  for (const suffix of ['one', 'two-x', 'bad']) {
-    const name = `${hcNamespace}-${suffix}`;
-    controlPlaneNamespaces.push(name);
-    await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-    for (const t of targets) await t.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  }
-  await hostedCluster('one', await inlineKubeconfig(planes[0] as ControlPlane));
-  await hostedCluster('two.x', await inlineKubeconfig(planes[1] as ControlPlane));
-  await hostedCluster('bad', BAD_KUBECONFIG);
+  fleet = await startHostedFleet(suite, 2, ['one', 'two-x', 'bad']);
+  ({ hcNamespace, planes, targets, controlPlaneNamespaces } = fleet);
+  await fleet.hostedCluster('one', await inlineKubeconfig(planes[0] as ControlPlane));
+  await fleet.hostedCluster('two.x', await inlineKubeconfig(planes[1] as ControlPlane));
+  await fleet.hostedCluster('bad', BAD_KUBECONFIG);
   runner = spawnGantryRun([
     '--phase-class',
     'hosted-cluster',
@@ -124,71 +62,10 @@ beforeAll(async () => {
 afterAll(async () => {
   runner.child.kill('SIGTERM');
   const code = await runner.exited;
-  for (const ns of controlPlaneNamespaces) await deleteNamespace(suite.admin, ns);
-  for (const t of targets) t.close();
-  await Promise.all(planes.map((p) => p.stop()));
-  if (crdCreated) await suite.admin.delete(`${CRDS}/${CRD_NAME}`);
+  await fleet.stop();
   expect(code, runner.output()).toBe(0);
   expect(runner.output()).not.toContain(SECRET_MARKER);
 });
-
-const osRef = (ns: string): ObjectRef => ({ apiVersion: API, kind: 'ObjectSet', namespace: ns, name: 'set' });
-const ospRef = (ns: string): ObjectRef => ({
-  apiVersion: API,
-  kind: 'ObjectSetPhase',
-  namespace: ns,
-  name: 'set-config',
-});
-const cmRef = (ns: string): ObjectRef => ({
-  apiVersion: 'v1',
-  kind: 'ConfigMap',
-  namespace: ns,
-  name: 'cfg',
-});
-
-/** PKO's owners annotation naming the ObjectSetPhase as controller. */
-function owners(phase: KubeObject): string {
-  return JSON.stringify([
-    {
-      apiVersion: API,
-      kind: 'ObjectSetPhase',
-      name: phase.metadata.name,
-      namespace: phase.metadata.namespace,
-      uid: phase.metadata.uid,
-      controller: true,
-    },
-  ]);
-}
-
-function dataOf(object: KubeObject | undefined): unknown {
-  return object?.['data'];
-}
-
-async function objectSet(ns: string): Promise<void> {
-  await kube.create({
-    apiVersion: API,
-    kind: 'ObjectSet',
-    metadata: { name: 'set', namespace: ns, labels: { 'package-operator.run/object-deployment': 'set' } },
-    spec: {
-      revision: 1,
-      phases: [
-        {
-          name: 'config',
-          class: 'hosted-cluster',
-          objects: [
-            { object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { ns } } },
-          ],
-        },
-      ],
-    },
-  });
-}
-
-const AVAILABLE = {
-  status: 'True',
-  reason: 'Available',
-  message: 'Object is available and passes all probes.',
-};
 
 describe('one runner for the phases of many hosted clusters', () => {
   it("applies each control-plane namespace's phases into its HostedCluster's cluster, reports a bad Secret, tears down in both, lets a deleted HostedCluster go", async () => {
@@ -217,9 +94,7 @@ describe('one runner for the phases of many hosted clusters', () => {
     }
 
     // The bad Secret: the phase says why, without the Secret's content; the other clusters are served.
-    const why =
-      `hosted cluster ${hcNamespace}/bad: Secret ${hcNamespace}/bad-admin-kubeconfig: key "kubeconfig" is not a ` +
-      'usable kubeconfig: kubeconfig: clusters: Invalid input: expected array, received undefined';
+    const why = badKubeconfigMessage(hcNamespace, 'bad');
     await conditionsReach(
       kube,
       ospRef(bad),
@@ -253,6 +128,26 @@ describe('one runner for the phases of many hosted clusters', () => {
     await conditionsReach(kube, osRef(bad), { Available: AVAILABLE }, 90_000);
     expect(dataOf(await t1.get(cmRef(bad)))).toEqual({ ns: bad });
 
+    // Changed again (the second cluster now) while the phase is Available and nothing is due: the runner watches
+    // the Secret of each client it keeps, so the phase runs at once and its object goes to the second cluster.
+    await kube.mergePatch(
+      { apiVersion: 'v1', kind: 'Secret', namespace: hcNamespace, name: 'bad-admin-kubeconfig' },
+      {
+        data: {
+          kubeconfig: Buffer.from(await inlineKubeconfig(planes[1] as ControlPlane)).toString('base64'),
+        },
+      },
+    );
+    await eventually(
+      'the phase applied into the second cluster',
+      async () => ((await getOrUndefined(t2, cmRef(bad))) !== undefined ? true : undefined),
+      10_000,
+    );
+    expect(dataOf(await t2.get(cmRef(bad)))).toEqual({ ns: bad });
+    expect(runner.output()).toContain(
+      `hosted cluster ${hcNamespace}/bad: its admin kubeconfig Secret ${hcNamespace}/bad-admin-kubeconfig changed`,
+    );
+
     // Teardown: the runner deletes the objects in every cluster before the phases' finalizers go.
     for (const ns of [one, two, bad]) await kube.delete(osRef(ns));
     for (const ns of [one, two, bad])
@@ -263,7 +158,8 @@ describe('one runner for the phases of many hosted clusters', () => {
       );
     expect(await getOrUndefined(t1, cmRef(one))).toBeUndefined();
     expect(await getOrUndefined(t2, cmRef(two))).toBeUndefined();
-    expect(await getOrUndefined(t1, cmRef(bad))).toBeUndefined();
+    // The bad cluster's phase is torn down where its Secret points now (the first cluster is another cluster now).
+    expect(await getOrUndefined(t2, cmRef(bad))).toBeUndefined();
 
     // The HostedCluster gone: its namespace has no target any more; a phase there says so, and is deleted
     // without a teardown (the cluster went with its HostedCluster).

@@ -234,3 +234,35 @@ describe("PKO's flags that stand for its environment, and LOG_LEVEL", () => {
     expect(out).toBe('Package ns/p: render failed in 3 ms\n');
   });
 });
+
+describe('gantry serve --hosted-clusters', () => {
+  it('is documented in the help', async () => {
+    const r = await runGantry(['serve', '--help'], { cwd: '/' });
+    expect(r.stdout).toContain(
+      '--hosted-clusters                 serve the phases of every HyperShift hosted cluster: an ObjectSetPhase in',
+    );
+    expect(r.stdout).toContain(
+      '--phase-class LIST                ObjectSetPhase classes to reconcile, comma-separated (default "default", or',
+    );
+    expect(r.stdout).toContain('--hosted-cluster-clients M');
+    expect(r.stdout).toContain('--hosted-cluster-connections N');
+  });
+
+  it.each([
+    [['--phase-class', 'a,,b'], '--phase-class must list class names, got "a,,b"'],
+    [
+      ['--hosted-cluster-connections', '3'],
+      '--hosted-cluster-clients and --hosted-cluster-connections need --hosted-clusters',
+    ],
+    [
+      ['--hosted-clusters', '--hosted-cluster-clients', '0'],
+      '--hosted-cluster-clients must be a positive integer, got "0"',
+    ],
+  ])('refuses %j', async (args, message) => {
+    expect(await runGantry(['serve', '--plain-http', ...args], { cwd: '/' })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: ${message}\n`,
+    });
+  });
+});

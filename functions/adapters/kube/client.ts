@@ -178,6 +178,8 @@ export interface WatchRequest {
    */
   readonly resourceVersion: string;
   readonly labelSelector?: string;
+  /** `metadata.name=<name>`: one object's watch (authorized by RBAC `resourceNames`). */
+  readonly fieldSelector?: string;
   readonly timeoutSeconds: number;
   readonly signal: AbortSignal;
 }
@@ -510,11 +512,12 @@ export class RawKubeClient implements KubeApi {
    * as KubeApiError reason Gone); a malformed or oversized line rejects with KubeUnavailableError (retry).
    */
   public async watch(watch: WatchRequest, onEvent: (type: string, object: unknown) => void): Promise<void> {
-    const { path, resourceVersion, labelSelector, timeoutSeconds, signal } = watch;
+    const { path, resourceVersion, labelSelector, fieldSelector, timeoutSeconds, signal } = watch;
     const auth = await this.authOptions();
     const url = new URL(
       `${path}${query({
         labelSelector,
+        fieldSelector,
         watch: '1',
         ...(resourceVersion === 'initialEvents'
           ? { sendInitialEvents: 'true', resourceVersionMatch: 'NotOlderThan' }
@@ -600,6 +603,7 @@ export class RawKubeClient implements KubeApi {
   public async listWithVersion(
     path: string,
     labelSelector?: string,
+    fieldSelector?: string,
   ): Promise<{ items: unknown[]; resourceVersion: string }> {
     const items: unknown[] = [];
     let rv = '0';
@@ -609,7 +613,7 @@ export class RawKubeClient implements KubeApi {
     do {
       const text = await this.call(
         'GET',
-        `${path}${query({ labelSelector, limit: String(LIST_PAGE), continue: next })}`,
+        `${path}${query({ labelSelector, fieldSelector, limit: String(LIST_PAGE), continue: next })}`,
       );
       const body: unknown = JSON.parse(text);
       if (isRecord(body) && Array.isArray(body['items'])) for (const item of body['items']) items.push(item);

@@ -1,5 +1,5 @@
 /**
- * `gantry run` as its own process against the suite's control plane (the bundled CLI, as users start it), its
+ * `gantry run` (or `gantry serve`) as its own process against the suite's control plane (the bundled CLI, as users start it), its
  * output collected for assertions and failure messages.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
@@ -17,11 +17,16 @@ export interface GantryRunProcess {
 
 /** Start `gantry run --kubeconfig <the suite's> ...args`. */
 export function spawnGantryRun(args: readonly string[]): GantryRunProcess {
+  return spawnGantry('run', args);
+}
+
+/** Start `gantry <command> --kubeconfig <the suite's> ...args` (`run`, `serve`). */
+export function spawnGantry(command: 'run' | 'serve', args: readonly string[]): GantryRunProcess {
   const child = spawn(
     process.execPath,
     [
       join(import.meta.dirname, '..', '..', '..', 'bin', 'gantry.mjs'),
-      'run',
+      command,
       '--kubeconfig',
       inject('kube').kubeconfigPath,
       ...args,
