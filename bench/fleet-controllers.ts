@@ -41,6 +41,8 @@ export interface ControllerProcess {
   readonly management: Identity;
   /** Its requests to the hosted clusters' API servers, when it sends any. */
   readonly hosted?: Identity;
+  /** The hosted clusters (indexes) it sends requests to: all of them unless it serves one. */
+  readonly hostedCluster?: number;
   /** The end of its output (for failures). */
   output(): string;
   stop(): Promise<void>;
@@ -85,14 +87,10 @@ function launch(
 
 const GANTRY_BIN = new URL('../bin/gantry.mjs', import.meta.url).pathname;
 
-/** A kubeconfig for the management cluster with its own user `gantry-hosted-runner` (system:masters). */
-async function secondIdentity(plane: ControlPlane): Promise<string> {
-  const { cert, key } = await clientCertificate(
-    plane.dir,
-    'hosted-runner',
-    '/O=system:masters/CN=gantry-hosted-runner',
-  );
-  const path = join(plane.dir, 'hosted-runner.kubeconfig');
+/** A kubeconfig for the management cluster with its own user `user` (system:masters). */
+async function identityKubeconfig(plane: ControlPlane, user: string): Promise<string> {
+  const { cert, key } = await clientCertificate(plane.dir, user, `/O=system:masters/CN=${user}`);
+  const path = join(plane.dir, `${user}.kubeconfig`);
   await writeFile(
     path,
     `apiVersion: v1
@@ -101,11 +99,11 @@ clusters:
   - name: management
     cluster: {server: ${plane.server}, certificate-authority: ${plane.certs.caCert}}
 users:
-  - name: hosted-runner
+  - name: ${user}
     user: {client-certificate: ${cert}, client-key: ${key}}
 contexts:
   - name: management
-    context: {cluster: management, user: hosted-runner}
+    context: {cluster: management, user: ${user}}
 current-context: management
 `,
   );
@@ -136,7 +134,7 @@ function gantryProcess(
 export const GANTRY_SET: ControllerSet = {
   name: 'Gantry',
   start: async (planes) => {
-    const runnerKubeconfig = await secondIdentity(planes.management);
+    const runnerKubeconfig = await identityKubeconfig(planes.management, 'gantry-hosted-runner');
     return [
       gantryProcess('gantry run', ['--kubeconfig', planes.management.kubeconfigPath], {
         userAgent: 'gantry/',
@@ -174,9 +172,16 @@ function locateRemotePhaseManager(): { path: string } | { missing: string } {
   };
 }
 
-function remotePhaseManager(binary: string, planes: FleetPlanes, index: number): ControllerProcess {
+/** PKO's remote-phase-manager for hosted cluster `index`, as its own user on the management cluster. */
+async function remotePhaseManager(
+  binary: string,
+  planes: FleetPlanes,
+  index: number,
+): Promise<ControllerProcess> {
   const namespace = planes.controlPlaneNamespaces[index] ?? '';
   const target = planes.hosted[index];
+  const user = `remote-phase-manager-${index}`;
+  const kubeconfig = await identityKubeconfig(planes.management, user);
   const p = launch(
     `remote-phase-manager ${namespace}`,
     binary,
@@ -188,10 +193,18 @@ function remotePhaseManager(binary: string, planes: FleetPlanes, index: number):
       '--metrics-addr=0',
       '--health-probe-bind-address=0',
     ],
-    { PATH: process.env['PATH'], HOME: homedir(), KUBECONFIG: planes.management.kubeconfigPath },
+    { PATH: process.env['PATH'], HOME: homedir(), KUBECONFIG: kubeconfig },
   );
-  const who = { userAgent: 'remote-phase-manager/' };
-  return { label: `remote-phase-manager ${namespace}`, pid: p.child.pid, management: who, hosted: who, ...p };
+  const userAgent = 'remote-phase-manager/';
+  return {
+    label: `remote-phase-manager ${namespace}`,
+    pid: p.child.pid,
+    management: { userAgent, user },
+    hosted: { userAgent },
+    hostedCluster: index,
+    output: p.output,
+    stop: p.stop,
+  };
 }
 
 async function pkoNamespace(admin: KubeClient, ns: string): Promise<void> {
@@ -224,7 +237,9 @@ function pkoSet(manager: string, remote: string): ControllerSet {
           output: (): string => m.log(),
           stop: async (): Promise<void> => m.stop(),
         },
-        ...planes.controlPlaneNamespaces.map((_, i) => remotePhaseManager(remote, planes, i)),
+        ...(await Promise.all(
+          planes.controlPlaneNamespaces.map(async (_, i) => remotePhaseManager(remote, planes, i)),
+        )),
       ];
     },
   };

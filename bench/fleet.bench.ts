@@ -9,8 +9,9 @@
 // with the template's image and its objects are in its hosted cluster, and until the HostedClusterPackage's status
 // says all updated and available; the deletion until the objects are gone from the hosted clusters. Reported per
 // process: requests to the management and each hosted API server (audit logs, by User-Agent and user), peak RSS,
-// CPU seconds. `BENCH_PKO=0` leaves PKO out, `BENCH_CONTENDER=Gantry|PKO` runs one set, `BENCH_FLEET_OUT` names
-// the JSON file (default fleet-bench.json in the temporary folder).
+// CPU seconds. `BENCH_FLEET_ROUNDS` (default 1) repeats the sets in turn, `BENCH_PKO=0` leaves PKO out,
+// `BENCH_CONTENDER=Gantry|PKO` runs one set, `BENCH_FLEET_OUT` names the JSON file (default fleet-bench.json in
+// the temporary folder), `BENCH_FLEET_LOGS=DIR` keeps each process's output there.
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,7 @@ import type { BenchResult } from './types.js';
 
 const CLUSTERS = Number(process.env['BENCH_FLEET_CLUSTERS'] ?? 2);
 const OBJECTS = Number(process.env['BENCH_FLEET_OBJECTS'] ?? 20);
+const ROUNDS = Number(process.env['BENCH_FLEET_ROUNDS'] ?? 1);
 const STEP_TIMEOUT_MS = Number(process.env['BENCH_FLEET_TIMEOUT_MS'] ?? 300_000);
 const HC_API = 'hypershift.openshift.io/v1beta1';
 const PKO = '/apis/package-operator.run/v1alpha1';
@@ -299,6 +301,16 @@ async function clusterOn(fleet: Fleet, i: number, image: string, tag: string): P
   return cm?.data?.['version'] === tag;
 }
 
+/** When one cluster's Package got the new image, and when it was done (ms after the step began). */
+interface ClusterTiming {
+  readonly namespace: string;
+  updatedMs?: number;
+  doneMs?: number;
+}
+
+/** The conditions of an object, `type → status reason: message`. */
+type ConditionsView = Record<string, string>;
+
 interface RolloutTiming {
   /** Every Package Available with the image and its objects in its hosted cluster. */
   readonly packagesMs: number;
@@ -306,8 +318,33 @@ interface RolloutTiming {
   readonly statusMs: number;
   /** Control-plane namespaces in the order their Packages got the new image. */
   readonly order: readonly string[];
-  /** Most Packages seen with the new image but not yet Available at once. */
-  readonly maxInFlight: number;
+  /** Most Packages seen at once with the new image but not Available for their generation. */
+  readonly maxUnavailable: number;
+  /**
+   * Most clusters seen at once whose Package has the new image while their objects in the hosted cluster do not
+   * have it yet: the rollout's real concurrency (a Package stays Available while its previous revision serves).
+   */
+  readonly maxUpdating: number;
+  readonly clusters: readonly ClusterTiming[];
+  /** The HostedClusterPackage's status counts and conditions once rolled out, and the first Package's conditions. */
+  readonly final: { counts: unknown; conditions: ConditionsView; packageConditions: ConditionsView };
+}
+
+function conditionsView(o: Obj | undefined): ConditionsView {
+  return Object.fromEntries(
+    (o?.status?.conditions ?? []).map((c) => [
+      c.type,
+      `${c.status} ${c.reason ?? ''}: ${c.message ?? ''}`.trim(),
+    ]),
+  );
+}
+
+async function finalView(fleet: Fleet): Promise<RolloutTiming['final']> {
+  const hcpkg = await read(fleet.managementAdmin, HCPKG);
+  const ns = fleet.controlPlaneNamespaces[0] ?? '';
+  const pkg = await read(fleet.managementAdmin, `${PKO}/namespaces/${ns}/packages/${NAME}`);
+  const { conditions: _, ...counts } = hcpkg?.status ?? {};
+  return { counts, conditions: conditionsView(hcpkg), packageConditions: conditionsView(pkg) };
 }
 
 async function rolledOut(
@@ -320,23 +357,43 @@ async function rolledOut(
   let packagesMs: number | undefined;
   let statusMs: number | undefined;
   const order: string[] = [];
-  let maxInFlight = 0;
+  const clusters: ClusterTiming[] = fleet.controlPlaneNamespaces.map((namespace) => ({ namespace }));
+  let maxUnavailable = 0;
+  let maxUpdating = 0;
   await until(`${tag} rolled out`, STEP_TIMEOUT_MS, async () => {
     let done = 0;
-    let inFlight = 0;
+    let unavailable = 0;
+    let updating = 0;
     for (const [i, ns] of fleet.controlPlaneNamespaces.entries()) {
       const pkg = await read(fleet.managementAdmin, `${PKO}/namespaces/${ns}/packages/${NAME}`);
       if (pkg?.spec?.image !== image) continue;
+      const timing = clusters[i];
+      if (timing !== undefined) timing.updatedMs ??= Date.now() - t0;
       if (!order.includes(ns)) order.push(ns);
-      if (!availableNow(pkg)) inFlight += 1;
-      if (await clusterOn(fleet, i, image, tag)) done += 1;
+      if (!availableNow(pkg)) unavailable += 1;
+      if (!(await clusterOn(fleet, i, image, tag))) {
+        updating += 1;
+        continue;
+      }
+      done += 1;
+      if (timing !== undefined) timing.doneMs ??= Date.now() - t0;
     }
-    maxInFlight = Math.max(maxInFlight, inFlight);
+    maxUnavailable = Math.max(maxUnavailable, unavailable);
+    maxUpdating = Math.max(maxUpdating, updating);
     if (done === CLUSTERS) packagesMs ??= Date.now() - t0;
     if (statusRolledOut(await read(fleet.managementAdmin, HCPKG), generation)) statusMs ??= Date.now() - t0;
     return packagesMs !== undefined && statusMs !== undefined ? true : undefined;
   });
-  return { packagesMs: packagesMs ?? 0, statusMs: statusMs ?? 0, order, maxInFlight };
+  const final = await finalView(fleet);
+  return {
+    packagesMs: packagesMs ?? 0,
+    statusMs: statusMs ?? 0,
+    order,
+    maxUnavailable,
+    maxUpdating,
+    clusters,
+    final,
+  };
 }
 
 interface DeletionTiming {
@@ -449,11 +506,16 @@ async function processUse(
 ): Promise<ProcessUse[]> {
   const management = new Map<string, Identity>(processes.map((p) => [p.label, p.management]));
   const byManagement = await countRequests(fleet.planes[0]?.auditLog ?? '', management, steps);
-  const hosted = new Map<string, Identity>(
-    processes.flatMap((p) => (p.hosted !== undefined ? [[p.label, p.hosted] as const] : [])),
-  );
+  // Each hosted API server counts the processes that send it requests: all, or the one that serves it alone.
   const byHosted = await Promise.all(
-    fleet.planes.slice(1).map(async (p) => countRequests(p.auditLog, hosted, steps)),
+    fleet.planes.slice(1).map(async (plane, i) => {
+      const senders = new Map<string, Identity>(
+        processes.flatMap((p) =>
+          p.hosted !== undefined && (p.hostedCluster ?? i) === i ? [[p.label, p.hosted] as const] : [],
+        ),
+      );
+      return countRequests(plane.auditLog, senders, steps);
+    }),
   );
   return Promise.all(
     processes.map(async (p) => ({
@@ -461,16 +523,28 @@ async function processUse(
       peakRssBytes: (await memory(p.pid)).peak,
       cpuSeconds: await cpuSeconds(p.pid),
       management: byManagement.get(p.label),
-      hosted: p.hosted === undefined ? [] : byHosted.map((m) => m.get(p.label)),
+      hosted:
+        p.hosted === undefined
+          ? []
+          : byHosted.flatMap((m, i) => ((p.hostedCluster ?? i) === i ? [m.get(p.label)] : [])),
       ...(failed ? { outputTail: p.output().slice(-4000) } : {}),
     })),
   );
+}
+
+/** `BENCH_FLEET_LOGS=DIR`: each process's output (its last 256 KiB) to DIR/<set> <process>.log. */
+async function keepLogs(set: string, processes: readonly ControllerProcess[]): Promise<void> {
+  const dir = process.env['BENCH_FLEET_LOGS'];
+  if (dir === undefined || dir === '') return;
+  await mkdir(dir, { recursive: true });
+  for (const p of processes) await writeFile(join(dir, `${set} ${p.label}.log`), p.output());
 }
 
 async function runSet(
   set: ControllerSet,
   images: { v1: string; v2: string },
   absent: string,
+  round: string,
 ): Promise<FleetRun> {
   const fleet = await startFleet(absent);
   const s: Scenario = { steps: [] };
@@ -487,8 +561,9 @@ async function runSet(
     });
     await new Promise((r) => setTimeout(r, 2_000)); // the last requests are in the audit logs
     const use = await processUse(fleet, processes, s.steps, error !== undefined);
+    await keepLogs(set.name, processes);
     return {
-      set: set.name,
+      set: `${set.name}${round}`,
       clusters: CLUSTERS,
       objectsPerPackage: OBJECTS,
       ...(s.instant !== undefined ? { instant: s.instant } : {}),
@@ -541,7 +616,7 @@ function benchResults(r: FleetRun): BenchResult[] {
   add(
     'rolling upgrade (maxUnavailable 1)',
     r.rolling?.statusMs,
-    `Packages ${sec(r.rolling?.packagesMs)} s; order ${r.rolling?.order.join(' → ') ?? ''}; max in flight ${r.rolling?.maxInFlight ?? ''}`,
+    `Packages ${sec(r.rolling?.packagesMs)} s; order ${r.rolling?.order.join(' → ') ?? ''}; at most ${r.rolling?.maxUnavailable ?? ''} Package(s) not Available and ${r.rolling?.maxUpdating ?? ''} cluster(s) updating at once; per cluster (ms after the patch: Package updated / objects updated) ${(r.rolling?.clusters ?? []).map((c) => `${c.namespace} ${c.updatedMs ?? '—'} / ${c.doneMs ?? '—'}`).join(', ')}`,
   );
   add(
     'HostedClusterPackage deleted → objects gone',
@@ -565,12 +640,14 @@ export async function run(): Promise<BenchResult[]> {
       v2: await pushFleetPackage(registry.host, 'v2'),
     };
     const absent = `${registry.host}/bench/remote-phase-absent:v0`;
-    for (const set of sets) {
-      if (only !== undefined && !set.name.startsWith(only)) continue;
-      const r = await runSet(set, images, absent);
-      console.log(JSON.stringify(r));
-      runs.push(r);
-    }
+    // Rounds alternate the sets, so a busy machine's noise falls on both alike.
+    for (let round = 1; round <= ROUNDS; round++)
+      for (const set of sets) {
+        if (only !== undefined && !set.name.startsWith(only)) continue;
+        const r = await runSet(set, images, absent, ROUNDS > 1 ? ` #${round}` : '');
+        console.log(JSON.stringify(r));
+        runs.push(r);
+      }
   } finally {
     await registry.stop();
   }
