@@ -192,6 +192,8 @@ async function remotePhaseManager(
       '--enable-leader-election=false',
       '--metrics-addr=0',
       '--health-probe-bind-address=0',
+      // `BENCH_PKO_LOG_LEVEL=1`: its debug log (with BENCH_FLEET_LOGS), to see where its time goes.
+      `--log-level=${process.env['BENCH_PKO_LOG_LEVEL'] ?? '-1'}`,
     ],
     { PATH: process.env['PATH'], HOME: homedir(), KUBECONFIG: kubeconfig },
   );

@@ -12,9 +12,9 @@
 // CPU seconds. `BENCH_FLEET_ROUNDS` (default 1) repeats the sets in turn, `BENCH_PKO=0` leaves PKO out,
 // `BENCH_CONTENDER=Gantry|PKO` runs one set, `BENCH_FLEET_OUT` names the JSON file (default fleet-bench.json in
 // the temporary folder), `BENCH_FLEET_LOGS=DIR` keeps each process's output there.
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { startControlPlane, type ControlPlane } from '../devenv/control-plane.js';
@@ -157,6 +157,7 @@ async function startFleet(absentImage: string): Promise<Fleet> {
   ]);
   const stop = async (): Promise<void> => {
     await Promise.all(planes.map(async (p) => p.cp.stop()));
+    await Promise.all(planes.map(async (p) => rm(dirname(p.auditLog), { recursive: true, force: true })));
   };
   try {
     const [management, ...hosted] = planes;
@@ -327,7 +328,7 @@ interface RolloutTiming {
   readonly maxUpdating: number;
   readonly clusters: readonly ClusterTiming[];
   /** The HostedClusterPackage's status counts and conditions once rolled out, and the first Package's conditions. */
-  readonly final: { counts: unknown; conditions: ConditionsView; packageConditions: ConditionsView };
+  readonly final: FinalView;
 }
 
 function conditionsView(o: Obj | undefined): ConditionsView {
@@ -339,12 +340,52 @@ function conditionsView(o: Obj | undefined): ConditionsView {
   );
 }
 
-async function finalView(fleet: Fleet): Promise<RolloutTiming['final']> {
+/** What the first cluster looks like once rolled out, to compare the controllers' names and words. */
+interface FinalView {
+  readonly counts: unknown;
+  readonly conditions: ConditionsView;
+  readonly packageConditions: ConditionsView;
+  /** Names of the ObjectSets and ObjectSetPhases in the first control-plane namespace. */
+  readonly objectSets: readonly string[];
+  readonly objectSetPhases: readonly string[];
+  /** The first ConfigMap in the first hosted cluster: its labels and annotations. */
+  readonly hostedObject: unknown;
+}
+
+const namedItems = z.object({
+  items: z.array(
+    z.object({
+      metadata: z.object({
+        name: z.string(),
+        labels: z.record(z.string(), z.string()).optional(),
+        annotations: z.record(z.string(), z.string()).optional(),
+      }),
+    }),
+  ),
+});
+
+async function names(admin: KubeClient, path: string): Promise<string[]> {
+  const parsed = namedItems.safeParse((await admin.get(path)).body);
+  return parsed.success ? parsed.data.items.map((i) => i.metadata.name).sort() : [];
+}
+
+async function finalView(fleet: Fleet): Promise<FinalView> {
   const hcpkg = await read(fleet.managementAdmin, HCPKG);
   const ns = fleet.controlPlaneNamespaces[0] ?? '';
   const pkg = await read(fleet.managementAdmin, `${PKO}/namespaces/${ns}/packages/${NAME}`);
   const { conditions: _, ...counts } = hcpkg?.status ?? {};
-  return { counts, conditions: conditionsView(hcpkg), packageConditions: conditionsView(pkg) };
+  const cm = await fleet.planes[1]?.admin.get(`/api/v1/namespaces/${ns}/configmaps/cm-0`);
+  const meta = z.object({ metadata: namedItems.shape.items.element.shape.metadata }).safeParse(cm?.body);
+  return {
+    counts,
+    conditions: conditionsView(hcpkg),
+    packageConditions: conditionsView(pkg),
+    objectSets: await names(fleet.managementAdmin, `${PKO}/namespaces/${ns}/objectsets`),
+    objectSetPhases: await names(fleet.managementAdmin, `${PKO}/namespaces/${ns}/objectsetphases`),
+    hostedObject: meta.success
+      ? { labels: meta.data.metadata.labels, annotations: meta.data.metadata.annotations }
+      : undefined,
+  };
 }
 
 async function rolledOut(
