@@ -1,12 +1,14 @@
-// The fleet bench's request counts: one pass over an API server's audit log, each finished request counted for the
+// The fleet bench's request counts: one pass over an API server's audit log, each request counted once for the
 // process that sent it (its User-Agent prefix and, where two processes share one, the authenticated user) and
-// the scenario step it fell in.
+// the scenario step it fell in. A finished request counts at its ResponseComplete; a watch at its first event
+// (ResponseStarted while it streams), so the watches still open when the bench reads the log count too.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import type { Identity } from './fleet-controllers.js';
 
 const eventSchema = z.object({
+  auditID: z.string(),
   stage: z.string(),
   verb: z.string(),
   userAgent: z.string().optional(),
@@ -44,6 +46,14 @@ function matches(who: Identity, e: z.infer<typeof eventSchema>): boolean {
   return who.user === undefined || e.user?.username === who.user;
 }
 
+/** Whether this event is the one a request is counted at (`watches`: the watches already counted). */
+function firstSeen(e: z.infer<typeof eventSchema>, watches: Set<string>): boolean {
+  if (e.verb !== 'watch') return e.stage === 'ResponseComplete';
+  if (watches.has(e.auditID)) return false;
+  watches.add(e.auditID);
+  return true;
+}
+
 function emptyCount(): {
   total: number;
   bySteps: Record<string, number>;
@@ -60,13 +70,14 @@ export async function countRequests(
   steps: readonly Step[],
 ): Promise<Map<string, Counted>> {
   const out = new Map([...identities.keys()].map((k) => [k, emptyCount()]));
+  const watches = new Set<string>();
   const from = Math.min(...steps.map((s) => s.from));
   const to = Math.max(...steps.map((s) => s.to));
   const lines = createInterface({ input: createReadStream(auditLog, 'utf8'), crlfDelay: Infinity });
   for await (const line of lines) {
     if (line === '') continue;
     const parsed = eventSchema.safeParse(JSON.parse(line));
-    if (!parsed.success || parsed.data.stage !== 'ResponseComplete') continue;
+    if (!parsed.success || !firstSeen(parsed.data, watches)) continue;
     const e = parsed.data;
     const at = Date.parse(e.requestReceivedTimestamp);
     if (at < from || at >= to) continue;
