@@ -602,7 +602,7 @@ async function runSet(
     });
     await new Promise((r) => setTimeout(r, 2_000)); // the last requests are in the audit logs
     const use = await processUse(fleet, processes, s.steps, error !== undefined);
-    await keepLogs(set.name, processes);
+    await keepLogs(`${set.name}${round}`, processes);
     return {
       set: `${set.name}${round}`,
       clusters: CLUSTERS,
