@@ -71,6 +71,25 @@ async function signed(dir: string, name: string, subject: string, extensions: st
   );
 }
 
+/**
+ * One more client certificate signed by the CA of `dir` (made by makeCertificates), subject `subject` (say
+ * `/O=system:masters/CN=other-admin`): another identity for the same control plane, so its requests stand apart
+ * in the audit log. Returns the certificate and key files.
+ */
+export async function clientCertificate(
+  dir: string,
+  name: string,
+  subject: string,
+): Promise<{ cert: string; key: string }> {
+  await signed(
+    dir,
+    name,
+    subject,
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+  );
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
 /** Create every certificate and key in `dir`. */
 export async function makeCertificates(dir: string): Promise<CertFiles> {
   await openssl(

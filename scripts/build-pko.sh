@@ -1,6 +1,7 @@
 #!/bin/sh
-# Build PKO v1.19.0's CLI (kubectl-package) and manager (package-operator-manager) from snapshots of PKO's
-# repositories, for the parity suite, `npm run compare:pko` and the migration test. Never needed by `npm test`.
+# Build PKO v1.19.0's CLI (kubectl-package), manager (package-operator-manager) and remote-phase manager
+# (remote-phase-manager) from snapshots of PKO's repositories, for the parity suite, `npm run compare:pko`, the
+# migration test and the fleet bench (`npm run bench -- fleet`). Never needed by `npm test`.
 #
 #   PKO_REPOS=DIR bash scripts/build-pko.sh
 #
@@ -32,7 +33,11 @@ go mod edit \
   -replace "pkg.package-operator.run/cardboard=$DEPS/cardboard-root" \
   -replace "pkg.package-operator.run/cardboard/kubeutils=$DEPS/cardboard/kubeutils" \
   -replace "pkg.package-operator.run/semver=$DEPS/semver"
-mkdir -p "$CACHE/bin/kubectl-package-v1.19.0" "$CACHE/bin/package-operator-manager-v1.19.0"
+mkdir -p "$CACHE/bin/kubectl-package-v1.19.0" "$CACHE/bin/package-operator-manager-v1.19.0" \
+  "$CACHE/bin/remote-phase-manager-v1.19.0"
 go build -o "$CACHE/bin/kubectl-package-v1.19.0/kubectl-package" ./cmd/kubectl-package
 go build -o "$CACHE/bin/package-operator-manager-v1.19.0/package-operator-manager" ./cmd/package-operator-manager
-echo "PKO v1.19.0 built: $CACHE/bin/kubectl-package-v1.19.0/kubectl-package, $CACHE/bin/package-operator-manager-v1.19.0/package-operator-manager"
+go build -o "$CACHE/bin/remote-phase-manager-v1.19.0/remote-phase-manager" ./cmd/remote-phase-manager
+echo "PKO v1.19.0 built: $CACHE/bin/kubectl-package-v1.19.0/kubectl-package," \
+  "$CACHE/bin/package-operator-manager-v1.19.0/package-operator-manager," \
+  "$CACHE/bin/remote-phase-manager-v1.19.0/remote-phase-manager"

@@ -47,13 +47,15 @@ export interface PkoManager {
 /**
  * Start PKO's manager against a cluster (no leader election, no health listener, metrics on `metricsAddr` or
  * none), running as the
- * ServiceAccount `package-operator` of `namespace` for its image pull secrets (the account must exist).
+ * ServiceAccount `package-operator` of `namespace` for its image pull secrets (the account must exist);
+ * `extraArgs` are more of its flags (say `--package-operator-package-image=…`).
  */
 export function startPkoManager(
   binary: string,
   kubeconfig: string,
   namespace: string,
   metricsAddr = '0',
+  extraArgs: readonly string[] = [],
 ): PkoManager {
   const child: ChildProcess = spawn(
     binary,
@@ -62,6 +64,7 @@ export function startPkoManager(
       `--metrics-addr=${metricsAddr}`,
       '--health-probe-bind-address=0',
       '--log-level=0',
+      ...extraArgs,
     ],
     {
       env: {
