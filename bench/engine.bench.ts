@@ -4,11 +4,12 @@
 // execs node on the bundle with the hosts' node flags, as a user starts it; PKO's
 // package-operator-manager v1.19.0). Workloads: create → Available=True for one Package of N ConfigMaps in two
 // phases (the first round includes the controller's start-up, as a user meets it), many Packages at once on a
-// freshly started controller (peak RSS of that process, VmHWM), and an idle minute. Requests are counted from the
+// freshly started controller (peak RSS of that process, VmHWM), and an idle minute. Requests (each once; a watch when it opens) are counted from the
 // API server's audit log by each controller's User-Agent. `BENCH_MANY` sets the many-packages size (default 1000);
 // `BENCH_PKO=0` leaves PKO out, `BENCH_CONTENDER=gantry` or `=PKO` runs one of them, `BENCH_SIZES` the one-Package
 // sizes, `BENCH_NODE_ARGS` adds node flags to `gantry run` (profiling; through NODE_OPTIONS, so only those node allows there), `BENCH_GANTRY_ARGS` adds `gantry run` flags
-// (say `--concurrency 16`), `BENCH_GANTRY_LOG` sends its standard output to a file.
+// (say `--concurrency 16`), `BENCH_GANTRY_LOG` sends its standard output to a file. Each contender starts once the API
+// server's watch caches of the CRDs serve (`BENCH_COLD_CACHES=1`: at once, meeting their 429s).
 import { openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,11 +19,13 @@ import { cpuSeconds, memory } from '../devenv/proc-stats.js';
 import { KubeClient } from '../devenv/kube.js';
 import { startRegistry } from '../devenv/registry.js';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { z } from 'zod';
 import { locatePkoManager, startPkoManager } from '../test/pko-manager.js';
 import { runGantry } from '../test/run-cli.js';
 import type { BenchResult } from './types.js';
 
 interface AuditEvent {
+  readonly auditID?: string;
   readonly userAgent?: string;
   readonly verb?: string;
   readonly requestReceivedTimestamp?: string;
@@ -47,12 +50,19 @@ async function controllerRequests(
   const byVerb: Record<string, number> = {};
   const byRequest: Record<string, number> = {};
   let total = 0;
+  // Each request once: a watch when its response starts (it may still be open at the end of the round), any other
+  // when it completes (a refused watch has no ResponseStarted).
+  const counted = new Set<string>();
   for (const line of text.split('\n')) {
     if (line === '') continue;
     const e = JSON.parse(line) as AuditEvent;
-    if (e.stage !== 'ResponseComplete' || !(e.userAgent ?? '').startsWith(userAgent)) continue;
+    if (e.stage !== 'ResponseComplete' && e.stage !== 'ResponseStarted') continue;
+    if (!(e.userAgent ?? '').startsWith(userAgent)) continue;
     const at = Date.parse(e.requestReceivedTimestamp ?? '');
     if (at < since || at > until) continue;
+    const id = e.auditID ?? line;
+    if (counted.has(id)) continue;
+    counted.add(id);
     total += 1;
     const verb = e.verb ?? '?';
     byVerb[verb] = (byVerb[verb] ?? 0) + 1;
@@ -318,6 +328,46 @@ async function manyPackages(
   };
 }
 
+/** CustomResourceDefinitions as far as this bench reads them. */
+const crdListSchema = z.object({
+  items: z.array(
+    z.object({
+      spec: z.object({
+        group: z.string(),
+        names: z.object({ plural: z.string() }),
+        versions: z.array(z.object({ name: z.string(), served: z.boolean() })),
+      }),
+    }),
+  ),
+});
+
+/**
+ * Wait until the API server's watch cache of every CRD serves (`BENCH_COLD_CACHES=1` skips it). On an API server
+ * started seconds before, the first watch of each freshly installed CRD is answered 429 with Retry-After while its
+ * cache fills; a controller starting on a cluster whose CRDs were installed earlier never meets that, and both
+ * contenders start on such a cluster.
+ */
+async function watchCachesReady(admin: KubeClient): Promise<void> {
+  if (process.env['BENCH_COLD_CACHES'] === '1') return;
+  const crds = crdListSchema.parse(
+    (await admin.get('/apis/apiextensions.k8s.io/v1/customresourcedefinitions')).body,
+  );
+  const paths = crds.items.flatMap((c) =>
+    c.spec.versions
+      .filter((v) => v.served)
+      .map((v) => `/apis/${c.spec.group}/${v.name}/${c.spec.names.plural}`),
+  );
+  const deadline = Date.now() + 60_000;
+  await Promise.all(
+    paths.map(async (path) => {
+      while ((await admin.watchStatus(path)) !== 200) {
+        if (Date.now() > deadline) throw new Error(`the watch cache of ${path} did not start within 60 s`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }),
+  );
+}
+
 async function controlPlaneFor(): Promise<{
   cp: Awaited<ReturnType<typeof startControlPlane>>;
   admin: KubeClient;
@@ -331,6 +381,7 @@ async function controlPlaneFor(): Promise<{
     certFile: cp.certs.adminCert,
     keyFile: cp.certs.adminKey,
   });
+  await watchCachesReady(admin);
   return { cp, admin, auditLog };
 }
 

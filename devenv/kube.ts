@@ -79,6 +79,25 @@ export class KubeClient {
     return this.request('GET', path);
   }
 
+  /**
+   * The status code a watch of `path` (a collection) is answered with, the connection closed as soon as it is
+   * known: 200 once the API server's watch cache for that resource serves, 429 while it is still starting.
+   */
+  public watchStatus(path: string): Promise<number> {
+    const url = new URL(`${path}?watch=1&resourceVersion=0&timeoutSeconds=1`, this.access.server);
+    return new Promise((resolve, reject) => {
+      const req = request(url, { ca: this.ca, cert: this.cert, key: this.key, timeout: 10_000 }, (res) => {
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('timeout', () => req.destroy(new Error(`watch ${path}: timed out`)));
+      req.on('error', (error) => {
+        reject(error);
+      });
+      req.end();
+    });
+  }
+
   public create(path: string, body: unknown): Promise<KubeResponse> {
     return this.request('POST', path, body);
   }
