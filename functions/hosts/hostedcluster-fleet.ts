@@ -55,10 +55,15 @@ export class HostedClusterFleet {
       concurrency: 2,
       ratePerSecond: 20,
       run: async (name) => {
-        const { outcome, actions } = await reconcileHostedClusterPackage(name, options.client, now);
+        const { outcome, actions, requeueAfterMs } = await reconcileHostedClusterPackage(
+          name,
+          options.client,
+          now,
+        );
         if (outcome === 'gone') this.known.delete(name);
         for (const action of actions) options.log(`HostedClusterPackage ${name}: ${action}`);
-        return outcome === 'conflict' ? 0 : undefined;
+        // A conflict runs again now; a progress deadline at the moment it passes.
+        return outcome === 'conflict' ? 0 : requeueAfterMs;
       },
       onError: (name, error) => {
         options.log(`HostedClusterPackage ${name}: ${errorMessage(error)}`);

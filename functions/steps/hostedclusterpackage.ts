@@ -21,6 +21,7 @@ import {
   planRollout,
   rebuildProcessing,
   selectsHostedCluster,
+  stopAction,
   type HostedClusterPackage,
   type ProcessingRef,
 } from '../../shared/hypershift/fleet-rollout.js';
@@ -33,6 +34,8 @@ export interface HostedClusterPackageResult {
   readonly outcome: HostedClusterPackageOutcome;
   /** What was done, for the log: `created <ns>/<name>`, `updated <ns>/<name>`, `stopped …`. */
   readonly actions: readonly string[];
+  /** Run again in this many ms: the moment an updated Package's progress deadline passes. */
+  readonly requeueAfterMs?: number;
 }
 
 interface IndexedHostedCluster {
@@ -119,14 +122,20 @@ export async function reconcileHostedClusterPackage(
         c.pkg?.metadata.uid === undefined ? [] : [[c.pkg.metadata.uid, c] as const],
       ),
     );
-    const plan = planRollout(hcpkg, processing, fleet.members, (uid) => {
-      const c = byPkgUid.get(uid);
-      return c?.pkg === undefined || c.pkg.metadata.uid === undefined
-        ? undefined
-        : { uid: c.pkg.metadata.uid, name: c.pkg.metadata.name, namespace: c.pkg.metadata.namespace ?? '' };
-    });
+    const plan = planRollout(
+      hcpkg,
+      processing,
+      fleet.members,
+      (uid) => {
+        const c = byPkgUid.get(uid);
+        return c?.pkg === undefined || c.pkg.metadata.uid === undefined
+          ? undefined
+          : { uid: c.pkg.metadata.uid, name: c.pkg.metadata.name, namespace: c.pkg.metadata.namespace ?? '' };
+      },
+      now(),
+    );
     for (const c of fleet.clusters.filter((x) => plan.create.includes(x.uid))) {
-      const created = await kube.create(fleetPackage(hcpkg, c));
+      const created = await kube.create(fleetPackage(hcpkg, c, undefined, now()));
       actions.push(`created Package ${created.metadata.namespace ?? ''}/${created.metadata.name}`);
     }
     if (plan.update.length > 0) {
@@ -135,23 +144,29 @@ export async function reconcileHostedClusterPackage(
       for (const uid of plan.update) {
         const c = byPkgUid.get(uid);
         if (c?.pkg === undefined) continue;
-        await kube.update(fleetPackage(hcpkg, c, c.pkg));
+        await kube.update(fleetPackage(hcpkg, c, c.pkg, now()));
         actions.push(`updated Package ${c.pkg.metadata.namespace ?? ''}/${c.pkg.metadata.name}`);
       }
     }
-    const after = planRollout(hcpkg, processing, (await indexFleet(kube, hcpkg)).members, () => undefined);
+    const at = now();
+    const after = planRollout(
+      hcpkg,
+      processing,
+      (await indexFleet(kube, hcpkg)).members,
+      () => undefined,
+      at,
+    );
     const status = fleetStatus(
       hcpkg,
       { state: after.state, processing, ...(after.stop !== undefined ? { stop: after.stop } : {}) },
-      now(),
+      at,
     );
     if (canonicalJson(status) !== canonicalJson(raw['status'] ?? {})) {
       await writeStatus(raw, status, kube);
-      if (after.stop !== undefined)
-        actions.push(
-          `rollout stopped: ${after.stop.failed} updated packages failed (${after.stop.allowed} allowed)`,
-        );
+      if (after.stop !== undefined) actions.push(stopAction(after.stop));
     }
+    if (after.recheckInMs !== undefined)
+      return { outcome: 'reconciled', actions, requeueAfterMs: after.recheckInMs };
   } catch (error) {
     if (isConflict(error) || isKubeReason(error, 'AlreadyExists')) return { outcome: 'conflict', actions };
     throw error;

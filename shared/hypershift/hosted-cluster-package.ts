@@ -20,7 +20,14 @@ export interface FleetPackage {
     readonly type: string;
     readonly status: string;
     readonly observedGeneration?: number;
+    /** Epoch ms (undefined: absent or not a time). */
+    readonly lastTransitionTime?: number;
   }[];
+  /**
+   * When the HostedClusterPackage controller last gave the Package the template's spec (epoch ms, its annotation
+   * `gantry.run/template-applied-at`); undefined: not recorded.
+   */
+  readonly templateAppliedAt?: number;
 }
 
 export interface FleetMember {
