@@ -388,6 +388,37 @@ describe("Gantry's progress deadline (gantry.run/cluster-progress-deadline)", ()
     expect(allowed.recheckInMs).toBe(9 * MIN);
   });
 
+  it('an updated Package holds its slot of the budget until it settles, though its previous revision serves', () => {
+    const one = (annotations: Record<string, string>): HostedClusterPackage =>
+      hcpkg({ strategy: { rollingUpgrade: { maxUnavailable: 1 } } }, annotations);
+    const members = [stuck('a', appliedAgo(MIN)), member('b', {}, OLD)];
+    const held = planRollout(
+      one({ 'gantry.run/max-failed-clusters': '0', 'gantry.run/cluster-progress-deadline': '10m' }),
+      [],
+      members,
+      refOf,
+      NOW,
+    );
+    expect(held.update).toEqual([]);
+    expect(held.stop).toBeUndefined();
+    expect(held.recheckInMs).toBe(9 * MIN);
+    // PKO's budget alone (no deadline): the Available Package frees its slot.
+    expect(
+      planRollout(one({ 'gantry.run/max-failed-clusters': '0' }), [], members, refOf, NOW).update,
+    ).toEqual(['pkg-b']);
+    // Settled: the slot is free again.
+    const settled = [member('a', {}, NEW), member('b', {}, OLD)];
+    expect(
+      planRollout(
+        one({ 'gantry.run/max-failed-clusters': '0', 'gantry.run/cluster-progress-deadline': '10m' }),
+        [],
+        settled,
+        refOf,
+        NOW,
+      ).update,
+    ).toEqual(['pkg-b']);
+  });
+
   it('mixes late and otherwise failed Packages in one count', () => {
     const members = [stuck('a', appliedAgo(11 * MIN)), member('b', {}, NEW, 'pull-failed')];
     const plan = planRollout(deadline('10m'), [], members, refOf, NOW);

@@ -17,8 +17,9 @@
  * template's spec that has not settled (`Available` True and `Progressing` False for its generation) that long
  * after it got the template's spec counts as failed too: a new revision whose probe never passes stays
  * `Progressing` True forever, and the Package stays `Available` from its previous revision, so the rules above
- * never see it. A value that is not a positive duration stops the rollout (its message says why) rather than
- * silently dropping the guard.
+ * never see it. For the same reason, such a Package holds its slot of a rolling upgrade's budget until it settles
+ * (else it frees it at once, and the rollout reaches every partition before any deadline passes). A value that is
+ * not a positive duration stops the rollout (its message says why) rather than silently dropping the guard.
  */
 import { z } from 'zod';
 import { API_VERSION } from '../api/constants.js';
@@ -352,6 +353,19 @@ export function lateAt(pkg: FleetPackage, templateSpec: unknown, deadlineMs: num
   return start === undefined ? undefined : start + deadlineMs;
 }
 
+/**
+ * Whether the Package, with the template's spec, holds a slot of the budget under a progress deadline: Available
+ * (an unavailable one counts anyway) but not settled, and not paused.
+ */
+export function holdsSlot(pkg: FleetPackage, templateSpec: unknown): boolean {
+  return (
+    canonicalJson(pkg.spec) === canonicalJson(templateSpec) &&
+    isAvailable(pkg) &&
+    !conditionIs(pkg, 'Progressing', 'False') &&
+    !conditionIs(pkg, 'Paused', 'True')
+  );
+}
+
 export type RolloutStop =
   | {
       readonly cause: 'failures';
@@ -367,6 +381,8 @@ export interface RolloutCheck {
   readonly stop?: RolloutStop;
   /** When the next updated Package's progress deadline passes, ms from now: run again then. */
   readonly recheckInMs?: number;
+  /** Updated Packages that hold a slot of the budget until they settle (with a progress deadline). */
+  readonly holding?: number;
 }
 
 /**
@@ -385,6 +401,7 @@ export function rolloutStop(
   if (allowed === undefined) return {};
   let failed = 0;
   let late = 0;
+  let holding = 0;
   let next: number | undefined;
   for (const { pkg } of members) {
     if (pkg === undefined) continue;
@@ -393,6 +410,7 @@ export function rolloutStop(
       continue;
     }
     if (deadline.deadline === undefined) continue;
+    if (holdsSlot(pkg, spec.templateSpec)) holding += 1;
     const at = lateAt(pkg, spec.templateSpec, deadline.deadline.ms);
     if (at === undefined) continue;
     if (at <= now.getTime()) {
@@ -400,7 +418,10 @@ export function rolloutStop(
       late += 1;
     } else next = Math.min(next ?? at, at);
   }
-  const recheck = next === undefined ? {} : { recheckInMs: next - now.getTime() };
+  const recheck = {
+    ...(next === undefined ? {} : { recheckInMs: next - now.getTime() }),
+    ...(holding > 0 ? { holding } : {}),
+  };
   if (failed <= allowed) return recheck;
   return {
     stop: {
@@ -457,8 +478,8 @@ export function planRollout(
   now: Date,
 ): RolloutPlan {
   const spec = fleetSpecOf(hcpkg, processing);
-  const state = fleetState(spec, members);
-  const { stop, recheckInMs } = rolloutStop(hcpkg, spec, members, now);
+  const { stop, recheckInMs, holding = 0 } = rolloutStop(hcpkg, spec, members, now);
+  const state = fleetState(spec, members, holding);
   const recheck = recheckInMs !== undefined ? { recheckInMs } : {};
   if (stop !== undefined || state.toUpdate.length === 0)
     return {
@@ -470,7 +491,7 @@ export function planRollout(
       ...recheck,
     };
   const queue =
-    disruptionBudget(spec, state.unavailable) > 0
+    disruptionBudget(spec, state.unavailable + holding) > 0
       ? state.toUpdate.flatMap((uid) => {
           const ref = refOf(uid);
           return ref === undefined ? [] : [ref];
