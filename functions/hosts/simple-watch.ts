@@ -2,8 +2,10 @@
  * @module hosts/simple-watch
  * A list-then-watch loop of one collection that only turns objects into keys (no cache, no own-write memory): for
  * the watches beside the runner's own, of the HostedClusters and of the objects in a target cluster. A 410 lists
- * again; other failures wait a moment and watch again from the last version seen.
+ * again; other failures wait a moment and watch again from the last version seen. `ServedWatches`: the lifecycle
+ * of a controller beside the runner built on such loops (start once its kinds are served, stop with its queue).
  */
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRecord, parseKubeObject } from '../../shared/api/objects.js';
 import { errorMessage } from '../../shared/errors.js';
@@ -111,4 +113,93 @@ export async function waitUntilServed(
     if (all) return true;
   }
   return false;
+}
+
+/** One collection a {@link ServedWatches} watches, and the keys an object's event runs. */
+export interface KeyedWatch {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly keysFor: (object: KubeObject) => readonly string[];
+}
+
+/** What a {@link ServedWatches} feeds: a host's work queue. */
+export interface KeyQueue {
+  add(key: string): unknown;
+  stop(): Promise<void>;
+}
+
+export interface ServedWatchesOptions {
+  readonly client: WatchClient & Pick<RawKubeClient, 'resource'>;
+  /** The kinds the API server must serve before the watches start (looked for in this order). */
+  readonly requires: readonly { readonly apiVersion: string; readonly kind: string }[];
+  readonly watches: readonly KeyedWatch[];
+  readonly queue: KeyQueue;
+  /** How often the kinds are looked for while they are not served. */
+  readonly pollMs: number;
+  /** Logged when the kinds are served after a wait. */
+  readonly detected: string;
+  readonly log: (message: string) => void;
+}
+
+/**
+ * The lifecycle of a controller beside the runner that only turns watch events into keys of its own queue: the
+ * watches start once every required kind is served (looked for at start, then every `pollMs`), and stop with the
+ * queue (the watches aborted, the queue drained, then the loops awaited).
+ */
+export class ServedWatches {
+  private readonly abort = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+
+  public constructor(private readonly options: ServedWatchesOptions) {
+    setMaxListeners(0, this.abort.signal);
+  }
+
+  /** Start: the watches once the kinds are served (resolves at once; the first look is made here). */
+  public async start(): Promise<void> {
+    let served = true;
+    for (const k of this.kinds())
+      if (!(await isServed(k))) {
+        served = false;
+        break;
+      }
+    if (served) {
+      this.watchAll();
+      return;
+    }
+    this.loops.push(this.waitForApis());
+  }
+
+  public async stop(): Promise<void> {
+    this.abort.abort();
+    await this.options.queue.stop();
+    await Promise.allSettled(this.loops);
+  }
+
+  private kinds(): ServedKind[] {
+    const { client, log } = this.options;
+    return this.options.requires.map(({ apiVersion, kind }) => ({ client, apiVersion, kind, log }));
+  }
+
+  private async waitForApis(): Promise<void> {
+    if (!(await waitUntilServed(this.kinds(), this.options.pollMs, this.abort.signal))) return;
+    this.options.log(this.options.detected);
+    this.watchAll();
+  }
+
+  private watchAll(): void {
+    const { client, log, queue } = this.options;
+    for (const { apiVersion, kind, keysFor } of this.options.watches)
+      this.loops.push(
+        watchObjects({
+          client,
+          apiVersion,
+          kind,
+          signal: this.abort.signal,
+          log,
+          onObject: (object) => {
+            for (const key of keysFor(object)) queue.add(key);
+          },
+        }),
+      );
+  }
 }
