@@ -419,6 +419,16 @@ describe("Gantry's progress deadline (gantry.run/cluster-progress-deadline)", ()
     ).toEqual(['pkg-b']);
   });
 
+  it('a late Package within the allowance frees its slot like any failed one', () => {
+    const obj = hcpkg(
+      { strategy: { rollingUpgrade: { maxUnavailable: 1 } } },
+      { 'gantry.run/max-failed-clusters': '1', 'gantry.run/cluster-progress-deadline': '10m' },
+    );
+    const plan = planRollout(obj, [], [stuck('a', appliedAgo(11 * MIN)), member('b', {}, OLD)], refOf, NOW);
+    expect(plan.stop).toBeUndefined();
+    expect(plan.update).toEqual(['pkg-b']);
+  });
+
   it('mixes late and otherwise failed Packages in one count', () => {
     const members = [stuck('a', appliedAgo(11 * MIN)), member('b', {}, NEW, 'pull-failed')];
     const plan = planRollout(deadline('10m'), [], members, refOf, NOW);

@@ -18,7 +18,7 @@
  * after it got the template's spec counts as failed too: a new revision whose probe never passes stays
  * `Progressing` True forever, and the Package stays `Available` from its previous revision, so the rules above
  * never see it. For the same reason, such a Package holds its slot of a rolling upgrade's budget until it settles
- * (else it frees it at once, and the rollout reaches every partition before any deadline passes). A value that is
+ * or is late (else it frees it at once, and the rollout reaches every partition before any deadline passes). A value that is
  * not a positive duration stops the rollout (its message says why) rather than silently dropping the guard.
  */
 import { z } from 'zod';
@@ -410,13 +410,15 @@ export function rolloutStop(
       continue;
     }
     if (deadline.deadline === undefined) continue;
-    if (holdsSlot(pkg, spec.templateSpec)) holding += 1;
     const at = lateAt(pkg, spec.templateSpec, deadline.deadline.ms);
-    if (at === undefined) continue;
-    if (at <= now.getTime()) {
+    if (at !== undefined && at <= now.getTime()) {
+      // Late: a failure, which (within the allowance) frees its slot like the others.
       failed += 1;
       late += 1;
-    } else next = Math.min(next ?? at, at);
+      continue;
+    }
+    if (at !== undefined) next = Math.min(next ?? at, at);
+    if (holdsSlot(pkg, spec.templateSpec)) holding += 1;
   }
   const recheck = {
     ...(next === undefined ? {} : { recheckInMs: next - now.getTime() }),
