@@ -172,6 +172,22 @@ function counts(hcpkg: KubeObject): unknown {
   return rest;
 }
 
+/** The image of each Package, by control-plane namespace suffix. */
+async function images(): Promise<unknown[][]> {
+  return [...(await fleet())].map(([suffix, pkg]) => [suffix, imageOf(pkg)]).sort();
+}
+
+/** Patch the HostedClusterPackage and wait until its rollout stopped with `message`. */
+async function stopsWith(patch: Record<string, unknown>, message: string, timeoutMs: number): Promise<void> {
+  await kube.mergePatch(hcpkgRef, patch);
+  await conditionsReach(
+    kube,
+    hcpkgRef,
+    { Progressing: { status: 'False', reason: 'RolloutStopped', message } },
+    timeoutMs,
+  );
+}
+
 /** PKO's conditions of a fleet of three, rolled out. */
 const SETTLED = {
   Available: { status: 'True', reason: 'EnoughPackagesAvailable', message: '3/3 packages available.' },
@@ -285,7 +301,9 @@ describe("PKO's HostedClusterPackage controller", () => {
       150_000,
     );
     expect(order).toEqual(['bravo-x', 'alpha', 'charlie']);
-    expect(maxInFlight).toBe(1);
+    // At most one updated Package not yet Available at a time (a fast engine may make each Available between
+    // two polls, so none seen in flight is no failure).
+    expect(maxInFlight).toBeLessThanOrEqual(1);
     expect(maxProcessing).toBeLessThanOrEqual(1);
     const done = await rolledOut(2);
     expect(counts(done)).toEqual({
@@ -306,27 +324,18 @@ describe("PKO's HostedClusterPackage controller", () => {
 
   it('stops the rollout when more updated Packages fail than gantry.run/max-failed-clusters allows', async () => {
     const broken = v2.replace(/:v2$/, ':missing');
-    await kube.mergePatch(hcpkgRef, {
-      metadata: { annotations: { 'gantry.run/max-failed-clusters': '0' } },
-      spec: { template: { spec: { image: broken } } },
-    });
-    await conditionsReach(
-      kube,
-      hcpkgRef,
+    await stopsWith(
       {
-        Progressing: {
-          status: 'False',
-          reason: 'RolloutStopped',
-          message:
-            '1 updated packages failed, more than the 0 allowed by gantry.run/max-failed-clusters: rollout stopped.',
-        },
+        metadata: { annotations: { 'gantry.run/max-failed-clusters': '0' } },
+        spec: { template: { spec: { image: broken } } },
       },
+      '1 updated packages failed, more than the 0 allowed by gantry.run/max-failed-clusters: rollout stopped.',
       90_000,
     );
     // Held: only the first partition's Package got the image that cannot be pulled.
     await new Promise((r) => setTimeout(r, 5_000));
     const f = await fleet();
-    expect([...f].map(([suffix, pkg]) => [suffix, imageOf(pkg)]).sort()).toEqual([
+    expect(await images()).toEqual([
       ['alpha', v2],
       ['bravo-x', broken],
       ['charlie', v2],
@@ -373,25 +382,16 @@ describe("PKO's HostedClusterPackage controller", () => {
   }, 240_000);
 
   it('stops the rollout when an updated Package does not settle within gantry.run/cluster-progress-deadline', async () => {
-    await kube.mergePatch(hcpkgRef, {
-      metadata: { annotations: { 'gantry.run/cluster-progress-deadline': '20s' } },
-      spec: { template: { spec: { image: stuck } } },
-    });
-    await conditionsReach(
-      kube,
-      hcpkgRef,
+    await stopsWith(
       {
-        Progressing: {
-          status: 'False',
-          reason: 'RolloutStopped',
-          message:
-            '1 updated packages failed (1 not settled within the 20s of gantry.run/cluster-progress-deadline), more than the 0 allowed by gantry.run/max-failed-clusters: rollout stopped.',
-        },
+        metadata: { annotations: { 'gantry.run/cluster-progress-deadline': '20s' } },
+        spec: { template: { spec: { image: stuck } } },
       },
+      '1 updated packages failed (1 not settled within the 20s of gantry.run/cluster-progress-deadline), more than the 0 allowed by gantry.run/max-failed-clusters: rollout stopped.',
       120_000,
     );
     const f = await fleet();
-    expect([...f].map(([suffix, pkg]) => [suffix, imageOf(pkg)]).sort()).toEqual([
+    expect(await images()).toEqual([
       ['alpha', v2],
       ['bravo-x', stuck],
       ['charlie', v2],
@@ -413,7 +413,7 @@ describe("PKO's HostedClusterPackage controller", () => {
     );
     // Held: nothing else got the template.
     await new Promise((r) => setTimeout(r, 5_000));
-    expect([...(await fleet())].map(([suffix, pkg]) => [suffix, imageOf(pkg)]).sort()).toEqual([
+    expect(await images()).toEqual([
       ['alpha', v2],
       ['bravo-x', stuck],
       ['charlie', v2],
