@@ -3,7 +3,10 @@
  * One reconcile of a HostedClusterPackage, as PKO v1.19.0's controller (shared/hypershift/fleet-rollout.ts): the
  * processing queue rebuilt from its Packages, the Available HostedClusters its selector matches indexed with their
  * Package, the missing Packages created, the Packages the strategy allows updated (the queue persisted first), then
- * everything read again and the status written when it changed. Level-based and idempotent: the key is the
+ * everything read again and the status written when it changed; with a progress deadline
+ * (`gantry.run/cluster-progress-deadline`) it asks to run again the moment the next one passes (a stuck Package
+ * sends no more events), and a Package it creates or updates records when (`gantry.run/template-applied-at`, in
+ * the same write as the spec). Level-based and idempotent: the key is the
  * HostedClusterPackage's name; every write is resourceVersion-guarded (a conflict: run again).
  */
 import { API_VERSION } from '../../shared/api/constants.js';
