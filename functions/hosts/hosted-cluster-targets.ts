@@ -59,6 +59,8 @@ export interface HostedClusterTargetsOptions {
 export interface ClusterClient {
   /** `<namespace>/<name>` of the HostedCluster. */
   readonly cluster: string;
+  /** Its control-plane namespace (`<namespace>-<name>`), where its ObjectSetPhases live. */
+  readonly controlPlaneNamespace: string;
   readonly client: RawKubeClient;
   /** Aborted when the client is closed. */
   readonly signal: AbortSignal;
@@ -336,6 +338,7 @@ export class HostedClusterTargets implements TargetResolver {
     setMaxListeners(0, abort.signal);
     const entry: Entry = {
       cluster: hc.id,
+      controlPlaneNamespace: hc.controlPlaneNamespace,
       uid: hc.uid,
       fingerprint: kubeconfig.fingerprint,
       abort,

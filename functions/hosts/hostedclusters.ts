@@ -6,7 +6,6 @@
  * Package whose owners annotation names a HostedCluster as controller (a Package deleted or edited by hand is put
  * back). Each key runs `reconcileHostedCluster` through its own small queue.
  */
-import { setMaxListeners } from 'node:events';
 import { API_VERSION } from '../../shared/api/constants.js';
 import { errorMessage } from '../../shared/errors.js';
 import {
@@ -20,7 +19,7 @@ import type { KubeObject } from '../../shared/ports.js';
 import type { RawKubeClient } from '../adapters/kube/client.js';
 import { reconcileHostedCluster } from '../steps/hostedcluster.js';
 import { WorkQueue } from './queue.js';
-import { isServed, waitUntilServed, watchObjects, type ServedKind } from './simple-watch.js';
+import { ServedWatches } from './simple-watch.js';
 
 export interface HostedClusterPackagesOptions {
   readonly client: RawKubeClient;
@@ -48,13 +47,10 @@ function ownerKeyOf(pkg: KubeObject): string | undefined {
 }
 
 export class HostedClusterPackages {
-  private readonly abort = new AbortController();
-  private readonly queue: WorkQueue;
-  private readonly loops: Promise<void>[] = [];
+  private readonly watches: ServedWatches;
 
-  public constructor(private readonly options: HostedClusterPackagesOptions) {
-    setMaxListeners(0, this.abort.signal);
-    this.queue = new WorkQueue({
+  public constructor(options: HostedClusterPackagesOptions) {
+    const queue = new WorkQueue({
       concurrency: 2,
       ratePerSecond: 20,
       run: async (key) => {
@@ -70,63 +66,31 @@ export class HostedClusterPackages {
         options.log(`HostedCluster ${key}: ${errorMessage(error)}`);
       },
     });
+    const one = (key: string | undefined): readonly string[] => (key === undefined ? [] : [key]);
+    this.watches = new ServedWatches({
+      client: options.client,
+      requires: [{ apiVersion: HOSTED_CLUSTER_API_VERSION, kind: HOSTED_CLUSTER_KIND }],
+      watches: [
+        {
+          apiVersion: HOSTED_CLUSTER_API_VERSION,
+          kind: HOSTED_CLUSTER_KIND,
+          keysFor: (o) => one(keyOf(o.metadata.namespace ?? '', o.metadata.name)),
+        },
+        { apiVersion: API_VERSION, kind: 'Package', keysFor: (o) => one(ownerKeyOf(o)) },
+      ],
+      queue,
+      pollMs: options.pollMs ?? 60_000,
+      detected: 'detected the HostedCluster API: making a Package for every available HostedCluster',
+      log: options.log,
+    });
   }
 
   /** Start: the watches once HostedClusters are served (resolves at once; the first look is made here). */
-  public async start(): Promise<void> {
-    if (await isServed(this.hostedClusterApi())) {
-      this.watchAll();
-      return;
-    }
-    this.loops.push(this.waitForApi());
+  public start(): Promise<void> {
+    return this.watches.start();
   }
 
-  public async stop(): Promise<void> {
-    this.abort.abort();
-    await this.queue.stop();
-    await Promise.allSettled(this.loops);
-  }
-
-  private hostedClusterApi(): ServedKind {
-    return {
-      client: this.options.client,
-      apiVersion: HOSTED_CLUSTER_API_VERSION,
-      kind: HOSTED_CLUSTER_KIND,
-      log: this.options.log,
-    };
-  }
-
-  private async waitForApi(): Promise<void> {
-    if (!(await waitUntilServed([this.hostedClusterApi()], this.options.pollMs ?? 60_000, this.abort.signal)))
-      return;
-    this.options.log('detected the HostedCluster API: making a Package for every available HostedCluster');
-    this.watchAll();
-  }
-
-  private watchAll(): void {
-    this.loops.push(
-      this.watch(HOSTED_CLUSTER_API_VERSION, HOSTED_CLUSTER_KIND, (o) =>
-        keyOf(o.metadata.namespace ?? '', o.metadata.name),
-      ),
-      this.watch(API_VERSION, 'Package', ownerKeyOf),
-    );
-  }
-
-  private watch(
-    apiVersion: string,
-    kind: string,
-    keyFor: (o: KubeObject) => string | undefined,
-  ): Promise<void> {
-    return watchObjects({
-      client: this.options.client,
-      apiVersion,
-      kind,
-      signal: this.abort.signal,
-      log: this.options.log,
-      onObject: (object) => {
-        const key = keyFor(object);
-        if (key !== undefined) this.queue.add(key);
-      },
-    });
+  public stop(): Promise<void> {
+    return this.watches.stop();
   }
 }

@@ -365,6 +365,11 @@ export class Runner {
       log: (m) => {
         this.options.log(`hosted cluster ${cc.cluster}: ${m}`);
       },
+      // The cluster may be gone (its API server down, its credentials revoked): its phases find out and say so
+      // (TargetClusterUnavailable), instead of staying Available until the next resync.
+      onFailing: () => {
+        this.rerunNamespace(cc.controlPlaneNamespace);
+      },
       onObject: (object) => {
         if (this.targetWrites.isOwn(`${cc.cluster}|${keyOf(refOf(object))}`, object.metadata.resourceVersion))
           return;

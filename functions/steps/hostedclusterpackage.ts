@@ -3,7 +3,10 @@
  * One reconcile of a HostedClusterPackage, as PKO v1.19.0's controller (shared/hypershift/fleet-rollout.ts): the
  * processing queue rebuilt from its Packages, the Available HostedClusters its selector matches indexed with their
  * Package, the missing Packages created, the Packages the strategy allows updated (the queue persisted first), then
- * everything read again and the status written when it changed. Level-based and idempotent: the key is the
+ * everything read again and the status written when it changed; with a progress deadline
+ * (`gantry.run/cluster-progress-deadline`) it asks to run again the moment the next one passes (a stuck Package
+ * sends no more events), and a Package it creates or updates records when (`gantry.run/template-applied-at`, in
+ * the same write as the spec). Level-based and idempotent: the key is the
  * HostedClusterPackage's name; every write is resourceVersion-guarded (a conflict: run again).
  */
 import { API_VERSION } from '../../shared/api/constants.js';
@@ -21,6 +24,7 @@ import {
   planRollout,
   rebuildProcessing,
   selectsHostedCluster,
+  stopAction,
   type HostedClusterPackage,
   type ProcessingRef,
 } from '../../shared/hypershift/fleet-rollout.js';
@@ -33,6 +37,8 @@ export interface HostedClusterPackageResult {
   readonly outcome: HostedClusterPackageOutcome;
   /** What was done, for the log: `created <ns>/<name>`, `updated <ns>/<name>`, `stopped …`. */
   readonly actions: readonly string[];
+  /** Run again in this many ms: the moment an updated Package's progress deadline passes. */
+  readonly requeueAfterMs?: number;
 }
 
 interface IndexedHostedCluster {
@@ -119,14 +125,20 @@ export async function reconcileHostedClusterPackage(
         c.pkg?.metadata.uid === undefined ? [] : [[c.pkg.metadata.uid, c] as const],
       ),
     );
-    const plan = planRollout(hcpkg, processing, fleet.members, (uid) => {
-      const c = byPkgUid.get(uid);
-      return c?.pkg === undefined || c.pkg.metadata.uid === undefined
-        ? undefined
-        : { uid: c.pkg.metadata.uid, name: c.pkg.metadata.name, namespace: c.pkg.metadata.namespace ?? '' };
-    });
+    const plan = planRollout(
+      hcpkg,
+      processing,
+      fleet.members,
+      (uid) => {
+        const c = byPkgUid.get(uid);
+        return c?.pkg === undefined || c.pkg.metadata.uid === undefined
+          ? undefined
+          : { uid: c.pkg.metadata.uid, name: c.pkg.metadata.name, namespace: c.pkg.metadata.namespace ?? '' };
+      },
+      now(),
+    );
     for (const c of fleet.clusters.filter((x) => plan.create.includes(x.uid))) {
-      const created = await kube.create(fleetPackage(hcpkg, c));
+      const created = await kube.create(fleetPackage(hcpkg, c, undefined, now()));
       actions.push(`created Package ${created.metadata.namespace ?? ''}/${created.metadata.name}`);
     }
     if (plan.update.length > 0) {
@@ -135,23 +147,29 @@ export async function reconcileHostedClusterPackage(
       for (const uid of plan.update) {
         const c = byPkgUid.get(uid);
         if (c?.pkg === undefined) continue;
-        await kube.update(fleetPackage(hcpkg, c, c.pkg));
+        await kube.update(fleetPackage(hcpkg, c, c.pkg, now()));
         actions.push(`updated Package ${c.pkg.metadata.namespace ?? ''}/${c.pkg.metadata.name}`);
       }
     }
-    const after = planRollout(hcpkg, processing, (await indexFleet(kube, hcpkg)).members, () => undefined);
+    const at = now();
+    const after = planRollout(
+      hcpkg,
+      processing,
+      (await indexFleet(kube, hcpkg)).members,
+      () => undefined,
+      at,
+    );
     const status = fleetStatus(
       hcpkg,
       { state: after.state, processing, ...(after.stop !== undefined ? { stop: after.stop } : {}) },
-      now(),
+      at,
     );
     if (canonicalJson(status) !== canonicalJson(raw['status'] ?? {})) {
       await writeStatus(raw, status, kube);
-      if (after.stop !== undefined)
-        actions.push(
-          `rollout stopped: ${after.stop.failed} updated packages failed (${after.stop.allowed} allowed)`,
-        );
+      if (after.stop !== undefined) actions.push(stopAction(after.stop));
     }
+    if (after.recheckInMs !== undefined)
+      return { outcome: 'reconciled', actions, requeueAfterMs: after.recheckInMs };
   } catch (error) {
     if (isConflict(error) || isKubeReason(error, 'AlreadyExists')) return { outcome: 'conflict', actions };
     throw error;

@@ -3,13 +3,18 @@ import type { FleetMember, FleetPackage } from './hosted-cluster-package.js';
 import {
   comparablePackageSpec,
   fleetPackage,
+  fleetPackageOf,
   fleetStatus,
   isFailedPackage,
+  lateAt,
   maxFailedClusters,
   parseHostedClusterPackage,
   planRollout,
+  progressDeadline,
   rebuildProcessing,
   selectsHostedCluster,
+  stopAction,
+  stopMessage,
   type HostedClusterPackage,
 } from './fleet-rollout.js';
 
@@ -151,6 +156,7 @@ describe('the processing queue and the plan', () => {
       [],
       [member('a', {}), member('b', {}, OLD), member('c', {}, NEW)],
       refOf,
+      NOW,
     );
     expect(plan.create).toEqual(['a']);
     expect(plan.update).toEqual(['pkg-b']);
@@ -167,7 +173,7 @@ describe('the processing queue and the plan', () => {
       member('b', { wave: 'first' }, OLD),
       member('c', {}, OLD),
     ];
-    const plan = planRollout(rolling, [], members, refOf);
+    const plan = planRollout(rolling, [], members, refOf, NOW);
     expect(plan.update).toEqual(['pkg-b']);
     expect(plan.processing).toEqual([refOf('pkg-b')]);
   });
@@ -178,8 +184,8 @@ describe('the processing queue and the plan', () => {
       { 'gantry.run/max-failed-clusters': '0' },
     );
     const members = [member('a', {}, NEW, 'pull-failed'), member('b', {}, OLD), member('c', {})];
-    const plan = planRollout(rolling, [], members, refOf);
-    expect(plan.stop).toEqual({ failed: 1, allowed: 0 });
+    const plan = planRollout(rolling, [], members, refOf, NOW);
+    expect(plan.stop).toEqual({ cause: 'failures', failed: 1, allowed: 0, late: 0 });
     expect(plan.update).toEqual([]);
     expect(plan.create).toEqual(['c']);
     // Within the allowance, or without the annotation: PKO's plan.
@@ -187,9 +193,10 @@ describe('the processing queue and the plan', () => {
       { strategy: { rollingUpgrade: { maxUnavailable: 3 } } },
       { 'gantry.run/max-failed-clusters': '1' },
     );
-    expect(planRollout(allowed, [], members, refOf).update).toEqual(['pkg-b']);
+    expect(planRollout(allowed, [], members, refOf, NOW).update).toEqual(['pkg-b']);
     expect(
-      planRollout(hcpkg({ strategy: { rollingUpgrade: { maxUnavailable: 3 } } }), [], members, refOf).stop,
+      planRollout(hcpkg({ strategy: { rollingUpgrade: { maxUnavailable: 3 } } }), [], members, refOf, NOW)
+        .stop,
     ).toBeUndefined();
   });
 
@@ -234,7 +241,13 @@ describe('the processing queue and the plan', () => {
 describe('the status PKO writes', () => {
   it('counts (zero left out), conditions with the generation, the queue', () => {
     const obj = hcpkg();
-    const plan = planRollout(obj, [], [member('a', {}, NEW), member('b', {}, OLD, 'unavailable')], refOf);
+    const plan = planRollout(
+      obj,
+      [],
+      [member('a', {}, NEW), member('b', {}, OLD, 'unavailable')],
+      refOf,
+      NOW,
+    );
     const status = fleetStatus(obj, { state: plan.state, processing: [] }, NOW);
     expect(status).toEqual({
       observedGeneration: 3,
@@ -271,7 +284,7 @@ describe('the status PKO writes', () => {
     });
     const empty = fleetStatus(
       obj,
-      { state: planRollout(obj, [], [], refOf).state, processing: [refOf('x')] },
+      { state: planRollout(obj, [], [], refOf, NOW).state, processing: [refOf('x')] },
       NOW,
     );
     expect(Object.keys(empty).sort()).toEqual(['conditions', 'observedGeneration', 'processing']);
@@ -279,7 +292,7 @@ describe('the status PKO writes', () => {
 
   it('says why the rollout stopped', () => {
     const obj = hcpkg({}, { 'gantry.run/max-failed-clusters': '0' });
-    const plan = planRollout(obj, [], [member('a', {}, NEW, 'pull-failed')], refOf);
+    const plan = planRollout(obj, [], [member('a', {}, NEW, 'pull-failed')], refOf, NOW);
     const status = fleetStatus(
       obj,
       { state: plan.state, processing: [], ...(plan.stop ? { stop: plan.stop } : {}) },
@@ -294,5 +307,261 @@ describe('the status PKO writes', () => {
       observedGeneration: 3,
       lastTransitionTime: '2026-01-02T03:04:05Z',
     });
+  });
+});
+
+describe("Gantry's progress deadline (gantry.run/cluster-progress-deadline)", () => {
+  const MIN = 60_000;
+  const deadline = (value: string, maxFailed = '0'): HostedClusterPackage =>
+    hcpkg(
+      { strategy: { rollingUpgrade: { maxUnavailable: 3 } } },
+      { 'gantry.run/max-failed-clusters': maxFailed, 'gantry.run/cluster-progress-deadline': value },
+    );
+  /** A Package with the template's spec whose new revision is still progressing (the previous one serves). */
+  const stuck = (uid: string, over: Partial<FleetPackage> = {}): FleetMember => ({
+    hostedCluster: { uid, labels: {} },
+    pkg: {
+      uid: `pkg-${uid}`,
+      generation: 5,
+      spec: NEW,
+      conditions: [
+        { type: 'Available', status: 'True', observedGeneration: 5 },
+        { type: 'Progressing', status: 'True', observedGeneration: 5 },
+        { type: 'Unpacked', status: 'True', observedGeneration: 5 },
+      ],
+      ...over,
+    },
+  });
+  const appliedAgo = (ms: number): Partial<FleetPackage> => ({ templateAppliedAt: NOW.getTime() - ms });
+
+  it('reads the annotation as a positive Go duration', () => {
+    expect(progressDeadline(hcpkg())).toEqual({ ok: true });
+    expect(progressDeadline(deadline('10m'))).toEqual({ ok: true, deadline: { ms: 600_000, text: '10m' } });
+    expect(progressDeadline(deadline(' 1h30m '))).toEqual({
+      ok: true,
+      deadline: { ms: 5_400_000, text: '1h30m' },
+    });
+    expect(progressDeadline(deadline('0'))).toEqual({ ok: false, value: '0' });
+    expect(progressDeadline(deadline('-5m'))).toEqual({ ok: false, value: '-5m' });
+    expect(progressDeadline(deadline('10 minutes'))).toEqual({ ok: false, value: '10 minutes' });
+  });
+
+  it('counts a Package not settled past the deadline as failed and stops the rollout', () => {
+    const members = [stuck('a', appliedAgo(11 * MIN)), member('b', {}, OLD)];
+    const plan = planRollout(deadline('10m'), [], members, refOf, NOW);
+    expect(plan.stop).toEqual({ cause: 'failures', failed: 1, allowed: 0, late: 1, deadline: '10m' });
+    expect(plan.update).toEqual([]);
+    expect(plan.recheckInMs).toBeUndefined();
+    if (plan.stop === undefined) throw new Error('not stopped');
+    expect(stopMessage(plan.stop)).toBe(
+      '1 updated packages failed (1 not settled within the 10m of gantry.run/cluster-progress-deadline), more than the 0 allowed by gantry.run/max-failed-clusters: rollout stopped.',
+    );
+    expect(stopAction(plan.stop)).toBe(
+      'rollout stopped: 1 updated packages failed (0 allowed, 1 past the progress deadline)',
+    );
+    // Exactly at the deadline it is late.
+    expect(planRollout(deadline('10m'), [], [stuck('a', appliedAgo(10 * MIN))], refOf, NOW).stop).toEqual({
+      cause: 'failures',
+      failed: 1,
+      allowed: 0,
+      late: 1,
+      deadline: '10m',
+    });
+  });
+
+  it('before the deadline: PKO plan, and run again the moment the earliest deadline passes', () => {
+    const members = [stuck('a', appliedAgo(4 * MIN)), stuck('c', appliedAgo(MIN)), member('b', {}, OLD)];
+    const plan = planRollout(deadline('10m'), [], members, refOf, NOW);
+    expect(plan.stop).toBeUndefined();
+    expect(plan.update).toEqual(['pkg-b']);
+    expect(plan.recheckInMs).toBe(6 * MIN);
+    // Within the allowance: no stop, and the late one no longer needs a run.
+    const allowed = planRollout(
+      deadline('10m', '1'),
+      [],
+      [stuck('a', appliedAgo(11 * MIN)), stuck('c', appliedAgo(MIN)), member('b', {}, OLD)],
+      refOf,
+      NOW,
+    );
+    expect(allowed.stop).toBeUndefined();
+    expect(allowed.update).toEqual(['pkg-b']);
+    expect(allowed.recheckInMs).toBe(9 * MIN);
+  });
+
+  it('an updated Package holds its slot of the budget until it settles, though its previous revision serves', () => {
+    const one = (annotations: Record<string, string>): HostedClusterPackage =>
+      hcpkg({ strategy: { rollingUpgrade: { maxUnavailable: 1 } } }, annotations);
+    const members = [stuck('a', appliedAgo(MIN)), member('b', {}, OLD)];
+    const held = planRollout(
+      one({ 'gantry.run/max-failed-clusters': '0', 'gantry.run/cluster-progress-deadline': '10m' }),
+      [],
+      members,
+      refOf,
+      NOW,
+    );
+    expect(held.update).toEqual([]);
+    expect(held.stop).toBeUndefined();
+    expect(held.recheckInMs).toBe(9 * MIN);
+    // PKO's budget alone (no deadline): the Available Package frees its slot.
+    expect(
+      planRollout(one({ 'gantry.run/max-failed-clusters': '0' }), [], members, refOf, NOW).update,
+    ).toEqual(['pkg-b']);
+    // Settled: the slot is free again.
+    const settled = [member('a', {}, NEW), member('b', {}, OLD)];
+    expect(
+      planRollout(
+        one({ 'gantry.run/max-failed-clusters': '0', 'gantry.run/cluster-progress-deadline': '10m' }),
+        [],
+        settled,
+        refOf,
+        NOW,
+      ).update,
+    ).toEqual(['pkg-b']);
+  });
+
+  it('a late Package within the allowance frees its slot like any failed one', () => {
+    const obj = hcpkg(
+      { strategy: { rollingUpgrade: { maxUnavailable: 1 } } },
+      { 'gantry.run/max-failed-clusters': '1', 'gantry.run/cluster-progress-deadline': '10m' },
+    );
+    const plan = planRollout(obj, [], [stuck('a', appliedAgo(11 * MIN)), member('b', {}, OLD)], refOf, NOW);
+    expect(plan.stop).toBeUndefined();
+    expect(plan.update).toEqual(['pkg-b']);
+  });
+
+  it('mixes late and otherwise failed Packages in one count', () => {
+    const members = [stuck('a', appliedAgo(11 * MIN)), member('b', {}, NEW, 'pull-failed')];
+    const plan = planRollout(deadline('10m'), [], members, refOf, NOW);
+    expect(plan.stop).toEqual({ cause: 'failures', failed: 2, allowed: 0, late: 1, deadline: '10m' });
+  });
+
+  it('without gantry.run/max-failed-clusters the deadline counts nothing', () => {
+    const obj = hcpkg({}, { 'gantry.run/cluster-progress-deadline': '10m' });
+    const plan = planRollout(obj, [], [stuck('a', appliedAgo(11 * MIN)), member('b', {}, OLD)], refOf, NOW);
+    expect(plan.stop).toBeUndefined();
+    expect(plan.recheckInMs).toBeUndefined();
+    expect(plan.update).toEqual(['pkg-b']);
+  });
+
+  it('times from the Progressing transition for its generation when the annotation is missing', () => {
+    const withTransition = (generation: number): FleetPackage => ({
+      uid: 'u',
+      generation: 5,
+      spec: NEW,
+      conditions: [
+        { type: 'Available', status: 'True', observedGeneration: 5 },
+        {
+          type: 'Progressing',
+          status: 'True',
+          observedGeneration: generation,
+          lastTransitionTime: NOW.getTime() - 3 * MIN,
+        },
+      ],
+    });
+    expect(lateAt(withTransition(5), NEW, 10 * MIN)).toBe(NOW.getTime() + 7 * MIN);
+    expect(lateAt(withTransition(4), NEW, 10 * MIN)).toBeUndefined();
+    // The annotation wins over the condition.
+    expect(lateAt({ ...withTransition(5), templateAppliedAt: NOW.getTime() }, NEW, 10 * MIN)).toBe(
+      NOW.getTime() + 10 * MIN,
+    );
+  });
+
+  it('is never late: settled, paused on purpose, or another spec', () => {
+    const settled = member('a', {}, NEW).pkg;
+    if (settled === undefined) throw new Error('no package');
+    expect(lateAt({ ...settled, templateAppliedAt: 0 }, NEW, MIN)).toBeUndefined();
+    const paused = stuck('p', {
+      templateAppliedAt: 0,
+      conditions: [
+        { type: 'Available', status: 'True', observedGeneration: 5 },
+        { type: 'Progressing', status: 'True', observedGeneration: 5 },
+        { type: 'Paused', status: 'True', observedGeneration: 5 },
+      ],
+    }).pkg;
+    if (paused === undefined) throw new Error('no package');
+    expect(lateAt(paused, NEW, MIN)).toBeUndefined();
+    const other = stuck('o', { templateAppliedAt: 0, spec: OLD }).pkg;
+    if (other === undefined) throw new Error('no package');
+    expect(lateAt(other, NEW, MIN)).toBeUndefined();
+    // Available False while still Progressing: not settled, late after the deadline.
+    const fresh = stuck('f', {
+      templateAppliedAt: 0,
+      conditions: [
+        { type: 'Available', status: 'False', observedGeneration: 5 },
+        { type: 'Progressing', status: 'True', observedGeneration: 5 },
+      ],
+    }).pkg;
+    if (fresh === undefined) throw new Error('no package');
+    expect(lateAt(fresh, NEW, MIN)).toBe(MIN);
+  });
+
+  it('a value that is not a duration stops the rollout and says why; new HostedClusters still get theirs', () => {
+    const obj = deadline('ten minutes');
+    const plan = planRollout(obj, [], [member('a', {}, OLD), member('c', {})], refOf, NOW);
+    expect(plan.stop).toEqual({ cause: 'invalid-deadline', value: 'ten minutes' });
+    expect(plan.update).toEqual([]);
+    expect(plan.create).toEqual(['c']);
+    const status = fleetStatus(
+      obj,
+      { state: plan.state, processing: [], stop: { cause: 'invalid-deadline', value: 'ten minutes' } },
+      NOW,
+    );
+    expect(status['conditions']).toContainEqual({
+      type: 'Progressing',
+      status: 'False',
+      reason: 'RolloutStopped',
+      message:
+        'gantry.run/cluster-progress-deadline "ten minutes" is not a positive duration such as 10m or 1h30m: rollout stopped.',
+      observedGeneration: 3,
+      lastTransitionTime: '2026-01-02T03:04:05Z',
+    });
+    expect(stopAction({ cause: 'invalid-deadline', value: 'ten minutes' })).toBe(
+      'rollout stopped: gantry.run/cluster-progress-deadline "ten minutes" is not a duration',
+    );
+    // Even without gantry.run/max-failed-clusters: a typo does not silently drop the guard.
+    const alone = hcpkg({}, { 'gantry.run/cluster-progress-deadline': '5' });
+    expect(planRollout(alone, [], [member('a', {}, OLD)], refOf, NOW).stop).toEqual({
+      cause: 'invalid-deadline',
+      value: '5',
+    });
+  });
+
+  it('records when the template was given (a Package read back with it)', () => {
+    const written = fleetPackage(hcpkg(), { namespace: 'clusters', name: 'hc' }, undefined, NOW);
+    expect(written.metadata.annotations).toEqual({
+      'gantry.run/template-applied-at': '2026-01-02T03:04:05.678Z',
+    });
+    const read = fleetPackageOf({
+      ...written,
+      metadata: { ...written.metadata, uid: 'u', generation: 1 },
+      status: {
+        conditions: [
+          {
+            type: 'Progressing',
+            status: 'True',
+            observedGeneration: 1,
+            lastTransitionTime: '2026-01-02T03:00:00Z',
+          },
+          { type: 'Available', status: 'False', lastTransitionTime: 'not a time' },
+        ],
+      },
+    });
+    expect(read).toEqual({
+      uid: 'u',
+      generation: 1,
+      spec: NEW,
+      templateAppliedAt: NOW.getTime(),
+      conditions: [
+        {
+          type: 'Progressing',
+          status: 'True',
+          observedGeneration: 1,
+          lastTransitionTime: Date.parse('2026-01-02T03:00:00Z'),
+        },
+        { type: 'Available', status: 'False' },
+      ],
+    });
+    // Without a time the annotation is left as it was.
+    expect(fleetPackage(hcpkg(), { namespace: 'clusters', name: 'hc' }).metadata.annotations).toBeUndefined();
   });
 });

@@ -12,6 +12,14 @@
  * (for their generation: `Unpacked` False, `Invalid` True, or `Available` False while `Progressing` False). Then
  * no Package is updated (new HostedClusters still get theirs) and `Progressing` is False with reason
  * `RolloutStopped`. An annotation, not a spec field, so PKO's objects and schema stay as they are.
+ *
+ * Its progress deadline: with `gantry.run/cluster-progress-deadline: "10m"` (a Go duration) a Package with the
+ * template's spec that has not settled (`Available` True and `Progressing` False for its generation) that long
+ * after it got the template's spec counts as failed too: a new revision whose probe never passes stays
+ * `Progressing` True forever, and the Package stays `Available` from its previous revision, so the rules above
+ * never see it. For the same reason, such a Package holds its slot of a rolling upgrade's budget until it settles
+ * or is late (else it frees it at once, and the rollout reaches every partition before any deadline passes). A value that is
+ * not a positive duration stops the rollout (its message says why) rather than silently dropping the guard.
  */
 import { z } from 'zod';
 import { API_VERSION } from '../api/constants.js';
@@ -20,6 +28,7 @@ import type { Condition } from '../api/generated/crds.js';
 import { isRecord } from '../api/objects.js';
 import { hostedClusterNamespace } from '../packages/environment.js';
 import { matchesSelector } from '../probing/selector.js';
+import { goDurationMs } from '../pko-knobs.js';
 import { canonicalJson } from '../render/hash.js';
 import type { KubeObject, ObjectRef } from '../ports.js';
 import {
@@ -36,6 +45,16 @@ export const HOSTED_CLUSTER_PACKAGE_KIND = 'HostedClusterPackage';
 /** Gantry's stop on failure: how many updated Packages may fail before the rollout pauses. */
 export const ANNOTATION_MAX_FAILED_CLUSTERS = 'gantry.run/max-failed-clusters';
 export const REASON_ROLLOUT_STOPPED = 'RolloutStopped';
+/** Gantry's progress deadline: how long an updated Package may take to settle before it counts as failed. */
+export const ANNOTATION_CLUSTER_PROGRESS_DEADLINE = 'gantry.run/cluster-progress-deadline';
+/**
+ * On a Package: when this controller last gave it the template's spec (RFC 3339), the start of its progress
+ * deadline. Written in the same request as the spec (so it cannot be lost between the two), on the Package
+ * itself (so it survives a restart and is dropped with the Package), and by this controller only (the Package's
+ * own `Progressing` lastTransitionTime is not enough: a Package still progressing to an older template when it
+ * gets the new one keeps the older transition time, and would be late too soon).
+ */
+export const ANNOTATION_TEMPLATE_APPLIED_AT = 'gantry.run/template-applied-at';
 
 const stringMap = z.record(z.string(), z.string());
 const processingRef = z.object({ uid: z.string(), name: z.string(), namespace: z.string().optional() });
@@ -151,14 +170,21 @@ export function comparablePackageSpec(spec: unknown): Record<string, unknown> {
 }
 
 const packageStatusSchema = z.object({
-  metadata: z.object({ uid: z.string(), generation: z.number().int().optional() }).loose(),
+  metadata: z
+    .object({ uid: z.string(), generation: z.number().int().optional(), annotations: stringMap.optional() })
+    .loose(),
   spec: z.unknown().optional(),
   status: z
     .object({
       conditions: z
         .array(
           z
-            .object({ type: z.string(), status: z.string(), observedGeneration: z.number().optional() })
+            .object({
+              type: z.string(),
+              status: z.string(),
+              observedGeneration: z.number().optional(),
+              lastTransitionTime: z.string().optional(),
+            })
             .loose(),
         )
         .optional(),
@@ -167,20 +193,33 @@ const packageStatusSchema = z.object({
     .optional(),
 });
 
+/** A time as epoch ms; undefined when absent or not a time. */
+function timeOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
 /** A Package object as the decisions read it (undefined: not a Package). */
 export function fleetPackageOf(raw: unknown): FleetPackage | undefined {
   const parsed = packageStatusSchema.safeParse(raw);
   if (!parsed.success) return undefined;
   const { metadata, spec, status } = parsed.data;
+  const appliedAt = timeOf(metadata.annotations?.[ANNOTATION_TEMPLATE_APPLIED_AT]);
   return {
     uid: metadata.uid,
     generation: metadata.generation ?? 0,
     spec: comparablePackageSpec(spec),
-    conditions: (status?.conditions ?? []).map((c) => ({
-      type: c.type,
-      status: c.status,
-      ...(c.observedGeneration !== undefined ? { observedGeneration: c.observedGeneration } : {}),
-    })),
+    conditions: (status?.conditions ?? []).map((c) => {
+      const since = timeOf(c.lastTransitionTime);
+      return {
+        type: c.type,
+        status: c.status,
+        ...(c.observedGeneration !== undefined ? { observedGeneration: c.observedGeneration } : {}),
+        ...(since !== undefined ? { lastTransitionTime: since } : {}),
+      };
+    }),
+    ...(appliedAt !== undefined ? { templateAppliedAt: appliedAt } : {}),
   };
 }
 
@@ -274,23 +313,146 @@ export function isFailedPackage(pkg: FleetPackage, templateSpec: unknown): boole
   );
 }
 
-export interface RolloutStop {
-  readonly failed: number;
-  readonly allowed: number;
+/** The progress deadline of the annotation: none (absent), its length, or why the value is not one. */
+export type ProgressDeadline =
+  | { readonly ok: true; readonly deadline?: { readonly ms: number; readonly text: string } }
+  | { readonly ok: false; readonly value: string };
+
+export function progressDeadline(hcpkg: HostedClusterPackage): ProgressDeadline {
+  const text = hcpkg.metadata.annotations?.[ANNOTATION_CLUSTER_PROGRESS_DEADLINE];
+  if (text === undefined) return { ok: true };
+  const ms = goDurationMs(text.trim());
+  return ms === undefined || ms <= 0
+    ? { ok: false, value: text }
+    : { ok: true, deadline: { ms, text: text.trim() } };
 }
 
-/** The stop on failure: set when more updated Packages failed than the annotation allows. */
+/**
+ * When the Package's progress deadline started (epoch ms): the time this controller gave it the template's spec
+ * (its annotation), else, for a Package that got it before that annotation existed (or from PKO), the time its
+ * `Progressing` condition turned True for its generation; undefined: unknown (never late).
+ */
+export function progressStart(pkg: FleetPackage): number | undefined {
+  if (pkg.templateAppliedAt !== undefined) return pkg.templateAppliedAt;
+  const progressing = pkg.conditions.find((c) => c.type === 'Progressing');
+  return progressing?.status === 'True' && (progressing.observedGeneration ?? 0) === pkg.generation
+    ? progressing.lastTransitionTime
+    : undefined;
+}
+
+/**
+ * The moment the Package, with the template's spec, is late (epoch ms): its progress deadline passed before it
+ * settled (`Available` True and `Progressing` False for its generation). Undefined: it never will be as it is
+ * now (another spec, settled, paused on purpose, or no known start).
+ */
+export function lateAt(pkg: FleetPackage, templateSpec: unknown, deadlineMs: number): number | undefined {
+  if (canonicalJson(pkg.spec) !== canonicalJson(templateSpec)) return undefined;
+  if (isAvailable(pkg) && conditionIs(pkg, 'Progressing', 'False')) return undefined;
+  if (conditionIs(pkg, 'Paused', 'True')) return undefined;
+  const start = progressStart(pkg);
+  return start === undefined ? undefined : start + deadlineMs;
+}
+
+/**
+ * Whether the Package, with the template's spec, holds a slot of the budget under a progress deadline: Available
+ * (an unavailable one counts anyway) but not settled, and not paused.
+ */
+export function holdsSlot(pkg: FleetPackage, templateSpec: unknown): boolean {
+  return (
+    canonicalJson(pkg.spec) === canonicalJson(templateSpec) &&
+    isAvailable(pkg) &&
+    !conditionIs(pkg, 'Progressing', 'False') &&
+    !conditionIs(pkg, 'Paused', 'True')
+  );
+}
+
+export type RolloutStop =
+  | {
+      readonly cause: 'failures';
+      readonly failed: number;
+      readonly allowed: number;
+      /** Of the failed, how many only because their progress deadline passed (`deadline` its text). */
+      readonly late: number;
+      readonly deadline?: string;
+    }
+  | { readonly cause: 'invalid-deadline'; readonly value: string };
+
+export interface RolloutCheck {
+  readonly stop?: RolloutStop;
+  /** When the next updated Package's progress deadline passes, ms from now: run again then. */
+  readonly recheckInMs?: number;
+  /** Updated Packages that hold a slot of the budget until they settle (with a progress deadline). */
+  readonly holding?: number;
+}
+
+/**
+ * The stop on failure: set when more updated Packages failed (or are late, with a progress deadline) than the
+ * annotation allows, or when the progress deadline is not a duration.
+ */
 export function rolloutStop(
   hcpkg: HostedClusterPackage,
   spec: FleetSpec,
   members: readonly FleetMember[],
-): RolloutStop | undefined {
+  now: Date,
+): RolloutCheck {
+  const deadline = progressDeadline(hcpkg);
+  if (!deadline.ok) return { stop: { cause: 'invalid-deadline', value: deadline.value } };
   const allowed = maxFailedClusters(hcpkg);
-  if (allowed === undefined) return undefined;
-  const failed = members.filter(
-    (m) => m.pkg !== undefined && isFailedPackage(m.pkg, spec.templateSpec),
-  ).length;
-  return failed > allowed ? { failed, allowed } : undefined;
+  if (allowed === undefined) return {};
+  let failed = 0;
+  let late = 0;
+  let holding = 0;
+  let next: number | undefined;
+  for (const { pkg } of members) {
+    if (pkg === undefined) continue;
+    if (isFailedPackage(pkg, spec.templateSpec)) {
+      failed += 1;
+      continue;
+    }
+    if (deadline.deadline === undefined) continue;
+    const at = lateAt(pkg, spec.templateSpec, deadline.deadline.ms);
+    if (at !== undefined && at <= now.getTime()) {
+      // Late: a failure, which (within the allowance) frees its slot like the others.
+      failed += 1;
+      late += 1;
+      continue;
+    }
+    if (at !== undefined) next = Math.min(next ?? at, at);
+    if (holdsSlot(pkg, spec.templateSpec)) holding += 1;
+  }
+  const recheck = {
+    ...(next === undefined ? {} : { recheckInMs: next - now.getTime() }),
+    ...(holding > 0 ? { holding } : {}),
+  };
+  if (failed <= allowed) return recheck;
+  return {
+    stop: {
+      cause: 'failures',
+      failed,
+      allowed,
+      late,
+      ...(late > 0 && deadline.deadline !== undefined ? { deadline: deadline.deadline.text } : {}),
+    },
+    ...recheck,
+  };
+}
+
+/** The `Progressing` message of a stopped rollout. */
+export function stopMessage(stop: RolloutStop): string {
+  if (stop.cause === 'invalid-deadline')
+    return `${ANNOTATION_CLUSTER_PROGRESS_DEADLINE} ${JSON.stringify(stop.value)} is not a positive duration such as 10m or 1h30m: rollout stopped.`;
+  const late =
+    stop.late > 0 && stop.deadline !== undefined
+      ? ` (${stop.late} not settled within the ${stop.deadline} of ${ANNOTATION_CLUSTER_PROGRESS_DEADLINE})`
+      : '';
+  return `${stop.failed} updated packages failed${late}, more than the ${stop.allowed} allowed by ${ANNOTATION_MAX_FAILED_CLUSTERS}: rollout stopped.`;
+}
+
+/** The stop for the log: `rollout stopped: …`. */
+export function stopAction(stop: RolloutStop): string {
+  return stop.cause === 'invalid-deadline'
+    ? `rollout stopped: ${ANNOTATION_CLUSTER_PROGRESS_DEADLINE} ${JSON.stringify(stop.value)} is not a duration`
+    : `rollout stopped: ${stop.failed} updated packages failed (${stop.allowed} allowed${stop.late > 0 ? `, ${stop.late} past the progress deadline` : ''})`;
 }
 
 export interface RolloutPlan {
@@ -302,6 +464,8 @@ export interface RolloutPlan {
   /** `status.processing` to persist before the updates (when there are any). */
   readonly processing: readonly ProcessingRef[];
   readonly stop?: RolloutStop;
+  /** Run again in this many ms: an updated Package's progress deadline passes then. */
+  readonly recheckInMs?: number;
 }
 
 /**
@@ -313,27 +477,40 @@ export function planRollout(
   processing: readonly ProcessingRef[],
   members: readonly FleetMember[],
   refOf: (pkgUid: string) => ProcessingRef | undefined,
+  now: Date,
 ): RolloutPlan {
   const spec = fleetSpecOf(hcpkg, processing);
-  const state = fleetState(spec, members);
-  const stop = rolloutStop(hcpkg, spec, members);
+  const { stop, recheckInMs, holding = 0 } = rolloutStop(hcpkg, spec, members, now);
+  const state = fleetState(spec, members, holding);
+  const recheck = recheckInMs !== undefined ? { recheckInMs } : {};
   if (stop !== undefined || state.toUpdate.length === 0)
-    return { state, create: state.missing, update: [], processing, ...(stop !== undefined ? { stop } : {}) };
+    return {
+      state,
+      create: state.missing,
+      update: [],
+      processing,
+      ...(stop !== undefined ? { stop } : {}),
+      ...recheck,
+    };
   const queue =
-    disruptionBudget(spec, state.unavailable) > 0
+    disruptionBudget(spec, state.unavailable + holding) > 0
       ? state.toUpdate.flatMap((uid) => {
           const ref = refOf(uid);
           return ref === undefined ? [] : [ref];
         })
       : [];
-  return { state, create: state.missing, update: state.toUpdate, processing: queue };
+  return { state, create: state.missing, update: state.toUpdate, processing: queue, ...recheck };
 }
 
-/** The Package PKO applies for a HostedCluster: the template's labels, annotations and spec, owned by `hcpkg`. */
+/**
+ * The Package PKO applies for a HostedCluster: the template's labels, annotations and spec, owned by `hcpkg`;
+ * `appliedAt` (the write gives it the template's spec now) is recorded in `gantry.run/template-applied-at`.
+ */
 export function fleetPackage(
   hcpkg: HostedClusterPackage,
   hc: { readonly namespace: string; readonly name: string },
   existing?: KubeObject,
+  appliedAt?: Date,
 ): KubeObject {
   const ref = fleetPackageRef(hcpkg.metadata.name, hc);
   const owner = {
@@ -347,7 +524,11 @@ export function fleetPackage(
   const { labels, annotations } = hcpkg.spec.template.metadata ?? {};
   const meta = existing?.metadata;
   const mergedLabels = { ...meta?.labels, ...labels };
-  const mergedAnnotations = { ...meta?.annotations, ...annotations };
+  const mergedAnnotations = {
+    ...meta?.annotations,
+    ...annotations,
+    ...(appliedAt !== undefined ? { [ANNOTATION_TEMPLATE_APPLIED_AT]: appliedAt.toISOString() } : {}),
+  };
   const others = (meta?.ownerReferences ?? []).filter((o) => o.uid !== owner.uid && o.controller !== true);
   return {
     ...existing,
@@ -389,7 +570,7 @@ export function fleetStatus(
           type: 'Progressing',
           status: 'False' as const,
           reason: REASON_ROLLOUT_STOPPED,
-          message: `${stop.failed} updated packages failed, more than the ${stop.allowed} allowed by ${ANNOTATION_MAX_FAILED_CLUSTERS}: rollout stopped.`,
+          message: stopMessage(stop),
         }
       : c;
     conditions = setCondition(conditions, { ...input, observedGeneration: generation }, now);

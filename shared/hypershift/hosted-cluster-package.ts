@@ -20,7 +20,14 @@ export interface FleetPackage {
     readonly type: string;
     readonly status: string;
     readonly observedGeneration?: number;
+    /** Epoch ms (undefined: absent or not a time). */
+    readonly lastTransitionTime?: number;
   }[];
+  /**
+   * When the HostedClusterPackage controller last gave the Package the template's spec (epoch ms, its annotation
+   * `gantry.run/template-applied-at`); undefined: not recorded.
+   */
+  readonly templateAppliedAt?: number;
 }
 
 export interface FleetMember {
@@ -89,8 +96,11 @@ export function disruptionBudget(spec: FleetSpec, unavailable: number): number {
   return Math.max(0, rolling.maxUnavailable - unavailable);
 }
 
-/** The state of the fleet and what to do next. */
-export function fleetState(spec: FleetSpec, members: readonly FleetMember[]): FleetState {
+/**
+ * The state of the fleet and what to do next. `holding`: Packages that count against the disruption budget
+ * besides the unavailable ones (Gantry's progress deadline; not in the counts).
+ */
+export function fleetState(spec: FleetSpec, members: readonly FleetMember[], holding = 0): FleetState {
   const counts = { total: 0, available: 0, unavailable: 0, progressed: 0, updated: 0, paused: 0 };
   const missing: string[] = [];
   const stale = new Map<string, { available: string[]; unavailable: string[] }>();
@@ -114,7 +124,7 @@ export function fleetState(spec: FleetSpec, members: readonly FleetMember[]): Fl
     (isAvailable(pkg) ? group.available : group.unavailable).push(pkg.uid);
     stale.set(partitionOf(spec, hostedCluster.labels), group);
   }
-  const budget = disruptionBudget(spec, counts.unavailable);
+  const budget = disruptionBudget(spec, counts.unavailable + holding);
   const limit = budget === -1 ? Number.POSITIVE_INFINITY : budget;
   const known = new Set(members.flatMap((m) => (m.pkg === undefined ? [] : [m.pkg.uid])));
   const toUpdate = spec.processing.filter((uid) => known.has(uid));

@@ -4,7 +4,8 @@
  * Available HostedClusters in partitions, a HostedClusterPackage rolled out instantly (a Package per HostedCluster,
  * its status in PKO's words), then by a rolling upgrade (maxUnavailable 1, a static partition order), Gantry's stop
  * on failure (annotation gantry.run/max-failed-clusters) with an image that cannot be pulled, the rollout resumed
- * by a good template, and the Packages gone with their HostedClusterPackage (garbage collection of the owner
+ * by a good template, its progress deadline (gantry.run/cluster-progress-deadline) stopping a rollout whose first
+ * Package's new revision never passes its availability probe, and the Packages gone with their HostedClusterPackage (garbage collection of the owner
  * reference). `gantry run` runs as a process.
  */
 import { execFile } from 'node:child_process';
@@ -37,6 +38,8 @@ let kube: RawKubeClient;
 let ns: string;
 let v1: string;
 let v2: string;
+/** v3 with an availability probe that never passes: its revision stays Progressing. */
+let stuck: string;
 let runner: GantryRunProcess;
 
 const hcpkgRef: ObjectRef = { apiVersion: PKO_API, kind: 'HostedClusterPackage', namespace: '', name: NAME };
@@ -65,6 +68,25 @@ beforeAll(async () => {
   });
   v1 = await pushPackage('fleet-app', files('v1'), 'v1');
   v2 = await pushPackage('fleet-app', files('v2'), 'v2');
+  stuck = await pushPackage(
+    'fleet-app',
+    {
+      'manifest.yaml': manifest(
+        'fleet-app',
+        ['deploy'],
+        `  availabilityProbes:
+    - selector:
+        kind: {group: "", kind: ConfigMap}
+      probes:
+        - cel:
+            rule: "has(self.data.ready)"
+            message: "never ready"
+`,
+      ),
+      'cm.yaml': configMap('fleet-app', 'deploy', { version: 'v3' }),
+    },
+    'stuck',
+  );
   for (const c of CLUSTERS) {
     const hc = await kube.create({
       apiVersion: HC_API,
@@ -138,9 +160,32 @@ function available(pkg: KubeObject): boolean {
   );
 }
 
+/** The lastTransitionTime of a condition. */
+function transitionOf(object: KubeObject, type: string): string | undefined {
+  const status = object['status'] as
+    { conditions?: { type: string; lastTransitionTime?: string }[] } | undefined;
+  return status?.conditions?.find((c) => c.type === type)?.lastTransitionTime;
+}
+
 function counts(hcpkg: KubeObject): unknown {
   const { conditions: _c, ...rest } = (hcpkg['status'] ?? {}) as Record<string, unknown>;
   return rest;
+}
+
+/** The image of each Package, by control-plane namespace suffix. */
+async function images(): Promise<unknown[][]> {
+  return [...(await fleet())].map(([suffix, pkg]) => [suffix, imageOf(pkg)]).sort();
+}
+
+/** Patch the HostedClusterPackage and wait until its rollout stopped with `message`. */
+async function stopsWith(patch: Record<string, unknown>, message: string, timeoutMs: number): Promise<void> {
+  await kube.mergePatch(hcpkgRef, patch);
+  await conditionsReach(
+    kube,
+    hcpkgRef,
+    { Progressing: { status: 'False', reason: 'RolloutStopped', message } },
+    timeoutMs,
+  );
 }
 
 /** PKO's conditions of a fleet of three, rolled out. */
@@ -256,7 +301,9 @@ describe("PKO's HostedClusterPackage controller", () => {
       150_000,
     );
     expect(order).toEqual(['bravo-x', 'alpha', 'charlie']);
-    expect(maxInFlight).toBe(1);
+    // At most one updated Package not yet Available at a time (a fast engine may make each Available between
+    // two polls, so none seen in flight is no failure).
+    expect(maxInFlight).toBeLessThanOrEqual(1);
     expect(maxProcessing).toBeLessThanOrEqual(1);
     const done = await rolledOut(2);
     expect(counts(done)).toEqual({
@@ -277,27 +324,18 @@ describe("PKO's HostedClusterPackage controller", () => {
 
   it('stops the rollout when more updated Packages fail than gantry.run/max-failed-clusters allows', async () => {
     const broken = v2.replace(/:v2$/, ':missing');
-    await kube.mergePatch(hcpkgRef, {
-      metadata: { annotations: { 'gantry.run/max-failed-clusters': '0' } },
-      spec: { template: { spec: { image: broken } } },
-    });
-    await conditionsReach(
-      kube,
-      hcpkgRef,
+    await stopsWith(
       {
-        Progressing: {
-          status: 'False',
-          reason: 'RolloutStopped',
-          message:
-            '1 updated packages failed, more than the 0 allowed by gantry.run/max-failed-clusters: rollout stopped.',
-        },
+        metadata: { annotations: { 'gantry.run/max-failed-clusters': '0' } },
+        spec: { template: { spec: { image: broken } } },
       },
+      '1 updated packages failed, more than the 0 allowed by gantry.run/max-failed-clusters: rollout stopped.',
       90_000,
     );
     // Held: only the first partition's Package got the image that cannot be pulled.
     await new Promise((r) => setTimeout(r, 5_000));
     const f = await fleet();
-    expect([...f].map(([suffix, pkg]) => [suffix, imageOf(pkg)]).sort()).toEqual([
+    expect(await images()).toEqual([
       ['alpha', v2],
       ['bravo-x', broken],
       ['charlie', v2],
@@ -340,6 +378,50 @@ describe("PKO's HostedClusterPackage controller", () => {
     // A good template: the failed Package no longer has it, the rollout resumes.
     await kube.mergePatch(hcpkgRef, { spec: { template: { spec: { image: v2 } } } });
     await rolledOut(4);
+    expect([...(await fleet()).values()].map(imageOf)).toEqual([v2, v2, v2]);
+  }, 240_000);
+
+  it('stops the rollout when an updated Package does not settle within gantry.run/cluster-progress-deadline', async () => {
+    await stopsWith(
+      {
+        metadata: { annotations: { 'gantry.run/cluster-progress-deadline': '20s' } },
+        spec: { template: { spec: { image: stuck } } },
+      },
+      '1 updated packages failed (1 not settled within the 20s of gantry.run/cluster-progress-deadline), more than the 0 allowed by gantry.run/max-failed-clusters: rollout stopped.',
+      120_000,
+    );
+    const f = await fleet();
+    expect(await images()).toEqual([
+      ['alpha', v2],
+      ['bravo-x', stuck],
+      ['charlie', v2],
+    ]);
+    const bravo = f.get('bravo-x');
+    // The Package's new revision is still progressing (its previous one serves): no other rule counts it.
+    expect(conditions(bravo ?? (await kube.get(hcpkgRef)))['Progressing']?.status).toBe('True');
+    expect(conditions(bravo ?? (await kube.get(hcpkgRef)))['Unpacked']?.status).toBe('True');
+    // Timed from the update, stopped at the deadline by the step's own requeue (the stuck Package sends no more
+    // events), not before it.
+    const appliedAt = Date.parse(bravo?.metadata.annotations?.['gantry.run/template-applied-at'] ?? '');
+    const stoppedAt = Date.parse(transitionOf(await kube.get(hcpkgRef), 'Progressing') ?? '');
+    expect(Number.isNaN(appliedAt)).toBe(false);
+    // lastTransitionTime is in whole seconds.
+    expect(stoppedAt).toBeGreaterThanOrEqual(Math.floor((appliedAt + 20_000) / 1000) * 1000);
+    expect(stoppedAt).toBeLessThan(appliedAt + 20_000 + 15_000);
+    expect(runner.output()).toContain(
+      `HostedClusterPackage ${NAME}: rollout stopped: 1 updated packages failed (0 allowed, 1 past the progress deadline)`,
+    );
+    // Held: nothing else got the template.
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect(await images()).toEqual([
+      ['alpha', v2],
+      ['bravo-x', stuck],
+      ['charlie', v2],
+    ]);
+
+    // Back to the good template: the stuck Package no longer has the template's spec, the fleet settles.
+    await kube.mergePatch(hcpkgRef, { spec: { template: { spec: { image: v2 } } } });
+    await rolledOut(6);
     expect([...(await fleet()).values()].map(imageOf)).toEqual([v2, v2, v2]);
   }, 240_000);
 
