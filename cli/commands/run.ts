@@ -286,6 +286,8 @@ export const runCommand: Command = {
       ...options,
       ...(target !== undefined ? { targetKubeconfig: target } : {}),
       ...many,
+      // A runner looks up every kind it watches at start: all groups in one request.
+      aggregatedDiscovery: true,
     });
     const metricsAddr = listenerAddress(values['metrics-addr']);
     const server = metricsAddr !== undefined ? await engine.metrics.serve(metricsAddr) : undefined;

@@ -23,6 +23,8 @@ const TEMPLATE_WORKER_IDLE_MS = 60_000;
 const TEMPLATE_WORKER_YOUNG_MB = 8;
 
 export interface EngineOptions {
+  /** Discover all API groups in one request (KubeClientOptions.aggregatedDiscovery): long-running hosts. */
+  readonly aggregatedDiscovery?: boolean;
   readonly kubeconfig?: string;
   /**
    * The kubeconfig of the cluster the served ObjectSetPhases are applied into (`--target-kubeconfig`, PKO's
@@ -78,6 +80,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     observe: (verb, code) => {
       metrics.request(verb, code);
     },
+    ...(options.aggregatedDiscovery === true ? { aggregatedDiscovery: true } : {}),
   });
   const target =
     options.targetKubeconfig === undefined

@@ -41,4 +41,34 @@ describe('RawKubeClient', () => {
       client.close();
     }
   });
+
+  it('with aggregatedDiscovery, finds kinds of every group in one request; a group the server lacks is a miss', async () => {
+    const requests: string[] = [];
+    const client = new RawKubeClient(loadConnection(inject('kube').kubeconfigPath), {
+      aggregatedDiscovery: true,
+      observe: (verb, code) => requests.push(`${verb} ${code}`),
+    });
+    try {
+      const [pkg, cpkg, repo, hc] = await Promise.all([
+        client.resource('package-operator.run/v1alpha1', 'Package'),
+        client.resource('package-operator.run/v1alpha1', 'ClusterPackage'),
+        client.resource('gantry.run/v1alpha1', 'PackageRepository'),
+        client.resource('hypershift.openshift.io/v1beta1', 'HostedCluster'),
+      ]);
+      expect(pkg).toEqual({ plural: 'packages', namespaced: true });
+      expect(cpkg).toEqual({ plural: 'clusterpackages', namespaced: false });
+      expect(repo).toEqual({ plural: 'packagerepositories', namespaced: true });
+      expect(hc).toBeUndefined();
+      expect(await client.resource('apps/v1', 'Deployment')).toEqual({
+        plural: 'deployments',
+        namespaced: true,
+      });
+      expect(requests).toHaveLength(1);
+      // The core group is not under /apis: asked for alone.
+      expect(await client.resource('v1', 'ConfigMap')).toEqual({ plural: 'configmaps', namespaced: true });
+      expect(requests).toHaveLength(2);
+    } finally {
+      client.close();
+    }
+  });
 });

@@ -20,6 +20,7 @@ import type {
   ObjectRef,
   ResourceInfo,
 } from '../../../shared/ports.js';
+import { AGGREGATED_DISCOVERY_ACCEPT, parseAggregatedDiscovery } from './discovery.js';
 
 export const GANTRY_VERSION = '0.1.0';
 export const USER_AGENT = `gantry/${GANTRY_VERSION}`;
@@ -42,6 +43,12 @@ export interface KubeClientOptions {
   readonly authRefreshMs?: number;
   /** Most parallel connections to the server. */
   readonly maxSockets?: number;
+  /**
+   * Discover every API group at once (`GET /apis`, aggregated discovery) on the first lookup of a non-core group
+   * version, instead of one request per group version: for long-running hosts, which look up many. A group version
+   * the answer does not hold is a miss until the usual refresh (5 s), then asked for alone.
+   */
+  readonly aggregatedDiscovery?: boolean;
 }
 
 interface RawResponse {
@@ -202,6 +209,8 @@ interface ClientState {
   readonly discovery: Map<string, { at: number; resources: Map<string, ResourceInfo> }>;
   /** Discovery requests under way, by group version: callers that ask at once share one request. */
   readonly discovering: Map<string, Promise<Map<string, ResourceInfo>>>;
+  /** The aggregated discovery (options.aggregatedDiscovery): under way or done, once per client. */
+  aggregated: Promise<number | undefined> | undefined;
   version: string | undefined;
 }
 
@@ -223,6 +232,7 @@ export class RawKubeClient implements KubeApi {
       authCache: undefined,
       discovery: new Map(),
       discovering: new Map(),
+      aggregated: undefined,
       version: undefined,
     };
     this.user = derived?.user;
@@ -361,7 +371,38 @@ export class RawKubeClient implements KubeApi {
     return resources;
   }
 
+  /**
+   * Every group version of `GET /apis` into the discovery cache; resolves to when it was asked (undefined: the server
+   * offers no aggregated discovery, or it failed: group versions are then asked for one by one).
+   */
+  private async loadAggregated(): Promise<number | undefined> {
+    const at = Date.now();
+    try {
+      const response = await this.raw('GET', '/apis', undefined, { accept: AGGREGATED_DISCOVERY_ACCEPT });
+      if (response.status < 200 || response.status >= 300) return undefined;
+      const groups = parseAggregatedDiscovery(JSON.parse(response.text));
+      if (groups === undefined) return undefined;
+      for (const [groupVersion, resources] of groups)
+        if (!this.state.discovery.has(groupVersion))
+          this.state.discovery.set(groupVersion, { at, resources });
+      return at;
+    } catch {
+      return undefined;
+    }
+  }
+
   public async resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+    if (this.options.aggregatedDiscovery === true && apiVersion.includes('/')) {
+      this.state.aggregated ??= this.loadAggregated();
+      const at = await this.state.aggregated;
+      // Not in the answer: no such group version, until the refresh.
+      if (
+        at !== undefined &&
+        !this.state.discovery.has(apiVersion) &&
+        Date.now() - at < DISCOVERY_MISS_REFRESH_MS
+      )
+        return undefined;
+    }
     const cached = this.state.discovery.get(apiVersion);
     const hit = cached?.resources.get(kind);
     if (hit !== undefined) return hit;
