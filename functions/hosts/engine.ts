@@ -25,6 +25,8 @@ const TEMPLATE_WORKER_YOUNG_MB = 8;
 export interface EngineOptions {
   /** Discover all API groups in one request (KubeClientOptions.aggregatedDiscovery): long-running hosts. */
   readonly aggregatedDiscovery?: boolean;
+  /** Start the template worker and its Go engine at once (TemplateWorker.warmUp): a host about to render. */
+  readonly warmTemplates?: boolean;
   readonly kubeconfig?: string;
   /**
    * The kubeconfig of the cluster the served ObjectSetPhases are applied into (`--target-kubeconfig`, PKO's
@@ -145,6 +147,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       compiler: 'hot-only',
       youngGenerationMb: TEMPLATE_WORKER_YOUNG_MB,
     });
+    if (options.warmTemplates === true) void w.warmUp();
     worker = w;
     engines = {
       gotmpl: templates.createWorkerGoTemplateEngine(w),

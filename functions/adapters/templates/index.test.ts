@@ -141,6 +141,18 @@ describe('the Go engine in the worker', () => {
     expect(long.length).toBe(40_000);
   }, 600_000);
 
+  it('warmUp starts the worker and its Go engine before any render; idle, it stops as usual', async () => {
+    const w = new TemplateWorker({ renderTimeoutMs: 60_000, renderMemoryMb: 256 }, { idleMs: 2_000 });
+    workers.push(w);
+    expect(w.running).toBe(false);
+    await w.warmUp();
+    expect(w.running).toBe(true);
+    const go = createWorkerGoTemplateEngine(w);
+    expect((await go.render(request('n: {{ .config.n }}'))).get('a.yaml.gotmpl')).toBe('n: 2');
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(w.running).toBe(false);
+  }, 600_000);
+
   it('a template that loops past the deadline fails terminally; the worker is replaced', async () => {
     const w = worker(60_000);
     const go = createWorkerGoTemplateEngine(w);

@@ -89,6 +89,25 @@ export class TemplateWorker {
     return this.worker !== undefined;
   }
 
+  /**
+   * Start the worker and its Go engine now with a render of nothing, for a host that is about to render: its first
+   * package then does not wait for the WebAssembly to compile and Go to start. A failure is left to the first real
+   * render to report. With `idleMs`, a worker that then renders nothing stops as usual.
+   */
+  public warmUp(): Promise<void> {
+    return this.run({
+      engine: 'gotmpl',
+      templates: new Map([['warm-up.gotmpl', '{{ .n }}']]),
+      execute: ['warm-up.gotmpl'],
+      context: { n: 1 },
+      files: new Map(),
+      functionSet: 'package',
+    }).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   /** Render one job; jobs run one after another. */
   public run(job: RenderJob): Promise<ReadonlyMap<string, string>> {
     const result = this.queue.then(() => this.runNow(job));
