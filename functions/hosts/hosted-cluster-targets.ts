@@ -197,6 +197,11 @@ export class HostedClusterTargets implements TargetResolver {
       await this.relist();
       hc = hostedClusterOfNamespace(this.clusters.values(), namespace);
     }
+    return this.targetOf(namespace, hc);
+  }
+
+  /** The target of a namespace whose HostedCluster was found (or not): its cluster's client. */
+  private async targetOf(namespace: string, hc: TargetHostedCluster | undefined): Promise<TargetResolution> {
     if (hc === undefined)
       return {
         ok: false,
@@ -229,16 +234,7 @@ export class HostedClusterTargets implements TargetResolver {
       found = { hc: await this.lookUp(namespace) };
       lookups.set(namespace, found);
     }
-    const hc = found.hc;
-    if (hc === undefined)
-      return {
-        ok: false,
-        gone: true,
-        message: `namespace ${namespace} is not the control-plane namespace of any HostedCluster`,
-      };
-    const entry = await this.entryOf(hc);
-    if ('error' in entry) return { ok: false, message: `hosted cluster ${hc.id}: ${entry.error}` };
-    return { ok: true, cluster: hc.id, target: { kube: entry.client } };
+    return this.targetOf(namespace, found.hc);
   }
 
   /** The HostedCluster whose control-plane namespace this is: GETs of the candidates, else (dots) a LIST. */
