@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { clientCertificate } from '../devenv/certs.js';
 import type { ControlPlane } from '../devenv/control-plane.js';
 import type { KubeClient } from '../devenv/kube.js';
-import { isExecutableFile } from '../test/pko-cli.js';
-import { locatePkoManager, startPkoManager } from '../test/pko-manager.js';
+import { locatePkoManager, pkoBinary, startPkoManager } from '../test/pko-manager.js';
 
 /** The clusters a controller set runs against. */
 export interface FleetPlanes {
@@ -154,19 +153,8 @@ const PKO_VERSION = 'v1.19.0';
 
 /** Where PKO's remote-phase-manager is (scripts/build-pko.sh, or `PKO_REMOTE_PHASE_MANAGER`), or why not. */
 function locateRemotePhaseManager(): { path: string } | { missing: string } {
-  const fromEnv = process.env['PKO_REMOTE_PHASE_MANAGER'];
-  const path =
-    fromEnv !== undefined && fromEnv !== ''
-      ? fromEnv
-      : join(
-          homedir(),
-          '.cache',
-          'gantry',
-          'bin',
-          `remote-phase-manager-${PKO_VERSION}`,
-          'remote-phase-manager',
-        );
-  if (isExecutableFile(path)) return { path };
+  const { path, found } = pkoBinary('remote-phase-manager', 'PKO_REMOTE_PHASE_MANAGER');
+  if (found) return { path };
   return {
     missing: `PKO's remote-phase-manager ${PKO_VERSION} is not at ${path}: build it with \`PKO_REPOS=DIR bash scripts/build-pko.sh\` or set PKO_REMOTE_PHASE_MANAGER`,
   };

@@ -12,21 +12,27 @@ export const PKO_MANAGER_VERSION = 'v1.19.0';
 
 export type PkoManagerLocation = { readonly path: string } | { readonly missing: string };
 
-/** Where PKO's manager is, or why it is not there. */
-export function locatePkoManager(env: NodeJS.ProcessEnv = process.env): PkoManagerLocation {
-  const fromEnv = env['PKO_MANAGER'];
+/**
+ * Where one of PKO's binaries built by `scripts/build-pko.sh` is: `$<envVar>` when set, else
+ * `~/.cache/gantry/bin/<binary>-v1.19.0/<binary>`; `found` says whether an executable file is there.
+ */
+export function pkoBinary(
+  binary: string,
+  envVar: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { readonly path: string; readonly found: boolean } {
+  const fromEnv = env[envVar];
   const path =
     fromEnv !== undefined && fromEnv !== ''
       ? fromEnv
-      : join(
-          homedir(),
-          '.cache',
-          'gantry',
-          'bin',
-          `package-operator-manager-${PKO_MANAGER_VERSION}`,
-          'package-operator-manager',
-        );
-  if (isExecutableFile(path)) return { path };
+      : join(homedir(), '.cache', 'gantry', 'bin', `${binary}-${PKO_MANAGER_VERSION}`, binary);
+  return { path, found: isExecutableFile(path) };
+}
+
+/** Where PKO's manager is, or why it is not there. */
+export function locatePkoManager(env: NodeJS.ProcessEnv = process.env): PkoManagerLocation {
+  const { path, found } = pkoBinary('package-operator-manager', 'PKO_MANAGER', env);
+  if (found) return { path };
   return {
     missing:
       `PKO's manager (package-operator-manager ${PKO_MANAGER_VERSION}) is not at ${path}: build it with ` +
