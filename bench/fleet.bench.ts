@@ -21,6 +21,7 @@ import { startControlPlane, type ControlPlane } from '../devenv/control-plane.js
 import { KubeClient } from '../devenv/kube.js';
 import { cpuSeconds, memory } from '../devenv/proc-stats.js';
 import { startRegistry } from '../devenv/registry.js';
+import { fleetPackageFiles } from '../test/fleet-package.js';
 import { runGantry } from '../test/run-cli.js';
 import { countRequests, type Counted, type Step } from './fleet-audit.js';
 import {
@@ -190,35 +191,10 @@ async function startFleet(absentImage: string): Promise<Fleet> {
 /** A package of OBJECTS ConfigMaps in two phases of class hosted-cluster, pushed as `tag`. */
 async function pushFleetPackage(registryHost: string, tag: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `gantry-bench-fleet-${tag}-`));
-  await writeFile(
-    join(dir, 'manifest.yaml'),
-    `apiVersion: manifests.package-operator.run/v1alpha1
-kind: PackageManifest
-metadata:
-  name: ${NAME}
-spec:
-  scopes: [Namespaced]
-  phases:
-    - name: config
-      class: hosted-cluster
-    - name: deploy
-      class: hosted-cluster
-`,
-  );
-  await mkdir(join(dir, 'cms'));
-  for (let i = 0; i < OBJECTS; i++)
-    await writeFile(
-      join(dir, 'cms', `cm-${i}.yaml`),
-      `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: cm-${i}
-  annotations:
-    package-operator.run/phase: ${i < OBJECTS / 2 ? 'config' : 'deploy'}
-data:
-  version: ${tag}
-`,
-    );
+  for (const [path, text] of Object.entries(fleetPackageFiles(NAME, tag, OBJECTS))) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
   const image = `${registryHost}/bench/${NAME}:${tag}`;
   const r = await runGantry(['build', dir, '-t', image, '--push', '--insecure'], { cwd: dir });
   if (r.code !== 0) throw new Error(r.stderr);

@@ -20,6 +20,7 @@ import { conditions, conditionsReach, eventually, getOrUndefined, pushPackage } 
 import { spawnGantryRun, type GantryRunProcess } from './setup/gantry-run.js';
 import { HC_API, inlineKubeconfig, startHostedFleet, type HostedFleet } from './setup/hosted-clusters.js';
 import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
+import { fleetPackageFiles } from '../fleet-package.js';
 
 const PKO_API = 'package-operator.run/v1alpha1';
 const NAME = 'fleet-hosted';
@@ -43,31 +44,7 @@ const hcpkgRef: ObjectRef = { apiVersion: PKO_API, kind: 'HostedClusterPackage',
 
 /** The package: ConfigMaps `cm-<i>` (data.version) in two phases, both applied into the hosted cluster. */
 function packageFiles(version: string): Record<string, string> {
-  const files: Record<string, string> = {
-    'manifest.yaml': `apiVersion: manifests.package-operator.run/v1alpha1
-kind: PackageManifest
-metadata:
-  name: ${NAME}
-spec:
-  scopes: [Namespaced]
-  phases:
-    - name: config
-      class: hosted-cluster
-    - name: deploy
-      class: hosted-cluster
-`,
-  };
-  for (let i = 0; i < OBJECTS; i++)
-    files[`cm-${i}.yaml`] = `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: cm-${i}
-  annotations:
-    package-operator.run/phase: ${i < OBJECTS / 2 ? 'config' : 'deploy'}
-data:
-  version: ${version}
-`;
-  return files;
+  return fleetPackageFiles(NAME, version, OBJECTS);
 }
 
 /** The `data.version` of every ConfigMap of the package in hosted cluster `i` (undefined where one is missing). */
