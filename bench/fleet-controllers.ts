@@ -84,7 +84,7 @@ function launch(
   };
 }
 
-const GANTRY_BIN = new URL('../bin/gantry.mjs', import.meta.url).pathname;
+const GANTRY_BIN = new URL('../bin/gantry', import.meta.url).pathname;
 
 /** A kubeconfig for the management cluster with its own user `user` (system:masters). */
 async function identityKubeconfig(plane: ControlPlane, user: string): Promise<string> {
@@ -115,8 +115,9 @@ function gantryProcess(
   management: Identity,
   hosted?: Identity,
 ): ControllerProcess {
-  // node itself runs the bundle (bin/gantry.mjs imports dist/gantry.mjs in-process): its RSS is the engine's.
-  const p = launch(label, process.execPath, [GANTRY_BIN, 'run', ...args], {
+  // The launcher execs node on the bundle with the hosts' node flags, as a user's `gantry run` starts: this pid is
+  // the engine's node process.
+  const p = launch(label, GANTRY_BIN, ['run', ...args], {
     ...process.env,
     GANTRY_FROM_SOURCE: '',
   });
