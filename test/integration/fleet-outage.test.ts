@@ -182,6 +182,19 @@ describe("a hosted cluster's API server going away", () => {
     const noticedMs = Date.now() - stoppedAt;
     expect(noticedMs).toBeLessThan(NOTICE_SECONDS * 1000);
     expect(down.message).toMatch(refused);
+    // The ObjectSet learns it from its phase's status on its own next step: a moment later.
+    await conditionsReach(
+      kube,
+      osRef(one, 'app'),
+      {
+        Available: {
+          status: 'False',
+          reason: 'ProbeFailure',
+          message: `Phase "config" failed: ${down.message}`,
+        },
+      },
+      30_000,
+    );
     expect(conditions(await kube.get(osRef(one, 'app')))['Available']).toEqual({
       status: 'False',
       reason: 'ProbeFailure',
