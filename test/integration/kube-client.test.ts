@@ -4,7 +4,9 @@
  * GET waited forever behind the watches once a runner watched 16 kinds).
  */
 import { describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
 import { RawKubeClient } from '../../functions/adapters/kube/client.js';
+import { CORE_V1_KINDS } from '../../functions/adapters/kube/discovery.js';
 import { loadConnection } from '../../functions/adapters/kube/kubeconfig.js';
 
 describe('RawKubeClient', () => {
@@ -64,9 +66,35 @@ describe('RawKubeClient', () => {
         namespaced: true,
       });
       expect(requests).toHaveLength(1);
-      // The core group is not under /apis: asked for alone.
+      // The core group's kinds are known without asking; one it does not list is asked of /api/v1.
       expect(await client.resource('v1', 'ConfigMap')).toEqual({ plural: 'configmaps', namespaced: true });
+      expect(requests).toHaveLength(1);
+      expect(await client.resource('v1', 'ComponentStatus')).toEqual({
+        plural: 'componentstatuses',
+        namespaced: false,
+      });
       expect(requests).toHaveLength(2);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("knows the core group's kinds as this API server serves them", async () => {
+    const client = new RawKubeClient(loadConnection(inject('kube').kubeconfigPath));
+    try {
+      const served = z
+        .object({
+          resources: z.array(z.object({ name: z.string(), kind: z.string(), namespaced: z.boolean() })),
+        })
+        .parse(JSON.parse((await client.raw('GET', '/api/v1')).text));
+      const byKind = new Map(
+        served.resources.filter((r) => !r.name.includes('/')).map((r) => [r.kind, r] as const),
+      );
+      for (const [kind, info] of CORE_V1_KINDS)
+        expect({ kind, plural: byKind.get(kind)?.name, namespaced: byKind.get(kind)?.namespaced }).toEqual({
+          kind,
+          ...info,
+        });
     } finally {
       client.close();
     }

@@ -22,7 +22,15 @@ beforeAll(async () => {
     seen.push({ path: req.url ?? '', headers: req.headers });
     res.setHeader('content-type', 'application/json');
     if (req.url === '/api/v1') {
-      res.end(JSON.stringify({ resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }] }));
+      res.end(
+        JSON.stringify({
+          resources: [
+            { name: 'configmaps', kind: 'ConfigMap', namespaced: true },
+            // A core kind Gantry does not know by heart (as a newer Kubernetes could add one): discovered.
+            { name: 'widgets', kind: 'Widget', namespaced: true },
+          ],
+        }),
+      );
       return;
     }
     if (req.headers['impersonate-user'] !== undefined) {
@@ -65,10 +73,13 @@ describe('RawKubeClient.impersonating', () => {
     const refused = await tenant.get(CM).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(KubeApiError);
     expect(refused).toMatchObject({ message: FORBIDDEN, code: 403, reason: 'Forbidden' });
+    expect(await client.resource('v1', 'Widget')).toEqual({ plural: 'widgets', namespaced: true });
+    expect(await tenant.resource('v1', 'Widget')).toEqual({ plural: 'widgets', namespaced: true });
+    // ConfigMap's path is known without discovery; Widget's discovery is shared with the derived client.
     expect(seen.map((r) => [r.path, impersonationHeaders(r.headers), r.headers['authorization']])).toEqual([
-      ['/api/v1', {}, 'Bearer engine'],
       ['/api/v1/namespaces/shop/configmaps/cm', {}, 'Bearer engine'],
       ['/api/v1/namespaces/shop/configmaps/cm', { 'impersonate-user': TENANT }, 'Bearer engine'],
+      ['/api/v1', {}, 'Bearer engine'],
     ]);
     // The origin is unchanged by what it derived.
     expect((await client.get(CM)).metadata.name).toBe('cm');
@@ -81,9 +92,18 @@ describe('RawKubeClient discovery', () => {
   it('callers that ask for kinds of one group version at once share one discovery request', async () => {
     const client = new RawKubeClient({ server: url, auth: () => Promise.resolve({}) });
     const before = seen.filter((r) => r.path === '/api/v1').length;
-    const answers = await Promise.all(Array.from({ length: 12 }, () => client.resource('v1', 'ConfigMap')));
-    expect(answers.every((a) => a?.plural === 'configmaps')).toBe(true);
+    const answers = await Promise.all(Array.from({ length: 12 }, () => client.resource('v1', 'Widget')));
+    expect(answers.every((a) => a?.plural === 'widgets')).toBe(true);
     expect(seen.filter((r) => r.path === '/api/v1').length - before).toBe(1);
+    client.close();
+  });
+
+  it("knows the core group's built-in kinds without asking", async () => {
+    const client = new RawKubeClient({ server: url, auth: () => Promise.resolve({}) });
+    const before = seen.length;
+    expect(await client.resource('v1', 'ConfigMap')).toEqual({ plural: 'configmaps', namespaced: true });
+    expect(await client.resource('v1', 'Namespace')).toEqual({ plural: 'namespaces', namespaced: false });
+    expect(seen.length - before).toBe(0);
     client.close();
   });
 });

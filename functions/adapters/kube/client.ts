@@ -9,6 +9,7 @@
 import { Agent, request, type RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { isRecord, parseKubeObject, refOf } from '../../../shared/api/objects.js';
 import { FIELD_MANAGER } from '../../../shared/api/constants.js';
 import { KubeApiError, KubeUnavailableError, reasonOf } from '../../../shared/kube-errors.js';
@@ -20,7 +21,7 @@ import type {
   ObjectRef,
   ResourceInfo,
 } from '../../../shared/ports.js';
-import { AGGREGATED_DISCOVERY_ACCEPT, parseAggregatedDiscovery } from './discovery.js';
+import { AGGREGATED_DISCOVERY_ACCEPT, CORE_V1_KINDS, parseAggregatedDiscovery } from './discovery.js';
 
 export const GANTRY_VERSION = '0.1.0';
 export const USER_AGENT = `gantry/${GANTRY_VERSION}`;
@@ -34,8 +35,8 @@ export interface KubeConnection {
   >;
 }
 
-/** Observes every request: for the metrics of the hosts. */
-export type RequestObserver = (verb: string, code: number, ms: number) => void;
+/** Observes every request: for the metrics of the hosts (and its path, for tests that count requests). */
+export type RequestObserver = (verb: string, code: number, ms: number, path: string) => void;
 
 export interface KubeClientOptions {
   readonly observe?: RequestObserver;
@@ -197,6 +198,9 @@ function query(params: Readonly<Record<string, string | undefined>>): string {
 }
 
 /** What a client and the clients derived from it for other identities share: connections, auth, discovery. */
+/** The connection's credentials as requests use them, with the TLS context built from them (https only). */
+type AuthOptions = Awaited<ReturnType<KubeConnection['auth']>> & { readonly secureContext?: SecureContext };
+
 interface ClientState {
   /** Requests: at most `maxSockets` connections at once. */
   readonly agent: Agent;
@@ -205,7 +209,7 @@ interface ClientState {
    * as many kinds as the pool has sockets could make no other request at all.
    */
   readonly watchAgent: Agent;
-  authCache: { value: Awaited<ReturnType<KubeConnection['auth']>>; at: number } | undefined;
+  authCache: { value: AuthOptions; at: number } | undefined;
   readonly discovery: Map<string, { at: number; resources: Map<string, ResourceInfo> }>;
   /** Discovery requests under way, by group version: callers that ask at once share one request. */
   readonly discovering: Map<string, Promise<Map<string, ResourceInfo>>>;
@@ -262,11 +266,34 @@ export class RawKubeClient implements KubeApi {
     return this.user === undefined ? {} : { 'impersonate-user': this.user };
   }
 
-  private async authOptions(): Promise<Awaited<ReturnType<KubeConnection['auth']>>> {
+  /**
+   * The connection's credentials, re-read at most every `authRefreshMs`, with one TLS context built from them: each
+   * new connection would otherwise parse the CA and client certificate again (a millisecond or more each, and a
+   * host opens a dozen at its first install). The agent still names its pooled connections by ca/cert/key, so
+   * rotated credentials get new connections.
+   */
+  private async authOptions(): Promise<AuthOptions> {
     const now = Date.now();
     let cached = this.state.authCache;
     if (cached === undefined || now - cached.at > (this.options.authRefreshMs ?? 60_000)) {
-      cached = { value: await this.connection.auth(), at: now };
+      const value = await this.connection.auth();
+      const previous = cached?.value;
+      const same =
+        previous !== undefined &&
+        previous.ca === value.ca &&
+        previous.cert === value.cert &&
+        previous.key === value.key;
+      const secureContext =
+        same && previous.secureContext !== undefined
+          ? previous.secureContext
+          : this.connection.server.startsWith('https:')
+            ? createSecureContext({
+                ...(value.ca !== undefined ? { ca: value.ca } : {}),
+                ...(value.cert !== undefined ? { cert: value.cert } : {}),
+                ...(value.key !== undefined ? { key: value.key } : {}),
+              })
+            : undefined;
+      cached = { value: { ...value, ...(secureContext !== undefined ? { secureContext } : {}) }, at: now };
       this.state.authCache = cached;
     }
     return cached.value;
@@ -324,10 +351,10 @@ export class RawKubeClient implements KubeApi {
         if (body !== undefined) req.write(body);
         req.end();
       });
-      this.options.observe?.(method, response.status, Date.now() - started);
+      this.options.observe?.(method, response.status, Date.now() - started, url.pathname);
       return response;
     } catch (error) {
-      this.options.observe?.(method, 0, Date.now() - started);
+      this.options.observe?.(method, 0, Date.now() - started, url.pathname);
       throw new KubeUnavailableError(
         `${method} ${url.pathname}: ${error instanceof Error ? error.message : String(error)}`,
         1000,
@@ -392,6 +419,10 @@ export class RawKubeClient implements KubeApi {
   }
 
   public async resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+    if (apiVersion === 'v1') {
+      const core = CORE_V1_KINDS.get(kind);
+      if (core !== undefined) return core;
+    }
     if (this.options.aggregatedDiscovery === true && apiVersion.includes('/')) {
       this.state.aggregated ??= this.loadAggregated();
       const at = await this.state.aggregated;
@@ -602,7 +633,7 @@ export class RawKubeClient implements KubeApi {
             });
             return;
           }
-          this.options.observe?.('WATCH', 200, 0);
+          this.options.observe?.('WATCH', 200, 0, url.pathname);
           const decoder = new WatchDecoder(url.pathname);
           const fail = (error: Error): void => {
             if (failed) return;

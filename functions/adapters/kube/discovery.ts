@@ -58,3 +58,29 @@ export function parseAggregatedDiscovery(body: unknown): Map<string, Map<string,
   }
   return out;
 }
+
+/**
+ * The core group's (`v1`) kinds: fixed by Kubernetes itself (no CRD and no aggregated API server can add to or change
+ * the legacy group), so a lookup of one needs no `GET /api/v1`. A `v1` kind not listed here is discovered.
+ */
+export const CORE_V1_KINDS: ReadonlyMap<string, ResourceInfo> = new Map(
+  (
+    [
+      ['ConfigMap', 'configmaps', true],
+      ['Endpoints', 'endpoints', true],
+      ['Event', 'events', true],
+      ['LimitRange', 'limitranges', true],
+      ['Namespace', 'namespaces', false],
+      ['Node', 'nodes', false],
+      ['PersistentVolume', 'persistentvolumes', false],
+      ['PersistentVolumeClaim', 'persistentvolumeclaims', true],
+      ['Pod', 'pods', true],
+      ['PodTemplate', 'podtemplates', true],
+      ['ReplicationController', 'replicationcontrollers', true],
+      ['ResourceQuota', 'resourcequotas', true],
+      ['Secret', 'secrets', true],
+      ['Service', 'services', true],
+      ['ServiceAccount', 'serviceaccounts', true],
+    ] as const
+  ).map(([kind, plural, namespaced]) => [kind, { plural, namespaced }]),
+);
