@@ -16,6 +16,7 @@ import type { PackageEngines } from '../../shared/packages/render.js';
 import type { ImagePrefixOverride } from '../../shared/packages/images.js';
 import type { RunStepDeps, StepRecord } from '../steps/run-step.js';
 import type { HostedClusterTargets } from './hosted-cluster-targets.js';
+import { warmUpRender } from '../steps/warm-up.js';
 
 /** How long a host keeps its template worker without a render. */
 const TEMPLATE_WORKER_IDLE_MS = 60_000;
@@ -25,7 +26,10 @@ const TEMPLATE_WORKER_YOUNG_MB = 8;
 export interface EngineOptions {
   /** Discover all API groups in one request (KubeClientOptions.aggregatedDiscovery): long-running hosts. */
   readonly aggregatedDiscovery?: boolean;
-  /** Start the template worker and its Go engine at once (TemplateWorker.warmUp): a host about to render. */
+  /**
+   * Start the template worker and its Go engine at once (TemplateWorker.warmUp), and run the render step's code once
+   * on a built-in package (steps/warm-up.ts): a host about to render Packages.
+   */
   readonly warmTemplates?: boolean;
   readonly kubeconfig?: string;
   /**
@@ -137,7 +141,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   // Templates render in a worker thread with a deadline and a memory cap: one package's template cannot stall the
   // host that serves every other package.
   let engines = options.engines;
-  let worker: { close(): Promise<void> } | undefined;
+  let worker: { close(): Promise<void>; warmUp(): Promise<void> } | undefined;
   if (engines === undefined) {
     const templates = await import('../adapters/templates/index.js');
     // Stopped after a minute without renders: an idle host gives back what the Go engine holds (tens of MiB).
@@ -147,7 +151,6 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       compiler: 'hot-only',
       youngGenerationMb: TEMPLATE_WORKER_YOUNG_MB,
     });
-    if (options.warmTemplates === true) void w.warmUp();
     worker = w;
     engines = {
       gotmpl: templates.createWorkerGoTemplateEngine(w),
@@ -183,6 +186,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       pkoMetrics.packageLoaded(pkg.name, pkg.namespace, seconds);
     },
   };
+  if (options.warmTemplates === true) void warmUp(worker, deps);
   return {
     client,
     ...(target !== undefined ? { targetClient: target } : {}),
@@ -196,4 +200,19 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       void worker?.close();
     },
   };
+}
+
+/**
+ * A host's start-up work for its first Package: the template worker and its Go engine started, node's fetch
+ * implementation loaded (the registry client answers with its Headers, loaded on first use), the cluster's
+ * `.environment` probed (the server version, OpenShift, HyperShift: PKO's environment manager also probes at
+ * start), and the render step's code run once. Best effort: what fails here is done by the first Package instead.
+ */
+async function warmUp(worker: { warmUp(): Promise<void> } | undefined, deps: RunStepDeps): Promise<void> {
+  new Headers().has('warm-up');
+  await Promise.all([
+    worker?.warmUp().catch(() => undefined),
+    deps.environment.environment('').catch(() => undefined),
+  ]);
+  await warmUpRender(deps);
 }
