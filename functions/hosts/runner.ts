@@ -113,6 +113,8 @@ function gantryOwnerKey(object: KubeObject): string | undefined {
 
 /** How long a stopping runner still writes the Events its last steps recorded. */
 const EVENT_DRAIN_MS = 5_000;
+/** How long a step waits for the first list of a managed kind's new watch before it reads the API server instead. */
+const MANAGED_WATCH_WAIT_MS = 2_000;
 
 /** The local runner. */
 export class Runner {
@@ -158,7 +160,11 @@ export class Runner {
         this.events.add(write);
       },
       ...(this.cache !== undefined
-        ? { kube: new CachedKube(options.deps.kube, this.cache), cache: this.cache }
+        ? {
+            kube: new CachedKube(options.deps.kube, this.cache),
+            cache: this.cache,
+            watchKinds: async (kinds) => this.watchManaged(kinds),
+          }
         : {}),
       ...(options.phaseClasses !== undefined ? { phaseClasses: options.phaseClasses } : {}),
       ...(options.deps.target !== undefined
@@ -312,6 +318,27 @@ export class Runner {
     this.readsOf.set(key, keys);
     for (const source of keys) this.readers.set(source, (this.readers.get(source) ?? new Set()).add(key));
     for (const s of watch.sources) await this.startWatch(s.apiVersion, s.kind, `${LABEL_CACHE}=True`);
+  }
+
+  /**
+   * Start the watches of managed kinds a step is about to read, and wait for their first lists at most
+   * {@link MANAGED_WATCH_WAIT_MS}: the step then reads them from the cache (a kind not yet listed is read from the
+   * API server, as without a watch).
+   */
+  private async watchManaged(
+    kinds: readonly { readonly apiVersion: string; readonly kind: string }[],
+  ): Promise<void> {
+    const started = Promise.all(
+      kinds.map(async (k) => this.startWatch(k.apiVersion, k.kind, `${LABEL_CACHE}=True`)),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      started,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, MANAGED_WATCH_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   private forgetReader(key: string): void {

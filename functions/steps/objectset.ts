@@ -310,6 +310,9 @@ export async function reconcileObjectSet(input: KubeObject, deps: StepDeps): Pro
   const where = { apiVersion: raw.apiVersion, kind: raw.kind, namespace: os.metadata.namespace ?? '' };
   const owner = phaseOwnerOf(os, await previousUids(where, os.spec.previous ?? [], deps));
   conds.removeMapped();
+  // Slices included: a kind that only a slice holds is watched too, so its drift is seen at once.
+  const managedKinds = managedKindsOf([...phases.values()].flat());
+  await deps.watchKinds?.(managedKinds);
   const walk = await walkPhases({ os, phases, raw: rawPhases, owner }, deps, conds);
   const remotePhases = remotePhasesOf(os, walk);
   const inTransition = inTransitionOf(phases, walk.controlled, owner);
@@ -324,8 +327,6 @@ export async function reconcileObjectSet(input: KubeObject, deps: StepDeps): Pro
     controllerOf: walk.controlled,
     conditions: conds.toJSON(),
   });
-  // Slices included: a kind that only a slice holds is watched too, so its drift is seen at once.
-  const managedKinds = managedKindsOf([...phases.values()].flat());
   if (walk.failure !== undefined) {
     conds.set('Available', 'False', walk.failure.reason, walk.failure.message);
     return { ...failedResult(os, walk, status()), object: raw, managedKinds };

@@ -46,7 +46,11 @@ const PROBE_BACKOFF_CAP_MS = 30_000;
 /** How often a teardown that waits for objects to go looks again. */
 export const TEARDOWN_POLL_MS = 2_000;
 
-const APPLY_CONCURRENCY = 8;
+/**
+ * A phase's reads and applies under way at once (the client's connection pool bounds them again across the steps
+ * running): 16 took a 50-object install from about 0.30 s to 0.27 s against 8 (`npm run bench -- engine`).
+ */
+const APPLY_CONCURRENCY = 16;
 /** Up to this many objects of one kind and namespace in a phase are read one by one; more with one metadata LIST. */
 const GET_INSTEAD_OF_LIST = 8;
 

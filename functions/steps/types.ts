@@ -59,6 +59,13 @@ export interface StepDeps {
    * HostedCluster's control-plane namespace); `target` is then unset.
    */
   readonly targets?: TargetResolver;
+  /**
+   * A watching host starts its watches of these managed kinds now and waits a bounded moment for their first list,
+   * so a step's first reads of them come from its cache instead of a LIST per phase. Undefined: nothing to start.
+   */
+  readonly watchKinds?: (
+    kinds: readonly { readonly apiVersion: string; readonly kind: string }[],
+  ) => Promise<void>;
   /** Called with every object the step wrote, so a watching host can tell its own writes from drift. */
   readonly wrote?: (object: KubeObject) => void;
   /** A package was pulled and parsed for a (Cluster)Package in this many seconds (PKO's load-duration metric). */

@@ -5,11 +5,14 @@
  * server and goes on from there.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { RawKubeClient } from '../../functions/adapters/kube/client.js';
+import { loadConnection } from '../../functions/adapters/kube/kubeconfig.js';
 import { createEngine } from '../../functions/hosts/engine.js';
+import { Runner } from '../../functions/hosts/runner.js';
 import { CachedKube } from '../../functions/hosts/cached-kube.js';
 import { WatchCache } from '../../functions/hosts/watch-cache.js';
 import { runStep } from '../../functions/steps/run-step.js';
-import { configMap, manifest, pkgRef, pushPackage } from './setup/engine.js';
+import { configMap, conditionsReach, manifest, pkgRef, pushPackage } from './setup/engine.js';
 import { createNamespace, deleteNamespace, testClient } from './setup/namespace.js';
 import { inject } from 'vitest';
 
@@ -66,6 +69,55 @@ describe('a watch cache behind a write', () => {
       // The cache holds the engine's own last write, not the stale version.
       expect(cache.lookup(ref)?.metadata.resourceVersion).toBe(after.metadata.resourceVersion);
     } finally {
+      engine.close();
+    }
+  });
+});
+
+describe("a fresh runner's first install", () => {
+  it('reads the objects its first ObjectSet manages from the watch it starts for them: no LIST, no GET', async () => {
+    const ns = await createNamespace(admin, 'cache-first');
+    namespaces.push(ns);
+    const files: Record<string, string> = { 'manifest.yaml': manifest('first', ['one', 'two']) };
+    // Without the watch started before its first read, the ObjectSet step would GET each (or LIST many).
+    for (let i = 0; i < 12; i++)
+      files[`cm-${i}.yaml`] = configMap(`cm-${i}`, i < 6 ? 'one' : 'two', { i: `${i}` });
+    const image = await pushPackage('cache-first', files);
+    const engine = await createEngine({ kubeconfig: inject('kube').kubeconfigPath, env: {} });
+    const requests: string[] = [];
+    const client = new RawKubeClient(loadConnection(inject('kube').kubeconfigPath), {
+      observe: (verb, _code, _ms, path) => requests.push(`${verb} ${path}`),
+    });
+    // Watches only what this test's namespace holds, so that no other test's ConfigMap watch is already running.
+    const runner = new Runner({
+      client,
+      deps: { ...engine.deps, kube: client },
+      concurrency: 4,
+      namespace: ns,
+      resyncMs: 3_600_000,
+      log: () => undefined,
+    });
+    try {
+      await runner.start();
+      const ref = pkgRef(ns, 'first');
+      await client.create({
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: 'first', namespace: ns },
+        spec: { image },
+      });
+      await conditionsReach(client, ref, {
+        Available: { status: 'True', reason: 'Available', message: 'Latest Revision is Available.' },
+      });
+      const configMaps = requests.filter((r) => r.includes('/configmaps'));
+      expect(configMaps.filter((r) => r.startsWith('WATCH'))).toEqual([
+        `WATCH /api/v1/namespaces/${ns}/configmaps`,
+      ]);
+      expect(configMaps.filter((r) => !r.startsWith('WATCH') && !r.startsWith('PATCH'))).toEqual([]);
+      expect(configMaps.filter((r) => r.startsWith('PATCH'))).toHaveLength(12);
+    } finally {
+      await runner.stop();
+      client.close();
       engine.close();
     }
   });
