@@ -194,6 +194,12 @@ export interface ObjectCache {
   lookup(ref: ObjectRef): KubeObject | null | undefined;
   /** The covered objects of a kind in a namespace ('' = all) that match a selector; undefined when not covered. */
   list(apiVersion: string, kind: string, namespace: string, labelSelector?: string): KubeObject[] | undefined;
+  /**
+   * How long ago the API server answered this host with this version of the object (a write's or a GET's answer),
+   * once the host's request of it under way is answered; undefined when it did not (a watch brought it, or another
+   * version is current).
+   */
+  answeredAgoMs?(ref: ObjectRef, resourceVersion: string): Promise<number | undefined>;
 }
 
 /** `.environment` as PKO's environment manager probes it (Kubernetes, OpenShift, proxy, HyperShift). */

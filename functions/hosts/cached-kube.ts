@@ -112,13 +112,17 @@ export class CachedKube implements KubeApi {
 
   /** A request whose answer is the object as it is now: remembered; a conflict or a 404 distrusts the cached one. */
   private async remembered(ref: ObjectRef, request: () => Promise<KubeObject>): Promise<KubeObject> {
-    try {
-      const object = await request();
-      this.cache.remember(object);
-      return object;
-    } catch (error) {
-      if (isConflict(error) || isNotFound(error)) this.cache.invalidate(ref);
-      throw error;
-    }
+    const answered = (async (): Promise<KubeObject> => {
+      try {
+        const object = await request();
+        this.cache.remember(object);
+        return object;
+      } catch (error) {
+        if (isConflict(error) || isNotFound(error)) this.cache.invalidate(ref);
+        throw error;
+      }
+    })();
+    this.cache.asking(ref, answered);
+    return answered;
   }
 }

@@ -27,6 +27,44 @@ const ref = (
 });
 
 describe('watch cache', () => {
+  it("tells how long ago the API server answered this host with a version, not a watch's version", async () => {
+    let now = 5_000;
+    const cache = new WatchCache(() => now);
+    cache.cover('v1', 'ConfigMap', { namespace: '', managedFields: false });
+    cache.replace('v1', 'ConfigMap', [], '1');
+    cache.observe('ADDED', cm('watched', '2'));
+    expect(await cache.answeredAgoMs(ref('watched'), '2')).toBeUndefined();
+    cache.remember(cm('written', '3'));
+    now += 250;
+    expect(await cache.answeredAgoMs(ref('written'), '3')).toBe(250);
+    expect(await cache.answeredAgoMs(ref('written'), '4')).toBeUndefined();
+    // An object of a kind no watch covers is remembered too (a GET's answer).
+    cache.remember({ ...cm('other', '7'), kind: 'Secret' });
+    expect(await cache.answeredAgoMs({ ...ref('other'), kind: 'Secret' }, '7')).toBe(0);
+    // Bounded: the oldest answers are forgotten first.
+    for (let i = 0; i < 5_000; i++) cache.remember(cm(`n${i}`, '9'));
+    expect(await cache.answeredAgoMs(ref('written'), '3')).toBeUndefined();
+    expect(await cache.answeredAgoMs(ref('n4999'), '9')).toBe(0);
+  });
+
+  it('waits for the answer of a request of the object under way (its watch event may come first)', async () => {
+    const cache = new WatchCache(() => 0);
+    let answer: (o: KubeObject) => void = () => undefined;
+    const request = new Promise<KubeObject>((resolve) => {
+      answer = resolve;
+    }).then((o) => {
+      cache.remember(o);
+      return o;
+    });
+    cache.asking(ref('late'), request);
+    const asked = cache.answeredAgoMs(ref('late'), '5');
+    answer(cm('late', '5'));
+    expect(await asked).toBe(0);
+    // A failed request is no answer: the asker is told so, not thrown at.
+    cache.asking(ref('failed'), Promise.reject(new Error('refused')));
+    expect(await cache.answeredAgoMs(ref('failed'), '1')).toBeUndefined();
+  });
+
   it('answers nothing for a kind before its first list, then what the list and events say', () => {
     const cache = new WatchCache();
     expect(cache.lookup(ref('one'))).toBeUndefined();

@@ -12,6 +12,7 @@
  * so the host's next step sees its own last write, not the watch lagging behind it. A write refused as a
  * conflict makes it distrust the entry (`invalidate`), so the retry reads from the API server.
  */
+import { refOf } from '../../shared/api/objects.js';
 import { hasObjectUpdateEntries } from '../../shared/phases/managed-fields.js';
 import { matchesSelector, parseSelectorString, type LabelSelector } from '../../shared/probing/selector.js';
 import type { KubeObject, ObjectCache, ObjectRef } from '../../shared/ports.js';
@@ -60,9 +61,19 @@ function withoutManagedFields(object: KubeObject): KubeObject {
 /** At most this many applies remembered (beyond it the memory starts over: applies are then sent again). */
 const MAX_APPLIES = 200_000;
 
+/**
+ * At most this many answers of the API server remembered with their time ({@link WatchCache.answeredAgoMs}): only
+ * the last second's matter, and the oldest are forgotten first.
+ */
+const MAX_ANSWERS = 4_096;
+
 /** The host's watch cache. */
 export class WatchCache implements ObjectCache {
   private readonly coverage = new Map<string, Coverage>();
+  /** Object key → the version the API server last answered this host with (a write's or a read's answer), and when. */
+  private readonly answers = new Map<string, { readonly resourceVersion: string; readonly at: number }>();
+  /** Object key → this host's latest request of it still waiting for the API server's answer. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   /** Per kind, the objects a write found stale: read from the server until a newer version arrives. */
   private readonly stale = new Map<string, Set<string>>();
@@ -71,6 +82,8 @@ export class WatchCache implements ObjectCache {
     string,
     { readonly fingerprint: string; readonly resourceVersion: string }
   >();
+
+  public constructor(private readonly now: () => number = Date.now) {}
 
   /** A watch of this kind starts (namespace '' = all namespaces and cluster-scoped objects). */
   public cover(
@@ -126,8 +139,9 @@ export class WatchCache implements ObjectCache {
     this.put(store, key, object, cover);
   }
 
-  /** An object as a write of this host returned it. */
+  /** An object as the API server answered this host (a write's answer, or a read's the cache could not serve). */
   public remember(object: KubeObject): void {
+    this.answered(object);
     const cover = this.coverage.get(kindId(object.apiVersion, object.kind));
     if (cover === undefined || !this.selects(cover, object)) return;
     this.put(
@@ -136,6 +150,43 @@ export class WatchCache implements ObjectCache {
       object,
       cover,
     );
+  }
+
+  private answered(object: KubeObject): void {
+    const rv = object.metadata.resourceVersion;
+    if (rv === undefined) return;
+    const key = objectKey(refOf(object));
+    this.answers.delete(key); // re-inserted: the map stays in the order of the answers
+    this.answers.set(key, { resourceVersion: rv, at: this.now() });
+    if (this.answers.size > MAX_ANSWERS) {
+      const oldest = this.answers.keys().next();
+      if (oldest.done !== true) this.answers.delete(oldest.value);
+    }
+  }
+
+  /**
+   * A request of this host for the object, waiting for its answer (which `remember` gets when it comes): askers of
+   * {@link answeredAgoMs} wait for it, since the watch event of a write can arrive before the write's own answer.
+   */
+  public asking(ref: ObjectRef, answer: Promise<unknown>): void {
+    const key = objectKey(ref);
+    this.inFlight.set(key, answer);
+    const done = (): void => {
+      if (this.inFlight.get(key) === answer) this.inFlight.delete(key);
+    };
+    answer.then(done, done);
+  }
+
+  /**
+   * How long ago the API server answered this host with this version of the object (the answer to a write of it or
+   * to a GET), once this host's request of it under way is answered; undefined when it did not, or when a watch
+   * brought that version.
+   */
+  public async answeredAgoMs(ref: ObjectRef, resourceVersion: string): Promise<number | undefined> {
+    const key = objectKey(ref);
+    await this.inFlight.get(key)?.catch(() => undefined);
+    const answer = this.answers.get(key);
+    return answer?.resourceVersion === resourceVersion ? this.now() - answer.at : undefined;
   }
 
   /**

@@ -86,12 +86,24 @@ function newObjectSet(od: ApiObjectDeployment, hash: string, previous: readonly 
 }
 
 /**
+ * How recent an answer of the API server is taken as what it has now: a deletion or a new template within this
+ * window makes a revision that the deletion tears down or the next revision replaces, as one between a GET and the
+ * create would.
+ */
+const FRESH_ANSWER_MS = 1_000;
+
+/**
  * Where the step read the ObjectDeployment from a watch cache: whether the API server still has it as read. A
  * create is guarded by no resourceVersion, so a cache that has not yet seen the deletion (or a new template) would
- * make a revision the deletion then has to tear down. One GET per new revision.
+ * make a revision the deletion then has to tear down. One GET per new revision, unless the version read is the one
+ * the API server answered this host with within the last second (the Package step's apply of it, as a new
+ * Package's first revision is made).
  */
 async function stillAsRead(od: ApiObjectDeployment, deps: StepDeps): Promise<'yes' | 'gone' | 'changed'> {
   if (deps.cache === undefined) return 'yes';
+  const rv = od.metadata.resourceVersion;
+  const ago = rv === undefined ? undefined : await deps.cache.answeredAgoMs?.(refOf(od), rv);
+  if (ago !== undefined && ago <= FRESH_ANSWER_MS) return 'yes';
   const now = await getOrUndefined(deps.kube, refOf(od), { fresh: true });
   if (
     now === undefined ||

@@ -72,6 +72,8 @@ export class FakeKube implements KubeApi {
   public readonly objects = new Map<string, KubeObject>();
   /** Every write, as `verb Kind/name`, in order. */
   public readonly writes: string[] = [];
+  /** Every GET, as `Kind/name`, in order. */
+  public readonly getRequests: string[] = [];
   /** Every change, as a watch would deliver it. */
   public readonly events: WatchEvent[] = [];
   /** Called before every write is carried out: a test acts here between a step's read and its write. */
@@ -148,6 +150,7 @@ export class FakeKube implements KubeApi {
   }
 
   public get(ref: ObjectRef): Promise<KubeObject> {
+    this.getRequests.push(`${ref.kind}/${ref.name}`);
     const error = this.failure('get');
     if (error !== undefined) return Promise.reject(error);
     const o = this.read(keyOf(ref));

@@ -105,4 +105,28 @@ describe('ObjectDeployment step over a lagging watch cache', () => {
     const [set] = [...fake.objects.values()].filter((o) => o.kind === 'ObjectSet');
     expect(JSON.stringify(set?.['spec'])).toContain('"data":"2"');
   });
+
+  it('takes a version the API server answered this host with within a second as current: no GET', async () => {
+    let now = 1_000_000;
+    const fake = new FakeKube();
+    const cache = new WatchCache(() => now);
+    for (const kind of ['ObjectDeployment', 'ObjectSet']) {
+      cache.cover(API, kind, { namespace: '', managedFields: false });
+      cache.replace(API, kind, [], '1');
+    }
+    const kube = new CachedKube(fake, cache);
+    // The Package step's apply: the API server's answer is remembered with its time.
+    const applied = await kube.apply(objectDeployment('1'));
+    now += 900;
+    await reconcileObjectDeployment(applied, fakeStepDeps(kube, { cache }));
+    expect(objectSets(fake)).toHaveLength(1);
+    expect(fake.getRequests).toEqual([]);
+    // A second later the same version is asked of the API server again (a deletion there is then seen).
+    const second = await kube.apply({ ...objectDeployment('2'), metadata: { ...applied.metadata } });
+    now += 1_001;
+    await fake.delete(OD_REF);
+    await reconcileObjectDeployment(second, fakeStepDeps(kube, { cache }));
+    expect(fake.getRequests).toEqual(['ObjectDeployment/od']);
+    expect(objectSets(fake)).toHaveLength(1);
+  });
 });
