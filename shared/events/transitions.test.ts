@@ -170,3 +170,41 @@ describe('a condition that first appears only to say "not yet"', () => {
     expect(conditionTransitions([], conditionsOf({ conditions: [failing] }))).toHaveLength(1);
   });
 });
+
+/** A condition as conditionsOf reads it, with its Event type. */
+const told = (condition: Record<string, string>): unknown => ({
+  ...conditionsOf({ conditions: [condition] })[0],
+  eventType: 'Normal',
+});
+
+describe('news told once', () => {
+  it('a first Unpacked True is left to the Progressing that follows; a recovery from a failed pull is recorded', () => {
+    const unpacked = c('Unpacked', 'True', 'UnpackSuccess', 'Unpack job succeeded');
+    expect(conditionTransitions([], conditionsOf({ conditions: [unpacked] }))).toEqual([]);
+    const failed = conditionsOf({ conditions: [c('Unpacked', 'False', 'ImagePullBackOff', 'no such tag')] });
+    expect(conditionTransitions(failed, conditionsOf({ conditions: [unpacked] }))).toEqual([told(unpacked)]);
+  });
+
+  it('Progressing False with Available True in one write is one Event; alone (an update concluded) it is its own', () => {
+    const progressing = c(
+      'Progressing',
+      'True',
+      'LatestRevisionPendingSuccess',
+      'Latest Revision Status Unknown',
+    );
+    const idle = c('Progressing', 'False', 'Idle', 'Update concluded.');
+    const available = c('Available', 'True', 'Available', 'Latest Revision is Available.');
+    expect(
+      conditionTransitions(
+        conditionsOf({ conditions: [progressing] }),
+        conditionsOf({ conditions: [available, idle] }),
+      ),
+    ).toEqual([told(available)]);
+    expect(
+      conditionTransitions(
+        conditionsOf({ conditions: [available, progressing] }),
+        conditionsOf({ conditions: [available, idle] }),
+      ),
+    ).toEqual([told(idle)]);
+  });
+});

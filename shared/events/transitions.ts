@@ -102,22 +102,33 @@ export function conditionsOf(status: unknown): ConditionView[] {
   return out;
 }
 
+/** Conditions whose first True is a step of a rollout that the `Progressing` Event following it tells. */
+const TOLD_BY_PROGRESSING = new Set(['Unpacked']);
+
 /**
- * The conditions that appeared or changed status or reason from `before` to `after` (removals make no event). A
- * condition that first appears only to say "not yet" (Available False while no ObjectSet is available, as every
- * install starts) is no news: recorded only when it follows another state (an upgrade that lost availability).
+ * The conditions that appeared or changed status or reason from `before` to `after` (removals make no event), each
+ * told once:
+ * - a condition that first appears only to say "not yet" (Available False while no ObjectSet is available, as
+ *   every install starts) is no news: recorded only when it follows another state (an upgrade that lost
+ *   availability);
+ * - a first `Unpacked` True is told by the `Progressing` True its ObjectDeployment reports a moment later (a
+ *   recovery from a failed pull is recorded);
+ * - `Progressing` False in the same write as `Available` True is the same news as that `Available`.
  */
 export function conditionTransitions(
   before: readonly ConditionView[],
   after: readonly ConditionView[],
 ): Transition[] {
   const old = new Map(before.map((c) => [c.type, c]));
-  return after
-    .filter((c) => {
-      const was = old.get(c.type);
-      if (was === undefined) return !WAITING.has(c.reason);
-      return was.status !== c.status || was.reason !== c.reason;
-    })
+  const changed = after.filter((c) => {
+    const was = old.get(c.type);
+    if (was === undefined)
+      return !WAITING.has(c.reason) && !(TOLD_BY_PROGRESSING.has(c.type) && c.status === 'True');
+    return was.status !== c.status || was.reason !== c.reason;
+  });
+  const becameAvailable = changed.some((c) => c.type === 'Available' && c.status === 'True');
+  return changed
+    .filter((c) => !(becameAvailable && c.type === 'Progressing' && c.status === 'False'))
     .map((c) => ({ ...c, eventType: eventTypeOf(c) }));
 }
 
