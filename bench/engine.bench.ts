@@ -7,8 +7,8 @@
 // freshly started controller (peak RSS of that process, VmHWM), and an idle minute. Requests (each once; a watch when it opens) are counted from the
 // API server's audit log by each controller's User-Agent. `BENCH_MANY` sets the many-packages size (default 1000);
 // `BENCH_PKO=0` leaves PKO out, `BENCH_CONTENDER=gantry` or `=PKO` runs one of them, `BENCH_SIZES` the one-Package
-// sizes, `BENCH_NODE_ARGS` adds node flags to `gantry run` (profiling; through NODE_OPTIONS, so only those node allows there), `BENCH_GANTRY_ARGS` adds `gantry run` flags
-// (say `--concurrency 16`), `BENCH_GANTRY_LOG` sends its standard output to a file. Each contender starts once the API
+// sizes, `BENCH_NODE_ARGS` adds node flags to `gantry run` (profiling: `--cpu-prof --cpu-prof-dir=DIR`, `--trace-gc`),
+// `BENCH_GANTRY_ARGS` adds `gantry run` flags (say `--concurrency 16`), `BENCH_GANTRY_LOG` sends its standard output to a file. Each contender starts once the API
 // server's watch caches of the CRDs serve (`BENCH_COLD_CACHES=1`: at once, meeting their 429s).
 import { openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -153,11 +153,27 @@ const ONE_PACKAGE_SIZES = (process.env['BENCH_SIZES'] ?? '50,500')
   .filter((n) => n !== '')
   .map(Number);
 
-/** Extra node flags for `gantry run` in this bench (say `--cpu-prof --cpu-prof-dir=/tmp/prof`), as NODE_OPTIONS. */
-const GANTRY_NODE_ARGS = process.env['BENCH_NODE_ARGS'] ?? '';
+/**
+ * Extra node flags for `gantry run` in this bench, split on spaces (say `--trace-gc`, or `--cpu-prof
+ * --cpu-prof-dir=/tmp/prof`; node refuses both in NODE_OPTIONS): the engine then starts as `node <flags>
+ * bin/gantry.mjs`, with the launcher's own flag added unless these set it.
+ */
+const GANTRY_NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 
 /** Extra `gantry run` flags in this bench (say `--concurrency 16`), split on spaces. */
 const GANTRY_RUN_ARGS = (process.env['BENCH_GANTRY_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+
+/** The command that starts `gantry run`: the launcher, or node with the extra flags on the bundle's entry. */
+function gantryCommand(args: readonly string[]): [string, string[]] {
+  if (GANTRY_NODE_ARGS.length === 0) return [new URL('../bin/gantry', import.meta.url).pathname, [...args]];
+  const launcherFlag = GANTRY_NODE_ARGS.some((a) => a.startsWith('--max-semi-space-size'))
+    ? []
+    : ['--max-semi-space-size=4'];
+  return [
+    process.execPath,
+    [...launcherFlag, ...GANTRY_NODE_ARGS, new URL('../bin/gantry.mjs', import.meta.url).pathname, ...args],
+  ];
+}
 
 async function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -174,18 +190,11 @@ const GANTRY: Contender = {
   start: (kubeconfig) => {
     // The launcher execs node on the bundle (bin/gantry.mjs imports dist/gantry.mjs in-process): this pid is the
     // engine's node process, with the node flags a user's `gantry run` gets.
-    const child = spawn(
-      new URL('../bin/gantry', import.meta.url).pathname,
-      ['run', '--kubeconfig', kubeconfig, ...GANTRY_RUN_ARGS],
-      {
-        stdio: ['ignore', GANTRY_LOG === undefined ? 'ignore' : openSync(GANTRY_LOG, 'a'), 'ignore'],
-        env: {
-          ...process.env,
-          GANTRY_FROM_SOURCE: '',
-          ...(GANTRY_NODE_ARGS !== '' ? { NODE_OPTIONS: GANTRY_NODE_ARGS } : {}),
-        },
-      },
-    );
+    const [command, argv] = gantryCommand(['run', '--kubeconfig', kubeconfig, ...GANTRY_RUN_ARGS]);
+    const child = spawn(command, argv, {
+      stdio: ['ignore', GANTRY_LOG === undefined ? 'ignore' : openSync(GANTRY_LOG, 'a'), 'ignore'],
+      env: { ...process.env, GANTRY_FROM_SOURCE: '' },
+    });
     return Promise.resolve({
       pid: child.pid,
       stop: async () => {
@@ -242,16 +251,17 @@ async function onePackage(
     for (let round = 0; round < 3; round++) {
       const ns = `bench-${n}-${round}`;
       await namespace(env.admin, ns);
-      const t0 = Date.now();
-      await env.admin.create(
-        `/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages`,
-        pkg(ns, 'p', env.image),
-      );
-      await waitAvailable(
-        env.admin,
-        [`/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages/p`],
+      // Timed by a watch of the Package (not polling, whose period would round every sample up to it).
+      const collection = `/apis/package-operator.run/v1alpha1/namespaces/${ns}/packages`;
+      const watch = await env.admin.watchFrom(
+        collection,
+        'fieldSelector=metadata.name%3Dp',
+        available,
         300_000,
       );
+      const t0 = Date.now();
+      await env.admin.create(collection, pkg(ns, 'p', env.image));
+      await watch.until;
       samples.push(Date.now() - t0);
       await new Promise((r) => setTimeout(r, 1500));
       last = await controllerRequests(

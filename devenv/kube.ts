@@ -98,6 +98,65 @@ export class KubeClient {
     });
   }
 
+  /**
+   * Watch a collection (`path`, with `query` such as a field selector) from now on: resolves once the API server
+   * answered the watch, with `until`, which resolves with the first object an event carries that `done` accepts
+   * (and closes the watch), or rejects after `timeoutMs`. For timings finer than polling gives.
+   */
+  public async watchFrom(
+    path: string,
+    query: string,
+    done: (object: unknown) => boolean,
+    timeoutMs: number,
+  ): Promise<{ readonly until: Promise<unknown> }> {
+    const url = new URL(`${path}?watch=1&${query}`, this.access.server);
+    return new Promise((resolveStarted, rejectStarted) => {
+      let settle: { resolve: (o: unknown) => void; reject: (e: Error) => void } | undefined;
+      const until = new Promise<unknown>((resolve, reject) => {
+        settle = { resolve, reject };
+      });
+      const timer = setTimeout(() => {
+        req.destroy();
+        settle?.reject(new Error(`watch ${path}: nothing accepted within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const req = request(url, { ca: this.ca, cert: this.cert, key: this.key }, (res) => {
+        if (res.statusCode !== 200) {
+          clearTimeout(timer);
+          rejectStarted(new Error(`watch ${path}: HTTP ${res.statusCode ?? 0}`));
+          req.destroy();
+          return;
+        }
+        resolveStarted({ until });
+        let buffered = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          let newline = buffered.indexOf('\n');
+          while (newline >= 0) {
+            const line = buffered.slice(0, newline);
+            buffered = buffered.slice(newline + 1);
+            newline = buffered.indexOf('\n');
+            const event: unknown = JSON.parse(line);
+            const object =
+              typeof event === 'object' && event !== null && 'object' in event ? event.object : undefined;
+            if (done(object)) {
+              clearTimeout(timer);
+              settle?.resolve(object);
+              req.destroy();
+              return;
+            }
+          }
+        });
+      });
+      req.on('error', (error) => {
+        clearTimeout(timer);
+        rejectStarted(error);
+        settle?.reject(error);
+      });
+      req.end();
+    });
+  }
+
   public create(path: string, body: unknown): Promise<KubeResponse> {
     return this.request('POST', path, body);
   }
