@@ -1,34 +1,38 @@
 /**
- * The render step's warm-up (steps/warm-up.ts): the built-in package renders with the real Go template engine,
- * without a single request to the cluster; a failing engine is reported, never thrown (the first Package then
- * pays for what the warm-up would have compiled).
+ * The render step's warm-up (steps/warm-up.ts): the built-in package renders the same with the real Go template
+ * engine and with the stand-in hosts use (no worker started), without a single request to the cluster; a failing
+ * engine is reported, never thrown (the first Package then pays for what the warm-up would have compiled).
  */
 import { describe, expect, it } from 'vitest';
 import { createGoTemplateEngine } from '../../functions/adapters/gotmpl/index.js';
-import { warmUpRender } from '../../functions/steps/warm-up.js';
+import { UNRENDERED, warmUpRender } from '../../functions/steps/warm-up.js';
 import { FakeKube } from '../fakes/kube.js';
 
 describe('warmUpRender', () => {
-  it('renders its package with the Go engine and asks the cluster nothing', async () => {
+  it('renders its package with the Go engine and with the stand-in alike, and asks the cluster nothing', async () => {
     const kube = new FakeKube();
-    const rendered: string[] = [];
     const gotmpl = createGoTemplateEngine();
-    const result = await warmUpRender({
-      kube,
-      prefixOverrides: [],
-      engines: {
-        gotmpl: {
-          render: async (input) => {
-            const out = await gotmpl.render(input);
-            rendered.push(...out.values());
-            return out;
+    const outputs: string[][] = [];
+    for (const engine of [gotmpl, UNRENDERED]) {
+      const rendered: string[] = [];
+      const result = await warmUpRender({
+        kube,
+        prefixOverrides: [],
+        engines: {
+          gotmpl: {
+            render: async (input) => {
+              const out = await engine.render(input);
+              rendered.push(...out.values());
+              return out;
+            },
           },
         },
-      },
-    });
-    expect(result).toBeUndefined();
-    expect(rendered.join('')).toContain('name: "warm-up-config"');
-    expect(rendered.join('')).toContain('greeting: "hi"');
+      });
+      expect(result).toBeUndefined();
+      outputs.push(rendered);
+    }
+    expect(outputs[0]?.join('')).toContain('name: warm-up-config');
+    expect(outputs[1]).toEqual(outputs[0]);
     expect(kube.writes).toEqual([]);
     expect(kube.objects.size).toBe(0);
   });
