@@ -156,7 +156,7 @@ const ONE_PACKAGE_SIZES = (process.env['BENCH_SIZES'] ?? '50,500')
 /**
  * Extra node flags for `gantry run` in this bench, split on spaces (say `--trace-gc`, or `--cpu-prof
  * --cpu-prof-dir=/tmp/prof`; node refuses both in NODE_OPTIONS): the engine then starts as `node <flags>
- * bin/gantry.mjs`, with the launcher's own flag added unless these set it.
+ * bin/gantry.mjs`, with the launcher's own flags added unless these set them.
  */
 const GANTRY_NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 
@@ -166,9 +166,14 @@ const GANTRY_RUN_ARGS = (process.env['BENCH_GANTRY_ARGS'] ?? '').split(' ').filt
 /** The command that starts `gantry run`: the launcher, or node with the extra flags on the bundle's entry. */
 function gantryCommand(args: readonly string[]): [string, string[]] {
   if (GANTRY_NODE_ARGS.length === 0) return [new URL('../bin/gantry', import.meta.url).pathname, [...args]];
-  const launcherFlag = GANTRY_NODE_ARGS.some((a) => a.startsWith('--max-semi-space-size'))
-    ? []
-    : ['--max-semi-space-size=4'];
+  const launcherFlag = [
+    ...(GANTRY_NODE_ARGS.some((a) => a.startsWith('--heap-growing-percent'))
+      ? []
+      : ['--heap-growing-percent=25']),
+    ...(GANTRY_NODE_ARGS.some((a) => a.startsWith('--max-semi-space-size'))
+      ? []
+      : ['--max-semi-space-size=4']),
+  ];
   return [
     process.execPath,
     [...launcherFlag, ...GANTRY_NODE_ARGS, new URL('../bin/gantry.mjs', import.meta.url).pathname, ...args],
