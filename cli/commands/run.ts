@@ -288,9 +288,9 @@ export const runCommand: Command = {
       ...many,
       // A runner looks up every kind it watches at start: all groups in one request.
       aggregatedDiscovery: true,
-      // ... and renders the Packages it finds: the template engine starts beside the watches. A runner of phases
-      // only (--target-kubeconfig, --hosted-clusters) renders nothing.
-      warmTemplates: kinds === undefined,
+      // ... and renders the Packages it finds: the render path is warmed beside the watches (the template worker
+      // starts at the first render). A runner of phases only (--target-kubeconfig, --hosted-clusters) renders nothing.
+      warmRenderPath: kinds === undefined,
     });
     const metricsAddr = listenerAddress(values['metrics-addr']);
     const server = metricsAddr !== undefined ? await engine.metrics.serve(metricsAddr) : undefined;

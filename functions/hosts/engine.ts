@@ -30,7 +30,7 @@ export interface EngineOptions {
    * Warm the render path at start: probe `.environment` and run the render step's code once on a built-in package
    * (steps/warm-up.ts; the template worker still starts at the first render): a host about to render Packages.
    */
-  readonly warmTemplates?: boolean;
+  readonly warmRenderPath?: boolean;
   readonly kubeconfig?: string;
   /**
    * The kubeconfig of the cluster the served ObjectSetPhases are applied into (`--target-kubeconfig`, PKO's
@@ -186,7 +186,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       pkoMetrics.packageLoaded(pkg.name, pkg.namespace, seconds);
     },
   };
-  if (options.warmTemplates === true) void warmUp(deps);
+  if (options.warmRenderPath === true) void warmUp(deps);
   return {
     client,
     ...(target !== undefined ? { targetClient: target } : {}),
